@@ -1,0 +1,149 @@
+/**
+ * head-lens CLI: the same report as the extension, for scripts and CI.
+ *   head-lens analyze [--model <dir>] (--layer L --head H | --all) [--keys N] [--queries N]
+ *                     [--outputs N] [--priors uniform|bundled|<words.txt>] [--json] [--ep list]
+ */
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { errorMessage } from "./core/errors";
+import { HeadReport, ModelReport, DEFAULT_SIZES } from "./core/report";
+import { formatHeadReport } from "./core/reportText";
+import { EngineClient } from "./engine/client";
+import { ExecutionProvider, KNOWN_EPS } from "./engine/ortBackend";
+import { HeadRef } from "./engine/protocol";
+import { parsePriorSpec } from "./models/priors";
+
+const PACKAGE_ROOT = resolve(__dirname, "..");
+export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
+const DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024;
+
+const USAGE = `Usage: head-lens analyze [--model <dir>] (--layer L --head H | --all) [options]
+
+Expands attention heads into token space (QK and OV circuits) and prints the report.
+
+Options:
+  --model <dir>        model folder (config.json + model.safetensors); default: bundled demo-attn-2l
+  --layer L --head H   one head
+  --all                every head of every layer, streamed
+  --keys N             keys per head (default ${DEFAULT_SIZES.nKeys})
+  --queries N          queries per key (default ${DEFAULT_SIZES.nQueries})
+  --outputs N          output tokens per key (default ${DEFAULT_SIZES.nOutputs})
+  --priors P           uniform | bundled | path to a words.txt (default bundled)
+  --json               machine-readable output
+  --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
+  --block-mb N         memory for one streamed block, in MiB (default 64)
+  -h, --help           this help
+`;
+
+class UsageError extends Error {}
+
+interface CliArgs {
+  model: string;
+  heads: HeadRef[] | "all";
+  keys: number;
+  queries: number;
+  outputs: number;
+  priors: string;
+  json: boolean;
+  ep: ExecutionProvider[];
+  blockBytes: number;
+}
+
+export function parseArgs(argv: string[]): CliArgs | "help" {
+  if (argv.length === 0 || argv.includes("-h") || argv.includes("--help")) return "help";
+  const [cmd, ...rest] = argv;
+  if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
+  const out: CliArgs = {
+    model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
+    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES,
+  };
+  let layer: number | undefined, head: number | undefined, all = false;
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    const int = (min: number) => {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag} must be an integer ≥ ${min} (got "${v}")`);
+      return Number(v);
+    };
+    switch (flag) {
+      case "--model": out.model = value(); break;
+      case "--layer": layer = int(0); break;
+      case "--head": head = int(0); break;
+      case "--all": all = true; break;
+      case "--keys": out.keys = int(1); break;
+      case "--queries": out.queries = int(0); break;
+      case "--outputs": out.outputs = int(0); break;
+      case "--priors": out.priors = value(); break;
+      case "--json": out.json = true; break;
+      case "--block-mb": out.blockBytes = int(1) * 1024 * 1024; break;
+      case "--ep": {
+        const eps = value().split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = eps.find((e) => !KNOWN_EPS.includes(e as ExecutionProvider));
+        if (bad || eps.length === 0) throw new UsageError(`--ep: unknown execution provider "${bad ?? ""}"; choose from ${KNOWN_EPS.join(", ")}`);
+        out.ep = eps as ExecutionProvider[];
+        break;
+      }
+      default: throw new UsageError(`unknown option "${flag}" (see --help)`);
+    }
+  }
+  if (all && (layer !== undefined || head !== undefined)) throw new UsageError("use either --all or --layer/--head, not both");
+  if (!all && (layer === undefined || head === undefined)) throw new UsageError("say which head: --layer L --head H, or --all");
+  out.heads = all ? "all" : [{ layer: layer!, head: head! }];
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: CliArgs | "help";
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`head-lens: ${errorMessage(e)}\n`);
+    return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const client = new EngineClient({
+    epPreference: args.ep, blockBytes: args.blockBytes, mediaDir: join(PACKAGE_ROOT, "media"),
+    threads: availableParallelism(), workerPath: join(__dirname, "worker.js"),
+    log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
+  });
+  const showProgress = !args.json && process.stderr.isTTY;
+  try {
+    let model = "", ep = "";
+    const reports: HeadReport[] = await client.analyze(
+      { modelDir: resolve(args.model), heads: args.heads, priors: parsePriorSpec(args.priors), sizes: { nKeys: args.keys, nQueries: args.queries, nOutputs: args.outputs } },
+      {
+        onEvent: (ev) => {
+          if (ev.type === "started") ({ model, ep } = ev);
+          if (ev.type === "progress" && showProgress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  head ${ev.layer}:${ev.head}`);
+          if (ev.type === "head" && !args.json) {
+            if (showProgress) process.stderr.write("\r\x1b[K");
+            process.stdout.write(formatHeadReport(ev.report));
+          }
+        },
+      },
+    );
+    if (args.json) {
+      const out: HeadReport | ModelReport = args.heads === "all" ? { model, ep, heads: reports } : reports[0];
+      process.stdout.write(JSON.stringify(out) + "\n");
+    }
+    return 0;
+  } catch (e) {
+    if (showProgress) process.stderr.write("\r\x1b[K");
+    process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
+    return 1;
+  } finally {
+    await client.dispose();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

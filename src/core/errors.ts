@@ -1,0 +1,19 @@
+/** An error a user can act on: what went wrong, where, and what to do. Never a crash. */
+export class HeadLensError extends Error {
+  constructor(
+    message: string,
+    /** Stable machine-readable code, e.g. "safetensors.bounds". */
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "HeadLensError";
+  }
+}
+
+export function isHeadLensError(e: unknown): e is HeadLensError {
+  return e instanceof HeadLensError || (e instanceof Error && e.name === "HeadLensError");
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

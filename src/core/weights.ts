@@ -1,0 +1,116 @@
+/** Model weights under TransformerLens state-dict names, checked against the config. */
+import { ModelConfig } from "./config";
+import { HeadLensError } from "./errors";
+import { SafetensorsFile, readFloatTensor } from "./safetensors";
+import { Tensor, firstNonFinite } from "./tensor";
+
+export interface BlockWeights {
+  ln1_w?: Tensor; // [d_model]
+  ln1_b?: Tensor; // [d_model]
+  W_Q: Tensor; // [n_heads, d_model, d_head]
+  W_K: Tensor;
+  W_V: Tensor;
+  b_Q: Tensor; // [n_heads, d_head]
+  b_K: Tensor;
+  b_V: Tensor;
+  W_O: Tensor; // [n_heads, d_head, d_model]
+  b_O: Tensor; // [d_model]
+}
+
+export interface ModelWeights {
+  config: ModelConfig;
+  W_E: Tensor; // [d_vocab, d_model]
+  W_pos: Tensor; // [n_ctx, d_model]
+  blocks: BlockWeights[];
+  ln_final_w?: Tensor;
+  ln_final_b?: Tensor;
+  W_U: Tensor; // [d_model, d_vocab]
+  b_U: Tensor; // [d_vocab]
+}
+
+/** Expected shape of every tensor, by TransformerLens name. */
+export function expectedShapes(c: ModelConfig): Map<string, number[]> {
+  const m = new Map<string, number[]>([
+    ["embed.W_E", [c.d_vocab, c.d_model]],
+    ["pos_embed.W_pos", [c.n_ctx, c.d_model]],
+    ["unembed.W_U", [c.d_model, c.d_vocab]],
+    ["unembed.b_U", [c.d_vocab]],
+  ]);
+  if (c.normalization_type === "LN") {
+    m.set("ln_final.w", [c.d_model]);
+    m.set("ln_final.b", [c.d_model]);
+  }
+  for (let l = 0; l < c.n_layers; l++) {
+    const b = `blocks.${l}.`;
+    if (c.normalization_type === "LN") {
+      m.set(b + "ln1.w", [c.d_model]);
+      m.set(b + "ln1.b", [c.d_model]);
+    }
+    for (const x of ["Q", "K", "V"]) {
+      m.set(`${b}attn.W_${x}`, [c.n_heads, c.d_model, c.d_head]);
+      m.set(`${b}attn.b_${x}`, [c.n_heads, c.d_head]);
+    }
+    m.set(b + "attn.W_O", [c.n_heads, c.d_head, c.d_model]);
+    m.set(b + "attn.b_O", [c.d_model]);
+  }
+  return m;
+}
+
+/** Reads, shape-checks and NaN/Inf-checks every tensor the config needs. */
+export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFile): ModelWeights {
+  const t = new Map<string, Tensor>();
+  for (const [name, shape] of expectedShapes(config)) {
+    if (!file.tensors.has(name)) {
+      throw new HeadLensError(`${file.label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`, "weights.missing");
+    }
+    const { shape: got, data } = readFloatTensor(file, name);
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+      throw new HeadLensError(`${file.label}: tensor "${name}" has shape [${got.join(", ")}] but config.json implies [${shape.join(", ")}]`, "weights.shape");
+    }
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      const count = data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
+      throw new HeadLensError(`${file.label}: tensor "${name}" contains ${count} NaN/Inf value(s), first at flat index ${bad}; the weights are corrupt`, "weights.nonfinite");
+    }
+    t.set(name, { shape, data });
+  }
+  const get = (n: string) => t.get(n)!;
+  const opt = (n: string) => t.get(n);
+  return {
+    config,
+    W_E: get("embed.W_E"),
+    W_pos: get("pos_embed.W_pos"),
+    blocks: Array.from({ length: config.n_layers }, (_, l) => {
+      const b = `blocks.${l}.`;
+      return {
+        ln1_w: opt(b + "ln1.w"), ln1_b: opt(b + "ln1.b"),
+        W_Q: get(b + "attn.W_Q"), W_K: get(b + "attn.W_K"), W_V: get(b + "attn.W_V"),
+        b_Q: get(b + "attn.b_Q"), b_K: get(b + "attn.b_K"), b_V: get(b + "attn.b_V"),
+        W_O: get(b + "attn.W_O"), b_O: get(b + "attn.b_O"),
+      };
+    }),
+    ln_final_w: opt("ln_final.w"),
+    ln_final_b: opt("ln_final.b"),
+    W_U: get("unembed.W_U"),
+    b_U: get("unembed.b_U"),
+  };
+}
+
+/** Flattens weights back into TransformerLens-named tensors (for writing safetensors). */
+export function weightsToNamedTensors(w: ModelWeights): [string, Tensor][] {
+  const out: [string, Tensor][] = [["embed.W_E", w.W_E], ["pos_embed.W_pos", w.W_pos]];
+  w.blocks.forEach((b, l) => {
+    const p = `blocks.${l}.`;
+    if (b.ln1_w) out.push([p + "ln1.w", b.ln1_w]);
+    if (b.ln1_b) out.push([p + "ln1.b", b.ln1_b]);
+    out.push(
+      [p + "attn.W_Q", b.W_Q], [p + "attn.W_K", b.W_K], [p + "attn.W_V", b.W_V],
+      [p + "attn.b_Q", b.b_Q], [p + "attn.b_K", b.b_K], [p + "attn.b_V", b.b_V],
+      [p + "attn.W_O", b.W_O], [p + "attn.b_O", b.b_O],
+    );
+  });
+  if (w.ln_final_w) out.push(["ln_final.w", w.ln_final_w]);
+  if (w.ln_final_b) out.push(["ln_final.b", w.ln_final_b]);
+  out.push(["unembed.W_U", w.W_U], ["unembed.b_U", w.b_U]);
+  return out;
+}

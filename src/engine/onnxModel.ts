@@ -1,0 +1,145 @@
+/**
+ * Builds ONNX models (protobuf ModelProto bytes) in TypeScript at run time. Only the handful of
+ * message fields the engine's graphs use are encoded; field numbers follow onnx/onnx.proto.
+ */
+
+export const enum ElemType {
+  FLOAT = 1,
+  UINT8 = 2,
+  INT8 = 3,
+  INT32 = 6,
+  INT64 = 7,
+}
+
+export type Dim = number | string; // fixed size or a symbolic (dynamic) dimension
+
+export interface ValueInfo {
+  name: string;
+  type: ElemType;
+  dims: Dim[];
+}
+
+export interface Attribute {
+  name: string;
+  int?: number;
+  ints?: number[];
+  float?: number;
+}
+
+export interface Node {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attributes?: Attribute[];
+}
+
+export interface Initializer {
+  name: string;
+  type: ElemType;
+  dims: number[];
+  raw: Uint8Array;
+}
+
+export interface Graph {
+  name: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  nodes: Node[];
+  initializers?: Initializer[];
+}
+
+class Writer {
+  private chunks: number[] = [];
+  varint(v: number | bigint): this {
+    let x = BigInt.asUintN(64, BigInt(v));
+    while (x >= 0x80n) {
+      this.chunks.push(Number((x & 0x7fn) | 0x80n));
+      x >>= 7n;
+    }
+    this.chunks.push(Number(x));
+    return this;
+  }
+  tag(field: number, wire: number): this {
+    return this.varint((field << 3) | wire);
+  }
+  int(field: number, v: number): this {
+    return this.tag(field, 0).varint(v);
+  }
+  bytes(field: number, b: Uint8Array): this {
+    this.tag(field, 2).varint(b.length);
+    for (const x of b) this.chunks.push(x);
+    return this;
+  }
+  string(field: number, s: string): this {
+    return this.bytes(field, Buffer.from(s, "utf8"));
+  }
+  message(field: number, w: Writer): this {
+    return this.bytes(field, w.finish());
+  }
+  float(field: number, f: number): this {
+    this.tag(field, 5);
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(f);
+    for (const x of b) this.chunks.push(x);
+    return this;
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.chunks);
+  }
+}
+
+// Large raw tensors would make the byte-array writer slow: assemble those with Buffer.concat.
+function lengthDelimited(field: number, body: Uint8Array): Buffer {
+  const head = new Writer().tag(field, 2).varint(body.length).finish();
+  return Buffer.concat([head, body]);
+}
+
+function valueInfo(v: ValueInfo): Writer {
+  const shape = new Writer();
+  for (const d of v.dims) shape.message(1, typeof d === "number" ? new Writer().int(1, d) : new Writer().string(2, d));
+  const tensorType = new Writer().int(1, v.type).message(2, shape);
+  return new Writer().string(1, v.name).message(2, new Writer().message(1, tensorType));
+}
+
+function attribute(a: Attribute): Writer {
+  const w = new Writer().string(1, a.name);
+  if (a.int !== undefined) return w.int(3, a.int).int(20, 2);
+  if (a.ints !== undefined) {
+    for (const i of a.ints) w.int(8, i);
+    return w.int(20, 7);
+  }
+  if (a.float !== undefined) return w.float(2, a.float).int(20, 1);
+  throw new Error(`attribute ${a.name} has no value`);
+}
+
+function node(n: Node, index: number): Writer {
+  const w = new Writer();
+  for (const i of n.inputs) w.string(1, i);
+  for (const o of n.outputs) w.string(2, o);
+  w.string(3, `${n.op}_${index}`).string(4, n.op);
+  for (const a of n.attributes ?? []) w.message(5, attribute(a));
+  return w;
+}
+
+function initializer(t: Initializer): Buffer {
+  const head = new Writer();
+  for (const d of t.dims) head.int(1, d);
+  head.int(2, t.type).string(8, t.name);
+  return Buffer.concat([head.finish(), lengthDelimited(9, t.raw)]);
+}
+
+export function buildModel(g: Graph, opset = 17): Uint8Array {
+  const graph = new Writer();
+  g.nodes.forEach((n, i) => graph.message(1, node(n, i)));
+  graph.string(2, g.name);
+  const tail = new Writer();
+  for (const v of g.inputs) tail.message(11, valueInfo(v));
+  for (const v of g.outputs) tail.message(12, valueInfo(v));
+  const graphBytes = Buffer.concat([
+    graph.finish(),
+    ...(g.initializers ?? []).map((t) => lengthDelimited(5, initializer(t))),
+    tail.finish(),
+  ]);
+  const model = new Writer().int(1, 8).string(2, "head-lens").message(8, new Writer().string(1, "").int(2, opset));
+  return Buffer.concat([model.finish(), lengthDelimited(7, graphBytes)]);
+}

@@ -1,0 +1,134 @@
+/**
+ * The compute backend: onnxruntime-node sessions over graphs built at run time. The execution
+ * provider is the first of the preference list that initializes; the others fall back with a logged
+ * reason. session.run blocks this thread, which is why the engine lives in a worker.
+ */
+import { availableParallelism } from "node:os";
+import * as ort from "onnxruntime-node";
+import { Graph, buildModel, ElemType } from "./onnxModel";
+import { HeadLensError } from "../core/errors";
+
+export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
+export const KNOWN_EPS: ExecutionProvider[] = ["cuda", "dml", "coreml", "webgpu", "cpu"];
+export const DEFAULT_EP_PREFERENCE: ExecutionProvider[] = ["cpu"];
+
+export interface BackendOptions {
+  epPreference: ExecutionProvider[];
+  threads?: number;
+  log?: (message: string) => void;
+}
+
+/** Throws a CancelledError when the caller's cancel flag is set; checked between blocks. */
+export type CancelCheck = () => void;
+
+export class CancelledError extends HeadLensError {
+  constructor() {
+    super("analysis cancelled", "cancelled");
+  }
+}
+
+export class OrtBackend {
+  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+  private constructor(readonly ep: ExecutionProvider, private readonly opts: ort.InferenceSession.SessionOptions) {}
+
+  static async create(options: BackendOptions): Promise<OrtBackend> {
+    const log = options.log ?? (() => {});
+    const prefs = options.epPreference.length ? options.epPreference : DEFAULT_EP_PREFERENCE;
+    const reasons: string[] = [];
+    for (const ep of prefs) {
+      if (!KNOWN_EPS.includes(ep)) {
+        reasons.push(`${ep}: unknown execution provider (known: ${KNOWN_EPS.join(", ")})`);
+        continue;
+      }
+      const opts: ort.InferenceSession.SessionOptions = {
+        executionProviders: [ep],
+        intraOpNumThreads: options.threads ?? availableParallelism(),
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+        // Idle intra-op threads would otherwise busy-wait between our blocks and steal the host's CPU.
+        extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+      };
+      try {
+        const backend = new OrtBackend(ep, opts);
+        await backend.probe();
+        if (reasons.length) log(`execution provider ${ep} selected after: ${reasons.join("; ")}`);
+        else log(`execution provider ${ep} selected`);
+        return backend;
+      } catch (e) {
+        reasons.push(`${ep}: ${(e as Error).message.split("\n")[0]}`);
+        log(`execution provider ${ep} failed to initialize: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+    throw new HeadLensError(`no execution provider could be initialized (${reasons.join("; ")}); include "cpu" in the preference list`, "engine.ep");
+  }
+
+  /** A tiny matmul, to prove the provider really runs (creating a session can succeed lazily). */
+  private async probe(): Promise<void> {
+    const out = await this.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), 2, 2, 2);
+    if (out[3] !== 4) throw new Error("probe matmul returned a wrong result");
+  }
+
+  private session(key: string, graph: () => Graph): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = ort.InferenceSession.create(buildModel(graph()), this.opts);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  /** C[m,n] = A[m,k] · B[k,n]. */
+  async matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
+    const s = await this.session("matmul", () => ({
+      name: "matmul",
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
+      outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }],
+      nodes: [{ op: "MatMul", inputs: ["A", "B"], outputs: ["C"] }],
+    }));
+    const r = await s.run({ A: new ort.Tensor("float32", a, [m, k]), B: new ort.Tensor("float32", b, [k, n]) });
+    return r.C.data as Float32Array;
+  }
+
+  /**
+   * out[i] = max_j (X · M)[i, j] for X = rows × inner and M = inner × cols, streamed in blocks of
+   * `blockRows` rows so that only a blockRows × cols slab exists at a time, each reduced along its
+   * contiguous (last) axis.
+   */
+  async blockedRowMax(
+    x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number,
+    blockRows: number, check: CancelCheck, onBlock?: (done: number) => void,
+  ): Promise<Float32Array> {
+    const s = await this.session("rowmax", () => ({
+      name: "rowmax",
+      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "M", type: ElemType.FLOAT, dims: ["k", "n"] }],
+      outputs: [{ name: "Y", type: ElemType.FLOAT, dims: ["b"] }],
+      nodes: [
+        { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
+        { op: "ReduceMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+      ],
+    }));
+    const out = new Float32Array(rows);
+    const mt = new ort.Tensor("float32", m, [inner, cols]);
+    for (let start = 0; start < rows; start += blockRows) {
+      check();
+      const end = Math.min(rows, start + blockRows);
+      const xb = new ort.Tensor("float32", x.subarray(start * inner, end * inner), [end - start, inner]);
+      const r = await s.run({ X: xb, M: mt });
+      out.set(r.Y.data as Float32Array, start);
+      onBlock?.(end);
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s.catch(() => undefined))?.release();
+    this.sessions.clear();
+  }
+}
+
+/** Rows per block so one block's [rows, cols] float32 slab fits the budget. */
+export function blockRowsFor(cols: number, budgetBytes: number): number {
+  return Math.max(1, Math.floor(budgetBytes / (4 * cols)));
+}

@@ -1,0 +1,44 @@
+/** The one typed protocol between the host (extension or CLI) and the engine worker. */
+import { HeadReport, ReportSizes } from "../core/report";
+import { PriorSpec } from "../models/priors";
+import { ExecutionProvider } from "./ortBackend";
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+/** Fixed at worker start (workerData). */
+export interface WorkerConfig {
+  epPreference: ExecutionProvider[];
+  /** Bytes one streamed block may use (bounds peak memory independently of V). */
+  blockBytes: number;
+  /** Folder with priors/ (the package's media folder). */
+  mediaDir: string;
+  threads?: number;
+}
+
+export interface AnalyzeRequest {
+  modelDir: string;
+  heads: HeadRef[] | "all";
+  priors: PriorSpec;
+  sizes: ReportSizes;
+}
+
+export type HostToWorker =
+  | { type: "analyze"; requestId: number; request: AnalyzeRequest; cancel: SharedArrayBuffer }
+  /** Test hook: throw an uncaught error in the worker, as a native crash would end it. */
+  | { type: "crashForTesting" };
+
+export type WorkerToHost =
+  | { type: "ready"; ep: ExecutionProvider }
+  | { type: "log"; message: string }
+  | { type: "started"; requestId: number; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string }
+  | { type: "progress"; requestId: number; fraction: number; layer: number; head: number }
+  | { type: "head"; requestId: number; report: HeadReport; elapsedMs: number }
+  | { type: "done"; requestId: number; elapsedMs: number }
+  | { type: "error"; requestId: number; message: string; code: string };
+
+/** Events a caller of EngineClient.analyze sees (the worker's, minus bookkeeping). */
+export type EngineEvent =
+  | Extract<WorkerToHost, { type: "started" | "progress" | "head" | "done" }>;

@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""Trains a bundled demo model: an attention-only transformer in TransformerLens's architecture
+(learned positional embedding, LayerNorm before attention and unembedding, biases, separate W_E/W_U),
+on the corpus built by build-corpus.mjs. Development-time tool only; the product never runs Python.
+
+Seeded; checkpoints every few minutes and resumes from the latest checkpoint. Exports the model in
+Head Lens's local format (config.json with TL names, fp16 model.safetensors with TL state-dict
+names, unprocessed), vocab.json (model id -> GPT-2 id), priors.json (corpus unigram counts), a
+training log and a model card.
+
+    LD_PRELOAD=libtcmalloc_minimal.so.4 python3 training/train.py --layers 2 --out models/demo-attn-2l
+"""
+import argparse, json, math, os, struct, sys, time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--d-head", type=int, default=32)
+    p.add_argument("--n-ctx", type=int, default=256)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--total-tokens", type=float, default=60e6, help="planned tokens (sets the LR schedule)")
+    p.add_argument("--repeat-rate", type=float, default=0.15, help="share of sequences with a repeated span")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--data", default=os.path.join(HERE, "data"))
+    p.add_argument("--run", default=None, help="checkpoint folder (default training/runs/<name>)")
+    p.add_argument("--out", required=True, help="model folder to export")
+    p.add_argument("--max-minutes", type=float, default=1e9, help="stop (after a checkpoint) after this long")
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--export-only", action="store_true")
+    return p.parse_args()
+
+
+class TLParams(torch.nn.Module):
+    """Parameters under TransformerLens state-dict names (ParameterDict forbids '.' in keys)."""
+
+    def __setitem__(self, name, param):
+        self.register_parameter(name.replace(".", "__"), param)
+
+    def __getitem__(self, name):
+        return getattr(self, name.replace(".", "__"))
+
+    def items(self):
+        return [(k.replace("__", "."), v) for k, v in self.named_parameters()]
+
+
+class AttnOnly(torch.nn.Module):
+    """TransformerLens HookedTransformer with attn_only=True, normalization_type='LN'."""
+
+    def __init__(self, V, d, h, dh, n_ctx, n_layers):
+        super().__init__()
+        self.V, self.d, self.h, self.dh, self.n_ctx, self.L = V, d, h, dh, n_ctx, n_layers
+        std = 0.8 / math.sqrt(d)  # TL's default initializer_range
+        P = lambda *s: torch.nn.Parameter(torch.randn(*s) * std)
+        Z = lambda *s: torch.nn.Parameter(torch.zeros(*s))
+        O = lambda *s: torch.nn.Parameter(torch.ones(*s))
+        self.p = TLParams()
+        self.p["embed.W_E"] = P(V, d)
+        self.p["pos_embed.W_pos"] = P(n_ctx, d)
+        for l in range(n_layers):
+            b = f"blocks.{l}."
+            self.p[b + "ln1.w"], self.p[b + "ln1.b"] = O(d), Z(d)
+            for m in "QKV":
+                self.p[b + f"attn.W_{m}"] = P(h, d, dh)
+                self.p[b + f"attn.b_{m}"] = Z(h, dh)
+            self.p[b + "attn.W_O"] = P(h, dh, d)
+            self.p[b + "attn.b_O"] = Z(d)
+        self.p["ln_final.w"], self.p["ln_final.b"] = O(d), Z(d)
+        self.p["unembed.W_U"] = P(d, V)
+        self.p["unembed.b_U"] = Z(V)
+
+    def state(self):  # TL names ("." is not allowed in ParameterDict keys on some versions: keep a map)
+        return {k: v for k, v in self.p.items()}
+
+    @staticmethod
+    def ln(x, w, b):
+        x = x - x.mean(-1, keepdim=True)
+        x = x / (x.pow(2).mean(-1, keepdim=True) + 1e-5).sqrt()
+        return x * w + b
+
+    def forward(self, tokens, return_patterns=False):
+        p = self.p
+        T = tokens.shape[1]
+        x = p["embed.W_E"][tokens] + p["pos_embed.W_pos"][:T]
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        patterns = []
+        for l in range(self.L):
+            b = f"blocks.{l}."
+            xn = self.ln(x, p[b + "ln1.w"], p[b + "ln1.b"])
+            q = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_Q"]) + p[b + "attn.b_Q"][None, :, None]
+            k = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_K"]) + p[b + "attn.b_K"][None, :, None]
+            v = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_V"]) + p[b + "attn.b_V"][None, :, None]
+            s = torch.einsum("bhqe,bhke->bhqk", q, k) / math.sqrt(self.dh)
+            a = s.masked_fill(mask, float("-inf")).softmax(-1)
+            if return_patterns:
+                patterns.append(a)
+            z = torch.einsum("bhqk,bhke->bhqe", a, v)
+            x = x + torch.einsum("bhqe,hed->bqd", z, p[b + "attn.W_O"]) + p[b + "attn.b_O"]
+        x = self.ln(x, p["ln_final.w"], p["ln_final.b"])
+        logits = x @ p["unembed.W_U"] + p["unembed.b_U"]
+        return (logits, patterns) if return_patterns else logits
+
+
+def load_data(d):
+    m = lambda n: np.memmap(os.path.join(d, n), dtype=np.uint16, mode="r")
+    return {k: m(f"{k}.u16") for k in ("train_prose", "train_code", "val_prose", "val_code")}
+
+
+def batch(rng, arr_by_kind, B, T, bos, repeat_rate, vocab_hi):
+    seqs = np.empty((B, T), dtype=np.int64)
+    for i in range(B):
+        arr = arr_by_kind[i % 2]
+        s = rng.integers(0, len(arr) - T)
+        seqs[i, 0] = bos
+        seqs[i, 1:] = arr[s:s + T - 1]
+        if rng.random() < repeat_rate:  # a repeated span: the data an induction head is for
+            L = int(rng.integers(8, 64))
+            src = int(rng.integers(1, T - 2 * L))
+            dst = int(rng.integers(src + L, T - L + 1))
+            if rng.random() < 0.3:  # sometimes random tokens, so copying cannot lean on bigrams
+                seqs[i, src:src + L] = rng.integers(1, vocab_hi, L)
+            seqs[i, dst:dst + L] = seqs[i, src:src + L]
+    return torch.from_numpy(seqs)
+
+
+@torch.no_grad()
+def evaluate(model, data, bos, seed=0, n=24):
+    model.eval()
+    rng = np.random.default_rng(seed)
+    T = model.n_ctx
+    out = {}
+    for kind in ("prose", "code"):
+        arr = data[f"val_{kind}"]
+        starts = rng.integers(0, len(arr) - T, n)
+        toks = torch.from_numpy(np.stack([np.concatenate([[bos], arr[s:s + T - 1]]) for s in starts]).astype(np.int64))
+        logits = model(toks)
+        out[f"val_loss_{kind}"] = F.cross_entropy(logits[:, :-1].reshape(-1, model.V), toks[:, 1:].reshape(-1)).item()
+    out.update(head_scores(model, bos, seed))
+    model.train()
+    return out
+
+
+@torch.no_grad()
+def head_scores(model, bos, seed=0, n=16, rep=50):
+    """prev-token score: mean attention i -> i-1 on random tokens; induction score: on BOS + r + r
+    (|r| = 50), mean attention from each second-copy token to the token after its first occurrence."""
+    g = torch.Generator().manual_seed(seed)
+    V = model.V
+    rand = torch.randint(1, V - 1, (n, model.n_ctx - 1), generator=g)
+    toks = torch.cat([torch.full((n, 1), bos), rand], 1)
+    _, pats = model(toks, return_patterns=True)
+    prev = [[pats[l][:, h].diagonal(-1, -2, -1)[:, 1:].mean().item() for h in range(model.h)] for l in range(model.L)]
+    r = torch.randint(1, V - 1, (n, rep), generator=g)
+    toks = torch.cat([torch.full((n, 1), bos), r, r], 1)
+    _, pats = model(toks, return_patterns=True)
+    ind = [[pats[l][:, h].diagonal(-(rep - 1), -2, -1)[:, -rep:].mean().item() for h in range(model.h)] for l in range(model.L)]
+    return {"prev_token_scores": prev, "induction_scores": ind}
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name, t in tensors.items():
+        a = t.detach().to(torch.float16).contiguous().numpy()
+        b = a.tobytes()
+        header[name] = {"dtype": "F16", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def export(model, args, state, data_dir, name):
+    os.makedirs(args.out, exist_ok=True)
+    vocab = json.load(open(os.path.join(data_dir, "vocab.json")))
+    cfg = {
+        "model_name": name, "n_layers": model.L, "d_model": model.d, "n_heads": model.h, "d_head": model.dh,
+        "d_vocab": model.V, "n_ctx": model.n_ctx, "positional_embedding_type": "standard",
+        "normalization_type": "LN", "attn_only": True, "tokenizer_name": "gpt2", "bos_token_id": vocab["bos"],
+        "vocab_map": "vocab.json", "priors": "priors.json",
+    }
+    json.dump(cfg, open(os.path.join(args.out, "config.json"), "w"), indent=2)
+    json.dump({"tokenizer": "gpt2", "bos": vocab["bos"], "unk": vocab["unk"], "gpt2Ids": vocab["gpt2Ids"]},
+              open(os.path.join(args.out, "vocab.json"), "w"))
+    uni = json.load(open(os.path.join(data_dir, "unigram.json")))
+    json.dump({"source": "training corpus unigram counts (train split)", "counts": [int(c) for c in uni["counts"]]},
+              open(os.path.join(args.out, "priors.json"), "w"))
+    write_safetensors(os.path.join(args.out, "model.safetensors"), model.state())
+    write_card(args, state, data_dir, name)
+
+
+def write_card(args, state, data_dir, name):
+    stats = json.load(open(os.path.join(data_dir, "corpus-stats.json")))
+    ev = state.get("eval", {})
+    fmt = lambda rows: "\n".join(f"| {l} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for l, row in enumerate(rows))
+    heads = len(ev.get("prev_token_scores", [[0]])[0])
+    hdr = "| layer | " + " | ".join(f"H{h}" for h in range(heads)) + " |\n|---|" + "---|" * heads
+    src = "\n".join(f"| {s['name']} | {s['kind']} | {s['licence']} | {s['gpt2Tokens']:,} |" for s in stats["sources"])
+    card = f"""# {name}
+
+Attention-only transformer in TransformerLens's architecture, trained by Head Lens for its bundled demo.
+{args.layers} layer(s), d_model {args.d_model}, {args.heads} heads × d_head {args.d_head}, n_ctx {args.n_ctx},
+LayerNorm, learned positional embedding, GPT-2 BPE with a trimmed vocabulary of {stats['vocab']} ids
+(id 0 = `<|endoftext|>` as BOS, the {stats['vocab'] - 2} most frequent GPT-2 tokens of the corpus, id {stats['vocab'] - 1} = UNK;
+map in `vocab.json`). Weights are fp16, unprocessed (Head Lens applies TransformerLens's processing on load).
+
+## Training
+- Tokens seen: {state.get('tokens', 0):,} ({state.get('step', 0):,} steps of {args.batch} × {args.n_ctx}),
+  half prose and half code per batch; {args.repeat_rate:.0%} of sequences carry a repeated span.
+- AdamW, lr {args.lr} (warm-up {args.warmup} steps, cosine over {args.total_tokens:,.0f} planned tokens), seed {args.seed}.
+- Wall time: {state.get('seconds', 0) / 3600:.2f} h on a 2-core CPU (Debian python3-torch 1.13, OpenBLAS).
+
+## Corpus (GPT-2 tokens before trimming)
+| source | kind | licence | tokens |
+|---|---|---|---|
+{src}
+
+Train split: prose {stats['train_prose']['tokens']:,} tokens (UNK {stats['train_prose']['unkRate']:.2%}),
+code {stats['train_code']['tokens']:,} (UNK {stats['train_code']['unkRate']:.2%}); every 50th document is held out.
+
+## Results
+- Validation loss: prose **{ev.get('val_loss_prose', float('nan')):.3f}** nats, code **{ev.get('val_loss_code', float('nan')):.3f}** nats.
+
+Previous-token score (mean attention i → i−1 on random tokens):
+
+{hdr}
+{fmt(ev.get('prev_token_scores', []))}
+
+Induction score (BOS + 50 random tokens repeated; mean attention from the second copy to the token after the first occurrence):
+
+{hdr}
+{fmt(ev.get('induction_scores', []))}
+
+## Reproduce
+```
+npm ci && (cd training && npm ci) && node training/build-corpus.mjs --vocab {stats['vocab']}
+apt-get install python3-torch libopenblas0-pthread libtcmalloc-minimal4
+LD_PRELOAD=libtcmalloc_minimal.so.4 /usr/bin/python3 training/train.py --layers {args.layers} --out {os.path.relpath(args.out)}
+```
+Retraining does not reproduce the bytes across BLAS builds; the committed weights are the reference.
+"""
+    open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    name = os.path.basename(os.path.normpath(args.out))
+    run = args.run or os.path.join(HERE, "runs", name)
+    os.makedirs(run, exist_ok=True)
+    ckpt_path = os.path.join(run, "ckpt.pt")
+    vocab = json.load(open(os.path.join(args.data, "vocab.json")))
+    V, bos = len(vocab["gpt2Ids"]), vocab["bos"]
+    torch.manual_seed(args.seed)
+    model = AttnOnly(V, args.d_model, args.heads, args.d_head, args.n_ctx, args.layers)
+    decay = [v for k, v in model.p.items() if k.split(".")[-1].startswith("W_")]
+    no_decay = [v for k, v in model.p.items() if not k.split(".")[-1].startswith("W_")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    state = {"step": 0, "tokens": 0, "seconds": 0.0}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        model.p.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        print(f"resumed at step {state['step']} ({state['tokens']:,} tokens)", flush=True)
+    data = load_data(args.data)
+    if args.export_only:
+        state["eval"] = evaluate(model, data, bos)
+        export(model, args, state, args.data, name)
+        return
+    rng = np.random.default_rng(args.seed + state["step"])
+    log = open(os.path.join(run, "train.log"), "a")
+    tok_per_step = args.batch * args.n_ctx
+    total_steps = int(args.total_tokens / tok_per_step)
+    t_start, t_ckpt, t_last = time.time(), time.time(), time.time()
+    seconds0 = state["seconds"]
+    ema = None
+    while state["step"] < total_steps:
+        step = state["step"]
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = batch(rng, (data["train_prose"], data["train_code"]), args.batch, args.n_ctx, bos, args.repeat_rate, V - 1)
+        logits = model(x)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), x[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        state["tokens"] += tok_per_step
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        now = time.time()
+        state["seconds"] = seconds0 + now - t_start
+        if state["step"] % 50 == 0:
+            rate = 50 * tok_per_step / (now - t_last)
+            t_last = now
+            log.write(json.dumps({"step": state["step"], "tokens": state["tokens"], "loss": round(ema, 4),
+                                  "lr": lr, "tok_per_s": round(rate)}) + "\n")
+            log.flush()
+        done = state["step"] >= total_steps or (now - t_start) / 60 >= args.max_minutes
+        if now - t_ckpt >= args.ckpt_minutes * 60 or done:
+            state["eval"] = evaluate(model, data, bos)
+            log.write(json.dumps({"step": state["step"], "tokens": state["tokens"], "eval": state["eval"]}) + "\n")
+            log.flush()
+            tmp = ckpt_path + ".tmp"
+            torch.save({"model": model.p.state_dict(), "opt": opt.state_dict(), "state": state}, tmp)
+            os.replace(tmp, ckpt_path)
+            export(model, args, state, args.data, name)
+            t_ckpt = time.time()
+            print(f"step {state['step']} loss {ema:.3f} eval {json.dumps(state['eval'])}", flush=True)
+            if done:
+                break
+
+
+if __name__ == "__main__":
+    main()
