@@ -1,0 +1,84 @@
+import { test, describe, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { REPO_ROOT, tempDir } from "./support/engine";
+import { randomWeights, writeModelDir } from "./support/models";
+
+const CLI = join(REPO_ROOT, "dist", "cli.js");
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+
+let model = "";
+before(() => {
+  model = writeModelDir(join(tempDir(), "cli-model"), randomWeights({ V: 500, D: 32, H: 2, E: 8, L: 2, seed: 21, name: "cli-model" }), "F16");
+});
+
+function expectOneLineError(r: ReturnType<typeof run>, code: number, re: RegExp): void {
+  assert.equal(r.status, code, `exit code (stderr: ${r.stderr})`);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0], re);
+  assert.equal(r.stdout, "");
+}
+
+describe("bad arguments: exit 2 and one line saying what to fix", () => {
+  test("no head given", () => expectOneLineError(run("analyze", "--model", model), 2, /--layer L --head H, or --all/));
+  test("both --all and --layer", () => expectOneLineError(run("analyze", "--model", model, "--all", "--layer", "0", "--head", "0"), 2, /either --all or --layer/));
+  test("non-numeric --keys", () => expectOneLineError(run("analyze", "--model", model, "--all", "--keys", "x"), 2, /--keys must be an integer ≥ 1/));
+  test("unknown option", () => expectOneLineError(run("analyze", "--all", "--bogus"), 2, /unknown option "--bogus"/));
+  test("unknown command", () => expectOneLineError(run("analyse"), 2, /unknown command "analyse"/));
+  test("unknown execution provider", () => expectOneLineError(run("analyze", "--all", "--ep", "tpu"), 2, /unknown execution provider "tpu"/));
+});
+
+describe("bad models: exit 1 and one line naming the problem", () => {
+  test("missing folder", () => expectOneLineError(run("analyze", "--model", "/no/such/model", "--all"), 1, /model folder \/no\/such\/model does not exist/));
+  test("head out of range", () => expectOneLineError(run("analyze", "--model", model, "--layer", "0", "--head", "7"), 1, /head 7 does not exist: the model has heads 0–1/));
+  test("truncated weights", () => {
+    const dir = tempDir();
+    const broken = writeModelDir(join(dir, "broken"), randomWeights({ V: 100, D: 8, H: 1, E: 4, L: 1 }));
+    const st = join(broken, "model.safetensors");
+    writeFileSync(st, readFileSync(st).subarray(0, 2000));
+    expectOneLineError(run("analyze", "--model", broken, "--all"), 1, /model\.safetensors: tensor "embed\.W_E": data_offsets \[0, 3200\] run past the 800-byte data section/);
+  });
+  test("unreadable priors file", () => expectOneLineError(run("analyze", "--model", model, "--all", "--priors", "/no/words.txt"), 1, /priors file \/no\/words\.txt: cannot read it/));
+});
+
+describe("output contracts", () => {
+  test("--json for one head has exactly the documented fields", () => {
+    const r = run("analyze", "--model", model, "--layer", "1", "--head", "0", "--keys", "3", "--queries", "4", "--outputs", "2", "--priors", "uniform", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j), ["model", "layer", "head", "bos", "ep", "keys"]);
+    assert.deepEqual([j.model, j.layer, j.head, j.bos, j.ep], ["cli-model", 1, 0, 0, "cpu"]);
+    assert.equal(j.keys.length, 3);
+    for (const k of j.keys) {
+      assert.deepEqual(Object.keys(k), ["id", "token", "importance", "maxQK", "maxOV", "queries", "outputs"]);
+      assert.equal(k.queries.length, 4);
+      assert.equal(k.outputs.length, 2);
+      for (const x of [...k.queries, ...k.outputs]) assert.deepEqual(Object.keys(x), ["id", "token", "score"]);
+    }
+    for (let i = 1; i < j.keys.length; i++) assert.ok(j.keys[i - 1].importance >= j.keys[i].importance, "keys descend by importance");
+  });
+  test("--all --json wraps every head", () => {
+    const r = run("analyze", "--model", model, "--all", "--keys", "1", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j), ["model", "ep", "heads"]);
+    assert.deepEqual(j.heads.map((h: { layer: number; head: number }) => `${h.layer}:${h.head}`), ["0:0", "0:1", "1:0", "1:1"]);
+  });
+  test("text output is the notebook's report and agrees with --json", () => {
+    const text = run("analyze", "--model", model, "--layer", "0", "--head", "1");
+    const json = JSON.parse(run("analyze", "--model", model, "--layer", "0", "--head", "1", "--json").stdout);
+    assert.equal(text.status, 0, text.stderr);
+    const lines = text.stdout.split("\n");
+    assert.deepEqual(lines.slice(0, 4), ["", "=".repeat(80), "Head 0:1 (cli-model)", "=".repeat(80)]);
+    const keyLines = lines.filter((l) => l.startsWith("Key: "));
+    assert.deepEqual(keyLines, json.keys.map((k: { token: string }) => `Key: ${k.token}`));
+    assert.equal(lines.filter((l) => l === "Queries that prefer key:").length, 5);
+    assert.equal(lines.filter((l) => l === "Effect on logits:").length, 5);
+    const first = json.keys[0];
+    assert.ok(text.stdout.includes(`${first.queries[0].token} (${first.queries[0].score.toFixed(2)})`));
+    for (const l of lines) assert.ok([...l].length <= 80, `line too long: ${l}`);
+  });
+});

@@ -1,0 +1,54 @@
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tempDir, testEngine } from "./support/engine";
+import { randomWeights, writeModelDir } from "./support/models";
+import { HeadLensError } from "../src/core/errors";
+
+const engine = testEngine(2 * 1024 * 1024);
+after(() => engine.dispose());
+let big = "", small = "";
+before(() => {
+  // Large enough that analyzing every head takes seconds: cancellation lands mid-stream.
+  big = writeModelDir(join(tempDir(), "big"), randomWeights({ V: 20000, D: 64, H: 4, E: 32, L: 1, seed: 7 }), "F16");
+  small = writeModelDir(join(tempDir(), "small"), randomWeights({ V: 200, D: 16, H: 2, E: 4, L: 1, seed: 8 }), "F32");
+});
+
+const req = (modelDir: string) => ({ modelDir, heads: "all" as const, priors: "uniform" as const, sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 } });
+
+test("cancellation stops the worker mid-stream, quickly, and the engine stays usable", async () => {
+  const ac = new AbortController();
+  let abortedAt = 0;
+  const heads: number[] = [];
+  const p = engine.analyze(req(big), {
+    signal: ac.signal,
+    onEvent: (e) => {
+      if (e.type === "head") heads.push(e.report.head);
+      if (e.type === "progress" && e.fraction > 0.1 && !abortedAt) {
+        abortedAt = performance.now();
+        ac.abort();
+      }
+    },
+  });
+  await assert.rejects(p, (e: HeadLensError) => e.code === "cancelled");
+  const latency = performance.now() - abortedAt;
+  assert.ok(abortedAt > 0, "progress was reported before the end");
+  assert.ok(heads.length < 4, `stopped before finishing (got ${heads.length} heads)`);
+  assert.ok(latency < 1000, `cancelled ${latency.toFixed(0)} ms after abort`);
+  const after = await engine.analyze(req(small));
+  assert.equal(after.length, 2);
+});
+
+test("an already-aborted signal rejects at once", async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(engine.analyze(req(small), { signal: ac.signal }), /cancelled/);
+});
+
+test("a crashed worker fails the pending request clearly and is replaced", async () => {
+  const p = engine.analyze(req(big));
+  engine.crashForTesting();
+  await assert.rejects(p, (e: HeadLensError) => e.code === "engine.crashed" && /crashed .*restarted/.test(e.message));
+  const again = await engine.analyze(req(small));
+  assert.equal(again.length, 2);
+});
