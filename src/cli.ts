@@ -15,7 +15,8 @@ import { parsePriorSpec } from "./models/priors";
 
 const PACKAGE_ROOT = resolve(__dirname, "..");
 export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
-const DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024;
+// 64 rows of a 48k-vocab slab: small enough to stay near the caches, large enough to amortize a run.
+export const DEFAULT_BLOCK_BYTES = 12 * 1024 * 1024;
 
 const USAGE = `Usage: head-lens analyze [--model <dir>] (--layer L --head H | --all) [options]
 
@@ -31,7 +32,7 @@ Options:
   --priors P           uniform | bundled | path to a words.txt (default bundled)
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
-  --block-mb N         memory for one streamed block, in MiB (default 64)
+  --block-mb N         memory for one streamed block, in MiB (default 12)
   -h, --help           this help
 `;
 

@@ -31,7 +31,7 @@ export interface RunControl {
 }
 
 /** Extra candidates re-scored exactly, so float32 rounding in the streamed pass cannot drop a key. */
-const CANDIDATE_MARGIN = 8;
+const CANDIDATE_MARGIN = 3;
 
 export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: RunControl): Promise<HeadReport> {
   const { d_vocab: V, d_head: E } = job.weights.config;
