@@ -128,6 +128,11 @@ export class OrtBackend {
     }
   }
 
+  /** A session for a graph of the caller's, with this backend's provider and options. */
+  createSession(graph: Graph): Promise<ort.InferenceSession> {
+    return ort.InferenceSession.create(buildModel(graph), this.opts);
+  }
+
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s.catch(() => undefined))?.release();
     this.sessions.clear();
