@@ -33,8 +33,9 @@ async function main(): Promise<void> {
   const raw = randomWeights({ V, D, H, E, L: 1, seed: 48262, name: "bench-48k" });
   const w = processWeights(raw);
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
-  const priorW = priorWeights(uniformPrior(V).p);
-  const job = { modelName: "bench", weights: w, bos: 0, layer: 0, head: 3, priorW, sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String };
+  const prior = uniformPrior(V).p;
+  const priorW = priorWeights(prior);
+  const job = { modelName: "bench", weights: w, bos: 0, layer: 0, head: 3, prior, priorW, sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 };
   const ctl = { check: () => {}, blockBytes: BLOCK_MB * 1024 * 1024 };
   await analyzeHeadDense(backend, job, ctl); // warm-up: session creation
   const engineTimes: number[] = [];
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     const r = await analyzeHeadDense(backend, job, ctl);
     engineTimes.push((performance.now() - t) / 1000);
-    keys = r.keys.map((k) => k.id);
+    keys = r.report.keys.map((k) => k.id);
   }
   const rss = process.resourceUsage().maxRSS / 1024;
 

@@ -1,7 +1,7 @@
-// Bundles the CLI, the engine worker and the extension into dist/ with esbuild.
+// Bundles the CLI, the engine worker, the extension and the panel's webview script into dist/.
 import { build } from "esbuild";
 
-const common = {
+const node = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -12,6 +12,11 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
-  build({ ...common, entryPoints: ["src/engine/worker.ts"], outfile: "dist/worker.js" }),
+  build({ ...node, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
+  build({ ...node, entryPoints: ["src/engine/worker.ts"], outfile: "dist/worker.js" }),
+  build({ ...node, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js" }),
+  build({
+    entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", bundle: true, platform: "browser",
+    format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
+  }),
 ]);

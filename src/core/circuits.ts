@@ -17,6 +17,10 @@ export const jsMatMul: MatMulFn = matmul;
 export interface HeadCircuits {
   qk: FactoredMatrix;
   ov: FactoredMatrix;
+  /** (W_E W_K)_BOS, subtracted from every key: QK[q, BOS] = queries_q · bosKey. */
+  bosKey: Float32Array;
+  /** mean_o (W_O W_U)_{:,o}, subtracted from every output: mean_o OV[s, o] = sources_s · outputMean. */
+  outputMean: Float64Array;
 }
 
 export async function headCircuits(w: ModelWeights, layer: number, head: number, bos: number, mm: MatMulFn = jsMatMul): Promise<HeadCircuits> {
@@ -25,14 +29,17 @@ export async function headCircuits(w: ModelWeights, layer: number, head: number,
   const WE = w.W_E.data;
   const queries = await mm(WE, slice0(blk.W_Q, head).data, V, D, E);
   const keys = await mm(WE, slice0(blk.W_K, head).data, V, D, E);
+  const bosKey = keys.slice(bos * E, (bos + 1) * E);
   subtractRow(keys, V, E, bos);
   const sources = await mm(WE, slice0(blk.W_V, head).data, V, D, E);
   const ou = await mm(slice0(blk.W_O, head).data, w.W_U.data, E, D, V); // [E, V]
-  centerRowsF64(ou, E, V);
+  const outputMean = centerRowsF64(ou, E, V);
   const outputs = transpose2d(ou, E, V); // [V, E]
   return {
     qk: new FactoredMatrix(queries, keys, V, V, E),
     ov: new FactoredMatrix(sources, outputs, V, V, E),
+    bosKey,
+    outputMean,
   };
 }
 
@@ -41,11 +48,15 @@ function subtractRow(a: Float32Array, rows: number, cols: number, r: number): vo
   for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) a[i * cols + c] -= base[c];
 }
 
-function centerRowsF64(a: Float32Array, rows: number, cols: number): void {
+/** Centres each row in place; returns the removed means. */
+function centerRowsF64(a: Float32Array, rows: number, cols: number): Float64Array {
+  const means = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;
     for (let c = 0; c < cols; c++) s += a[r * cols + c];
     const m = s / cols;
+    means[r] = m;
     for (let c = 0; c < cols; c++) a[r * cols + c] -= m;
   }
+  return means;
 }

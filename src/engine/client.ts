@@ -7,7 +7,8 @@ import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
-import { AnalyzeRequest, EngineEvent, HostToWorker, WorkerConfig, WorkerToHost } from "./protocol";
+import { TokenInHead } from "../shared/headDetails";
+import { AnalyzeRequest, EngineEvent, HostToWorker, TokenRequest, WorkerConfig, WorkerToHost } from "./protocol";
 
 export interface EngineClientOptions extends WorkerConfig {
   /** Path of the bundled worker script (dist/worker.js). */
@@ -25,6 +26,7 @@ interface Pending {
   reject: (e: Error) => void;
   reports: HeadReport[];
   onEvent?: (event: EngineEvent) => void;
+  onToken?: (result: TokenInHead) => void;
 }
 
 export class EngineClient {
@@ -53,6 +55,19 @@ export class EngineClient {
       });
       const msg: HostToWorker = { type: "analyze", requestId, request, cancel };
       worker.ref(); // keep the process alive while work is pending
+      worker.postMessage(msg);
+    });
+  }
+
+  /** What one token does in one head (hover); queued behind running analyses. */
+  tokenInHead(request: TokenRequest): Promise<TokenInHead> {
+    if (this.disposed) return Promise.reject(new HeadLensError("the engine has been shut down", "engine.disposed"));
+    const worker = this.ensureWorker();
+    const requestId = this.nextId++;
+    return new Promise<TokenInHead>((resolve, reject) => {
+      this.pending.set(requestId, { resolve: () => {}, reject, reports: [], onToken: resolve });
+      const msg: HostToWorker = { type: "token", requestId, request };
+      worker.ref();
       worker.postMessage(msg);
     });
   }
@@ -116,6 +131,10 @@ export class EngineClient {
       case "head":
         p.reports.push(m.report);
         break;
+      case "token":
+        this.settled(m.requestId);
+        p.onToken?.(m.result);
+        return;
       case "done":
         this.settled(m.requestId);
         p.onEvent?.(m);

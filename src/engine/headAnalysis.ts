@@ -3,11 +3,13 @@
  * reductions (max over queries for every key, max over outputs for every source), key selection,
  * then each selected key's queries and outputs.
  */
-import { headCircuits } from "../core/circuits";
+import { dot } from "../core/factored";
+import { HeadCircuits, headCircuits } from "../core/circuits";
 import { HeadReport, ReportSizes } from "../core/report";
 import { importance, keyReports, topK, TokenLabel } from "../core/selection";
 import { transpose2d } from "../core/tensor";
 import { ModelWeights } from "../core/weights";
+import { HeadDetails, TokenInHead } from "../shared/headDetails";
 import { CancelCheck, OrtBackend, blockRowsFor } from "./ortBackend";
 
 export interface HeadJob {
@@ -17,9 +19,12 @@ export interface HeadJob {
   bos: number;
   layer: number;
   head: number;
+  /** Prior p and p^0.1. */
+  prior: Float64Array;
   priorW: Float64Array;
   sizes: ReportSizes;
   label: TokenLabel;
+  byteLength: (id: number) => number | undefined;
 }
 
 export interface RunControl {
@@ -30,13 +35,25 @@ export interface RunControl {
   blockBytes: number;
 }
 
+export interface HeadAnalysis {
+  report: HeadReport;
+  details: HeadDetails;
+  circuits: HeadCircuits;
+  /** importance[k] for every token (float32 streamed pass). */
+  importance: Float64Array;
+}
+
 /** Extra candidates re-scored exactly, so float32 rounding in the streamed pass cannot drop a key. */
 const CANDIDATE_MARGIN = 3;
 
-export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: RunControl): Promise<HeadReport> {
+export function circuitsFor(backend: OrtBackend, job: Pick<HeadJob, "weights" | "layer" | "head" | "bos">): Promise<HeadCircuits> {
+  return headCircuits(job.weights, job.layer, job.head, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
+}
+
+export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: RunControl): Promise<HeadAnalysis> {
   const { d_vocab: V, d_head: E } = job.weights.config;
   ctl.check();
-  const circuits = await headCircuits(job.weights, job.layer, job.head, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
+  const circuits = await circuitsFor(backend, job);
   ctl.check();
   const rows = blockRowsFor(V, ctl.blockBytes);
   // max_q QKn[q, k] for every key: rows = keys, reduced along the (contiguous) query axis.
@@ -48,5 +65,46 @@ export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: R
   const imp = importance(maxQK, maxOV, job.priorW);
   const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
   const keys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
-  return { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys };
+  const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys };
+  return { report, details: headDetails(report, circuits, job), circuits, importance: imp };
+}
+
+function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): HeadDetails {
+  const E = c.qk.rank;
+  const tokens: HeadDetails["tokens"] = {};
+  const note = (id: number) => (tokens[id] ??= { p: job.prior[id], bytes: job.byteLength(id) });
+  const keys = report.keys.map((k) => {
+    note(k.id);
+    k.queries.forEach((q) => note(q.id));
+    k.outputs.forEach((o) => note(o.id));
+    let mean = 0;
+    for (let e = 0; e < E; e++) mean += c.ov.left[k.id * E + e] * c.outputMean[e];
+    return {
+      queryBaselines: k.queries.map((q) => dot(c.qk.left, q.id * E, c.bosKey, 0, E)),
+      ovRowMean: mean,
+    };
+  });
+  return { keys, tokens, prior: "" };
+}
+
+/** What one token does in a head, in O(V·d_head): its importance (and rank when the full
+ * importance vector is at hand), its top outputs, and the keys it most prefers as a query. */
+export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, fullImportance?: Float64Array): TokenInHead {
+  const col = c.qk.col(tokenId); // QKn[:, token]: the token as a key
+  const row = c.ov.row(tokenId); // OVn[token, :]
+  const asQuery = c.qk.row(tokenId); // QKn[token, :]
+  let maxQK = -Infinity, maxOV = -Infinity;
+  for (const x of col) maxQK = Math.max(maxQK, x);
+  for (const x of row) maxOV = Math.max(maxOV, x);
+  const imp = maxQK * maxOV * priorW[tokenId];
+  let keyRank = 0;
+  if (fullImportance) {
+    keyRank = 1;
+    for (let k = 0; k < fullImportance.length; k++) if (fullImportance[k] > imp || (fullImportance[k] === imp && k < tokenId)) keyRank++;
+  }
+  return {
+    layer, head, keyRank, importance: imp,
+    topOutputs: topK(row, n).map((o) => ({ id: o, token: label(o), score: row[o] })),
+    preferredKeys: topK(asQuery, n).map((k) => ({ id: k, token: label(k), score: asQuery[k] })),
+  };
 }

@@ -1,5 +1,6 @@
 /** The one typed protocol between the host (extension or CLI) and the engine worker. */
 import { HeadReport, ReportSizes } from "../core/report";
+import { HeadDetails, TokenInHead } from "../shared/headDetails";
 import { PriorSpec } from "../models/priors";
 import { ExecutionProvider } from "./ortBackend";
 
@@ -25,8 +26,18 @@ export interface AnalyzeRequest {
   sizes: ReportSizes;
 }
 
+export interface TokenRequest {
+  modelDir: string;
+  layer: number;
+  head: number;
+  tokenId: number;
+  priors: PriorSpec;
+  n: number;
+}
+
 export type HostToWorker =
   | { type: "analyze"; requestId: number; request: AnalyzeRequest; cancel: SharedArrayBuffer }
+  | { type: "token"; requestId: number; request: TokenRequest }
   /** Test hook: throw an uncaught error in the worker, as a native crash would end it. */
   | { type: "crashForTesting" };
 
@@ -35,7 +46,8 @@ export type WorkerToHost =
   | { type: "log"; message: string }
   | { type: "started"; requestId: number; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string }
   | { type: "progress"; requestId: number; fraction: number; layer: number; head: number }
-  | { type: "head"; requestId: number; report: HeadReport; elapsedMs: number }
+  | { type: "head"; requestId: number; report: HeadReport; details: HeadDetails; elapsedMs: number }
+  | { type: "token"; requestId: number; result: TokenInHead }
   | { type: "done"; requestId: number; elapsedMs: number }
   | { type: "error"; requestId: number; message: string; code: string };
 

@@ -2,28 +2,39 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { HeadCircuits } from "../core/circuits";
 import { errorMessage, HeadLensError, isHeadLensError } from "../core/errors";
 import { processWeights } from "../core/processing";
 import { priorWeights } from "../core/selection";
 import { ModelWeights } from "../core/weights";
 import { LoadedModel, loadLocalModel } from "../models/localModel";
 import { describePriorSpec, loadPrior, PriorSpec } from "../models/priors";
-import { analyzeHeadDense } from "./headAnalysis";
+import { analyzeHeadDense, circuitsFor, HeadJob, tokenInHead } from "./headAnalysis";
 import { CancelledError, OrtBackend } from "./ortBackend";
-import { AnalyzeRequest, HeadRef, HostToWorker, WorkerConfig, WorkerToHost } from "./protocol";
+import { AnalyzeRequest, HeadRef, HostToWorker, TokenRequest, WorkerConfig, WorkerToHost } from "./protocol";
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
 const send = (m: WorkerToHost) => port.postMessage(m);
 const log = (message: string) => send({ type: "log", message });
 
+interface PriorEntry {
+  source: string;
+  p: Float64Array;
+  w: Float64Array;
+}
+
 interface CachedModel {
   stamp: string;
   model: LoadedModel;
   processed: ModelWeights;
-  priors: Map<string, Float64Array>;
+  priors: Map<string, PriorEntry>;
+  /** Full importance vectors of analyzed heads, by `${layer}:${head}:${prior}` (for hover ranks). */
+  importance: Map<string, Float64Array>;
 }
 const models = new Map<string, CachedModel>();
+/** The most recently used head circuits (hovers ask about the head on screen, repeatedly). */
+let lastCircuits: { key: string; circuits: HeadCircuits } | undefined;
 let backendPromise: Promise<OrtBackend> | undefined;
 const backend = () => (backendPromise ??= OrtBackend.create({ epPreference: config.epPreference, threads: config.threads, log }));
 let queue = Promise.resolve();
@@ -36,10 +47,14 @@ port.on("message", (msg: HostToWorker) => {
     return;
   }
   // One request at a time: the next starts when the previous settles.
-  queue = queue.then(() => handle(msg.requestId, msg.request, new Int32Array(msg.cancel)));
+  queue = queue.then(() => (msg.type === "analyze" ? analyze(msg.requestId, msg.request, new Int32Array(msg.cancel)) : token(msg.requestId, msg.request)));
 });
 
-async function handle(requestId: number, req: AnalyzeRequest, cancel: Int32Array): Promise<void> {
+function fail(requestId: number, e: unknown): void {
+  send({ type: "error", requestId, message: errorMessage(e), code: isHeadLensError(e) ? (e as HeadLensError).code : "internal" });
+}
+
+async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Array): Promise<void> {
   const t0 = performance.now();
   const check = () => {
     if (Atomics.load(cancel, 0) !== 0) throw new CancelledError();
@@ -50,24 +65,60 @@ async function handle(requestId: number, req: AnalyzeRequest, cancel: Int32Array
     const cached = loadModel(req.modelDir);
     const cfg = cached.model.config;
     const heads = resolveHeads(req.heads, cfg.n_layers, cfg.n_heads);
-    const priorW = priorFor(cached, req.priors);
-    send({ type: "started", requestId, model: cfg.model_name, ep: be.ep, heads, prior: describePriorSpec(req.priors) });
+    const prior = priorFor(cached, req.priors);
+    send({ type: "started", requestId, model: cfg.model_name, ep: be.ep, heads, prior: prior.source });
+    // Progress is throttled: hundreds of blocks per head would flood the host (and a webview) with messages.
+    let lastSent = 0, lastFraction = -1;
     for (let i = 0; i < heads.length; i++) {
       const { layer, head } = heads[i];
       const th = performance.now();
-      const report = await analyzeHeadDense(be, {
-        modelName: cfg.model_name, weights: cached.processed, bos: cached.model.vocab.bos, layer, head, priorW,
-        sizes: req.sizes, label: (id) => cached.model.vocab.display(id),
-      }, {
+      const result = await analyzeHeadDense(be, job(cached, layer, head, prior, req.sizes), {
         check, blockBytes: config.blockBytes,
-        progress: (f) => send({ type: "progress", requestId, fraction: (i + f) / heads.length, layer, head }),
+        progress: (f) => {
+          const fraction = (i + f) / heads.length, now = performance.now();
+          if (fraction - lastFraction < 0.01 && now - lastSent < 250) return;
+          lastSent = now;
+          lastFraction = fraction;
+          send({ type: "progress", requestId, fraction, layer, head });
+        },
       });
-      send({ type: "head", requestId, report, elapsedMs: performance.now() - th });
+      cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
+      lastCircuits = { key: `${req.modelDir}|${layer}:${head}`, circuits: result.circuits };
+      result.details.prior = prior.source;
+      send({ type: "head", requestId, report: result.report, details: result.details, elapsedMs: performance.now() - th });
     }
     send({ type: "done", requestId, elapsedMs: performance.now() - t0 });
   } catch (e) {
-    send({ type: "error", requestId, message: errorMessage(e), code: isHeadLensError(e) ? (e as HeadLensError).code : "internal" });
+    fail(requestId, e);
   }
+}
+
+async function token(requestId: number, req: TokenRequest): Promise<void> {
+  try {
+    const be = await backend();
+    const cached = loadModel(req.modelDir);
+    const cfg = cached.model.config;
+    const [{ layer, head }] = resolveHeads([{ layer: req.layer, head: req.head }], cfg.n_layers, cfg.n_heads);
+    if (!Number.isInteger(req.tokenId) || req.tokenId < 0 || req.tokenId >= cfg.d_vocab) {
+      throw new HeadLensError(`token id ${req.tokenId} is outside the vocabulary (0–${cfg.d_vocab - 1})`, "request.token");
+    }
+    const prior = priorFor(cached, req.priors);
+    const key = `${req.modelDir}|${layer}:${head}`;
+    if (lastCircuits?.key !== key) lastCircuits = { key, circuits: await circuitsFor(be, { weights: cached.processed, layer, head, bos: cached.model.vocab.bos }) };
+    const full = cached.importance.get(`${layer}:${head}:${JSON.stringify(req.priors)}`);
+    const result = tokenInHead(lastCircuits.circuits, req.tokenId, layer, head, prior.w, req.n, (id) => cached.model.vocab.display(id), full);
+    send({ type: "token", requestId, result });
+  } catch (e) {
+    fail(requestId, e);
+  }
+}
+
+function job(cached: CachedModel, layer: number, head: number, prior: PriorEntry, sizes: AnalyzeRequest["sizes"]): HeadJob {
+  const vocab = cached.model.vocab;
+  return {
+    modelName: cached.model.config.model_name, weights: cached.processed, bos: vocab.bos, layer, head,
+    prior: prior.p, priorW: prior.w, sizes, label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
+  };
 }
 
 function loadModel(dir: string): CachedModel {
@@ -77,7 +128,7 @@ function loadModel(dir: string): CachedModel {
   const raw = loadLocalModel(dir);
   const processed = processWeights(raw.weights);
   // Keep only the processed copy: the raw one would double the memory of a 48k-vocab model.
-  const entry = { stamp, model: { ...raw, weights: processed }, processed, priors: new Map<string, Float64Array>() };
+  const entry: CachedModel = { stamp, model: { ...raw, weights: processed }, processed, priors: new Map(), importance: new Map() };
   models.set(dir, entry);
   return entry;
 }
@@ -87,17 +138,17 @@ function fileStamp(path: string): string {
   return st ? `${st.size}:${st.mtimeMs}` : "missing";
 }
 
-function priorFor(cached: CachedModel, spec: PriorSpec): Float64Array {
+function priorFor(cached: CachedModel, spec: PriorSpec): PriorEntry {
   const key = JSON.stringify(spec);
-  let w = cached.priors.get(key);
-  if (!w) {
+  let entry = cached.priors.get(key);
+  if (!entry) {
     const prior = loadPrior(spec, {
       vocab: cached.model.vocab, modelDir: cached.model.dir, modelPriorsFile: cached.model.config.priors, mediaDir: config.mediaDir,
     });
-    w = priorWeights(prior.p);
-    cached.priors.set(key, w);
+    entry = { source: prior.source, p: prior.p, w: priorWeights(prior.p) };
+    cached.priors.set(key, entry);
   }
-  return w;
+  return entry;
 }
 
 function resolveHeads(heads: HeadRef[] | "all", nLayers: number, nHeads: number): HeadRef[] {

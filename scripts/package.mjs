@@ -1,0 +1,21 @@
+// Packages the extension for one platform (onnxruntime-node's native binaries are large, so each
+// .vsix carries only its own): node scripts/package.mjs [--target linux-x64] [--out file.vsix]
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync, statSync } from "node:fs";
+import { arch, platform } from "node:os";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const target = opt("--target", `${platform()}-${arch()}`);
+const [os, cpu] = target.split("-");
+const supported = ["linux-x64", "linux-arm64", "win32-x64", "win32-arm64", "darwin-arm64"];
+if (!supported.includes(target)) {
+  console.error(`package: no onnxruntime-node binary for ${target}; supported: ${supported.join(", ")}`);
+  process.exit(2);
+}
+const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+const out = opt("--out", `head-lens-${target}-${pkg.version}.vsix`);
+writeFileSync(".vscodeignore", readFileSync("scripts/vscodeignore.template", "utf8").replace("${TARGET_BIN}", `${os}/${cpu}`));
+execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+execFileSync(process.execPath, ["node_modules/@vscode/vsce/vsce", "package", "--target", target, "--out", out], { stdio: "inherit" });
+console.log(`${out}: ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB`);

@@ -1,0 +1,36 @@
+/**
+ * What the panel and hovers show beyond the CLI's JSON contract: per listed token its prior, byte
+ * length, and the raw (un-normalized) score behind each normalized one.
+ */
+export interface ChipTokenInfo {
+  /** Prior p(token). */
+  p: number;
+  /** Bytes of the token's string (undefined when it has none). */
+  bytes?: number;
+}
+
+export interface KeyDetails {
+  /** QK[q, BOS] for each listed query, in order: raw QK = normalized + this. */
+  queryBaselines: number[];
+  /** mean_o OV[k, o]: raw OV = normalized + this. */
+  ovRowMean: number;
+}
+
+export interface HeadDetails {
+  keys: KeyDetails[];
+  tokens: Record<number, ChipTokenInfo>;
+  /** The prior's source, e.g. "bundled (the model's training corpus)". */
+  prior: string;
+}
+
+/** Hover: what one token does in one head (computed on demand, O(V·d_head)). */
+export interface TokenInHead {
+  layer: number;
+  head: number;
+  /** 1-based rank of this token's importance as a key among all V tokens; 0 when unknown (head not analyzed in this session). */
+  keyRank: number;
+  importance: number;
+  topOutputs: { id: number; token: string; score: number }[];
+  /** The keys this token most prefers as a query (by QKn[q, k]). */
+  preferredKeys: { id: number; token: string; score: number }[];
+}

@@ -1,0 +1,156 @@
+/**
+ * Head Lens in real VS Code (code-server 4.100.3), installed from the built .vsix, driven like a
+ * user through Chromium. Each test asserts what a user sees. Screenshots go to test-output/.
+ */
+import { describe, test, before, after, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomWeights, writeModelDir } from "../support/models";
+import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+
+const OUT = join(REPO, "test-output");
+let s: Session;
+let bigDir = "", brokenDir = "";
+
+function vsix(): string {
+  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
+  if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
+  return join(REPO, f);
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  // A model big enough that a layer takes seconds, and a folder whose weights are truncated.
+  const models = mkdtempSync(join(tmpdir(), "head-lens-e2e-models-"));
+  bigDir = writeModelDir(join(models, "big-random"), randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 5, name: "big-random" }), "F16");
+  brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
+  const st = join(brokenDir, "model.safetensors");
+  writeFileSync(st, readFileSync(st).subarray(0, 3000));
+  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, brokenDir] });
+});
+after(async () => {
+  if (process.env.HEAD_LENS_E2E_KEEP) console.log(`e2e home kept: ${s?.home}`);
+  await s?.close();
+});
+let shot = 0;
+afterEach(async (t) => {
+  // Keep what the user would have seen when a test fails.
+  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `failure-${++shot}.png`) }).catch(() => undefined);
+});
+
+/** Tree rows by their accessible label ("demo-attn-2l, 2 layers …", "Layer 1", "L1H2, …"). */
+const treeRow = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+const panel = () => panelFrame(s.page);
+const finished = () => panel().locator("section.head:not(.pending)");
+
+describe("Head Lens in VS Code", () => {
+  test("the Head Lens view lists the bundled models; model → layer → head expands", async () => {
+    await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
+    await treeRow("demo-attn-2l").waitFor();
+    await treeRow("demo-attn-1l").waitFor();
+    await treeRow("big-random").waitFor();
+    await treeRow("demo-attn-2l").click();
+    await treeRow("Layer 1").waitFor();
+    await treeRow("Layer 1").click();
+    for (const h of ["L1H0", "L1H1", "L1H2", "L1H3"]) await treeRow(h).waitFor();
+    assert.equal(await treeRow("Layer 0").count(), 1);
+    assert.equal(await treeRow("L0H0").count(), 0, "layer 0 stays collapsed");
+  });
+
+  test("Analyze Head from the palette shows key cards whose tokens equal the CLI's --json", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 1", "L1H2");
+    const section = panel().locator("#head-1-2:not(.pending)");
+    await section.waitFor({ timeout: 120_000 });
+    const cardTokens = await section.locator(".key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    const firstQueries = await section.locator(".card").first().locator(".chips").first().locator(".chip").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    // The CLI on the very model folder the installed extension analyzed.
+    const installed = join(s.home, "extensions", readdirSync(join(s.home, "extensions")).find((d) => d.startsWith("head-lens."))!, "models", "demo-attn-2l");
+    const cli = spawnSync(process.execPath, [join(REPO, "dist", "cli.js"), "analyze", "--model", installed, "--layer", "1", "--head", "2", "--json"], { encoding: "utf8" });
+    assert.equal(cli.status, 0, cli.stderr);
+    const json = JSON.parse(cli.stdout);
+    assert.deepEqual(cardTokens, json.keys.map((k: { token: string }) => k.token));
+    assert.deepEqual(firstQueries, json.keys[0].queries.map((q: { token: string }) => q.token));
+    // The tree now describes the analyzed head.
+    await s.page.locator(`.monaco-list-row[aria-label^="L1H2, analyzed"]`).waitFor();
+    await s.page.screenshot({ path: join(OUT, "panel-light.png") });
+  });
+
+  test("hovering a chip shows its token details", async () => {
+    const chip = panel().locator("#head-1-2 .chip").nth(2);
+    const id = await chip.getAttribute("data-id");
+    await chip.hover();
+    const tip = panel().locator(".tooltip");
+    await tip.waitFor();
+    const text = await tip.innerText();
+    assert.match(text, new RegExp(`id\\s+${id}\\b`));
+    assert.match(text, /prior p/);
+    assert.match(text, /QK raw/);
+  });
+
+  test("Cancel Analysis stops a running analysis", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Layer", "big-random");
+    await panel().locator("section.head.pending").first().waitFor({ timeout: 60_000, state: "attached" });
+    await runCommand(s.page, "Head Lens: Cancel Analysis");
+    await panel().locator(".status", { hasText: "Analysis cancelled." }).waitFor({ timeout: 30_000 });
+    assert.ok((await finished().count()) < 4, "not every head finished");
+    assert.equal(await panel().locator("section.head.pending").count(), 0, "no head is left pending");
+  });
+
+  test("Analyze Layer streams heads in one by one with progress", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Layer", "big-random");
+    let sawPartial = false, sawProgress = false;
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      const [done, pending] = [await finished().count(), await panel().locator("section.head.pending").count()];
+      if (pending > 0 && done > 0) sawPartial = true;
+      if (await s.page.locator(".notification-toast", { hasText: "analyzing" }).count()) sawProgress = true;
+      if (done === 4 && pending === 0) break;
+      await s.page.waitForTimeout(100);
+    }
+    const ids = await finished().evaluateAll((els) => els.map((e) => e.id));
+    assert.deepEqual(ids, ["head-0-0", "head-0-1", "head-0-2", "head-0-3"]);
+    assert.ok(sawPartial, "some heads were shown while others were still pending");
+    assert.ok(sawProgress, "a progress notification was visible");
+  });
+
+  test("hovering a word in an editor shows its tokens", async () => {
+    await s.page.keyboard.press("Control+P");
+    await s.page.locator(".quick-input-widget input").fill("notes.md");
+    await s.page.waitForTimeout(300);
+    await s.page.keyboard.press("Enter");
+    const word = s.page.locator(".view-lines span", { hasText: "function" }).first();
+    await word.waitFor();
+    const box = (await word.boundingBox())!;
+    const line = await word.innerText();
+    const at = line.indexOf("function");
+    const charWidth = box.width / line.length;
+    await s.page.mouse.move(box.x + (at + 3) * charWidth, box.y + box.height / 2);
+    const hover = s.page.locator(".monaco-hover", { hasText: "Head Lens" });
+    await hover.waitFor({ timeout: 30_000 });
+    const text = await hover.innerText();
+    assert.match(text, /function/);
+    assert.match(text, /prior p/);
+    await s.page.screenshot({ path: join(OUT, "editor-hover.png") });
+  });
+
+  test("a broken model folder gives one error notification and the extension keeps working", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Head", "broken-model", "L0H0");
+    const toast = s.page.locator(".notification-toast", { hasText: "analysis of broken-model failed" });
+    await toast.waitFor({ timeout: 60_000 });
+    assert.match(await toast.innerText(), /model\.safetensors/);
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-1l", "L0H1");
+    await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+  });
+
+  test("the panel in the dark theme (screenshot)", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 1", "L1H2");
+    await panel().locator("#head-1-2:not(.pending)").waitFor({ timeout: 60_000 });
+    await runCommand(s.page, "Preferences: Color Theme", "Dark Modern");
+    await s.page.locator(".monaco-workbench.vs-dark").waitFor({ timeout: 30_000 });
+    await s.page.waitForTimeout(1000);
+    await s.page.screenshot({ path: join(OUT, "panel-dark.png") });
+  });
+});
