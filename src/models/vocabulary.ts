@@ -2,11 +2,12 @@
  * Vocabularies map a model's token ids to display strings and text to ids. A model's ids may map
  * onto a subset of a tokenizer's ids (the bundled demo models use trimmed GPT-2 vocabularies).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { displayTokenBytes, unknownIdLabel } from "../core/tokenDisplay";
 import { ModelConfig } from "../core/config";
+import { HfTokenizerVocabulary } from "./hfTokenizer";
 
 // js-tiktoken ships CommonJS builds, but its type declarations are ES modules: require, typed.
 type TiktokenModule = typeof import("js-tiktoken/lite", { with: { "resolution-mode": "import" } });
@@ -114,8 +115,10 @@ export class MappedGpt2Vocabulary implements Vocabulary {
 /** The vocabulary a model folder's config asks for. */
 export function vocabularyFor(config: ModelConfig, dir: string): Vocabulary {
   const label = join(dir, "config.json");
+  const tokenizerJson = join(dir, "tokenizer.json");
+  if (existsSync(tokenizerJson)) return HfTokenizerVocabulary.fromFile(tokenizerJson, config.d_vocab, config.tokenizer_name, config.bos_token_id);
   if (config.tokenizer_name !== "gpt2") {
-    throw new HeadLensError(`${label}: tokenizer "${config.tokenizer_name}" is not supported for local models yet; use "gpt2"`, "tokenizer.unsupported");
+    throw new HeadLensError(`${label}: tokenizer "${config.tokenizer_name}" needs its tokenizer.json in the model folder (or use "gpt2")`, "tokenizer.unsupported");
   }
   if (config.vocab_map) return loadVocabMap(join(dir, config.vocab_map), config);
   return new Gpt2Vocabulary(config.d_vocab, config.bos_token_id ?? Gpt2Tokenizer.BOS);
