@@ -12,6 +12,12 @@ import { EngineClient } from "./engine/client";
 import { ExecutionProvider, KNOWN_EPS } from "./engine/ortBackend";
 import { HeadRef } from "./engine/protocol";
 import { parsePriorSpec } from "./models/priors";
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { HubClient, hubOptionsFromEnv } from "./models/hfHub";
+import { hubModel, HUB_MODELS } from "./models/hubModels";
+import { prepareHubModel, prepareLocalPth } from "./models/hubModel";
+import { HeadLensError } from "./core/errors";
 
 const PACKAGE_ROOT = resolve(__dirname, "..");
 export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
@@ -23,7 +29,10 @@ const USAGE = `Usage: head-lens analyze [--model <dir>] (--layer L --head H | --
 Expands attention heads into token space (QK and OV circuits) and prints the report.
 
 Options:
-  --model <dir>        model folder (config.json + model.safetensors); default: bundled demo-attn-2l
+  --model <m>          a model folder (config.json + model.safetensors), a TransformerLens .pth
+                       (config.json beside it), or a hub model: ${HUB_MODELS.map((m) => m.name).join(", ")}
+                       (downloaded once into the Hugging Face cache); default: bundled demo-attn-2l
+  --revision R         hub revision for a hub model (default main)
   --layer L --head H   one head
   --all                every head of every layer, streamed
   --keys N             keys per head (default ${DEFAULT_SIZES.nKeys})
@@ -48,6 +57,7 @@ interface CliArgs {
   json: boolean;
   ep: ExecutionProvider[];
   blockBytes: number;
+  revision: string;
 }
 
 export function parseArgs(argv: string[]): CliArgs | "help" {
@@ -56,7 +66,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
   if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
   const out: CliArgs = {
     model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
-    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES,
+    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main",
   };
   let layer: number | undefined, head: number | undefined, all = false;
   for (let i = 0; i < rest.length; i++) {
@@ -73,6 +83,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
     };
     switch (flag) {
       case "--model": out.model = value(); break;
+      case "--revision": out.revision = value(); break;
       case "--layer": layer = int(0); break;
       case "--head": head = int(0); break;
       case "--all": all = true; break;
@@ -117,9 +128,10 @@ export async function main(argv: string[]): Promise<number> {
   });
   const showProgress = !args.json && process.stderr.isTTY;
   try {
+    const modelDir = await resolveModel(args);
     let model = "", ep = "";
     const reports: HeadReport[] = await client.analyze(
-      { modelDir: resolve(args.model), heads: args.heads, priors: parsePriorSpec(args.priors), sizes: { nKeys: args.keys, nQueries: args.queries, nOutputs: args.outputs } },
+      { modelDir, heads: args.heads, priors: parsePriorSpec(args.priors), sizes: { nKeys: args.keys, nQueries: args.queries, nOutputs: args.outputs } },
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep } = ev);
@@ -143,6 +155,35 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await client.dispose();
   }
+}
+
+/** Folder as is; a .pth converted (cached); a hub name downloaded into the HF cache, then converted. */
+async function resolveModel(args: CliArgs): Promise<string> {
+  const path = resolve(args.model);
+  if (existsSync(path) && statSync(path).isDirectory()) return path;
+  const storage = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "head-lens");
+  if (existsSync(path) && path.endsWith(".pth")) return prepareLocalPth(path, storage);
+  const spec = hubModel(args.model);
+  if (!spec && /[\\/]|^\./.test(args.model)) {
+    throw new HeadLensError(`model folder ${path} does not exist (expected a folder with config.json and model.safetensors, or a .pth file)`, "model.missing");
+  }
+  if (!spec) {
+    throw new HeadLensError(`model "${args.model}" is neither a folder, a .pth file, nor a hub model (${HUB_MODELS.map((m) => m.name).join(", ")})`, "model.missing");
+  }
+  const tty = process.stderr.isTTY;
+  let lastDraw = 0;
+  return prepareHubModel(spec, new HubClient(hubOptionsFromEnv()), storage, {
+    revision: args.revision,
+    onStep: (step) => process.stderr.write(`${tty ? "\r\x1b[K" : ""}head-lens: ${step}${tty ? "" : "\n"}`),
+    onProgress: (p) => {
+      const now = Date.now();
+      if (!tty || (now - lastDraw < 100 && p.received < p.total)) return;
+      lastDraw = now;
+      const pct = (100 * p.received) / p.total;
+      const bar = "#".repeat(Math.round(pct / 4)).padEnd(25, ".");
+      process.stderr.write(`\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${(p.received / 2 ** 20).toFixed(1)}/${(p.total / 2 ** 20).toFixed(1)} MiB ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`);
+    },
+  }).finally(() => tty && process.stderr.write("\r\x1b[K"));
 }
 
 if (require.main === module) {

@@ -1,13 +1,25 @@
 import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { startFakeHub } from "./support/fakeHub";
 import { REPO_ROOT, tempDir } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 
 const CLI = join(REPO_ROOT, "dist", "cli.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+
+/** Like run(), but lets this process keep serving (the fake hub lives here). */
+function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env });
+    let stdout = "", stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (status) => res({ status, stdout, stderr }));
+  });
+}
 
 let model = "";
 before(() => {
@@ -42,6 +54,42 @@ describe("bad models: exit 1 and one line naming the problem", () => {
     expectOneLineError(run("analyze", "--model", broken, "--all"), 1, /model\.safetensors: tensor "embed\.W_E": data_offsets \[0, 3200\] run past the 800-byte data section/);
   });
   test("unreadable priors file", () => expectOneLineError(run("analyze", "--model", model, "--all", "--priors", "/no/words.txt"), 1, /priors file \/no\/words\.txt: cannot read it/));
+});
+
+describe("models beyond folders", () => {
+  test("--model attn-only-2l downloads from the hub (HF_ENDPOINT), converts, and analyzes", async () => {
+    const hub = await startFakeHub(join(REPO_ROOT, "test", "fixtures", "hub"), "t", { "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code" });
+    try {
+      const cache = tempDir();
+      const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(cache, "hub"), XDG_CACHE_HOME: cache };
+      const r = await runAsync(["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"], env);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.model, "attn-only-2l");
+      assert.equal(j.bos, 1);
+      assert.match(r.stderr, /downloading NeelNanda\/Attn_Only_2L512W_C4_Code\/model_final\.pth/);
+      assert.ok(existsSync(join(cache, "hub", "models--NeelNanda--Attn_Only_2L512W_C4_Code", "refs", "main")));
+      const offline = await runAsync(["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"], { ...env, HF_HUB_OFFLINE: "1" });
+      assert.equal(offline.status, 0, offline.stderr);
+      assert.deepEqual(JSON.parse(offline.stdout), j, "the cached copy gives the same report offline");
+    } finally {
+      await hub.close();
+    }
+  });
+  test("--model file.pth converts a TransformerLens checkpoint with its config.json and tokenizer.json", () => {
+    const dir = tempDir();
+    const src = join(REPO_ROOT, "test", "fixtures", "hub", "NeelNanda");
+    cpSync(join(src, "Attn_Only_Tiny_C4_Code", "model_final.pth"), join(dir, "tiny.pth"));
+    cpSync(join(src, "Attn_Only_Tiny_C4_Code", "config.json"), join(dir, "config.json"));
+    const noTok = run("analyze", "--model", join(dir, "tiny.pth"), "--all");
+    assert.equal(noTok.status, 1);
+    assert.match(noTok.stderr, /put that tokenizer's tokenizer\.json beside the \.pth/);
+    cpSync(join(src, "gpt-neox-tokenizer-digits", "tokenizer.json"), join(dir, "tokenizer.json"));
+    const r = spawnSync(process.execPath, [CLI, "analyze", "--model", join(dir, "tiny.pth"), "--layer", "0", "--head", "0", "--priors", "uniform", "--json"], { encoding: "utf8", env: { ...process.env, XDG_CACHE_HOME: tempDir() } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).keys.length, 5);
+  });
+  test("an unknown model name lists what is accepted", () => expectOneLineError(run("analyze", "--model", "attn-only-9l", "--all"), 1, /neither a folder, a \.pth file, nor a hub model \(attn-only-1l, attn-only-2l/));
 });
 
 describe("output contracts", () => {

@@ -21,7 +21,8 @@ export interface FakeHub {
 
 const isLfs = (file: string) => file.endsWith(".pth") || file.endsWith(".safetensors");
 
-export async function startFakeHub(root: string, token = "hf_test_token"): Promise<FakeHub> {
+/** aliases: extra repo names that serve an existing fixture repo (e.g. the real attn-only-2l name). */
+export async function startFakeHub(root: string, token = "hf_test_token", aliases: Record<string, string> = {}): Promise<FakeHub> {
   const repos = new Map<string, Map<string, Buffer>>();
   for (const owner of readdirSync(root)) for (const name of readdirSync(join(root, owner))) {
     const files = new Map<string, Buffer>();
@@ -35,6 +36,7 @@ export async function startFakeHub(root: string, token = "hf_test_token"): Promi
     walk(join(root, owner, name));
     repos.set(`${owner}/${name}`, files);
   }
+  for (const [alias, target] of Object.entries(aliases)) repos.set(alias, repos.get(target)!);
   const commitOf = (repo: string) => createHash("sha1").update(`commit:${repo}`).digest("hex");
   const etagOf = (file: string, body: Buffer) => (isLfs(file)
     ? createHash("sha256").update(body).digest("hex")
