@@ -6,6 +6,7 @@ import { HubClient } from "../src/models/hfHub";
 import { prepareHubModel } from "../src/models/hubModel";
 import { HubModelSpec, convertNeelConfig, hubModel } from "../src/models/hubModels";
 import { loadLocalModel } from "../src/models/localModel";
+import { loadPrior } from "../src/models/priors";
 import { FakeHub, startFakeHub } from "./support/fakeHub";
 import { REPO_ROOT, tempDir, testEngine } from "./support/engine";
 
@@ -116,5 +117,10 @@ describe("hub model table and config", () => {
     assert.equal(m.vocab.display(1), "'<|BOS|>'");
     const ids = m.vocab.encode("year 2024");
     assert.deepEqual(ids.slice(-4).map((i) => m.vocab.display(i)), ["'2'", "'0'", "'2'", "'4'"]);
+    // The bundled prior reaches this tokenizer by re-tokenizing the GPT-2 corpus counts.
+    const prior = loadPrior("bundled", { vocab: m.vocab, mediaDir: join(REPO_ROOT, "media") });
+    assert.match(prior.source, /re-tokenized/);
+    const space = m.vocab.encode(" ")[0], rare = m.vocab.encode("\u00ff")[0];
+    assert.ok(prior.p[space] > 100 * prior.p[rare], "common pieces get far more mass than rare bytes");
   });
 });

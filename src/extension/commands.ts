@@ -9,16 +9,17 @@ import { TreeNode } from "./headTree";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { HeadLensPanel, PanelHandlers } from "./panel";
 import { showAndAnalyze } from "./panelHandlers";
+import { ensureDownloaded } from "./hubDownloads";
 import { readPanelSettings, SECTION } from "./settings";
 
 type ModelItem = vscode.QuickPickItem & { model: ModelEntry };
 
 async function pickModel(s: Services): Promise<ModelEntry | undefined> {
-  const usable = s.registry.list().filter((m) => m.config);
+  const usable = s.registry.list().filter((m) => m.config || m.hub);
   if (usable.length === 1) return usable[0];
   const items: ModelItem[] = s.registry.list().map((m) => ({
     label: modelName(m), model: m,
-    description: m.config ? `${m.config.n_layers}L × ${m.config.n_heads}H · V ${m.config.d_vocab}` : "cannot be loaded",
+    description: m.config ? `${m.config.n_layers}L × ${m.config.n_heads}H · V ${m.config.d_vocab}` : m.hub ? `hub · not downloaded · ${m.hub.layers}L × ${m.hub.heads}H` : "cannot be loaded",
     detail: m.error ?? m.dir,
   }));
   return (await vscode.window.showQuickPick(items, { title: "Head Lens: model", placeHolder: "Pick a model", matchOnDescription: true }))?.model;
@@ -34,7 +35,9 @@ async function pickNumber(title: string, count: number, label: (i: number) => st
 async function target(s: Services, node: TreeNode | undefined, depth: "model" | "layer" | "head"): Promise<{ model: ModelEntry; layer?: number; head?: number } | undefined> {
   // From the tree the item comes as an argument; from the palette we always ask.
   const selected = node;
-  const model = selected?.model ?? (await pickModel(s));
+  let model = selected?.model ?? (await pickModel(s));
+  if (!model) return undefined;
+  if (model.hub && !model.config) model = await ensureDownloaded(s, model);
   if (!model) return undefined;
   if (!model.config) {
     s.reportError(`${modelName(model)} cannot be analyzed`, new Error(model.error ?? "invalid model folder"));

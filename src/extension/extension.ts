@@ -13,6 +13,7 @@ import { ResultCache } from "./resultCache";
 import { engineSettings, readPanelSettings, SECTION } from "./settings";
 import { PanelState } from "../shared/webviewProtocol";
 import { panelHandlers } from "./panelHandlers";
+import { registerHubCommands } from "./hubDownloads";
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -42,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): Services {
     threads: availableParallelism(), log: (m) => log.appendLine(m),
   }));
 
-  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState);
+  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath);
   const cache = new ResultCache(vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath);
   const analysis = new AnalysisService(engine, registry, cache, log);
   const tree = new HeadTreeProvider(registry, analysis);
@@ -94,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): Services {
     { dispose: () => void client?.dispose() },
   );
   registerCommands(services, handlers);
+  registerHubCommands(services);
   return services;
 }
 

@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import { fmt2 } from "../core/reportText";
 import { ShownHead } from "../shared/webviewProtocol";
 import { AnalysisService } from "./analysisService";
-import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
+import { ModelEntry, ModelRegistry, modelName, modelShape } from "./modelRegistry";
 import { readPanelSettings } from "./settings";
 
 export type TreeNode =
@@ -33,10 +33,10 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
 
   getChildren(node?: TreeNode): TreeNode[] {
     if (!node) return this.registry.list().map((model) => ({ kind: "model", model }));
-    const cfg = node.model.config;
-    if (!cfg) return [];
-    if (node.kind === "model") return Array.from({ length: cfg.n_layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
-    if (node.kind === "layer") return Array.from({ length: cfg.n_heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
+    const shape = modelShape(node.model);
+    if (!shape) return [];
+    if (node.kind === "model") return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
     return [];
   }
 
@@ -49,14 +49,20 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   async getTreeItem(node: TreeNode): Promise<vscode.TreeItem> {
     if (node.kind === "model") {
       const m = node.model;
-      const item = new vscode.TreeItem(modelName(m), m.config ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(modelName(m), modelShape(m) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = m.id;
       item.contextValue = m.source === "folder" ? "model.folder" : "model";
-      if (m.config) {
+      if (m.hub && !m.config) {
+        item.description = `not downloaded · ${m.hub.layers} layer${m.hub.layers > 1 ? "s" : ""} · ${m.hub.heads} heads · V ${m.hub.dVocab?.toLocaleString("en-US")}`;
+        item.tooltip = `${m.hub.repo} on the Hugging Face hub: analyzing a head offers the download`;
+        item.iconPath = new vscode.ThemeIcon("cloud-download");
+        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+      } else if (m.config) {
         const c = m.config;
         item.description = `${c.n_layers} layer${c.n_layers > 1 ? "s" : ""} · ${c.n_heads} heads · V ${c.d_vocab.toLocaleString("en-US")}`;
         item.tooltip = `${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
-        item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : "folder");
+        if (m.hub) item.description = `ready · ${item.description}`;
+        item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
         item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
       } else {
         item.accessibilityInformation = { label: `${modelName(m)}, cannot be loaded: ${m.error}` };
@@ -78,7 +84,7 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     item.contextValue = "head";
     item.command = { command: "headLens.analyzeHead", title: "Analyze Head", arguments: [node] };
     let shown = this.known.get(key(node.model.id, node.layer, node.head));
-    if (!shown) {
+    if (!shown && node.model.config) {
       shown = await this.analysis.cached(node.model, readPanelSettings(), node).catch(() => undefined);
       if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
     }

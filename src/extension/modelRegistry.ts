@@ -7,12 +7,15 @@ import { ModelConfig } from "../core/config";
 import { errorMessage } from "../core/errors";
 import { readModelConfig } from "../models/localModel";
 import { Vocabulary, vocabularyFor } from "../models/vocabulary";
+import { HUB_MODELS, HubModelSpec } from "../models/hubModels";
 
 export interface ModelEntry {
-  /** Stable id: "bundled:<name>" or "folder:<absolute path>". */
+  /** Stable id: "bundled:<name>", "folder:<absolute path>" or "hub:<name>". */
   id: string;
+  /** The model folder ("" for a hub model not downloaded and converted yet). */
   dir: string;
-  source: "bundled" | "folder";
+  source: "bundled" | "folder" | "hub";
+  hub?: HubModelSpec;
   config?: ModelConfig;
   /** Why the folder cannot be used (shown in the tree; analysis refuses with it). */
   error?: string;
@@ -27,7 +30,7 @@ export class ModelRegistry {
   private vocabs = new Map<string, Vocabulary>();
   private hashes = new Map<string, { stamp: string; hash: Promise<string> }>();
 
-  constructor(private readonly bundledRoot: string, private readonly state: vscode.Memento) {
+  constructor(private readonly bundledRoot: string, private readonly state: vscode.Memento, private readonly convertedRoot: string) {
     this.refresh();
   }
 
@@ -46,6 +49,7 @@ export class ModelRegistry {
     this.entries = [
       ...bundled.map((dir) => this.describe(dir, "bundled")),
       ...this.userFolders().map((dir) => this.describe(dir, "folder")),
+      ...HUB_MODELS.map((spec) => this.describeHub(spec)),
     ];
     this.vocabs.clear();
     this.changed.fire();
@@ -103,6 +107,16 @@ export class ModelRegistry {
     return [...new Set([...this.state.get<string[]>(FOLDERS_KEY, []), ...fromSetting])];
   }
 
+  /** A hub model: ready when a converted copy exists, else listed from its known shape. */
+  private describeHub(spec: HubModelSpec): ModelEntry {
+    const id = `hub:${spec.name}`;
+    const converted = existsSync(this.convertedRoot)
+      ? readdirSync(this.convertedRoot).filter((d) => d.startsWith(`${spec.name}-`) && existsSync(join(this.convertedRoot, d, "model.safetensors"))).sort().pop()
+      : undefined;
+    if (converted) return { ...this.describe(join(this.convertedRoot, converted), "hub"), id, hub: spec };
+    return { id, dir: "", source: "hub", hub: spec };
+  }
+
   private describe(dir: string, source: ModelEntry["source"]): ModelEntry {
     const id = source === "bundled" ? `bundled:${dir.split(/[\\/]/).pop()}` : `folder:${dir}`;
     try {
@@ -116,5 +130,12 @@ export class ModelRegistry {
 }
 
 export function modelName(e: ModelEntry): string {
-  return e.config?.model_name ?? e.dir.split(/[\\/]/).pop() ?? e.dir;
+  return e.hub?.name ?? e.config?.model_name ?? e.dir.split(/[\\/]/).pop() ?? e.dir;
+}
+
+/** Layers and heads, known before download for hub models. */
+export function modelShape(e: ModelEntry): { layers: number; heads: number } | undefined {
+  if (e.config) return { layers: e.config.n_layers, heads: e.config.n_heads };
+  if (e.hub?.heads) return { layers: e.hub.layers, heads: e.hub.heads };
+  return undefined;
 }

@@ -103,6 +103,11 @@ export class HubClient {
     return body.siblings.map((s) => s.rfilename);
   }
 
+  /** A file's size in bytes, from the hub's metadata (no download). */
+  async fileSize(repo: string, revision: string, file: string, signal?: AbortSignal): Promise<number> {
+    return (await this.head(repo, revision, file, signal)).size;
+  }
+
   /** Downloads (or reuses) a file; returns its snapshot path. */
   async download(repo: string, revision: string, file: string, opts: DownloadOptions = {}): Promise<string> {
     const cached = this.cachedFile(repo, revision, file);

@@ -11,6 +11,11 @@ export interface HubModelSpec {
   repo: string;
   layers: number;
   tokenizerRepo: string;
+  /** Known shape, so the tree can list layers and heads before anything is downloaded. */
+  heads?: number;
+  dModel?: number;
+  dHead?: number;
+  dVocab?: number;
 }
 
 const TOKENIZER = "NeelNanda/gpt-neox-tokenizer-digits";
@@ -20,6 +25,10 @@ export const HUB_MODELS: HubModelSpec[] = [1, 2, 3, 4].map((n) => ({
   repo: `NeelNanda/Attn_Only_${n}L512W_C4_Code`,
   layers: n,
   tokenizerRepo: TOKENIZER,
+  heads: 8,
+  dModel: 512,
+  dHead: 64,
+  dVocab: 48262,
 }));
 
 export function hubModel(name: string): HubModelSpec | undefined {

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
-import { Vocabulary } from "./vocabulary";
+import { Gpt2Tokenizer, MappedGpt2Vocabulary, Vocabulary } from "./vocabulary";
 
 export type PriorSpec = "uniform" | "bundled" | { wordsFile: string };
 
@@ -89,19 +89,36 @@ function bundledPrior(ctx: PriorContext): Prior {
     }
     return priorFromCounts(counts, "bundled (the model's training corpus)");
   }
-  const shared = join(ctx.mediaDir, "priors", `${ctx.vocab.tokenizer}.json`);
-  if (!existsSync(shared)) {
-    throw new HeadLensError(`no bundled prior for tokenizer "${ctx.vocab.tokenizer}" (looked for ${shared}); use --priors uniform or a words.txt`, "priors.missing");
-  }
+  const shared = join(ctx.mediaDir, "priors", "gpt2.json");
+  if (!existsSync(shared)) throw new HeadLensError(`the bundled prior ${shared} is missing; use --priors uniform or a words.txt`, "priors.missing");
   const raw = readJson(shared) as { ids?: number[]; counts?: number[] };
   if (!Array.isArray(raw.ids) || !Array.isArray(raw.counts) || raw.ids.length !== raw.counts.length) {
     throw new HeadLensError(`${shared}: expected {"ids": [...], "counts": [...]} of equal length`, "priors.invalid");
   }
   const counts = new Float64Array(ctx.vocab.size);
+  if (ctx.vocab.tokenizer === "gpt2" && !(ctx.vocab instanceof MappedGpt2Vocabulary)) {
+    raw.ids.forEach((id, i) => {
+      if (id >= 0 && id < counts.length) counts[id] = raw.counts![i];
+    });
+    return priorFromCounts(counts, "bundled (Head Lens prose + code corpus)");
+  }
+  // Another tokenizer: re-tokenize each GPT-2 token's text and spread its count over the pieces.
+  // An approximation of the corpus's unigram distribution under this tokenizer (token boundaries
+  // across GPT-2 tokens are not seen), far closer than uniform.
+  const gpt2 = Gpt2Tokenizer.get();
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   raw.ids.forEach((id, i) => {
-    if (id >= 0 && id < counts.length) counts[id] = raw.counts![i];
+    const bytes = gpt2.bytes(id);
+    if (!bytes || id === Gpt2Tokenizer.BOS) return;
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return; // a partial UTF-8 character on its own
+    }
+    for (const m of ctx.vocab.encode(text)) counts[m] += raw.counts![i];
   });
-  return priorFromCounts(counts, "bundled (Head Lens prose + code corpus)");
+  return priorFromCounts(counts, "bundled (Head Lens corpus, re-tokenized from GPT-2 counts)");
 }
 
 function readCounts(path: string): number[] {

@@ -9,11 +9,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
-import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+import { FakeHub, startFakeHub } from "../support/fakeHub";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
 let bigDir = "", brokenDir = "";
+let hub: FakeHub;
 
 function vsix(): string {
   const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
@@ -29,11 +31,15 @@ before(async () => {
   brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
   const st = join(brokenDir, "model.safetensors");
   writeFileSync(st, readFileSync(st).subarray(0, 3000));
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, brokenDir] });
+  // The hub: a local server with the hub's URL layout, serving a tiny model under attn-only-1l's name.
+  hub = await startFakeHub(join(REPO, "test", "fixtures", "hub"), "t", { "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code" });
+  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, brokenDir] },
+    { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(models, "hf-cache") });
 });
 after(async () => {
   if (process.env.HEAD_LENS_E2E_KEEP) console.log(`e2e home kept: ${s?.home}`);
   await s?.close();
+  await hub?.close();
 });
 let shot = 0;
 afterEach(async (t) => {
@@ -44,12 +50,16 @@ afterEach(async (t) => {
 /** Tree rows by their accessible label ("demo-attn-2l, 2 layers …", "Layer 1", "L1H2, …"). */
 const treeRow = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
 const panel = () => panelFrame(s.page);
+/** Opens the Head Lens view (clicking its activity-bar icon again would close the side bar). */
+async function showHeadLensView(): Promise<void> {
+  if (!(await treeRow("demo-attn-2l").isVisible())) await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
+  await treeRow("demo-attn-2l").waitFor();
+}
 const finished = () => panel().locator("section.head:not(.pending)");
 
 describe("Head Lens in VS Code", () => {
   test("the Head Lens view lists the bundled models; model → layer → head expands", async () => {
-    await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
-    await treeRow("demo-attn-2l").waitFor();
+    await showHeadLensView();
     await treeRow("demo-attn-1l").waitFor();
     await treeRow("big-random").waitFor();
     await treeRow("demo-attn-2l").click();
@@ -143,6 +153,20 @@ describe("Head Lens in VS Code", () => {
     assert.match(await toast.innerText(), /model\.safetensors/);
     await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-1l", "L0H1");
     await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+  });
+
+  test("a hub model is listed as not downloaded; analyzing it offers the download, then shows its head", async () => {
+    await showHeadLensView();
+    await treeRow("attn-only-2l").filter({ hasText: "not downloaded" }).waitFor();
+    await runCommand(s.page, "Head Lens: Analyze Head", "attn-only-2l");
+    const dialog = s.page.locator(".monaco-dialog-box");
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /attn-only-2l is not downloaded yet\. Download NeelNanda\/Attn_Only_2L512W_C4_Code \(0 MB\)/);
+    await dialog.locator(".monaco-button", { hasText: "Download" }).click();
+    await answerPicks(s.page, "Layer 1", "L1H3");
+    await panel().locator("#head-1-3:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    await treeRow("attn-only-2l").filter({ hasText: "ready" }).waitFor();
+    assert.ok(hub.requests.some((r) => r.path === "/NeelNanda/Attn_Only_2L512W_C4_Code/resolve/main/model_final.pth"));
   });
 
   test("the panel in the dark theme (screenshot)", async () => {

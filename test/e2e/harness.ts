@@ -54,11 +54,11 @@ export function writeUserSettings(file: string, theme: string, extra: Record<str
   }, null, 2));
 }
 
-export async function startVSCode(vsix: string, workspaceFiles: Record<string, string>, extraSettings: Record<string, unknown> = {}): Promise<Session> {
+export async function startVSCode(vsix: string, workspaceFiles: Record<string, string>, extraSettings: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}): Promise<Session> {
   const home = mkdtempSync(join(tmpdir(), "head-lens-e2e-"));
   const env = {
     ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local", "share"),
-    XDG_CACHE_HOME: join(home, ".cache"), VSCODE_CLI_DISABLE_TELEMETRY: "1",
+    XDG_CACHE_HOME: join(home, ".cache"), VSCODE_CLI_DISABLE_TELEMETRY: "1", ...extraEnv,
   };
   const userData = join(home, "user-data"), extensions = join(home, "extensions"), workspace = join(home, "workspace");
   mkdirSync(join(userData, "User"), { recursive: true });
@@ -126,6 +126,12 @@ export async function runCommand(page: Page, title: string, ...answers: string[]
       await page.waitForTimeout(500);
     }
   }
+  await answerPicks(page, ...answers);
+}
+
+/** Answers the quick picks now showing, one exact label each. */
+export async function answerPicks(page: Page, ...answers: string[]): Promise<void> {
+  const input = page.locator(".quick-input-widget input");
   for (const a of answers) {
     await input.waitFor({ state: "visible" });
     await input.fill(a);
