@@ -10,7 +10,7 @@ import { HeadReport, ModelReport, DEFAULT_SIZES } from "./core/report";
 import { formatHeadReport } from "./core/reportText";
 import { EngineClient } from "./engine/client";
 import { ExecutionProvider, KNOWN_EPS } from "./engine/ortBackend";
-import { HeadRef } from "./engine/protocol";
+import { HeadRef, Strategy } from "./engine/protocol";
 import { parsePriorSpec } from "./models/priors";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -42,6 +42,8 @@ Options:
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
   --block-mb N         memory for one streamed block, in MiB (default 12)
+  --strategy S         dense (default: the full V² pass, the oracle) or pruned (exact: cluster bounds
+                       skip keys that provably cannot enter the report; same report)
   -h, --help           this help
 `;
 
@@ -58,6 +60,7 @@ interface CliArgs {
   ep: ExecutionProvider[];
   blockBytes: number;
   revision: string;
+  strategy: Strategy;
 }
 
 export function parseArgs(argv: string[]): CliArgs | "help" {
@@ -66,7 +69,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
   if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
   const out: CliArgs = {
     model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
-    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main",
+    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: "dense",
   };
   let layer: number | undefined, head: number | undefined, all = false;
   for (let i = 0; i < rest.length; i++) {
@@ -84,6 +87,12 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
     switch (flag) {
       case "--model": out.model = value(); break;
       case "--revision": out.revision = value(); break;
+      case "--strategy": {
+        const v = value();
+        if (v !== "dense" && v !== "pruned") throw new UsageError(`--strategy must be "dense" or "pruned" (got "${v}")`);
+        out.strategy = v;
+        break;
+      }
       case "--layer": layer = int(0); break;
       case "--head": head = int(0); break;
       case "--all": all = true; break;
@@ -131,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     const modelDir = await resolveModel(args);
     let model = "", ep = "";
     const reports: HeadReport[] = await client.analyze(
-      { modelDir, heads: args.heads, priors: parsePriorSpec(args.priors), sizes: { nKeys: args.keys, nQueries: args.queries, nOutputs: args.outputs } },
+      { modelDir, heads: args.heads, strategy: args.strategy, priors: parsePriorSpec(args.priors), sizes: { nKeys: args.keys, nQueries: args.queries, nOutputs: args.outputs } },
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep } = ev);

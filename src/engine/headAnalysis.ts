@@ -39,21 +39,26 @@ export interface HeadAnalysis {
   report: HeadReport;
   details: HeadDetails;
   circuits: HeadCircuits;
-  /** importance[k] for every token (float32 streamed pass). */
-  importance: Float64Array;
+  /** importance[k] for every token (float32 streamed pass); undefined when pruning skipped most. */
+  importance?: Float64Array;
 }
 
 /** Extra candidates re-scored exactly, so float32 rounding in the streamed pass cannot drop a key. */
-const CANDIDATE_MARGIN = 3;
+export const CANDIDATE_MARGIN = 3;
 
 export function circuitsFor(backend: OrtBackend, job: Pick<HeadJob, "weights" | "layer" | "head" | "bos">): Promise<HeadCircuits> {
   return headCircuits(job.weights, job.layer, job.head, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
 }
 
 export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: RunControl): Promise<HeadAnalysis> {
-  const { d_vocab: V, d_head: E } = job.weights.config;
   ctl.check();
   const circuits = await circuitsFor(backend, job);
+  return denseFromCircuits(backend, circuits, job, ctl);
+}
+
+/** The dense strategy once a head's factors exist (the pruned strategy falls back to it). */
+export async function denseFromCircuits(backend: OrtBackend, circuits: HeadCircuits, job: HeadJob, ctl: RunControl): Promise<HeadAnalysis> {
+  const { d_vocab: V, d_head: E } = job.weights.config;
   ctl.check();
   const rows = blockRowsFor(V, ctl.blockBytes);
   // max_q QKn[q, k] for every key: rows = keys, reduced along the (contiguous) query axis.
@@ -69,7 +74,7 @@ export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: R
   return { report, details: headDetails(report, circuits, job), circuits, importance: imp };
 }
 
-function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): HeadDetails {
+export function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): HeadDetails {
   const E = c.qk.rank;
   const tokens: HeadDetails["tokens"] = {};
   const note = (id: number) => (tokens[id] ??= { p: job.prior[id], bytes: job.byteLength(id) });

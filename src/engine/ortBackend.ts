@@ -21,6 +21,11 @@ export interface BackendOptions {
 /** Throws a CancelledError when the caller's cancel flag is set; checked between blocks. */
 export type CancelCheck = () => void;
 
+export interface RowMaxSession {
+  run(x: Float32Array, rows: number, norms?: Float32Array): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
 export class CancelledError extends HeadLensError {
   constructor() {
     super("analysis cancelled", "cancelled");
@@ -92,35 +97,82 @@ export class OrtBackend {
   }
 
   /**
-   * out[i] = max_j (X · M)[i, j] for X = rows × inner and M = inner × cols, streamed in blocks of
-   * `blockRows` rows so that only a blockRows × cols slab exists at a time, each reduced along its
-   * contiguous (last) axis. M is baked into a per-call session as a constant so onnxruntime packs
-   * it for its GEMM kernel once, not once per block (measured ≈15–25 % faster at 64-row blocks).
+   * A session computing out[i] = max_j (X · M)[i, j] for any block of rows X (b × inner), with
+   * M (inner × cols) baked in as a constant so onnxruntime packs it for its GEMM kernel once, not
+   * once per block (measured ≈15–25 % faster at 64-row blocks). Release it when done.
    */
-  async blockedRowMax(
-    x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number,
-    blockRows: number, check: CancelCheck, onBlock?: (done: number) => void,
-  ): Promise<Float32Array> {
+  async rowMaxSession(m: Float32Array, inner: number, cols: number, rowBias?: Float32Array): Promise<RowMaxSession> {
     const graph: Graph = {
       name: "rowmax",
       inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", inner] }],
       outputs: [{ name: "Y", type: ElemType.FLOAT, dims: ["b"] }],
       nodes: [
         { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
-        { op: "ReduceMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+        { op: "ReduceMax", inputs: [rowBias ? "Q" : "P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
       ],
       initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
     };
+    if (rowBias) {
+      // Y = max_j (X·M)[i, j] + n_i · r_j with n = ||x_i|| (an extra input): the cluster bound.
+      graph.inputs.push({ name: "N", type: ElemType.FLOAT, dims: ["b", 1] });
+      graph.initializers!.push({ name: "R", type: ElemType.FLOAT, dims: [1, cols], raw: new Uint8Array(rowBias.buffer, rowBias.byteOffset, rowBias.byteLength) });
+      graph.nodes.splice(1, 0, { op: "Mul", inputs: ["N", "R"], outputs: ["NR"] }, { op: "Add", inputs: ["P", "NR"], outputs: ["Q"] });
+    }
     const s = await ort.InferenceSession.create(buildModel(graph), this.opts);
+    return {
+      run: async (x: Float32Array, rows: number, norms?: Float32Array) => {
+        const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", x, [rows, inner]) };
+        if (norms) feeds.N = new ort.Tensor("float32", norms, [rows, 1]);
+        return (await s.run(feeds)).Y.data as Float32Array;
+      },
+      release: () => s.release(),
+    };
+  }
+
+  /**
+   * out[i] = max_j (X · M)[i, j] for X = rows × inner and M = inner × cols, streamed in blocks of
+   * `blockRows` rows so that only a blockRows × cols slab exists at a time, each reduced along its
+   * contiguous (last) axis.
+   */
+  async blockedRowMax(
+    x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number,
+    blockRows: number, check: CancelCheck, onBlock?: (done: number) => void,
+  ): Promise<Float32Array> {
+    const s = await this.rowMaxSession(m, inner, cols);
     try {
       const out = new Float32Array(rows);
       for (let start = 0; start < rows; start += blockRows) {
         check();
         const end = Math.min(rows, start + blockRows);
-        const xb = new ort.Tensor("float32", x.subarray(start * inner, end * inner), [end - start, inner]);
-        const r = await s.run({ X: xb });
-        out.set(r.Y.data as Float32Array, start);
+        out.set(await s.run(x.subarray(start * inner, end * inner), end - start), start);
         onBlock?.(end);
+      }
+      return out;
+    } finally {
+      await s.release();
+    }
+  }
+
+  /** Index of the largest entry of each row of X · M (rows × cols), blocked. */
+  async blockedRowArgMax(x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number, blockRows: number): Promise<Int32Array> {
+    const graph: Graph = {
+      name: "rowargmax",
+      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", inner] }],
+      outputs: [{ name: "Y", type: ElemType.INT64, dims: ["b"] }],
+      nodes: [
+        { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
+        { op: "ArgMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axis", int: 1 }, { name: "keepdims", int: 0 }] },
+      ],
+      initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
+    };
+    const s = await ort.InferenceSession.create(buildModel(graph), this.opts);
+    try {
+      const out = new Int32Array(rows);
+      for (let start = 0; start < rows; start += blockRows) {
+        const end = Math.min(rows, start + blockRows);
+        const r = await s.run({ X: new ort.Tensor("float32", x.subarray(start * inner, end * inner), [end - start, inner]) });
+        const ys = r.Y.data as BigInt64Array;
+        for (let i = 0; i < ys.length; i++) out[start + i] = Number(ys[i]);
       }
       return out;
     } finally {

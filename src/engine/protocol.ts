@@ -19,11 +19,15 @@ export interface WorkerConfig {
   threads?: number;
 }
 
+/** "pruned": exact key selection from cluster bounds (default); "dense": the full V² pass (the oracle). */
+export type Strategy = "dense" | "pruned";
+
 export interface AnalyzeRequest {
   modelDir: string;
   heads: HeadRef[] | "all";
   priors: PriorSpec;
   sizes: ReportSizes;
+  strategy?: Strategy;
 }
 
 export interface TokenRequest {

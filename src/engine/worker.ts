@@ -11,6 +11,7 @@ import { LoadedModel, loadLocalModel } from "../models/localModel";
 import { describePriorSpec, loadPrior, PriorSpec } from "../models/priors";
 import { analyzeHeadDense, circuitsFor, HeadJob, tokenInHead } from "./headAnalysis";
 import { CancelledError, OrtBackend } from "./ortBackend";
+import { analyzeHeadPruned } from "./prunedAnalysis";
 import { AnalyzeRequest, HeadRef, HostToWorker, TokenRequest, WorkerConfig, WorkerToHost } from "./protocol";
 
 const config = workerData as WorkerConfig;
@@ -72,7 +73,8 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
     for (let i = 0; i < heads.length; i++) {
       const { layer, head } = heads[i];
       const th = performance.now();
-      const result = await analyzeHeadDense(be, job(cached, layer, head, prior, req.sizes), {
+      const analyze = req.strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
+      const result = await analyze(be, job(cached, layer, head, prior, req.sizes), {
         check, blockBytes: config.blockBytes,
         progress: (f) => {
           const fraction = (i + f) / heads.length, now = performance.now();
@@ -82,7 +84,7 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
           send({ type: "progress", requestId, fraction, layer, head });
         },
       });
-      cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
+      if (result.importance) cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
       lastCircuits = { key: `${req.modelDir}|${layer}:${head}`, circuits: result.circuits };
       result.details.prior = prior.source;
       send({ type: "head", requestId, report: result.report, details: result.details, elapsedMs: performance.now() - th });

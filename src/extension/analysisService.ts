@@ -10,6 +10,7 @@ import { parsePriorSpec } from "../models/priors";
 import { PanelSettings, ShownHead } from "../shared/webviewProtocol";
 import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
 import { ResultCache } from "./resultCache";
+import { strategySetting } from "./settings";
 
 export interface HeadRef {
   layer: number;
@@ -101,7 +102,7 @@ export class AnalysisService {
         const shown: ShownHead[] = [];
         try {
           await this.engine().analyze(
-            { modelDir: model.dir, heads, priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
+            { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
             {
               signal: ac.signal,
               onEvent: (ev) => {

@@ -1,6 +1,7 @@
 /** Reads the `headLens.*` settings (descriptions live in package.json). */
 import * as vscode from "vscode";
 import { ExecutionProvider } from "../engine/ortBackend";
+import { Strategy } from "../engine/protocol";
 import { PanelSettings } from "../shared/webviewProtocol";
 
 export const SECTION = "headLens";
@@ -31,6 +32,10 @@ export function engineSettings(): { epPreference: ExecutionProvider[]; blockByte
     epPreference: (eps.length ? eps : ["cpu"]) as ExecutionProvider[],
     blockBytes: clampInt(c.get("blockSizeMB", 12), 1, 4096) * 1024 * 1024,
   };
+}
+
+export function strategySetting(): Strategy {
+  return vscode.workspace.getConfiguration(SECTION).get<string>("strategy", "dense") === "pruned" ? "pruned" : "dense";
 }
 
 export function hoverSettings(): { enabled: boolean; languages: string[] } {

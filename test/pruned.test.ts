@@ -1,0 +1,95 @@
+import { test, describe, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tempDir, testEngine } from "./support/engine";
+import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models";
+import { ModelWeights } from "../src/core/weights";
+import { processWeights } from "../src/core/processing";
+import { priorWeights } from "../src/core/selection";
+import { analyzeHeadDense, HeadJob } from "../src/engine/headAnalysis";
+import { analyzeHeadPruned } from "../src/engine/prunedAnalysis";
+import { OrtBackend } from "../src/engine/ortBackend";
+import { uniformPrior } from "../src/models/priors";
+
+const engine = testEngine();
+after(() => engine.dispose());
+const sizes = { nKeys: 5, nQueries: 8, nOutputs: 8 };
+
+/** Dense and pruned reports of every head: same ids in the same order, scores within 1e-5. */
+async function assertSameReports(dir: string): Promise<void> {
+  const req = { modelDir: dir, heads: "all" as const, priors: "uniform" as const, sizes };
+  const [dense, pruned] = [await engine.analyze({ ...req, strategy: "dense" }), await engine.analyze({ ...req, strategy: "pruned" })];
+  dense.forEach((d, i) => {
+    const p = pruned[i];
+    assert.deepEqual(p.keys.map((k) => k.id), d.keys.map((k) => k.id), `head ${d.layer}:${d.head} keys`);
+    d.keys.forEach((k, j) => {
+      const q = p.keys[j];
+      assert.ok(Math.abs(q.importance - k.importance) <= 1e-5 * Math.abs(k.importance), "importance");
+      assert.deepEqual(q.queries.map((x) => x.id), k.queries.map((x) => x.id));
+      assert.deepEqual(q.outputs.map((x) => x.id), k.outputs.map((x) => x.id));
+    });
+  });
+}
+
+function model(spec: RandomModelSpec, mutate?: (w: ModelWeights) => void): string {
+  const w = randomWeights(spec);
+  mutate?.(w);
+  return writeModelDir(join(tempDir(), "m"), w, "F32");
+}
+
+describe("the pruned strategy returns exactly the dense report", () => {
+  test("random models of several shapes", async () => {
+    await assertSameReports(model({ V: 3000, D: 48, H: 2, E: 16, L: 1, seed: 11 }));
+    await assertSameReports(model({ V: 6000, D: 32, H: 2, E: 8, L: 2, norm: null, pos: "shortformer", seed: 12 }));
+  });
+  test("adversarial: all keys nearly equal (identical embeddings up to tiny noise)", async () => {
+    await assertSameReports(model({ V: 2000, D: 32, H: 2, E: 8, L: 1, seed: 13 }, (w) => {
+      const D = 32;
+      for (let v = 1; v < 2000; v++) for (let d = 0; d < D; d++) w.W_E.data[v * D + d] = w.W_E.data[D + d] + 1e-4 * Math.sin(v * 7 + d);
+    }));
+  });
+  test("adversarial: heavy ties (embeddings repeat in groups) and a single outlier", async () => {
+    await assertSameReports(model({ V: 2500, D: 32, H: 2, E: 8, L: 1, seed: 14 }, (w) => {
+      const D = 32;
+      for (let v = 0; v < 2500; v++) for (let d = 0; d < D; d++) w.W_E.data[v * D + d] = w.W_E.data[(v % 50) * D + d];
+      for (let d = 0; d < D; d++) w.W_E.data[1234 * D + d] *= 25; // one outlier token
+    }));
+  });
+  test("property: many seeds", async () => {
+    for (let seed = 100; seed < 112; seed++) {
+      await assertSameReports(model({ V: 600 + 97 * (seed % 5), D: 24, H: 1, E: 4 + (seed % 3) * 4, L: 1, norm: seed % 2 ? "LN" : null, seed }));
+    }
+  });
+});
+
+describe("the pruning itself (no dense fallback)", () => {
+  const run = async (w: ModelWeights) => {
+    const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: 2 });
+    const processed = processWeights(w);
+    const V = w.config.d_vocab;
+    const prior = uniformPrior(V).p;
+    const out: { evaluated: number; V: number }[] = [];
+    for (let head = 0; head < w.config.n_heads; head++) {
+      const job: HeadJob = { modelName: "m", weights: processed, bos: 0, layer: 0, head, prior, priorW: priorWeights(prior), sizes, label: String, byteLength: () => 1 };
+      const ctl = { check: () => {}, blockBytes: 1 << 20 };
+      const d = await analyzeHeadDense(backend, job, ctl);
+      const p = await analyzeHeadPruned(backend, job, ctl, { batch: 16, fallbackShare: 1 });
+      assert.equal(p.stats.fellBack, false);
+      assert.deepEqual(p.report.keys.map((k) => k.id), d.report.keys.map((k) => k.id), `head ${head}`);
+      assert.deepEqual(p.report.keys.map((k) => k.queries.map((q) => q.id)), d.report.keys.map((k) => k.queries.map((q) => q.id)));
+      out.push({ evaluated: p.stats.evaluated, V });
+    }
+    await backend.dispose();
+    return out;
+  };
+  test("random models: the stopping rule keeps exactly the dense keys", async () => {
+    for (const seed of [21, 22, 23]) await run(randomWeights({ V: 1500, D: 32, H: 2, E: 8, L: 1, seed }));
+  });
+  test("structured embeddings (tokens in tight clusters): most keys are skipped", async () => {
+    const w = randomWeights({ V: 4000, D: 32, H: 2, E: 8, L: 1, seed: 31 });
+    const D = 32;
+    for (let v = 0; v < 4000; v++) for (let d = 0; d < D; d++) w.W_E.data[v * D + d] = w.W_E.data[(v % 40) * D + d] * (1 + 0.02 * Math.sin(v + d)) * (v % 97 === 0 ? 3 : 1);
+    const stats = await run(w);
+    for (const s of stats) assert.ok(s.evaluated < 0.5 * s.V, `evaluated ${s.evaluated} of ${s.V} keys`);
+  });
+});
