@@ -3,7 +3,8 @@
 (learned positional embedding, LayerNorm before attention and unembedding, biases, separate W_E/W_U),
 on the corpus built by build-corpus.mjs. Development-time tool only; the product never runs Python.
 
-Seeded; checkpoints every few minutes and resumes from the latest checkpoint. Exports the model in
+Seeded; checkpoints every few minutes and resumes from the latest checkpoint (training/runs/<name>/,
+or the committed training/checkpoints/<name>.pt on a fresh machine). Exports the model in
 Head Lens's local format (config.json with TL names, fp16 model.safetensors with TL state-dict
 names, unprocessed), vocab.json (model id -> GPT-2 id), priors.json (corpus unigram counts), a
 training log and a model card.
@@ -267,6 +268,11 @@ def main():
     run = args.run or os.path.join(HERE, "runs", name)
     os.makedirs(run, exist_ok=True)
     ckpt_path = os.path.join(run, "ckpt.pt")
+    # A fresh machine has no training/runs/: resume from the committed checkpoint if there is one.
+    committed = os.path.join(HERE, "checkpoints", f"{name}.pt")
+    if not os.path.exists(ckpt_path) and os.path.exists(committed):
+        import shutil
+        shutil.copyfile(committed, ckpt_path)
     vocab = json.load(open(os.path.join(args.data, "vocab.json")))
     V, bos = len(vocab["gpt2Ids"]), vocab["bos"]
     torch.manual_seed(args.seed)

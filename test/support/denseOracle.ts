@@ -5,7 +5,8 @@
 import { HeadReport, ReportSizes } from "../../src/core/report";
 import { ModelWeights } from "../../src/core/weights";
 
-function mm64(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
+/** Naive float64 matmul: C[m,n] = A[m,k] · B[k,n]. */
+export function mm64(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
     const av = a[i * k + p];

@@ -6,16 +6,7 @@
  */
 import { ReportSizes } from "../../src/core/report";
 import { ModelWeights } from "../../src/core/weights";
-import { Oracle } from "./denseOracle";
-
-function mm64(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
-    const av = a[i * k + p];
-    for (let j = 0; j < n; j++) out[i * n + j] += av * b[p * n + j];
-  }
-  return out;
-}
+import { mm64, Oracle } from "./denseOracle";
 
 export function streamOracle(w: ModelWeights, layer: number, head: number, bos: number, prior: Float64Array, sizes: ReportSizes, label: (id: number) => string): Oracle {
   const { d_vocab: V, d_model: D, d_head: E } = w.config;
