@@ -169,6 +169,25 @@ describe("Head Lens in VS Code", () => {
     assert.ok(hub.requests.some((r) => r.path === "/NeelNanda/Attn_Only_2L512W_C4_Code/resolve/main/model_final.pth"));
   });
 
+  test("the panel survives a window reload (restored from its saved state)", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 0", "L0H1");
+    await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    const before = await panel().locator("#head-0-1 .key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    await runCommand(s.page, "Developer: Reload Window");
+    await s.page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    await panel().locator("#head-0-1 .card").first().waitFor({ timeout: 60_000 });
+    const after = await panel().locator("#head-0-1 .key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    assert.deepEqual(after, before);
+  });
+
+  test("the panel in the high-contrast theme (screenshot)", async () => {
+    await runCommand(s.page, "Preferences: Color Theme", "Dark High Contrast");
+    await s.page.locator(".monaco-workbench.hc-black").waitFor({ timeout: 30_000 });
+    await panel().locator("section.head:not(.pending) .card").first().waitFor({ timeout: 30_000 });
+    await s.page.waitForTimeout(800);
+    await s.page.screenshot({ path: join(OUT, "panel-high-contrast.png") });
+  });
+
   test("the panel in the dark theme (screenshot)", async () => {
     await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 1", "L1H2");
     await panel().locator("#head-1-2:not(.pending)").waitFor({ timeout: 60_000 });
