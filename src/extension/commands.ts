@@ -1,6 +1,8 @@
 /** Command palette and tree commands. */
 import * as vscode from "vscode";
 import { writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { prepareLocalPth } from "../models/hubModel";
 import { HeadReport, ModelReport } from "../core/report";
 import { headReportMarkdown, headReportsCsv } from "../core/reportExport";
 import { formatHeadReport } from "../core/reportText";
@@ -150,6 +152,28 @@ export function registerCommands(s: Services, handlers: PanelHandlers): void {
     if (entry.error) s.reportError(`the model folder ${folder} cannot be used`, new Error(entry.error));
     else void vscode.window.showInformationMessage(`Head Lens: added ${modelName(entry)}`);
   });
+  reg("headLens.openModelFile", async () => {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false, openLabel: "Open Model", title: "A TransformerLens .pth or .safetensors (with config.json beside it)",
+      filters: { "TransformerLens weights": ["pth", "safetensors"] },
+    });
+    const file = picked?.[0]?.fsPath;
+    if (!file) return;
+    let folder = dirname(file);
+    if (file.endsWith(".pth")) {
+      folder = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Head Lens: converting ${basename(file)}` },
+        () => prepareLocalPth(file, s.context.globalStorageUri.fsPath));
+    } else if (basename(file) !== "model.safetensors") {
+      throw new Error(`${file}: a safetensors model must be named model.safetensors, with config.json in the same folder`);
+    }
+    const entry = await s.registry.addFolder(folder);
+    if (entry.error) s.reportError(`${file} cannot be used`, new Error(entry.error));
+    else {
+      void vscode.window.showInformationMessage(`Head Lens: opened ${modelName(entry)}`);
+      await showAndAnalyze(s, handlers, entry, [{ layer: 0, head: 0 }]);
+    }
+  });
+
   reg("headLens.removeModelFolder", async (node?: TreeNode) => {
     if (node?.model.source === "folder") await s.registry.removeFolder(node.model.dir);
   });

@@ -5,7 +5,7 @@
 import { describe, test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
@@ -167,6 +167,22 @@ describe("Head Lens in VS Code", () => {
     await panel().locator("#head-1-3:not(.pending) .card").first().waitFor({ timeout: 60_000 });
     await treeRow("attn-only-2l").filter({ hasText: "ready" }).waitFor();
     assert.ok(hub.requests.some((r) => r.path === "/NeelNanda/Attn_Only_2L512W_C4_Code/resolve/main/model_final.pth"));
+  });
+
+  test("Open Model File… converts a TransformerLens .pth and analyzes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "head-lens-e2e-pth-"));
+    const src = join(REPO, "test", "fixtures", "hub", "NeelNanda");
+    cpSync(join(src, "Attn_Only_Tiny_C4_Code", "model_final.pth"), join(dir, "tiny_final.pth"));
+    cpSync(join(src, "Attn_Only_Tiny_C4_Code", "config.json"), join(dir, "config.json"));
+    cpSync(join(src, "gpt-neox-tokenizer-digits", "tokenizer.json"), join(dir, "tokenizer.json"));
+    await runCommand(s.page, "Head Lens: Open Model File…");
+    const input = s.page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill(join(dir, "tiny_final.pth"));
+    await s.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "tiny_final.pth" }).waitFor();
+    await s.page.locator(".quick-input-widget .monaco-button", { hasText: "Open Model" }).click();
+    await treeRow("tiny_final").waitFor({ timeout: 60_000 });
+    await panel().locator("#head-0-0:not(.pending) .card").first().waitFor({ timeout: 60_000 });
   });
 
   test("the panel survives a window reload (restored from its saved state)", async () => {
