@@ -4,7 +4,7 @@
  */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import { HostToWebview, ModelSummary, PanelState, WebviewToHost } from "../shared/webviewProtocol";
+import { HostToWebview, ModelSummary, PanelState, ShownHead, WebviewToHost } from "../shared/webviewProtocol";
 import { ModelEntry, modelName } from "./modelRegistry";
 
 export const PANEL_VIEW_TYPE = "headLens.panel";
@@ -19,7 +19,10 @@ export class HeadLensPanel {
   /** The head the user looked at last (hovers describe the token in this head). */
   focused?: { layer: number; head: number };
   private ready = false;
-  private heads = new Map<string, { layer: number; head: number }>();
+  private everReady = false;
+  /** The latest result of every head shown, replayed when the webview is re-created after being
+   * hidden (it is not retained while hidden, so results that arrive meanwhile would be lost). */
+  private heads = new Map<string, ShownHead | { layer: number; head: number }>();
   private queue: HostToWebview[] = [];
 
   private constructor(readonly panel: vscode.WebviewPanel, readonly model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers) {
@@ -28,6 +31,10 @@ export class HeadLensPanel {
     panel.webview.onDidReceiveMessage((msg: WebviewToHost) => {
       if (msg.type === "ready") {
         this.ready = true;
+        if (this.everReady) {
+          for (const h of this.heads.values()) if ("report" in h) void panel.webview.postMessage({ type: "head", head: h } satisfies HostToWebview);
+        }
+        this.everReady = true;
         for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
       }
       if (msg.type === "focusHead") this.focused = { layer: msg.layer, head: msg.head };
@@ -59,7 +66,7 @@ export class HeadLensPanel {
   /** Re-attaches a panel VS Code restored after a reload. */
   static restore(panel: vscode.WebviewPanel, model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers, state?: PanelState): HeadLensPanel {
     const p = new HeadLensPanel(panel, model, extensionUri, handlers);
-    for (const h of state?.heads ?? []) p.heads.set(`${h.report.layer}:${h.report.head}`, { layer: h.report.layer, head: h.report.head });
+    for (const h of state?.heads ?? []) p.heads.set(`${h.report.layer}:${h.report.head}`, h);
     if (state?.heads.length) {
       const last = state.heads[state.heads.length - 1].report;
       p.focused = { layer: last.layer, head: last.head };
@@ -81,14 +88,15 @@ export class HeadLensPanel {
 
   /** Heads this panel shows, in order. */
   shown(): { layer: number; head: number }[] {
-    return [...this.heads.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
+    const refs = [...this.heads.values()].map((h) => ("report" in h ? { layer: h.report.layer, head: h.report.head } : h));
+    return refs.sort((a, b) => a.layer - b.layer || a.head - b.head);
   }
 
   post(msg: HostToWebview): void {
     if (msg.type === "head") {
       const { layer, head } = msg.head.report;
       this.focused = { layer, head };
-      this.heads.set(`${layer}:${head}`, { layer, head });
+      this.heads.set(`${layer}:${head}`, msg.head);
     }
     if (this.ready) void this.panel.webview.postMessage(msg);
     else this.queue.push(msg);
