@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { tempDir, testEngine } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 import { HeadLensError } from "../src/core/errors";
+import { OrtBackend } from "../src/engine/ortBackend";
 
 const engine = testEngine(2 * 1024 * 1024);
 after(() => engine.dispose());
@@ -51,4 +52,14 @@ test("a crashed worker fails the pending request clearly and is replaced", async
   await assert.rejects(p, (e: HeadLensError) => e.code === "engine.crashed" && /crashed .*restarted/.test(e.message));
   const again = await engine.analyze(req(small));
   assert.equal(again.length, 2);
+});
+
+test("execution providers fall back in order with a logged reason, and the result says which ran", async () => {
+  const log: string[] = [];
+  const be = await OrtBackend.create({ epPreference: ["tpu" as never, "webgpu", "cpu"], log: (m: string) => log.push(m) });
+  assert.ok(["webgpu", "cpu"].includes(be.ep));
+  assert.ok(log.some((l) => /tpu: unknown execution provider/.test(l)), log.join("\n"));
+  if (be.ep === "cpu") assert.ok(log.some((l) => /webgpu failed to initialize/.test(l)), log.join("\n"));
+  await be.dispose();
+  await assert.rejects(OrtBackend.create({ epPreference: ["tpu" as never] }), /no execution provider could be initialized.*include "cpu"/);
 });

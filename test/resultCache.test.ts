@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ResultCache } from "../src/extension/resultCache";
+import { ShownHead } from "../src/shared/webviewProtocol";
+import { tempDir } from "./support/engine";
+
+const settings = { nKeys: 5, nQueries: 20, nOutputs: 20, priors: "bundled" };
+const head = (layer: number, h: number): ShownHead => ({
+  report: { model: "m", layer, head: h, bos: 0, ep: "cpu", keys: [] }, details: { keys: [], tokens: {}, prior: "uniform" }, elapsedMs: 12, cached: false,
+});
+
+test("results persist across instances, keyed by content hash and settings", () => {
+  const dir = tempDir();
+  const key = ResultCache.settingsKey("hash-a", settings);
+  new ResultCache(dir).put(key, head(1, 2));
+  assert.deepEqual(new ResultCache(dir).get(key, 1, 2), head(1, 2), "a new instance reads it from disk");
+  assert.equal(new ResultCache(dir).get(ResultCache.settingsKey("hash-b", settings), 1, 2), undefined, "another model misses");
+  assert.equal(new ResultCache(dir).get(ResultCache.settingsKey("hash-a", { ...settings, nKeys: 6 }), 1, 2), undefined, "other settings miss");
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".tmp")), [], "no temp files left");
+});
+
+test("a corrupt cache file is deleted and treated as a miss, never used", () => {
+  const dir = tempDir();
+  const key = ResultCache.settingsKey("hash-c", settings);
+  new ResultCache(dir).put(key, head(0, 0));
+  const file = join(dir, `${key}-0-0.json`);
+  writeFileSync(file, "{ half a json");
+  assert.equal(new ResultCache(dir).get(key, 0, 0), undefined);
+  assert.ok(!existsSync(file));
+});
