@@ -225,7 +225,7 @@ map in `vocab.json`). Weights are fp16, unprocessed (Head Lens applies Transform
 ## Training
 - Tokens seen: {state.get('tokens', 0):,} ({state.get('step', 0):,} steps of {args.batch} × {args.n_ctx}),
   half prose and half code per batch; a share of sequences carry a repeated span (30 % of those
-  spans random tokens): {', '.join(f"{r:.0%} from token {t:,}" for t, r in state.get('repeat_rate_history', [[0, args.repeat_rate]]))}.
+  spans random tokens): {', then '.join(f"{r:.0%} from token {t:,}" for t, r in state.get('repeat_rate_history', [[0, args.repeat_rate]]))}.
 - AdamW, lr {args.lr} (warm-up {args.warmup} steps, cosine over {args.total_tokens:,.0f} planned tokens), seed {args.seed}.
 - Wall time: {state.get('seconds', 0) / 3600:.2f} h on a 2-core CPU (Debian python3-torch 1.13, OpenBLAS).
 
@@ -290,7 +290,9 @@ def main():
         print(f"resumed at step {state['step']} ({state['tokens']:,} tokens)", flush=True)
     # Data-mix changes across resumes are recorded for the model card.
     history = state.setdefault("repeat_rate_history", [])
-    if not history or history[-1][1] != args.repeat_rate:
+    if not history:
+        history.append([0, args.repeat_rate])  # runs from before the history was kept used one rate
+    elif history[-1][1] != args.repeat_rate:
         history.append([state["tokens"], args.repeat_rate])
     data = load_data(args.data)
     if args.export_only:
