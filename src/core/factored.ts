@@ -19,10 +19,6 @@ export class FactoredMatrix {
     return new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank);
   }
 
-  at(i: number, j: number): number {
-    return dot(this.left, i * this.rank, this.right, j * this.rank, this.rank);
-  }
-
   /** Row i (length cols), in float64 accumulation: O(cols·rank). */
   row(i: number): Float64Array {
     const out = new Float64Array(this.cols);
@@ -35,13 +31,6 @@ export class FactoredMatrix {
   /** Column j (length rows). */
   col(j: number): Float64Array {
     return this.T.row(j);
-  }
-
-  /** Materializes rows [start, end) — only for oracles and small matrices. */
-  denseRows(start: number, end: number): Float64Array {
-    const out = new Float64Array((end - start) * this.cols);
-    for (let i = start; i < end; i++) out.set(this.row(i), (i - start) * this.cols);
-    return out;
   }
 }
 

@@ -8,7 +8,7 @@ import { processWeights } from "../core/processing";
 import { priorWeights } from "../core/selection";
 import { ModelWeights } from "../core/weights";
 import { LoadedModel, loadLocalModel } from "../models/localModel";
-import { describePriorSpec, loadPrior, PriorSpec } from "../models/priors";
+import { loadPrior, PriorSpec } from "../models/priors";
 import { analyzeHeadDense, circuitsFor, HeadJob, tokenInHead } from "./headAnalysis";
 import { CancelledError, OrtBackend } from "./ortBackend";
 import { analyzeHeadPruned } from "./prunedAnalysis";

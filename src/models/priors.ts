@@ -25,10 +25,6 @@ export function parsePriorSpec(s: string): PriorSpec {
   return s === "uniform" || s === "bundled" ? s : { wordsFile: s };
 }
 
-export function describePriorSpec(s: PriorSpec): string {
-  return typeof s === "string" ? s : s.wordsFile;
-}
-
 export function uniformPrior(size: number): Prior {
   return { source: "uniform", p: new Float64Array(size).fill(1 / size) };
 }
