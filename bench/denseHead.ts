@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
   const prior = uniformPrior(V).p;
   const priorW = priorWeights(prior);
-  const job = { modelName: "bench", weights: w, bos: 0, layer: 0, head: 3, prior, priorW, sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 };
+  const job = { modelName: "bench", weights: w, bos: 0, layer: 0, head: 3, prior, priorW, priorSource: "uniform", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 };
   const ctl = { check: () => {}, blockBytes: BLOCK_MB * 1024 * 1024 };
   await analyzeHeadDense(backend, job, ctl); // warm-up: session creation
   const engineTimes: number[] = [];

@@ -29,7 +29,7 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
   const priorW = priorWeights(prior);
   const V = w.config.d_vocab;
-  const job = (layer: number, head: number): HeadJob => ({ modelName: name, weights: w, bos, layer, head, prior, priorW, sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 });
+  const job = (layer: number, head: number): HeadJob => ({ modelName: name, weights: w, bos, layer, head, prior, priorW, priorSource: "bench", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 });
   const ctl = { check: () => {}, blockBytes: BLOCK };
   await analyzeHeadPruned(backend, job(heads[0].layer, heads[0].head), ctl); // warm-up
   const dense: number[] = [], pruned: number[] = [], fractions: number[] = [], bounds: number[] = [];

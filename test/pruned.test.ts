@@ -70,7 +70,7 @@ describe("the pruning itself (no dense fallback)", () => {
     const prior = uniformPrior(V).p;
     const out: { evaluated: number; V: number }[] = [];
     for (let head = 0; head < w.config.n_heads; head++) {
-      const job: HeadJob = { modelName: "m", weights: processed, bos: 0, layer: 0, head, prior, priorW: priorWeights(prior), sizes, label: String, byteLength: () => 1 };
+      const job: HeadJob = { modelName: "m", weights: processed, bos: 0, layer: 0, head, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes, label: String, byteLength: () => 1 };
       const ctl = { check: () => {}, blockBytes: 1 << 20 };
       const d = await analyzeHeadDense(backend, job, ctl);
       const p = await analyzeHeadPruned(backend, job, ctl, { batch: 16, fallbackShare: 1 });

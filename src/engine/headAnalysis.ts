@@ -22,6 +22,8 @@ export interface HeadJob {
   /** Prior p and p^0.1. */
   prior: Float64Array;
   priorW: Float64Array;
+  /** Where the prior came from, shown with the results (e.g. "uniform"). */
+  priorSource: string;
   sizes: ReportSizes;
   label: TokenLabel;
   byteLength: (id: number) => number | undefined;
@@ -89,7 +91,7 @@ export function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): 
       ovRowMean: mean,
     };
   });
-  return { keys, tokens, prior: "" };
+  return { keys, tokens, prior: job.priorSource };
 }
 
 /** What one token does in a head, in O(V·d_head): its importance (and rank when the full

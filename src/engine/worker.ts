@@ -86,7 +86,6 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
       });
       if (result.importance) cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
       lastCircuits = { key: `${req.modelDir}|${layer}:${head}`, circuits: result.circuits };
-      result.details.prior = prior.source;
       send({ type: "head", requestId, report: result.report, details: result.details, elapsedMs: performance.now() - th });
     }
     send({ type: "done", requestId, elapsedMs: performance.now() - t0 });
@@ -119,7 +118,7 @@ function job(cached: CachedModel, layer: number, head: number, prior: PriorEntry
   const vocab = cached.model.vocab;
   return {
     modelName: cached.model.config.model_name, weights: cached.processed, bos: vocab.bos, layer, head,
-    prior: prior.p, priorW: prior.w, sizes, label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
+    prior: prior.p, priorW: prior.w, priorSource: prior.source, sizes, label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
   };
 }
 
