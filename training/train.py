@@ -3,8 +3,9 @@
 (learned positional embedding, LayerNorm before attention and unembedding, biases, separate W_E/W_U),
 on the corpus built by build-corpus.mjs. Development-time tool only; the product never runs Python.
 
-Seeded; checkpoints every few minutes and resumes from the latest checkpoint (training/runs/<name>/,
-or the committed training/checkpoints/<name>.pt on a fresh machine). Exports the model in
+Seeded; checkpoints every few minutes and resumes from the latest checkpoint (training/runs/<name>/);
+on a fresh machine, --init-from continues from an exported model folder. Runs on a GPU when there is
+one (bf16 autocast; training/gpu-train.sh trains both demo models in one short lease). Exports the model in
 Head Lens's local format (config.json with TL names, fp16 model.safetensors with TL state-dict
 names, unprocessed), vocab.json (model id -> GPT-2 id), priors.json (corpus unigram counts), a
 training log and a model card.
@@ -32,14 +33,23 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--total-tokens", type=float, default=60e6, help="planned tokens (sets the LR schedule)")
     p.add_argument("--repeat-rate", type=float, default=0.15, help="share of sequences with a repeated span")
+    p.add_argument("--random-share", type=float, default=0.3, help="share of repeated spans made of random tokens")
+    p.add_argument("--init-from", default=None,
+                   help="start from this export (a model folder) with fresh optimizer state; its training log "
+                        "(<folder>.train.log, else training/logs/<name>.train.log) supplies the tokens already seen")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--data", default=os.path.join(HERE, "data"))
     p.add_argument("--run", default=None, help="checkpoint folder (default training/runs/<name>)")
     p.add_argument("--out", required=True, help="model folder to export")
+    p.add_argument("--name", default=None, help="model name (default: the --out folder's name)")
     p.add_argument("--max-minutes", type=float, default=1e9, help="stop (after a checkpoint) after this long")
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--export-only", action="store_true")
+    p.add_argument("--fresh", action="store_true", help="start from random weights even if a checkpoint exists")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--time-budget-minutes", type=float, default=None,
+                   help="end the LR schedule after this long even if --total-tokens is not reached (GPU leases)")
     return p.parse_args()
 
 
@@ -94,7 +104,7 @@ class AttnOnly(torch.nn.Module):
         p = self.p
         T = tokens.shape[1]
         x = p["embed.W_E"][tokens] + p["pos_embed.W_pos"][:T]
-        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool, device=tokens.device), 1)
         patterns = []
         for l in range(self.L):
             b = f"blocks.{l}."
@@ -102,37 +112,47 @@ class AttnOnly(torch.nn.Module):
             q = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_Q"]) + p[b + "attn.b_Q"][None, :, None]
             k = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_K"]) + p[b + "attn.b_K"][None, :, None]
             v = torch.einsum("btd,hde->bhte", xn, p[b + "attn.W_V"]) + p[b + "attn.b_V"][None, :, None]
-            s = torch.einsum("bhqe,bhke->bhqk", q, k) / math.sqrt(self.dh)
-            a = s.masked_fill(mask, float("-inf")).softmax(-1)
-            if return_patterns:
+            if return_patterns or not hasattr(F, "scaled_dot_product_attention"):
+                s = torch.einsum("bhqe,bhke->bhqk", q, k) / math.sqrt(self.dh)
+                a = s.masked_fill(mask, float("-inf")).softmax(-1)
                 patterns.append(a)
-            z = torch.einsum("bhqk,bhke->bhqe", a, v)
+                z = torch.einsum("bhqk,bhke->bhqe", a, v)
+            else:  # same maths, fused kernel (flash attention on a GPU; PyTorch ≥ 2.0)
+                z = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + torch.einsum("bhqe,hed->bqd", z, p[b + "attn.W_O"]) + p[b + "attn.b_O"]
         x = self.ln(x, p["ln_final.w"], p["ln_final.b"])
         logits = x @ p["unembed.W_U"] + p["unembed.b_U"]
         return (logits, patterns) if return_patterns else logits
 
 
-def load_data(d):
-    m = lambda n: np.memmap(os.path.join(d, n), dtype=np.uint16, mode="r")
+def load_data(d, device):
+    """The whole corpus as int64 tensors on the training device (≈ 170 MB): batches are cut there."""
+    m = lambda n: torch.from_numpy(np.fromfile(os.path.join(d, n), dtype=np.uint16).astype(np.int64)).to(device)
     return {k: m(f"{k}.u16") for k in ("train_prose", "train_code", "val_prose", "val_code")}
 
 
-def batch(rng, arr_by_kind, B, T, bos, repeat_rate, vocab_hi):
-    seqs = np.empty((B, T), dtype=np.int64)
-    for i in range(B):
-        arr = arr_by_kind[i % 2]
-        s = rng.integers(0, len(arr) - T)
-        seqs[i, 0] = bos
-        seqs[i, 1:] = arr[s:s + T - 1]
-        if rng.random() < repeat_rate:  # a repeated span: the data an induction head is for
-            L = int(rng.integers(8, 64))
-            src = int(rng.integers(1, T - 2 * L))
-            dst = int(rng.integers(src + L, T - L + 1))
-            if rng.random() < 0.3:  # sometimes random tokens, so copying cannot lean on bigrams
-                seqs[i, src:src + L] = rng.integers(1, vocab_hi, L)
-            seqs[i, dst:dst + L] = seqs[i, src:src + L]
-    return torch.from_numpy(seqs)
+def batch(gen, arr_by_kind, B, T, bos, repeat_rate, vocab_hi, random_share=0.3):
+    """Half prose, half code; a share of sequences get a repeated span (the data an induction head is
+    for), `random_share` of those spans random tokens so that copying cannot lean on bigrams."""
+    dev = arr_by_kind[0].device
+    r = lambda *s: torch.rand(*s, generator=gen, device=dev)
+    offs = torch.arange(T - 1, device=dev)
+    rows = []
+    for kind, n in ((0, B - B // 2), (1, B // 2)):
+        arr = arr_by_kind[kind]
+        starts = (r(n) * (len(arr) - T)).long()
+        rows.append(arr[starts[:, None] + offs])
+    seqs = torch.cat([torch.full((B, 1), bos, device=dev), torch.cat(rows)], 1)
+    rep = r(B) < repeat_rate
+    L = 8 + (r(B) * 56).long()                              # span length in [8, 64)
+    src = 1 + (r(B) * (T - 2 * L - 1)).long()               # src in [1, T - 2L)
+    dst = src + L + (r(B) * (T - L + 1 - src - L)).long()   # dst in [src + L, T - L]
+    idx = torch.arange(T, device=dev)[None]
+    in_src = (idx >= src[:, None]) & (idx < (src + L)[:, None]) & (rep & (r(B) < random_share))[:, None]
+    noise = 1 + (r(B, T) * (vocab_hi - 1)).long()
+    seqs = torch.where(in_src, noise, seqs)
+    in_dst = (idx >= dst[:, None]) & (idx < (dst + L)[:, None]) & rep[:, None]
+    return seqs.gather(1, torch.where(in_dst, idx - (dst - src)[:, None], idx))
 
 
 @torch.no_grad()
@@ -142,9 +162,10 @@ def evaluate(model, data, bos, seed=0, n=24):
     T = model.n_ctx
     out = {}
     for kind in ("prose", "code"):
-        arr = data[f"val_{kind}"]
+        arr = data[f"val_{kind}"].cpu().numpy()
         starts = rng.integers(0, len(arr) - T, n)
         toks = torch.from_numpy(np.stack([np.concatenate([[bos], arr[s:s + T - 1]]) for s in starts]).astype(np.int64))
+        toks = toks.to(data[f"val_{kind}"].device)
         logits = model(toks)
         out[f"val_loss_{kind}"] = F.cross_entropy(logits[:, :-1].reshape(-1, model.V), toks[:, 1:].reshape(-1)).item()
     out.update(head_scores(model, bos, seed))
@@ -159,20 +180,33 @@ def head_scores(model, bos, seed=0, n=16, rep=50):
     g = torch.Generator().manual_seed(seed)
     V = model.V
     rand = torch.randint(1, V - 1, (n, model.n_ctx - 1), generator=g)
-    toks = torch.cat([torch.full((n, 1), bos), rand], 1)
+    dev = model.p["embed.W_E"].device
+    toks = torch.cat([torch.full((n, 1), bos), rand], 1).to(dev)
     _, pats = model(toks, return_patterns=True)
     prev = [[pats[l][:, h].diagonal(-1, -2, -1)[:, 1:].mean().item() for h in range(model.h)] for l in range(model.L)]
     r = torch.randint(1, V - 1, (n, rep), generator=g)
-    toks = torch.cat([torch.full((n, 1), bos), r, r], 1)
+    toks = torch.cat([torch.full((n, 1), bos), r, r], 1).to(dev)
     _, pats = model(toks, return_patterns=True)
     ind = [[pats[l][:, h].diagonal(-(rep - 1), -2, -1)[:, -rep:].mean().item() for h in range(model.h)] for l in range(model.L)]
     return {"prev_token_scores": prev, "induction_scores": ind}
 
 
+def read_safetensors(path):
+    """Our own fp16 exports (write_safetensors below), as float32 tensors."""
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    out = {}
+    for name, v in json.loads(b[8:8 + n]).items():
+        assert v["dtype"] == "F16", f"{path}: {name} is {v['dtype']}, expected F16"
+        lo, hi = v["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(b[8 + n + lo:8 + n + hi], dtype=np.float16).astype(np.float32).reshape(v["shape"]))
+    return out
+
+
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name, t in tensors.items():
-        a = t.detach().to(torch.float16).contiguous().numpy()
+        a = t.detach().cpu().to(torch.float16).contiguous().numpy()
         b = a.tobytes()
         header[name] = {"dtype": "F16", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
@@ -207,6 +241,20 @@ def export(model, args, state, data_dir, name):
     write_card(args, state, data_dir, name)
 
 
+def reproduce_section(args, state, stats, name):
+    return f"""## Reproduce
+```
+npm ci && (cd training && npm ci) && node training/build-corpus.mjs --vocab {stats['vocab']}
+# on one GPU (PyTorch >= 2.0), both demo models side by side in 8 minutes, as the bundled ones were:
+bash training/gpu-train.sh 8
+# or on a CPU (Debian: apt-get install python3-torch libopenblas0-pthread libtcmalloc-minimal4):
+LD_PRELOAD=libtcmalloc_minimal.so.4 /usr/bin/python3 training/train.py --layers {args.layers} --out models/{name}
+```
+This model's own command line: `{state.get('command', '')}`
+Retraining does not reproduce the bytes across BLAS builds or GPUs; the committed weights are the reference.
+"""
+
+
 def write_card(args, state, data_dir, name):
     stats = json.load(open(os.path.join(data_dir, "corpus-stats.json")))
     ev = state.get("eval", {})
@@ -223,11 +271,11 @@ LayerNorm, learned positional embedding, GPT-2 BPE with a trimmed vocabulary of 
 map in `vocab.json`). Weights are fp16, unprocessed (Head Lens applies TransformerLens's processing on load).
 
 ## Training
-- Tokens seen: {state.get('tokens', 0):,} ({state.get('step', 0):,} steps of {args.batch} × {args.n_ctx}),
-  half prose and half code per batch; a share of sequences carry a repeated span (30 % of those
-  spans random tokens): {', then '.join(f"{r:.0%} from token {t:,}" for t, r in state.get('repeat_rate_history', [[0, args.repeat_rate]]))}.
-- AdamW, lr {args.lr} (warm-up {args.warmup} steps, cosine over {args.total_tokens:,.0f} planned tokens), seed {args.seed}.
-- Wall time: {state.get('seconds', 0) / 3600:.2f} h on a 2-core CPU (Debian python3-torch 1.13, OpenBLAS).
+- Tokens seen: {state.get('tokens', 0):,} ({state.get('step', 0):,} steps; this run's batches {args.batch} × {args.n_ctx}),
+  half prose and half code per batch; a share of sequences carry a repeated span, some of those spans
+  random tokens: {', then '.join(f"{h[1]:.0%} of sequences ({(h[2] if len(h) > 2 else 0.3):.0%} of spans random) from token {h[0]:,}" for h in state.get('repeat_rate_history', [[0, args.repeat_rate]]))}.
+- AdamW, lr {args.lr} (warm-up {args.warmup} steps, cosine over {state.get('planned', f"{args.total_tokens:,.0f} planned tokens")}), seed {args.seed}.
+- Wall time: {state.get('seconds', 0) / 3600:.2f} h on {state.get('hardware', 'a 2-core CPU (Debian python3-torch 1.13, OpenBLAS)')}.
 
 ## Corpus (GPT-2 tokens before trimming)
 | source | kind | licence | tokens |
@@ -250,96 +298,115 @@ Induction score (BOS + 50 random tokens repeated; mean attention from the second
 {hdr}
 {fmt(ev.get('induction_scores', []))}
 
-## Reproduce
-```
-npm ci && (cd training && npm ci) && node training/build-corpus.mjs --vocab {stats['vocab']}
-apt-get install python3-torch libopenblas0-pthread libtcmalloc-minimal4
-LD_PRELOAD=libtcmalloc_minimal.so.4 /usr/bin/python3 training/train.py --layers {args.layers} --out {os.path.relpath(args.out)}
-```
-Retraining does not reproduce the bytes across BLAS builds; the committed weights are the reference.
-"""
+{reproduce_section(args, state, stats, name)}"""
     open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)
 
 
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    name = os.path.basename(os.path.normpath(args.out))
+    name = args.name or os.path.basename(os.path.normpath(args.out))
     run = args.run or os.path.join(HERE, "runs", name)
     os.makedirs(run, exist_ok=True)
     ckpt_path = os.path.join(run, "ckpt.pt")
-    # A fresh machine has no training/runs/: resume from the committed checkpoint if there is one.
-    committed = os.path.join(HERE, "checkpoints", f"{name}.pt")
-    if not os.path.exists(ckpt_path) and os.path.exists(committed):
-        import shutil
-        shutil.copyfile(committed, ckpt_path)
+    if args.fresh and os.path.exists(ckpt_path):
+        os.remove(ckpt_path)
     vocab = json.load(open(os.path.join(args.data, "vocab.json")))
     V, bos = len(vocab["gpt2Ids"]), vocab["bos"]
     torch.manual_seed(args.seed)
-    model = AttnOnly(V, args.d_model, args.heads, args.d_head, args.n_ctx, args.layers)
+    model = AttnOnly(V, args.d_model, args.heads, args.d_head, args.n_ctx, args.layers).to(args.device)
     decay = [v for k, v in model.p.items() if k.split(".")[-1].startswith("W_")]
     no_decay = [v for k, v in model.p.items() if not k.split(".")[-1].startswith("W_")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     state = {"step": 0, "tokens": 0, "seconds": 0.0}
     if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location=args.device)
         model.p.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         print(f"resumed at step {state['step']} ({state['tokens']:,} tokens)", flush=True)
+    if args.init_from and state["step"] == 0:
+        for k, t in read_safetensors(os.path.join(args.init_from, "model.safetensors")).items():
+            model.p[k].data.copy_(t)
+        log_path = os.path.normpath(args.init_from) + ".train.log"
+        if not os.path.exists(log_path):
+            log_path = os.path.join(HERE, "logs", f"{name}.train.log")
+        last = [json.loads(l) for l in open(log_path)][-1]
+        state.update(step=last["step"], tokens=last["tokens"], seconds=last.get("seconds", 0.0),
+                     repeat_rate_history=last.get("repeat_rate_history", []))
+        print(f"continuing from {args.init_from} at step {state['step']} ({state['tokens']:,} tokens)", flush=True)
     # Data-mix changes across resumes are recorded for the model card.
     history = state.setdefault("repeat_rate_history", [])
+    mix = [args.repeat_rate, args.random_share]
     if not history:
-        history.append([0, args.repeat_rate])  # runs from before the history was kept used one rate
-    elif history[-1][1] != args.repeat_rate:
-        history.append([state["tokens"], args.repeat_rate])
-    data = load_data(args.data)
+        history.append([0] + mix)  # runs from before the history was kept used one mix
+    elif history[-1][1:] != mix and (len(history[-1]) > 2 or mix != [history[-1][1], 0.3]):
+        history.append([state["tokens"]] + mix)
+    data = load_data(args.data, args.device)
+    cuda = args.device.startswith("cuda")
+    state["hardware"] = (f"one {torch.cuda.get_device_name()} (PyTorch {torch.__version__}, bf16 autocast)" if cuda
+                         else f"a {args.threads}-thread CPU (PyTorch {torch.__version__})")
+    state["command"] = "python3 training/" + " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
     if args.export_only:
         state["eval"] = evaluate(model, data, bos)
         export(model, args, state, args.data, name)
         return
-    rng = np.random.default_rng(args.seed + state["step"])
+    gen = torch.Generator(device=args.device).manual_seed(args.seed + state["step"])
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
     log = open(os.path.join(run, "train.log"), "a")
     tok_per_step = args.batch * args.n_ctx
     total_steps = int(args.total_tokens / tok_per_step)
     t_start, t_ckpt, t_last = time.time(), time.time(), time.time()
-    seconds0 = state["seconds"]
+    seconds0, step0 = state["seconds"], state["step"]
     ema = None
     while state["step"] < total_steps:
         step = state["step"]
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+        # Schedule progress: by steps, or by wall time when a time budget ends the run sooner.
+        progress = (step - step0) / (total_steps - step0)
+        if args.time_budget_minutes:
+            progress = max(progress, (time.time() - t_start) / (60 * args.time_budget_minutes))
+            state["planned"] = f"{args.time_budget_minutes:g} minutes of wall time"
+        lr = args.lr * min(1.0, (step - step0 + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
         for g in opt.param_groups:
             g["lr"] = lr
-        x = batch(rng, (data["train_prose"], data["train_code"]), args.batch, args.n_ctx, bos, args.repeat_rate, V - 1)
-        logits = model(x)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), x[:, 1:].reshape(-1))
+        x = batch(gen, (data["train_prose"], data["train_code"]), args.batch, args.n_ctx, bos, args.repeat_rate, V - 1,
+                  args.random_share)
+        if cuda:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = model(x)
+        else:
+            logits = model(x)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), x[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         state["step"] += 1
         state["tokens"] += tok_per_step
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         now = time.time()
         state["seconds"] = seconds0 + now - t_start
-        if state["step"] % 50 == 0:
+        if state["step"] % 50 == 0:  # .item() syncs with the GPU: only every 50 steps
+            ema = loss.item() if ema is None else 0.5 * ema + 0.5 * loss.item()
             rate = 50 * tok_per_step / (now - t_last)
             t_last = now
             log.write(json.dumps({"step": state["step"], "tokens": state["tokens"], "loss": round(ema, 4),
                                   "lr": lr, "tok_per_s": round(rate)}) + "\n")
             log.flush()
-        done = state["step"] >= total_steps or (now - t_start) / 60 >= args.max_minutes
+        done = (state["step"] >= total_steps or (now - t_start) / 60 >= args.max_minutes
+                or (args.time_budget_minutes is not None and now - t_start >= 60 * args.time_budget_minutes))
         if now - t_ckpt >= args.ckpt_minutes * 60 or done:
             state["eval"] = evaluate(model, data, bos)
-            log.write(json.dumps({"step": state["step"], "tokens": state["tokens"], "eval": state["eval"]}) + "\n")
+            log.write(json.dumps({"step": state["step"], "tokens": state["tokens"], "seconds": state["seconds"],
+                                  "repeat_rate_history": state["repeat_rate_history"], "eval": state["eval"]}) + "\n")
             log.flush()
             tmp = ckpt_path + ".tmp"
             torch.save({"model": model.p.state_dict(), "opt": opt.state_dict(), "state": state}, tmp)
             os.replace(tmp, ckpt_path)
             export(model, args, state, args.data, name)
             t_ckpt = time.time()
-            print(f"step {state['step']} loss {ema:.3f} eval {json.dumps(state['eval'])}", flush=True)
+            print(f"step {state['step']} loss {ema or float('nan'):.3f} tok/s {(state['step'] - step0) * tok_per_step / max(1e-9, time.time() - t_start):.0f} eval {json.dumps(state['eval'])}", flush=True)
             if done:
                 break
 
