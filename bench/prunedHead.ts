@@ -1,9 +1,11 @@
 /**
- * Benchmark: pruned (exact, cluster-bounded) vs dense key selection, both ours, and the blocked
- * numpy peer, on a random V = 48 262 / d_model 512 / d_head 64 / 8-head model and on the bundled
- * demo-attn-2l. Median time per head, fraction of keys evaluated exactly, same-report check, peak RSS.
+ * Benchmark: pruned (exact, int8-bounded) vs dense key selection, both ours, and the blocked numpy
+ * peer, on a random V = 48 262 / d_model 512 / d_head 64 / 8-head model and on the bundled
+ * demo-attn-2l. Median time per head, the whole layer's time, fraction of keys evaluated exactly,
+ * same-report check, peak RSS. `--heads 8` times a whole layer of the random model; `--sweep` adds
+ * the shapes that set where `auto` picks pruned.
  *
- *   npm run bench:pruned [-- --heads 3]
+ *   npm run bench:pruned [-- --heads 3] [--sweep]
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -14,7 +16,7 @@ import { priorWeights } from "../src/core/selection";
 import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
 import { analyzeHeadDense, HeadJob } from "../src/engine/headAnalysis";
 import { OrtBackend } from "../src/engine/ortBackend";
-import { analyzeHeadPruned } from "../src/engine/prunedAnalysis";
+import { analyzeHeadPruned, resolveStrategy } from "../src/engine/prunedAnalysis";
 import { loadLocalModel } from "../src/models/localModel";
 import { loadPrior, uniformPrior } from "../src/models/priors";
 import { randomWeights } from "../test/support/models";
@@ -51,6 +53,8 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
   console.log(`  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]  (bounds ${median(bounds).toFixed(3)} s)`);
   console.log(`  keys evaluated exactly: median ${(100 * median(fractions)).toFixed(1)} %  [${fractions.map((f) => (100 * f).toFixed(1)).join(", ")}]; dense fallback on ${fellBack} of ${heads.length} heads`);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  console.log(`  all ${heads.length} heads: dense ${sum(dense).toFixed(2)} s, pruned ${sum(pruned).toFixed(2)} s; "auto" runs ${resolveStrategy("auto", backend.ep, V, w.config.d_head)}`);
   console.log(`  speed-up pruned vs dense: ${(median(dense) / median(pruned)).toFixed(2)}x; identical reports: ${same}`);
   if (numpy) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");
@@ -76,6 +80,13 @@ async function main(): Promise<void> {
   const V = 48262;
   const w = processWeights(randomWeights({ V, D: 512, H: 8, E: 64, L: 1, seed: 48262, name: "random-48k" }));
   await compare("random-48k", w, uniformPrior(V).p, 0, Array.from({ length: HEADS }, (_, h) => ({ layer: 0, head: h })), true);
+  if (process.argv.includes("--sweep")) {
+    // Where pruning starts to pay: the shapes behind resolveStrategy's "auto" rule.
+    for (const [sv, se] of [[12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
+      const ws = processWeights(randomWeights({ V: sv, D: 256, H: 2, E: se, L: 1, seed: 5, name: `random-${sv}-${se}` }));
+      await compare(`random V=${sv} d_head=${se}`, ws, uniformPrior(sv).p, 0, [{ layer: 0, head: 0 }, { layer: 0, head: 1 }], false);
+    }
+  }
 }
 
 main().catch((e) => {

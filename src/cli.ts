@@ -42,8 +42,10 @@ Options:
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
   --block-mb N         memory for one streamed block, in MiB (default 12)
-  --strategy S         dense (default: the full V² pass, the oracle) or pruned (exact: cluster bounds
-                       skip keys that provably cannot enter the report; same report)
+  --strategy S         auto (default), dense or pruned; all give the same report. dense: the full
+                       float32 V² pass (the oracle). pruned: an int8 pass bounds every key's
+                       importance and only keys that could enter the report are evaluated exactly.
+                       auto: pruned on the cpu provider for d_head >= 64 and V >= 20000, else dense
   -h, --help           this help
 `;
 
@@ -69,7 +71,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
   if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
   const out: CliArgs = {
     model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
-    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: "dense",
+    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: "auto",
   };
   let layer: number | undefined, head: number | undefined, all = false;
   for (let i = 0; i < rest.length; i++) {
@@ -89,7 +91,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
       case "--revision": out.revision = value(); break;
       case "--strategy": {
         const v = value();
-        if (v !== "dense" && v !== "pruned") throw new UsageError(`--strategy must be "dense" or "pruned" (got "${v}")`);
+        if (v !== "auto" && v !== "dense" && v !== "pruned") throw new UsageError(`--strategy must be "auto", "dense" or "pruned" (got "${v}")`);
         out.strategy = v;
         break;
       }

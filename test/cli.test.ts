@@ -41,6 +41,7 @@ describe("bad arguments: exit 2 and one line saying what to fix", () => {
   test("unknown option", () => expectOneLineError(run("analyze", "--all", "--bogus"), 2, /unknown option "--bogus"/));
   test("unknown command", () => expectOneLineError(run("analyse"), 2, /unknown command "analyse"/));
   test("unknown execution provider", () => expectOneLineError(run("analyze", "--all", "--ep", "tpu"), 2, /unknown execution provider "tpu"/));
+  test("unknown strategy", () => expectOneLineError(run("analyze", "--all", "--strategy", "fast"), 2, /--strategy must be "auto", "dense" or "pruned" \(got "fast"\)/));
 });
 
 describe("bad models: exit 1 and one line naming the problem", () => {

@@ -6,7 +6,7 @@ import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models"
 import { ModelWeights } from "../src/core/weights";
 import { processWeights } from "../src/core/processing";
 import { priorWeights } from "../src/core/selection";
-import { analyzeHeadDense, HeadJob } from "../src/engine/headAnalysis";
+import { analyzeHeadDense, HeadJob, tokenInHead } from "../src/engine/headAnalysis";
 import { analyzeHeadPruned } from "../src/engine/prunedAnalysis";
 import { OrtBackend } from "../src/engine/ortBackend";
 import { uniformPrior } from "../src/models/priors";
@@ -85,6 +85,10 @@ describe("the pruning itself (no dense fallback)", () => {
   test("random models: the stopping rule keeps exactly the dense keys", async () => {
     for (const seed of [21, 22, 23]) await run(randomWeights({ V: 1500, D: 32, H: 2, E: 8, L: 1, seed }));
   });
+  test("random isotropic weights (the hard case for geometric bounds): the int8 bounds skip most keys", async () => {
+    const stats = await run(randomWeights({ V: 8000, D: 64, H: 2, E: 32, L: 1, seed: 41 }));
+    for (const s of stats) assert.ok(s.evaluated < 0.1 * s.V, `evaluated ${s.evaluated} of ${s.V} keys`);
+  });
   test("structured embeddings (tokens in tight clusters): most keys are skipped", async () => {
     const w = randomWeights({ V: 4000, D: 32, H: 2, E: 8, L: 1, seed: 31 });
     const D = 32;
@@ -92,4 +96,30 @@ describe("the pruning itself (no dense fallback)", () => {
     const stats = await run(w);
     for (const s of stats) assert.ok(s.evaluated < 0.5 * s.V, `evaluated ${s.evaluated} of ${s.V} keys`);
   });
+});
+
+test("hover ranks after a pruned analysis are the dense ranks (or a range holding them)", async () => {
+  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: 2 });
+  const w = processWeights(randomWeights({ V: 3000, D: 32, H: 1, E: 16, L: 1, seed: 51 }));
+  const prior = uniformPrior(3000).p;
+  const job: HeadJob = { modelName: "m", weights: w, bos: 0, layer: 0, head: 0, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes, label: String, byteLength: () => 1 };
+  const ctl = { check: () => {}, blockBytes: 1 << 20 };
+  const d = await analyzeHeadDense(backend, job, ctl);
+  const p = await analyzeHeadPruned(backend, job, ctl, { fallbackShare: 1 });
+  assert.equal(p.stats.fellBack, false);
+  const byImportance = Array.from(d.importance.lo.keys()).sort((a, b) => d.importance.lo[b] - d.importance.lo[a] || a - b);
+  let ranges = 0;
+  for (const rank of [1, 2, 5, 40, 400, 1500, 2999]) {
+    const token = byImportance[rank - 1];
+    const dense = tokenInHead(d.circuits, token, 0, 0, job.priorW, 3, String, d.importance);
+    const pruned = tokenInHead(p.circuits, token, 0, 0, job.priorW, 3, String, p.importance);
+    assert.equal(dense.keyRank, rank, `dense rank of the token ranked ${rank}`);
+    if (pruned.keyRankMax === undefined) assert.equal(pruned.keyRank, rank, `pruned rank of the token ranked ${rank}`);
+    else {
+      ranges++;
+      assert.ok(pruned.keyRank <= rank && rank <= pruned.keyRankMax, `rank ${rank} in [${pruned.keyRank}, ${pruned.keyRankMax}]`);
+    }
+  }
+  assert.ok(ranges < 7, "top ranks are exact");
+  await backend.dispose();
 });

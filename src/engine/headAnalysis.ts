@@ -41,8 +41,13 @@ export interface HeadAnalysis {
   report: HeadReport;
   details: HeadDetails;
   circuits: HeadCircuits;
-  /** importance[k] for every token (float32 streamed pass); undefined when pruning skipped most. */
-  importance?: Float64Array;
+  /** Every key's importance, exactly (lo = hi, dense pass) or within bounds (pruned pass). */
+  importance: ImportanceIntervals;
+}
+
+export interface ImportanceIntervals {
+  lo: Float64Array;
+  hi: Float64Array;
 }
 
 /** Extra candidates re-scored exactly, so float32 rounding in the streamed pass cannot drop a key. */
@@ -73,7 +78,7 @@ export async function denseFromCircuits(backend: OrtBackend, circuits: HeadCircu
   const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
   const keys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
   const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys };
-  return { report, details: headDetails(report, circuits, job), circuits, importance: imp };
+  return { report, details: headDetails(report, circuits, job), circuits, importance: { lo: imp, hi: imp } };
 }
 
 export function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): HeadDetails {
@@ -94,23 +99,41 @@ export function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): 
   return { keys, tokens, prior: job.priorSource };
 }
 
-/** What one token does in a head, in O(V·d_head): its importance (and rank when the full
- * importance vector is at hand), its top outputs, and the keys it most prefers as a query. */
-export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, fullImportance?: Float64Array): TokenInHead {
-  const col = c.qk.col(tokenId); // QKn[:, token]: the token as a key
+/** Straddling keys evaluated exactly for a hover's rank; beyond this the rank is shown as a range. */
+const MAX_EXACT_RANK_KEYS = 64;
+
+/** A key's importance in float64, O(V·d_head). */
+function exactImportance(c: HeadCircuits, k: number, priorW: Float64Array): number {
+  let maxQK = -Infinity, maxOV = -Infinity;
+  for (const x of c.qk.col(k)) maxQK = Math.max(maxQK, x);
+  for (const x of c.ov.row(k)) maxOV = Math.max(maxOV, x);
+  return maxQK * maxOV * priorW[k];
+}
+
+/** What one token does in a head, in O(V·d_head): its importance (and rank when the head's
+ * importance intervals are at hand), its top outputs, and the keys it most prefers as a query. */
+export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, importance?: ImportanceIntervals): TokenInHead {
   const row = c.ov.row(tokenId); // OVn[token, :]
   const asQuery = c.qk.row(tokenId); // QKn[token, :]
-  let maxQK = -Infinity, maxOV = -Infinity;
-  for (const x of col) maxQK = Math.max(maxQK, x);
-  for (const x of row) maxOV = Math.max(maxOV, x);
-  const imp = maxQK * maxOV * priorW[tokenId];
-  let keyRank = 0;
-  if (fullImportance) {
+  const imp = exactImportance(c, tokenId, priorW);
+  const above = (v: number, k: number) => v > imp || (v === imp && k < tokenId);
+  let keyRank = 0, keyRankMax: number | undefined;
+  if (importance) {
+    // Keys surely above, plus keys whose interval straddles imp: exact when few, else a range.
+    const straddling: number[] = [];
     keyRank = 1;
-    for (let k = 0; k < fullImportance.length; k++) if (fullImportance[k] > imp || (fullImportance[k] === imp && k < tokenId)) keyRank++;
+    for (let k = 0; k < importance.lo.length; k++) {
+      if (k === tokenId) continue;
+      const { lo, hi } = { lo: importance.lo[k], hi: importance.hi[k] };
+      if (lo === hi ? above(lo, k) : lo > imp) keyRank++;
+      else if (lo !== hi && hi >= imp) straddling.push(k);
+    }
+    if (straddling.length <= MAX_EXACT_RANK_KEYS) {
+      for (const k of straddling) if (above(exactImportance(c, k, priorW), k)) keyRank++;
+    } else keyRankMax = keyRank + straddling.length;
   }
   return {
-    layer, head, keyRank, importance: imp,
+    layer, head, keyRank, ...(keyRankMax ? { keyRankMax } : {}), importance: imp,
     topOutputs: topK(row, n).map((o) => ({ id: o, token: label(o), score: row[o] })),
     preferredKeys: topK(asQuery, n).map((k) => ({ id: k, token: label(k), score: asQuery[k] })),
   };

@@ -22,7 +22,7 @@ export interface BackendOptions {
 export type CancelCheck = () => void;
 
 export interface RowMaxSession {
-  run(x: Float32Array, rows: number, norms?: Float32Array): Promise<Float32Array>;
+  run(x: Float32Array, rows: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -101,30 +101,20 @@ export class OrtBackend {
    * M (inner × cols) baked in as a constant so onnxruntime packs it for its GEMM kernel once, not
    * once per block (measured ≈15–25 % faster at 64-row blocks). Release it when done.
    */
-  async rowMaxSession(m: Float32Array, inner: number, cols: number, rowBias?: Float32Array): Promise<RowMaxSession> {
+  async rowMaxSession(m: Float32Array, inner: number, cols: number): Promise<RowMaxSession> {
     const graph: Graph = {
       name: "rowmax",
       inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", inner] }],
       outputs: [{ name: "Y", type: ElemType.FLOAT, dims: ["b"] }],
       nodes: [
         { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
-        { op: "ReduceMax", inputs: [rowBias ? "Q" : "P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+        { op: "ReduceMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
       ],
       initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
     };
-    if (rowBias) {
-      // Y = max_j (X·M)[i, j] + n_i · r_j with n = ||x_i|| (an extra input): the cluster bound.
-      graph.inputs.push({ name: "N", type: ElemType.FLOAT, dims: ["b", 1] });
-      graph.initializers!.push({ name: "R", type: ElemType.FLOAT, dims: [1, cols], raw: new Uint8Array(rowBias.buffer, rowBias.byteOffset, rowBias.byteLength) });
-      graph.nodes.splice(1, 0, { op: "Mul", inputs: ["N", "R"], outputs: ["NR"] }, { op: "Add", inputs: ["P", "NR"], outputs: ["Q"] });
-    }
     const s = await ort.InferenceSession.create(buildModel(graph), this.opts);
     return {
-      run: async (x: Float32Array, rows: number, norms?: Float32Array) => {
-        const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", x, [rows, inner]) };
-        if (norms) feeds.N = new ort.Tensor("float32", norms, [rows, 1]);
-        return (await s.run(feeds)).Y.data as Float32Array;
-      },
+      run: async (x: Float32Array, rows: number) => (await s.run({ X: new ort.Tensor("float32", x, [rows, inner]) })).Y.data as Float32Array,
       release: () => s.release(),
     };
   }

@@ -19,8 +19,12 @@ export interface WorkerConfig {
   threads?: number;
 }
 
-/** "pruned": exact key selection from cluster bounds (default); "dense": the full V² pass (the oracle). */
-export type Strategy = "dense" | "pruned";
+/**
+ * "dense": the full float32 V² pass (the oracle, and the fast path on GPU providers); "pruned": exact
+ * key selection from int8 bounds (prunedAnalysis.ts); "auto": pruned where it was measured to pay.
+ * All three give the same report.
+ */
+export type Strategy = "auto" | "dense" | "pruned";
 
 export interface AnalyzeRequest {
   modelDir: string;

@@ -1,23 +1,38 @@
 /**
- * Exact key selection without the full V² pass. For every key, a cheap upper bound on its
- * importance comes from clustered query and output vectors (clusterBounds.ts):
+ * Exact key selection without the float32 V² pass. For every key, an upper bound on its importance
+ * comes from one int8 pass per circuit with rigorous error bounds (int8Bounds.ts):
  *   maxQK[k] ≤ UQ[k],  0 ≤ maxOV[k] ≤ UO[k]  (OVn rows have zero mean, so their max is ≥ 0)
  *   imp[k] = maxQK·maxOV·p^0.1 ≤ p^0.1 · (UQ ≥ 0 ? UQ·UO : 0)
- * Keys are then evaluated exactly (one d_head×V product each, batched on onnxruntime) in decreasing
- * bound order until the (n + margin)-th best exact importance exceeds the next bound: no key left
- * can enter the report, so it is the dense strategy's report.
+ * Keys are then evaluated exactly (one d_head×V float32 product each, batched on onnxruntime, the
+ * same numbers as the dense pass) in decreasing bound order until the (n + margin)-th best exact
+ * importance exceeds the next bound: no key left can enter the report, so it is the dense
+ * strategy's report.
  *
- * When the bounds are too loose to pay (isotropic random weights: every key's bound beats the
- * threshold), the first batch shows it and the head falls back to the dense pass, so the worst case
- * costs the dense pass plus the bounds (≈ 10–20 %).
+ * When the bounds cannot separate the keys (all keys nearly equal), the first batch shows it and
+ * the head falls back to the dense pass: the worst case costs the dense pass plus the int8 passes.
+ *
+ * Cluster (k-means) bounds were tried first and dropped: on isotropic random weights they are ≈ 2×
+ * loose (no key pruned), and on the demo models they cost what they saved.
  */
 import { HeadCircuits } from "../core/circuits";
 import { HeadReport } from "../core/report";
 import { keyReports, topK } from "../core/selection";
 import { transpose2d } from "../core/tensor";
-import { kMeans, maxInnerProductBounds } from "./clusterBounds";
-import { circuitsFor, denseFromCircuits, HeadAnalysis, HeadJob, headDetails, RunControl, CANDIDATE_MARGIN } from "./headAnalysis";
-import { OrtBackend } from "./ortBackend";
+import { circuitsFor, denseFromCircuits, HeadAnalysis, HeadJob, headDetails, ImportanceIntervals, RunControl, CANDIDATE_MARGIN } from "./headAnalysis";
+import { int8RowMaxBounds } from "./int8Bounds";
+import { blockRowsFor, ExecutionProvider, OrtBackend } from "./ortBackend";
+import { Strategy } from "./protocol";
+
+/**
+ * What "auto" runs. The int8 bounds pay on the CPU provider for d_head ≥ 64 from V ≈ 20k up
+ * (`npm run bench:pruned -- --sweep`: 0.97× at V = 12k, 1.2× at 24k and 32k, 1.4× at 48k); at
+ * d_head 32 onnxruntime's int8 GEMM is no faster than float32 (1.0× at 48k), and on a GPU provider
+ * the dense pass is the fast one.
+ */
+export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number, dHead: number): "dense" | "pruned" {
+  if (strategy !== "auto") return strategy;
+  return ep === "cpu" && dHead >= 64 && vocab >= 20000 ? "pruned" : "dense";
+}
 
 export interface PruneStats {
   /** Keys whose importance was computed exactly. */
@@ -29,9 +44,6 @@ export interface PruneStats {
   fellBack: boolean;
 }
 
-/** ~48 points a cluster (1024 clusters for a 48k vocabulary): bounds cost ≈ 1/50 of the dense pass. */
-const clustersFor = (V: number) => Math.max(64, Math.min(1024, Math.round(V / 48)));
-const KMEANS_ITERATIONS = 1;
 const BATCH = 128;
 /** Fall back to the dense pass when more than this share of keys could still enter the report. */
 const FALLBACK_SHARE = 0.4;
@@ -49,7 +61,8 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
   const circuits = await circuitsFor(backend, job);
   ctl.check();
   const t0 = performance.now();
-  const bound = await importanceBounds(backend, circuits, job.priorW, V, E);
+  const intervals = await importanceBounds(backend, circuits, job.priorW, V, E, ctl);
+  const bound = intervals.hi;
   ctl.progress?.(0.2);
   const t1 = performance.now();
   const order = Array.from(bound.keys()).sort((a, b) => bound[b] - bound[a] || a - b);
@@ -89,28 +102,31 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
   } finally {
     if (!released) await Promise.all([qSession.release(), oSession.release()]);
   }
+  for (let k = 0; k < V; k++) if (!Number.isNaN(imp[k])) intervals.lo[k] = intervals.hi[k] = imp[k];
   const candidates = topK(imp, want).filter((k) => !Number.isNaN(imp[k]));
   const keys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
   const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys };
   return {
-    report, details: headDetails(report, circuits, job), circuits, importance: undefined,
+    report, details: headDetails(report, circuits, job), circuits, importance: intervals,
     stats: { evaluated, vocab: V, boundMs: t1 - t0, exactMs: performance.now() - t1, fellBack: false },
   };
 }
 
-async function importanceBounds(backend: OrtBackend, c: HeadCircuits, priorW: Float64Array, V: number, E: number): Promise<Float64Array> {
-  const [qClusters, oClusters] = [
-    await kMeans(backend, c.qk.left, V, E, clustersFor(V), KMEANS_ITERATIONS, 1),
-    await kMeans(backend, c.ov.right, V, E, clustersFor(V), KMEANS_ITERATIONS, 2),
-  ];
-  const uq = await maxInnerProductBounds(backend, qClusters, c.qk.right, V, E); // over queries, per key
-  const uo = await maxInnerProductBounds(backend, oClusters, c.ov.left, V, E); // over outputs, per source
-  const out = new Float64Array(V);
+/** Every key's importance within [lo, hi]: interval products of its maxQK and maxOV bounds. */
+async function importanceBounds(backend: OrtBackend, c: HeadCircuits, priorW: Float64Array, V: number, E: number, ctl: RunControl): Promise<ImportanceIntervals> {
+  const rows = blockRowsFor(V, ctl.blockBytes);
+  const qk = await int8RowMaxBounds(backend, c.qk.right, V, c.qk.left, V, E, rows, ctl.check); // over queries, per key
+  ctl.progress?.(0.1);
+  const ov = await int8RowMaxBounds(backend, c.ov.left, V, c.ov.right, V, E, rows, ctl.check); // over outputs, per source
+  const lo = new Float64Array(V), hi = new Float64Array(V);
   for (let k = 0; k < V; k++) {
-    if (!(uq[k] === uq[k]) || !(uo[k] === uo[k])) throw new Error(`importance bound of key ${k} is NaN`); // never prune on a broken bound
-    out[k] = priorW[k] * (uq[k] >= 0 ? uq[k] * Math.max(0, uo[k]) : 0);
+    const [a, b] = [qk.lo[k], qk.hi[k]];
+    const [cLo, cHi] = [Math.max(0, ov.lo[k]), Math.max(0, ov.hi[k])]; // OVn rows have zero mean: max ≥ 0
+    if (!(a === a && b === b && cLo === cLo && cHi === cHi)) throw new Error(`importance bound of key ${k} is NaN`); // never prune on a broken bound
+    lo[k] = priorW[k] * (a >= 0 ? a * cLo : a * cHi);
+    hi[k] = priorW[k] * (b >= 0 ? b * cHi : b * cLo);
   }
-  return out;
+  return { lo, hi };
 }
 
 function gather(rows: Float32Array, ids: number[], dim: number): Float32Array {

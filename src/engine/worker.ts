@@ -9,9 +9,9 @@ import { priorWeights } from "../core/selection";
 import { ModelWeights } from "../core/weights";
 import { LoadedModel, loadLocalModel } from "../models/localModel";
 import { loadPrior, PriorSpec } from "../models/priors";
-import { analyzeHeadDense, circuitsFor, HeadJob, tokenInHead } from "./headAnalysis";
+import { analyzeHeadDense, circuitsFor, HeadJob, ImportanceIntervals, tokenInHead } from "./headAnalysis";
 import { CancelledError, OrtBackend } from "./ortBackend";
-import { analyzeHeadPruned } from "./prunedAnalysis";
+import { analyzeHeadPruned, resolveStrategy } from "./prunedAnalysis";
 import { AnalyzeRequest, HeadRef, HostToWorker, TokenRequest, WorkerConfig, WorkerToHost } from "./protocol";
 
 const config = workerData as WorkerConfig;
@@ -30,8 +30,8 @@ interface CachedModel {
   model: LoadedModel;
   processed: ModelWeights;
   priors: Map<string, PriorEntry>;
-  /** Full importance vectors of analyzed heads, by `${layer}:${head}:${prior}` (for hover ranks). */
-  importance: Map<string, Float64Array>;
+  /** Importance of every key of analyzed heads, by `${layer}:${head}:${prior}` (for hover ranks). */
+  importance: Map<string, ImportanceIntervals>;
 }
 const models = new Map<string, CachedModel>();
 /** The most recently used head circuits (hovers ask about the head on screen, repeatedly). */
@@ -73,7 +73,7 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
     for (let i = 0; i < heads.length; i++) {
       const { layer, head } = heads[i];
       const th = performance.now();
-      const analyze = req.strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
+      const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
       const result = await analyze(be, job(cached, layer, head, prior, req.sizes), {
         check, blockBytes: config.blockBytes,
         progress: (f) => {
@@ -84,7 +84,7 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
           send({ type: "progress", requestId, fraction, layer, head });
         },
       });
-      if (result.importance) cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
+      cached.importance.set(`${layer}:${head}:${JSON.stringify(req.priors)}`, result.importance);
       lastCircuits = { key: `${req.modelDir}|${layer}:${head}`, circuits: result.circuits };
       send({ type: "head", requestId, report: result.report, details: result.details, elapsedMs: performance.now() - th });
     }

@@ -48,7 +48,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       const focused = panel?.focused;
       if (focused && ids.length && !token.isCancellationRequested) {
         const r = await this.engine().tokenInHead({ modelDir: model.dir, layer: focused.layer, head: focused.head, tokenId: ids[0], priors: parsePriorSpec(settings.priors), n: 5 });
-        md.appendMarkdown(`\n**In head ${r.layer}:${r.head}**, \`${vocab.display(ids[0]).replace(/`/g, "'")}\` as a key: importance ${r.importance.toPrecision(3)}${r.keyRank ? ` (rank ${r.keyRank.toLocaleString("en-US")} of ${vocab.size.toLocaleString("en-US")})` : ""}\n\n`);
+        md.appendMarkdown(`\n**In head ${r.layer}:${r.head}**, \`${vocab.display(ids[0]).replace(/`/g, "'")}\` as a key: importance ${r.importance.toPrecision(3)}${r.keyRank ? ` (rank ${r.keyRank.toLocaleString("en-US")}${r.keyRankMax ? `–${r.keyRankMax.toLocaleString("en-US")}` : ""} of ${vocab.size.toLocaleString("en-US")})` : ""}\n\n`);
         md.appendMarkdown(`- top outputs: ${r.topOutputs.map((o) => `\`${o.token.replace(/`/g, "'")}\` ${fmt2(o.score)}`).join(", ")}\n`);
         md.appendMarkdown(`- as a query it prefers keys: ${r.preferredKeys.map((k) => `\`${k.token.replace(/`/g, "'")}\` ${fmt2(k.score)}`).join(", ")}\n`);
       }

@@ -35,7 +35,8 @@ export function engineSettings(): { epPreference: ExecutionProvider[]; blockByte
 }
 
 export function strategySetting(): Strategy {
-  return vscode.workspace.getConfiguration(SECTION).get<string>("strategy", "dense") === "pruned" ? "pruned" : "dense";
+  const s = vscode.workspace.getConfiguration(SECTION).get<string>("strategy", "auto");
+  return s === "dense" || s === "pruned" ? s : "auto";
 }
 
 export function hoverSettings(): { enabled: boolean; languages: string[] } {

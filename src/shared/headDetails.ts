@@ -29,6 +29,8 @@ export interface TokenInHead {
   head: number;
   /** 1-based rank of this token's importance as a key among all V tokens; 0 when unknown (head not analyzed in this session). */
   keyRank: number;
+  /** After a pruned analysis a rank can be known only within [keyRank, keyRankMax] (keys whose importance bounds straddle this token's). */
+  keyRankMax?: number;
   importance: number;
   topOutputs: { id: number; token: string; score: number }[];
   /** The keys this token most prefers as a query (by QKn[q, k]). */
