@@ -245,12 +245,12 @@ def reproduce_section(args, state, stats, name):
     return f"""## Reproduce
 ```
 npm ci && (cd training && npm ci) && node training/build-corpus.mjs --vocab {stats['vocab']}
-# on one GPU (PyTorch >= 2.0), both demo models side by side in 8 minutes, as the bundled ones were:
+# on one GPU (PyTorch >= 2.0), both demo models side by side in 8 minutes:
 bash training/gpu-train.sh 8
 # or on a CPU (Debian: apt-get install python3-torch libopenblas0-pthread libtcmalloc-minimal4):
 LD_PRELOAD=libtcmalloc_minimal.so.4 /usr/bin/python3 training/train.py --layers {args.layers} --out models/{name}
 ```
-This model's own command line: `{state.get('command', '')}`
+This model's own training runs, in order: {'; '.join(f"`{c}`" for c in state.get('commands', [state.get('command', '')]))}
 Retraining does not reproduce the bytes across BLAS builds or GPUs; the committed weights are the reference.
 """
 
@@ -336,22 +336,24 @@ def main():
         state.update(step=last["step"], tokens=last["tokens"], seconds=last.get("seconds", 0.0),
                      repeat_rate_history=last.get("repeat_rate_history", []))
         print(f"continuing from {args.init_from} at step {state['step']} ({state['tokens']:,} tokens)", flush=True)
-    # Data-mix changes across resumes are recorded for the model card.
+    data = load_data(args.data, args.device)
+    if args.export_only:  # the card describes the training runs, not this one
+        state["eval"] = evaluate(model, data, bos)
+        export(model, args, state, args.data, name)
+        return
+    # Data-mix changes and every run's command line are recorded for the model card.
     history = state.setdefault("repeat_rate_history", [])
     mix = [args.repeat_rate, args.random_share]
     if not history:
         history.append([0] + mix)  # runs from before the history was kept used one mix
     elif history[-1][1:] != mix and (len(history[-1]) > 2 or mix != [history[-1][1], 0.3]):
         history.append([state["tokens"]] + mix)
-    data = load_data(args.data, args.device)
     cuda = args.device.startswith("cuda")
     state["hardware"] = (f"one {torch.cuda.get_device_name()} (PyTorch {torch.__version__}, bf16 autocast)" if cuda
                          else f"a {args.threads}-thread CPU (PyTorch {torch.__version__})")
-    state["command"] = "python3 training/" + " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
-    if args.export_only:
-        state["eval"] = evaluate(model, data, bos)
-        export(model, args, state, args.data, name)
-        return
+    command = "python3 training/" + " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
+    state.setdefault("commands", [state["command"]] if state.get("command") else []).append(command)
+    state["command"] = command
     gen = torch.Generator(device=args.device).manual_seed(args.seed + state["step"])
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
