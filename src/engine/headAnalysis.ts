@@ -124,7 +124,7 @@ export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, hea
     keyRank = 1;
     for (let k = 0; k < importance.lo.length; k++) {
       if (k === tokenId) continue;
-      const { lo, hi } = { lo: importance.lo[k], hi: importance.hi[k] };
+      const lo = importance.lo[k], hi = importance.hi[k];
       if (lo === hi ? above(lo, k) : lo > imp) keyRank++;
       else if (lo !== hi && hi >= imp) straddling.push(k);
     }

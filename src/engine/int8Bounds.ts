@@ -62,33 +62,49 @@ function int8Graph(weightsT: Int8Array, dim: number, cols: number): Graph {
   };
 }
 
+/** Squared norms of the last vector `quantize` saw: the vector, its rounding error, its dequantized value. */
+const sq = { norm: 0, err: 0, quant: 0 };
+
+/**
+ * Writes round(v/scale), clamped to ±range, plus `zeroPoint` for the dim entries of v at `off`
+ * into out[outOff + e·outStride], and leaves the squared norms in `sq`.
+ */
+function quantize(v: Float32Array, off: number, dim: number, scale: number, range: number, out: Int8Array | Uint8Array, outOff: number, outStride: number, zeroPoint: number): void {
+  const inv = 1 / scale;
+  let norm = 0, err = 0, quant = 0;
+  for (let e = 0; e < dim; e++) {
+    const x = v[off + e];
+    const r = Math.round(x * inv); // x·(1/s) may land a hair outside ±range by rounding
+    const t = r > range ? range : r < -range ? -range : r;
+    out[outOff + e * outStride] = t + zeroPoint;
+    const q = scale * t, d = x - q;
+    norm += x * x;
+    err += d * d;
+    quant += q * q;
+  }
+  sq.norm = norm;
+  sq.err = err;
+  sq.quant = quant;
+}
+
+function absMax(v: Float32Array, start: number, end: number): number {
+  let m = 0;
+  for (let i = start; i < end; i++) m = Math.max(m, Math.abs(v[i]));
+  return m;
+}
+
 /** y (cols × dim) quantized with one scale, transposed to dim × cols for the graph. */
 function quantizePoints(y: Float32Array, cols: number, dim: number, range: number) {
-  let amax = 0;
-  for (let i = 0; i < y.length; i++) amax = Math.max(amax, Math.abs(y[i]));
-  const scale = amax > 0 ? amax / range : 1, inv = 1 / scale;
+  const amax = absMax(y, 0, y.length);
+  const scale = amax > 0 ? amax / range : 1;
   const q = new Int8Array(dim * cols);
   let maxNormSq = 0, maxErrSq = 0;
   for (let j = 0; j < cols; j++) {
-    let n2 = 0, e2 = 0;
-    for (let e = 0, off = j * dim; e < dim; e++) {
-      const v = y[off + e];
-      const t = clampRound(v * inv, range);
-      q[e * cols + j] = t;
-      const d = v - scale * t;
-      n2 += v * v;
-      e2 += d * d;
-    }
-    if (n2 > maxNormSq) maxNormSq = n2;
-    if (e2 > maxErrSq) maxErrSq = e2;
+    quantize(y, j * dim, dim, scale, range, q, j, cols, 0);
+    maxNormSq = Math.max(maxNormSq, sq.norm);
+    maxErrSq = Math.max(maxErrSq, sq.err);
   }
   return { q, scale, maxNorm: Math.sqrt(maxNormSq), maxErr: Math.sqrt(maxErrSq) };
-}
-
-/** Nearest integer in [−range, range]; v·(1/s) may land a hair outside by rounding. */
-function clampRound(v: number, range: number): number {
-  const t = Math.round(v);
-  return t > range ? range : t < -range ? -range : t;
 }
 
 export async function int8RowMaxBounds(
@@ -107,21 +123,11 @@ export async function int8RowMaxBounds(
       const scale = new Float64Array(n), eps = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const off = (start + i) * dim;
-        let amax = 0;
-        for (let e = 0; e < dim; e++) amax = Math.max(amax, Math.abs(x[off + e]));
-        const s = amax > 0 ? amax / 127 : 1, inv = 1 / s;
-        let errSq = 0, quantSq = 0, normSq = 0;
-        for (let e = 0; e < dim; e++) {
-          const v = x[off + e];
-          const t = clampRound(v * inv, 127);
-          xq[i * dim + e] = t + X_ZERO_POINT;
-          const q = s * t, d = v - q;
-          errSq += d * d;
-          quantSq += q * q;
-          normSq += v * v;
-        }
+        const amax = absMax(x, off, off + dim);
+        const s = amax > 0 ? amax / 127 : 1;
+        quantize(x, off, dim, s, 127, xq, i * dim, 1, X_ZERO_POINT);
         scale[i] = s * pts.scale;
-        eps[i] = Math.sqrt(errSq) * pts.maxNorm + Math.sqrt(quantSq) * pts.maxErr + FLOAT32_SLACK * Math.sqrt(normSq) * pts.maxNorm;
+        eps[i] = Math.sqrt(sq.err) * pts.maxNorm + Math.sqrt(sq.quant) * pts.maxErr + FLOAT32_SLACK * Math.sqrt(sq.norm) * pts.maxNorm;
       }
       const r = await session.run({ X: new ort.Tensor("uint8", xq, [n, dim]) });
       const m = r.Y.data as Int32Array;

@@ -112,7 +112,7 @@ export class OrtBackend {
       ],
       initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
     };
-    const s = await ort.InferenceSession.create(buildModel(graph), this.opts);
+    const s = await this.createSession(graph);
     return {
       run: async (x: Float32Array, rows: number) => (await s.run({ X: new ort.Tensor("float32", x, [rows, inner]) })).Y.data as Float32Array,
       release: () => s.release(),
@@ -136,33 +136,6 @@ export class OrtBackend {
         const end = Math.min(rows, start + blockRows);
         out.set(await s.run(x.subarray(start * inner, end * inner), end - start), start);
         onBlock?.(end);
-      }
-      return out;
-    } finally {
-      await s.release();
-    }
-  }
-
-  /** Index of the largest entry of each row of X · M (rows × cols), blocked. */
-  async blockedRowArgMax(x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number, blockRows: number): Promise<Int32Array> {
-    const graph: Graph = {
-      name: "rowargmax",
-      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", inner] }],
-      outputs: [{ name: "Y", type: ElemType.INT64, dims: ["b"] }],
-      nodes: [
-        { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
-        { op: "ArgMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axis", int: 1 }, { name: "keepdims", int: 0 }] },
-      ],
-      initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
-    };
-    const s = await ort.InferenceSession.create(buildModel(graph), this.opts);
-    try {
-      const out = new Int32Array(rows);
-      for (let start = 0; start < rows; start += blockRows) {
-        const end = Math.min(rows, start + blockRows);
-        const r = await s.run({ X: new ort.Tensor("float32", x.subarray(start * inner, end * inner), [end - start, inner]) });
-        const ys = r.Y.data as BigInt64Array;
-        for (let i = 0; i < ys.length; i++) out[start + i] = Number(ys[i]);
       }
       return out;
     } finally {

@@ -1,8 +1,8 @@
 /**
- * Exact key selection without the float32 V² pass. For every key, an upper bound on its importance
+ * Exact key selection without the float32 V² pass. For every key, an interval on its importance
  * comes from one int8 pass per circuit with rigorous error bounds (int8Bounds.ts):
- *   maxQK[k] ≤ UQ[k],  0 ≤ maxOV[k] ≤ UO[k]  (OVn rows have zero mean, so their max is ≥ 0)
- *   imp[k] = maxQK·maxOV·p^0.1 ≤ p^0.1 · (UQ ≥ 0 ? UQ·UO : 0)
+ *   maxQK[k] ∈ [LQ, UQ],  maxOV[k] ∈ [max(0, LO), max(0, UO)]  (OVn rows have zero mean: max ≥ 0)
+ *   imp[k] = maxQK·maxOV·p^0.1 ∈ p^0.1 · (the interval product; importanceBounds below)
  * Keys are then evaluated exactly (one d_head×V float32 product each, batched on onnxruntime, the
  * same numbers as the dense pass) in decreasing bound order until the (n + margin)-th best exact
  * importance exceeds the next bound: no key left can enter the report, so it is the dense

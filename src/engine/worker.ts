@@ -70,10 +70,10 @@ async function analyze(requestId: number, req: AnalyzeRequest, cancel: Int32Arra
     send({ type: "started", requestId, model: cfg.model_name, ep: be.ep, heads, prior: prior.source });
     // Progress is throttled: hundreds of blocks per head would flood the host (and a webview) with messages.
     let lastSent = 0, lastFraction = -1;
+    const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
     for (let i = 0; i < heads.length; i++) {
       const { layer, head } = heads[i];
       const th = performance.now();
-      const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
       const result = await analyze(be, job(cached, layer, head, prior, req.sizes), {
         check, blockBytes: config.blockBytes,
         progress: (f) => {
