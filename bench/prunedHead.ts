@@ -14,11 +14,11 @@ import { processWeights } from "../src/core/processing";
 import { writeSafetensors } from "../src/core/safetensors";
 import { priorWeights } from "../src/core/selection";
 import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
-import { analyzeHeadDense, HeadJob } from "../src/engine/headAnalysis";
-import { OrtBackend } from "../src/engine/ortBackend";
-import { analyzeHeadPruned, resolveStrategy } from "../src/engine/prunedAnalysis";
-import { loadLocalModel } from "../src/models/localModel";
-import { loadPrior, uniformPrior } from "../src/models/priors";
+import { analyzeHeadDense, HeadJob } from "../src/worker/denseStrategy";
+import { OrtBackend } from "../src/worker/ortBackend";
+import { analyzeHeadPruned, resolveStrategy } from "../src/worker/prunedStrategy";
+import { loadLocalModel } from "../src/worker/loaders/localModel";
+import { loadPrior, uniformPrior } from "../src/worker/loaders/priors";
 import { randomWeights } from "../test/support/models";
 import { REPO_ROOT, tempDir } from "../test/support/engine";
 

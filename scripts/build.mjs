@@ -12,9 +12,9 @@ const node = {
 };
 
 await Promise.all([
-  build({ ...node, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
-  build({ ...node, entryPoints: ["src/engine/worker.ts"], outfile: "dist/worker.js" }),
-  build({ ...node, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js" }),
+  build({ ...node, entryPoints: ["src/host/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
+  build({ ...node, entryPoints: ["src/worker/main.ts"], outfile: "dist/worker.js" }),
+  build({ ...node, entryPoints: ["src/host/extension/extension.ts"], outfile: "dist/extension.js" }),
   build({
     entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", bundle: true, platform: "browser",
     format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { tempDir, testEngine } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 import { HeadLensError } from "../src/core/errors";
-import { OrtBackend } from "../src/engine/ortBackend";
+import { OrtBackend } from "../src/worker/ortBackend";
 
 const engine = testEngine(2 * 1024 * 1024);
 after(() => engine.dispose());

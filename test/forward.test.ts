@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OrtBackend } from "../src/engine/ortBackend";
-import { runForward } from "../src/engine/forward";
+import { OrtBackend } from "../src/worker/ortBackend";
+import { runForward } from "../src/worker/forward";
 import { randomWeights } from "./support/models";
 import { logProbs } from "./support/forward";
 

@@ -2,11 +2,11 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { HubClient } from "../src/models/hfHub";
-import { prepareHubModel } from "../src/models/hubModel";
-import { HubModelSpec, convertNeelConfig, hubModel } from "../src/models/hubModels";
-import { loadLocalModel } from "../src/models/localModel";
-import { loadPrior } from "../src/models/priors";
+import { HubClient } from "../src/host/hub/hubClient";
+import { prepareHubModel } from "../src/host/hub/prepareHubModel";
+import { HubModelSpec, convertNeelConfig, hubModel } from "../src/host/hub/knownModels";
+import { loadLocalModel } from "../src/worker/loaders/localModel";
+import { loadPrior } from "../src/worker/loaders/priors";
 import { FakeHub, startFakeHub } from "./support/fakeHub";
 import { REPO_ROOT, tempDir, testEngine } from "./support/engine";
 

@@ -1,7 +1,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { int8RowMaxBounds } from "../src/engine/int8Bounds";
-import { OrtBackend } from "../src/engine/ortBackend";
+import { int8RowMaxBounds } from "../src/worker/int8Bounds";
+import { OrtBackend } from "../src/worker/ortBackend";
 import { gaussianFiller } from "./support/random";
 
 let backend: OrtBackend;

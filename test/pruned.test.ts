@@ -6,10 +6,10 @@ import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models"
 import { ModelWeights } from "../src/core/weights";
 import { processWeights } from "../src/core/processing";
 import { priorWeights } from "../src/core/selection";
-import { analyzeHeadDense, HeadJob, tokenInHead } from "../src/engine/headAnalysis";
-import { analyzeHeadPruned } from "../src/engine/prunedAnalysis";
-import { OrtBackend } from "../src/engine/ortBackend";
-import { uniformPrior } from "../src/models/priors";
+import { analyzeHeadDense, HeadJob, tokenInHead } from "../src/worker/denseStrategy";
+import { analyzeHeadPruned } from "../src/worker/prunedStrategy";
+import { OrtBackend } from "../src/worker/ortBackend";
+import { uniformPrior } from "../src/worker/loaders/priors";
 
 const engine = testEngine();
 after(() => engine.dispose());

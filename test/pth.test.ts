@@ -2,8 +2,8 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { readPthFile } from "../src/models/pth";
-import { unpickle } from "../src/models/pickle";
+import { readPthFile } from "../src/worker/loaders/pth";
+import { unpickle } from "../src/worker/loaders/pickle";
 import { REPO_ROOT } from "./support/engine";
 
 const PTH = join(REPO_ROOT, "test", "fixtures", "pth");

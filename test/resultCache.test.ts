@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ResultCache } from "../src/extension/resultCache";
-import { ShownHead } from "../src/shared/webviewProtocol";
+import { ResultCache } from "../src/host/extension/resultCache";
+import { ShownHead } from "../src/protocol/webview";
 import { tempDir } from "./support/engine";
 
 const settings = { nKeys: 5, nQueries: 20, nOutputs: 20, priors: "bundled" };

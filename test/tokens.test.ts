@@ -1,8 +1,8 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { pythonReprInner, displayTokenBytes } from "../src/core/tokenDisplay";
-import { Gpt2Vocabulary, MappedGpt2Vocabulary } from "../src/models/vocabulary";
-import { wordsPrior, priorFromCounts, uniformPrior } from "../src/models/priors";
+import { Gpt2Vocabulary, MappedGpt2Vocabulary } from "../src/worker/loaders/vocabulary";
+import { wordsPrior, priorFromCounts, uniformPrior } from "../src/worker/loaders/priors";
 
 describe("token display follows the notebook (Python repr inside single quotes)", () => {
   const v = new Gpt2Vocabulary(50304);

@@ -1,7 +1,7 @@
 /** Chip helpers: visible whitespace, theme-aware diverging colours, the details tooltip. */
 import type { TokenScore } from "../src/core/report";
-import type { HeadDetails } from "../src/shared/headDetails";
-import type { ModelSummary } from "../src/shared/webviewProtocol";
+import type { HeadDetails } from "../src/protocol/headDetails";
+import type { ModelSummary } from "../src/protocol/webview";
 
 export interface ChipContext {
   kind: "query" | "output";

@@ -5,7 +5,7 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-label/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
-import type { HostToWebview, PanelSettings, PanelState, ShownHead, WebviewToHost, ModelSummary } from "../src/shared/webviewProtocol";
+import type { HostToWebview, PanelSettings, PanelState, ShownHead, WebviewToHost, ModelSummary } from "../src/protocol/webview";
 import type { TokenScore } from "../src/core/report";
 import { chipTooltip, visibleToken, scoreColor, ChipContext } from "./chips";
 

@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EngineClient } from "../../src/engine/client";
+import { EngineClient } from "../../src/host/engineClient";
 
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
 export const MEDIA_DIR = join(REPO_ROOT, "media");

@@ -1,0 +1,104 @@
+/** Activation: wires the engine, model registry, tree, panel, hover, commands and status bar. */
+import * as vscode from "vscode";
+import { availableParallelism } from "node:os";
+import { errorMessage, isHeadLensError } from "../../core/errors";
+import { EngineClient } from "../engineClient";
+import { AnalysisService } from "./analysisService";
+import { registerCommands } from "./commands";
+import { HeadTreeProvider, TreeNode } from "./headTree";
+import { hoverSelector, TokenHoverProvider } from "./hover";
+import { ModelRegistry } from "./modelRegistry";
+import { HeadLensPanel, PANEL_VIEW_TYPE, summary } from "./panel";
+import { ResultCache } from "./resultCache";
+import { engineSettings, readPanelSettings, SECTION } from "./settings";
+import { PanelState } from "../../protocol/webview";
+import { panelHandlers } from "./panelHandlers";
+import { registerHubCommands } from "./hubDownloads";
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  log: vscode.OutputChannel;
+  registry: ModelRegistry;
+  engine: () => EngineClient;
+  analysis: AnalysisService;
+  tree: HeadTreeProvider;
+  treeView: vscode.TreeView<TreeNode>;
+  hover: TokenHoverProvider;
+  reportError(what: string, e: unknown): void;
+}
+
+export function activate(context: vscode.ExtensionContext): Services {
+  const log = vscode.window.createOutputChannel("Head Lens");
+  const reportError = (what: string, e: unknown) => {
+    const msg = errorMessage(e);
+    log.appendLine(`[error] ${what}: ${msg}`);
+    if (e instanceof Error && e.stack && !isHeadLensError(e)) log.appendLine(e.stack);
+    void vscode.window.showErrorMessage(`Head Lens: ${what}: ${msg.split("\n")[0]}`, "Show Details").then((pick) => pick && log.show(true));
+  };
+
+  let client: EngineClient | undefined;
+  const engine = () => (client ??= new EngineClient({
+    ...engineSettings(), mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
+    workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
+    threads: availableParallelism(), log: (m) => log.appendLine(m),
+  }));
+
+  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath);
+  const cache = new ResultCache(vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath);
+  const analysis = new AnalysisService(engine, registry, cache, log);
+  const tree = new HeadTreeProvider(registry, analysis);
+  const treeView = vscode.window.createTreeView("headLens.models", { treeDataProvider: tree, showCollapseAll: true });
+  const hover = new TokenHoverProvider(registry, engine, vscode.Uri.joinPath(context.extensionUri, "media").fsPath, log);
+  const services: Services = { context, log, registry, engine, analysis, tree, treeView, hover, reportError };
+
+  const status = vscode.window.createStatusBarItem("headLens.status", vscode.StatusBarAlignment.Right, 100);
+  status.name = "Head Lens";
+  status.command = "headLens.showOutput";
+  const updateStatus = () => {
+    const ep = analysis.lastEp ? analysis.lastEp.toUpperCase() : engineSettings().epPreference[0].toUpperCase();
+    status.text = analysis.busy ? `$(loading~spin) Head Lens: ${ep}` : `$(telescope) Head Lens: ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
+    status.tooltip = analysis.lastEp ? `Execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : "Head Lens: no head analyzed yet";
+    status.show();
+  };
+  updateStatus();
+
+  const handlers = panelHandlers(services);
+  context.subscriptions.push(
+    log, treeView, status,
+    analysis.listen({
+      pending: (m, heads) => (HeadLensPanel.forModel(m.id)?.post({ type: "pending", heads }), updateStatus()),
+      progress: (m, fraction, at) => HeadLensPanel.forModel(m.id)?.post({ type: "progress", fraction, layer: at.layer, head: at.head }),
+      head: (m, head) => (HeadLensPanel.forModel(m.id)?.post({ type: "head", head }), updateStatus()),
+      finished: (m, outcome) => (HeadLensPanel.forModel(m.id)?.post({ type: "finished", ...outcome }), setTimeout(updateStatus, 0)),
+    }),
+    vscode.languages.registerHoverProvider(hoverSelector(), hover),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined) {
+        const model = state?.model && registry.get(state.model.id);
+        if (!model?.config) {
+          panel.dispose(); // its model is gone: nothing to restore
+          return;
+        }
+        const p = HeadLensPanel.restore(panel, model, context.extensionUri, handlers, state);
+        p.post({ type: "init", model: summary(model), settings: readPanelSettings() });
+      },
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.executionProviders`) || e.affectsConfiguration(`${SECTION}.blockSizeMB`)) {
+        const old = client;
+        client = undefined;
+        void old?.dispose();
+      }
+      if (e.affectsConfiguration(`${SECTION}.modelFolders`)) registry.refresh();
+      if (e.affectsConfiguration(SECTION)) tree.refresh();
+    }),
+    { dispose: () => void client?.dispose() },
+  );
+  registerCommands(services, handlers);
+  registerHubCommands(services);
+  return services;
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context shut the worker down.
+}

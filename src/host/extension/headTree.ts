@@ -1,0 +1,113 @@
+/** Sidebar tree: models -> layers -> heads, with analyzed heads described from the cache. */
+import * as vscode from "vscode";
+import { fmt2 } from "../../core/reportText";
+import { ShownHead } from "../../protocol/webview";
+import { AnalysisService } from "./analysisService";
+import { ModelEntry, ModelRegistry, modelName, modelShape } from "./modelRegistry";
+import { readPanelSettings } from "./settings";
+
+export type TreeNode =
+  | { kind: "model"; model: ModelEntry }
+  | { kind: "layer"; model: ModelEntry; layer: number }
+  | { kind: "head"; model: ModelEntry; layer: number; head: number };
+
+export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private known = new Map<string, ShownHead>();
+
+  constructor(private readonly registry: ModelRegistry, private readonly analysis: AnalysisService) {
+    registry.onDidChange(() => this.changed.fire(undefined));
+    analysis.listen({
+      head: (model, h) => {
+        this.known.set(key(model.id, h.report.layer, h.report.head), h);
+        this.changed.fire(undefined);
+      },
+    });
+  }
+
+  refresh(): void {
+    this.known.clear();
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) return this.registry.list().map((model) => ({ kind: "model", model }));
+    const shape = modelShape(node.model);
+    if (!shape) return [];
+    if (node.kind === "model") return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
+    return [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    if (node.kind === "head") return { kind: "layer", model: node.model, layer: node.layer };
+    if (node.kind === "layer") return { kind: "model", model: node.model };
+    return undefined;
+  }
+
+  async getTreeItem(node: TreeNode): Promise<vscode.TreeItem> {
+    if (node.kind === "model") {
+      const m = node.model;
+      const item = new vscode.TreeItem(modelName(m), modelShape(m) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = m.id;
+      item.contextValue = m.source === "folder" ? "model.folder" : "model";
+      if (m.hub && !m.config) {
+        item.description = `not downloaded · ${m.hub.layers} layer${m.hub.layers > 1 ? "s" : ""} · ${m.hub.heads} heads · V ${m.hub.dVocab?.toLocaleString("en-US")}`;
+        item.tooltip = `${m.hub.repo} on the Hugging Face hub: analyzing a head offers the download`;
+        item.iconPath = new vscode.ThemeIcon("cloud-download");
+        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+      } else if (m.config) {
+        const c = m.config;
+        item.description = `${c.n_layers} layer${c.n_layers > 1 ? "s" : ""} · ${c.n_heads} heads · V ${c.d_vocab.toLocaleString("en-US")}`;
+        item.tooltip = `${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
+        if (m.hub) item.description = `ready · ${item.description}`;
+        item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
+        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+      } else {
+        item.accessibilityInformation = { label: `${modelName(m)}, cannot be loaded: ${m.error}` };
+        item.description = "cannot be loaded";
+        item.tooltip = m.error;
+        item.iconPath = new vscode.ThemeIcon("warning");
+      }
+      return item;
+    }
+    if (node.kind === "layer") {
+      const item = new vscode.TreeItem(`Layer ${node.layer}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `${node.model.id}/L${node.layer}`;
+      item.contextValue = "layer";
+      item.accessibilityInformation = { label: `Layer ${node.layer}` };
+      return item;
+    }
+    const item = new vscode.TreeItem(`L${node.layer}H${node.head}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `${node.model.id}/L${node.layer}H${node.head}`;
+    item.contextValue = "head";
+    item.command = { command: "headLens.analyzeHead", title: "Analyze Head", arguments: [node] };
+    let shown = this.known.get(key(node.model.id, node.layer, node.head));
+    if (!shown && node.model.config) {
+      shown = await this.analysis.cached(node.model, readPanelSettings(), node).catch(() => undefined);
+      if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
+    }
+    if (shown && shown.report.keys.length) {
+      const top = shown.report.keys[0];
+      item.description = `${top.token} → ${top.outputs[0]?.token ?? "?"}`;
+      const md = new vscode.MarkdownString();
+      md.appendMarkdown(`**Head ${node.layer}:${node.head}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s)\n\n`);
+      for (const k of shown.report.keys) {
+        md.appendMarkdown(`- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`);
+      }
+      item.tooltip = md;
+      item.iconPath = new vscode.ThemeIcon("pass");
+      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, analyzed, top key ${item.description}` };
+    } else {
+      item.tooltip = "Not analyzed yet: click to analyze";
+      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, not analyzed` };
+      item.iconPath = new vscode.ThemeIcon("circle-large-outline");
+    }
+    return item;
+  }
+}
+
+function key(model: string, layer: number, head: number): string {
+  return `${model}|${layer}:${head}`;
+}

@@ -1,0 +1,142 @@
+/**
+ * Vocabularies map a model's token ids to display strings and text to ids. A model's ids may map
+ * onto a subset of a tokenizer's ids (the bundled demo models use trimmed GPT-2 vocabularies).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HeadLensError } from "../../core/errors";
+import { displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
+import { ModelConfig } from "../../core/config";
+import { HfTokenizerVocabulary } from "./hfTokenizer";
+
+// js-tiktoken ships CommonJS builds, but its type declarations are ES modules: require, typed.
+type TiktokenModule = typeof import("js-tiktoken/lite", { with: { "resolution-mode": "import" } });
+type Gpt2RanksModule = typeof import("js-tiktoken/ranks/gpt2", { with: { "resolution-mode": "import" } });
+const { Tiktoken } = require("js-tiktoken/lite") as TiktokenModule;
+const ranksModule = require("js-tiktoken/ranks/gpt2") as Gpt2RanksModule & Partial<Gpt2RanksModule["default"]>;
+const gpt2Ranks = (ranksModule.default ?? ranksModule) as Gpt2RanksModule["default"];
+
+export interface Vocabulary {
+  /** Tokenizer name, e.g. "gpt2". */
+  readonly tokenizer: string;
+  /** Number of model ids (d_vocab). */
+  readonly size: number;
+  /** BOS as a model id. */
+  readonly bos: number;
+  /** The token's bytes, or undefined when the id has no tokenizer string. */
+  bytes(id: number): Uint8Array | undefined;
+  /** Notebook-style display: `'tok'` with Python repr escapes; `<id N>` when there is no string. */
+  display(id: number): string;
+  /** Text to model ids (no BOS added). */
+  encode(text: string): number[];
+}
+
+/** GPT-2 BPE through js-tiktoken. Token bytes come from the published rank table. */
+export class Gpt2Tokenizer {
+  static readonly BOS = 50256;
+  static readonly SIZE = 50257;
+  private static shared?: Gpt2Tokenizer;
+  private readonly enc: InstanceType<typeof Tiktoken>;
+  private readonly table: Uint8Array[];
+
+  private constructor() {
+    this.enc = new Tiktoken(gpt2Ranks);
+    this.table = new Array(Gpt2Tokenizer.SIZE);
+    for (const line of gpt2Ranks.bpe_ranks.split("\n")) {
+      if (!line) continue;
+      const [, offsetStr, ...tokens] = line.split(" ");
+      const offset = Number.parseInt(offsetStr, 10);
+      tokens.forEach((tok, i) => (this.table[offset + i] = Buffer.from(tok, "base64")));
+    }
+    for (const [text, id] of Object.entries(gpt2Ranks.special_tokens)) this.table[id] = Buffer.from(text, "utf8");
+  }
+
+  static get(): Gpt2Tokenizer {
+    return (Gpt2Tokenizer.shared ??= new Gpt2Tokenizer());
+  }
+
+  bytes(id: number): Uint8Array | undefined {
+    return this.table[id];
+  }
+
+  /** Special-token text is encoded as ordinary text, never as the special token. */
+  encode(text: string): number[] {
+    return this.enc.encode(text, [], []);
+  }
+}
+
+/** Model ids == GPT-2 ids (d_vocab may be padded past 50257: those ids have no string). */
+export class Gpt2Vocabulary implements Vocabulary {
+  readonly tokenizer = "gpt2";
+  private readonly tok = Gpt2Tokenizer.get();
+  constructor(readonly size: number, readonly bos: number = Gpt2Tokenizer.BOS) {}
+  bytes(id: number): Uint8Array | undefined {
+    return id >= 0 && id < this.size ? this.tok.bytes(id) : undefined;
+  }
+  display(id: number): string {
+    const b = this.bytes(id);
+    return b ? displayTokenBytes(b) : unknownIdLabel(id);
+  }
+  encode(text: string): number[] {
+    return this.tok.encode(text).filter((id) => id < this.size);
+  }
+}
+
+/** A model whose ids map onto a subset of GPT-2's ids (-1 = UNK, which all other tokens become). */
+export class MappedGpt2Vocabulary implements Vocabulary {
+  readonly tokenizer = "gpt2";
+  private readonly tok = Gpt2Tokenizer.get();
+  private readonly toModel = new Map<number, number>();
+  readonly size: number;
+  constructor(private readonly gpt2Ids: number[], readonly bos: number, readonly unk: number) {
+    this.size = gpt2Ids.length;
+    gpt2Ids.forEach((g, i) => {
+      if (g >= 0) this.toModel.set(g, i);
+    });
+  }
+  bytes(id: number): Uint8Array | undefined {
+    const g = this.gpt2Ids[id];
+    return g === undefined || g < 0 ? undefined : this.tok.bytes(g);
+  }
+  display(id: number): string {
+    if (id === this.unk) return "<unk>";
+    const b = this.bytes(id);
+    return b ? displayTokenBytes(b) : unknownIdLabel(id);
+  }
+  encode(text: string): number[] {
+    return this.tok.encode(text).map((g) => this.toModel.get(g) ?? this.unk);
+  }
+  gpt2Id(id: number): number | undefined {
+    const g = this.gpt2Ids[id];
+    return g === undefined || g < 0 ? undefined : g;
+  }
+}
+
+/** The vocabulary a model folder's config asks for. */
+export function vocabularyFor(config: ModelConfig, dir: string): Vocabulary {
+  const label = join(dir, "config.json");
+  const tokenizerJson = join(dir, "tokenizer.json");
+  if (existsSync(tokenizerJson)) return HfTokenizerVocabulary.fromFile(tokenizerJson, config.d_vocab, config.tokenizer_name, config.bos_token_id);
+  if (config.tokenizer_name !== "gpt2") {
+    throw new HeadLensError(`${label}: tokenizer "${config.tokenizer_name}" needs its tokenizer.json in the model folder (or use "gpt2")`, "tokenizer.unsupported");
+  }
+  if (config.vocab_map) return loadVocabMap(join(dir, config.vocab_map), config);
+  return new Gpt2Vocabulary(config.d_vocab, config.bos_token_id ?? Gpt2Tokenizer.BOS);
+}
+
+function loadVocabMap(path: string, config: ModelConfig): MappedGpt2Vocabulary {
+  let raw: { gpt2Ids?: unknown; bos?: unknown; unk?: unknown };
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new HeadLensError(`${path}: cannot read the vocabulary map (${(e as Error).message})`, "vocab.read");
+  }
+  const ids = raw.gpt2Ids;
+  if (!Array.isArray(ids) || ids.length !== config.d_vocab || !ids.every((g) => Number.isInteger(g) && g >= -1 && g < Gpt2Tokenizer.SIZE)) {
+    throw new HeadLensError(`${path}: "gpt2Ids" must list ${config.d_vocab} GPT-2 ids (or -1 for UNK), one per model id`, "vocab.invalid");
+  }
+  const bos = config.bos_token_id ?? (raw.bos as number);
+  const unk = typeof raw.unk === "number" ? raw.unk : -1;
+  if (!Number.isInteger(bos) || bos < 0 || bos >= ids.length) throw new HeadLensError(`${path}: no valid BOS id (set "bos" here or "bos_token_id" in config.json)`, "vocab.invalid");
+  return new MappedGpt2Vocabulary(ids as number[], bos, unk);
+}
