@@ -1,12 +1,12 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tempDir, testEngine } from "./support/engine";
+import { crashableEngine, tempDir, testEngine } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 import { HeadLensError } from "../src/core/errors";
 import { OrtBackend } from "../src/worker/ortBackend";
 
-const engine = testEngine(2 * 1024 * 1024);
+const { engine, crash } = crashableEngine(2 * 1024 * 1024);
 after(() => engine.dispose());
 let big = "", small = "";
 before(() => {
@@ -47,8 +47,11 @@ test("an already-aborted signal rejects at once", async () => {
 });
 
 test("a crashed worker fails the pending request clearly and is replaced", async () => {
-  const p = engine.analyze(req(big));
-  engine.crashForTesting();
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const p = engine.analyze(req(big), { onEvent: (e) => e.type === "progress" && started() });
+  await running;
+  crash();
   await assert.rejects(p, (e: HeadLensError) => e.code === "engine.crashed" && /crashed .*restarted/.test(e.message));
   const again = await engine.analyze(req(small));
   assert.equal(again.length, 2);
@@ -62,4 +65,17 @@ test("execution providers fall back in order with a logged reason, and the resul
   if (be.ep === "cpu") assert.ok(log.some((l) => /webgpu failed to initialize/.test(l)), log.join("\n"));
   await be.dispose();
   await assert.rejects(OrtBackend.create({ epPreference: ["tpu" as never] }), /no execution provider could be initialized.*include "cpu"/);
+});
+
+test("shutting the engine down mid-analysis ends the worker between runs (terminating it inside onnxruntime would abort the process)", async () => {
+  const other = testEngine(2 * 1024 * 1024);
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const p = other.analyze(req(big), { onEvent: (e) => e.type === "progress" && started() });
+  const outcome = p.then(() => "finished", (e: Error) => e.message);
+  await running;
+  const t0 = performance.now();
+  await other.dispose();
+  assert.match(await outcome, /shut down/);
+  assert.ok(performance.now() - t0 < 2000, "the worker exited promptly");
 });

@@ -6,7 +6,9 @@ import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models"
 import { ModelWeights } from "../src/core/weights";
 import { processWeights } from "../src/core/processing";
 import { priorWeights } from "../src/core/selection";
-import { analyzeHeadDense, HeadJob, tokenInHead } from "../src/worker/denseStrategy";
+import { analyzeHeadDense } from "../src/worker/denseStrategy";
+import { HeadJob } from "../src/worker/headJob";
+import { tokenInHead } from "../src/worker/tokenInHead";
 import { analyzeHeadPruned } from "../src/worker/prunedStrategy";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { uniformPrior } from "../src/worker/loaders/priors";

@@ -7,23 +7,26 @@ import { ShownHead } from "../src/protocol/webview";
 import { tempDir } from "./support/engine";
 
 const settings = { nKeys: 5, nQueries: 20, nOutputs: 20, priors: "bundled" };
+const identity = (model: string, prior = "bundled:abc") => ({ model, prior });
 const head = (layer: number, h: number): ShownHead => ({
   report: { model: "m", layer, head: h, bos: 0, ep: "cpu", keys: [] }, details: { keys: [], tokens: {}, prior: "uniform" }, elapsedMs: 12, cached: false,
+  computedWith: settings, identity: identity("hash-a"),
 });
 
-test("results persist across instances, keyed by content hash and settings", () => {
+test("results persist across instances, keyed by identity (model and prior content) and sizes", () => {
   const dir = tempDir();
-  const key = ResultCache.settingsKey("hash-a", settings);
+  const key = ResultCache.key(identity("hash-a"), settings);
   new ResultCache(dir).put(key, head(1, 2));
   assert.deepEqual(new ResultCache(dir).get(key, 1, 2), head(1, 2), "a new instance reads it from disk");
-  assert.equal(new ResultCache(dir).get(ResultCache.settingsKey("hash-b", settings), 1, 2), undefined, "another model misses");
-  assert.equal(new ResultCache(dir).get(ResultCache.settingsKey("hash-a", { ...settings, nKeys: 6 }), 1, 2), undefined, "other settings miss");
+  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-b"), settings), 1, 2), undefined, "another model misses");
+  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-a", "words:other"), settings), 1, 2), undefined, "another prior content misses");
+  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-a"), { ...settings, nKeys: 6 }), 1, 2), undefined, "other sizes miss");
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".tmp")), [], "no temp files left");
 });
 
 test("a corrupt cache file is deleted and treated as a miss, never used", () => {
   const dir = tempDir();
-  const key = ResultCache.settingsKey("hash-c", settings);
+  const key = ResultCache.key(identity("hash-c"), settings);
   new ResultCache(dir).put(key, head(0, 0));
   const file = join(dir, `${key}-0-0.json`);
   writeFileSync(file, "{ half a json");

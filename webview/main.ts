@@ -5,12 +5,14 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-label/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
-import type { HostToWebview, PanelSettings, PanelState, ShownHead, WebviewToHost, ModelSummary } from "../src/protocol/webview";
+import type { PanelApi, PanelHostApi, PanelSettings, PanelState, ShownHead, ModelSummary } from "../src/protocol/webview";
+import { sameSettings } from "../src/protocol/webview";
+import { Channel } from "../src/protocol/channel";
 import type { TokenScore } from "../src/core/report";
 import { chipTooltip, visibleToken, scoreColor, ChipContext } from "./chips";
 
 interface VsCodeApi {
-  postMessage(msg: WebviewToHost): void;
+  postMessage(msg: unknown): void;
   getState(): PanelState | undefined;
   setState(s: PanelState): void;
 }
@@ -23,45 +25,53 @@ const pending = new Set<string>();
 let progress: { fraction: number; layer: number; head: number } | undefined;
 let status = "";
 
-const send = (m: WebviewToHost) => vscode.postMessage(m);
+const channel = new Channel<PanelApi, PanelHostApi>({
+  post: (m) => vscode.postMessage(m),
+  listen: (h) => {
+    const f = (ev: MessageEvent) => h(ev.data);
+    window.addEventListener("message", f);
+    return () => window.removeEventListener("message", f);
+  },
+});
 const headKey = (layer: number, head: number) => `${layer}:${head}`;
-
-window.addEventListener("message", (ev: MessageEvent<HostToWebview>) => {
-  const m = ev.data;
-  switch (m.type) {
-    case "init":
-      if (!state || state.model.id !== m.model.id) state = { model: m.model, settings: m.settings, heads: [] };
-      else state = { ...state, model: m.model, settings: m.settings };
-      break;
-    case "pending":
-      for (const h of m.heads) pending.add(headKey(h.layer, h.head));
-      status = "";
-      break;
-    case "progress":
-      progress = m;
-      updateProgress(); // no full re-render for progress ticks
-      return;
-    case "head": {
-      if (!state) return;
-      const r = m.head.report;
-      pending.delete(headKey(r.layer, r.head));
-      state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head));
-      state.heads.push(m.head);
-      state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
-      break;
-    }
-    case "finished":
-      pending.clear();
-      progress = undefined;
-      status = m.cancelled ? "Analysis cancelled." : m.error ? `Analysis failed: ${m.error}` : "";
-      break;
-    case "reveal":
-      requestAnimationFrame(() => document.getElementById(`head-${m.layer}-${m.head}`)?.scrollIntoView({ block: "start" }));
-      break;
-  }
+const changed = () => {
   if (state) vscode.setState(state);
   render();
-});
+};
+
+channel
+  .serve("init", (m) => {
+    if (!state || state.model.id !== m.model.id) state = { model: m.model, settings: m.settings, heads: [] };
+    else state = { ...state, model: m.model, settings: m.settings };
+    changed();
+  })
+  .serve("pending", (m) => {
+    for (const h of m.heads) pending.add(headKey(h.layer, h.head));
+    status = "";
+    changed();
+  })
+  .serve("progress", (m) => {
+    progress = m;
+    updateProgress(); // no full re-render for progress ticks
+  })
+  .serve("head", ({ head }) => {
+    if (!state) return;
+    const r = head.report;
+    pending.delete(headKey(r.layer, r.head));
+    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head));
+    state.heads.push(head);
+    state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
+    changed();
+  })
+  .serve("finished", (m) => {
+    pending.clear();
+    progress = undefined;
+    status = m.cancelled ? "Analysis cancelled." : m.error ? `Analysis failed: ${m.error}` : "";
+    changed();
+  })
+  .serve("reveal", (m) => {
+    requestAnimationFrame(() => document.getElementById(`head-${m.layer}-${m.head}`)?.scrollIntoView({ block: "start" }));
+  });
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -76,11 +86,14 @@ function render(): void {
     return;
   }
   const s = state;
-  const sections = s.heads.map((h) => headSection(h, s.model));
-  for (const k of pending) {
-    if (s.heads.some((h) => headKey(h.report.layer, h.report.head) === k)) continue;
+  // A head computed under other settings than the ones displayed is never shown as if current.
+  const current = s.heads.filter((h) => h.computedWith && sameSettings(h.computedWith, s.settings));
+  const stale = s.heads.filter((h) => !current.includes(h)).map((h) => headKey(h.report.layer, h.report.head));
+  const sections = current.map((h) => headSection(h, s.model));
+  for (const k of new Set([...pending, ...stale])) {
+    if (current.some((h) => headKey(h.report.layer, h.report.head) === k)) continue;
     const [layer, head] = k.split(":").map(Number);
-    sections.push(skeleton(layer, head));
+    sections.push(skeleton(layer, head, stale.includes(k) && !pending.has(k)));
   }
   sections.sort((a, b) => Number(a.dataset.order) - Number(b.dataset.order));
   const body = sections.length ? sections : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
@@ -110,11 +123,11 @@ function header(s: PanelState): HTMLElement {
       nKeys: read("nKeys", 1, s.settings.nKeys), nQueries: read("nQueries", 0, s.settings.nQueries), nOutputs: read("nOutputs", 0, s.settings.nOutputs),
       priors: (document.getElementById("priors") as HTMLSelectElement).value || s.settings.priors,
     };
-    send({ type: "applySettings", settings });
+    channel.notify("applySettings", { settings });
   });
   const busy = pending.size > 0;
   const cancel = el("vscode-button", { id: "cancel", secondary: "" }, "Cancel");
-  cancel.addEventListener("click", () => send({ type: "cancel" }));
+  cancel.addEventListener("click", () => channel.notify("cancel", {}));
   const bar = busy ? el("vscode-progress-bar", { value: String(Math.round(100 * (progress?.fraction ?? 0))), max: "100", "aria-label": "Analysis progress" }) : "";
   const m = s.model;
   return el("header", { class: "top" },
@@ -136,10 +149,11 @@ function updateProgress(): void {
   }
 }
 
-function skeleton(layer: number, head: number): HTMLElement {
+function skeleton(layer: number, head: number, outdated = false): HTMLElement {
   const here = progress && progress.layer === layer && progress.head === head;
+  const what = here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : outdated ? "computed under other settings: waiting for the new results…" : "queued…";
   const sec = el("section", { class: "head pending", id: `head-${layer}-${head}`, "aria-busy": "true" },
-    el("h2", {}, `Head ${layer}:${head}`), el("p", { class: "meta" }, here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : "queued…"),
+    el("h2", {}, `Head ${layer}:${head}`), el("p", { class: "meta" }, what),
     el("div", { class: "cards" }, ...[0, 1, 2].map(() => el("div", { class: "card skeleton" }))));
   sec.dataset.order = String(layer * 1000 + head);
   return sec;
@@ -148,7 +162,7 @@ function skeleton(layer: number, head: number): HTMLElement {
 function headSection(h: ShownHead, model: ModelSummary): HTMLElement {
   const r = h.report;
   const copy = el("vscode-button", { secondary: "", class: "copy", title: "Copy this head's report as text" }, "Copy report");
-  copy.addEventListener("click", () => send({ type: "copyReport", layer: r.layer, head: r.head }));
+  copy.addEventListener("click", () => channel.notify("copyReport", { layer: r.layer, head: r.head }));
   const allScores = r.keys.flatMap((k) => [...k.queries, ...k.outputs].map((x) => Math.abs(x.score)));
   const scale = Math.max(1e-12, ...allScores);
   const sec = el("section", { class: "head", id: `head-${r.layer}-${r.head}` },
@@ -156,8 +170,8 @@ function headSection(h: ShownHead, model: ModelSummary): HTMLElement {
       el("span", { class: "meta" }, `${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · prior: ${h.details.prior}`), copy),
     el("div", { class: "cards" }, ...r.keys.map((k, i) => keyCard(h, i, scale, model))));
   sec.dataset.order = String(r.layer * 1000 + r.head);
-  sec.addEventListener("focusin", () => send({ type: "focusHead", layer: r.layer, head: r.head }));
-  sec.addEventListener("mouseenter", () => send({ type: "focusHead", layer: r.layer, head: r.head }));
+  sec.addEventListener("focusin", () => channel.notify("focusHead", { layer: r.layer, head: r.head }));
+  sec.addEventListener("mouseenter", () => channel.notify("focusHead", { layer: r.layer, head: r.head }));
   return sec;
 }
 
@@ -225,4 +239,4 @@ function applyPin(): void {
 }
 
 render();
-send({ type: "ready" });
+channel.notify("ready", {});

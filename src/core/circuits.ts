@@ -1,18 +1,17 @@
 /**
- * A head's QK and OV circuits in token space, normalized as in the reference notebook and kept
- * factored (rank d_head):
- *   QKn[q, k] = (W_E W_Q)_q · ((W_E W_K)_k − (W_E W_K)_BOS)         (row = query, col = key)
+ * A head's circuits as factored matrices, in d_model space and in token space.
+ *   QK(l,h) = W_Q W_Kᵀ, OV(l,h) = W_V W_O                 (d_model × d_model, rank d_head)
+ * Token space, normalized as in the reference notebook (the direct path):
+ *   QKn[q, k] = (W_E W_Q)_q · ((W_E W_K)_k − (W_E W_K)_BOS)          (row = query, col = key)
  *   OVn[s, o] = (W_E W_V)_s · ((W_O W_U)_{:,o} − mean_o (W_O W_U)_{:,o})  (row = source, col = output)
- * No biases, no 1/√d_head, no positional terms: the notebook's direct path.
+ * No biases, no 1/√d_head, no positional terms.
  */
-import { FactoredMatrix } from "./factored";
+import { FactoredMatrix, jsMatMul, MatMulFn } from "./factored";
 import { ModelWeights } from "./weights";
-import { matmul, slice0, transpose2d } from "./tensor";
+import { slice0 } from "./tensor";
 
-/** C[m,n] = A[m,k] · B[k,n]; the engine passes an onnxruntime kernel, tests a plain one. */
-export type MatMulFn = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array | Promise<Float32Array>;
-
-export const jsMatMul: MatMulFn = matmul;
+export type { MatMulFn } from "./factored";
+export { jsMatMul } from "./factored";
 
 export interface HeadCircuits {
   qk: FactoredMatrix;
@@ -23,40 +22,39 @@ export interface HeadCircuits {
   outputMean: Float64Array;
 }
 
+/** W_Q W_Kᵀ of one head, d_model × d_model (rows read the query position, columns the key's). */
+export function qkCircuit(w: ModelWeights, layer: number, head: number): FactoredMatrix {
+  const { d_model: D, d_head: E } = w.config;
+  const b = w.blocks[layer];
+  return FactoredMatrix.fromFactors(slice0(b.W_Q, head).data, slice0(b.W_K, head).data, D, D, E);
+}
+
+/** W_V W_O of one head, d_model × d_model (what it moves from the source into the destination). */
+export function ovCircuit(w: ModelWeights, layer: number, head: number): FactoredMatrix {
+  const { d_model: D, d_head: E } = w.config;
+  const b = w.blocks[layer];
+  return FactoredMatrix.fromProduct(slice0(b.W_V, head).data, slice0(b.W_O, head).data, D, E, D);
+}
+
+/** QK expanded to token space with its BOS normalization; rows and columns embedded by the given maps. */
+export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
+  const full = await (await qk.premultiply(queries, V, mm)).postmultiplyTransposed(keys, V, mm);
+  const E = full.rank;
+  return { qk: full.minusColumn(bos), bosKey: full.right.slice(bos * E, (bos + 1) * E) };
+}
+
+/** OV expanded to token space (sources embedded, outputs unembedded by W_U) with its row-mean normalization. */
+export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
+  const V = w.config.d_vocab;
+  const full = await (await ov.premultiply(sources, V, mm)).postmultiply(w.W_U.data, V, mm);
+  const { matrix, removedMean } = full.rowCentered();
+  return { ov: matrix, outputMean: removedMean };
+}
+
+/** The direct path of one head: W_E on both sides of QK, W_E and W_U around OV. */
 export async function headCircuits(w: ModelWeights, layer: number, head: number, bos: number, mm: MatMulFn = jsMatMul): Promise<HeadCircuits> {
-  const { d_vocab: V, d_model: D, d_head: E } = w.config;
-  const blk = w.blocks[layer];
-  const WE = w.W_E.data;
-  const queries = await mm(WE, slice0(blk.W_Q, head).data, V, D, E);
-  const keys = await mm(WE, slice0(blk.W_K, head).data, V, D, E);
-  const bosKey = keys.slice(bos * E, (bos + 1) * E);
-  subtractRow(keys, V, E, bos);
-  const sources = await mm(WE, slice0(blk.W_V, head).data, V, D, E);
-  const ou = await mm(slice0(blk.W_O, head).data, w.W_U.data, E, D, V); // [E, V]
-  const outputMean = centerRowsF64(ou, E, V);
-  const outputs = transpose2d(ou, E, V); // [V, E]
-  return {
-    qk: new FactoredMatrix(queries, keys, V, V, E),
-    ov: new FactoredMatrix(sources, outputs, V, V, E),
-    bosKey,
-    outputMean,
-  };
-}
-
-function subtractRow(a: Float32Array, rows: number, cols: number, r: number): void {
-  const base = a.slice(r * cols, (r + 1) * cols);
-  for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) a[i * cols + c] -= base[c];
-}
-
-/** Centres each row in place; returns the removed means. */
-function centerRowsF64(a: Float32Array, rows: number, cols: number): Float64Array {
-  const means = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let c = 0; c < cols; c++) s += a[r * cols + c];
-    const m = s / cols;
-    means[r] = m;
-    for (let c = 0; c < cols; c++) a[r * cols + c] -= m;
-  }
-  return means;
+  const WE = w.W_E.data, V = w.config.d_vocab;
+  const { qk, bosKey } = await tokenQK(qkCircuit(w, layer, head), WE, WE, V, bos, mm);
+  const { ov, outputMean } = await tokenOV(ovCircuit(w, layer, head), WE, w, mm);
+  return { qk, ov, bosKey, outputMean };
 }

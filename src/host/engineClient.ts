@@ -1,146 +1,122 @@
 /**
- * Host side of the engine: owns the worker thread, queues requests, streams typed events,
- * cancels through a shared flag the worker checks between blocks, and replaces a crashed worker
- * (the requests it held fail with a clear error).
+ * Host side of the engine: owns the worker thread (the only owner of model state), speaks the
+ * EngineApi over the typed channel, and replaces a crashed worker — the requests it held fail
+ * with one clear error and the next request starts a fresh one. Never loads onnxruntime itself.
  */
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
-import { TokenInHead } from "../protocol/headDetails";
-import { AnalyzeRequest, EngineEvent, HostToWorker, TokenRequest, WorkerConfig, WorkerToHost } from "../protocol/engine";
+import { CallOptions, Channel } from "../protocol/channel";
+import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, WorkerConfig } from "../protocol/engine";
 
 export interface EngineClientOptions extends WorkerConfig {
   /** Path of the bundled worker script (dist/worker.js). */
   workerPath?: string;
   log?: (message: string) => void;
+  /** Starts the worker thread (tests pass one that lets them end it as a crash would). */
+  createWorker?: (path: string, config: WorkerConfig) => Worker;
 }
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
-  onEvent?: (event: EngineEvent) => void;
+  onEvent?: (event: AnalyzeEvent) => void;
 }
 
-interface Pending {
-  resolve: (reports: HeadReport[]) => void;
-  reject: (e: Error) => void;
-  reports: HeadReport[];
-  onEvent?: (event: EngineEvent) => void;
-  onToken?: (result: TokenInHead) => void;
-}
+const SHUTDOWN_GRACE_MS = 5000;
+const makeError = (message: string, code: string) => new HeadLensError(message, code as HeadLensError["code"]);
 
 export class EngineClient {
   private worker?: Worker;
-  private nextId = 1;
-  private pending = new Map<number, Pending>();
+  private channel?: Channel<EngineHostApi, EngineApi>;
   private disposed = false;
 
   constructor(private readonly options: EngineClientOptions) {}
 
-  analyze(request: AnalyzeRequest, opts: AnalyzeOptions = {}): Promise<HeadReport[]> {
-    if (this.disposed) return Promise.reject(new HeadLensError("the engine has been shut down", "engine.disposed"));
-    if (opts.signal?.aborted) return Promise.reject(new HeadLensError("analysis cancelled", "cancelled"));
-    const worker = this.ensureWorker();
-    const requestId = this.nextId++;
-    const cancel = new SharedArrayBuffer(4);
-    return new Promise<HeadReport[]>((resolve, reject) => {
-      const onAbort = () => Atomics.store(new Int32Array(cancel), 0, 1);
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => opts.signal?.removeEventListener("abort", onAbort);
-      this.pending.set(requestId, {
-        resolve: (r) => (done(), resolve(r)),
-        reject: (e) => (done(), reject(e)),
-        reports: [],
-        onEvent: opts.onEvent,
-      });
-      const msg: HostToWorker = { type: "analyze", requestId, request, cancel };
-      worker.ref(); // keep the process alive while work is pending
-      worker.postMessage(msg);
+  /** Analyzes heads; resolves with their reports in order (each also streamed as an event). */
+  async analyze(request: AnalyzeParams, opts: AnalyzeOptions = {}): Promise<HeadReport[]> {
+    const reports: HeadReport[] = [];
+    await this.call("analyze", request, {
+      signal: opts.signal,
+      onEvent: (e) => {
+        if (e.type === "head") reports.push(e.report);
+        opts.onEvent?.(e);
+      },
     });
+    return reports;
   }
 
-  /** What one token does in one head (hover); queued behind running analyses. */
-  tokenInHead(request: TokenRequest): Promise<TokenInHead> {
-    if (this.disposed) return Promise.reject(new HeadLensError("the engine has been shut down", "engine.disposed"));
-    const worker = this.ensureWorker();
-    const requestId = this.nextId++;
-    return new Promise<TokenInHead>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: () => {}, reject, reports: [], onToken: resolve });
-      const msg: HostToWorker = { type: "token", requestId, request };
-      worker.ref();
-      worker.postMessage(msg);
-    });
+  /** A model folder checked cheaply: its config, or why it cannot be used. */
+  describe(modelDir: string): Promise<ModelDescription> {
+    return this.call("describe", { modelDir });
   }
 
-  /** Test hook: makes the worker die as a native crash would. */
-  crashForTesting(): void {
-    const msg: HostToWorker = { type: "crashForTesting" };
-    this.worker?.postMessage(msg);
+  /** The identity results for this model and prior would have now (content hashes). */
+  identify(request: ModelRequest): Promise<Identity> {
+    return this.call("identify", request);
   }
 
+  /** A word's tokens and priors, and what its first token does in a head (editor hover). */
+  hover(request: HoverParams, signal?: AbortSignal): Promise<HoverResult> {
+    return this.call("hover", request, { signal });
+  }
+
+  /**
+   * Shuts the worker down: it cancels its work and exits between two onnxruntime runs. Only if it
+   * has not exited after SHUTDOWN_GRACE_MS is it terminated (terminating it inside a native
+   * session.run would abort the whole process, extension host included).
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
-    const w = this.worker;
+    const w = this.worker, channel = this.channel;
     this.worker = undefined;
-    this.failAll(new HeadLensError("the engine was shut down", "engine.disposed"));
-    await w?.terminate();
+    this.channel = undefined;
+    if (!w || !channel) return;
+    const exited = new Promise<void>((r) => w.once("exit", () => r()));
+    channel.notify("shutdown", {});
+    channel.close(new HeadLensError("the engine was shut down", "engine.disposed"));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), SHUTDOWN_GRACE_MS)));
+    if ((await Promise.race([exited, late])) === "late") await w.terminate();
+    clearTimeout(timer);
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const { workerPath, log, ...config } = this.options;
-    const w = new Worker(workerPath ?? join(__dirname, "worker.js"), { workerData: config });
-    w.on("message", (m: WorkerToHost) => this.onMessage(m));
+  private async call<M extends keyof EngineApi & string>(method: M, params: EngineApi[M]["params"], opts: CallOptions<EngineApi[M] extends { event: infer E } ? E : never> = {}): Promise<EngineApi[M]["result"]> {
+    if (this.disposed) throw new HeadLensError("the engine has been shut down", "engine.disposed");
+    if (opts.signal?.aborted) throw new HeadLensError("analysis cancelled", "cancelled");
+    const channel = this.ensureWorker();
+    this.worker!.ref(); // keep the process alive while work is pending
+    try {
+      return await channel.call(method, params, opts);
+    } finally {
+      if (channel === this.channel && channel.inFlight === 0) this.worker?.unref();
+    }
+  }
+
+  private ensureWorker(): Channel<EngineHostApi, EngineApi> {
+    if (this.worker && this.channel) return this.channel;
+    const { workerPath, log, createWorker, ...config } = this.options;
+    const path = workerPath ?? join(__dirname, "worker.js");
+    const w = createWorker ? createWorker(path, config) : new Worker(path, { workerData: config });
+    const channel = new Channel<EngineHostApi, EngineApi>({
+      post: (m) => w.postMessage(m),
+      listen: (h) => (w.on("message", h), () => w.off("message", h)),
+    }, { makeError });
+    channel.serve("log", ({ message }) => log?.(message));
     w.on("error", (e) => this.onCrash(w, `it threw: ${e.message}`));
     w.on("exit", (code) => this.onCrash(w, `it exited with code ${code}`));
     w.unref(); // an idle engine must not keep a CLI process alive
     this.worker = w;
-    return w;
+    this.channel = channel;
+    return channel;
   }
 
   private onCrash(w: Worker, why: string): void {
     if (this.worker !== w) return; // already replaced or disposed
+    const channel = this.channel;
     this.worker = undefined;
+    this.channel = undefined;
     this.options.log?.(`engine worker crashed (${why}); a new one starts with the next request`);
-    this.failAll(new HeadLensError(`the analysis engine crashed (${why}); it has been restarted — run the analysis again`, "engine.crashed"));
-  }
-
-  private failAll(e: Error): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) p.reject(e);
-  }
-
-  private settled(requestId: number): void {
-    this.pending.delete(requestId);
-    if (this.pending.size === 0) this.worker?.unref();
-  }
-
-  private onMessage(m: WorkerToHost): void {
-    if (m.type === "log" || m.type === "ready") {
-      if (m.type === "log") this.options.log?.(m.message);
-      return;
-    }
-    const p = this.pending.get(m.requestId);
-    if (!p) return;
-    switch (m.type) {
-      case "error":
-        this.settled(m.requestId);
-        p.reject(new HeadLensError(m.message, m.code));
-        return;
-      case "head":
-        p.reports.push(m.report);
-        break;
-      case "token":
-        this.settled(m.requestId);
-        p.onToken?.(m.result);
-        return;
-      case "done":
-        this.settled(m.requestId);
-        p.onEvent?.(m);
-        p.resolve(p.reports);
-        return;
-    }
-    p.onEvent?.(m);
+    channel?.close(new HeadLensError(`the analysis engine crashed (${why}); it has been restarted — run the analysis again`, "engine.crashed"));
   }
 }

@@ -1,8 +1,25 @@
-/** The one typed protocol between the host (extension or CLI) and the engine worker. */
-import { HeadReport, ReportSizes } from "../core/report";
-import { HeadDetails, TokenInHead } from "./headDetails";
-import { PriorSpec } from "../worker/loaders/priors";
-import { ExecutionProvider } from "../worker/ortBackend";
+/**
+ * The host ↔ engine-worker API. The worker owns all model state (weights, vocabulary, tokenizer,
+ * priors); the host names a model by its folder and a prior by its spec, and every answer carries
+ * the Identity it was computed from, which keys every cache.
+ */
+import type { ModelConfig } from "../core/config";
+import type { ErrorCode } from "../core/errors";
+import type { PriorSpec } from "../core/priorSpec";
+import type { HeadReport, ReportSizes } from "../core/report";
+import type { HeadDetails, TokenInHead } from "./headDetails";
+
+export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
+export const KNOWN_EPS: readonly ExecutionProvider[] = ["cuda", "dml", "coreml", "webgpu", "cpu"];
+export const DEFAULT_EP_PREFERENCE: readonly ExecutionProvider[] = ["cpu"];
+
+/**
+ * "dense": the full float32 V² pass (the oracle, and the fast path on GPU providers); "pruned": exact
+ * key selection from int8 bounds; "auto": pruned where it was measured to pay. All give the same report.
+ */
+export type Strategy = "auto" | "dense" | "pruned";
+export const STRATEGIES: readonly Strategy[] = ["auto", "dense", "pruned"];
+export const DEFAULT_STRATEGY: Strategy = "auto";
 
 export interface HeadRef {
   layer: number;
@@ -20,45 +37,76 @@ export interface WorkerConfig {
 }
 
 /**
- * "dense": the full float32 V² pass (the oracle, and the fast path on GPU providers); "pruned": exact
- * key selection from int8 bounds (prunedAnalysis.ts); "auto": pruned where it was measured to pay.
- * All three give the same report.
+ * What a result was computed from. `model`: sha256 of the model's files (config.json,
+ * model.safetensors, tokenizer/vocabulary map); `prior`: "uniform", or "bundled:" / "words:" + the
+ * sha256 of the counts or words file actually read.
  */
-export type Strategy = "auto" | "dense" | "pruned";
+export interface Identity {
+  model: string;
+  prior: string;
+}
 
-export interface AnalyzeRequest {
+/** A model (by folder) under a prior: the host's whole reference to model state. */
+export interface ModelRequest {
   modelDir: string;
-  heads: HeadRef[] | "all";
   priors: PriorSpec;
+}
+
+export interface AnalyzeParams extends ModelRequest {
+  heads: HeadRef[] | "all";
   sizes: ReportSizes;
   strategy?: Strategy;
 }
 
-export interface TokenRequest {
-  modelDir: string;
-  layer: number;
-  head: number;
-  tokenId: number;
-  priors: PriorSpec;
+export type AnalyzeEvent =
+  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity }
+  | { type: "progress"; fraction: number; layer: number; head: number }
+  | { type: "head"; report: HeadReport; details: HeadDetails; elapsedMs: number };
+
+export interface AnalyzeResult {
+  identity: Identity;
+  elapsedMs: number;
+}
+
+/** A model folder checked cheaply (config.json and the safetensors header, no weights read). */
+export interface ModelDescription {
+  dir: string;
+  config?: ModelConfig;
+  error?: string;
+  code?: ErrorCode;
+}
+
+export interface HoverParams extends ModelRequest {
+  text: string;
+  maxTokens: number;
+  /** The head whose figures to include for the first token, if any. */
+  head?: HeadRef;
+  /** Outputs and preferred keys listed. */
   n: number;
 }
 
-export type HostToWorker =
-  | { type: "analyze"; requestId: number; request: AnalyzeRequest; cancel: SharedArrayBuffer }
-  | { type: "token"; requestId: number; request: TokenRequest }
-  /** Test hook: throw an uncaught error in the worker, as a native crash would end it. */
-  | { type: "crashForTesting" };
+export interface HoverResult {
+  model: string;
+  identity: Identity;
+  vocabSize: number;
+  /** Where the prior came from (e.g. "uniform"). */
+  prior: string;
+  tokens: { id: number; token: string; p: number }[];
+  inHead?: TokenInHead;
+}
 
-export type WorkerToHost =
-  | { type: "ready"; ep: ExecutionProvider }
-  | { type: "log"; message: string }
-  | { type: "started"; requestId: number; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string }
-  | { type: "progress"; requestId: number; fraction: number; layer: number; head: number }
-  | { type: "head"; requestId: number; report: HeadReport; details: HeadDetails; elapsedMs: number }
-  | { type: "token"; requestId: number; result: TokenInHead }
-  | { type: "done"; requestId: number; elapsedMs: number }
-  | { type: "error"; requestId: number; message: string; code: string };
+/** Served by the engine worker. */
+export type EngineApi = {
+  describe: { params: { modelDir: string }; result: ModelDescription };
+  identify: { params: ModelRequest; result: Identity };
+  analyze: { params: AnalyzeParams; result: AnalyzeResult; event: AnalyzeEvent };
+  hover: { params: HoverParams; result: HoverResult };
+  /** Cancel everything and end the thread once no native call is running (terminating a worker
+   * inside onnxruntime's session.run aborts the whole process). */
+  shutdown: { params: Record<string, never>; result: void };
+};
 
-/** Events a caller of EngineClient.analyze sees (the worker's, minus bookkeeping). */
-export type EngineEvent =
-  | Extract<WorkerToHost, { type: "started" | "progress" | "head" | "done" }>;
+/** Served by the host for the worker. */
+export type EngineHostApi = {
+  log: { params: { message: string }; result: void };
+};

@@ -1,11 +1,9 @@
-/** The one typed protocol between the extension host and the Head Lens panel (webview). */
-import { HeadReport } from "../core/report";
-import { HeadDetails } from "./headDetails";
+/** The host ↔ panel (webview) API, carried by the typed channel (channel.ts). */
+import type { ReportSizes, HeadReport } from "../core/report";
+import type { Identity } from "./engine";
+import type { HeadDetails } from "./headDetails";
 
-export interface PanelSettings {
-  nKeys: number;
-  nQueries: number;
-  nOutputs: number;
+export interface PanelSettings extends ReportSizes {
   /** "bundled" | "uniform" | a words.txt path. */
   priors: string;
 }
@@ -18,11 +16,20 @@ export interface ModelSummary {
   dVocab: number;
 }
 
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
 export interface ShownHead {
   report: HeadReport;
   details: HeadDetails;
   elapsedMs: number;
   cached: boolean;
+  /** The settings it was computed with: the panel shows it only while they are the ones displayed. */
+  computedWith: PanelSettings;
+  /** What it was computed from (model and prior content). */
+  identity: Identity;
 }
 
 /** What the webview persists with setState (and the serializer gets back after a restart). */
@@ -33,19 +40,30 @@ export interface PanelState {
   pinned?: number;
 }
 
-export type HostToWebview =
-  | { type: "init"; model: ModelSummary; settings: PanelSettings }
-  | { type: "pending"; heads: { layer: number; head: number }[] }
-  | { type: "progress"; fraction: number; layer: number; head: number }
-  | { type: "head"; head: ShownHead }
-  | { type: "finished"; cancelled: boolean; error?: string }
-  | { type: "reveal"; layer: number; head: number };
+type Note<P> = { params: P; result: void };
 
-export type WebviewToHost =
-  | { type: "ready" }
-  | { type: "applySettings"; settings: PanelSettings }
-  | { type: "analyzeHead"; layer: number; head: number }
-  | { type: "analyzeLayer"; layer: number }
-  | { type: "cancel" }
-  | { type: "focusHead"; layer: number; head: number }
-  | { type: "copyReport"; layer: number; head: number };
+/** Served by the panel: what the host tells it (one-way notifications). */
+export type PanelApi = {
+  init: Note<{ model: ModelSummary; settings: PanelSettings }>;
+  pending: Note<{ heads: HeadRef[] }>;
+  progress: Note<{ fraction: number; layer: number; head: number }>;
+  head: Note<{ head: ShownHead }>;
+  finished: Note<{ cancelled: boolean; error?: string }>;
+  reveal: Note<HeadRef>;
+};
+
+/** Served by the host for the panel. */
+export type PanelHostApi = {
+  ready: Note<Record<string, never>>;
+  applySettings: Note<{ settings: PanelSettings }>;
+  analyzeHead: Note<HeadRef>;
+  analyzeLayer: Note<{ layer: number }>;
+  cancel: Note<Record<string, never>>;
+  focusHead: Note<HeadRef>;
+  copyReport: Note<HeadRef>;
+};
+
+/** Two settings are the same analysis request (what the cards on screen must agree with). */
+export function sameSettings(a: PanelSettings, b: PanelSettings): boolean {
+  return a.nKeys === b.nKeys && a.nQueries === b.nQueries && a.nOutputs === b.nOutputs && a.priors === b.priors;
+}

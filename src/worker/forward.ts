@@ -1,5 +1,4 @@
 /** Runs the attention-only forward pass on onnxruntime, and the textbook head scores on it. */
-import * as ort from "onnxruntime-node";
 import { ModelWeights } from "../core/weights";
 import { forwardGraph } from "./forwardGraph";
 import { OrtBackend } from "./ortBackend";
@@ -16,7 +15,7 @@ export async function runForward(backend: OrtBackend, w: ModelWeights, tokens: n
   const session = await backend.createSession(forwardGraph(w, T));
   try {
     const flat = BigInt64Array.from(tokens.flat().map(BigInt));
-    const r = await session.run({ tokens: new ort.Tensor("int64", flat, [B, T]) });
+    const r = await session.run({ tokens: backend.tensor("int64", flat, [B, T]) });
     return {
       logits: r.logits.data as Float32Array,
       patterns: w.blocks.map((_, l) => r[`pattern${l}`].data as Float32Array),

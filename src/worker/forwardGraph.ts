@@ -27,7 +27,7 @@ function headsSideBySide(data: Float32Array, H: number, A: number, B: number): F
 }
 
 export function forwardGraph(w: ModelWeights, T: number): Graph {
-  const { n_heads: H, d_head: E, d_model: D, d_vocab: V, n_layers: L } = w.config;
+  const { n_heads: H, d_head: E, d_model: D, d_vocab: V } = w.config;
   if (w.config.positional_embedding_type !== "standard") throw new Error("forward pass: only standard positional embeddings are supported");
   if (T > w.config.n_ctx) throw new Error(`forward pass: ${T} tokens exceed n_ctx ${w.config.n_ctx}`);
   const nodes: Node[] = [];
@@ -43,10 +43,11 @@ export function forwardGraph(w: ModelWeights, T: number): Graph {
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
   inits.push(
     f32("W_E", [V, D], w.W_E.data), f32("W_pos", [T, D], w.W_pos.data.subarray(0, T * D)),
-    f32("mask", [T, T], mask), f32("eps", [], [LN_EPS]), f32("scale", [], [1 / Math.sqrt(E)]),
-    i64("split_heads", [0, T, H, E]), i64("merge_heads", [0, T, H * E]), i64("axis_last", [-1]),
+    f32("mask", [T, T], mask), f32("scale", [], [1 / Math.sqrt(E)]),
+    i64("split_heads", [0, T, H, E]), i64("merge_heads", [0, T, H * E]),
     f32("W_U", [D, V], w.W_U.data), f32("b_U", [V], w.b_U.data),
   );
+  if (w.config.normalization_type !== null) inits.push(f32("eps", [], [LN_EPS])); // unused initializers make onnxruntime warn
   const layerNorm = (x: string, wName?: string, bName?: string) => {
     if (w.config.normalization_type === null) return x;
     const centred = op("Sub", [x, op("ReduceMean", [x], [{ name: "axes", ints: [-1] }])]);
@@ -83,7 +84,6 @@ export function forwardGraph(w: ModelWeights, T: number): Graph {
   if (w.ln_final_b) inits.push(f32("lnf_b", [D], w.ln_final_b.data));
   const final = layerNorm(resid, w.ln_final_w && "lnf_w", w.ln_final_b && "lnf_b");
   nodes.push({ op: "Add", inputs: [op("MatMul", [final, "W_U"]), "b_U"], outputs: ["logits"] });
-  void L;
   return {
     name: "attn_only_forward",
     inputs: [{ name: "tokens", type: ElemType.INT64, dims: ["B", T] }],

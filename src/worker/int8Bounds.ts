@@ -9,7 +9,6 @@
  * so max_j x_i·y_j lies in [s_i·s_y·max_j x̃_i·ỹ_j − ε_i, … + ε_i]. The norms are taken in float64 on
  * the actual rounding errors; a relative slack covers the float32 evaluation that later decides.
  */
-import * as ort from "onnxruntime-node";
 import { ElemType, Graph } from "./onnxModel";
 import { CancelCheck, OrtBackend } from "./ortBackend";
 
@@ -38,7 +37,7 @@ const probed = new WeakMap<OrtBackend, Promise<number>>();
 async function probeWeightRange(backend: OrtBackend): Promise<number> {
   const s = await backend.createSession(int8Graph(new Int8Array([127, 127]), 2, 1));
   try {
-    const y = await s.run({ X: new ort.Tensor("uint8", new Uint8Array([255, 255]), [1, 2]) });
+    const y = await s.run({ X: backend.tensor("uint8", new Uint8Array([255, 255]), [1, 2]) });
     const exact = (255 - X_ZERO_POINT) * 127 * 2;
     return (y.Y.data as Int32Array)[0] === exact ? 127 : 63;
   } finally {
@@ -129,7 +128,7 @@ export async function int8RowMaxBounds(
         scale[i] = s * pts.scale;
         eps[i] = Math.sqrt(sq.err) * pts.maxNorm + Math.sqrt(sq.quant) * pts.maxErr + FLOAT32_SLACK * Math.sqrt(sq.norm) * pts.maxNorm;
       }
-      const r = await session.run({ X: new ort.Tensor("uint8", xq, [n, dim]) });
+      const r = await session.run({ X: backend.tensor("uint8", xq, [n, dim]) });
       const m = r.Y.data as Int32Array;
       for (let i = 0; i < n; i++) {
         const approx = scale[i] * m[i];

@@ -4,13 +4,19 @@
  * reason. session.run blocks this thread, which is why the engine lives in a worker.
  */
 import { availableParallelism } from "node:os";
-import * as ort from "onnxruntime-node";
+import type * as Ort from "onnxruntime-node";
 import { Graph, buildModel, ElemType } from "./onnxModel";
 import { HeadLensError } from "../core/errors";
+import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../protocol/engine";
 
-export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
-export const KNOWN_EPS: ExecutionProvider[] = ["cuda", "dml", "coreml", "webgpu", "cpu"];
-export const DEFAULT_EP_PREFERENCE: ExecutionProvider[] = ["cpu"];
+export type { ExecutionProvider } from "../protocol/engine";
+
+// Loaded on first use: describing models and tokenizing for hovers need no native runtime.
+let ortModule: typeof Ort | undefined;
+const ort = (): typeof Ort => (ortModule ??= require("onnxruntime-node") as typeof Ort);
+
+export type TensorType = "float32" | "uint8" | "int8" | "int32" | "int64";
+type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
 
 export interface BackendOptions {
   epPreference: ExecutionProvider[];
@@ -33,20 +39,20 @@ export class CancelledError extends HeadLensError {
 }
 
 export class OrtBackend {
-  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private sessions = new Map<string, Promise<Ort.InferenceSession>>();
 
-  private constructor(readonly ep: ExecutionProvider, private readonly opts: ort.InferenceSession.SessionOptions) {}
+  private constructor(readonly ep: ExecutionProvider, private readonly opts: Ort.InferenceSession.SessionOptions) {}
 
   static async create(options: BackendOptions): Promise<OrtBackend> {
     const log = options.log ?? (() => {});
-    const prefs = options.epPreference.length ? options.epPreference : DEFAULT_EP_PREFERENCE;
+    const prefs = options.epPreference.length ? options.epPreference : [...DEFAULT_EP_PREFERENCE];
     const reasons: string[] = [];
     for (const ep of prefs) {
       if (!KNOWN_EPS.includes(ep)) {
         reasons.push(`${ep}: unknown execution provider (known: ${KNOWN_EPS.join(", ")})`);
         continue;
       }
-      const opts: ort.InferenceSession.SessionOptions = {
+      const opts: Ort.InferenceSession.SessionOptions = {
         executionProviders: [ep],
         intraOpNumThreads: options.threads ?? availableParallelism(),
         interOpNumThreads: 1,
@@ -68,16 +74,21 @@ export class OrtBackend {
     throw new HeadLensError(`no execution provider could be initialized (${reasons.join("; ")}); include "cpu" in the preference list`, "engine.ep");
   }
 
+  /** An onnxruntime tensor (the native module stays unloaded until a backend exists). */
+  tensor(type: TensorType, data: TensorData, dims: number[]): Ort.Tensor {
+    return new (ort().Tensor)(type, data as never, dims);
+  }
+
   /** A tiny matmul, to prove the provider really runs (creating a session can succeed lazily). */
   private async probe(): Promise<void> {
     const out = await this.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), 2, 2, 2);
     if (out[3] !== 4) throw new Error("probe matmul returned a wrong result");
   }
 
-  private session(key: string, graph: () => Graph): Promise<ort.InferenceSession> {
+  private session(key: string, graph: () => Graph): Promise<Ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = ort.InferenceSession.create(buildModel(graph()), this.opts);
+      s = ort().InferenceSession.create(buildModel(graph()), this.opts);
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
@@ -92,7 +103,7 @@ export class OrtBackend {
       outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }],
       nodes: [{ op: "MatMul", inputs: ["A", "B"], outputs: ["C"] }],
     }));
-    const r = await s.run({ A: new ort.Tensor("float32", a, [m, k]), B: new ort.Tensor("float32", b, [k, n]) });
+    const r = await s.run({ A: new (ort().Tensor)("float32", a, [m, k]), B: new (ort().Tensor)("float32", b, [k, n]) });
     return r.C.data as Float32Array;
   }
 
@@ -114,7 +125,7 @@ export class OrtBackend {
     };
     const s = await this.createSession(graph);
     return {
-      run: async (x: Float32Array, rows: number) => (await s.run({ X: new ort.Tensor("float32", x, [rows, inner]) })).Y.data as Float32Array,
+      run: async (x: Float32Array, rows: number) => (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]) })).Y.data as Float32Array,
       release: () => s.release(),
     };
   }
@@ -144,8 +155,8 @@ export class OrtBackend {
   }
 
   /** A session for a graph of the caller's, with this backend's provider and options. */
-  createSession(graph: Graph): Promise<ort.InferenceSession> {
-    return ort.InferenceSession.create(buildModel(graph), this.opts);
+  createSession(graph: Graph): Promise<Ort.InferenceSession> {
+    return ort().InferenceSession.create(buildModel(graph), this.opts);
   }
 
   async dispose(): Promise<void> {

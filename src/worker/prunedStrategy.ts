@@ -14,14 +14,15 @@
  * Cluster (k-means) bounds were tried first and dropped: on isotropic random weights they are ≈ 2×
  * loose (no key pruned), and on the demo models they cost what they saved.
  */
+import { ReductionKernels } from "../core/factored";
 import { HeadCircuits } from "../core/circuits";
 import { HeadReport } from "../core/report";
 import { keyReports, topK } from "../core/selection";
-import { transpose2d } from "../core/tensor";
-import { circuitsFor, denseFromCircuits, HeadAnalysis, HeadJob, headDetails, ImportanceIntervals, RunControl, CANDIDATE_MARGIN } from "./denseStrategy";
-import { int8RowMaxBounds } from "./int8Bounds";
-import { blockRowsFor, ExecutionProvider, OrtBackend } from "./ortBackend";
-import { Strategy } from "../protocol/engine";
+import { ExecutionProvider, Strategy } from "../protocol/engine";
+import { circuitsFor, denseFromCircuits } from "./denseStrategy";
+import { CANDIDATE_MARGIN, HeadAnalysis, HeadJob, headDetails, ImportanceIntervals, RunControl, streamPart } from "./headJob";
+import { OrtBackend } from "./ortBackend";
+import { ortKernels } from "./ortKernels";
 
 /**
  * What "auto" runs. The int8 bounds pay on the CPU provider for d_head ≥ 64 from V ≈ 20k up
@@ -56,22 +57,21 @@ export interface PruneTuning {
 
 export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: RunControl, tuning: PruneTuning = {}): Promise<HeadAnalysis & { stats: PruneStats }> {
   const batchSize = tuning.batch ?? BATCH, fallbackShare = tuning.fallbackShare ?? FALLBACK_SHARE;
-  const { d_vocab: V, d_head: E } = job.weights.config;
+  const V = job.weights.config.d_vocab;
+  const kernels = ortKernels(backend);
   ctl.check();
   const circuits = await circuitsFor(backend, job);
   ctl.check();
   const t0 = performance.now();
-  const intervals = await importanceBounds(backend, circuits, job.priorW, V, E, ctl);
+  const intervals = await importanceBounds(kernels, circuits, job.priorW, V, ctl);
   const bound = intervals.hi;
   ctl.progress?.(0.2);
   const t1 = performance.now();
   const order = Array.from(bound.keys()).sort((a, b) => bound[b] - bound[a] || a - b);
   const want = Math.min(V, job.sizes.nKeys + CANDIDATE_MARGIN);
   const imp = new Float64Array(V).fill(Number.NaN);
-  const [qSession, oSession] = await Promise.all([
-    backend.rowMaxSession(transpose2d(circuits.qk.left, V, E), E, V),
-    backend.rowMaxSession(transpose2d(circuits.ov.right, V, E), E, V),
-  ]);
+  // Exact maxima for batches of keys: over queries (QK's columns) and over outputs (OV's rows).
+  const [qSession, oSession] = await Promise.all([circuits.qk.T.rowMaxEvaluator(kernels), circuits.ov.rowMaxEvaluator(kernels)]);
   const best: number[] = []; // exact importances of the current top `want`, ascending
   let evaluated = 0, released = false;
   try {
@@ -80,8 +80,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       const threshold = best.length === want ? best[0] : -Infinity;
       if (bound[order[evaluated]] < threshold) break; // no remaining key can reach the top
       const batch = order.slice(evaluated, evaluated + batchSize);
-      const keys = gather(circuits.qk.right, batch, E), sources = gather(circuits.ov.left, batch, E);
-      const [maxQK, maxOV] = await Promise.all([qSession.run(keys, batch.length), oSession.run(sources, batch.length)]);
+      const [maxQK, maxOV] = await Promise.all([qSession.run(batch), oSession.run(batch)]);
       batch.forEach((k, i) => {
         imp[k] = maxQK[i] * maxOV[i] * job.priorW[k];
         insertTop(best, imp[k], want);
@@ -113,11 +112,10 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
 }
 
 /** Every key's importance within [lo, hi]: interval products of its maxQK and maxOV bounds. */
-async function importanceBounds(backend: OrtBackend, c: HeadCircuits, priorW: Float64Array, V: number, E: number, ctl: RunControl): Promise<ImportanceIntervals> {
-  const rows = blockRowsFor(V, ctl.blockBytes);
-  const qk = await int8RowMaxBounds(backend, c.qk.right, V, c.qk.left, V, E, rows, ctl.check); // over queries, per key
+async function importanceBounds(kernels: ReductionKernels, c: HeadCircuits, priorW: Float64Array, V: number, ctl: RunControl): Promise<ImportanceIntervals> {
+  const qk = await c.qk.T.rowMaxBounds(kernels, streamPart(ctl, V, 0, 0)); // over queries, per key
   ctl.progress?.(0.1);
-  const ov = await int8RowMaxBounds(backend, c.ov.left, V, c.ov.right, V, E, rows, ctl.check); // over outputs, per source
+  const ov = await c.ov.rowMaxBounds(kernels, streamPart(ctl, V, 0.1, 0.1)); // over outputs, per source
   const lo = new Float64Array(V), hi = new Float64Array(V);
   for (let k = 0; k < V; k++) {
     const [a, b] = [qk.lo[k], qk.hi[k]];
@@ -127,12 +125,6 @@ async function importanceBounds(backend: OrtBackend, c: HeadCircuits, priorW: Fl
     hi[k] = priorW[k] * (b >= 0 ? b * cHi : b * cLo);
   }
   return { lo, hi };
-}
-
-function gather(rows: Float32Array, ids: number[], dim: number): Float32Array {
-  const out = new Float32Array(ids.length * dim);
-  ids.forEach((id, i) => out.set(rows.subarray(id * dim, (id + 1) * dim), i * dim));
-  return out;
 }
 
 /** Keeps the `size` largest values, ascending (best[0] is the admission threshold). */

@@ -212,4 +212,27 @@ describe("Head Lens in VS Code", () => {
     await s.page.waitForTimeout(1000);
     await s.page.screenshot({ path: join(OUT, "panel-dark.png") });
   });
+
+  test("changing the prior with the panel open re-runs the shown heads; no card shows a prior other than the one displayed", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 1", "L1H2");
+    await panel().locator("#head-1-2:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    assert.match(await panel().locator("#head-1-2 .head-title .meta").innerText(), /prior: bundled/);
+    await runCommand(s.page, "Head Lens: Set Token Priors…", "uniform");
+    // While the panel updates, every finished head agrees with the prior its dropdown displays.
+    const deadline = Date.now() + 60_000;
+    let seen = "";
+    while (Date.now() < deadline) {
+      const snapshot = await panel().locator("body").evaluate(() => ({
+        shown: (document.getElementById("priors") as HTMLSelectElement | null)?.value ?? "",
+        cards: [...document.querySelectorAll("section.head:not(.pending) .head-title .meta")].map((e) => e.textContent ?? ""),
+      }));
+      for (const c of snapshot.cards) assert.ok(c.includes(`prior: ${snapshot.shown}`), `card "${c}" under the displayed prior "${snapshot.shown}"`);
+      seen = snapshot.cards.join("|");
+      if (snapshot.shown === "uniform" && /prior: uniform/.test(seen)) break;
+      await s.page.waitForTimeout(50);
+    }
+    assert.match(seen, /prior: uniform/);
+    await runCommand(s.page, "Head Lens: Set Token Priors…", "bundled");
+    await panel().locator("#head-1-2:not(.pending) .head-title .meta", { hasText: "prior: bundled" }).waitFor({ timeout: 60_000 });
+  });
 });

@@ -9,9 +9,8 @@ import { errorMessage } from "../../core/errors";
 import { HeadReport, ModelReport, DEFAULT_SIZES } from "../../core/report";
 import { formatHeadReport } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
-import { ExecutionProvider, KNOWN_EPS } from "../../worker/ortBackend";
-import { HeadRef, Strategy } from "../../protocol/engine";
-import { parsePriorSpec } from "../../worker/loaders/priors";
+import { DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, HeadRef, KNOWN_EPS, Strategy, STRATEGIES } from "../../protocol/engine";
+import { parsePriorSpec } from "../../core/priorSpec";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
@@ -71,7 +70,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
   if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
   const out: CliArgs = {
     model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
-    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: ["cpu"], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: "auto",
+    outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: DEFAULT_STRATEGY,
   };
   let layer: number | undefined, head: number | undefined, all = false;
   for (let i = 0; i < rest.length; i++) {
@@ -91,8 +90,8 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
       case "--revision": out.revision = value(); break;
       case "--strategy": {
         const v = value();
-        if (v !== "auto" && v !== "dense" && v !== "pruned") throw new UsageError(`--strategy must be "auto", "dense" or "pruned" (got "${v}")`);
-        out.strategy = v;
+        if (!STRATEGIES.includes(v as Strategy)) throw new UsageError(`--strategy must be ${STRATEGIES.map((x) => `"${x}"`).join(", ").replace(/, ([^,]*)$/, " or $1")} (got "${v}")`);
+        out.strategy = v as Strategy;
         break;
       }
       case "--layer": layer = int(0); break;

@@ -4,18 +4,16 @@
  * already in flight, and tells listeners (panel, tree, status bar) about every head as it lands.
  */
 import * as vscode from "vscode";
-import { errorMessage, isHeadLensError } from "../../core/errors";
+import { errorMessage, isCancelled } from "../../core/errors";
+import { parsePriorSpec } from "../../core/priorSpec";
+import { Identity } from "../../protocol/engine";
+import { HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
 import { EngineClient } from "../engineClient";
-import { parsePriorSpec } from "../../worker/loaders/priors";
-import { PanelSettings, ShownHead } from "../../protocol/webview";
-import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
+import { ModelEntry, modelName } from "./modelRegistry";
 import { ResultCache } from "./resultCache";
 import { strategySetting } from "./settings";
 
-export interface HeadRef {
-  layer: number;
-  head: number;
-}
+export type { HeadRef } from "../../protocol/webview";
 
 export interface AnalysisListener {
   pending?(model: ModelEntry, heads: HeadRef[]): void;
@@ -34,7 +32,6 @@ export class AnalysisService {
   constructor(
     /** A getter: the client is replaced when engine settings change. */
     private readonly engine: () => EngineClient,
-    private readonly registry: ModelRegistry,
     private readonly cache: ResultCache,
     private readonly log: vscode.OutputChannel,
   ) {}
@@ -53,16 +50,21 @@ export class AnalysisService {
     for (const c of this.controllers) c.abort();
   }
 
+  /** The identity results for this model and settings would have now (the worker hashes the files). */
+  private identity(model: ModelEntry, settings: PanelSettings): Promise<Identity> {
+    return this.engine().identify({ modelDir: model.dir, priors: parsePriorSpec(settings.priors) });
+  }
+
   /** A cached result, if any (for tree descriptions and instant reopening). */
   async cached(model: ModelEntry, settings: PanelSettings, ref: HeadRef): Promise<ShownHead | undefined> {
-    const key = ResultCache.settingsKey(await this.registry.contentHash(model), settings);
-    return this.cache.get(key, ref.layer, ref.head);
+    if (!model.config) return undefined;
+    return this.cache.get(ResultCache.key(await this.identity(model, settings), settings), ref.layer, ref.head);
   }
 
   /** Analyzes heads of a model; resolves with every head's result (cached ones included). */
   async analyze(model: ModelEntry, heads: HeadRef[], settings: PanelSettings): Promise<ShownHead[]> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
-    const key = ResultCache.settingsKey(await this.registry.contentHash(model), settings);
+    const key = ResultCache.key(await this.identity(model, settings), settings);
     const results = new Map<string, Promise<ShownHead>>();
     const todo: HeadRef[] = [];
     const id = (h: HeadRef) => `${model.id}|${key}|${h.layer}:${h.head}`;
@@ -77,7 +79,7 @@ export class AnalysisService {
       else todo.push(h);
     }
     if (todo.length) {
-      const run = this.run(model, todo, settings, key);
+      const run = this.run(model, todo, settings);
       todo.forEach((h, i) => {
         const p = run.then((all) => all[i]);
         p.catch(() => undefined);
@@ -89,7 +91,7 @@ export class AnalysisService {
     return Promise.all(heads.map((h) => results.get(id(h))!));
   }
 
-  private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, key: string): Promise<ShownHead[]> {
+  private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings): Promise<ShownHead[]> {
     const ac = new AbortController();
     this.controllers.add(ac);
     this.emit((l) => l.pending?.(model, heads));
@@ -100,13 +102,16 @@ export class AnalysisService {
         token.onCancellationRequested(() => ac.abort());
         let reported = 0;
         const shown: ShownHead[] = [];
+        // Stored under the identity the worker reports it actually used (a file may change meanwhile).
+        let identity: Identity | undefined;
         try {
           await this.engine().analyze(
             { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
             {
               signal: ac.signal,
               onEvent: (ev) => {
-                if (ev.type === "progress") {
+                if (ev.type === "started") identity = ev.identity;
+                else if (ev.type === "progress") {
                   const pct = Math.floor(100 * ev.fraction);
                   if (pct > reported) {
                     progress.report({ increment: pct - reported, message: `head ${ev.layer}:${ev.head} (${pct} %)` });
@@ -114,8 +119,8 @@ export class AnalysisService {
                   }
                   this.emit((l) => l.progress?.(model, ev.fraction, ev));
                 } else if (ev.type === "head") {
-                  const value: ShownHead = { report: ev.report, details: ev.details, elapsedMs: ev.elapsedMs, cached: false };
-                  this.cache.put(key, value);
+                  const value: ShownHead = { report: ev.report, details: ev.details, elapsedMs: ev.elapsedMs, cached: false, computedWith: { ...settings }, identity: identity! };
+                  this.cache.put(ResultCache.key(identity!, settings), value);
                   shown.push(value);
                   this.lastEp = ev.report.ep;
                   this.lastElapsedMs = ev.elapsedMs;
@@ -127,7 +132,7 @@ export class AnalysisService {
           this.emit((l) => l.finished?.(model, { cancelled: false }));
           return shown;
         } catch (e) {
-          const cancelled = isHeadLensError(e) && (e as { code?: string }).code === "cancelled";
+          const cancelled = isCancelled(e);
           this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }));
           throw e;
         } finally {

@@ -137,8 +137,8 @@ export function registerCommands(s: Services, handlers: PanelHandlers): void {
       if (!files?.length) return;
       value = files[0].fsPath;
     }
+    // Open panels follow through the configuration listener: they re-run their heads under this prior.
     await vscode.workspace.getConfiguration(SECTION).update("priors", value, vscode.ConfigurationTarget.Global);
-    for (const p of HeadLensPanel.all()) p.post({ type: "init", model: { id: p.model.id, name: modelName(p.model), nLayers: p.model.config!.n_layers, nHeads: p.model.config!.n_heads, dVocab: p.model.config!.d_vocab }, settings: readPanelSettings() });
   });
 
   reg("headLens.addModelFolder", async (dir?: string) => {

@@ -1,6 +1,7 @@
 /** Activation: wires the engine, model registry, tree, panel, hover, commands and status bar. */
 import * as vscode from "vscode";
 import { availableParallelism } from "node:os";
+import { dirname, basename, isAbsolute } from "node:path";
 import { errorMessage, isHeadLensError } from "../../core/errors";
 import { EngineClient } from "../engineClient";
 import { AnalysisService } from "./analysisService";
@@ -12,7 +13,7 @@ import { HeadLensPanel, PANEL_VIEW_TYPE, summary } from "./panel";
 import { ResultCache } from "./resultCache";
 import { engineSettings, readPanelSettings, SECTION } from "./settings";
 import { PanelState } from "../../protocol/webview";
-import { panelHandlers } from "./panelHandlers";
+import { panelHandlers, refreshPanels } from "./panelHandlers";
 import { registerHubCommands } from "./hubDownloads";
 
 export interface Services {
@@ -43,12 +44,12 @@ export function activate(context: vscode.ExtensionContext): Services {
     threads: availableParallelism(), log: (m) => log.appendLine(m),
   }));
 
-  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath);
+  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath, engine);
   const cache = new ResultCache(vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath);
-  const analysis = new AnalysisService(engine, registry, cache, log);
+  const analysis = new AnalysisService(engine, cache, log);
   const tree = new HeadTreeProvider(registry, analysis);
   const treeView = vscode.window.createTreeView("headLens.models", { treeDataProvider: tree, showCollapseAll: true });
-  const hover = new TokenHoverProvider(registry, engine, vscode.Uri.joinPath(context.extensionUri, "media").fsPath, log);
+  const hover = new TokenHoverProvider(registry, engine, log);
   const services: Services = { context, log, registry, engine, analysis, tree, treeView, hover, reportError };
 
   const status = vscode.window.createStatusBarItem("headLens.status", vscode.StatusBarAlignment.Right, 100);
@@ -63,24 +64,44 @@ export function activate(context: vscode.ExtensionContext): Services {
   updateStatus();
 
   const handlers = panelHandlers(services);
+  // A settings change (several keys at once from the panel's Apply) or an edit of the prior's
+  // words file: every panel re-runs its heads under what is now displayed.
+  const settingsChanged = debounced(150, () => refreshPanels(services).catch((e) => reportError("refresh after a settings change", e)));
+  let priorWatcher: vscode.Disposable | undefined;
+  const watchPrior = () => {
+    priorWatcher?.dispose();
+    priorWatcher = undefined;
+    const priors = readPanelSettings().priors;
+    if (priors === "bundled" || priors === "uniform" || !isAbsolute(priors)) return;
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(priors)), basename(priors)));
+    const changed = () => {
+      tree.refresh();
+      settingsChanged.schedule();
+    };
+    priorWatcher = vscode.Disposable.from(w, w.onDidChange(changed), w.onDidCreate(changed), w.onDidDelete(changed));
+  };
+  watchPrior();
   context.subscriptions.push(
     log, treeView, status,
     analysis.listen({
-      pending: (m, heads) => (HeadLensPanel.forModel(m.id)?.post({ type: "pending", heads }), updateStatus()),
-      progress: (m, fraction, at) => HeadLensPanel.forModel(m.id)?.post({ type: "progress", fraction, layer: at.layer, head: at.head }),
-      head: (m, head) => (HeadLensPanel.forModel(m.id)?.post({ type: "head", head }), updateStatus()),
-      finished: (m, outcome) => (HeadLensPanel.forModel(m.id)?.post({ type: "finished", ...outcome }), setTimeout(updateStatus, 0)),
+      pending: (m, heads) => (HeadLensPanel.forModel(m.id)?.post("pending", { heads }), updateStatus()),
+      progress: (m, fraction, at) => HeadLensPanel.forModel(m.id)?.post("progress", { fraction, layer: at.layer, head: at.head }),
+      head: (m, head) => (HeadLensPanel.forModel(m.id)?.post("head", { head }), updateStatus()),
+      finished: (m, outcome) => (HeadLensPanel.forModel(m.id)?.post("finished", outcome), setTimeout(updateStatus, 0)),
     }),
     vscode.languages.registerHoverProvider(hoverSelector(), hover),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined) {
+        await registry.ready;
         const model = state?.model && registry.get(state.model.id);
         if (!model?.config) {
           panel.dispose(); // its model is gone: nothing to restore
           return;
         }
         const p = HeadLensPanel.restore(panel, model, context.extensionUri, handlers, state);
-        p.post({ type: "init", model: summary(model), settings: readPanelSettings() });
+        p.post("init", { model: summary(model), settings: readPanelSettings() });
+        // Restored cards were computed before the reload: recompute (or fetch from the cache) under today's files.
+        await refreshPanels(services);
       },
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -89,14 +110,35 @@ export function activate(context: vscode.ExtensionContext): Services {
         client = undefined;
         void old?.dispose();
       }
-      if (e.affectsConfiguration(`${SECTION}.modelFolders`)) registry.refresh();
+      if (e.affectsConfiguration(`${SECTION}.modelFolders`)) void registry.refresh();
       if (e.affectsConfiguration(SECTION)) tree.refresh();
+      if (RESULT_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+        watchPrior();
+        settingsChanged.schedule();
+      }
     }),
+    { dispose: () => priorWatcher?.dispose() },
     { dispose: () => void client?.dispose() },
   );
   registerCommands(services, handlers);
   registerHubCommands(services);
   return services;
+}
+
+/** Settings that change analysis results. */
+const RESULT_SETTINGS = ["keys", "queries", "outputs", "priors"];
+
+function debounced(ms: number, f: () => unknown): { schedule(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    schedule() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        f();
+      }, ms);
+    },
+  };
 }
 
 export function deactivate(): void {

@@ -31,8 +31,11 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     this.changed.fire(undefined);
   }
 
-  getChildren(node?: TreeNode): TreeNode[] {
-    if (!node) return this.registry.list().map((model) => ({ kind: "model", model }));
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    if (!node) {
+      await this.registry.ready; // the engine is still checking the model folders
+      return this.registry.list().map((model) => ({ kind: "model", model }));
+    }
     const shape = modelShape(node.model);
     if (!shape) return [];
     if (node.kind === "model") return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));

@@ -4,10 +4,10 @@
  * that one token in the worker (O(V·d_head), no V² pass).
  */
 import * as vscode from "vscode";
-import { errorMessage } from "../../core/errors";
+import { errorMessage, isCancelled } from "../../core/errors";
+import { parsePriorSpec } from "../../core/priorSpec";
 import { fmt2 } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
-import { loadPrior, parsePriorSpec, Prior } from "../../worker/loaders/priors";
 import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
 import { HeadLensPanel } from "./panel";
 import { hoverSettings, readPanelSettings } from "./settings";
@@ -15,9 +15,7 @@ import { hoverSettings, readPanelSettings } from "./settings";
 const MAX_TOKENS = 8;
 
 export class TokenHoverProvider implements vscode.HoverProvider {
-  private priors = new Map<string, Prior>();
-
-  constructor(private readonly registry: ModelRegistry, private readonly engine: () => EngineClient, private readonly mediaDir: string, private readonly log: vscode.OutputChannel) {}
+  constructor(private readonly registry: ModelRegistry, private readonly engine: () => EngineClient, private readonly log: vscode.OutputChannel) {}
 
   /** The model hovers speak for: the last active panel's, else the first usable one. */
   activeModel(): ModelEntry | undefined {
@@ -35,42 +33,29 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     // Mid-line words usually follow a space, and BPE tokens carry it: show the token the model sees.
     const before = range.start.character > 0 ? doc.getText(new vscode.Range(range.start.translate(0, -1), range.start)) : "";
     const text = before === " " ? ` ${word}` : word;
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
     try {
-      const vocab = this.registry.vocabulary(model);
-      const settings = readPanelSettings();
-      const prior = this.prior(model, settings.priors);
-      const ids = vocab.encode(text).slice(0, MAX_TOKENS);
+      const focused = HeadLensPanel.forModel(model.id)?.focused;
+      // The worker tokenizes, looks the prior up and computes the head's figures: it owns the model.
+      const r = await this.engine().hover({ modelDir: model.dir, priors: parsePriorSpec(readPanelSettings().priors), text, maxTokens: MAX_TOKENS, head: focused, n: 5 }, ac.signal);
+      const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
       const md = new vscode.MarkdownString(undefined, true);
-      md.appendMarkdown(`**Head Lens** · ${modelName(model)} · \`${text.replace(/`/g, "'")}\` → ${ids.length} token${ids.length === 1 ? "" : "s"}\n\n`);
+      md.appendMarkdown(`**Head Lens** · ${modelName(model)} · \`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
-      for (const id of ids) md.appendMarkdown(`| ${id} | \`${vocab.display(id).replace(/[`|]/g, "\\$&")}\` | ${prior ? prior.p[id].toExponential(2) : "—"} |\n`);
-      const panel = HeadLensPanel.forModel(model.id);
-      const focused = panel?.focused;
-      if (focused && ids.length && !token.isCancellationRequested) {
-        const r = await this.engine().tokenInHead({ modelDir: model.dir, layer: focused.layer, head: focused.head, tokenId: ids[0], priors: parsePriorSpec(settings.priors), n: 5 });
-        md.appendMarkdown(`\n**In head ${r.layer}:${r.head}**, \`${vocab.display(ids[0]).replace(/`/g, "'")}\` as a key: importance ${r.importance.toPrecision(3)}${r.keyRank ? ` (rank ${r.keyRank.toLocaleString("en-US")}${r.keyRankMax ? `–${r.keyRankMax.toLocaleString("en-US")}` : ""} of ${vocab.size.toLocaleString("en-US")})` : ""}\n\n`);
-        md.appendMarkdown(`- top outputs: ${r.topOutputs.map((o) => `\`${o.token.replace(/`/g, "'")}\` ${fmt2(o.score)}`).join(", ")}\n`);
-        md.appendMarkdown(`- as a query it prefers keys: ${r.preferredKeys.map((k) => `\`${k.token.replace(/`/g, "'")}\` ${fmt2(k.score)}`).join(", ")}\n`);
+      for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
+      const h = r.inHead;
+      if (h && r.tokens.length) {
+        const rank = h.keyRank ? ` (rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")})` : "";
+        md.appendMarkdown(`\n**In L${h.layer}H${h.head}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`);
+        md.appendMarkdown(`- top outputs: ${h.topOutputs.map((o) => `${code(o.token)} ${fmt2(o.score)}`).join(", ")}\n`);
+        md.appendMarkdown(`- as a query it prefers keys: ${h.preferredKeys.map((k) => `${code(k.token)} ${fmt2(k.score)}`).join(", ")}\n`);
       }
       return new vscode.Hover(md, range);
     } catch (e) {
-      this.log.appendLine(`hover failed: ${errorMessage(e)}`);
+      if (!isCancelled(e)) this.log.appendLine(`[warn] hover on "${text}" (${modelName(model)}) failed: ${errorMessage(e)}`);
       return undefined;
     }
-  }
-
-  private prior(model: ModelEntry, spec: string): Prior | undefined {
-    const key = `${model.id}|${spec}`;
-    let p = this.priors.get(key);
-    if (!p) {
-      try {
-        p = loadPrior(parsePriorSpec(spec), { vocab: this.registry.vocabulary(model), modelDir: model.dir, modelPriorsFile: model.config?.priors, mediaDir: this.mediaDir });
-        this.priors.set(key, p);
-      } catch {
-        return undefined;
-      }
-    }
-    return p;
   }
 }
 

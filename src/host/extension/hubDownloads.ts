@@ -60,7 +60,7 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
       });
     },
   );
-  s.registry.refresh();
+  await s.registry.refresh();
   return s.registry.get(entry.id);
 }
 

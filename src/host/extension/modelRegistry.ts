@@ -1,12 +1,10 @@
 /** The models the tree lists: bundled demo models and user-added folders (remembered per user). */
 import * as vscode from "vscode";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ModelConfig } from "../../core/config";
 import { errorMessage } from "../../core/errors";
-import { readModelConfig } from "../../worker/loaders/localModel";
-import { Vocabulary, vocabularyFor } from "../../worker/loaders/vocabulary";
+import { EngineClient } from "../engineClient";
 import { HUB_MODELS, HubModelSpec } from "../hub/knownModels";
 
 export interface ModelEntry {
@@ -16,6 +14,7 @@ export interface ModelEntry {
   dir: string;
   source: "bundled" | "folder" | "hub";
   hub?: HubModelSpec;
+  /** The model's config, as the engine read it (the host never parses model files). */
   config?: ModelConfig;
   /** Why the folder cannot be used (shown in the tree; analysis refuses with it). */
   error?: string;
@@ -27,11 +26,20 @@ export class ModelRegistry {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private entries: ModelEntry[] = [];
-  private vocabs = new Map<string, Vocabulary>();
-  private hashes = new Map<string, { stamp: string; hash: Promise<string> }>();
+  private refreshing: Promise<void>;
 
-  constructor(private readonly bundledRoot: string, private readonly state: vscode.Memento, private readonly convertedRoot: string) {
-    this.refresh();
+  constructor(
+    private readonly bundledRoot: string,
+    private readonly state: vscode.Memento,
+    private readonly convertedRoot: string,
+    private readonly engine: () => EngineClient,
+  ) {
+    this.refreshing = this.refresh();
+  }
+
+  /** Resolves once the models listed at the last refresh have been described. */
+  get ready(): Promise<void> {
+    return this.refreshing;
   }
 
   list(): ModelEntry[] {
@@ -42,24 +50,28 @@ export class ModelRegistry {
     return this.entries.find((e) => e.id === id);
   }
 
-  refresh(): void {
+  /** Lists the folders and asks the engine to check each (config and weights file; nothing large is read). */
+  refresh(): Promise<void> {
     const bundled = existsSync(this.bundledRoot)
       ? readdirSync(this.bundledRoot).sort().map((name) => join(this.bundledRoot, name)).filter((d) => statSync(d).isDirectory())
       : [];
-    this.entries = [
+    const work = Promise.all([
       ...bundled.map((dir) => this.describe(dir, "bundled")),
       ...this.userFolders().map((dir) => this.describe(dir, "folder")),
       ...HUB_MODELS.map((spec) => this.describeHub(spec)),
-    ];
-    this.vocabs.clear();
-    this.changed.fire();
+    ]).then((entries) => {
+      this.entries = entries;
+      this.changed.fire();
+    });
+    this.refreshing = work;
+    return work;
   }
 
   async addFolder(dir: string): Promise<ModelEntry> {
     const abs = resolve(dir);
     const folders = this.state.get<string[]>(FOLDERS_KEY, []).filter((d) => d !== abs);
     await this.state.update(FOLDERS_KEY, [...folders, abs]);
-    this.refresh();
+    await this.refresh();
     return this.get(`folder:${abs}`)!;
   }
 
@@ -68,37 +80,7 @@ export class ModelRegistry {
     const c = vscode.workspace.getConfiguration("headLens");
     const listed = c.get<string[]>("modelFolders", []);
     if (listed.some((d) => resolve(d) === dir)) await c.update("modelFolders", listed.filter((d) => resolve(d) !== dir), vscode.ConfigurationTarget.Global);
-    this.refresh();
-  }
-
-  /** The model's vocabulary, loaded on first use (host side: hovers and token labels). */
-  vocabulary(entry: ModelEntry): Vocabulary {
-    if (!entry.config) throw new Error(entry.error ?? "model is not usable");
-    let v = this.vocabs.get(entry.id);
-    if (!v) {
-      v = vocabularyFor(entry.config, entry.dir);
-      this.vocabs.set(entry.id, v);
-    }
-    return v;
-  }
-
-  /** sha256 of config.json + model.safetensors, recomputed only when either file changes. */
-  contentHash(entry: ModelEntry): Promise<string> {
-    const files = [join(entry.dir, "config.json"), join(entry.dir, "model.safetensors")];
-    const stamp = files.map((f) => {
-      const st = statSync(f, { throwIfNoEntry: false });
-      return st ? `${st.size}:${st.mtimeMs}` : "missing";
-    }).join("|");
-    const hit = this.hashes.get(entry.id);
-    if (hit && hit.stamp === stamp) return hit.hash;
-    const hash = (async () => {
-      const h = createHash("sha256");
-      for (const f of files) for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
-      return h.digest("hex");
-    })();
-    this.hashes.set(entry.id, { stamp, hash });
-    hash.catch(() => this.hashes.delete(entry.id));
-    return hash;
+    await this.refresh();
   }
 
   /** Folders added with "Add Model Folder…" (per user) plus the `headLens.modelFolders` setting. */
@@ -108,21 +90,20 @@ export class ModelRegistry {
   }
 
   /** A hub model: ready when a converted copy exists, else listed from its known shape. */
-  private describeHub(spec: HubModelSpec): ModelEntry {
+  private async describeHub(spec: HubModelSpec): Promise<ModelEntry> {
     const id = `hub:${spec.name}`;
     const converted = existsSync(this.convertedRoot)
       ? readdirSync(this.convertedRoot).filter((d) => d.startsWith(`${spec.name}-`) && existsSync(join(this.convertedRoot, d, "model.safetensors"))).sort().pop()
       : undefined;
-    if (converted) return { ...this.describe(join(this.convertedRoot, converted), "hub"), id, hub: spec };
+    if (converted) return { ...(await this.describe(join(this.convertedRoot, converted), "hub")), id, hub: spec };
     return { id, dir: "", source: "hub", hub: spec };
   }
 
-  private describe(dir: string, source: ModelEntry["source"]): ModelEntry {
+  private async describe(dir: string, source: ModelEntry["source"]): Promise<ModelEntry> {
     const id = source === "bundled" ? `bundled:${dir.split(/[\\/]/).pop()}` : `folder:${dir}`;
     try {
-      const config = readModelConfig(dir);
-      if (!existsSync(join(dir, "model.safetensors"))) return { id, dir, source, error: `${join(dir, "model.safetensors")} is missing` };
-      return { id, dir, source, config };
+      const d = await this.engine().describe(dir);
+      return d.config ? { id, dir, source, config: d.config } : { id, dir, source, error: d.error ?? "the model cannot be loaded" };
     } catch (e) {
       return { id, dir, source, error: errorMessage(e) };
     }

@@ -4,42 +4,52 @@
  */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import { HostToWebview, ModelSummary, PanelState, ShownHead, WebviewToHost } from "../../protocol/webview";
+import { Channel } from "../../protocol/channel";
+import { HeadRef, ModelSummary, PanelApi, PanelHostApi, PanelState, ShownHead } from "../../protocol/webview";
 import { ModelEntry, modelName } from "./modelRegistry";
 
 export const PANEL_VIEW_TYPE = "headLens.panel";
 
+/** Serves the panel's requests on its channel (analyze, apply settings, copy, cancel). */
 export interface PanelHandlers {
-  onMessage(panel: HeadLensPanel, msg: WebviewToHost): void;
+  attach(panel: HeadLensPanel): void;
 }
+
+type PanelMessage = { [M in keyof PanelApi]: [M, PanelApi[M]["params"]] }[keyof PanelApi];
 
 export class HeadLensPanel {
   private static panels = new Map<string, HeadLensPanel>();
   private static lastActive?: HeadLensPanel;
   /** The head the user looked at last (hovers describe the token in this head). */
-  focused?: { layer: number; head: number };
+  focused?: HeadRef;
+  readonly channel: Channel<PanelHostApi, PanelApi>;
   private ready = false;
   private everReady = false;
   /** The latest result of every head shown, replayed when the webview is re-created after being
    * hidden (it is not retained while hidden, so results that arrive meanwhile would be lost). */
-  private heads = new Map<string, ShownHead | { layer: number; head: number }>();
-  private queue: HostToWebview[] = [];
+  private heads = new Map<string, ShownHead | HeadRef>();
+  private queue: unknown[] = [];
 
   private constructor(readonly panel: vscode.WebviewPanel, readonly model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers) {
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = html(panel.webview, extensionUri);
-    panel.webview.onDidReceiveMessage((msg: WebviewToHost) => {
-      if (msg.type === "ready") {
-        this.ready = true;
-        if (this.everReady) {
-          for (const h of this.heads.values()) if ("report" in h) void panel.webview.postMessage({ type: "head", head: h } satisfies HostToWebview);
-        }
-        this.everReady = true;
-        for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
-      }
-      if (msg.type === "focusHead") this.focused = { layer: msg.layer, head: msg.head };
-      handlers.onMessage(this, msg);
+    this.channel = new Channel<PanelHostApi, PanelApi>({
+      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
+      listen: (h) => {
+        const d = panel.webview.onDidReceiveMessage(h);
+        return () => d.dispose();
+      },
     });
+    this.channel.serve("ready", () => {
+      this.ready = true;
+      if (this.everReady) for (const h of this.heads.values()) if ("report" in h) this.channel.notify("head", { head: h });
+      this.everReady = true;
+      for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
+    });
+    this.channel.serve("focusHead", (ref) => {
+      this.focused = { layer: ref.layer, head: ref.head };
+    });
+    handlers.attach(this);
     panel.onDidChangeViewState(() => {
       if (panel.active) HeadLensPanel.lastActive = this;
     });
@@ -87,19 +97,19 @@ export class HeadLensPanel {
   }
 
   /** Heads this panel shows, in order. */
-  shown(): { layer: number; head: number }[] {
+  shown(): HeadRef[] {
     const refs = [...this.heads.values()].map((h) => ("report" in h ? { layer: h.report.layer, head: h.report.head } : h));
     return refs.sort((a, b) => a.layer - b.layer || a.head - b.head);
   }
 
-  post(msg: HostToWebview): void {
-    if (msg.type === "head") {
-      const { layer, head } = msg.head.report;
+  /** Tells the webview something (queued until it is ready). */
+  post(...[method, params]: PanelMessage): void {
+    if (method === "head") {
+      const { layer, head } = params.head.report;
       this.focused = { layer, head };
-      this.heads.set(`${layer}:${head}`, msg.head);
+      this.heads.set(`${layer}:${head}`, params.head);
     }
-    if (this.ready) void this.panel.webview.postMessage(msg);
-    else this.queue.push(msg);
+    this.channel.notify(method, params as never);
   }
 }
 

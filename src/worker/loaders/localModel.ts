@@ -1,6 +1,5 @@
 /** The project's local model format: a folder with config.json (TransformerLens names) and
  * model.safetensors (TransformerLens state-dict names). */
-import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ModelConfig, parseConfig } from "../../core/config";
@@ -15,8 +14,6 @@ export interface LoadedModel {
   /** Raw (unprocessed) weights. */
   weights: ModelWeights;
   vocab: Vocabulary;
-  /** sha256 of config.json + model.safetensors: the cache key for results. */
-  contentHash: string;
 }
 
 export function readModelConfig(dirArg: string): ModelConfig {
@@ -55,6 +52,5 @@ export function loadLocalModel(dirArg: string): LoadedModel {
   if (vocab.size !== config.d_vocab) {
     throw new HeadLensError(`${dir}: vocabulary has ${vocab.size} ids but config.json says d_vocab ${config.d_vocab}`, "model.vocab");
   }
-  const hash = createHash("sha256").update(readFileSync(join(dir, "config.json"))).update(bytes).digest("hex");
-  return { dir, config, weights, vocab, contentHash: hash };
+  return { dir, config, weights, vocab };
 }

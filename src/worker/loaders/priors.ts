@@ -9,9 +9,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeadLensError } from "../../core/errors";
+import { PriorSpec } from "../../core/priorSpec";
+import { fileHash, sha256 } from "../fileIdentity";
 import { Gpt2Tokenizer, MappedGpt2Vocabulary, Vocabulary } from "./vocabulary";
-
-export type PriorSpec = "uniform" | "bundled" | { wordsFile: string };
 
 export interface Prior {
   /** Human-readable source, e.g. "bundled (model corpus)". */
@@ -20,10 +20,6 @@ export interface Prior {
 }
 
 const SMOOTHING = 1e-10;
-
-export function parsePriorSpec(s: string): PriorSpec {
-  return s === "uniform" || s === "bundled" ? s : { wordsFile: s };
-}
 
 export function uniformPrior(size: number): Prior {
   return { source: "uniform", p: new Float64Array(size).fill(1 / size) };
@@ -53,19 +49,39 @@ export function wordsPrior(text: string, vocab: Vocabulary, source: string): Pri
   return priorFromCounts(counts, source);
 }
 
-export interface PriorContext {
-  vocab: Vocabulary;
+/** Where a model's prior files are. */
+export interface PriorFiles {
   /** Model folder, for a model's own priors file. */
   modelDir?: string;
   /** File name of the model's own unigram counts, from config.json "priors". */
   modelPriorsFile?: string;
-  /** Folder holding media/priors (the extension or package root). */
+  /** Folder holding priors/ (the extension or package media folder). */
   mediaDir: string;
 }
 
-export function loadPrior(spec: PriorSpec, ctx: PriorContext): Prior {
-  if (spec === "uniform") return uniformPrior(ctx.vocab.size);
-  if (spec === "bundled") return bundledPrior(ctx);
+export interface PriorContext extends PriorFiles {
+  vocab: Vocabulary;
+}
+
+/** A prior named by its identity (what it is computed from) before it is built. */
+export interface PriorSource {
+  /** "uniform", "bundled:<sha256 of the counts file>" or "words:<sha256 of the words file>:<its path>". */
+  identity: string;
+  build(vocab: Vocabulary): Prior;
+}
+
+/**
+ * Resolves a prior spec to its identity: the words file is read (and hashed) on every call, so an
+ * edited file is a different prior even within one long-lived engine.
+ */
+export function resolvePrior(spec: PriorSpec, files: PriorFiles): PriorSource {
+  if (spec === "uniform") return { identity: "uniform", build: (vocab) => uniformPrior(vocab.size) };
+  if (spec === "bundled") {
+    const file = bundledPriorFile(files);
+    const hash = fileHash(file);
+    if (!hash) throw new HeadLensError(`the bundled prior ${file} is missing; use --priors uniform or a words.txt`, "priors.missing");
+    return { identity: `bundled:${hash}`, build: (vocab) => bundledPrior({ ...files, vocab }, file) };
+  }
   const path = spec.wordsFile;
   let text: string;
   try {
@@ -73,19 +89,29 @@ export function loadPrior(spec: PriorSpec, ctx: PriorContext): Prior {
   } catch (e) {
     throw new HeadLensError(`priors file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass "uniform", "bundled" or a words.txt path`, "priors.read");
   }
-  return wordsPrior(text, ctx.vocab, `words file ${path}`);
+  return { identity: `words:${sha256(text)}:${path}`, build: (vocab) => wordsPrior(text, vocab, `words file ${path}`) };
 }
 
-function bundledPrior(ctx: PriorContext): Prior {
+export function loadPrior(spec: PriorSpec, ctx: PriorContext): Prior {
+  return resolvePrior(spec, ctx).build(ctx.vocab);
+}
+
+/** The counts file "bundled" reads: the model's own (its training corpus), else Head Lens's GPT-2 counts. */
+function bundledPriorFile(ctx: PriorFiles): string {
+  if (ctx.modelDir && ctx.modelPriorsFile) return join(ctx.modelDir, ctx.modelPriorsFile);
+  return join(ctx.mediaDir, "priors", "gpt2.json");
+}
+
+function bundledPrior(ctx: PriorContext, file: string): Prior {
   if (ctx.modelDir && ctx.modelPriorsFile) {
-    const path = join(ctx.modelDir, ctx.modelPriorsFile);
+    const path = file;
     const counts = readCounts(path);
     if (counts.length !== ctx.vocab.size) {
       throw new HeadLensError(`${path}: has ${counts.length} counts but the model has d_vocab ${ctx.vocab.size}`, "priors.invalid");
     }
     return priorFromCounts(counts, "bundled (the model's training corpus)");
   }
-  const shared = join(ctx.mediaDir, "priors", "gpt2.json");
+  const shared = file;
   if (!existsSync(shared)) throw new HeadLensError(`the bundled prior ${shared} is missing; use --priors uniform or a words.txt`, "priors.missing");
   const raw = readJson(shared) as { ids?: number[]; counts?: number[] };
   if (!Array.isArray(raw.ids) || !Array.isArray(raw.counts) || raw.ids.length !== raw.counts.length) {

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import yauzl from "yauzl";
-import { HeadLensError } from "../../core/errors";
+import { ErrorCode, HeadLensError } from "../../core/errors";
 import { decodeBf16, decodeHalf } from "../../core/halfFloat";
 import { Tensor } from "../../core/tensor";
 import { PyDict, TensorRef, unpickle } from "./pickle";
@@ -22,7 +22,7 @@ export interface PthStateDict {
   skipped: string[];
 }
 
-function fail(label: string, what: string, code = "pth.invalid"): never {
+function fail(label: string, what: string, code: ErrorCode = "pth.invalid"): never {
   throw new HeadLensError(`${label}: ${what}`, code);
 }
 
