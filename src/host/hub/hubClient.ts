@@ -3,11 +3,19 @@
  * fetched with Python are reused and ours are reusable by Python:
  *   <cache>/models--owner--name/blobs/<etag>, snapshots/<commit>/<file> -> ../../blobs/<etag>,
  *   refs/<revision> = <commit>.
+ * Metadata comes from HEAD /{repo}/resolve/{rev}/{file} as huggingface_hub's get_hf_file_metadata
+ * reads it: same-origin redirects are followed (git files answer a relative 307 to
+ * /api/resolve-cache/…), a cross-origin one (LFS files: 302 to a signed CDN URL) is not, and the
+ * size and etag come from X-Linked-Size / X-Linked-Etag or the final answer, never from a
+ * redirect's Content-Length (that is the length of its "Redirecting to …" text).
  * Downloads resume with HTTP Range into `<blob>.incomplete`, are verified against the hub's etag
- * (sha256 for LFS files, git blob sha1 otherwise) and only then renamed into place.
+ * (sha256 for LFS files, git blob sha1 otherwise) and only then renamed into place. The token goes
+ * to the hub's own origin only, never to the CDN.
  *
- * We use our own client rather than @huggingface/hub: we need Range resume, byte progress, integrity
- * checks and atomic placement in the Python-compatible cache, which it does not all provide.
+ * Why not @huggingface/hub (2.17.5): its downloadFileToCacheDir writes the same cache layout but
+ * streams each file from byte 0 (no Range resume), reports no byte progress, takes no AbortSignal,
+ * checks no hash and writes no refs/<revision>; it would also add @huggingface/tasks and a wasm
+ * chunker (~5.7 MB unpacked). Wrapping all that around it would not be smaller than this file.
  */
 import { createHash } from "node:crypto";
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -54,20 +62,33 @@ interface FileMeta {
   commit: string;
   etag: string;
   size: number;
-  /** Where the bytes are (after redirects are resolved by fetch). */
+  /** Where the bytes are: the final same-origin URL, or the CDN URL of a cross-origin redirect. */
   url: string;
 }
 
+/** Which repo, revision and file a request was about, for error messages. */
+interface Subject {
+  repo: string;
+  revision: string;
+  file?: string;
+}
+
 const SHA = /^[0-9a-f]{40}$/;
+const ETAG = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** huggingface_hub follows relative redirects without a bound; a loop must still end. */
+const MAX_REDIRECTS = 5;
+const isRedirect = (status: number) => status >= 300 && status < 400;
 
 export class HubClient {
   readonly endpoint: string;
   readonly cacheDir: string;
   readonly offline: boolean;
   private readonly token?: string;
+  private readonly origin: string;
 
   constructor(opts: HubOptions = hubOptionsFromEnv()) {
     this.endpoint = (opts.endpoint ?? "https://huggingface.co").replace(/\/+$/, "");
+    this.origin = new URL(this.endpoint).origin;
     this.cacheDir = opts.cacheDir ?? defaultCacheDir();
     this.offline = opts.offline ?? false;
     this.token = opts.token;
@@ -90,13 +111,13 @@ export class HubClient {
     if (this.offline) return this.cachedListing(repo, revision) ?? this.offlineError(repo, revision, "the file list");
     let res: Response;
     try {
-      res = await this.fetch(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, { signal });
+      ({ res } = await this.send(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, { signal }, true));
     } catch (e) {
       const cached = this.cachedListing(repo, revision);
-      if (cached) return cached;
+      if (cached && !(e instanceof HeadLensError)) return cached;
       throw this.networkError(repo, e);
     }
-    await this.check(res, repo, "file list");
+    if (!res.ok) throw await this.httpError(res, { repo, revision });
     const body = (await res.json()) as { sha?: string; siblings?: { rfilename: string }[] };
     if (!body.siblings) throw new HeadLensError(`${repo}: the hub's answer has no file list`, "hub.protocol");
     if (body.sha && SHA.test(body.sha)) this.writeRef(repo, revision, body.sha);
@@ -105,25 +126,34 @@ export class HubClient {
 
   /** A file's size in bytes, from the hub's metadata (no download). */
   async fileSize(repo: string, revision: string, file: string, signal?: AbortSignal): Promise<number> {
-    return (await this.head(repo, revision, file, signal)).size;
+    return (await this.head({ repo, revision, file }, signal)).size;
   }
 
   /** Downloads (or reuses) a file; returns its snapshot path. */
   async download(repo: string, revision: string, file: string, opts: DownloadOptions = {}): Promise<string> {
     const cached = this.cachedFile(repo, revision, file);
     if (this.offline) return cached ?? this.offlineError(repo, revision, file);
+    const subject = { repo, revision, file };
     let meta: FileMeta;
     try {
-      meta = await this.head(repo, revision, file, opts.signal);
+      meta = await this.head(subject, opts.signal);
     } catch (e) {
       if (cached && !(e instanceof HeadLensError && e.code.startsWith("hub.http"))) return cached; // network down: use the cache
       throw e;
     }
     const repoDir = this.repoDir(repo);
+    if (!SHA.test(revision)) this.writeRef(repo, revision, meta.commit);
+    for (let attempt = 0; !existsSync(join(repoDir, "blobs", meta.etag)); attempt++) {
+      try {
+        await this.fetchBlob(meta, join(repoDir, "blobs", meta.etag), subject, opts);
+      } catch (e) {
+        // Signed CDN URLs expire: a fresh HEAD hands out a new one.
+        if (!(e instanceof HeadLensError && e.code === "hub.linkRefused") || attempt > 0) throw e;
+        meta = await this.head(subject, opts.signal);
+      }
+    }
     const blob = join(repoDir, "blobs", meta.etag);
     const pointer = join(repoDir, "snapshots", meta.commit, file);
-    if (!SHA.test(revision)) this.writeRef(repo, revision, meta.commit);
-    if (!existsSync(blob)) await this.fetchBlob(meta, blob, file, opts);
     if (!existsSync(pointer)) {
       mkdirSync(dirname(pointer), { recursive: true });
       try {
@@ -135,27 +165,33 @@ export class HubClient {
     return pointer;
   }
 
-  private async head(repo: string, revision: string, file: string, signal?: AbortSignal): Promise<FileMeta> {
-    const url = `${this.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
-    let res: Response;
+  private async head(s: Required<Subject>, signal?: AbortSignal): Promise<FileMeta> {
+    const url = `${this.endpoint}/${s.repo}/resolve/${encodeURIComponent(s.revision)}/${s.file.split("/").map(encodeURIComponent).join("/")}`;
+    let answer: { res: Response; url: string; commit?: string };
     try {
-      // Not following redirects: the hub's own answer carries the commit and the LFS etag.
-      res = await this.fetch(url, { method: "HEAD", redirect: "manual", signal });
+      // identity: a compressed answer has no Content-Length of the file (huggingface_hub does the same).
+      answer = await this.send(url, { method: "HEAD", headers: { "Accept-Encoding": "identity" }, signal }, true);
     } catch (e) {
-      throw this.networkError(repo, e);
+      throw this.networkError(`${s.repo}/${s.file}`, e);
     }
-    if (res.status >= 400) await this.check(res, repo, file);
-    const commit = res.headers.get("x-repo-commit") ?? "";
-    const etag = (res.headers.get("x-linked-etag") ?? res.headers.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "");
-    const size = Number(res.headers.get("x-linked-size") ?? res.headers.get("content-length") ?? NaN);
-    if (!SHA.test(commit) || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(etag) || !Number.isFinite(size)) {
-      throw new HeadLensError(`${repo}/${file}: the hub did not send a commit, etag and size (got commit "${commit}", etag "${etag}"); is HF_ENDPOINT a Hugging Face hub?`, "hub.protocol");
-    }
-    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
-    return { commit, etag, size, url: location ? new URL(location, url).toString() : url };
+    const { res } = answer;
+    if (res.status >= 400) throw await this.httpError(res, s);
+    const h = res.headers;
+    const commit = h.get("x-repo-commit") ?? answer.commit ?? "";
+    const etag = (h.get("x-linked-etag") ?? h.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "");
+    const encoded = (h.get("content-encoding") ?? "identity") !== "identity";
+    const length = isRedirect(res.status) || encoded ? null : h.get("content-length"); // a redirect's length is its own text
+    const size = Number(h.get("x-linked-size") ?? length ?? NaN);
+    const where = `${s.repo}/${s.file}: the hub's answer (HTTP ${res.status} from ${new URL(answer.url).pathname})`;
+    if (!SHA.test(commit)) throw new HeadLensError(`${where} has no X-Repo-Commit; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`, "hub.protocol");
+    if (!ETAG.test(etag)) throw new HeadLensError(`${where} has no usable etag (got "${etag}")`, "hub.protocol");
+    if (!Number.isSafeInteger(size) || size < 0) throw new HeadLensError(`${where} gives no file size (X-Linked-Size or an uncompressed Content-Length)`, "hub.protocol");
+    const location = isRedirect(res.status) ? h.get("location") : null;
+    return { commit, etag, size, url: location ? new URL(location, answer.url).href : answer.url };
   }
 
-  private async fetchBlob(meta: FileMeta, blob: string, file: string, opts: DownloadOptions): Promise<void> {
+  private async fetchBlob(meta: FileMeta, blob: string, s: Required<Subject>, opts: DownloadOptions): Promise<void> {
+    const file = s.file;
     mkdirSync(dirname(blob), { recursive: true });
     const partial = `${blob}.incomplete`;
     let have = existsSync(partial) ? statSync(partial).size : 0;
@@ -163,15 +199,37 @@ export class HubClient {
       rmSync(partial);
       have = 0;
     }
-    const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
-    let res: Response;
+    if (have < meta.size || meta.size === 0) have = await this.fetchInto(meta, partial, s, have, opts);
+    if (have !== meta.size) {
+      throw new HeadLensError(`download of ${file} ended after ${have} of ${meta.size} bytes; run it again to resume`, "hub.interrupted");
+    }
+    const actual = await fileDigest(partial, meta.etag.length === 64 ? "sha256" : "git-sha1", meta.size);
+    if (actual !== meta.etag) {
+      rmSync(partial, { force: true }); // corrupt bytes are never kept, never used
+      throw new HeadLensError(`download of ${file} is corrupt (hash ${actual}, hub says ${meta.etag}); it was deleted, run it again`, "hub.integrity");
+    }
+    renameSync(partial, blob);
+  }
+
+  /** Appends the bytes after `have` to `partial` (or rewrites it when the server sends it all); returns its size. */
+  private async fetchInto(meta: FileMeta, partial: string, s: Required<Subject>, have: number, opts: DownloadOptions): Promise<number> {
+    const file = s.file;
+    // identity: Range applies to the encoded bytes, and a gzip answer ignores Range anyway.
+    const headers: Record<string, string> = { "Accept-Encoding": "identity", ...(have > 0 ? { Range: `bytes=${have}-` } : {}) };
+    let res: Response, at: string;
     try {
-      res = await this.fetch(meta.url, { headers, signal: opts.signal }, meta.url.startsWith(this.endpoint));
+      ({ res, url: at } = await this.send(meta.url, { headers, signal: opts.signal }, false));
     } catch (e) {
       throw this.networkError(file, e);
     }
-    if (res.status === 200 && have > 0) have = 0; // server ignored Range: start over
-    else if (res.status !== 206 && res.status !== 200) await this.check(res, file, file);
+    const from = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
+    if (have > 0 && (res.status === 416 || (res.status === 206 && Number(from?.[1]) !== have))) {
+      await res.body?.cancel(); // not the bytes we asked for: start over
+      rmSync(partial, { force: true });
+      return this.fetchInto(meta, partial, s, 0, opts);
+    }
+    if (res.status === 200) have = 0; // the server ignored Range (gzip does): the whole file follows
+    else if (res.status !== 206) throw await this.httpError(res, s, new URL(at).origin !== this.origin);
     const fh = await open(partial, have > 0 ? "a" : "w");
     const t0 = performance.now();
     let received = have;
@@ -191,33 +249,66 @@ export class HubClient {
     } finally {
       await fh.close();
     }
-    if (received !== meta.size) {
-      throw new HeadLensError(`download of ${file} ended after ${received} of ${meta.size} bytes; run it again to resume`, "hub.interrupted");
-    }
-    const actual = await fileDigest(partial, meta.etag.length === 64 ? "sha256" : "git-sha1", meta.size);
-    if (actual !== meta.etag) {
-      rmSync(partial, { force: true }); // corrupt bytes are never kept, never used
-      throw new HeadLensError(`download of ${file} is corrupt (hash ${actual}, hub says ${meta.etag}); it was deleted, run it again`, "hub.integrity");
-    }
-    renameSync(partial, blob);
+    return received;
   }
 
-  private fetch(url: string, init: RequestInit, withAuth = true): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.token && withAuth) headers.set("Authorization", `Bearer ${this.token}`);
-    headers.set("User-Agent", "head-lens");
-    return fetch(url, { ...init, headers });
+  /**
+   * Follows redirects by hand: within the hub's origin always (with the token), to another origin
+   * only for downloads and without the token; `stopAtCdn` returns a cross-origin redirect (or one
+   * carrying X-Linked-Etag) as the answer. Also reports the first X-Repo-Commit seen on the way.
+   */
+  private async send(url: string, init: RequestInit, stopAtCdn: boolean): Promise<{ res: Response; url: string; commit?: string }> {
+    let commit: string | undefined;
+    for (let hop = 0; ; hop++) {
+      const own = new URL(url).origin === this.origin;
+      const headers = new Headers(init.headers);
+      if (this.token && own) headers.set("Authorization", `Bearer ${this.token}`);
+      headers.set("User-Agent", "head-lens");
+      const res = await fetch(url, { ...init, headers, redirect: "manual" });
+      commit ??= res.headers.get("x-repo-commit") ?? undefined;
+      const location = isRedirect(res.status) ? res.headers.get("location") : null;
+      if (!location) return { res, url, commit };
+      const next = new URL(location, url).href;
+      if (stopAtCdn && (new URL(next).origin !== this.origin || res.headers.has("x-linked-etag"))) return { res, url, commit };
+      await res.body?.cancel();
+      if (hop === MAX_REDIRECTS) throw new HeadLensError(`${url}: more than ${MAX_REDIRECTS} redirects; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`, "hub.protocol");
+      url = next;
+    }
   }
 
-  private async check(res: Response, repo: string, what: string): Promise<void> {
-    if (res.ok) return;
-    const hint = res.status === 401 || res.status === 403
-      ? `the repository is gated or private: accept its terms on the hub and set HF_TOKEN (or sign in with "Head Lens: Set Hugging Face Token…")`
-      : res.status === 404 ? "not found: check the model name and revision" : `the hub answered HTTP ${res.status}`;
-    throw new HeadLensError(`${repo}: cannot get ${what}: ${hint}`, `hub.http${res.status}`);
+  /** The hub's X-Error-Code (as huggingface_hub's hf_raise_for_status reads it) as a message that says what to do. */
+  private async httpError(res: Response, s: Subject, cdn = false): Promise<HeadLensError> {
+    const code = res.headers.get("x-error-code") ?? "";
+    const said = res.headers.get("x-error-message") ?? (cdn ? /<Message>([^<]*)<\/Message>/.exec(await res.text().catch(() => ""))?.[1] : undefined);
+    await res.body?.cancel().catch(() => undefined);
+    const page = `${this.endpoint}/${s.repo}`;
+    const setToken = `set HF_TOKEN (or run "Head Lens: Set Hugging Face Token…")`;
+    const status = `HTTP ${res.status}${said ? `: ${said}` : ""}`;
+    let msg: string;
+    if (cdn) {
+      // A signed link past its expiry, or refused for another reason: a fresh HEAD gets a new one.
+      if (res.status === 400 || res.status === 403) return new HeadLensError(`the download link for ${s.file} was refused (${status}); run it again for a fresh link`, "hub.linkRefused");
+      msg = `download of ${s.file} failed at the file server (${status}); run it again`;
+    } else if (code === "GatedRepo" && res.status === 403) {
+      msg = `${s.repo} is gated and your token has no access to it yet: accept its terms at ${page} (some repos wait for the authors' approval), then try again`;
+    } else if (code === "GatedRepo") {
+      msg = `${s.repo} is gated: accept its terms at ${page} while signed in, then ${setToken} to a token of that account`;
+    } else if (res.status === 401 && said === "Invalid credentials in Authorization header") {
+      msg = `the hub refused the access token (invalid credentials); ${setToken} to a valid one, or remove it`;
+    } else if (code === "RepoNotFound" || res.status === 401) {
+      msg = `repository ${s.repo} not found on ${this.endpoint}: check the model name${this.token ? "" : `; if it is private, ${setToken}`}`;
+    } else if (code === "RevisionNotFound") {
+      msg = `${s.repo} has no revision "${s.revision}": check the branch, tag or commit`;
+    } else if (code === "EntryNotFound") {
+      msg = `${s.repo}@${s.revision} has no file "${s.file}"`;
+    } else {
+      msg = `${s.repo}: cannot get ${s.file ?? "the file list"}`;
+    }
+    return new HeadLensError(`${msg} (${status})`, `hub.http.${code || res.status}`);
   }
 
   private networkError(what: string, e: unknown): HeadLensError {
+    if (e instanceof HeadLensError) return e;
     if ((e as Error)?.name === "AbortError") return new HeadLensError(`download of ${what} cancelled`, "cancelled");
     return new HeadLensError(`${what}: the hub at ${this.endpoint} is unreachable (${(e as Error).message}); check the network, or set HF_HUB_OFFLINE=1 to use only cached files`, "hub.network");
   }
