@@ -19,7 +19,7 @@ import { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 
 export interface FakeHubFaults {
-  /** The next N bodies over 100 bytes stop half way (the connection is destroyed). */
+  /** The next N bodies over 100 bytes stop half way (the connection is closed). */
   cutShort: number;
   /** The next N bodies over 100 bytes have one byte flipped. */
   corrupt: number;
@@ -263,7 +263,8 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
   const send = (res: ServerResponse, body: Buffer) => {
     if (hub.faults.cutShort > 0 && body.length > 100) {
       hub.faults.cutShort--;
-      return void res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      // Half the body, then FIN (not RST: a reset may drop bytes the client has not read yet).
+      return void res.write(body.subarray(0, body.length >> 1), () => res.socket?.end());
     }
     res.end(body);
   };

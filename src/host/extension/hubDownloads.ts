@@ -31,7 +31,7 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
       const pth = files.find((f) => f.endsWith("final.pth"));
       if (pth) size = ` (${(await hub.fileSize(spec.repo, revision(), pth) / 2 ** 20).toFixed(0)} MB)`;
     } catch (e) {
-      s.reportError(`cannot reach the Hugging Face hub for ${spec.name}`, e);
+      s.reportError(`cannot download ${spec.name}`, e);
       return undefined;
     }
   }
