@@ -178,7 +178,11 @@ describe("Head Lens in VS Code", () => {
     await runCommand(s.page, "Head Lens: Open Model File…");
     const input = s.page.locator(".quick-input-widget input");
     await input.waitFor();
-    await input.fill(join(dir, "tiny_final.pth"));
+    // The simple file dialog fills in its default folder asynchronously: type until the path sticks.
+    for (let i = 0; i < 10 && (await input.inputValue()) !== join(dir, "tiny_final.pth"); i++) {
+      await input.fill(join(dir, "tiny_final.pth"));
+      await s.page.waitForTimeout(300);
+    }
     await s.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "tiny_final.pth" }).waitFor();
     await s.page.locator(".quick-input-widget .monaco-button", { hasText: "Open Model" }).click();
     await treeRow("tiny_final").waitFor({ timeout: 60_000 });
