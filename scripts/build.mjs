@@ -1,4 +1,4 @@
-// Bundles the CLI, the engine worker, the extension and the panel's webview script into dist/.
+// Bundles the CLI, the engine worker, the checkpoint-conversion worker, the extension and the panel's webview script into dist/.
 import { build } from "esbuild";
 
 const node = {
@@ -14,6 +14,7 @@ const node = {
 await Promise.all([
   build({ ...node, entryPoints: ["src/host/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
   build({ ...node, entryPoints: ["src/worker/main.ts"], outfile: "dist/worker.js" }),
+  build({ ...node, entryPoints: ["src/worker/convert/main.ts"], outfile: "dist/convertWorker.js" }),
   build({ ...node, entryPoints: ["src/host/extension/extension.ts"], outfile: "dist/extension.js" }),
   build({
     entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", bundle: true, platform: "browser",

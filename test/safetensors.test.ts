@@ -60,8 +60,40 @@ describe("malformed safetensors are refused with a specific error", () => {
   test("metadata of non-strings", () => expectError(fileWithHeader({ __metadata__: { a: 1 } }), "metadata"));
   test("a weight tensor of integer dtype", () => {
     const f = parseSafetensors(fileWithHeader({ w: { dtype: "I32", shape: [1], data_offsets: [0, 4] } }, 4), LABEL);
-    assert.throws(() => readFloatTensor(f, "w"), /dtype I32; weights must be F32, F16 or BF16/);
+    assert.throws(() => readFloatTensor(f, "w"), /unsupported dtype I32 for tensor "w"; weights must be F32, F16 or BF16/);
   });
+});
+
+describe("the safetensors library's rules, exactly", () => {
+  const w = { dtype: "F32", shape: [1], data_offsets: [0, 4] };
+  const raw = (json: string | Buffer, dataBytes = 0) => {
+    const body = Buffer.isBuffer(json) ? json : Buffer.from(json, "utf8");
+    const h = Buffer.alloc(8);
+    h.writeBigUInt64LE(BigInt(body.length));
+    return Buffer.concat([h, body, Buffer.alloc(dataBytes)]);
+  };
+  test("a UTF-8 BOM before the header JSON", () =>
+    expectError(raw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ w }))]), 4), "bom", "byte-order mark"));
+  test("__metadata__ that is a list", () => expectError(fileWithHeader({ __metadata__: ["a"], w }, 4), "metadata", "got a list"));
+  test("__metadata__ null is no metadata (as the library's Option)", () => assert.deepEqual(parseSafetensors(fileWithHeader({ __metadata__: null, w }, 4), LABEL).metadata, {}));
+  test("the same tensor name twice", () =>
+    expectError(raw(`{"w":${JSON.stringify(w)},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8), "duplicate", 'tensor "w" appears twice'));
+  test("a field twice inside one tensor", () => expectError(raw(`{"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`, 4), "duplicate", 'field "dtype"'));
+  test("a fractional offset", () => expectError(raw(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}`, 4), "offsets"));
+  test("a gap before the first tensor", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "gap", "contiguous from byte 0"));
+  test("bytes after the last tensor", () => expectError(fileWithHeader({ w }, 8), "coverage", "covered exactly"));
+  test("a shape that overflows", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [2 ** 30, 2 ** 30], data_offsets: [0, 4] } }, 4), "overflow"));
+  test("sub-byte dtypes must end on a byte boundary", () => expectError(fileWithHeader({ w: { dtype: "F4", shape: [3], data_offsets: [0, 1] } }, 1), "misaligned"));
+  test("a header over the library's 100 000 000-byte limit", () => {
+    const b = fileWithHeader({});
+    new DataView(b.buffer, b.byteOffset).setBigUint64(0, 100_000_001n, true);
+    expectError(b, "header-bounds", "exceeds the safetensors limit");
+  });
+  test("JSON whitespace around the header is padding, as the library allows", () => {
+    const f = parseSafetensors(raw(` \t\n${JSON.stringify({ w })}   `, 4), LABEL);
+    assert.deepEqual(f.tensors.get("w")?.shape, [1]);
+  });
+  test("a lone surrogate escape is not valid JSON (serde_json refuses it)", () => expectError(raw(`{"\\ud800":${JSON.stringify(w)}}`, 4), "header-json", "surrogate"));
 });
 
 describe("model weights against config", () => {

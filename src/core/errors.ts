@@ -33,3 +33,9 @@ export function isCancelled(e: unknown): boolean {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Text for one line of an error message: newlines escaped, at most `max` characters. */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\r?\n|\r/g, "\\n");
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

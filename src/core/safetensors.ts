@@ -4,13 +4,16 @@
  */
 import { HeadLensError } from "./errors";
 import { decodeBf16, decodeHalf, floatToBf16, floatToHalf } from "./halfFloat";
+import { JsonObject, JsonValue, NonInteger, StrictJsonError, parseStrictJson } from "./strictJson";
 
 export type FloatDType = "F32" | "F16" | "BF16";
-const DTYPE_SIZES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
-  F8_E4M3: 1, F8_E5M2: 1,
+/** Bits per element of every dtype the safetensors library knows (its Dtype::bitsize). */
+const DTYPE_BITS: Record<string, number> = {
+  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8, I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
 };
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** The safetensors library's MAX_HEADER_SIZE. */
+const MAX_HEADER_BYTES = 100_000_000;
 
 export interface TensorEntry {
   dtype: string;
@@ -32,70 +35,125 @@ function fail(label: string, what: string, code: string): never {
   throw new HeadLensError(`${label}: ${what}`, `safetensors.${code}`);
 }
 
+/** A name for an error message: quoted, escaped onto one line, and not absurdly long. */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
+}
+
+/**
+ * Parses and validates a safetensors file by the rules of the safetensors library (tensor.rs
+ * read_metadata + Metadata::validate): header length ≤ 100 000 000 and inside the file; header is
+ * UTF-8 JSON (no BOM, JSON whitespace padding allowed) holding an object; `__metadata__` absent, null
+ * or an object of strings; every other key a tensor {dtype, shape, data_offsets}; tensors contiguous
+ * from byte 0, each exactly shape × dtype bytes, together covering the data section exactly. Also
+ * refuses duplicate keys, which JSON.parse would silently collapse.
+ */
 export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsFile {
   if (bytes.byteLength < 8) fail(label, `file is ${bytes.byteLength} bytes, too short for a safetensors header; is it a safetensors file?`, "short");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(label, `header length ${headerLen} exceeds the safetensors limit of ${MAX_HEADER_BYTES} bytes`, "header-bounds");
   if (headerLen > BigInt(bytes.byteLength - 8)) {
     fail(label, `header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file (truncated or not safetensors)`, "header-bounds");
   }
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(label, `header length ${headerLen} exceeds the 100 MB limit`, "header-bounds");
   const n = Number(headerLen);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    fail(label, `header is not valid UTF-8 JSON (${(e as Error).message})`, "header-json");
+  const headerBytes = bytes.subarray(8, 8 + n);
+  if (headerBytes[0] === 0xef && headerBytes[1] === 0xbb && headerBytes[2] === 0xbf) {
+    fail(label, "header starts with a UTF-8 byte-order mark; the safetensors format requires the JSON header without one (re-save the file)", "bom");
   }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) fail(label, "header JSON is not an object", "header-json");
+  const header = parseHeaderJson(label, headerBytes);
   const data = bytes.subarray(8 + n);
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof raw !== "object" || raw === null || Object.values(raw).some((v) => typeof v !== "string")) {
-        fail(label, "__metadata__ must be an object of strings", "metadata");
-      }
-      metadata = raw as Record<string, string>;
-      continue;
-    }
-    tensors.set(name, validateEntry(label, name, raw, data.byteLength));
+  for (const [name, raw] of header) {
+    if (name === "__metadata__") metadata = validateMetadata(label, raw);
+    else tensors.set(name, validateEntry(label, name, raw, data.byteLength));
   }
-  const sorted = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
-  for (let i = 1; i < sorted.length; i++) {
-    const [prevName, prev] = sorted[i - 1];
-    const [name, cur] = sorted[i];
-    if (cur.begin < prev.end) fail(label, `tensor "${name}" bytes [${cur.begin}, ${cur.end}) overlap tensor "${prevName}" [${prev.begin}, ${prev.end})`, "overlap");
-  }
+  checkContiguousCover(label, tensors, data.byteLength);
   return { label, tensors, metadata, data };
 }
 
-function validateEntry(label: string, name: string, raw: unknown, dataLen: number): TensorEntry {
-  const where = `tensor "${name}"`;
-  if (typeof raw !== "object" || raw === null) fail(label, `${where}: entry is not an object`, "entry");
-  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (typeof dtype !== "string" || !(dtype in DTYPE_SIZES)) fail(label, `${where}: unknown dtype ${JSON.stringify(dtype)}`, "dtype");
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(label, `${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`, "shape");
+function parseHeaderJson(label: string, headerBytes: Uint8Array): JsonObject {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
+  } catch {
+    fail(label, "header is not valid UTF-8 JSON (invalid UTF-8)", "header-json");
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(label, `${where}: data_offsets ${JSON.stringify(offsets)} must be two non-negative integers`, "offsets");
+  let header: JsonValue;
+  try {
+    header = parseStrictJson(text!);
+  } catch (e) {
+    if (!(e instanceof StrictJsonError)) throw e;
+    if (e.kind === "duplicate" && e.path.length === 0) fail(label, `tensor ${quoteName(e.key!)} appears twice in the header; each tensor name must be unique`, "duplicate");
+    if (e.kind === "duplicate") fail(label, `tensor ${quoteName(e.path[0])}: field ${quoteName(e.key!)} appears twice in the header`, "duplicate");
+    fail(label, `header is not valid UTF-8 JSON (${e.message})`, "header-json");
+  }
+  if (!(header! instanceof Map)) fail(label, "header JSON is not an object", "header-json");
+  return header as JsonObject;
+}
+
+function validateMetadata(label: string, raw: JsonValue): Record<string, string> {
+  if (raw === null) return {}; // the library reads __metadata__ as an optional map
+  const kind = Array.isArray(raw) ? "a list" : raw instanceof Map ? "an object with a non-string value" : typeof raw;
+  if (!(raw instanceof Map) || [...raw.values()].some((v) => typeof v !== "string")) {
+    fail(label, `"__metadata__" must be an object mapping strings to strings (got ${kind})`, "metadata");
+  }
+  return Object.fromEntries(raw as Map<string, string>);
+}
+
+const isSize = (x: JsonValue) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+const show = (x: JsonValue | undefined): string =>
+  x === undefined ? "nothing" : JSON.stringify(x, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v instanceof NonInteger ? v.value : v))?.slice(0, 80) ?? "?";
+
+function validateEntry(label: string, name: string, raw: JsonValue, dataLen: number): TensorEntry {
+  const where = `tensor ${quoteName(name)}`;
+  if (!(raw instanceof Map)) return fail(label, `${where}: entry is not an object with dtype, shape and data_offsets`, "entry");
+  const dtype = raw.get("dtype"), shape = raw.get("shape"), offsets = raw.get("data_offsets");
+  if (typeof dtype !== "string" || !(dtype in DTYPE_BITS)) fail(label, `${where}: unknown dtype ${show(dtype)}`, "dtype");
+  if (!Array.isArray(shape) || !shape.every(isSize)) fail(label, `${where}: shape ${show(shape)} is not a list of non-negative integers`, "shape");
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
+    fail(label, `${where}: data_offsets ${show(offsets)} must be two non-negative integers`, "offsets");
   }
   const [begin, end] = offsets as number[];
   if (begin > end) fail(label, `${where}: data_offsets [${begin}, ${end}] are reversed`, "offsets");
   if (end > dataLen) fail(label, `${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section (file truncated?)`, "bounds");
-  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
-  const expected = elements * DTYPE_SIZES[dtype];
-  if (end - begin !== expected) {
-    fail(label, `${where}: ${end - begin} bytes stored but shape [${(shape as number[]).join(", ")}] × ${dtype} needs ${expected}`, "length");
+  const dims = shape as number[];
+  let elements = 1;
+  for (const d of dims) {
+    elements *= d;
+    if (!Number.isSafeInteger(elements * 64)) fail(label, `${where}: shape [${dims.join(", ")}] overflows when multiplied out`, "overflow");
   }
-  return { dtype, shape: shape as number[], begin, end };
+  const bits = elements * DTYPE_BITS[dtype as string];
+  if (bits % 8 !== 0) fail(label, `${where}: ${elements} × ${dtype} does not end on a byte boundary`, "misaligned");
+  if (end - begin !== bits / 8) {
+    fail(label, `${where}: ${end - begin} bytes stored but shape [${dims.join(", ")}] × ${dtype} needs ${bits / 8}`, "length");
+  }
+  return { dtype: dtype as string, shape: dims, begin, end };
+}
+
+/** Tensors sorted by offsets must tile the data section: from byte 0, no gap, no overlap, no tail. */
+function checkContiguousCover(label: string, tensors: Map<string, TensorEntry>, dataLen: number): void {
+  const sorted = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+  let covered = 0;
+  let prevName = "";
+  for (const [name, t] of sorted) {
+    if (t.begin < covered) fail(label, `tensor ${quoteName(name)} bytes [${t.begin}, ${t.end}) overlap tensor ${quoteName(prevName)} (ends at ${covered}); tensors must not overlap`, "overlap");
+    if (t.begin > covered) {
+      fail(label, `tensor ${quoteName(name)} starts at byte ${t.begin} but the tensors before it end at ${covered}; the format requires tensors contiguous from byte 0`, "gap");
+    }
+    covered = t.end;
+    prevName = name;
+  }
+  if (covered !== dataLen) {
+    fail(label, `the tensors cover ${covered} of the ${dataLen} data bytes; the format requires the data section to be covered exactly (extra bytes at the end)`, "coverage");
+  }
 }
 
 /** Decode a float tensor to float32. */
 export function readFloatTensor(file: SafetensorsFile, name: string): { shape: number[]; data: Float32Array } {
   const entry = file.tensors.get(name);
-  if (!entry) fail(file.label, `required tensor "${name}" is missing`, "missing");
+  if (!entry) fail(file.label, `required tensor ${quoteName(name)} is missing`, "missing");
   const bytes = file.data.subarray(entry.begin, entry.end);
   let data: Float32Array;
   switch (entry.dtype) {
@@ -106,9 +164,14 @@ export function readFloatTensor(file: SafetensorsFile, name: string): { shape: n
     }
     case "F16": data = decodeHalf(bytes); break;
     case "BF16": data = decodeBf16(bytes); break;
-    default: fail(file.label, `tensor "${name}" has dtype ${entry.dtype}; weights must be F32, F16 or BF16`, "dtype");
+    default: fail(file.label, unsupportedDtype(entry.dtype, name), "dtype");
   }
   return { shape: entry.shape, data };
+}
+
+/** The message for a weight stored in a dtype Head Lens does not decode (shared with the .pth reader). */
+export function unsupportedDtype(dtype: string, name: string): string {
+  return `unsupported dtype ${dtype} for tensor ${quoteName(name)}; weights must be F32, F16 or BF16 (re-save as float32, float16 or bfloat16)`;
 }
 
 export interface TensorToWrite {
@@ -119,24 +182,28 @@ export interface TensorToWrite {
 }
 
 export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<string, string>): Buffer {
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  for (const t of tensors) {
-    const buf = encodeFloats(t.data, t.dtype);
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + buf.byteLength] };
-    chunks.push(buf);
-    offset += buf.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (json.length % 8)) % 8); // keep the data section 8-byte aligned
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([head, Buffer.from(json, "utf8"), ...chunks]);
+  return Buffer.concat([safetensorsHeader(tensors, metadata), ...tensors.map((t) => encodeFloats(t.data, t.dtype))]);
 }
 
-function encodeFloats(data: Float32Array, dtype: FloatDType): Buffer {
+/** The 8-byte length and JSON header for tensors written in this order (data follows, unpadded). */
+export function safetensorsHeader(tensors: { name: string; dtype: FloatDType; shape: number[] }[], metadata?: Record<string, string>): Buffer {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * (DTYPE_BITS[t.dtype] / 8);
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // keep the data section 8-byte aligned
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([head, Buffer.from(json, "utf8")]);
+}
+
+/** A float tensor's bytes as stored in a safetensors file of the given dtype. */
+export function encodeFloats(data: Float32Array, dtype: FloatDType): Buffer {
   if (dtype === "F32") return Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   const out = Buffer.alloc(data.length * 2);
   const conv = dtype === "F16" ? floatToHalf : floatToBf16;

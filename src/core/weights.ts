@@ -1,7 +1,7 @@
 /** Model weights under TransformerLens state-dict names, checked against the config. */
-import { ModelConfig } from "./config";
+import { ModelConfig, checkConfigFitsWeights } from "./config";
 import { HeadLensError } from "./errors";
-import { SafetensorsFile, readFloatTensor } from "./safetensors";
+import { SafetensorsFile, readFloatTensor, unsupportedDtype } from "./safetensors";
 import { Tensor, firstNonFinite } from "./tensor";
 
 export interface BlockWeights {
@@ -56,22 +56,28 @@ export function expectedShapes(c: ModelConfig): Map<string, number[]> {
   return m;
 }
 
-/** Reads, shape-checks and NaN/Inf-checks every tensor the config needs. */
-export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFile): ModelWeights {
-  const t = new Map<string, Tensor>();
-  for (const [name, shape] of expectedShapes(config)) {
-    if (!file.tensors.has(name)) {
+const FLOAT_DTYPES = new Set(["F32", "F16", "BF16"]);
+
+/**
+ * Reads, shape-checks and NaN/Inf-checks every tensor the config needs. Nothing is decoded until
+ * the config is known to fit the file and every required tensor is present with its shape and a
+ * float dtype, so a config that claims more than the file holds costs no memory.
+ */
+export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFile, configLabel = "config.json"): ModelWeights {
+  checkConfigFitsWeights(config, configLabel, file.label, file.data.byteLength);
+  const shapes = expectedShapes(config);
+  for (const [name, shape] of shapes) {
+    const entry = file.tensors.get(name);
+    if (!entry) {
       throw new HeadLensError(`${file.label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`, "weights.missing");
     }
-    const { shape: got, data } = readFloatTensor(file, name);
-    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-      throw new HeadLensError(`${file.label}: tensor "${name}" has shape [${got.join(", ")}] but config.json implies [${shape.join(", ")}]`, "weights.shape");
-    }
-    const bad = firstNonFinite(data);
-    if (bad >= 0) {
-      const count = data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
-      throw new HeadLensError(`${file.label}: tensor "${name}" contains ${count} NaN/Inf value(s), first at flat index ${bad}; the weights are corrupt`, "weights.nonfinite");
-    }
+    checkShape(file.label, name, entry.shape, shape);
+    if (!FLOAT_DTYPES.has(entry.dtype)) throw new HeadLensError(`${file.label}: ${unsupportedDtype(entry.dtype, name)}`, "weights.dtype");
+  }
+  const t = new Map<string, Tensor>();
+  for (const [name, shape] of shapes) {
+    const { data } = readFloatTensor(file, name);
+    checkFinite(file.label, name, data);
     t.set(name, { shape, data });
   }
   const get = (n: string) => t.get(n)!;
@@ -94,6 +100,20 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
     W_U: get("unembed.W_U"),
     b_U: get("unembed.b_U"),
   };
+}
+
+export function checkShape(label: string, name: string, got: number[], want: number[]): void {
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    throw new HeadLensError(`${label}: tensor "${name}" has shape [${got.join(", ")}] but config.json implies [${want.join(", ")}]`, "weights.shape");
+  }
+}
+
+/** Refuses NaN / Inf, with the count and the first position, against the user's file. */
+export function checkFinite(label: string, name: string, data: Float32Array): void {
+  const bad = firstNonFinite(data);
+  if (bad < 0) return;
+  const count = data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
+  throw new HeadLensError(`${label}: tensor "${name}" contains ${count} NaN/Inf value(s), first at flat index ${bad}; the weights are corrupt`, "weights.nonfinite");
 }
 
 /** Flattens weights back into TransformerLens-named tensors (for writing safetensors). */

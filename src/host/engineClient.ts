@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
-import { CallOptions, Channel } from "../protocol/channel";
+import { CallOptions, Channel, nodePort } from "../protocol/channel";
 import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, WorkerConfig } from "../protocol/engine";
 
 export interface EngineClientOptions extends WorkerConfig {
@@ -98,10 +98,7 @@ export class EngineClient {
     const { workerPath, log, createWorker, ...config } = this.options;
     const path = workerPath ?? join(__dirname, "worker.js");
     const w = createWorker ? createWorker(path, config) : new Worker(path, { workerData: config });
-    const channel = new Channel<EngineHostApi, EngineApi>({
-      post: (m) => w.postMessage(m),
-      listen: (h) => (w.on("message", h), () => w.off("message", h)),
-    }, { makeError });
+    const channel = new Channel<EngineHostApi, EngineApi>(nodePort(w), { makeError });
     channel.serve("log", ({ message }) => log?.(message));
     w.on("error", (e) => this.onCrash(w, `it threw: ${e.message}`));
     w.on("exit", (code) => this.onCrash(w, `it exited with code ${code}`));

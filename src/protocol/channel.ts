@@ -23,6 +23,17 @@ export interface Port {
   listen(handler: (message: unknown) => void): () => void;
 }
 
+/** A Port over a Node worker or its parentPort (anything with postMessage/on/off for "message"). */
+export function nodePort(target: { postMessage(m: unknown): void; on(ev: "message", h: (m: unknown) => void): unknown; off(ev: "message", h: (m: unknown) => void): unknown }): Port {
+  return {
+    post: (m) => target.postMessage(m),
+    listen: (h) => {
+      target.on("message", h);
+      return () => void target.off("message", h);
+    },
+  };
+}
+
 type EventOf<S extends MethodSpec> = S extends { event: infer E } ? E : never;
 
 export interface CallOptions<E> {

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage, HeadLensError, isHeadLensError } from "../core/errors";
-import { Channel } from "../protocol/channel";
+import { Channel, nodePort } from "../protocol/channel";
 import { EngineApi, EngineHostApi, WorkerConfig } from "../protocol/engine";
 import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
@@ -14,10 +14,7 @@ import { OrtBackend } from "./ortBackend";
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
-const channel = new Channel<EngineApi, EngineHostApi>({
-  post: (m) => port.postMessage(m),
-  listen: (h) => (port.on("message", h), () => port.off("message", h)),
-});
+const channel = new Channel<EngineApi, EngineHostApi>(nodePort(port));
 const log = (message: string) => channel.notify("log", { message });
 const store = new ModelStore(config.mediaDir);
 let backendPromise: Promise<OrtBackend> | undefined;

@@ -3,9 +3,9 @@
  * through @huggingface/tokenizers, the maintained pure-JS port of HF tokenizers. Token bytes come
  * from the byte-level alphabet, so display follows the same rules as GPT-2 tokens.
  */
-import { readFileSync } from "node:fs";
-import { HeadLensError } from "../../core/errors";
+import { HeadLensError, oneLine } from "../../core/errors";
 import { displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
+import { MAX_TOKENIZER_BYTES, readBoundedJson } from "./jsonFile";
 import { Vocabulary } from "./vocabulary";
 
 // The package ships a CommonJS build, but its declarations are ES modules: require, typed.
@@ -49,13 +49,15 @@ export class HfTokenizerVocabulary implements Vocabulary {
   }
 
   static fromFile(path: string, size: number, name: string, bos?: number): HfTokenizerVocabulary {
-    let json: Record<string, unknown>;
+    let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, "utf8"));
+      json = readBoundedJson(path, MAX_TOKENIZER_BYTES, "tokenizer.json", "tokenizer.read");
     } catch (e) {
-      throw new HeadLensError(`${path}: cannot read tokenizer.json (${(e as Error).message})`, "tokenizer.read");
+      if (e instanceof HeadLensError) throw e;
+      throw new HeadLensError(`${path}: cannot read tokenizer.json (${oneLine((e as Error).message)})`, "tokenizer.read");
     }
-    return new HfTokenizerVocabulary(json, size, name, bos, path);
+    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new HeadLensError(`${path}: tokenizer.json must hold a JSON object`, "tokenizer.read");
+    return new HfTokenizerVocabulary(json as Record<string, unknown>, size, name, bos, path);
   }
 
   bytes(id: number): Uint8Array | undefined {

@@ -2,10 +2,11 @@
  * model.safetensors (TransformerLens state-dict names). */
 import { readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ModelConfig, parseConfig } from "../../core/config";
+import { MAX_CONFIG_BYTES, ModelConfig, parseConfig } from "../../core/config";
 import { HeadLensError } from "../../core/errors";
 import { parseSafetensors } from "../../core/safetensors";
 import { ModelWeights, weightsFromSafetensors } from "../../core/weights";
+import { readBoundedJson } from "./jsonFile";
 import { Vocabulary, vocabularyFor } from "./vocabulary";
 
 export interface LoadedModel {
@@ -21,17 +22,12 @@ export function readModelConfig(dirArg: string): ModelConfig {
   const path = join(dir, "config.json");
   const st = statSync(dir, { throwIfNoEntry: false });
   if (!st || !st.isDirectory()) throw new HeadLensError(`model folder ${dir} does not exist or is not a folder`, "model.missing");
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new HeadLensError(`${path}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
-  }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = readBoundedJson(path, MAX_CONFIG_BYTES, "model config", "config.invalid");
   } catch (e) {
-    throw new HeadLensError(`${path}: not valid JSON (${(e as Error).message})`, "config.invalid");
+    if (e instanceof HeadLensError) throw e;
+    throw new HeadLensError(`${path}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
   }
   return parseConfig(raw, path, basename(dir));
 }
@@ -47,7 +43,7 @@ export function loadLocalModel(dirArg: string): LoadedModel {
     throw new HeadLensError(`${stPath}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
   }
   const file = parseSafetensors(bytes, stPath);
-  const weights = weightsFromSafetensors(config, file);
+  const weights = weightsFromSafetensors(config, file, join(dir, "config.json"));
   const vocab = vocabularyFor(config, dir);
   if (vocab.size !== config.d_vocab) {
     throw new HeadLensError(`${dir}: vocabulary has ${vocab.size} ids but config.json says d_vocab ${config.d_vocab}`, "model.vocab");

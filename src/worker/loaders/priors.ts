@@ -8,9 +8,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HeadLensError } from "../../core/errors";
+import { HeadLensError, oneLine } from "../../core/errors";
 import { PriorSpec } from "../../core/priorSpec";
 import { fileHash, sha256 } from "../fileIdentity";
+import { readBoundedJson } from "./jsonFile";
 import { Gpt2Tokenizer, MappedGpt2Vocabulary, Vocabulary } from "./vocabulary";
 
 export interface Prior {
@@ -153,8 +154,10 @@ function readCounts(path: string): number[] {
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    // One count per id: d_vocab ≤ 2^22 counts fit in 64 MiB.
+    return readBoundedJson(path, 64 * 1024 * 1024, "priors file", "priors.read") ?? {};
   } catch (e) {
-    throw new HeadLensError(`${path}: cannot read JSON (${(e as Error).message})`, "priors.read");
+    if (e instanceof HeadLensError) throw e;
+    throw new HeadLensError(`${path}: cannot read JSON (${oneLine((e as Error).message)})`, "priors.read");
   }
 }

@@ -2,12 +2,13 @@
  * Vocabularies map a model's token ids to display strings and text to ids. A model's ids may map
  * onto a subset of a tokenizer's ids (the bundled demo models use trimmed GPT-2 vocabularies).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { HeadLensError } from "../../core/errors";
+import { HeadLensError, oneLine } from "../../core/errors";
 import { displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
 import { ModelConfig } from "../../core/config";
 import { HfTokenizerVocabulary } from "./hfTokenizer";
+import { readBoundedJson } from "./jsonFile";
 
 // js-tiktoken ships CommonJS builds, but its type declarations are ES modules: require, typed.
 type TiktokenModule = typeof import("js-tiktoken/lite", { with: { "resolution-mode": "import" } });
@@ -127,9 +128,11 @@ export function vocabularyFor(config: ModelConfig, dir: string): Vocabulary {
 function loadVocabMap(path: string, config: ModelConfig): MappedGpt2Vocabulary {
   let raw: { gpt2Ids?: unknown; bos?: unknown; unk?: unknown };
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    // ≈ 8 bytes per id: d_vocab ≤ 2^22 ids fit in 64 MiB.
+    raw = (readBoundedJson(path, 64 * 1024 * 1024, "vocabulary map", "vocab.read") ?? {}) as typeof raw;
   } catch (e) {
-    throw new HeadLensError(`${path}: cannot read the vocabulary map (${(e as Error).message})`, "vocab.read");
+    if (e instanceof HeadLensError) throw e;
+    throw new HeadLensError(`${path}: cannot read the vocabulary map (${oneLine((e as Error).message)})`, "vocab.read");
   }
   const ids = raw.gpt2Ids;
   if (!Array.isArray(ids) || ids.length !== config.d_vocab || !ids.every((g) => Number.isInteger(g) && g >= -1 && g < Gpt2Tokenizer.SIZE)) {
