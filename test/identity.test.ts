@@ -68,3 +68,18 @@ test("the analysis reports the identity it was computed from, and the hover answ
   assert.equal(hover.tokens[0].token, "'!'");
   assert.ok(hover.inHead && hover.inHead.keyRank >= 1, "the analyzed head's importance ranks the token");
 });
+
+test("describe checks a folder cheaply: config, safetensors header against it, vocabulary; garbage weights are refused", async () => {
+  const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 9 }));
+  const ok = await engine.describe(dir);
+  assert.equal(ok.config?.n_layers, 2);
+  assert.equal(ok.error, undefined);
+  const garbage = writeModelDir(join(tempDir(), "g"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 9 }));
+  writeFileSync(join(garbage, "model.safetensors"), Buffer.from("this is not a safetensors file at all, just words"));
+  const bad = await engine.describe(garbage);
+  assert.equal(bad.config, undefined);
+  assert.match(bad.error!, /model\.safetensors: header length \d+ .*(exceeds|runs past)/);
+  assert.match(bad.code!, /^safetensors\./);
+  const wrongShape = writeModelDir(join(tempDir(), "w"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 9 }), "F32", { n_heads: 3 });
+  assert.match((await engine.describe(wrongShape)).error!, /attn\.W_Q" has shape \[2, 16, 4\] but config\.json implies \[3, 16, 4\]|implies/);
+});

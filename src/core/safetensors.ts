@@ -49,28 +49,42 @@ export function quoteName(name: string): string {
  * refuses duplicate keys, which JSON.parse would silently collapse.
  */
 export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsFile {
-  if (bytes.byteLength < 8) fail(label, `file is ${bytes.byteLength} bytes, too short for a safetensors header; is it a safetensors file?`, "short");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = view.getBigUint64(0, true);
+  const header = parseSafetensorsHeader(bytes, bytes.byteLength, label);
+  return { label, tensors: header.tensors, metadata: header.metadata, data: bytes.subarray(header.dataOffset) };
+}
+
+/** The 8-byte length prefix of a safetensors file: the header's byte length (validated against the file size). */
+export function safetensorsHeaderLength(prefix: Uint8Array, fileSize: number, label: string): number {
+  if (fileSize < 8 || prefix.byteLength < 8) fail(label, `file is ${fileSize} bytes, too short for a safetensors header; is it a safetensors file?`, "short");
+  const headerLen = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(label, `header length ${headerLen} exceeds the safetensors limit of ${MAX_HEADER_BYTES} bytes`, "header-bounds");
-  if (headerLen > BigInt(bytes.byteLength - 8)) {
-    fail(label, `header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file (truncated or not safetensors)`, "header-bounds");
+  if (headerLen > BigInt(fileSize - 8)) {
+    fail(label, `header length ${headerLen} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`, "header-bounds");
   }
-  const n = Number(headerLen);
-  const headerBytes = bytes.subarray(8, 8 + n);
+  return Number(headerLen);
+}
+
+/**
+ * The header alone, validated against the file's size: `start` holds at least the 8-byte prefix
+ * and the header (the data section need not be read — a cheap check of a whole model file).
+ */
+export function parseSafetensorsHeader(start: Uint8Array, fileSize: number, label: string): { tensors: Map<string, TensorEntry>; metadata: Record<string, string>; dataOffset: number } {
+  const n = safetensorsHeaderLength(start, fileSize, label);
+  if (start.byteLength < 8 + n) throw new Error(`parseSafetensorsHeader: ${start.byteLength} bytes given, the header needs ${8 + n}`);
+  const headerBytes = start.subarray(8, 8 + n);
   if (headerBytes[0] === 0xef && headerBytes[1] === 0xbb && headerBytes[2] === 0xbf) {
     fail(label, "header starts with a UTF-8 byte-order mark; the safetensors format requires the JSON header without one (re-save the file)", "bom");
   }
   const header = parseHeaderJson(label, headerBytes);
-  const data = bytes.subarray(8 + n);
+  const dataLength = fileSize - 8 - n;
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of header) {
     if (name === "__metadata__") metadata = validateMetadata(label, raw);
-    else tensors.set(name, validateEntry(label, name, raw, data.byteLength));
+    else tensors.set(name, validateEntry(label, name, raw, dataLength));
   }
-  checkContiguousCover(label, tensors, data.byteLength);
-  return { label, tensors, metadata, data };
+  checkContiguousCover(label, tensors, dataLength);
+  return { tensors, metadata, dataOffset: 8 + n };
 }
 
 function parseHeaderJson(label: string, headerBytes: Uint8Array): JsonObject {

@@ -1,7 +1,7 @@
 /** Model weights under TransformerLens state-dict names, checked against the config. */
 import { ModelConfig, checkConfigFitsWeights } from "./config";
 import { HeadLensError } from "./errors";
-import { SafetensorsFile, readFloatTensor, unsupportedDtype } from "./safetensors";
+import { SafetensorsFile, TensorEntry, readFloatTensor, unsupportedDtype } from "./safetensors";
 import { Tensor, firstNonFinite } from "./tensor";
 
 export interface BlockWeights {
@@ -64,16 +64,8 @@ const FLOAT_DTYPES = new Set(["F32", "F16", "BF16"]);
  * float dtype, so a config that claims more than the file holds costs no memory.
  */
 export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFile, configLabel = "config.json"): ModelWeights {
-  checkConfigFitsWeights(config, configLabel, file.label, file.data.byteLength);
+  checkTensorTable(config, file.tensors, file.label, configLabel, file.data.byteLength);
   const shapes = expectedShapes(config);
-  for (const [name, shape] of shapes) {
-    const entry = file.tensors.get(name);
-    if (!entry) {
-      throw new HeadLensError(`${file.label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`, "weights.missing");
-    }
-    checkShape(file.label, name, entry.shape, shape);
-    if (!FLOAT_DTYPES.has(entry.dtype)) throw new HeadLensError(`${file.label}: ${unsupportedDtype(entry.dtype, name)}`, "weights.dtype");
-  }
   const t = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
     const { data } = readFloatTensor(file, name);
@@ -100,6 +92,22 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
     W_U: get("unembed.W_U"),
     b_U: get("unembed.b_U"),
   };
+}
+
+/**
+ * The config fits the file and every tensor it needs is present with its shape and a float dtype:
+ * everything that can be known from a safetensors header, before any weight is decoded.
+ */
+export function checkTensorTable(config: ModelConfig, tensors: Map<string, TensorEntry>, label: string, configLabel: string, dataBytes: number): void {
+  checkConfigFitsWeights(config, configLabel, label, dataBytes);
+  for (const [name, shape] of expectedShapes(config)) {
+    const entry = tensors.get(name);
+    if (!entry) {
+      throw new HeadLensError(`${label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`, "weights.missing");
+    }
+    checkShape(label, name, entry.shape, shape);
+    if (!FLOAT_DTYPES.has(entry.dtype)) throw new HeadLensError(`${label}: ${unsupportedDtype(entry.dtype, name)}`, "weights.dtype");
+  }
 }
 
 export function checkShape(label: string, name: string, got: number[], want: number[]): void {

@@ -14,7 +14,7 @@ import { priorWeights } from "../core/selection";
 import { Identity, ModelDescription, ModelRequest } from "../protocol/engine";
 import { fileHash, fileStamp, sha256 } from "./fileIdentity";
 import { ImportanceIntervals } from "./headJob";
-import { LoadedModel, loadLocalModel, readModelConfig } from "./loaders/localModel";
+import { inspectModelFolder, LoadedModel, loadLocalModel, readModelConfig } from "./loaders/localModel";
 import { resolvePrior } from "./loaders/priors";
 
 export interface PriorEntry {
@@ -49,14 +49,11 @@ export class ModelStore {
 
   constructor(private readonly mediaDir: string) {}
 
-  /** config.json parsed and checked, the weights file present; nothing large is read. */
+  /** config.json, the safetensors header against it, and the vocabulary checked; no weight is read. */
   describe(modelDir: string): ModelDescription {
     const dir = resolve(modelDir);
     try {
-      const config = readModelConfig(dir);
-      const weights = join(dir, "model.safetensors");
-      if (!existsSync(weights)) return { dir, error: `${weights} is missing`, code: "model.missing" };
-      return { dir, config };
+      return { dir, config: inspectModelFolder(dir) };
     } catch (e) {
       return { dir, error: errorMessage(e), code: errorCode(e) };
     }

@@ -233,10 +233,15 @@ export class HubClient {
     const fh = await open(partial, have > 0 ? "a" : "w");
     const t0 = performance.now();
     let received = have;
+    const reader = res.body!.getReader();
+    // A read pending when the signal aborts can stay pending (seen with undici): cancel it ourselves.
+    const onAbort = () => void reader.cancel().catch(() => undefined);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const reader = res.body!.getReader();
       for (;;) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
         const { done, value } = await reader.read();
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
         if (done) break;
         await fh.write(value);
         received += value.length;
@@ -247,6 +252,7 @@ export class HubClient {
       if (opts.signal?.aborted) throw new HeadLensError(`download of ${file} cancelled (kept ${received} bytes to resume later)`, "cancelled");
       throw new HeadLensError(`download of ${file} was interrupted after ${received} of ${meta.size} bytes (${(e as Error).message}); run it again to resume`, "hub.interrupted");
     } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
       await fh.close();
     }
     return received;

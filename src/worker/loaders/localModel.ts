@@ -1,11 +1,11 @@
 /** The project's local model format: a folder with config.json (TransformerLens names) and
  * model.safetensors (TransformerLens state-dict names). */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { MAX_CONFIG_BYTES, ModelConfig, parseConfig } from "../../core/config";
 import { HeadLensError } from "../../core/errors";
-import { parseSafetensors } from "../../core/safetensors";
-import { ModelWeights, weightsFromSafetensors } from "../../core/weights";
+import { parseSafetensors, parseSafetensorsHeader, safetensorsHeaderLength } from "../../core/safetensors";
+import { checkTensorTable, ModelWeights, weightsFromSafetensors } from "../../core/weights";
 import { readBoundedJson } from "./jsonFile";
 import { Vocabulary, vocabularyFor } from "./vocabulary";
 
@@ -30,6 +30,40 @@ export function readModelConfig(dirArg: string): ModelConfig {
     throw new HeadLensError(`${path}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
   }
   return parseConfig(raw, path, basename(dir));
+}
+
+/**
+ * A model folder checked without reading its weights: config.json, the safetensors header (by the
+ * format's rules) against the config's tensors, and the vocabulary's size. What "Add Model Folder"
+ * and the tree use to mark a folder usable or broken.
+ */
+export function inspectModelFolder(dirArg: string): ModelConfig {
+  const dir = resolve(dirArg);
+  const config = readModelConfig(dir);
+  const stPath = join(dir, "model.safetensors");
+  let fd: number;
+  try {
+    fd = openSync(stPath, "r");
+  } catch {
+    throw new HeadLensError(`${stPath}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = Buffer.alloc(8);
+    readSync(fd, prefix, 0, 8, 0);
+    const n = safetensorsHeaderLength(prefix, size, stPath);
+    const start = Buffer.alloc(8 + n);
+    readSync(fd, start, 0, 8 + n, 0);
+    const header = parseSafetensorsHeader(start, size, stPath);
+    checkTensorTable(config, header.tensors, stPath, join(dir, "config.json"), size - header.dataOffset);
+  } finally {
+    closeSync(fd);
+  }
+  const vocab = vocabularyFor(config, dir);
+  if (vocab.size !== config.d_vocab) {
+    throw new HeadLensError(`${dir}: vocabulary has ${vocab.size} ids but config.json says d_vocab ${config.d_vocab}`, "model.vocab");
+  }
+  return config;
 }
 
 export function loadLocalModel(dirArg: string): LoadedModel {
