@@ -95,12 +95,38 @@ export interface HoverResult {
   inHead?: TokenInHead;
 }
 
+/** One head's traits (definitions: README "Head metrics"; computed by the worker, cached by model identity). */
+export interface HeadMetrics {
+  layer: number;
+  head: number;
+  /** OV copying score Σλ.real / Σ|λ| of W_E W_V W_O W_U (Framework paper), from its d_head × d_head product. */
+  copying: number;
+  /** Mean attention to the previous token, on the metric sequences. */
+  prevToken: number;
+  /** Mean attention from the second copy of a token to the token after its first occurrence. */
+  induction: number;
+  /** Mean attention from the second copy of a token to its first occurrence. */
+  duplicateToken: number;
+  /** Mean attention to BOS. */
+  bos: number;
+}
+
+/** composition[l1][h1][l2][h2], TransformerLens's all_composition_scores; 0 unless l1 < l2. */
+export type CompositionScores = number[][][][];
+
+export interface ModelMetrics {
+  model: string;
+  heads: HeadMetrics[];
+  composition: { q: CompositionScores; k: CompositionScores; v: CompositionScores };
+}
+
 /** Served by the engine worker. */
 export type EngineApi = {
   describe: { params: { modelDir: string }; result: ModelDescription };
   identify: { params: ModelRequest; result: Identity };
   analyze: { params: AnalyzeParams; result: AnalyzeResult; event: AnalyzeEvent };
   hover: { params: HoverParams; result: HoverResult };
+  metrics: { params: { modelDir: string }; result: ModelMetrics & { identity: string } };
   /** Cancel everything and end the thread once no native call is running (terminating a worker
    * inside onnxruntime's session.run aborts the whole process). */
   shutdown: { params: Record<string, never>; result: void };
