@@ -4,20 +4,20 @@ import { forwardGraph } from "./forwardGraph";
 import { OrtBackend } from "./ortBackend";
 
 export interface ForwardResult {
-  /** [B, T, V] */
+  /** [B, T, V]; empty when only patterns were asked for. */
   logits: Float32Array;
   /** Per layer, [B, H, T, T]. */
   patterns: Float32Array[];
 }
 
-export async function runForward(backend: OrtBackend, w: ModelWeights, tokens: number[][]): Promise<ForwardResult> {
+export async function runForward(backend: OrtBackend, w: ModelWeights, tokens: number[][], withLogits = true): Promise<ForwardResult> {
   const B = tokens.length, T = tokens[0].length;
-  const session = await backend.createSession(forwardGraph(w, T));
+  const session = await backend.createSession(forwardGraph(w, T, withLogits));
   try {
     const flat = BigInt64Array.from(tokens.flat().map(BigInt));
     const r = await session.run({ tokens: backend.tensor("int64", flat, [B, T]) });
     return {
-      logits: r.logits.data as Float32Array,
+      logits: withLogits ? (r.logits.data as Float32Array) : new Float32Array(0),
       patterns: w.blocks.map((_, l) => r[`pattern${l}`].data as Float32Array),
     };
   } finally {

@@ -26,13 +26,14 @@ function headsSideBySide(data: Float32Array, H: number, A: number, B: number): F
   return out;
 }
 
-export function forwardGraph(w: ModelWeights, T: number): Graph {
+/** withLogits = false leaves out the unembedding (patterns only: a [B, T, V] output can be hundreds of MB). */
+export function forwardGraph(w: ModelWeights, T: number, withLogits = true): Graph {
   const { n_heads: H, d_head: E, d_model: D, d_vocab: V } = w.config;
   if (w.config.positional_embedding_type !== "standard") throw new Error("forward pass: only standard positional embeddings are supported");
   if (T > w.config.n_ctx) throw new Error(`forward pass: ${T} tokens exceed n_ctx ${w.config.n_ctx}`);
   const nodes: Node[] = [];
   const inits: Initializer[] = [];
-  const outputs = [{ name: "logits", type: ElemType.FLOAT, dims: ["B", T, V] as (number | string)[] }];
+  const outputs: Graph["outputs"] = withLogits ? [{ name: "logits", type: ElemType.FLOAT, dims: ["B", T, V] }] : [];
   let n = 0;
   const op = (type: string, inputs: string[], attributes?: Node["attributes"]) => {
     const out = `t${n++}`;
@@ -45,8 +46,8 @@ export function forwardGraph(w: ModelWeights, T: number): Graph {
     f32("W_E", [V, D], w.W_E.data), f32("W_pos", [T, D], w.W_pos.data.subarray(0, T * D)),
     f32("mask", [T, T], mask), f32("scale", [], [1 / Math.sqrt(E)]),
     i64("split_heads", [0, T, H, E]), i64("merge_heads", [0, T, H * E]),
-    f32("W_U", [D, V], w.W_U.data), f32("b_U", [V], w.b_U.data),
   );
+  if (withLogits) inits.push(f32("W_U", [D, V], w.W_U.data), f32("b_U", [V], w.b_U.data));
   if (w.config.normalization_type !== null) inits.push(f32("eps", [], [LN_EPS])); // unused initializers make onnxruntime warn
   const layerNorm = (x: string, wName?: string, bName?: string) => {
     if (w.config.normalization_type === null) return x;
@@ -70,20 +71,23 @@ export function forwardGraph(w: ModelWeights, T: number): Graph {
     };
     const q = project("Q", b.W_Q.data, b.b_Q.data);
     const k = project("K", b.W_K.data, b.b_K.data);
-    const v = project("V", b.W_V.data, b.b_V.data);
     const kT = op("Transpose", [k], [{ name: "perm", ints: [0, 1, 3, 2] }]);
     const scores = op("Add", [op("Mul", [op("MatMul", [q, kT]), "scale"]), "mask"]);
     const pattern = `pattern${l}`;
     nodes.push({ op: "Softmax", inputs: [scores], outputs: [pattern], attributes: [{ name: "axis", int: -1 }] });
     outputs.push({ name: pattern, type: ElemType.FLOAT, dims: ["B", H, T, T] });
+    if (!withLogits && l === w.blocks.length - 1) return; // nothing reads the last layer's output
+    const v = project("V", b.W_V.data, b.b_V.data);
     const z = op("Reshape", [op("Transpose", [op("MatMul", [pattern, v])], [{ name: "perm", ints: [0, 2, 1, 3] }]), "merge_heads"]);
     inits.push(f32(p + "W_O", [H * E, D], b.W_O.data), f32(p + "b_O", [D], b.b_O.data));
     resid = op("Add", [resid, op("Add", [op("MatMul", [z, p + "W_O"]), p + "b_O"])]);
   });
-  if (w.ln_final_w) inits.push(f32("lnf_w", [D], w.ln_final_w.data));
-  if (w.ln_final_b) inits.push(f32("lnf_b", [D], w.ln_final_b.data));
-  const final = layerNorm(resid, w.ln_final_w && "lnf_w", w.ln_final_b && "lnf_b");
-  nodes.push({ op: "Add", inputs: [op("MatMul", [final, "W_U"]), "b_U"], outputs: ["logits"] });
+  if (withLogits) {
+    if (w.ln_final_w) inits.push(f32("lnf_w", [D], w.ln_final_w.data));
+    if (w.ln_final_b) inits.push(f32("lnf_b", [D], w.ln_final_b.data));
+    const final = layerNorm(resid, w.ln_final_w && "lnf_w", w.ln_final_b && "lnf_b");
+    nodes.push({ op: "Add", inputs: [op("MatMul", [final, "W_U"]), "b_U"], outputs: ["logits"] });
+  }
   return {
     name: "attn_only_forward",
     inputs: [{ name: "tokens", type: ElemType.INT64, dims: ["B", T] }],
