@@ -3,6 +3,7 @@
 // vocabulary (the most frequent GPT-2 tokens + <|endoftext|> as BOS + one UNK).
 //
 // Usage: node training/build-corpus.mjs [--vocab 12288] [--out training/data] [--gpt2-prior FILE]
+//        [--vocab-from MODEL_FOLDER]  (keep that model's trimmed vocabulary, e.g. to anneal it with --init-from)
 // (--gpt2-prior writes only the GPT-2-wide unigram prior that media/priors/ ships, nothing else)
 // Writes: {train,val}_{prose,code}.u16 (model ids), vocab.json (model id -> GPT-2 id),
 //         unigram.json (train counts per model id), corpus-stats.json.
@@ -125,9 +126,12 @@ if (gpt2Prior) {
 
 // Trimmed vocabulary: model id 0 = <|endoftext|> (BOS), 1..VOCAB-2 = most frequent GPT-2 tokens,
 // VOCAB-1 = UNK (gpt2 id -1).
+const vocabFrom = opt("--vocab-from", null);
 const ranked = [...counts.entries()].filter(([id]) => id !== GPT2_BOS)
   .sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, VOCAB - 2).map(([id]) => id);
-const gpt2Ids = [GPT2_BOS, ...ranked, -1];
+// A model's own map keeps its ids valid when this corpus differs from the one it was trained on.
+const gpt2Ids = vocabFrom ? JSON.parse(readFileSync(join(vocabFrom, "vocab.json"), "utf8")).gpt2Ids : [GPT2_BOS, ...ranked, -1];
+if (gpt2Ids.length !== VOCAB) throw new Error(`--vocab ${VOCAB} differs from the ${gpt2Ids.length} ids of ${vocabFrom}/vocab.json`);
 const toModel = new Map(gpt2Ids.map((g, i) => [g, i]));
 const UNK = VOCAB - 1;
 const unigram = new Float64Array(VOCAB);

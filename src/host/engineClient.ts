@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
+import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
 import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, WorkerConfig } from "../protocol/engine";
 
 export interface EngineClientOptions extends WorkerConfig {
@@ -59,6 +60,16 @@ export class EngineClient {
   /** A word's tokens and priors, and what its first token does in a head (editor hover). */
   hover(request: HoverParams, signal?: AbortSignal): Promise<HoverResult> {
     return this.call("hover", request, { signal });
+  }
+
+  /** The model run on a text or ids; its patterns stream (onEvent) before the predictions arrive. */
+  attention(request: AttentionParams, opts: { signal?: AbortSignal; onEvent?: (e: AttentionEvent) => void } = {}): Promise<AttentionResult> {
+    return this.call("attention", request, opts);
+  }
+
+  /** One head's exact pattern from a recent attention run. */
+  attentionPattern(request: PatternParams, signal?: AbortSignal): Promise<PatternResult> {
+    return this.call("attentionPattern", request, { signal });
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ErrorCode } from "../core/errors";
 import type { PriorSpec } from "../core/priorSpec";
 import type { HeadReport, ReportSizes } from "../core/report";
 import type { HeadDetails, TokenInHead } from "./headDetails";
+import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
 
 export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
 export const KNOWN_EPS: readonly ExecutionProvider[] = ["cuda", "dml", "coreml", "webgpu", "cpu"];
@@ -127,6 +128,10 @@ export type EngineApi = {
   analyze: { params: AnalyzeParams; result: AnalyzeResult; event: AnalyzeEvent };
   hover: { params: HoverParams; result: HoverResult };
   metrics: { params: { modelDir: string }; result: ModelMetrics & { identity: string } };
+  /** The model run forward on a text or ids (live attention); patterns stream first. */
+  attention: { params: AttentionParams; result: AttentionResult; event: AttentionEvent };
+  /** One head's exact pattern from a recent `attention` run. */
+  attentionPattern: { params: PatternParams; result: PatternResult };
   /** Cancel everything and end the thread once no native call is running (terminating a worker
    * inside onnxruntime's session.run aborts the whole process). */
   shutdown: { params: Record<string, never>; result: void };

@@ -11,6 +11,7 @@ import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
+import { attentionPattern, runText } from "./runText";
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
@@ -44,6 +45,9 @@ channel
   .serve("describe", logged("describe", ({ modelDir }) => store.describe(modelDir)))
   .serve("identify", logged("identify", (req) => store.identify(req)))
   .serve("hover", logged("hover", (req) => hoverInfo(req, store, backend)))
+  // Not queued behind analyses: one forward pass is cheap and runs between their blocks.
+  .serve("attention", logged("attention", (req, ctx) => runText(req, ctx, { store, backend, blockBytes: config.blockBytes })))
+  .serve("attentionPattern", logged("attentionPattern", (req) => attentionPattern(req)))
   .serve("analyze", logged("analyze", (req, ctx) => exclusive(() => analyzeHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
   .serve("shutdown", () => {
     channel.close(new HeadLensError("the engine is shutting down", "engine.disposed")); // aborts running requests

@@ -9,6 +9,7 @@ export const enum ElemType {
   INT8 = 3,
   INT32 = 6,
   INT64 = 7,
+  BOOL = 9,
 }
 
 export type Dim = number | string; // fixed size or a symbolic (dynamic) dimension

@@ -15,7 +15,7 @@ export type { ExecutionProvider } from "../protocol/engine";
 let ortModule: typeof Ort | undefined;
 const ort = (): typeof Ort => (ortModule ??= require("onnxruntime-node") as typeof Ort);
 
-export type TensorType = "float32" | "uint8" | "int8" | "int32" | "int64";
+export type TensorType = "float32" | "uint8" | "int8" | "int32" | "int64" | "bool";
 type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
 
 export interface BackendOptions {

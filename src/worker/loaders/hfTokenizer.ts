@@ -6,7 +6,7 @@
 import { HeadLensError, oneLine } from "../../core/errors";
 import { displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
 import { MAX_TOKENIZER_BYTES, readBoundedJson } from "./jsonFile";
-import { Vocabulary } from "./vocabulary";
+import { TokenPieces, Vocabulary } from "./vocabulary";
 
 // The package ships a CommonJS build, but its declarations are ES modules: require, typed.
 type TokenizersModule = typeof import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } });
@@ -83,5 +83,10 @@ export class HfTokenizerVocabulary implements Vocabulary {
 
   encode(text: string): number[] {
     return this.tok.encode(text, { add_special_tokens: false }).ids.filter((id: number) => id < this.size);
+  }
+
+  encodePieces(text: string): TokenPieces {
+    const ids = this.encode(text);
+    return { ids, pieces: ids.map((id) => this.bytes(id)) };
   }
 }

@@ -30,6 +30,14 @@ export interface Vocabulary {
   display(id: number): string;
   /** Text to model ids (no BOS added). */
   encode(text: string): number[];
+  /** encode, with the bytes of the text each id stands for (an UNK keeps the bytes it replaced). */
+  encodePieces(text: string): TokenPieces;
+}
+
+export interface TokenPieces {
+  ids: number[];
+  /** Per id: its bytes in the text; undefined when unknown. */
+  pieces: (Uint8Array | undefined)[];
 }
 
 /** GPT-2 BPE through js-tiktoken. Token bytes come from the published rank table. */
@@ -81,6 +89,10 @@ export class Gpt2Vocabulary implements Vocabulary {
   encode(text: string): number[] {
     return this.tok.encode(text).filter((id) => id < this.size);
   }
+  encodePieces(text: string): TokenPieces {
+    const ids = this.encode(text);
+    return { ids, pieces: ids.map((id) => this.tok.bytes(id)) };
+  }
 }
 
 /** A model whose ids map onto a subset of GPT-2's ids (-1 = UNK, which all other tokens become). */
@@ -106,6 +118,10 @@ export class MappedGpt2Vocabulary implements Vocabulary {
   }
   encode(text: string): number[] {
     return this.tok.encode(text).map((g) => this.toModel.get(g) ?? this.unk);
+  }
+  encodePieces(text: string): TokenPieces {
+    const gpt2 = this.tok.encode(text);
+    return { ids: gpt2.map((g) => this.toModel.get(g) ?? this.unk), pieces: gpt2.map((g) => this.tok.bytes(g)) };
   }
   gpt2Id(id: number): number | undefined {
     const g = this.gpt2Ids[id];

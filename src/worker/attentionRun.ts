@@ -1,0 +1,145 @@
+/**
+ * Runs the model forward on one sequence of ids (live attention): the body graph gives patterns,
+ * head logit attributions and the final residual; the unembedding then runs in blocks of positions
+ * so that at most `blockBytes` of [rows, V] logits exist at a time. Sessions are built once per
+ * model identity and reused for every length (the graphs have a symbolic sequence dimension).
+ */
+import type * as Ort from "onnxruntime-node";
+import { ModelWeights } from "../core/weights";
+import { bodyGraph, unembedGraph } from "./attentionGraph";
+import { OrtBackend } from "./ortBackend";
+
+export interface BodyOutput {
+  /** Per layer [H, T, T]. */
+  patterns: Float32Array[];
+  /** Per layer [H, T]: head h's direct logit attribution at position t to ids[t + 1]. */
+  dla: Float32Array[];
+  /** [T, D]: the residual stream after the final normalization (the unembedding's input). */
+  final: Float32Array;
+}
+
+export interface UnembedOutput {
+  /** [T, K] log-probs of the top-K next tokens, most likely first. */
+  topLogProb: Float32Array;
+  /** [T, K] their ids. */
+  topId: Int32Array;
+  /** [T]: log-prob of ids[t + 1] (the last position's entry is meaningless). */
+  nextLogProb: Float32Array;
+  /** [T]: 1 + how many logits exceed that of ids[t + 1]. */
+  nextRank: Int32Array;
+}
+
+interface ModelSessions {
+  key: string;
+  body: Promise<Ort.InferenceSession>;
+  unembed?: { k: number; session: Promise<Ort.InferenceSession> };
+}
+
+/** Sessions of the model last run (a new model, or new content, replaces them). */
+export class AttentionSessions {
+  private current?: ModelSessions;
+
+  constructor(private readonly backend: OrtBackend) {}
+
+  private sessionsFor(key: string, w: ModelWeights): ModelSessions {
+    if (this.current?.key !== key) {
+      void this.release();
+      this.current = { key, body: this.backend.createSession(bodyGraph(w)) };
+    }
+    return this.current;
+  }
+
+  body(key: string, w: ModelWeights): Promise<Ort.InferenceSession> {
+    return this.sessionsFor(key, w).body;
+  }
+
+  unembed(key: string, w: ModelWeights, k: number): Promise<Ort.InferenceSession> {
+    const s = this.sessionsFor(key, w);
+    if (s.unembed?.k !== k) {
+      const old = s.unembed?.session;
+      s.unembed = { k, session: this.backend.createSession(unembedGraph(w, k)) };
+      void old?.then((x) => x.release()).catch(() => undefined);
+    }
+    return s.unembed.session;
+  }
+
+  async release(): Promise<void> {
+    const s = this.current;
+    this.current = undefined;
+    for (const p of [s?.body, s?.unembed?.session]) await p?.then((x) => x.release()).catch(() => undefined);
+  }
+}
+
+/** Each position's next-token unembedding direction through the final LN weight, centred over
+ * d_model when the model normalizes (TransformerLens's apply_ln_to_stack centres the stack). */
+function nextTokenDirections(w: ModelWeights, ids: number[]): Float32Array {
+  const { d_model: D, d_vocab: V } = w.config;
+  const T = ids.length;
+  const dir = new Float32Array(T * D);
+  const col = new Float64Array(D);
+  for (let t = 0; t + 1 < T; t++) {
+    const next = ids[t + 1];
+    let mean = 0;
+    for (let d = 0; d < D; d++) {
+      col[d] = w.W_U.data[d * V + next] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
+      mean += col[d];
+    }
+    mean = w.config.normalization_type === null ? 0 : mean / D;
+    for (let d = 0; d < D; d++) dir[t * D + d] = col[d] - mean;
+  }
+  return dir;
+}
+
+export async function runBody(backend: OrtBackend, session: Ort.InferenceSession, w: ModelWeights, ids: number[]): Promise<BodyOutput> {
+  const { d_model: D } = w.config;
+  const T = ids.length;
+  const shortformer = w.config.positional_embedding_type === "shortformer";
+  const resid0 = new Float32Array(T * D);
+  const pos = shortformer ? w.W_pos.data.slice(0, T * D) : undefined;
+  for (let t = 0; t < T; t++) {
+    const e = ids[t] * D, o = t * D;
+    for (let d = 0; d < D; d++) resid0[o + d] = w.W_E.data[e + d] + (shortformer ? 0 : w.W_pos.data[o + d]);
+  }
+  const keep = new Uint8Array(T * T);
+  for (let i = 0; i < T; i++) keep.fill(1, i * T, i * T + i + 1);
+  const feeds: Record<string, Ort.Tensor> = {
+    resid0: backend.tensor("float32", resid0, [T, D]),
+    keep: backend.tensor("bool", keep, [T, T]),
+    dir: backend.tensor("float32", nextTokenDirections(w, ids), [T, D]),
+  };
+  if (pos) feeds.pos = backend.tensor("float32", pos, [T, D]);
+  const r = await session.run(feeds);
+  return {
+    patterns: w.blocks.map((_, l) => r[`pattern${l}`].data as Float32Array),
+    dla: w.blocks.map((_, l) => r[`dla${l}`].data as Float32Array),
+    final: r.final.data as Float32Array,
+  };
+}
+
+/** Top-K, and the actual next token's log-prob and rank, for every position, `rows` at a time. */
+export async function runUnembed(
+  backend: OrtBackend, session: Ort.InferenceSession, w: ModelWeights, final: Float32Array, ids: number[], K: number,
+  rows: number, check: () => void,
+): Promise<UnembedOutput> {
+  const { d_model: D } = w.config;
+  const T = ids.length;
+  const out: UnembedOutput = {
+    topLogProb: new Float32Array(T * K), topId: new Int32Array(T * K), nextLogProb: new Float32Array(T), nextRank: new Int32Array(T),
+  };
+  const next = BigInt64Array.from({ length: T }, (_, t) => BigInt(t + 1 < T ? ids[t + 1] : 0));
+  for (let start = 0; start < T; start += rows) {
+    check();
+    const end = Math.min(T, start + rows), n = end - start;
+    const r = await session.run({
+      x: backend.tensor("float32", final.subarray(start * D, end * D), [n, D]),
+      next: backend.tensor("int64", next.subarray(start, end), [n]),
+    });
+    out.topLogProb.set(r.topLogProb.data as Float32Array, start * K);
+    const topId = r.topId.data as BigInt64Array;
+    for (let i = 0; i < topId.length; i++) out.topId[start * K + i] = Number(topId[i]);
+    out.nextLogProb.set(r.nextLogProb.data as Float32Array, start);
+    const above = r.above.data as Float32Array;
+    for (let i = 0; i < n; i++) out.nextRank[start + i] = above[i] + 1;
+  }
+  return out;
+}

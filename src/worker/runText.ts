@@ -1,0 +1,124 @@
+/**
+ * The `attention` request: the active model run on the user's text (or ids). Text is tokenized
+ * with the model's tokenizer and BOS is prepended, as TransformerLens's `to_tokens` does by default
+ * (prepend_bos=True; one sequence, so no padding); ids are used as given. A text longer than n_ctx
+ * keeps BOS and its last n_ctx − 1 tokens (TransformerLens would truncate the end instead; the
+ * tokens next to the cursor are the ones a user looks at). Patterns stream first (as an event),
+ * then the unembedding's predictions and the heads' logit attributions come with the reply.
+ */
+import { HeadLensError } from "../core/errors";
+import { thumbnails } from "../core/patternThumbnail";
+import { spansFromTokenBytes } from "../core/tokenSpans";
+import { HandlerContext } from "../protocol/channel";
+import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult, PatternPayload, RunInfo, RunToken } from "../protocol/attention";
+import { AttentionSessions, runBody, runUnembed } from "./attentionRun";
+import { Vocabulary } from "./loaders/vocabulary";
+import { ModelStore } from "./modelStore";
+import { OrtBackend } from "./ortBackend";
+
+/** Thumbnails are at most this many positions on a side (the grid draws them ≈ 120 px wide). */
+export const THUMBNAIL_SIZE = 256;
+/** Recent runs whose exact patterns stay available (the panel asks about the one it shows). */
+const KEPT_RUNS = 2;
+
+export interface RunTextDeps {
+  store: ModelStore;
+  backend: () => Promise<OrtBackend>;
+  blockBytes: number;
+}
+
+interface KeptRun {
+  runId: string;
+  T: number;
+  nHeads: number;
+  patterns: Float32Array[];
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+let nextRun = 1;
+const kept: KeptRun[] = [];
+let sessions: { backend: OrtBackend; sessions: AttentionSessions } | undefined;
+
+function sessionsFor(backend: OrtBackend): AttentionSessions {
+  if (sessions?.backend !== backend) sessions = { backend, sessions: new AttentionSessions(backend) };
+  return sessions.sessions;
+}
+
+/** Ids with their places in the text; BOS first unless ids were given. */
+export function tokensFor(vocab: Vocabulary, input: AttentionParams["input"], nCtx: number): { tokens: RunToken[]; bos: number | null; truncated: number } {
+  const token = (id: number, start: number, end: number): RunToken => {
+    const bytes = vocab.bytes(id);
+    return { id, token: vocab.display(id), text: bytes ? decoder.decode(bytes) : vocab.display(id), start, end };
+  };
+  if ("tokens" in input) {
+    const ids = input.tokens;
+    if (ids.length === 0) throw new HeadLensError("no token ids given; pass at least one id", "request.noTokens");
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab.size);
+    if (bad !== undefined) throw new HeadLensError(`token id ${bad} is outside the model's vocabulary (0–${vocab.size - 1})`, "request.token");
+    if (ids.length > nCtx) throw new HeadLensError(`${ids.length} token ids exceed the model's context of ${nCtx}; pass at most ${nCtx}`, "request.tooLong");
+    return { tokens: ids.map((id) => token(id, 0, 0)), bos: null, truncated: 0 };
+  }
+  const text = input.text;
+  if (text.includes("\u0000")) throw new HeadLensError("the text contains NUL characters (a binary file?); select text to run the model on", "request.binary");
+  if (text.length === 0) throw new HeadLensError("the text is empty; select some text or put the cursor in a non-empty file", "request.empty");
+  const { ids, pieces } = vocab.encodePieces(text);
+  if (ids.length === 0) throw new HeadLensError("the text tokenizes to no tokens; select some text the model's tokenizer can read", "request.noTokens");
+  const spans = spansFromTokenBytes(text, pieces);
+  const keepFrom = Math.max(0, ids.length - (nCtx - 1));
+  const tokens = [token(vocab.bos, 0, 0), ...ids.slice(keepFrom).map((id, i) => token(id, spans[keepFrom + i].start, spans[keepFrom + i].end))];
+  return { tokens, bos: vocab.bos, truncated: keepFrom };
+}
+
+export async function runText(req: AttentionParams, ctx: HandlerContext<AttentionEvent>, deps: RunTextDeps): Promise<AttentionResult> {
+  const t0 = performance.now();
+  const stored = deps.store.load(req.modelDir);
+  const { config, vocab, weights } = stored.model;
+  const { tokens, bos, truncated } = tokensFor(vocab, req.input, config.n_ctx);
+  const ids = tokens.map((t) => t.id);
+  const T = ids.length, L = config.n_layers, H = config.n_heads;
+  const K = Math.min(Math.max(1, req.topK ?? 5), config.d_vocab);
+  const tokenizeMs = performance.now() - t0;
+  const backend = await deps.backend();
+  const s = sessionsFor(backend);
+  const key = `${stored.model.dir}|${stored.identity}`;
+  ctx.throwIfCancelled();
+  const body = await runBody(backend, await s.body(key, weights), weights, ids);
+  ctx.throwIfCancelled();
+  const run: RunInfo = {
+    runId: String(nextRun++), model: config.model_name, identity: stored.identity, nLayers: L, nHeads: H, nCtx: config.n_ctx, bos, tokens, truncated,
+  };
+  kept.push({ runId: run.runId, T, nHeads: H, patterns: body.patterns });
+  if (kept.length > KEPT_RUNS) kept.shift();
+  const patterns: PatternPayload = req.patterns === "full"
+    ? { kind: "full", layers: body.patterns }
+    : (() => {
+      const layers = body.patterns.map((p) => thumbnails(p, H, T, THUMBNAIL_SIZE));
+      return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
+    })();
+  const patternsMs = performance.now() - t0;
+  ctx.emit({ type: "patterns", run, patterns, elapsedMs: patternsMs });
+
+  const rows = Math.max(1, Math.floor(deps.blockBytes / (4 * config.d_vocab)));
+  const u = await runUnembed(backend, await s.unembed(key, weights, K), weights, body.final, ids, K, rows, () => ctx.throwIfCancelled());
+  const top = Array.from({ length: T }, (_, t) => Array.from({ length: K }, (_, k) => {
+    const id = u.topId[t * K + k];
+    return { id, token: vocab.display(id), p: Math.exp(u.topLogProb[t * K + k]) };
+  }));
+  const next = ids.map((_, t) => (t + 1 < T ? { id: ids[t + 1], token: tokens[t + 1].token, rank: u.nextRank[t], logProb: u.nextLogProb[t] } : null));
+  const dla = new Float32Array(T * L * H);
+  for (let t = 0; t < T; t++) {
+    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) dla[(t * L + l) * H + h] = t + 1 < T ? body.dla[l][h * T + t] : NaN;
+  }
+  return { ...run, top, next, dla, ep: backend.ep, timings: { tokenizeMs, patternsMs, totalMs: performance.now() - t0 } };
+}
+
+export function attentionPattern(req: PatternParams): PatternResult {
+  const run = kept.find((r) => r.runId === req.runId);
+  if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
+  const { layer, head } = req;
+  if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
+    throw new HeadLensError(`no head L${layer}H${head} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
+  }
+  const T = run.T;
+  return { ...req, T, weights: run.patterns[layer].slice(head * T * T, (head + 1) * T * T) };
+}
