@@ -17,6 +17,7 @@ import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { hubModel, HUB_MODELS } from "../hub/knownModels";
 import { prepareHubModel, prepareLocalPth } from "../hub/prepareHubModel";
 import { HeadLensError } from "../../core/errors";
+import { runCommand } from "./run";
 
 const PACKAGE_ROOT = resolve(__dirname, "..");
 export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
@@ -46,6 +47,8 @@ Options:
                        importance and only keys that could enter the report are evaluated exactly.
                        auto: pruned on the cpu provider for d_head >= 64 and V >= 20000, else dense
   -h, --help           this help
+
+       head-lens run [--model <m>] (--text "…" | --tokens ID,ID,…) [--json]   (see head-lens run --help)
 `;
 
 class UsageError extends Error {}
@@ -67,7 +70,7 @@ interface CliArgs {
 export function parseArgs(argv: string[]): CliArgs | "help" {
   if (argv.length === 0 || argv.includes("-h") || argv.includes("--help")) return "help";
   const [cmd, ...rest] = argv;
-  if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the command is "analyze" (see --help)`);
+  if (cmd !== "analyze") throw new UsageError(`unknown command "${cmd}"; the commands are "analyze" and "run" (see --help)`);
   const out: CliArgs = {
     model: DEFAULT_MODEL_DIR, heads: [], keys: DEFAULT_SIZES.nKeys, queries: DEFAULT_SIZES.nQueries,
     outputs: DEFAULT_SIZES.nOutputs, priors: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE], blockBytes: DEFAULT_BLOCK_BYTES, revision: "main", strategy: DEFAULT_STRATEGY,
@@ -120,6 +123,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "run") return runCommand(argv.slice(1), DEFAULT_MODEL_DIR, PACKAGE_ROOT, resolveModel);
   let args: CliArgs | "help";
   try {
     args = parseArgs(argv);
@@ -168,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Folder as is; a .pth converted (cached); a hub name downloaded into the HF cache, then converted. */
-async function resolveModel(args: CliArgs): Promise<string> {
+async function resolveModel(args: { model: string; revision: string }): Promise<string> {
   const path = resolve(args.model);
   if (existsSync(path) && statSync(path).isDirectory()) return path;
   const storage = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "head-lens");
