@@ -1,4 +1,4 @@
-// Bundles the CLI, the engine worker, the checkpoint-conversion worker, the extension and the panel's webview script into dist/.
+// Bundles the CLI, the engine worker, the checkpoint-conversion worker, the extension and the webview scripts (heads panel, attention panel) into dist/.
 import { build } from "esbuild";
 
 const node = {
@@ -18,6 +18,10 @@ await Promise.all([
   build({ ...node, entryPoints: ["src/host/extension/extension.ts"], outfile: "dist/extension.js" }),
   build({
     entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", bundle: true, platform: "browser",
+    format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
+  }),
+  build({
+    entryPoints: ["webview/attention/main.ts"], outfile: "dist/webview/attention.js", bundle: true, platform: "browser",
     format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
   }),
 ]);

@@ -15,6 +15,7 @@ import { engineSettings, readPanelSettings, SECTION } from "./settings";
 import { PanelState } from "../../protocol/webview";
 import { panelHandlers, refreshPanels } from "./panelHandlers";
 import { registerHubCommands } from "./hubDownloads";
+import { registerAttention } from "./attentionCommands";
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -122,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   );
   registerCommands(services, handlers);
   registerHubCommands(services);
+  registerAttention(services);
   return services;
 }
 

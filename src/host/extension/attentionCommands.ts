@@ -1,0 +1,52 @@
+/**
+ * Commands of live attention: Show Attention (palette, editor context menu, keybinding), Choose
+ * Attention Head (the head whose attention the editor highlights), Stop Attention Highlights.
+ */
+import * as vscode from "vscode";
+import type { Services } from "./extension";
+import { AttentionController } from "./attentionController";
+import { ModelEntry, modelName } from "./modelRegistry";
+import { HeadLensPanel } from "./panel";
+
+/** The model attention runs: the attention panel's, else the heads panel's, else the user's pick. */
+async function activeModel(s: Services, controller: AttentionController): Promise<ModelEntry | undefined> {
+  const usable = s.registry.list().filter((m) => m.config);
+  const current = controller.currentModel ?? HeadLensPanel.active()?.model;
+  if (current?.config && usable.some((m) => m.id === current.id)) return current;
+  if (usable.length === 1) return usable[0];
+  const items = usable.map((m) => ({ label: modelName(m), model: m, description: `${m.config!.n_layers}L × ${m.config!.n_heads}H · n_ctx ${m.config!.n_ctx}`, detail: m.dir }));
+  if (!items.length) throw new Error("no model is ready: add a model folder or download a hub model first");
+  return (await vscode.window.showQuickPick(items, { title: "Head Lens: run which model on the text?", placeHolder: "Pick a model" }))?.model;
+}
+
+export function registerAttention(s: Services): AttentionController {
+  const controller = new AttentionController(s.context.extensionUri, s.engine, s.log, s.reportError);
+  const reg = (id: string, f: (...args: never[]) => unknown) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
+    try {
+      return await f(...args);
+    } catch (e) {
+      s.reportError(id.replace("headLens.", ""), e);
+    }
+  }));
+  reg("headLens.showAttention", async () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) throw new Error("no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again");
+    await s.registry.ready;
+    const model = await activeModel(s, controller);
+    if (model) await controller.show(editor, model);
+  });
+  reg("headLens.chooseAttentionHead", async (ref?: { layer: number; head: number }) => {
+    const model = controller.currentModel;
+    if (!model?.config) throw new Error("no attention run yet: run Head Lens: Show Attention first");
+    let head = ref;
+    if (!head) {
+      const c = model.config;
+      const items = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ label: `L${Math.floor(i / c.n_heads)}H${i % c.n_heads}`, layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
+      head = await vscode.window.showQuickPick(items, { title: `Head Lens: highlight which head of ${modelName(model)}?`, placeHolder: "Type to filter, e.g. L1H0" });
+    }
+    if (head) await controller.chooseHead({ layer: head.layer, head: head.head });
+  });
+  reg("headLens.stopAttentionHighlights", () => controller.stop());
+  s.context.subscriptions.push(controller);
+  return controller;
+}

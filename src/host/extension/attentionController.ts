@@ -1,0 +1,288 @@
+/**
+ * Live attention in the editor: runs the active model on the selection (or the text around the
+ * cursor), shows the run in the attention panel, and — with a head chosen — highlights in the editor
+ * what that head attends to from the token under the cursor. Edits re-run the model (debounced,
+ * superseded runs cancelled); files over `headLens.attention.maxFileSize` characters get the panel
+ * but no live highlights or re-runs.
+ */
+import * as vscode from "vscode";
+import { errorMessage, isCancelled } from "../../core/errors";
+import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
+import { tokenAt } from "../../core/tokenSpans";
+import { AttentionResult, HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
+import type { HeadMetrics } from "../../protocol/engine";
+import { EngineClient } from "../engineClient";
+import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
+import { AttentionPanel } from "./attentionPanel";
+import { ModelEntry, modelName } from "./modelRegistry";
+
+export interface AttentionSettings {
+  editorHighlights: boolean;
+  maxFileSize: number;
+  debounceMs: number;
+}
+
+export function attentionSettings(): AttentionSettings {
+  const c = vscode.workspace.getConfiguration("headLens.attention");
+  const int = (v: unknown, d: number) => (Number.isFinite(Number(v)) ? Math.max(0, Math.round(Number(v))) : d);
+  return { editorHighlights: c.get("editorHighlights", true), maxFileSize: int(c.get("maxFileSize", 20000), 20000), debounceMs: int(c.get("debounceMs", 300), 300) };
+}
+
+/** No token is longer than this many characters in practice (GPT-2's longest are ≈ 64). */
+const MAX_CHARS_PER_POSITION = 64;
+
+interface Source extends OffsetRange {
+  uri: vscode.Uri;
+  /** "selection" or "around the cursor", for the panel's caption. */
+  kind: string;
+}
+
+interface ShownRun {
+  info: RunInfo;
+  /** Document offset of the run's text and the document version it was read at. */
+  textStart: number;
+  textLength: number;
+  version: number;
+  result?: AttentionResult;
+}
+
+/** The document's length without copying its text. */
+function docLength(doc: vscode.TextDocument): number {
+  return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+}
+
+type MetricsEngine = { metrics?: (modelDir: string) => Promise<{ heads: HeadMetrics[] }> };
+
+export class AttentionController implements vscode.Disposable {
+  private panel?: AttentionPanel;
+  private model?: ModelEntry;
+  private source?: Source;
+  private run?: ShownRun;
+  private head?: HeadChoice;
+  private pattern?: PatternResult;
+  private inflight?: AbortController;
+  private timer?: NodeJS.Timeout;
+  private readonly metrics = new Map<string, Promise<void>>();
+  private readonly decorations = new AttentionDecorations();
+  private readonly listeners: vscode.Disposable[];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: () => EngineClient, private readonly log: vscode.OutputChannel, private readonly reportError: (what: string, e: unknown) => void) {
+    this.listeners = [
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
+      vscode.window.onDidChangeActiveTextEditor((e) => e && this.onCursor(e)),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("headLens.attention") && this.refreshHighlights()),
+      // The decorations re-create their colours for the new theme (their listener runs first): redraw.
+      vscode.window.onDidChangeActiveColorTheme(() => this.refreshHighlights()),
+    ];
+  }
+
+  /** The model the panel shows, if any (Show Attention keeps using it). */
+  get currentModel(): ModelEntry | undefined {
+    return this.panel ? this.model : undefined;
+  }
+
+  get chosenHead(): HeadChoice | undefined {
+    return this.head;
+  }
+
+  /** Show Attention: the selection, or the text around the cursor, under `model`. */
+  async show(editor: vscode.TextEditor, model: ModelEntry): Promise<void> {
+    const doc = editor.document;
+    const sel = editor.selection;
+    const nCtx = model.config!.n_ctx;
+    let range = !sel.isEmpty
+      ? { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end), kind: "selection" }
+      : { ...windowAround(doc.getText(), doc.offsetAt(sel.active), nCtx), kind: "text around the cursor" };
+    // Only the last n_ctx tokens are used: a huge selection need not be tokenized whole.
+    if (range.end - range.start > MAX_CHARS_PER_POSITION * nCtx) range = { start: range.end - MAX_CHARS_PER_POSITION * nCtx, end: range.end, kind: "end of the selection" };
+    if (this.model?.id !== model.id) this.head = undefined;
+    this.model = model;
+    this.source = { uri: doc.uri, ...range };
+    this.ensurePanel().reveal();
+    await this.runNow(true);
+  }
+
+  /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
+  async chooseHead(head: HeadChoice): Promise<void> {
+    this.head = head;
+    this.pattern = undefined;
+    this.panel?.post("chosen", { head });
+    await this.fetchPattern();
+  }
+
+  /** Stops following the editor until the next Show Attention. */
+  stop(): void {
+    this.inflight?.abort();
+    clearTimeout(this.timer);
+    this.source = undefined;
+    this.decorations.clear();
+  }
+
+  private ensurePanel(): AttentionPanel {
+    if (this.panel) return this.panel;
+    const p = AttentionPanel.create(this.extensionUri);
+    p.channel
+      .serve("chooseHead", ({ layer, head, runId }) => {
+        if (runId === this.run?.info.runId) void this.chooseHead({ layer, head });
+      })
+      .serve("choosePosition", ({ runId, position }) => this.revealPosition(runId, position));
+    p.onDidDispose(() => {
+      this.panel = undefined;
+      this.stop();
+    });
+    return (this.panel = p);
+  }
+
+  private document(): vscode.TextDocument | undefined {
+    return this.source && vscode.workspace.textDocuments.find((d) => d.uri.toString() === this.source!.uri.toString());
+  }
+
+  private liveAllowed(doc: vscode.TextDocument): boolean {
+    const s = attentionSettings();
+    return s.editorHighlights && docLength(doc) <= s.maxFileSize;
+  }
+
+  private caption(doc: vscode.TextDocument): string {
+    const s = this.source!;
+    // A range ending at the start of a line (a selection of whole lines) ends on the line before.
+    const endPos = doc.positionAt(s.end);
+    const from = doc.positionAt(s.start).line + 1, to = Math.max(from, endPos.line + (endPos.character === 0 && s.end > s.start ? 0 : 1));
+    const name = doc.uri.path.split("/").pop();
+    const live = this.liveAllowed(doc) ? "" : ` · editor highlights off (${attentionSettings().editorHighlights ? `file over ${attentionSettings().maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
+    return `${name}, ${s.kind}, line${from === to ? ` ${from}` : `s ${from}–${to}`}${live}`;
+  }
+
+  /** Runs the model on the source's current text; `explicit` runs report failures as notifications. */
+  private async runNow(explicit: boolean): Promise<void> {
+    const doc = this.document();
+    const model = this.model;
+    if (!doc || !model || !this.source) return;
+    this.inflight?.abort();
+    const ac = (this.inflight = new AbortController());
+    const { start, end } = this.source;
+    const text = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end)));
+    const version = doc.version;
+    const source = this.caption(doc);
+    this.panel?.post("running", { source });
+    try {
+      const result = await this.engine().attention({ modelDir: model.dir, input: { text }, patterns: "thumbnails" }, {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (ac.signal.aborted) return;
+          this.run = { info: e.run, textStart: start, textLength: text.length, version };
+          this.pattern = undefined;
+          this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
+          void this.fetchPattern();
+          void this.fetchMetrics(model, e.run.identity);
+        },
+      });
+      if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
+      this.run.result = result;
+      this.panel?.post("predictions", { runId: result.runId, top: result.top, next: result.next, dla: result.dla, timings: result.timings, ep: result.ep });
+      this.log.appendLine(`attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`);
+    } catch (e) {
+      if (isCancelled(e) || ac.signal.aborted) return;
+      this.panel?.post("failed", { message: errorMessage(e) });
+      if (explicit) this.reportError("show attention", e);
+      else this.log.appendLine(`[warn] attention re-run after an edit failed: ${errorMessage(e)}`);
+    }
+  }
+
+  private async fetchPattern(): Promise<void> {
+    const run = this.run, head = this.head;
+    if (!run || !head) return;
+    try {
+      const p = await this.engine().attentionPattern({ runId: run.info.runId, layer: head.layer, head: head.head });
+      if (this.run !== run || this.head !== head) return;
+      this.pattern = p;
+      this.panel?.post("pattern", p);
+      this.refreshHighlights();
+    } catch (e) {
+      if (!isCancelled(e)) this.log.appendLine(`[warn] attention pattern of L${head.layer}H${head.head}: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Head metrics beside each head, when the engine offers them (once per model content). */
+  private fetchMetrics(model: ModelEntry, identity: string): Promise<void> {
+    let p = this.metrics.get(identity);
+    if (!p) {
+      const engine = this.engine() as unknown as MetricsEngine;
+      p = (async () => {
+        try {
+          if (!engine.metrics) throw new Error("this engine has no head metrics");
+          const m = await engine.metrics(model.dir);
+          this.panel?.post("metrics", { identity, heads: m.heads });
+        } catch (e) {
+          this.metrics.delete(identity); // try again on a later run
+          this.panel?.post("metrics", { identity, unavailable: errorMessage(e) });
+        }
+      })();
+      this.metrics.set(identity, p);
+    }
+    return p;
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    if (!this.source || e.document.uri.toString() !== this.source.uri.toString() || e.contentChanges.length === 0) return;
+    // Changes in one event refer to the document before the event, later ones first in the list.
+    let r: OffsetRange = this.source;
+    for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) r = rangeAfterEdit(r, c.rangeOffset, c.rangeLength, c.text.length);
+    this.source = { ...this.source, ...r };
+    this.decorations.clear(); // stale until the re-run
+    if (!this.liveAllowed(e.document)) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.runNow(false), attentionSettings().debounceMs);
+  }
+
+  private onCursor(editor: vscode.TextEditor): void {
+    if (!this.source || editor.document.uri.toString() !== this.source.uri.toString()) return;
+    this.highlight(editor);
+  }
+
+  private refreshHighlights(): void {
+    const uri = this.source?.uri.toString();
+    for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri) this.highlight(e);
+  }
+
+  private highlight(editor: vscode.TextEditor): void {
+    const run = this.run, p = this.pattern, doc = editor.document;
+    const current = run && doc.version === run.version;
+    const rel = current ? doc.offsetAt(editor.selection.active) - run.textStart : -1;
+    const tokens = run?.info.tokens ?? [];
+    const q = !current || rel < 0 || rel > run.textLength ? -1 : tokenAt(tokens, rel);
+    if (q >= 0) this.panel?.post("chosen", { position: q });
+    if (!run || !p || q < 0 || p.runId !== run.info.runId || !this.liveAllowed(doc)) {
+      this.decorations.clear(editor);
+      return;
+    }
+    const T = p.T, name = `L${p.layer}H${p.head}`;
+    const range = (i: number) => new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
+    const keys: KeyHighlight[] = [];
+    for (let j = 0; j <= q; j++) {
+      const w = p.weights[q * T + j];
+      if (tokens[j].end > tokens[j].start) keys.push({ range: range(j), weight: w, hover: `**${name}**: ${(100 * w).toFixed(1)} % of ${tokens[q].token}'s attention (position ${q}) goes to ${tokens[j].token} (position ${j})` });
+    }
+    const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * T].toFixed(2)}` : "";
+    this.decorations.show(editor, range(q), `${name} from ${tokens[q].token}${bos}`, keys);
+  }
+
+  private revealPosition(runId: string, position: number): void {
+    const run = this.run, doc = this.document();
+    if (!run || !doc || run.info.runId !== runId || doc.version !== run.version) return;
+    const t = run.info.tokens[position];
+    if (!t || t.end === t.start) return;
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+    if (!editor) return;
+    const pos = doc.positionAt(run.textStart + t.start);
+    editor.selection = new vscode.Selection(pos, pos);
+    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  dispose(): void {
+    this.stop();
+    this.panel?.panel.dispose();
+    this.decorations.dispose();
+    for (const l of this.listeners) l.dispose();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The attention panel: one webview (its own bundle, dist/webview/attention.js, and media/attention.css)
+ * showing the last run on the user's text. It keeps its context while hidden: a run's thumbnails,
+ * predictions and the enlarged head's exact pattern would otherwise have to be sent again on every
+ * tab switch.
+ */
+import * as vscode from "vscode";
+import { randomBytes } from "node:crypto";
+import { Channel } from "../../protocol/channel";
+import { AttentionPanelApi, AttentionPanelHostApi } from "../../protocol/attention";
+
+export const ATTENTION_VIEW_TYPE = "headLens.attention";
+
+type PanelMessage = { [M in keyof AttentionPanelApi]: [M, AttentionPanelApi[M]["params"]] }[keyof AttentionPanelApi];
+
+export class AttentionPanel {
+  readonly channel: Channel<AttentionPanelHostApi, AttentionPanelApi>;
+  private ready = false;
+  private queue: unknown[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+
+  private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview"), vscode.Uri.joinPath(extensionUri, "media")],
+    };
+    panel.webview.html = html(panel.webview, extensionUri);
+    this.channel = new Channel<AttentionPanelHostApi, AttentionPanelApi>({
+      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
+      listen: (h) => {
+        const d = panel.webview.onDidReceiveMessage(h);
+        return () => d.dispose();
+      },
+    });
+    this.channel.serve("ready", () => {
+      this.ready = true;
+      for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
+    });
+    panel.onDidDispose(() => {
+      this.channel.close(new Error("the attention panel was closed"));
+      this.disposed.fire();
+    });
+  }
+
+  static create(extensionUri: vscode.Uri): AttentionPanel {
+    const panel = vscode.window.createWebviewPanel(ATTENTION_VIEW_TYPE, "Head Lens: Attention", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      retainContextWhenHidden: true,
+    });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "head-lens.svg");
+    return new AttentionPanel(panel, extensionUri);
+  }
+
+  post(...[method, params]: PanelMessage): void {
+    this.channel.notify(method, params as never);
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, true);
+  }
+}
+
+function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(16).toString("base64");
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", "attention.js"));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "attention.css"));
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `script-src 'nonce-${nonce}'`,
+  ].join("; ");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Head Lens: Attention</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,223 @@
+/**
+ * Live attention in real VS Code: select text → Show Attention → the grid of every head renders;
+ * enlarging demo-attn-2l's L1H0 on a repeated random-word text shows the induction stripe (read
+ * from the panel's own tooltip); moving the cursor in the editor highlights what the head attends
+ * to; edits re-run the model; bad input gives one message. Screenshots in light, dark and high
+ * contrast go to test-output/.
+ */
+import { describe, test, before, after, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+
+const OUT = join(REPO, "test-output");
+const WORDS = ["value", "system", "return", "people", "government", "country", "number", "string", "file", "data", "world", "state", "public", "power",
+  "money", "water", "history", "family", "market", "table", "model", "class", "method", "object", "error", "result", "point", "house", "school",
+  "children", "program", "energy", "policy", "nation", "freedom", "future", "health", "labor", "trade", "peace", "security", "union", "budget",
+  "growth", "science", "income", "problem", "question", "answer", "reason", "example", "format", "module", "index", "length", "window", "buffer"];
+/** 30 words in a seeded random order, each one GPT-2 token in demo-attn-2l's vocabulary, written twice. */
+function repeatedWords(): string[] {
+  let x = 12345;
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return [...WORDS].sort(() => rand() - 0.5).slice(0, 30);
+}
+const R = repeatedWords();
+const COPY = R.map((w) => ` ${w}`).join("");
+const INDUCTION_TEXT = `${COPY}${COPY}\n`;
+const CODE = `import json
+
+
+def load_config(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main():
+    config = load_config("settings.json")
+    print(config["name"])
+`;
+
+let s: Session;
+const panel = () => panelFrame(s.page);
+
+function vsix(): string {
+  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
+  if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
+  return join(REPO, f);
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  s = await startVSCode(vsix(), { "induction.txt": INDUCTION_TEXT, "example.py": CODE, "empty.txt": "" }, { "headLens.attention.debounceMs": 200, "editor.wordWrap": "on" });
+});
+after(async () => {
+  await s?.close();
+});
+let shot = 0;
+afterEach(async (t) => {
+  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `attention-failure-${++shot}.png`) }).catch(() => undefined);
+});
+
+/** Opens a workspace file through Quick Open (clicking its row: Enter can race the file search). */
+async function openFile(page: Page, name: string): Promise<void> {
+  const tab = page.locator(`.tab[aria-label^="${name}"]`).first();
+  for (let attempt = 0; !(await tab.isVisible()); attempt++) {
+    await page.locator(".monaco-workbench .part.statusbar").click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press("Control+P");
+    await page.locator(".quick-input-widget input").fill(name);
+    const row = page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: name }).first();
+    try {
+      await row.waitFor({ timeout: 5000 });
+      await row.click();
+      await tab.waitFor({ timeout: 5000 });
+    } catch (e) {
+      await page.keyboard.press("Escape");
+      if (attempt >= 5) throw e;
+    }
+  }
+  await tab.click();
+  await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+}
+
+/** Puts the cursor at line:column (1-based) through Go to Line. */
+async function gotoPosition(page: Page, line: number, column: number): Promise<void> {
+  await page.locator(".editor-instance .monaco-editor .view-lines").first().click(); // the text editor, not the panel, has focus
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press("Enter");
+}
+
+/** Background alphas of the editor's attention highlights (rgba(0, 95, 210, a) in light themes). */
+async function highlightAlphas(page: Page, rgb: string): Promise<number[]> {
+  return page.locator(".monaco-editor .view-overlays, .monaco-editor .view-lines").first().evaluate((_, rgbPrefix) => {
+    const out: number[] = [];
+    for (const e of document.querySelectorAll(".monaco-editor .view-overlays div, .monaco-editor .view-lines span")) {
+      const m = new RegExp(`rgba\\(${rgbPrefix}, ([\\d.]+)\\)`).exec(getComputedStyle(e).backgroundColor);
+      if (m) out.push(Number(m[1]));
+    }
+    return out;
+  }, rgb);
+}
+
+describe("live attention in VS Code", () => {
+  test("select text → Show Attention renders every head; L1H0 enlarged shows the induction stripe", async () => {
+    await openFile(s.page, "induction.txt");
+    await s.page.keyboard.press("Control+A");
+    await runCommand(s.page, "Head Lens: Show Attention", "demo-attn-2l");
+    await panel().locator(".thumb").nth(7).waitFor({ timeout: 120_000 });
+    assert.equal(await panel().locator(".thumb").count(), 8, "2 layers × 4 heads");
+    const meta = await panel().locator(".meta").innerText();
+    assert.match(meta, /induction\.txt, selection, line 1 · 62 tokens \(BOS prepended\)/); // BOS, 2 × 30 words, "\n"
+    await panel().locator(".meta", { hasText: "all in" }).waitFor({ timeout: 60_000 });
+    await panel().locator(".thumb[data-layer='1'][data-head='0']").click();
+    const big = panel().locator(".big canvas[data-head='L1H0']");
+    await big.waitFor({ timeout: 30_000 });
+    const geo = await big.evaluate((c) => ({ ...(c as HTMLCanvasElement).dataset }));
+    const T = Number(geo.t), cell = Number(geo.cell), ox = Number(geo.originX), oy = Number(geo.originY);
+    assert.equal(T, 2 + 2 * R.length);
+    // From each token of the second copy, the weight on the token after its first occurrence.
+    const weights: number[] = [];
+    for (let k = 2; k < R.length - 1; k += 3) {
+      const q = 1 + R.length + k, key = 1 + k + 1;
+      await big.hover({ position: { x: ox + (key + 0.5) * cell, y: oy + (q + 0.5) * cell } });
+      const tip = panel().locator(".cell-tip");
+      await tip.filter({ hasText: `query ${q} ` }).waitFor();
+      assert.equal(await tip.getAttribute("data-key"), String(key));
+      weights.push(Number(await tip.getAttribute("data-weight")));
+    }
+    const mean = weights.reduce((a, b) => a + b, 0) / weights.length;
+    assert.ok(mean > 0.5, `L1H0 induction stripe: mean weight ${mean.toFixed(3)} (${weights.map((w) => w.toFixed(2)).join(", ")})`);
+    await s.page.screenshot({ path: join(OUT, "attention-panel-light.png") });
+  });
+
+  test("hovering a token in the strip colours the tokens it attends to and lists the top positions", async () => {
+    const k = 10, q = 1 + R.length + k;
+    await panel().locator(`.strip .tok[data-i='${q}']`).hover();
+    await panel().locator(".details .attended li").first().waitFor();
+    // Heads park the rest of their attention on BOS: the induction target is next to it at the top.
+    const listed = await panel().locator(".details .attended li").evaluateAll((els) => els.map((e) => ({ key: Number((e as HTMLElement).dataset.key), w: Number((e as HTMLElement).dataset.weight) })));
+    const target = listed.find((x) => x.key === 1 + k + 1);
+    assert.ok(target && target.w > 0.2 && listed.slice(0, 2).includes(target), `the token after the first occurrence is among the top two: ${JSON.stringify(listed)}`);
+    assert.match(await panel().locator(".details").innerText(), /top next tokens/i);
+    const coloured = await panel().locator(".strip .tok").evaluateAll((els) => els.filter((e) => (e as HTMLElement).style.background !== "").length);
+    assert.ok(coloured > 1);
+  });
+
+  test("moving the cursor in the editor highlights what L1H0 attends to, and the panel follows", async () => {
+    await runCommand(s.page, "View: Close Primary Side Bar"); // room for the editor and the panel side by side
+    const k = 14;
+    const column = COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3; // inside word k of the second copy
+    await gotoPosition(s.page, 1, column);
+    const q = 1 + R.length + k;
+    await panel().locator(".details h3", { hasText: `Position ${q}:` }).waitFor({ timeout: 10_000 });
+    const top = await panel().locator(".details .attended li").evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.key)));
+    assert.ok(top.slice(0, 2).includes(1 + k + 1), `L1H0 attends from position ${q} to ${1 + k + 1}: ${top}`);
+    let alphas: number[] = [];
+    for (let i = 0; i < 50 && alphas.length === 0; i++) {
+      await s.page.waitForTimeout(100);
+      alphas = await highlightAlphas(s.page, "0, 95, 210");
+    }
+    assert.ok(alphas.length > 0, "the editor shows attention highlights");
+    // BOS has no place in the text: the strongest highlight is the strongest key in the text.
+    const w = Number(await panel().locator(`.details .attended li[data-key='${1 + k + 1}']`).getAttribute("data-weight"));
+    assert.ok(alphas.some((a) => Math.abs(a - 0.75 * Math.round(w * 20) / 20) < 0.01), `a highlight of opacity ${0.75 * Math.round(w * 20) / 20} for weight ${w}: ${alphas}`);
+    // The query token is framed, with the head's name and its weight on BOS after it.
+    const labels = await s.page.locator(".editor-instance .view-lines").first().evaluate((root) =>
+      [...root.querySelectorAll("span")].map((e) => e.textContent + getComputedStyle(e, "::after").content).filter((t) => t.includes("L1H0")));
+    assert.ok(labels.some((t) => /L1H0 from ' [a-z]+' · BOS [01]\.\d\d/.test(t)), `query label: ${labels}`);
+    await s.page.screenshot({ path: join(OUT, "attention-editor-light.png") });
+    // Another cursor position, another query token: the highlights follow.
+    await gotoPosition(s.page, 1, COPY.length + R.slice(0, 5).reduce((n, w2) => n + w2.length + 1, 0) + 3);
+    await panel().locator(".details h3", { hasText: `Position ${1 + R.length + 5}:` }).waitFor({ timeout: 10_000 });
+  });
+
+  test("an edit re-runs the model (debounced) on the edited text", async () => {
+    await gotoPosition(s.page, 1, 2 * COPY.length + 1); // the end of the line (End would stop at the wrap)
+    await s.page.keyboard.type(" peace", { delay: 30 });
+    await panel().locator(".meta", { hasText: "63 tokens" }).waitFor({ timeout: 30_000 });
+  });
+
+  test("Show Attention without a selection runs on the text around the cursor (natural code)", async () => {
+    await openFile(s.page, "example.py");
+    await gotoPosition(s.page, 10, 20);
+    await runCommand(s.page, "Head Lens: Show Attention");
+    await panel().locator(".meta", { hasText: "example.py, text around the cursor, lines 1–11" }).waitFor({ timeout: 60_000 });
+    await panel().locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 30_000 });
+    await panel().locator(".meta", { hasText: "all in" }).waitFor({ timeout: 60_000 });
+    await s.page.waitForTimeout(500);
+    await s.page.screenshot({ path: join(OUT, "attention-code-light.png") });
+  });
+
+  test("an empty file gives one clear message; the extension keeps working", async () => {
+    await openFile(s.page, "empty.txt");
+    await runCommand(s.page, "Head Lens: Show Attention");
+    const toast = s.page.locator(".notification-toast", { hasText: "the text is empty" });
+    await toast.waitFor({ timeout: 30_000 });
+    assert.equal(await s.page.locator(".notification-toast", { hasText: "Head Lens" }).count(), 1);
+    await toast.locator(".codicon-notifications-clear").click().catch(() => undefined);
+    await openFile(s.page, "induction.txt");
+    await s.page.keyboard.press("Control+A");
+    await runCommand(s.page, "Head Lens: Show Attention");
+    await panel().locator(".meta", { hasText: "induction.txt, selection" }).waitFor({ timeout: 60_000 });
+  });
+
+  test("the attention panel and editor highlights in the dark and high-contrast themes (screenshots)", async () => {
+    await panel().locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 30_000 });
+    const k = 14;
+    await gotoPosition(s.page, 1, COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3);
+    await runCommand(s.page, "Preferences: Color Theme", "Dark Modern");
+    await s.page.locator(".monaco-workbench.vs-dark").waitFor({ timeout: 30_000 });
+    await s.page.waitForTimeout(1000);
+    assert.ok((await highlightAlphas(s.page, "64, 156, 255")).length > 0, "dark-theme highlights");
+    await s.page.screenshot({ path: join(OUT, "attention-dark.png") });
+    await runCommand(s.page, "Preferences: Color Theme", "Dark High Contrast");
+    await s.page.locator(".monaco-workbench.hc-black").waitFor({ timeout: 30_000 });
+    await s.page.waitForTimeout(1000);
+    assert.ok((await highlightAlphas(s.page, "255, 196, 0")).length > 0, "high-contrast highlights");
+    await s.page.screenshot({ path: join(OUT, "attention-high-contrast.png") });
+  });
+});

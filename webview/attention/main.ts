@@ -1,0 +1,160 @@
+/**
+ * The attention panel: the model's run on the user's text. Its layout is built once; each message
+ * updates only its part (the grid repaints its canvases, the strip restyles its tokens), so a long
+ * text or a stream of re-runs while typing never re-renders the whole panel.
+ */
+import type { AttentionPanelApi, AttentionPanelHostApi, HeadChoice, PanelRun, PatternResult } from "../../src/protocol/attention";
+import type { HeadMetrics } from "../../src/protocol/engine";
+import { Channel } from "../../src/protocol/channel";
+import { BigPattern } from "./bigPattern";
+import { readPalette } from "./colors";
+import { HeadGrid } from "./grid";
+import { TokenStrip } from "./tokenStrip";
+
+interface VsCodeApi {
+  postMessage(msg: unknown): void;
+  setState(s: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+const channel = new Channel<AttentionPanelApi, AttentionPanelHostApi>({
+  post: (m) => vscode.postMessage(m),
+  listen: (h) => {
+    const f = (ev: MessageEvent) => h(ev.data);
+    window.addEventListener("message", f);
+    return () => window.removeEventListener("message", f);
+  },
+});
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+let palette = readPalette();
+let run: PanelRun | undefined;
+let head: HeadChoice | undefined;
+let pattern: PatternResult | undefined;
+let position: number | undefined;
+let hovered: number | undefined;
+let dla: Float32Array | undefined;
+let metrics: { identity: string; heads?: HeadMetrics[]; note?: string } | undefined;
+
+const title = el("h1", {}, "Attention");
+const meta = el("p", { class: "meta" });
+const notice = el("p", { class: "notice", hidden: "" });
+const status = el("p", { class: "status", role: "status" });
+const grid = new HeadGrid({ choose: (layer, h) => run && channel.notify("chooseHead", { layer, head: h, runId: run.runId }) });
+const big = new BigPattern((q) => strip.show(q ?? hovered ?? position));
+const bigTitle = el("h2", {}, "");
+const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, big.root);
+const strip = new TokenStrip({
+  hover: (i) => {
+    hovered = i;
+    strip.show(i ?? position);
+    showDla(i ?? position);
+  },
+  choose: (i) => run && channel.notify("choosePosition", { runId: run.runId, position: i }),
+});
+const empty = el("p", { class: "empty" }, "Select text in an editor and run “Head Lens: Show Attention” (editor context menu, or Ctrl+Alt+A).");
+const body = el("main", { class: "layout", hidden: "" },
+  el("section", { class: "grid-section" }, el("h2", {}, "Heads"), el("p", { class: "hint" }, "Click a head to enlarge it and to highlight its attention in the editor as the cursor moves."), grid.root),
+  bigSection,
+  el("section", { class: "tokens-section" }, el("h2", {}, "Tokens"), strip.strip, strip.details),
+);
+document.getElementById("app")!.append(el("header", { class: "top" }, title, meta, notice, status), empty, body);
+
+function showDla(t: number | undefined): void {
+  if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
+    grid.showDla(undefined, 1);
+    return;
+  }
+  const L = run.nLayers, H = run.nHeads;
+  let scale = 0;
+  for (let k = 0; k < L * H; k++) scale = Math.max(scale, Math.abs(dla[t * L * H + k]));
+  grid.showDla((l, h) => dla![(t * L + l) * H + h], scale);
+}
+
+function drawBig(): void {
+  if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
+  const name = `L${head.layer}H${head.head}`;
+  const m = metrics?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
+  bigTitle.textContent = `${name}${m ? ` · induction ${m.induction.toFixed(2)} · previous token ${m.prevToken.toFixed(2)} · copying ${m.copying.toFixed(2)}` : ""}`;
+  bigSection.hidden = false;
+  big.draw(name, pattern.T, pattern.weights, run.tokens, run.bos !== null, palette);
+  strip.update({ pattern: { name, T: pattern.T, weights: pattern.weights } });
+}
+
+channel
+  .serve("running", ({ source }) => {
+    status.textContent = `Running on ${source}…`;
+    body.classList.add("stale");
+  })
+  .serve("run", (r) => {
+    run = r;
+    pattern = undefined;
+    dla = undefined;
+    empty.hidden = true;
+    body.hidden = false;
+    body.classList.remove("stale");
+    status.textContent = "";
+    title.textContent = `Attention · ${r.model}`;
+    const T = r.tokens.length;
+    meta.textContent = `${r.source} · ${T.toLocaleString("en-US")} tokens${r.bos !== null ? " (BOS prepended)" : ""} · patterns in ${r.elapsedMs.toFixed(0)} ms`;
+    notice.hidden = r.truncated === 0;
+    notice.textContent = r.truncated ? `The text is longer than the model's context (n_ctx ${r.nCtx}): its first ${r.truncated.toLocaleString("en-US")} tokens were dropped; the run covers BOS and the last ${r.nCtx - 1}.` : "";
+    if (r.patterns.kind === "thumbnails") grid.draw(r.nLayers, r.nHeads, r.patterns.size, r.patterns.layers, palette);
+    grid.select(head?.layer, head?.head);
+    if (metrics?.identity === r.identity) grid.showMetrics(metrics.heads, metrics.note);
+    else grid.showMetrics(undefined);
+    strip.setTokens({ tokens: r.tokens, bos: r.bos !== null, nLayers: r.nLayers, nHeads: r.nHeads });
+    if (position !== undefined && position < T) strip.show(position);
+    else position = undefined;
+    grid.showDla(undefined, 1);
+  })
+  .serve("predictions", (p) => {
+    if (!run || p.runId !== run.runId) return;
+    dla = p.dla;
+    meta.textContent += ` · all in ${p.timings.totalMs.toFixed(0)} ms (${p.ep})`;
+    strip.update({ top: p.top, next: p.next, dla: p.dla });
+    showDla(hovered ?? position);
+  })
+  .serve("pattern", (p) => {
+    pattern = p;
+    drawBig();
+  })
+  .serve("metrics", (m) => {
+    metrics = "heads" in m ? { identity: m.identity, heads: m.heads } : { identity: m.identity, note: `Head metrics unavailable: ${m.unavailable}` };
+    if (run?.identity === m.identity) grid.showMetrics(metrics.heads, metrics.note);
+    drawBig();
+  })
+  .serve("chosen", (c) => {
+    if (c.head) {
+      head = c.head;
+      grid.select(head.layer, head.head);
+      vscode.setState({ head });
+    }
+    if (c.position !== undefined) {
+      position = c.position;
+      if (hovered === undefined) {
+        strip.show(position);
+        showDla(position);
+      }
+    }
+  })
+  .serve("failed", ({ message }) => {
+    status.textContent = `Could not run the model: ${message}`;
+    body.classList.remove("stale");
+  });
+
+// Theme changes update the CSS variables and the body's class: repaint the canvases with the new colours.
+new MutationObserver(() => {
+  palette = readPalette();
+  grid.redraw(palette);
+  drawBig();
+}).observe(document.body, { attributes: true, attributeFilter: ["class"] });
+
+channel.notify("ready", {});

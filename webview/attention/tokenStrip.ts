@@ -1,0 +1,129 @@
+/**
+ * The token strip and the position details. Hovering a token colours every token by the chosen
+ * head's attention from it (CircuitsVis colored_tokens style) and lists the positions it attends to
+ * most; the details show the model's top next tokens there, the actual next token's rank and
+ * log-prob, and every head's direct logit attribution to it.
+ */
+import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
+import { topKeys } from "../../src/core/patternThumbnail";
+import { signedBackground, tokenBackground } from "./colors";
+
+export interface StripCallbacks {
+  /** A token was hovered (undefined: the pointer left the strip). */
+  hover(position: number | undefined): void;
+  /** A token was clicked: select it in the editor. */
+  choose(position: number): void;
+}
+
+export interface PositionData {
+  tokens: RunToken[];
+  bos: boolean;
+  /** The chosen head's exact pattern and name, when fetched. */
+  pattern?: { name: string; T: number; weights: Float32Array };
+  top?: Prediction[][];
+  next?: (NextTokenFit | null)[];
+  dla?: Float32Array;
+  nLayers: number;
+  nHeads: number;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+/** A token's text with its whitespace made visible but its line breaks kept. */
+function tokenNodes(t: RunToken, i: number, bos: boolean): (Node | string)[] {
+  if (i === 0 && bos) return ["⟨bos⟩"];
+  const parts = t.text.split("\n");
+  const out: (Node | string)[] = [];
+  parts.forEach((p, k) => {
+    if (k > 0) out.push(el("span", { class: "nl" }, "↵"), el("br"));
+    if (p) out.push(p.replace(/\t/g, "⇥"));
+  });
+  return out;
+}
+
+export class TokenStrip {
+  readonly strip: HTMLElement;
+  readonly details: HTMLElement;
+  private spans: HTMLElement[] = [];
+  private data?: PositionData;
+  private selected?: number;
+
+  constructor(private readonly cb: StripCallbacks) {
+    this.strip = el("div", { class: "strip", "aria-label": "Tokens of the run" });
+    this.details = el("div", { class: "details", "aria-live": "polite" });
+    this.strip.addEventListener("mouseover", (e) => {
+      const i = Number((e.target as HTMLElement).closest<HTMLElement>(".tok")?.dataset.i);
+      if (Number.isInteger(i)) this.cb.hover(i);
+    });
+    this.strip.addEventListener("mouseleave", () => this.cb.hover(undefined));
+    this.strip.addEventListener("click", (e) => {
+      const i = Number((e.target as HTMLElement).closest<HTMLElement>(".tok")?.dataset.i);
+      if (Number.isInteger(i)) this.cb.choose(i);
+    });
+  }
+
+  /** A new run: one span per token (built once per run, then only restyled). */
+  setTokens(data: PositionData): void {
+    this.data = data;
+    this.selected = undefined;
+    this.spans = data.tokens.map((t, i) => el("span", { class: `tok${i === 0 && data.bos ? " bos" : ""}`, "data-i": String(i), title: `${i}: ${t.token} (id ${t.id})` }, ...tokenNodes(t, i, data.bos)));
+    this.strip.replaceChildren(...this.spans);
+    this.details.replaceChildren(el("p", { class: "hint" }, "Hover a token to see what the chosen head attends to from it and what the model predicts there; click it to select it in the editor."));
+  }
+
+  update(patch: Partial<PositionData>): void {
+    if (!this.data) return;
+    Object.assign(this.data, patch);
+    if (this.selected !== undefined) this.show(this.selected);
+  }
+
+  /** Colours the strip by the chosen head's attention from `position` and fills the details. */
+  show(position: number | undefined): void {
+    const d = this.data;
+    this.selected = position;
+    for (const s of this.spans) {
+      s.style.background = "";
+      s.classList.remove("query");
+    }
+    if (!d || position === undefined || position >= d.tokens.length) return;
+    this.spans[position].classList.add("query");
+    const p = d.pattern;
+    const row = p && p.T === d.tokens.length ? p.weights.subarray(position * p.T, (position + 1) * p.T) : undefined;
+    if (row) for (let j = 0; j <= position; j++) this.spans[j].style.background = tokenBackground(row[j]);
+    const t = d.tokens[position];
+    const parts: HTMLElement[] = [el("h3", {}, `Position ${position}: ${t.token}`)];
+    const next = d.next?.[position];
+    if (next) parts.push(el("p", { class: "next" }, `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`));
+    else if (d.next) parts.push(el("p", { class: "next" }, "Last position: no actual next token."));
+    if (d.top?.[position]) {
+      parts.push(el("h4", {}, "Top next tokens"), el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, el("code", {}, x.token), ` ${x.p.toFixed(3)}`))));
+    } else parts.push(el("p", { class: "hint" }, "Predictions are on their way…"));
+    if (row && p) {
+      const best = topKeys(row, 5);
+      parts.push(el("h4", {}, `${p.name} attends most to`), el("ol", { class: "attended" },
+        ...best.map((b) => el("li", { "data-key": String(b.key), "data-weight": String(b.weight) }, `${b.key} `, el("code", {}, b.key === 0 && d.bos ? "⟨bos⟩" : d.tokens[b.key].token), ` ${b.weight.toFixed(3)}`))));
+    } else parts.push(el("p", { class: "hint" }, "Click a head in the grid to see its attention from here."));
+    if (d.dla && next) parts.push(this.dlaTable(d, position));
+    this.details.replaceChildren(...parts);
+  }
+
+  private dlaTable(d: PositionData, t: number): HTMLElement {
+    const L = d.nLayers, H = d.nHeads;
+    const v = (l: number, h: number) => d.dla![(t * L + l) * H + h];
+    let scale = 0;
+    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) scale = Math.max(scale, Math.abs(v(l, h)));
+    const head = el("tr", {}, el("th", {}, ""), ...Array.from({ length: H }, (_, h) => el("th", {}, `H${h}`)));
+    const rows = Array.from({ length: L }, (_, l) => el("tr", {}, el("th", {}, `L${l}`), ...Array.from({ length: H }, (_, h) => {
+      const x = v(l, h);
+      const td = el("td", {}, `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`);
+      td.style.background = signedBackground(x, scale);
+      return td;
+    })));
+    return el("div", {}, el("h4", {}, "Direct logit attribution to the actual next token"), el("table", { class: "dla-table" }, head, ...rows));
+  }
+}
