@@ -132,7 +132,8 @@ export type AttentionPanelApi = {
   predictions: Note<PanelPredictions>;
   pattern: Note<PatternResult>;
   metrics: Note<{ identity: string; heads: HeadMetrics[] } | { identity: string; unavailable: string }>;
-  chosen: Note<{ head?: HeadChoice; position?: number }>;
+  /** The chosen head (null: none, e.g. after a change of model) and/or the cursor's position. */
+  chosen: Note<{ head?: HeadChoice | null; position?: number }>;
   failed: Note<{ message: string }>;
 };
 

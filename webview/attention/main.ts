@@ -132,10 +132,15 @@ channel
     drawBig();
   })
   .serve("chosen", (c) => {
-    if (c.head) {
+    if (c.head === null) {
+      head = undefined;
+      pattern = undefined;
+      grid.select();
+      bigSection.hidden = true;
+      strip.update({ pattern: undefined });
+    } else if (c.head) {
       head = c.head;
       grid.select(head.layer, head.head);
-      vscode.setState({ head });
     }
     if (c.position !== undefined) {
       position = c.position;

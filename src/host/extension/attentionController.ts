@@ -96,10 +96,15 @@ export class AttentionController implements vscode.Disposable {
       : { ...windowAround(doc.getText(), doc.offsetAt(sel.active), nCtx), kind: "text around the cursor" };
     // Only the last n_ctx tokens are used: a huge selection need not be tokenized whole.
     if (range.end - range.start > MAX_CHARS_PER_POSITION * nCtx) range = { start: range.end - MAX_CHARS_PER_POSITION * nCtx, end: range.end, kind: "end of the selection" };
-    if (this.model?.id !== model.id) this.head = undefined;
+    const panel = this.ensurePanel();
+    if (this.model?.id !== model.id) {
+      this.head = undefined; // another model's heads are other heads
+      this.pattern = undefined;
+      panel.post("chosen", { head: null });
+    }
     this.model = model;
     this.source = { uri: doc.uri, ...range };
-    this.ensurePanel().reveal();
+    panel.reveal();
     await this.runNow(true);
   }
 
@@ -214,7 +219,7 @@ export class AttentionController implements vscode.Disposable {
           const m = await engine.metrics(model.dir);
           this.panel?.post("metrics", { identity, heads: m.heads });
         } catch (e) {
-          this.metrics.delete(identity); // try again on a later run
+          // Kept as failed for this content: re-runs while typing must not ask again each time.
           this.panel?.post("metrics", { identity, unavailable: errorMessage(e) });
         }
       })();
