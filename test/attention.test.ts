@@ -6,6 +6,7 @@
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { processWeights } from "../src/core/processing";
 import { AttentionEvent, AttentionResult } from "../src/protocol/attention";
@@ -14,7 +15,7 @@ import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { runText, attentionPattern } from "../src/worker/runText";
 import { componentAttribution, referenceRun } from "./support/attentionReference";
-import { MEDIA_DIR, tempDir, testEngine } from "./support/engine";
+import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "./support/engine";
 import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models";
 
 const TOL = 1e-4;
@@ -118,6 +119,18 @@ test("text input: BOS prepended as TransformerLens's to_tokens does, spans map t
   assert.equal(r2.tokens[0].id, model.vocab.bos);
   assert.equal(r2.truncated, model.vocab.encode(long).length - 255);
   assert.equal(r2.tokens[255].end, long.length, "the last token is the text's end");
+});
+
+test("a hub model's tokenizer (gpt-neox-digits): its <|BOS|> (id 1) is prepended, digits are one token each, at their places", async () => {
+  const fixtures = join(REPO_ROOT, "test", "fixtures", "hub", "NeelNanda");
+  const dir = join(tempDir(), "tiny");
+  cpSync(join(fixtures, "Attn_Only_Tiny_C4_Code", "reference"), dir, { recursive: true });
+  cpSync(join(fixtures, "gpt-neox-tokenizer-digits", "tokenizer.json"), join(dir, "tokenizer.json"));
+  const text = "x = 1234";
+  const { result } = await run(dir, { text }, 1 << 20);
+  assert.equal(result.bos, 1);
+  assert.deepEqual(result.tokens.map((t) => [t.id, text.slice(t.start, t.end)]), [[1, ""], [123, "x"], [35, " "], [64, "="], [35, " "], [52, "1"], [53, "2"], [54, "3"], [55, "4"]]);
+  assert.equal(result.tokens[0].token, "'<|BOS|>'");
 });
 
 test("bad input: one clear error each", async () => {
