@@ -32,7 +32,7 @@ export class HeadGrid {
     const shape = `${L}x${H}`;
     if (shape === this.shape) return;
     this.shape = shape;
-    this.root.style.gridTemplateColumns = `auto repeat(${H}, minmax(84px, 1fr))`;
+    this.root.style.gridTemplateColumns = `auto repeat(${H}, minmax(84px, 150px))`;
     this.root.replaceChildren();
     this.cells = [];
     for (let l = 0; l < L; l++) {
