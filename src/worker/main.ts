@@ -9,6 +9,8 @@ import { Channel, nodePort } from "../protocol/channel";
 import { EngineApi, EngineHostApi, WorkerConfig } from "../protocol/engine";
 import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
+import { modelMetrics } from "./modelMetrics";
+import { tokenHeads } from "./tokenHeads";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
 
@@ -44,6 +46,8 @@ channel
   .serve("describe", logged("describe", ({ modelDir }) => store.describe(modelDir)))
   .serve("identify", logged("identify", (req) => store.identify(req)))
   .serve("hover", logged("hover", (req) => hoverInfo(req, store, backend)))
+  .serve("token", logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
+  .serve("metrics", logged("metrics", (req) => exclusive(async () => modelMetrics(store.load(req.modelDir), await backend()))))
   .serve("analyze", logged("analyze", (req, ctx) => exclusive(() => analyzeHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
   .serve("shutdown", () => {
     channel.close(new HeadLensError("the engine is shutting down", "engine.disposed")); // aborts running requests

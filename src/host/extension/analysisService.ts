@@ -6,7 +6,8 @@
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { parsePriorSpec } from "../../core/priorSpec";
-import { Identity } from "../../protocol/engine";
+import { Identity, ModelMetrics } from "../../protocol/engine";
+import { PathRef } from "../../core/report";
 import { HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
 import { EngineClient } from "../engineClient";
 import { ModelEntry, modelName } from "./modelRegistry";
@@ -55,16 +56,30 @@ export class AnalysisService {
     return this.engine().identify({ modelDir: model.dir, priors: parsePriorSpec(settings.priors) });
   }
 
-  /** A cached result, if any (for tree descriptions and instant reopening). */
-  async cached(model: ModelEntry, settings: PanelSettings, ref: HeadRef): Promise<ShownHead | undefined> {
-    if (!model.config) return undefined;
-    return this.cache.get(ResultCache.key(await this.identity(model, settings), settings), ref.layer, ref.head);
+  /** Every head's metrics and the composition scores (cached by the model's content identity). */
+  async metrics(model: ModelEntry): Promise<ModelMetrics> {
+    if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
+    const { model: identity } = await this.identity(model, { nKeys: 1, nQueries: 0, nOutputs: 0, priors: "uniform" });
+    const hit = this.cache.getMetrics(identity);
+    if (hit) return hit;
+    const { identity: computedFrom, ...metrics } = await this.engine().metrics(model.dir);
+    this.cache.putMetrics(computedFrom, metrics);
+    return metrics;
   }
 
-  /** Analyzes heads of a model; resolves with every head's result (cached ones included). */
-  async analyze(model: ModelEntry, heads: HeadRef[], settings: PanelSettings): Promise<ShownHead[]> {
+  /** A cached result, if any (for tree descriptions and instant reopening). */
+  async cached(model: ModelEntry, settings: PanelSettings, ref: HeadRef, via?: PathRef): Promise<ShownHead | undefined> {
+    if (!model.config) return undefined;
+    return this.cache.get(ResultCache.key(await this.identity(model, settings), settings, via), ref.layer, ref.head);
+  }
+
+  /**
+   * Analyzes heads of a model — their direct path, or with `via` their composition path through an
+   * earlier head; resolves with every head's result (cached ones included).
+   */
+  async analyze(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
-    const key = ResultCache.key(await this.identity(model, settings), settings);
+    const key = ResultCache.key(await this.identity(model, settings), settings, via);
     const results = new Map<string, Promise<ShownHead>>();
     const todo: HeadRef[] = [];
     const id = (h: HeadRef) => `${model.id}|${key}|${h.layer}:${h.head}`;
@@ -79,7 +94,7 @@ export class AnalysisService {
       else todo.push(h);
     }
     if (todo.length) {
-      const run = this.run(model, todo, settings);
+      const run = this.run(model, todo, settings, via);
       todo.forEach((h, i) => {
         const p = run.then((all) => all[i]);
         p.catch(() => undefined);
@@ -91,7 +106,7 @@ export class AnalysisService {
     return Promise.all(heads.map((h) => results.get(id(h))!));
   }
 
-  private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings): Promise<ShownHead[]> {
+  private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
     const ac = new AbortController();
     this.controllers.add(ac);
     this.emit((l) => l.pending?.(model, heads));
@@ -106,7 +121,7 @@ export class AnalysisService {
         let identity: Identity | undefined;
         try {
           await this.engine().analyze(
-            { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
+            { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs }, ...(via ? { via } : {}) },
             {
               signal: ac.signal,
               onEvent: (ev) => {
@@ -120,7 +135,7 @@ export class AnalysisService {
                   this.emit((l) => l.progress?.(model, ev.fraction, ev));
                 } else if (ev.type === "head") {
                   const value: ShownHead = { report: ev.report, details: ev.details, elapsedMs: ev.elapsedMs, cached: false, computedWith: { ...settings }, identity: identity! };
-                  this.cache.put(ResultCache.key(identity!, settings), value);
+                  this.cache.put(ResultCache.key(identity!, settings, via), value);
                   shown.push(value);
                   this.lastEp = ev.report.ep;
                   this.lastElapsedMs = ev.elapsedMs;
