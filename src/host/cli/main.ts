@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { errorMessage } from "../../core/errors";
 import { HeadReport, ModelReport, DEFAULT_SIZES } from "../../core/report";
 import { formatHeadReport } from "../../core/reportText";
+import { headName } from "../../core/headName";
 import { EngineClient } from "../engineClient";
 import { DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, HeadRef, KNOWN_EPS, Strategy, STRATEGIES } from "../../protocol/engine";
 import { parsePriorSpec } from "../../core/priorSpec";
@@ -145,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep } = ev);
-          if (ev.type === "progress" && showProgress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  head ${ev.layer}:${ev.head}`);
+          if (ev.type === "progress" && showProgress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  ${headName(ev.layer, ev.head)}`);
           if (ev.type === "head" && !args.json) {
             if (showProgress) process.stderr.write("\r\x1b[K");
             process.stdout.write(formatHeadReport(ev.report));

@@ -5,13 +5,14 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
+import { headList, headName } from "../../core/headName";
 import { parsePriorSpec } from "../../core/priorSpec";
 import { Identity } from "../../protocol/engine";
 import { HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
 import { EngineClient } from "../engineClient";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { ResultCache } from "./resultCache";
-import { strategySetting } from "./settings";
+import { engineSettings, strategySetting } from "./settings";
 
 export type { HeadRef } from "../../protocol/webview";
 
@@ -19,7 +20,7 @@ export interface AnalysisListener {
   pending?(model: ModelEntry, heads: HeadRef[]): void;
   progress?(model: ModelEntry, fraction: number, at: HeadRef): void;
   head(model: ModelEntry, head: ShownHead): void;
-  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }): void;
+  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[]): void;
 }
 
 export class AnalysisService {
@@ -33,7 +34,7 @@ export class AnalysisService {
     /** A getter: the client is replaced when engine settings change. */
     private readonly engine: () => EngineClient,
     private readonly cache: ResultCache,
-    private readonly log: vscode.OutputChannel,
+    private readonly log: vscode.LogOutputChannel,
   ) {}
 
   listen(l: AnalysisListener): vscode.Disposable {
@@ -46,7 +47,7 @@ export class AnalysisService {
   }
 
   cancelAll(): void {
-    this.log.appendLine(`cancel requested: ${this.controllers.size} analysis request(s) running`);
+    this.log.info(`cancel requested: ${this.controllers.size} analysis request(s) running`);
     for (const c of this.controllers) c.abort();
   }
 
@@ -67,6 +68,7 @@ export class AnalysisService {
     const key = ResultCache.key(await this.identity(model, settings), settings);
     const results = new Map<string, Promise<ShownHead>>();
     const todo: HeadRef[] = [];
+    const hits: HeadRef[] = [];
     const id = (h: HeadRef) => `${model.id}|${key}|${h.layer}:${h.head}`;
     for (const h of heads) {
       const hit = this.cache.get(key, h.layer, h.head);
@@ -74,10 +76,12 @@ export class AnalysisService {
       if (hit) {
         const value = { ...hit, cached: true };
         results.set(id(h), Promise.resolve(value));
+        hits.push(h);
         this.emit((l) => l.head(model, value));
       } else if (flying) results.set(id(h), flying);
       else todo.push(h);
     }
+    if (hits.length) this.log.info(`${modelName(model)} ${headList(hits)}: from the cache (${describeSettings(settings)})`);
     if (todo.length) {
       const run = this.run(model, todo, settings);
       todo.forEach((h, i) => {
@@ -95,7 +99,11 @@ export class AnalysisService {
     const ac = new AbortController();
     this.controllers.add(ac);
     this.emit((l) => l.pending?.(model, heads));
-    const what = heads.length === 1 ? `head ${heads[0].layer}:${heads[0].head}` : `${heads.length} heads`;
+    const what = heads.length === 1 ? headName(heads[0].layer, heads[0].head) : `${heads.length} heads`;
+    const strategy = strategySetting();
+    const request = `${modelName(model)} ${headList(heads)} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
+    this.log.info(`analyze ${request}`);
+    const started = Date.now();
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Head Lens: analyzing ${what} of ${modelName(model)}`, cancellable: true },
       async (progress, token) => {
@@ -104,17 +112,18 @@ export class AnalysisService {
         const shown: ShownHead[] = [];
         // Stored under the identity the worker reports it actually used (a file may change meanwhile).
         let identity: Identity | undefined;
+        let ep = "";
         try {
           await this.engine().analyze(
-            { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
+            { modelDir: model.dir, heads, strategy, priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs } },
             {
               signal: ac.signal,
               onEvent: (ev) => {
-                if (ev.type === "started") identity = ev.identity;
+                if (ev.type === "started") ({ identity, ep } = ev);
                 else if (ev.type === "progress") {
                   const pct = Math.floor(100 * ev.fraction);
                   if (pct > reported) {
-                    progress.report({ increment: pct - reported, message: `head ${ev.layer}:${ev.head} (${pct} %)` });
+                    progress.report({ increment: pct - reported, message: `${headName(ev.layer, ev.head)} (${pct} %)` });
                     reported = pct;
                   }
                   this.emit((l) => l.progress?.(model, ev.fraction, ev));
@@ -124,16 +133,20 @@ export class AnalysisService {
                   shown.push(value);
                   this.lastEp = ev.report.ep;
                   this.lastElapsedMs = ev.elapsedMs;
+                  this.log.info(`${modelName(model)} ${headName(ev.report.layer, ev.report.head)}: provider ${ev.report.ep} · ${(ev.elapsedMs / 1000).toFixed(2)} s`);
                   this.emit((l) => l.head(model, value));
                 }
               },
             },
           );
-          this.emit((l) => l.finished?.(model, { cancelled: false }));
+          this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${strategy} · ${seconds(started)}`);
+          this.emit((l) => l.finished?.(model, { cancelled: false }, heads));
           return shown;
         } catch (e) {
           const cancelled = isCancelled(e);
-          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }));
+          if (cancelled) this.log.info(`cancelled ${request} after ${seconds(started)} (${shown.length} of ${heads.length} heads done)`);
+          else this.log.error(`failed ${request} after ${seconds(started)}: ${errorMessage(e)}`);
+          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, heads));
           throw e;
         } finally {
           this.controllers.delete(ac);
@@ -147,8 +160,11 @@ export class AnalysisService {
       try {
         f(l);
       } catch (e) {
-        this.log.appendLine(`listener failed: ${errorMessage(e)}`);
+        this.log.error(`listener failed: ${errorMessage(e)}`);
       }
     }
   }
 }
+
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(2)} s`;
+const describeSettings = (s: PanelSettings) => `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${s.priors}`;
