@@ -42,7 +42,8 @@ export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string]
   const info = c.details.tokens[x.id];
   const rows: [string, string][] = [
     ["token", x.token],
-    ["id · bytes", `${x.id} · ${info?.bytes === undefined ? "—" : info.bytes}`],
+    ["id", String(x.id)],
+    ["bytes", info?.bytes === undefined ? "—" : String(info.bytes)],
     [c.kind === "query" ? "prior p(q)" : "prior p(o)", info ? info.p.toExponential(3) : "—"],
   ];
   if (c.kind === "query") {
