@@ -122,6 +122,11 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     }
     await treeRow("L1H0").click();
     await panel().locator("#head-1-0:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    // An analyzed head's description (top key → top output) fits the default sidebar too.
+    await s.page.locator(`.monaco-list-row[aria-label^="L1H0, analyzed"]`).waitFor();
+    const cut = await s.page.locator(".pane-body .monaco-list-row .monaco-icon-label-container").evaluateAll((els) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    assert.deepEqual(cut, []);
     frame = await innerPanelFrame(s.page);
     const titleBelowBar = async (id: string) => frame.evaluate((sel) => {
       const bar = document.querySelector("header.top")!.getBoundingClientRect().bottom;
