@@ -32,12 +32,22 @@ export interface ShownHead {
   identity: Identity;
 }
 
+/** How the panel is laid out (the webview's own choices, persisted with its state). */
+export interface PanelView {
+  /** Query chips in the notebook's order (QK·p^0.1, "rule") or by the QK they show ("score"). */
+  querySort: "rule" | "score";
+  legendOpen: boolean;
+  /** Collapsed heads, "layer:head". */
+  collapsed: string[];
+}
+
 /** What the webview persists with setState (and the serializer gets back after a restart). */
 export interface PanelState {
   model: ModelSummary;
   settings: PanelSettings;
   heads: ShownHead[];
   pinned?: number;
+  view?: PanelView;
 }
 
 type Note<P> = { params: P; result: void };

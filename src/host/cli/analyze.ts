@@ -1,6 +1,7 @@
 /** `head-lens analyze`: the notebook's report for heads (direct path, or a composition path with --via). */
 import { HeadReport, ModelReport, DEFAULT_SIZES, PathRef } from "../../core/report";
 import { formatHeadReport } from "../../core/reportText";
+import { headName } from "../../core/headName";
 import { parsePriorSpec } from "../../core/priorSpec";
 import { HeadRef } from "../../protocol/engine";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
@@ -60,7 +61,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep, t0 } = { ...ev, t0: performance.now() });
-          if (ev.type === "progress" && progress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  head ${ev.layer}:${ev.head}`);
+          if (ev.type === "progress" && progress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  ${headName(ev.layer, ev.head)}`);
           if (ev.type === "head" && !o.json) {
             if (progress) process.stderr.write("\r\x1b[K");
             process.stdout.write(formatHeadReport(ev.report));

@@ -5,14 +5,15 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
+import { headList, headName } from "../../core/headName";
 import { parsePriorSpec } from "../../core/priorSpec";
-import { Identity, ModelMetrics } from "../../protocol/engine";
 import { PathRef } from "../../core/report";
+import { Identity, ModelMetrics } from "../../protocol/engine";
 import { HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
 import { EngineClient } from "../engineClient";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { ResultCache } from "./resultCache";
-import { strategySetting } from "./settings";
+import { engineSettings, strategySetting } from "./settings";
 
 export type { HeadRef } from "../../protocol/webview";
 
@@ -20,7 +21,7 @@ export interface AnalysisListener {
   pending?(model: ModelEntry, heads: HeadRef[]): void;
   progress?(model: ModelEntry, fraction: number, at: HeadRef): void;
   head(model: ModelEntry, head: ShownHead): void;
-  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }): void;
+  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[]): void;
 }
 
 export class AnalysisService {
@@ -34,7 +35,7 @@ export class AnalysisService {
     /** A getter: the client is replaced when engine settings change. */
     private readonly engine: () => EngineClient,
     private readonly cache: ResultCache,
-    private readonly log: vscode.OutputChannel,
+    private readonly log: vscode.LogOutputChannel,
   ) {}
 
   listen(l: AnalysisListener): vscode.Disposable {
@@ -47,7 +48,7 @@ export class AnalysisService {
   }
 
   cancelAll(): void {
-    this.log.appendLine(`cancel requested: ${this.controllers.size} analysis request(s) running`);
+    this.log.info(`cancel requested: ${this.controllers.size} analysis request(s) running`);
     for (const c of this.controllers) c.abort();
   }
 
@@ -62,7 +63,9 @@ export class AnalysisService {
     const { model: identity } = await this.identity(model, { nKeys: 1, nQueries: 0, nOutputs: 0, priors: "uniform" });
     const hit = this.cache.getMetrics(identity);
     if (hit) return hit;
+    const t0 = Date.now();
     const { identity: computedFrom, ...metrics } = await this.engine().metrics(model.dir);
+    this.log.info(`metrics of ${modelName(model)}: ${seconds(t0)}`);
     this.cache.putMetrics(computedFrom, metrics);
     return metrics;
   }
@@ -73,15 +76,13 @@ export class AnalysisService {
     return this.cache.get(ResultCache.key(await this.identity(model, settings), settings, via), ref.layer, ref.head);
   }
 
-  /**
-   * Analyzes heads of a model — their direct path, or with `via` their composition path through an
-   * earlier head; resolves with every head's result (cached ones included).
-   */
+  /** Analyzes heads of a model; resolves with every head's result (cached ones included). */
   async analyze(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
     const key = ResultCache.key(await this.identity(model, settings), settings, via);
     const results = new Map<string, Promise<ShownHead>>();
     const todo: HeadRef[] = [];
+    const hits: HeadRef[] = [];
     const id = (h: HeadRef) => `${model.id}|${key}|${h.layer}:${h.head}`;
     for (const h of heads) {
       const hit = this.cache.get(key, h.layer, h.head);
@@ -89,10 +90,12 @@ export class AnalysisService {
       if (hit) {
         const value = { ...hit, cached: true };
         results.set(id(h), Promise.resolve(value));
+        hits.push(h);
         this.emit((l) => l.head(model, value));
       } else if (flying) results.set(id(h), flying);
       else todo.push(h);
     }
+    if (hits.length) this.log.info(`${modelName(model)} ${headList(hits)}: from the cache (${describeSettings(settings)})`);
     if (todo.length) {
       const run = this.run(model, todo, settings, via);
       todo.forEach((h, i) => {
@@ -110,7 +113,11 @@ export class AnalysisService {
     const ac = new AbortController();
     this.controllers.add(ac);
     this.emit((l) => l.pending?.(model, heads));
-    const what = heads.length === 1 ? `head ${heads[0].layer}:${heads[0].head}` : `${heads.length} heads`;
+    const what = heads.length === 1 ? headName(heads[0].layer, heads[0].head) : `${heads.length} heads`;
+    const strategy = strategySetting();
+    const request = `${modelName(model)} ${headList(heads)}${via ? ` via L${via.layer}H${via.head} (${via.type})` : ""} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
+    this.log.info(`analyze ${request}`);
+    const started = Date.now();
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Head Lens: analyzing ${what} of ${modelName(model)}`, cancellable: true },
       async (progress, token) => {
@@ -119,17 +126,18 @@ export class AnalysisService {
         const shown: ShownHead[] = [];
         // Stored under the identity the worker reports it actually used (a file may change meanwhile).
         let identity: Identity | undefined;
+        let ep = "";
         try {
           await this.engine().analyze(
-            { modelDir: model.dir, heads, strategy: strategySetting(), priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs }, ...(via ? { via } : {}) },
+            { modelDir: model.dir, heads, strategy, priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs }, ...(via ? { via } : {}) },
             {
               signal: ac.signal,
               onEvent: (ev) => {
-                if (ev.type === "started") identity = ev.identity;
+                if (ev.type === "started") ({ identity, ep } = ev);
                 else if (ev.type === "progress") {
                   const pct = Math.floor(100 * ev.fraction);
                   if (pct > reported) {
-                    progress.report({ increment: pct - reported, message: `head ${ev.layer}:${ev.head} (${pct} %)` });
+                    progress.report({ increment: pct - reported, message: `${headName(ev.layer, ev.head)} (${pct} %)` });
                     reported = pct;
                   }
                   this.emit((l) => l.progress?.(model, ev.fraction, ev));
@@ -139,16 +147,20 @@ export class AnalysisService {
                   shown.push(value);
                   this.lastEp = ev.report.ep;
                   this.lastElapsedMs = ev.elapsedMs;
+                  this.log.info(`${modelName(model)} ${headName(ev.report.layer, ev.report.head)}: provider ${ev.report.ep} · ${(ev.elapsedMs / 1000).toFixed(2)} s`);
                   this.emit((l) => l.head(model, value));
                 }
               },
             },
           );
-          this.emit((l) => l.finished?.(model, { cancelled: false }));
+          this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${strategy} · ${seconds(started)}`);
+          this.emit((l) => l.finished?.(model, { cancelled: false }, heads));
           return shown;
         } catch (e) {
           const cancelled = isCancelled(e);
-          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }));
+          if (cancelled) this.log.info(`cancelled ${request} after ${seconds(started)} (${shown.length} of ${heads.length} heads done)`);
+          else this.log.error(`failed ${request} after ${seconds(started)}: ${errorMessage(e)}`);
+          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, heads));
           throw e;
         } finally {
           this.controllers.delete(ac);
@@ -162,8 +174,11 @@ export class AnalysisService {
       try {
         f(l);
       } catch (e) {
-        this.log.appendLine(`listener failed: ${errorMessage(e)}`);
+        this.log.error(`listener failed: ${errorMessage(e)}`);
       }
     }
   }
 }
+
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(2)} s`;
+const describeSettings = (s: PanelSettings) => `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${s.priors}`;

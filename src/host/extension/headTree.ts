@@ -1,5 +1,9 @@
-/** Sidebar tree: models -> layers -> heads, with analyzed heads described from the cache. */
+/**
+ * Sidebar tree: models -> layers -> heads, with analyzed heads described from the cache.
+ * Descriptions stay short enough for the default sidebar width; the figures are in tooltips.
+ */
 import * as vscode from "vscode";
+import { headName } from "../../core/headName";
 import { fmt2 } from "../../core/reportText";
 import { ShownHead } from "../../protocol/webview";
 import { AnalysisService } from "./analysisService";
@@ -56,22 +60,25 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       item.id = m.id;
       item.contextValue = m.source === "folder" ? "model.folder" : "model";
       if (m.hub && !m.config) {
-        item.description = `not downloaded · ${m.hub.layers} layer${m.hub.layers > 1 ? "s" : ""} · ${m.hub.heads} heads · V ${m.hub.dVocab?.toLocaleString("en-US")}`;
-        item.tooltip = `${m.hub.repo} on the Hugging Face hub: analyzing a head offers the download`;
+        item.description = "not downloaded";
+        item.tooltip = `${m.hub.repo} on the Hugging Face hub: ${shapeText(m.hub.layers, m.hub.heads, m.hub.dVocab)}. Analyzing a head offers the download.`;
         item.iconPath = new vscode.ThemeIcon("cloud-download");
-        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+        item.accessibilityInformation = { label: `${modelName(m)}, not downloaded, ${shapeText(m.hub.layers, m.hub.heads, m.hub.dVocab)}` };
       } else if (m.config) {
         const c = m.config;
-        item.description = `${c.n_layers} layer${c.n_layers > 1 ? "s" : ""} · ${c.n_heads} heads · V ${c.d_vocab.toLocaleString("en-US")}`;
-        item.tooltip = `${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
-        if (m.hub) item.description = `ready · ${item.description}`;
+        item.description = `${m.hub ? "ready · " : ""}${c.n_layers}L × ${c.n_heads}H`;
+        item.tooltip = `${modelName(m)}: ${shapeText(c.n_layers, c.n_heads, c.d_vocab)}\n${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
         item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
-        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+        item.accessibilityInformation = { label: `${modelName(m)}, ${m.hub ? "ready, " : ""}${shapeText(c.n_layers, c.n_heads, c.d_vocab)}` };
       } else {
-        item.accessibilityInformation = { label: `${modelName(m)}, cannot be loaded: ${m.error}` };
-        item.description = "cannot be loaded";
-        item.tooltip = m.error;
-        item.iconPath = new vscode.ThemeIcon("warning");
+        // Broken: marked in red, the reason in the tooltip; analysis refuses it with the same reason.
+        item.accessibilityInformation = { label: `${modelName(m)}, broken, cannot be loaded: ${m.error}` };
+        item.description = "broken";
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown("**Cannot be loaded**\n\n");
+        md.appendText(`${m.error ?? "unknown error"}\n\n${m.dir}`);
+        item.tooltip = md;
+        item.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("list.errorForeground"));
       }
       return item;
     }
@@ -82,7 +89,8 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       item.accessibilityInformation = { label: `Layer ${node.layer}` };
       return item;
     }
-    const item = new vscode.TreeItem(`L${node.layer}H${node.head}`, vscode.TreeItemCollapsibleState.None);
+    const name = headName(node.layer, node.head);
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.model.id}/L${node.layer}H${node.head}`;
     item.contextValue = "head";
     item.command = { command: "headLens.analyzeHead", title: "Analyze Head", arguments: [node] };
@@ -93,18 +101,18 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     }
     if (shown && shown.report.keys.length) {
       const top = shown.report.keys[0];
-      item.description = `${top.token} → ${top.outputs[0]?.token ?? "?"}`;
+      item.description = `${short(top.token)} → ${short(top.outputs[0]?.token ?? "?")}`;
       const md = new vscode.MarkdownString();
-      md.appendMarkdown(`**Head ${node.layer}:${node.head}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s)\n\n`);
+      md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
       for (const k of shown.report.keys) {
         md.appendMarkdown(`- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`);
       }
       item.tooltip = md;
       item.iconPath = new vscode.ThemeIcon("pass");
-      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, analyzed, top key ${item.description}` };
+      item.accessibilityInformation = { label: `${name}, analyzed, top key ${top.token} → ${top.outputs[0]?.token ?? "?"}` };
     } else {
-      item.tooltip = "Not analyzed yet: click to analyze";
-      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, not analyzed` };
+      item.tooltip = `${name}: not analyzed yet. Click to analyze.`;
+      item.accessibilityInformation = { label: `${name}, not analyzed` };
       item.iconPath = new vscode.ThemeIcon("circle-large-outline");
     }
     return item;
@@ -114,3 +122,9 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
 function key(model: string, layer: number, head: number): string {
   return `${model}|${layer}:${head}`;
 }
+
+const shapeText = (layers: number, heads: number | undefined, vocab?: number) =>
+  `${layers} layer${layers === 1 ? "" : "s"}${heads ? `, ${heads} heads` : ""}${vocab ? `, vocabulary ${vocab.toLocaleString("en-US")}` : ""}`;
+
+/** A token display cut for the sidebar (the tooltip has it whole). */
+const short = (t: string) => (t.length > 12 ? `${t.slice(0, 11)}…` : t);

@@ -20,8 +20,6 @@ type PanelMessage = { [M in keyof PanelApi]: [M, PanelApi[M]["params"]] }[keyof 
 export class HeadLensPanel {
   private static panels = new Map<string, HeadLensPanel>();
   private static lastActive?: HeadLensPanel;
-  /** The head the user looked at last (hovers describe the token in this head). */
-  focused?: HeadRef;
   readonly channel: Channel<PanelHostApi, PanelApi>;
   private ready = false;
   private everReady = false;
@@ -45,9 +43,6 @@ export class HeadLensPanel {
       if (this.everReady) for (const h of this.heads.values()) if ("report" in h) this.channel.notify("head", { head: h });
       this.everReady = true;
       for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
-    });
-    this.channel.serve("focusHead", (ref) => {
-      this.focused = { layer: ref.layer, head: ref.head };
     });
     handlers.attach(this);
     panel.onDidChangeViewState(() => {
@@ -76,11 +71,7 @@ export class HeadLensPanel {
   /** Re-attaches a panel VS Code restored after a reload. */
   static restore(panel: vscode.WebviewPanel, model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers, state?: PanelState): HeadLensPanel {
     const p = new HeadLensPanel(panel, model, extensionUri, handlers);
-    for (const h of state?.heads ?? []) p.heads.set(`${h.report.layer}:${h.report.head}`, h);
-    if (state?.heads.length) {
-      const last = state.heads[state.heads.length - 1].report;
-      p.focused = { layer: last.layer, head: last.head };
-    }
+    for (const h of state?.heads ?? []) p.heads.set(refKey(h.report), h);
     return p;
   }
 
@@ -102,16 +93,36 @@ export class HeadLensPanel {
     return refs.sort((a, b) => a.layer - b.layer || a.head - b.head);
   }
 
+  /** Heads the user asked this panel to show: only their results reach it (an export or a copy
+   * analyzes other heads without changing what the panel shows). */
+  request(heads: HeadRef[]): void {
+    for (const h of heads) if (!this.heads.has(refKey(h))) this.heads.set(refKey(h), { layer: h.layer, head: h.head });
+  }
+
+  wants(ref: HeadRef): boolean {
+    return this.heads.has(refKey(ref));
+  }
+
+  /** Relays analysis events about the heads this panel shows. */
+  relay(event: { pending: HeadRef[] } | { progress: number; at: HeadRef } | { head: ShownHead } | { finished: { cancelled: boolean; error?: string }; heads: HeadRef[] }): void {
+    if ("pending" in event) {
+      const heads = event.pending.filter((h) => this.wants(h));
+      if (heads.length) this.post("pending", { heads });
+    } else if ("progress" in event) {
+      if (this.wants(event.at)) this.post("progress", { fraction: event.progress, layer: event.at.layer, head: event.at.head });
+    } else if ("head" in event) {
+      if (this.wants(event.head.report)) this.post("head", { head: event.head });
+    } else if (event.heads.some((h) => this.wants(h))) this.post("finished", event.finished);
+  }
+
   /** Tells the webview something (queued until it is ready). */
   post(...[method, params]: PanelMessage): void {
-    if (method === "head") {
-      const { layer, head } = params.head.report;
-      this.focused = { layer, head };
-      this.heads.set(`${layer}:${head}`, params.head);
-    }
+    if (method === "head") this.heads.set(refKey(params.head.report), params.head);
     this.channel.notify(method, params as never);
   }
 }
+
+const refKey = (r: HeadRef) => `${r.layer}:${r.head}`;
 
 export function summary(model: ModelEntry): ModelSummary {
   const c = model.config!;
@@ -146,7 +157,7 @@ function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 <title>Head Lens</title>
 </head>
 <body>
-<div id="app" aria-live="polite"></div>
+<main id="app"><p class="empty">Loading Head Lens…</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

@@ -1,6 +1,7 @@
 /** What the panel's requests do on the host side, and keeping every panel true to the settings. */
 import * as vscode from "vscode";
 import { isCancelled } from "../../core/errors";
+import { headName } from "../../core/headName";
 import { formatHeadReport } from "../../core/reportText";
 import { HeadRef } from "../../protocol/webview";
 import type { Services } from "./extension";
@@ -8,12 +9,17 @@ import { HeadLensPanel, PanelHandlers, summary } from "./panel";
 import { readPanelSettings, writePanelSettings } from "./settings";
 import { ModelEntry, modelName } from "./modelRegistry";
 
-/** Opens (or reuses) the model's panel and analyzes heads into it. */
+/** Opens (or reuses) the model's panel, analyzes heads into it and scrolls to the first; the
+ * hover now describes that head (the status bar says so). */
 export async function showAndAnalyze(s: Services, handlers: PanelHandlers, model: ModelEntry, heads: HeadRef[]): Promise<void> {
   const existing = HeadLensPanel.forModel(model.id);
   const panel = HeadLensPanel.show(model, s.context.extensionUri, handlers);
   if (!existing) panel.post("init", { model: summary(model), settings: readPanelSettings() });
-  if (heads.length) panel.post("reveal", heads[0]);
+  panel.request(heads);
+  if (heads.length) {
+    panel.post("reveal", heads[0]);
+    s.hoverContext.set(model, heads[0]);
+  }
   await analyzeInto(s, model, heads);
 }
 
@@ -57,11 +63,13 @@ export function panelHandlers(s: Services): PanelHandlers {
         .serve("analyzeHead", guard("analyze head", (ref) => showAndAnalyze(s, handlers, panel.model, [ref])))
         .serve("analyzeLayer", guard("analyze layer", ({ layer }) => showAndAnalyze(s, handlers, panel.model, Array.from({ length: panel.model.config!.n_heads }, (_, head) => ({ layer, head })))))
         .serve("cancel", () => s.analysis.cancelAll())
+        // Working in a head (focus or click inside it) makes it the hover's head.
+        .serve("focusHead", (ref) => s.hoverContext.set(panel.model, ref))
         .serve("copyReport", guard("copy report", async (ref) => {
           const hit = await s.analysis.cached(panel.model, readPanelSettings(), ref);
           if (!hit) return;
           await vscode.env.clipboard.writeText(formatHeadReport(hit.report));
-          void vscode.window.setStatusBarMessage(`Head Lens: report of L${ref.layer}H${ref.head} copied`, 3000);
+          void vscode.window.setStatusBarMessage(`Head Lens: report of ${headName(ref.layer, ref.head)} copied`, 3000);
         }));
     },
   };
