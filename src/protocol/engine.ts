@@ -61,7 +61,7 @@ export interface AnalyzeParams extends ModelRequest {
 }
 
 export type AnalyzeEvent =
-  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity }
+  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity; strategy: "dense" | "pruned" | "path" }
   | { type: "progress"; fraction: number; layer: number; head: number }
   | { type: "head"; report: HeadReport; details: HeadDetails; elapsedMs: number };
 

@@ -33,9 +33,10 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
   if (req.via) checkPath(req.via, heads, cfg.n_layers, cfg.n_heads);
   const prior = deps.store.prior(stored, req.priors);
   const identity = { model: stored.identity, prior: prior.identity };
-  ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity });
+  const strategy = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head);
+  ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : strategy });
   let lastSent = 0, lastFraction = -1;
-  const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
+  const analyze = strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
   for (let i = 0; i < heads.length; i++) {
     const { layer, head } = heads[i];
     const th = performance.now();

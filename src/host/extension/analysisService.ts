@@ -126,14 +126,14 @@ export class AnalysisService {
         const shown: ShownHead[] = [];
         // Stored under the identity the worker reports it actually used (a file may change meanwhile).
         let identity: Identity | undefined;
-        let ep = "";
+        let ep = "", ran = "";
         try {
           await this.engine().analyze(
             { modelDir: model.dir, heads, strategy, priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs }, ...(via ? { via } : {}) },
             {
               signal: ac.signal,
               onEvent: (ev) => {
-                if (ev.type === "started") ({ identity, ep } = ev);
+                if (ev.type === "started") ({ identity, ep, strategy: ran } = ev);
                 else if (ev.type === "progress") {
                   const pct = Math.floor(100 * ev.fraction);
                   if (pct > reported) {
@@ -153,7 +153,7 @@ export class AnalysisService {
               },
             },
           );
-          this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${strategy} · ${seconds(started)}`);
+          this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`);
           this.emit((l) => l.finished?.(model, { cancelled: false }, heads));
           return shown;
         } catch (e) {
