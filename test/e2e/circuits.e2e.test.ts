@@ -155,6 +155,11 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     const f = await frameWith(s.page, `${TOKENS} caption`);
     await f.locator("h1", { hasText: "␣the" }).waitFor({ timeout: 30_000 });
     await f.locator(".status", { hasText: "All 8 heads." }).waitFor({ timeout: 120_000 });
+    // The sort chosen for the last token is kept; back to the token's rank among each head's keys.
+    if ((await f.locator(`${TOKENS} th[aria-sort]`).innerText()) !== "Key rank▲") await f.locator(`${TOKENS} thead button.sort`, { hasText: "Key rank" }).click();
+    await f.locator(`${TOKENS} th[aria-sort="ascending"]`, { hasText: "Key rank" }).waitFor();
+    const ranks = (await f.locator(`${TOKENS} tbody tr`).evaluateAll((trs) => trs.map((tr) => Number(tr.children[1].textContent!.replace(/,/g, "")))));
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
   });
 
   test("the overview opens from the palette; its top K-composition cell is L0H3 → L1H0 and opens the path's cards with the induction signature", async () => {
