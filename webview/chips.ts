@@ -4,8 +4,9 @@ import type { HeadDetails } from "../src/protocol/headDetails";
 import type { ModelSummary } from "../src/protocol/webview";
 
 export interface ChipContext {
-  kind: "query" | "output";
-  /** 1-based rank in the notebook's order (queries: QK·p^0.1; outputs: OV). */
+  /** "suppressed": an output among the most negative effects on logits. */
+  kind: "query" | "output" | "suppressed";
+  /** 1-based rank in the notebook's order (queries: QK·p^0.1; outputs: OV; suppressed: most negative OV first). */
   rank: number;
   of: number;
   /** Queries: QK[q, BOS], subtracted from QK[q, k]. Outputs: mean_o OV[k, o], subtracted from OV[k, o]. */
@@ -61,7 +62,9 @@ export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string]
     rows.push(negligible
       ? ["row mean", "≈ 0 (the unembedding is centred, so removing it changes nothing)"]
       : ["OV before row-mean removal", `${f4(x.score + c.baseline)} (row mean ${f4(c.baseline)})`]);
-    rows.push(["rank", `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`]);
+    rows.push(["rank", c.kind === "suppressed"
+      ? `${ordinal(c.rank)} most suppressed of key ${c.key}'s outputs (most negative OV first)`
+      : `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`]);
   }
   return rows;
 }

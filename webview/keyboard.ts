@@ -1,14 +1,19 @@
 /**
- * Keyboard: each chip list is one tab stop (roving tabindex: arrows, Home and End move inside it,
- * Tab leaves it), each head starts with a skip link to the next head, and focus survives the
+ * Keyboard: each chip list (and each head's path bar) is one tab stop (roving tabindex: arrows,
+ * Home and End move inside it, Tab leaves it), each head starts with a skip link to the next head, and focus survives the
  * panel's re-renders (elements carry a stable data-nav key).
  */
 
 /** Which chip of each list holds the tab stop, by the list's data-list key. */
 const active = new Map<string, number>();
 
+/** Items of a roving list: chips, or a path bar's options. */
+const ITEM = ":scope > .chip, :scope > .path-opt";
+const isItem = (t: HTMLElement) => !!t.classList && (t.classList.contains("chip") || t.classList.contains("path-opt"));
+const LIST = "[data-list]";
+
 function chipsOf(list: Element): HTMLElement[] {
-  return [...list.querySelectorAll<HTMLElement>(":scope > .chip")];
+  return [...list.querySelectorAll<HTMLElement>(ITEM)];
 }
 
 function setActive(list: HTMLElement, index: number): HTMLElement | undefined {
@@ -22,7 +27,7 @@ function setActive(list: HTMLElement, index: number): HTMLElement | undefined {
 
 /** After a render: one tab stop per chip list, where the user left it. */
 export function initRoving(root: ParentNode): void {
-  for (const list of root.querySelectorAll<HTMLElement>(".chips[data-list]")) setActive(list, active.get(list.dataset.list ?? "") ?? 0);
+  for (const list of root.querySelectorAll<HTMLElement>(LIST)) setActive(list, active.get(list.dataset.list ?? "") ?? 0);
 }
 
 /** Stable key of the focused element, to restore focus after the DOM is rebuilt. */
@@ -34,7 +39,7 @@ export function restoreFocus(key: string | undefined): void {
   if (!key) return;
   const e = document.querySelector<HTMLElement>(`[data-nav="${CSS.escape(key)}"]`);
   if (!e) return;
-  const list = e.closest<HTMLElement>(".chips[data-list]");
+  const list = isItem(e) ? e.closest<HTMLElement>(LIST) : null;
   if (list) setActive(list, chipsOf(list).indexOf(e));
   e.focus({ preventScroll: true });
 }
@@ -48,7 +53,7 @@ const MOVES: Record<string, (i: number, n: number) => number> = {
 export function installKeyboard(skipTo: (key: string) => void): void {
   document.addEventListener("keydown", (ev) => {
     const t = ev.target as HTMLElement;
-    const list = t.classList?.contains("chip") ? t.closest<HTMLElement>(".chips[data-list]") : null;
+    const list = isItem(t) ? t.closest<HTMLElement>(LIST) : null;
     const move = MOVES[ev.key];
     if (!list || !move || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const chips = chipsOf(list);
@@ -59,7 +64,7 @@ export function installKeyboard(skipTo: (key: string) => void): void {
   // A chip focused by the mouse takes the list's tab stop too.
   document.addEventListener("focusin", (ev) => {
     const t = ev.target as HTMLElement;
-    const list = t.classList?.contains("chip") ? t.closest<HTMLElement>(".chips[data-list]") : null;
+    const list = isItem(t) ? t.closest<HTMLElement>(LIST) : null;
     if (list) setActive(list, chipsOf(list).indexOf(t));
   });
   document.addEventListener("click", (ev) => {

@@ -5,8 +5,9 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-label/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
-import type { PanelApi, PanelHostApi, PanelState, PanelView } from "../src/protocol/webview";
-import { sameSettings } from "../src/protocol/webview";
+import type { PathRef } from "../src/core/report";
+import type { PanelApi, PanelHostApi, PanelState, PanelView, ShownHead } from "../src/protocol/webview";
+import { parsePathKey, pathKey, sameSettings } from "../src/protocol/webview";
 import { Channel } from "../src/protocol/channel";
 import { CardEnv, headSection, skeleton } from "./cards";
 import { Palette, readPalette } from "./colors";
@@ -26,8 +27,12 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const app = document.getElementById("app")!;
 let state: PanelState | undefined = vscode.getState();
+/** Heads (and paths of heads) being analyzed: "layer:head|pathKey". */
 const pending = new Set<string>();
-let progress: { fraction: number; layer: number; head: number } | undefined;
+let progress: { fraction: number; layer: number; head: number; via?: PathRef } | undefined;
+let pathsError: string | undefined;
+const resultKey = (layer: number, head: number, via: PathRef | undefined | null) => `${headKey(layer, head)}|${pathKey(via)}`;
+const pathOf = (key: string) => view().paths?.[key] ?? "";
 let status = "";
 /** A head to scroll to once it is on screen (from the tree, a command or the index). */
 let revealTarget: string | undefined;
@@ -58,7 +63,7 @@ channel
     changed();
   })
   .serve("pending", (m) => {
-    for (const h of m.heads) pending.add(headKey(h.layer, h.head));
+    for (const h of m.heads) pending.add(resultKey(h.layer, h.head, m.via));
     status = "";
     changed();
   })
@@ -69,8 +74,8 @@ channel
   .serve("head", ({ head }) => {
     if (!state) return;
     const r = head.report;
-    pending.delete(headKey(r.layer, r.head));
-    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head));
+    pending.delete(resultKey(r.layer, r.head, r.via));
+    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head && pathKey(h.report.via) === pathKey(r.via)));
     state.heads.push(head);
     state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
     changed();
@@ -83,9 +88,28 @@ channel
   })
   .serve("reveal", (m) => {
     revealTarget = headKey(m.layer, m.head);
-    if (state) expand(revealTarget);
+    if (state) {
+      if (m.via !== undefined) setPath(revealTarget, m.via);
+      expand(revealTarget);
+    }
     requestAnimationFrame(applyReveal);
+  })
+  .serve("paths", (m) => {
+    if (!state) return;
+    state.composition = m.composition;
+    pathsError = m.error;
+    changed();
   });
+
+/** Which path a head shows (null: direct); persisted with the panel's view. */
+function setPath(key: string, via: PathRef | null): void {
+  const v = view();
+  const paths = { ...(v.paths ?? {}) };
+  if (via) paths[key] = pathKey(via);
+  else delete paths[key];
+  v.paths = paths;
+  changed();
+}
 
 /** Scrolls to the head asked for; done once its results (not a placeholder) are on screen. */
 function applyReveal(): void {
@@ -119,7 +143,19 @@ const env: CardEnv = {
     v.collapsed = v.collapsed.includes(key) ? v.collapsed.filter((k) => k !== key) : [...v.collapsed, key];
     changed();
   },
-  copy: (layer, head) => channel.notify("copyReport", { layer, head }),
+  copy: (layer, head, via) => channel.notify("copyReport", { layer, head, ...(via ? { via } : {}) }),
+  get composition() {
+    return state?.composition;
+  },
+  get pathsError() {
+    return pathsError;
+  },
+  selected: (layer, head) => parsePathKey(pathOf(headKey(layer, head))),
+  // Showing a path that is not on screen under the displayed settings asks the host for it.
+  select(layer, head, via) {
+    setPath(headKey(layer, head), via ?? null);
+    if (!currentResult(layer, head, via) && !pending.has(resultKey(layer, head, via))) channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
+  },
   // Not while re-rendering: restoring focus is not the user choosing a head.
   focusHead: (layer, head) => rendering || channel.notify("focusHead", { layer, head }),
   pin: (id) => togglePin(id),
@@ -136,14 +172,21 @@ function render(): void {
   const s = state;
   const focus = focusedKey();
   const anchor = unsettled ? unsettled.anchor : captureAnchor();
-  // A head computed under other settings than the ones displayed is never shown as if current.
-  const current = s.heads.filter((h) => h.computedWith && sameSettings(h.computedWith, s.settings));
-  const stale = s.heads.filter((h) => !current.includes(h)).map((h) => headKey(h.report.layer, h.report.head));
-  const sections = current.map((h) => headSection(h, env));
-  for (const k of new Set([...pending, ...stale])) {
-    if (current.some((h) => headKey(h.report.layer, h.report.head) === k)) continue;
+  // A head computed under other settings than the ones displayed is never shown as if current;
+  // each head shows one path (direct unless chosen), and only that path's result.
+  const heads0 = new Set([...s.heads.map((h) => headKey(h.report.layer, h.report.head)), ...[...pending].map((k) => k.split("|")[0])]);
+  const sections: HTMLElement[] = [];
+  for (const k of heads0) {
     const [layer, head] = k.split(":").map(Number);
-    sections.push(skeleton(layer, head, skeletonText(layer, head, stale.includes(k) && !pending.has(k)), env));
+    const via = parsePathKey(pathOf(k));
+    const h = currentResult(layer, head, via);
+    if (h) {
+      sections.push(headSection(h, env));
+      continue;
+    }
+    const waiting = pending.has(resultKey(layer, head, via));
+    const outdated = s.heads.some((x) => x.report.layer === layer && x.report.head === head && pathKey(x.report.via) === pathKey(via));
+    sections.push(skeleton(layer, head, skeletonText(layer, head, via, waiting ? "pending" : outdated ? "outdated" : "missing"), env));
   }
   sections.sort((a, b) => Number(a.dataset.order) - Number(b.dataset.order));
   const heads = sections.map((sec) => {
@@ -193,18 +236,28 @@ function render(): void {
   });
 }
 
-function skeletonText(layer: number, head: number, outdated: boolean): string {
-  const here = progress && progress.layer === layer && progress.head === head;
-  return here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : outdated ? "computed under other settings: waiting for the new results…" : "queued…";
+/** The result of a head's path computed under the settings displayed, if the panel has it. */
+function currentResult(layer: number, head: number, via: PathRef | undefined): ShownHead | undefined {
+  const s = state;
+  return s?.heads.find((h) => h.report.layer === layer && h.report.head === head && pathKey(h.report.via) === pathKey(via) && h.computedWith && sameSettings(h.computedWith, s.settings));
+}
+
+function skeletonText(layer: number, head: number, via: PathRef | undefined, why: "pending" | "outdated" | "missing"): string {
+  const path = via ? `path via L${via.layer}H${via.head} (${via.type.toUpperCase()}): ` : "";
+  const here = progress && progress.layer === layer && progress.head === head && pathKey(progress.via) === pathKey(via);
+  if (why === "missing") return `${path}not analyzed under these settings; choose it in the path bar to analyze it`;
+  return path + (here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : why === "outdated" && !pending.has(resultKey(layer, head, via)) ? "computed under other settings: waiting for the new results…" : "queued…");
 }
 
 function updateProgress(): void {
   if (!progress) return;
   document.querySelector("vscode-progress-bar")?.setAttribute("value", String(Math.round(100 * progress.fraction)));
   for (const k of pending) {
-    const [layer, head] = k.split(":").map(Number);
-    const meta = document.querySelector(`section.pending[data-head="${k}"] .meta`);
-    if (meta) meta.textContent = skeletonText(layer, head, false);
+    const [hk, pk] = k.split("|");
+    const [layer, head] = hk.split(":").map(Number);
+    if (pathOf(hk) !== pk) continue;
+    const meta = document.querySelector(`section.pending[data-head="${hk}"] .meta`);
+    if (meta) meta.textContent = skeletonText(layer, head, parsePathKey(pk), "pending");
   }
 }
 

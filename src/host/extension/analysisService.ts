@@ -17,17 +17,21 @@ import { engineSettings, strategySetting } from "./settings";
 
 export type { HeadRef } from "../../protocol/webview";
 
+/** Analysis events; `via` names the composition path analyzed (absent: the direct path). */
 export interface AnalysisListener {
-  pending?(model: ModelEntry, heads: HeadRef[]): void;
-  progress?(model: ModelEntry, fraction: number, at: HeadRef): void;
-  head(model: ModelEntry, head: ShownHead): void;
-  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[]): void;
+  pending?(model: ModelEntry, heads: HeadRef[], via?: PathRef): void;
+  progress?(model: ModelEntry, fraction: number, at: HeadRef, via?: PathRef): void;
+  head?(model: ModelEntry, head: ShownHead): void;
+  finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[], via?: PathRef): void;
+  /** A model's head metrics were computed or read from the cache. */
+  metrics?(model: ModelEntry, metrics: ModelMetrics): void;
 }
 
 export class AnalysisService {
   private listeners: AnalysisListener[] = [];
   private inFlight = new Map<string, Promise<ShownHead>>();
   private controllers = new Set<AbortController>();
+  private metricsInFlight = new Map<string, Promise<ModelMetrics>>();
   lastEp = "";
   lastElapsedMs = 0;
 
@@ -57,8 +61,20 @@ export class AnalysisService {
     return this.engine().identify({ modelDir: model.dir, priors: parsePriorSpec(settings.priors) });
   }
 
-  /** Every head's metrics and the composition scores (cached by the model's content identity). */
-  async metrics(model: ModelEntry): Promise<ModelMetrics> {
+  /** Every head's metrics and the composition scores (cached by the model's content identity);
+   * concurrent callers (tree, overview, panel) share one request. */
+  metrics(model: ModelEntry): Promise<ModelMetrics> {
+    const flying = this.metricsInFlight.get(model.id);
+    if (flying) return flying;
+    const p = this.computeMetrics(model).then((m) => {
+      this.emit((l) => l.metrics?.(model, m));
+      return m;
+    }).finally(() => this.metricsInFlight.delete(model.id));
+    this.metricsInFlight.set(model.id, p);
+    return p;
+  }
+
+  private async computeMetrics(model: ModelEntry): Promise<ModelMetrics> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
     const { model: identity } = await this.identity(model, { nKeys: 1, nQueries: 0, nOutputs: 0, priors: "uniform" });
     const hit = this.cache.getMetrics(identity);
@@ -91,7 +107,7 @@ export class AnalysisService {
         const value = { ...hit, cached: true };
         results.set(id(h), Promise.resolve(value));
         hits.push(h);
-        this.emit((l) => l.head(model, value));
+        this.emit((l) => l.head?.(model, value));
       } else if (flying) results.set(id(h), flying);
       else todo.push(h);
     }
@@ -112,7 +128,7 @@ export class AnalysisService {
   private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
     const ac = new AbortController();
     this.controllers.add(ac);
-    this.emit((l) => l.pending?.(model, heads));
+    this.emit((l) => l.pending?.(model, heads, via));
     const what = heads.length === 1 ? headName(heads[0].layer, heads[0].head) : `${heads.length} heads`;
     const strategy = strategySetting();
     const request = `${modelName(model)} ${headList(heads)}${via ? ` via L${via.layer}H${via.head} (${via.type})` : ""} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
@@ -140,7 +156,7 @@ export class AnalysisService {
                     progress.report({ increment: pct - reported, message: `${headName(ev.layer, ev.head)} (${pct} %)` });
                     reported = pct;
                   }
-                  this.emit((l) => l.progress?.(model, ev.fraction, ev));
+                  this.emit((l) => l.progress?.(model, ev.fraction, ev, via));
                 } else if (ev.type === "head") {
                   const value: ShownHead = { report: ev.report, details: ev.details, elapsedMs: ev.elapsedMs, cached: false, computedWith: { ...settings }, identity: identity! };
                   this.cache.put(ResultCache.key(identity!, settings, via), value);
@@ -148,19 +164,19 @@ export class AnalysisService {
                   this.lastEp = ev.report.ep;
                   this.lastElapsedMs = ev.elapsedMs;
                   this.log.info(`${modelName(model)} ${headName(ev.report.layer, ev.report.head)}: provider ${ev.report.ep} · ${(ev.elapsedMs / 1000).toFixed(2)} s`);
-                  this.emit((l) => l.head(model, value));
+                  this.emit((l) => l.head?.(model, value));
                 }
               },
             },
           );
           this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`);
-          this.emit((l) => l.finished?.(model, { cancelled: false }, heads));
+          this.emit((l) => l.finished?.(model, { cancelled: false }, heads, via));
           return shown;
         } catch (e) {
           const cancelled = isCancelled(e);
           if (cancelled) this.log.info(`cancelled ${request} after ${seconds(started)} (${shown.length} of ${heads.length} heads done)`);
           else this.log.error(`failed ${request} after ${seconds(started)}: ${errorMessage(e)}`);
-          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, heads));
+          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, heads, via));
           throw e;
         } finally {
           this.controllers.delete(ac);

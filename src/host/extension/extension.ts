@@ -16,6 +16,7 @@ import { engineSettings, readPanelSettings, SECTION } from "./settings";
 import { PanelState } from "../../protocol/webview";
 import { panelHandlers, refreshPanels } from "./panelHandlers";
 import { registerHubCommands } from "./hubDownloads";
+import { registerCircuitViews } from "./circuitViews";
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -91,10 +92,10 @@ export function activate(context: vscode.ExtensionContext): Services {
   context.subscriptions.push(
     log, treeView, status, hoverContext,
     analysis.listen({
-      pending: (m, heads) => (HeadLensPanel.forModel(m.id)?.relay({ pending: heads }), updateStatus()),
-      progress: (m, fraction, at) => HeadLensPanel.forModel(m.id)?.relay({ progress: fraction, at }),
+      pending: (m, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ pending: heads, via }), updateStatus()),
+      progress: (m, fraction, at, via) => HeadLensPanel.forModel(m.id)?.relay({ progress: fraction, at, via }),
       head: (m, head) => (HeadLensPanel.forModel(m.id)?.relay({ head }), updateStatus()),
-      finished: (m, outcome, heads) => (HeadLensPanel.forModel(m.id)?.relay({ finished: outcome, heads }), setTimeout(updateStatus, 0)),
+      finished: (m, outcome, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ finished: outcome, heads, via }), setTimeout(updateStatus, 0)),
     }),
     vscode.languages.registerHoverProvider(hoverSelector(), hover),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -129,6 +130,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   );
   registerCommands(services, handlers);
   registerHubCommands(services);
+  registerCircuitViews(services, handlers);
   return services;
 }
 

@@ -5,7 +5,9 @@
 import * as vscode from "vscode";
 import { headName } from "../../core/headName";
 import { fmt2 } from "../../core/reportText";
+import { ModelMetrics } from "../../protocol/engine";
 import { ShownHead } from "../../protocol/webview";
+import { metricsTooltip, traitBadge } from "./badges";
 import { AnalysisService } from "./analysisService";
 import { ModelEntry, ModelRegistry, modelName, modelShape } from "./modelRegistry";
 import { readPanelSettings } from "./settings";
@@ -19,12 +21,20 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private known = new Map<string, ShownHead>();
+  /** Head metrics of the models expanded so far (badges), by model id. */
+  private metrics = new Map<string, ModelMetrics>();
 
   constructor(private readonly registry: ModelRegistry, private readonly analysis: AnalysisService) {
     registry.onDidChange(() => this.changed.fire(undefined));
     analysis.listen({
       head: (model, h) => {
+        if (h.report.via) return; // a path's result says nothing about the head's direct path
         this.known.set(key(model.id, h.report.layer, h.report.head), h);
+        this.changed.fire(undefined);
+      },
+      metrics: (model, m) => {
+        if (this.metrics.get(model.id) === m) return; // the cache's copy again: nothing new to show
+        this.metrics.set(model.id, m);
         this.changed.fire(undefined);
       },
     });
@@ -42,7 +52,11 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     }
     const shape = modelShape(node.model);
     if (!shape) return [];
-    if (node.kind === "model") return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    if (node.kind === "model") {
+      // Badges need the model's metrics: computed (or read from the cache) when it is first expanded, never at activation.
+      if (node.model.config && !this.metrics.has(node.model.id)) this.analysis.metrics(node.model).catch(() => undefined);
+      return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    }
     if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
     return [];
   }
@@ -99,20 +113,29 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       shown = await this.analysis.cached(node.model, readPanelSettings(), node).catch(() => undefined);
       if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
     }
+    const metrics = this.metrics.get(node.model.id);
+    const badge = metrics && traitBadge(metrics, node.layer, node.head);
     if (shown && shown.report.keys.length) {
       const top = shown.report.keys[0];
-      item.description = `${short(top.token)} → ${short(top.outputs[0]?.token ?? "?")}`;
+      // The badge, when the head has one, is the description; the top key is in the tooltip.
+      item.description = badge?.text ?? `${short(top.token)} → ${short(top.outputs[0]?.token ?? "?")}`;
       const md = new vscode.MarkdownString();
+      if (metrics) md.appendMarkdown(metricsTooltip(metrics, node.layer, node.head) + "\n\n---\n\n");
       md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
       for (const k of shown.report.keys) {
         md.appendMarkdown(`- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`);
       }
       item.tooltip = md;
       item.iconPath = new vscode.ThemeIcon("pass");
-      item.accessibilityInformation = { label: `${name}, analyzed, top key ${top.token} → ${top.outputs[0]?.token ?? "?"}` };
+      item.accessibilityInformation = { label: `${name}, analyzed,${badge ? ` ${badge.text},` : ""} top key ${top.token} → ${top.outputs[0]?.token ?? "?"}` };
     } else {
-      item.tooltip = `${name}: not analyzed yet. Click to analyze.`;
-      item.accessibilityInformation = { label: `${name}, not analyzed` };
+      if (badge) item.description = badge.text;
+      if (metrics) {
+        const md = new vscode.MarkdownString(metricsTooltip(metrics, node.layer, node.head));
+        md.appendMarkdown(`\n\n${name}: not analyzed yet. Click to analyze.`);
+        item.tooltip = md;
+      } else item.tooltip = `${name}: not analyzed yet. Click to analyze.`;
+      item.accessibilityInformation = { label: `${name}, ${badge ? `${badge.text}, ` : ""}not analyzed` };
       item.iconPath = new vscode.ThemeIcon("circle-large-outline");
     }
     return item;

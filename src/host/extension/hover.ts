@@ -14,6 +14,9 @@ import { HoverContext, PICK_HOVER_CONTEXT } from "./hoverContext";
 import { modelName } from "./modelRegistry";
 import { hoverSettings, readPanelSettings } from "./settings";
 
+/** The command the hover's "Which heads use …?" links run (circuitViews.ts registers it). */
+const WHICH_HEADS = "headLens.whichHeads";
+
 const MAX_TOKENS = 8;
 
 export class TokenHoverProvider implements vscode.HoverProvider {
@@ -36,11 +39,17 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       const r = await this.engine().hover({ modelDir: model.dir, priors: parsePriorSpec(readPanelSettings().priors), text, maxTokens: MAX_TOKENS, head: target.head, n: 5 }, ac.signal);
       const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
       const md = new vscode.MarkdownString(undefined, true);
-      md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT] };
+      md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
       md.appendMarkdown(`**Head Lens: ${this.context.label(target).replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}** ([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))\n\n`);
       md.appendMarkdown(`\`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
       for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
+      // Every head by this token's rank as a key: a sortable table (tokenPanel.ts).
+      const which = r.tokens.map((t) => {
+        const args = encodeURIComponent(JSON.stringify([{ model: model.id, id: t.id, token: t.token }]));
+        return `[Which heads use ${t.token.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
+      });
+      if (which.length) md.appendMarkdown(`\n${which.join(" · ")}\n`);
       const h = r.inHead;
       if (h && r.tokens.length) {
         const rank = h.keyRank ? ` (rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")})` : "";
