@@ -8,23 +8,16 @@ import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
 import type { PathRef } from "../src/core/report";
 import type { PanelApi, PanelHostApi, PanelState, PanelView, ShownHead } from "../src/protocol/webview";
 import { parsePathKey, pathKey, sameSettings } from "../src/protocol/webview";
-import { Channel } from "../src/protocol/channel";
 import { CardEnv, headSection, skeleton } from "./cards";
 import { Palette, readPalette } from "./colors";
 import { el, headKey } from "./dom";
 import { header } from "./header";
 import { focusedKey, initRoving, installKeyboard, restoreFocus } from "./keyboard";
 import { legend } from "./legend";
+import { connect } from "./shell";
 import { Anchor, captureAnchor, restoreAnchor, scrollToHead, trackCurrentHead, trackHeaderHeight, updateCurrentHead, whenSettled } from "./navigation";
 
-interface VsCodeApi {
-  postMessage(msg: unknown): void;
-  getState(): PanelState | undefined;
-  setState(s: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const { vscode, channel } = connect<PanelState, PanelApi, PanelHostApi>();
 const app = document.getElementById("app")!;
 let state: PanelState | undefined = vscode.getState();
 /** Heads (and paths of heads) being analyzed: "layer:head|pathKey". */
@@ -42,14 +35,6 @@ let rendering = false;
 let renderGen = 0;
 let unsettled: { anchor: Anchor | undefined } | undefined;
 
-const channel = new Channel<PanelApi, PanelHostApi>({
-  post: (m) => vscode.postMessage(m),
-  listen: (h) => {
-    const f = (ev: MessageEvent) => h(ev.data);
-    window.addEventListener("message", f);
-    return () => window.removeEventListener("message", f);
-  },
-});
 const view = (): PanelView => (state!.view ??= { querySort: "rule", legendOpen: true, collapsed: [] });
 const changed = () => {
   if (state) vscode.setState(state);

@@ -1,4 +1,4 @@
-/** What the overview and the token table share: the VS Code API, their channel, theme changes. */
+/** What every Head Lens webview shares: the VS Code API, its typed channel to the host, theme changes. */
 import type { Api } from "../src/protocol/channel";
 import { Channel } from "../src/protocol/channel";
 

@@ -3,7 +3,7 @@
  * and restores itself after a reload (serializer) from the state the webview persisted.
  */
 import * as vscode from "vscode";
-import { randomBytes } from "node:crypto";
+import { webviewHtml } from "./webviewHtml";
 import { Channel } from "../../protocol/channel";
 import { PathRef } from "../../core/report";
 import { ModelMetrics } from "../../protocol/engine";
@@ -159,28 +159,5 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString("base64");
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", "main.js"));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "panel.css"));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${nonce}'`,
-  ].join("; ");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Head Lens</title>
-</head>
-<body>
-<main id="app"><p class="empty">Loading Head Lens…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, extensionUri, "main.js", ["panel.css"], "Head Lens");
 }

@@ -1,5 +1,5 @@
-/** The HTML shell of Head Lens's smaller webviews (overview, token table): a strict CSP with a
- * nonce, the panel's stylesheet plus their own, one bundled script from dist/webview. */
+/** The HTML shell of every Head Lens webview (panel, overview, token table): a strict CSP with a
+ * nonce, stylesheets from media/, one bundled script from dist/webview. */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
 
