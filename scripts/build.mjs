@@ -20,6 +20,11 @@ await Promise.all([
     entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", bundle: true, platform: "browser",
     format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
   }),
+  // The model overview and the "which heads use a token" table (issue #12).
+  ...["overview", "tokens"].map((name) => build({
+    entryPoints: [`webview/${name}.ts`], outfile: `dist/webview/${name}.js`, bundle: true, platform: "browser",
+    format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
+  })),
   build({
     entryPoints: ["webview/attention/main.ts"], outfile: "dist/webview/attention.js", bundle: true, platform: "browser",
     format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",

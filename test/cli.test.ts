@@ -131,3 +131,46 @@ describe("output contracts", () => {
     for (const l of lines) assert.ok([...l].length <= 80, `line too long: ${l}`);
   });
 });
+
+describe("metrics, composition paths and token: contracts", () => {
+  test("metrics --json: every head's traits and the composition scores, zero unless l1 < l2", () => {
+    const r = run("metrics", "--model", model, "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j), ["model", "heads", "composition"]);
+    assert.equal(j.heads.length, 4);
+    assert.deepEqual(Object.keys(j.heads[0]), ["layer", "head", "copying", "prevToken", "induction", "duplicateToken", "bos"]);
+    for (const t of ["q", "k", "v"]) {
+      assert.equal(j.composition[t].length, 2);
+      assert.equal(j.composition[t][1][0][0][1], 0, "later → earlier is 0");
+      assert.ok(j.composition[t][0][1][1][0] > 0, "earlier → later is a score");
+    }
+  });
+  test("analyze --via: the head report plus via and the diagonal; a k path has no outputs", () => {
+    const r = run("analyze", "--model", model, "--layer", "1", "--head", "0", "--via", "0.1:k", "--keys", "2", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.via, { layer: 0, head: 1, type: "k" });
+    assert.deepEqual(Object.keys(j.diagonal), ["medianRank", "top1", "top10"]);
+    assert.equal(j.keys[0].maxOV, null);
+    assert.deepEqual(j.keys[0].outputs, []);
+    const text = run("analyze", "--model", model, "--layer", "1", "--head", "0", "--via", "0.1:v", "--keys", "1");
+    assert.match(text.stdout, /Head 1:0 via 0:1 \(v\)/);
+    assert.doesNotMatch(text.stdout, /Queries that prefer key/, "a v path lists no queries");
+  });
+  test("token --json: every head, sorted by the token's key rank", () => {
+    const r = run("token", "--model", model, "--id", "17", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.token.id, 17);
+    assert.equal(j.heads.length, 4);
+    assert.deepEqual(Object.keys(j.heads[0]), ["layer", "head", "keyRank", "importance", "maxQK", "maxOV", "bestKeys", "selfOutputRank"]);
+    for (let i = 1; i < 4; i++) assert.ok(j.heads[i - 1].keyRank <= j.heads[i].keyRank);
+  });
+  test("bad --via, a path through a later head, text of several tokens: one line each", () => {
+    expectOneLineError(run("analyze", "--model", model, "--all", "--via", "0-1k"), 2, /--via must look like L\.H:k/);
+    expectOneLineError(run("analyze", "--model", model, "--layer", "0", "--head", "0", "--via", "1.0:q"), 1, /L0H0 cannot compose with L1H0: a path runs through a head of an earlier layer/);
+    expectOneLineError(run("token", "--model", model, " a b"), 1, /" a b" is 2 tokens \(' a' ' b'\)/);
+    expectOneLineError(run("token", "--model", model), 2, /a TEXT argument or --id N/);
+  });
+});

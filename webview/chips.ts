@@ -1,13 +1,16 @@
-/** Chip helpers: visible whitespace, theme-aware diverging colours, the details tooltip. */
+/** Chip helpers: visible whitespace, glyph-only tokens, and the details tooltip with its formulas. */
 import type { TokenScore } from "../src/core/report";
 import type { HeadDetails } from "../src/protocol/headDetails";
 import type { ModelSummary } from "../src/protocol/webview";
 
 export interface ChipContext {
-  kind: "query" | "output";
+  /** "suppressed": an output among the most negative effects on logits. */
+  kind: "query" | "output" | "suppressed";
+  /** 1-based rank in the notebook's order (queries: QK·p^0.1; outputs: OV; suppressed: most negative OV first). */
   rank: number;
-  /** The un-normalized score (QK or OV before the notebook's normalization). */
-  raw: number;
+  of: number;
+  /** Queries: QK[q, BOS], subtracted from QK[q, k]. Outputs: mean_o OV[k, o], subtracted from OV[k, o]. */
+  baseline: number;
   key: string;
   details: HeadDetails;
   model: ModelSummary;
@@ -20,27 +23,55 @@ export function visibleToken(display: string): string {
   return m[1].replace(/ /g, "\u2423");
 }
 
-/** Diverging scale through theme colours: positive = charts blue, negative = charts red. */
-export function scoreColor(score: number, scale: number): string {
-  const t = Math.min(1, Math.abs(score) / scale);
-  const pct = Math.round(12 + 58 * t);
-  const base = score >= 0 ? "var(--vscode-charts-blue, #3794ff)" : "var(--vscode-charts-red, #f14c4c)";
-  return `color-mix(in srgb, ${base} ${pct}%, transparent)`;
+/** Tokens of punctuation only ('__', ''', '..') get spaced, bolder glyphs: '__' would otherwise
+ * read as one bar and ''' as a speck. */
+export function isGlyphToken(visible: string): boolean {
+  return visible.length > 0 && !/[\p{L}\p{N}\u2423\\]/u.test(visible);
 }
 
-export function chipTooltip(x: TokenScore, c: ChipContext): HTMLElement {
+/** The score a query chip is ranked by: QK[q,k]·p(q)^0.1 (the notebook's rule). */
+export function queryRankScore(x: TokenScore, details: HeadDetails): number {
+  const p = details.tokens[x.id]?.p;
+  return p === undefined ? NaN : x.score * Math.pow(p, 0.1);
+}
+
+const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] ?? "th"}`;
+const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : "—");
+
+/** The rows of a chip's tooltip: what each number is, in one line each. */
+export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string][] {
   const info = c.details.tokens[x.id];
   const rows: [string, string][] = [
     ["token", x.token],
     ["id", String(x.id)],
     ["bytes", info?.bytes === undefined ? "—" : String(info.bytes)],
-    ["prior p", info ? info.p.toExponential(3) : "—"],
-    [c.kind === "query" ? "QK (normalized)" : "OV (normalized)", x.score.toFixed(4)],
-    [c.kind === "query" ? "QK raw" : "OV raw", c.raw.toFixed(4)],
-    ["rank", `${c.rank} ${c.kind === "query" ? "query for key" : "output of key"} ${c.key}`],
+    [c.kind === "query" ? "prior p(q)" : "prior p(o)", info ? info.p.toExponential(3) : "—"],
   ];
+  if (c.kind === "query") {
+    rows.push(
+      ["QK (shown)", `${f4(x.score)} = QK[q,k] − QK[q,BOS]`],
+      ["QK[q,k] raw", `${f4(x.score + c.baseline)} (before the BOS column is subtracted)`],
+      ["QK[q,BOS]", f4(c.baseline)],
+      ["ranking score", `${f4(queryRankScore(x, c.details))} = QK · p(q)^0.1`],
+      ["rank", `${ordinal(c.rank)} of ${c.of} queries of key ${c.key}, by QK · p(q)^0.1`],
+    );
+  } else {
+    rows.push(["OV (shown)", `${f4(x.score)} = OV[k,o] − mean over o of OV[k,o]`]);
+    // center_unembed makes every row mean of OV zero up to rounding: say so rather than repeat the same number.
+    const negligible = Math.abs(c.baseline) < 1e-6 * Math.max(1, Math.abs(x.score));
+    rows.push(negligible
+      ? ["row mean", "≈ 0 (the unembedding is centred, so removing it changes nothing)"]
+      : ["OV before row-mean removal", `${f4(x.score + c.baseline)} (row mean ${f4(c.baseline)})`]);
+    rows.push(["rank", c.kind === "suppressed"
+      ? `${ordinal(c.rank)} most suppressed of key ${c.key}'s outputs (most negative OV first)`
+      : `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`]);
+  }
+  return rows;
+}
+
+export function chipTooltip(x: TokenScore, c: ChipContext): HTMLElement {
   const dl = document.createElement("dl");
-  for (const [k, v] of rows) {
+  for (const [k, v] of chipTooltipRows(x, c)) {
     const dt = document.createElement("dt");
     dt.textContent = k;
     const dd = document.createElement("dd");

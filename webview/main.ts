@@ -5,35 +5,37 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-label/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
-import type { PanelApi, PanelHostApi, PanelSettings, PanelState, ShownHead, ModelSummary } from "../src/protocol/webview";
-import { sameSettings } from "../src/protocol/webview";
-import { Channel } from "../src/protocol/channel";
-import type { TokenScore } from "../src/core/report";
-import { chipTooltip, visibleToken, scoreColor, ChipContext } from "./chips";
+import type { PathRef } from "../src/core/report";
+import type { PanelApi, PanelHostApi, PanelState, PanelView, ShownHead } from "../src/protocol/webview";
+import { parsePathKey, pathKey, sameSettings } from "../src/protocol/webview";
+import { CardEnv, headSection, skeleton } from "./cards";
+import { Palette, readPalette } from "./colors";
+import { el, headKey } from "./dom";
+import { header } from "./header";
+import { focusedKey, initRoving, installKeyboard, restoreFocus } from "./keyboard";
+import { legend } from "./legend";
+import { connect } from "./shell";
+import { Anchor, captureAnchor, restoreAnchor, scrollToHead, trackCurrentHead, trackHeaderHeight, updateCurrentHead, whenSettled } from "./navigation";
 
-interface VsCodeApi {
-  postMessage(msg: unknown): void;
-  getState(): PanelState | undefined;
-  setState(s: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const { vscode, channel } = connect<PanelState, PanelApi, PanelHostApi>();
 const app = document.getElementById("app")!;
 let state: PanelState | undefined = vscode.getState();
+/** Heads (and paths of heads) being analyzed: "layer:head|pathKey". */
 const pending = new Set<string>();
-let progress: { fraction: number; layer: number; head: number } | undefined;
+let progress: { fraction: number; layer: number; head: number; via?: PathRef } | undefined;
+let pathsError: string | undefined;
+const resultKey = (layer: number, head: number, via: PathRef | undefined | null) => `${headKey(layer, head)}|${pathKey(via)}`;
+const pathOf = (key: string) => view().paths?.[key] ?? "";
 let status = "";
+/** A head to scroll to once it is on screen (from the tree, a command or the index). */
+let revealTarget: string | undefined;
+let palette: Palette = readPalette();
+let rendering = false;
+/** Renders whose layout has not settled yet keep the anchor of the last settled one. */
+let renderGen = 0;
+let unsettled: { anchor: Anchor | undefined } | undefined;
 
-const channel = new Channel<PanelApi, PanelHostApi>({
-  post: (m) => vscode.postMessage(m),
-  listen: (h) => {
-    const f = (ev: MessageEvent) => h(ev.data);
-    window.addEventListener("message", f);
-    return () => window.removeEventListener("message", f);
-  },
-});
-const headKey = (layer: number, head: number) => `${layer}:${head}`;
+const view = (): PanelView => (state!.view ??= { querySort: "rule", legendOpen: true, collapsed: [] });
 const changed = () => {
   if (state) vscode.setState(state);
   render();
@@ -46,7 +48,7 @@ channel
     changed();
   })
   .serve("pending", (m) => {
-    for (const h of m.heads) pending.add(headKey(h.layer, h.head));
+    for (const h of m.heads) pending.add(resultKey(h.layer, h.head, m.via));
     status = "";
     changed();
   })
@@ -57,8 +59,8 @@ channel
   .serve("head", ({ head }) => {
     if (!state) return;
     const r = head.report;
-    pending.delete(headKey(r.layer, r.head));
-    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head));
+    pending.delete(resultKey(r.layer, r.head, r.via));
+    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head && pathKey(h.report.via) === pathKey(r.via)));
     state.heads.push(head);
     state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
     changed();
@@ -70,155 +72,197 @@ channel
     changed();
   })
   .serve("reveal", (m) => {
-    requestAnimationFrame(() => document.getElementById(`head-${m.layer}-${m.head}`)?.scrollIntoView({ block: "start" }));
+    revealTarget = headKey(m.layer, m.head);
+    if (state) {
+      if (m.via !== undefined) setPath(revealTarget, m.via);
+      expand(revealTarget);
+    }
+    requestAnimationFrame(applyReveal);
+  })
+  .serve("paths", (m) => {
+    if (!state) return;
+    state.composition = m.composition;
+    pathsError = m.error;
+    changed();
   });
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
+/** Which path a head shows (null: direct); persisted with the panel's view. */
+function setPath(key: string, via: PathRef | null): void {
+  const v = view();
+  const paths = { ...(v.paths ?? {}) };
+  if (via) paths[key] = pathKey(via);
+  else delete paths[key];
+  v.paths = paths;
+  changed();
 }
 
+/** Scrolls to the head asked for; done once its results (not a placeholder) are on screen. */
+function applyReveal(): void {
+  // While a render settles, its own callback reveals (measuring now would use a half-built bar).
+  if (unsettled || !revealTarget || !scrollToHead(revealTarget, false)) return;
+  if (!document.querySelector(`section.head[data-head="${revealTarget}"]:not(.pending)`)) return;
+  revealTarget = undefined;
+}
+
+function expand(key: string): void {
+  const v = view();
+  if (v.collapsed.includes(key)) {
+    v.collapsed = v.collapsed.filter((k) => k !== key);
+    changed();
+  }
+}
+
+const env: CardEnv = {
+  get model() {
+    return state!.model;
+  },
+  get palette() {
+    return palette;
+  },
+  get querySort() {
+    return view().querySort;
+  },
+  collapsed: (key) => view().collapsed.includes(key),
+  toggleCollapsed(key) {
+    const v = view();
+    v.collapsed = v.collapsed.includes(key) ? v.collapsed.filter((k) => k !== key) : [...v.collapsed, key];
+    changed();
+  },
+  copy: (layer, head, via) => channel.notify("copyReport", { layer, head, ...(via ? { via } : {}) }),
+  get composition() {
+    return state?.composition;
+  },
+  get pathsError() {
+    return pathsError;
+  },
+  selected: (layer, head) => parsePathKey(pathOf(headKey(layer, head))),
+  // Showing a path that is not on screen under the displayed settings asks the host for it.
+  select(layer, head, via) {
+    setPath(headKey(layer, head), via ?? null);
+    if (!currentResult(layer, head, via) && !pending.has(resultKey(layer, head, via))) channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
+  },
+  // Not while re-rendering: restoring focus is not the user choosing a head.
+  focusHead: (layer, head) => rendering || channel.notify("focusHead", { layer, head }),
+  pin: (id) => togglePin(id),
+  showTip,
+  hideTip,
+};
+
 function render(): void {
+  hideTip();
   if (!state) {
-    app.replaceChildren(el("p", { class: "empty" }, "Loading…"));
+    app.replaceChildren(el("p", { class: "empty" }, "Loading Head Lens…"));
     return;
   }
   const s = state;
-  // A head computed under other settings than the ones displayed is never shown as if current.
-  const current = s.heads.filter((h) => h.computedWith && sameSettings(h.computedWith, s.settings));
-  const stale = s.heads.filter((h) => !current.includes(h)).map((h) => headKey(h.report.layer, h.report.head));
-  const sections = current.map((h) => headSection(h, s.model));
-  for (const k of new Set([...pending, ...stale])) {
-    if (current.some((h) => headKey(h.report.layer, h.report.head) === k)) continue;
+  const focus = focusedKey();
+  const anchor = unsettled ? unsettled.anchor : captureAnchor();
+  // A head computed under other settings than the ones displayed is never shown as if current;
+  // each head shows one path (direct unless chosen), and only that path's result.
+  const heads0 = new Set([...s.heads.map((h) => headKey(h.report.layer, h.report.head)), ...[...pending].map((k) => k.split("|")[0])]);
+  const sections: HTMLElement[] = [];
+  for (const k of heads0) {
     const [layer, head] = k.split(":").map(Number);
-    sections.push(skeleton(layer, head, stale.includes(k) && !pending.has(k)));
+    const via = parsePathKey(pathOf(k));
+    const h = currentResult(layer, head, via);
+    if (h) {
+      sections.push(headSection(h, env));
+      continue;
+    }
+    const waiting = pending.has(resultKey(layer, head, via));
+    const outdated = s.heads.some((x) => x.report.layer === layer && x.report.head === head && pathKey(x.report.via) === pathKey(via));
+    sections.push(skeleton(layer, head, skeletonText(layer, head, via, waiting ? "pending" : outdated ? "outdated" : "missing"), env));
   }
   sections.sort((a, b) => Number(a.dataset.order) - Number(b.dataset.order));
-  const body = sections.length ? sections : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
-  app.replaceChildren(header(s), ...(status ? [el("p", { class: "status", role: "status" }, status)] : []), ...body);
+  const heads = sections.map((sec) => {
+    const [layer, head] = sec.dataset.head!.split(":").map(Number);
+    return { layer, head };
+  });
+  const body = sections.length ? [...sections, el("p", { class: "end", id: "end" }, "End of the panel.")]
+    : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
+  const top = header(s, view(), {
+    busy: pending.size > 0, progress: progress?.fraction, heads,
+    apply: (settings) => channel.notify("applySettings", { settings }),
+    cancel: () => channel.notify("cancel", {}),
+    setQuerySort: (sort) => {
+      view().querySort = sort;
+      changed();
+    },
+    jump: (key) => {
+      expand(key);
+      scrollToHead(key, true);
+    },
+  });
+  const legendEl = legend(view().legendOpen, palette, (open) => {
+    view().legendOpen = open;
+    vscode.setState(s);
+  });
+  const statusEl = el("p", { class: "status", role: "status" }, status);
+  app.replaceChildren(top, legendEl, statusEl, ...body);
+  initRoving(app);
   applyPin();
+  rendering = true;
+  try {
+    restoreFocus(focus);
+  } finally {
+    rendering = false;
+  }
+  // The DOM is rebuilt: once it has its real layout, scroll to the head asked for, or keep the
+  // one being read where it was.
+  const gen = ++renderGen;
+  unsettled = { anchor };
+  void whenSettled(app).then(() => {
+    if (gen !== renderGen) return;
+    unsettled = undefined;
+    trackHeaderHeight();
+    if (revealTarget) applyReveal();
+    else restoreAnchor(anchor);
+    updateCurrentHead();
+  });
 }
 
-function header(s: PanelState): HTMLElement {
-  const num = (id: string, label: string, value: number, min: number) => {
-    const f = el("vscode-textfield", { id, type: "number", min: String(min), value: String(value), "aria-label": label });
-    return el("div", { class: "control" }, el("vscode-label", { for: id }, label), f);
-  };
-  const prior = el("vscode-single-select", { id: "priors", "aria-label": "Token prior" });
-  const options = ["bundled", "uniform", ...(s.settings.priors !== "bundled" && s.settings.priors !== "uniform" ? [s.settings.priors] : [])];
-  for (const o of options) {
-    const opt = el("vscode-option", { value: o }, o === "bundled" ? "bundled corpus" : o === "uniform" ? "uniform" : `words file: ${o.split(/[\\/]/).pop()}`);
-    if (o === s.settings.priors) opt.setAttribute("selected", "");
-    prior.append(opt);
-  }
-  const apply = el("vscode-button", { id: "apply" }, "Apply");
-  apply.addEventListener("click", () => {
-    const read = (id: string, min: number, dflt: number) => {
-      const v = Number((document.getElementById(id) as HTMLInputElement).value);
-      return Number.isFinite(v) && v >= min ? Math.round(v) : dflt;
-    };
-    const settings: PanelSettings = {
-      nKeys: read("nKeys", 1, s.settings.nKeys), nQueries: read("nQueries", 0, s.settings.nQueries), nOutputs: read("nOutputs", 0, s.settings.nOutputs),
-      priors: (document.getElementById("priors") as HTMLSelectElement).value || s.settings.priors,
-    };
-    channel.notify("applySettings", { settings });
-  });
-  const busy = pending.size > 0;
-  const cancel = el("vscode-button", { id: "cancel", secondary: "" }, "Cancel");
-  cancel.addEventListener("click", () => channel.notify("cancel", {}));
-  const bar = busy ? el("vscode-progress-bar", { value: String(Math.round(100 * (progress?.fraction ?? 0))), max: "100", "aria-label": "Analysis progress" }) : "";
-  const m = s.model;
-  return el("header", { class: "top" },
-    el("div", { class: "title" }, el("h1", {}, m.name), el("span", { class: "meta" }, `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")}`)),
-    el("div", { class: "controls" }, num("nKeys", "Keys", s.settings.nKeys, 1), num("nQueries", "Queries", s.settings.nQueries, 0), num("nOutputs", "Outputs", s.settings.nOutputs, 0),
-      el("div", { class: "control" }, el("vscode-label", { for: "priors" }, "Prior"), prior), apply, ...(busy ? [cancel] : [])),
-    bar,
-  );
+/** The result of a head's path computed under the settings displayed, if the panel has it. */
+function currentResult(layer: number, head: number, via: PathRef | undefined): ShownHead | undefined {
+  const s = state;
+  return s?.heads.find((h) => h.report.layer === layer && h.report.head === head && pathKey(h.report.via) === pathKey(via) && h.computedWith && sameSettings(h.computedWith, s.settings));
+}
+
+function skeletonText(layer: number, head: number, via: PathRef | undefined, why: "pending" | "outdated" | "missing"): string {
+  const path = via ? `path via L${via.layer}H${via.head} (${via.type.toUpperCase()}): ` : "";
+  const here = progress && progress.layer === layer && progress.head === head && pathKey(progress.via) === pathKey(via);
+  if (why === "missing") return `${path}not analyzed under these settings; choose it in the path bar to analyze it`;
+  return path + (here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : why === "outdated" && !pending.has(resultKey(layer, head, via)) ? "computed under other settings: waiting for the new results…" : "queued…");
 }
 
 function updateProgress(): void {
   if (!progress) return;
-  const pct = Math.round(100 * progress.fraction);
-  document.querySelector("vscode-progress-bar")?.setAttribute("value", String(pct));
+  document.querySelector("vscode-progress-bar")?.setAttribute("value", String(Math.round(100 * progress.fraction)));
   for (const k of pending) {
-    const [layer, head] = k.split(":").map(Number);
-    const meta = document.querySelector(`#head-${layer}-${head} .meta`);
-    if (meta) meta.textContent = progress.layer === layer && progress.head === head ? `analyzing… ${pct} % of the request` : "queued…";
+    const [hk, pk] = k.split("|");
+    const [layer, head] = hk.split(":").map(Number);
+    if (pathOf(hk) !== pk) continue;
+    const meta = document.querySelector(`section.pending[data-head="${hk}"] .meta`);
+    if (meta) meta.textContent = skeletonText(layer, head, parsePathKey(pk), "pending");
   }
 }
 
-function skeleton(layer: number, head: number, outdated = false): HTMLElement {
-  const here = progress && progress.layer === layer && progress.head === head;
-  const what = here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : outdated ? "computed under other settings: waiting for the new results…" : "queued…";
-  const sec = el("section", { class: "head pending", id: `head-${layer}-${head}`, "aria-busy": "true" },
-    el("h2", {}, `Head ${layer}:${head}`), el("p", { class: "meta" }, what),
-    el("div", { class: "cards" }, ...[0, 1, 2].map(() => el("div", { class: "card skeleton" }))));
-  sec.dataset.order = String(layer * 1000 + head);
-  return sec;
-}
-
-function headSection(h: ShownHead, model: ModelSummary): HTMLElement {
-  const r = h.report;
-  const copy = el("vscode-button", { secondary: "", class: "copy", title: "Copy this head's report as text" }, "Copy report");
-  copy.addEventListener("click", () => channel.notify("copyReport", { layer: r.layer, head: r.head }));
-  const allScores = r.keys.flatMap((k) => [...k.queries, ...k.outputs].map((x) => Math.abs(x.score)));
-  const scale = Math.max(1e-12, ...allScores);
-  const sec = el("section", { class: "head", id: `head-${r.layer}-${r.head}` },
-    el("div", { class: "head-title" }, el("h2", {}, `Head ${r.layer}:${r.head}`),
-      el("span", { class: "meta" }, `${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · prior: ${h.details.prior}`), copy),
-    el("div", { class: "cards" }, ...r.keys.map((k, i) => keyCard(h, i, scale, model))));
-  sec.dataset.order = String(r.layer * 1000 + r.head);
-  sec.addEventListener("focusin", () => channel.notify("focusHead", { layer: r.layer, head: r.head }));
-  sec.addEventListener("mouseenter", () => channel.notify("focusHead", { layer: r.layer, head: r.head }));
-  return sec;
-}
-
-function keyCard(h: ShownHead, index: number, scale: number, model: ModelSummary): HTMLElement {
-  const k = h.report.keys[index];
-  const d = h.details.keys[index];
-  const ctx = (kind: ChipContext["kind"], rank: number, raw: number): ChipContext => ({ kind, rank, raw, key: k.token, details: h.details, model });
-  const chips = (items: TokenScore[], kind: ChipContext["kind"]) => el("div", { class: "chips", role: "list" },
-    ...items.map((x, i) => chip(x, ctx(kind, i + 1, x.score + (kind === "query" ? d.queryBaselines[i] : d.ovRowMean)), scale)));
-  const keyTok = el("button", { class: "key-token token", "data-id": String(k.id), "data-token": k.token, title: "Pin this token" }, visibleToken(k.token));
-  keyTok.addEventListener("click", () => togglePin(k.id));
-  return el("article", { class: "card", "aria-label": `Key ${k.token}` },
-    el("div", { class: "card-head" }, keyTok,
-      el("dl", { class: "figures" },
-        el("dt", {}, "importance"), el("dd", {}, k.importance.toPrecision(3)),
-        el("dt", {}, "max QK"), el("dd", {}, k.maxQK.toFixed(2)),
-        el("dt", {}, "max OV"), el("dd", {}, k.maxOV.toFixed(2)))),
-    el("h3", {}, "Queries that prefer key"), chips(k.queries, "query"),
-    el("h3", {}, "Effect on logits"), chips(k.outputs, "output"));
-}
-
-function chip(x: TokenScore, c: ChipContext, scale: number): HTMLElement {
-  const b = el("button", { class: "chip token", role: "listitem", "data-id": String(x.id), "data-token": x.token, "aria-describedby": "tip" },
-    el("span", { class: "tok" }, visibleToken(x.token)), el("span", { class: "score" }, x.score.toFixed(2)));
-  b.style.setProperty("--chip-bg", scoreColor(x.score, scale)); // CSSOM: the CSP forbids style attributes
-  const show = () => showTip(b, chipTooltip(x, c));
-  b.addEventListener("mouseenter", show);
-  b.addEventListener("focus", show);
-  b.addEventListener("mouseleave", hideTip);
-  b.addEventListener("blur", hideTip);
-  b.addEventListener("click", () => togglePin(x.id));
-  return b;
-}
-
 let tip: HTMLElement | undefined;
+let tipAnchor: HTMLElement | undefined;
 function showTip(anchor: HTMLElement, content: HTMLElement): void {
   hideTip();
   tip = el("div", { id: "tip", class: "tooltip", role: "tooltip" }, content);
   document.body.append(tip);
+  tipAnchor = anchor;
+  anchor.setAttribute("aria-describedby", "tip"); // only while the tooltip exists
   const r = anchor.getBoundingClientRect();
   const top = r.bottom + 6 + tip.offsetHeight > window.innerHeight ? r.top - tip.offsetHeight - 6 : r.bottom + 6;
   tip.style.left = `${Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4, r.left))}px`;
   tip.style.top = `${Math.max(4, top) + window.scrollY}px`;
 }
 function hideTip(): void {
+  tipAnchor?.removeAttribute("aria-describedby");
   tip?.remove();
-  tip = undefined;
+  tip = tipAnchor = undefined;
 }
 
 function togglePin(id: number): void {
@@ -238,5 +282,25 @@ function applyPin(): void {
   }
 }
 
+// A theme change rewrites the root's CSS variables and the body's class: recompute chip colours.
+const themeChanged = () => {
+  const next = readPalette();
+  if (JSON.stringify(next) === JSON.stringify(palette)) return;
+  palette = next;
+  render();
+};
+new MutationObserver(themeChanged).observe(document.documentElement, { attributes: true, attributeFilter: ["style", "class"] });
+new MutationObserver(themeChanged).observe(document.body, { attributes: true, attributeFilter: ["class"] });
+
+installKeyboard((key) => {
+  // The skip link moves focus to the next head's skip link, or past the last head.
+  const secs = [...document.querySelectorAll<HTMLElement>("section.head")];
+  const next = secs[secs.findIndex((sec) => sec.dataset.head === key) + 1];
+  const target = next?.querySelector<HTMLElement>("a.skip-link") ?? document.getElementById("end");
+  if (!target) return;
+  if (!next) target.setAttribute("tabindex", "-1");
+  target.focus();
+});
+trackCurrentHead();
 render();
 channel.notify("ready", {});

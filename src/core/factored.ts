@@ -41,20 +41,45 @@ export interface ReductionKernels {
   rowMax(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, ctl: StreamControl): Promise<Float32Array>;
   /** Rigorous intervals on max_j x_i·y_j (x: rows × dim, y: cols × dim), e.g. from an int8 pass. */
   rowMaxBounds?(x: Float32Array, rows: number, y: Float32Array, cols: number, dim: number, ctl: StreamControl): Promise<RowMaxBounds>;
+  /**
+   * For X·Y (X rows × inner, Y inner × cols) streamed in row blocks: per row i, how many entries
+   * are > hi[i] and how many are ≥ lo[i]; and per column, the max over all rows.
+   */
+  rowCountsAndColMax?(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, lo: Float32Array, hi: Float32Array, ctl: StreamControl): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   /** A session with Y (inner × cols) fixed, for repeated blocks of rows. */
   rowMaxSession?(y: Float32Array, inner: number, cols: number): Promise<{ run(x: Float32Array, rows: number): Promise<Float32Array>; release(): Promise<void> }>;
 }
 
+/** How to get a factor's Gram matrix (FᵀF, rank × rank) without recomputing it from the factor. */
+export interface GramSources {
+  left?: () => Float64Array;
+  right?: () => Float64Array;
+}
+
 export class FactoredMatrix {
+  private leftGramCache?: Float64Array;
+  private rightGramCache?: Float64Array;
+
   constructor(
     readonly left: Float32Array,
     readonly right: Float32Array,
     readonly rows: number,
     readonly cols: number,
     readonly rank: number,
+    private readonly grams: GramSources = {},
   ) {
     if (left.length !== rows * rank) throw new Error(`left factor has ${left.length} values, expected ${rows}×${rank}`);
     if (right.length !== cols * rank) throw new Error(`right factor has ${right.length} values, expected ${cols}×${rank}`);
+  }
+
+  /** LᵀL (rank × rank, float64), computed once; a product's comes from its parents' in O(rank³). */
+  leftGram(): Float64Array {
+    return (this.leftGramCache ??= this.grams.left?.() ?? gram(this.left, this.left, this.rows, this.rank, this.rank));
+  }
+
+  /** RᵀR (rank × rank, float64), computed once. */
+  rightGram(): Float64Array {
+    return (this.rightGramCache ??= this.grams.right?.() ?? gram(this.right, this.right, this.cols, this.rank, this.rank));
   }
 
   /** M = A·Bᵀ from A [rows, rank] and B [cols, rank]. */
@@ -68,23 +93,23 @@ export class FactoredMatrix {
   }
 
   get T(): FactoredMatrix {
-    return new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank);
+    return new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
   }
 
   /** A·M for A [n, rows]: only the left factor changes. */
   async premultiply(a: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(await mm(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank);
+    return new FactoredMatrix(await mm(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank, { right: () => this.rightGram() });
   }
 
   /** M·B for B [cols, n]: the right factor becomes (rightᵀ·B)ᵀ. */
   async postmultiply(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
     const rt = await mm(transpose2d(this.right, this.cols, this.rank), b, this.rank, this.cols, n);
-    return new FactoredMatrix(this.left, transpose2d(rt, this.rank, n), this.rows, n, this.rank);
+    return new FactoredMatrix(this.left, transpose2d(rt, this.rank, n), this.rows, n, this.rank, { left: () => this.leftGram() });
   }
 
   /** M·Btᵀ for Bt [n, cols] (e.g. keys embedded by W_E: M·W_Eᵀ): the right factor becomes Bt·right. */
   async postmultiplyTransposed(bt: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(this.left, await mm(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank);
+    return new FactoredMatrix(this.left, await mm(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank, { left: () => this.leftGram() });
   }
 
   /**
@@ -93,14 +118,20 @@ export class FactoredMatrix {
    */
   async compose(other: FactoredMatrix, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
     if (this.cols !== other.rows) throw new Error(`cannot compose ${this.rows}×${this.cols} with ${other.rows}×${other.cols}`);
-    const middle = await mm(transpose2d(this.right, this.cols, this.rank), other.left, this.rank, this.cols, other.rank); // [r1, r2]
-    if (this.rank <= other.rank) {
-      // right' = R2 · middleᵀ  [cols2, r1]
-      const right = await mm(other.right, transpose2d(middle, this.rank, other.rank), other.cols, other.rank, this.rank);
-      return new FactoredMatrix(this.left, right, this.rows, other.cols, this.rank);
+    const r1 = this.rank, r2 = other.rank;
+    const middle = await mm(transpose2d(this.right, this.cols, r1), other.left, r1, this.cols, r2); // [r1, r2]
+    if (r1 <= r2) {
+      // right' = R2 · middleᵀ  [cols2, r1]; its Gram is middle · (R2ᵀR2) · middleᵀ.
+      const right = await mm(other.right, transpose2d(middle, r1, r2), other.cols, r2, r1);
+      return new FactoredMatrix(this.left, right, this.rows, other.cols, r1, {
+        left: () => this.leftGram(), right: () => sandwich(middle, other.rightGram(), r1, r2),
+      });
     }
-    const left = await mm(this.left, middle, this.rows, this.rank, other.rank); // [rows, r2]
-    return new FactoredMatrix(left, other.right, this.rows, other.cols, other.rank);
+    // left' = L1 · middle  [rows, r2]; its Gram is middleᵀ · (L1ᵀL1) · middle.
+    const left = await mm(this.left, middle, this.rows, r1, r2);
+    return new FactoredMatrix(left, other.right, this.rows, other.cols, r2, {
+      left: () => sandwich(transpose2d(middle, r1, r2), this.leftGram(), r2, r1), right: () => other.rightGram(),
+    });
   }
 
   /** M[i, j] − M[i, c] for every row (the notebook's per-query BOS normalization when c = BOS). */
@@ -173,24 +204,74 @@ export class FactoredMatrix {
     };
   }
 
+  /**
+   * rank_i = #{j : M[i, j] > M[i, i]} for every row of a square M — exact: the float32 pass counts
+   * against the float64 diagonal ± a rigorous float32 error bound, and the rare rows with entries
+   * inside that band are recounted in float64 — together with every column's max (one pass).
+   */
+  async diagonalRanks(k: ReductionKernels, ctl: StreamControl): Promise<{ ranks: Int32Array; colMax: Float32Array }> {
+    if (this.rows !== this.cols) throw new Error(`diagonal ranks of a non-square ${this.rows}×${this.cols} matrix`);
+    if (!k.rowCountsAndColMax) throw new Error("these kernels cannot count against a threshold");
+    const r = this.rank, n = this.rows;
+    let maxNorm = 0;
+    for (let j = 0; j < n; j++) maxNorm = Math.max(maxNorm, Math.sqrt(normSq(this.right, j * r, r)));
+    const lo = new Float32Array(n), hi = new Float32Array(n);
+    // |fl32(x·y) − x·y| ≤ r·2⁻²³·‖x‖‖y‖ (a bound for any summation order, FMA or not), widened to float32.
+    const slack = 2 * r * 2 ** -23;
+    for (let i = 0; i < n; i++) {
+      const d = this.at(i, i), eps = slack * Math.sqrt(normSq(this.left, i * r, r)) * maxNorm + 1e-30;
+      lo[i] = Math.fround(d - eps) - Math.abs(Math.fround(d - eps)) * 2 ** -23;
+      hi[i] = Math.fround(d + eps) + Math.abs(Math.fround(d + eps)) * 2 ** -23;
+    }
+    const { above, atLeast, colMax } = await k.rowCountsAndColMax(this.left, transpose2d(this.right, n, r), n, r, n, lo, hi, ctl);
+    const ranks = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      // atLeast counts the diagonal itself; when nothing else falls inside the band the count is exact.
+      if (atLeast[i] - 1 === above[i]) ranks[i] = above[i];
+      else {
+        const row = this.row(i), d = row[i];
+        let c = 0;
+        for (let j = 0; j < n; j++) if (row[j] > d) c++;
+        ranks[i] = c;
+      }
+    }
+    return { ranks, colMax };
+  }
+
   /** Nonzero eigenvalues of a square M = L·Rᵀ are those of the rank × rank product Rᵀ·L. */
   eigenvalues(): Complex[] {
     if (this.rows !== this.cols) throw new Error(`eigenvalues of a non-square ${this.rows}×${this.cols} matrix`);
     return complexEigenvalues(gram(this.right, this.left, this.rows, this.rank, this.rank), this.rank);
   }
 
-  /** ‖M‖_F² = Σ (LᵀL) ∘ (RᵀR): two rank × rank Gram matrices, float64. */
+  /** ‖M‖_F² = Σ (LᵀL) ∘ (RᵀR): two rank × rank Gram matrices, float64 (reused across products). */
   frobeniusNormSquared(): number {
-    const r = this.rank;
-    const gl = gram(this.left, this.left, this.rows, r, r), gr = gram(this.right, this.right, this.cols, r, r);
+    const gl = this.leftGram(), gr = this.rightGram();
     let s = 0;
-    for (let i = 0; i < r * r; i++) s += gl[i] * gr[i];
+    for (let i = 0; i < gl.length; i++) s += gl[i] * gr[i];
     return Math.max(0, s);
   }
 
   frobeniusNorm(): number {
     return Math.sqrt(this.frobeniusNormSquared());
   }
+}
+
+/** M·G·Mᵀ for M [p, q] (float32 or float64) and a symmetric G [q, q] -> [p, p], float64. */
+function sandwich(m: ArrayLike<number>, g: Float64Array, p: number, q: number): Float64Array {
+  const mg = new Float64Array(p * q);
+  for (let i = 0; i < p; i++) for (let k = 0; k < q; k++) {
+    const v = m[i * q + k];
+    if (v === 0) continue;
+    for (let j = 0; j < q; j++) mg[i * q + j] += v * g[k * q + j];
+  }
+  const out = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let k = 0; k < q; k++) s += mg[i * q + k] * m[j * q + k];
+    out[i * p + j] = s;
+  }
+  return out;
 }
 
 /** Aᵀ·B in float64 for A [n, p] and B [n, q] (row-major) -> [p, q]. */
@@ -205,6 +286,12 @@ function gram(a: Float32Array, b: Float32Array, n: number, p: number, q: number)
     }
   }
   return out;
+}
+
+function normSq(a: Float32Array, off: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[off + i] * a[off + i];
+  return s;
 }
 
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {

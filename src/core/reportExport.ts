@@ -1,20 +1,24 @@
 /** Report exports: Markdown for notes, CSV for spreadsheets (JSON is the CLI's --json). */
-import { HeadReport } from "./report";
+import { headName } from "./headName";
+import { HeadReport, TokenScore } from "./report";
 import { fmt2 } from "./reportText";
 
 const mdCell = (s: string) => s.replace(/\|/g, "\\|").replace(/`/g, "\\`");
+/** Inline code that survives backticks in the token (a longer fence, CommonMark's rule). */
+const mdCode = (s: string) => {
+  const fence = "`".repeat(Math.max(0, ...(s.match(/`+/g) ?? []).map((r) => r.length)) + 1);
+  return fence.length > 1 ? `${fence} ${s} ${fence}` : `\`${s}\``;
+};
 
+/** One head as Markdown. Queries and outputs are separate ranked lists: query #i and output #i are
+ * unrelated, so they never share a table row. */
 export function headReportMarkdown(r: HeadReport): string {
-  const out = [`## Head ${r.layer}:${r.head} (${r.model})`, "", `Execution provider: ${r.ep}; BOS id ${r.bos}.`, ""];
+  const out = [`## ${headName(r.layer, r.head)} (${r.model})`, "", `Execution provider: ${r.ep}; BOS id ${r.bos}.`, ""];
+  const list = (items: TokenScore[]) => (items.length ? items.map((x, i) => `${i + 1}. ${mdCode(x.token)} ${fmt2(x.score)}`) : ["(none)"]);
   for (const k of r.keys) {
     out.push(`### Key ${mdCell(k.token)} (id ${k.id})`, "", `importance ${k.importance.toPrecision(4)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)}`, "");
-    out.push("| rank | query | QK | output | OV |", "|---:|---|---:|---|---:|");
-    const n = Math.max(k.queries.length, k.outputs.length);
-    for (let i = 0; i < n; i++) {
-      const q = k.queries[i], o = k.outputs[i];
-      out.push(`| ${i + 1} | ${q ? "`" + mdCell(q.token) + "`" : ""} | ${q ? fmt2(q.score) : ""} | ${o ? "`" + mdCell(o.token) + "`" : ""} | ${o ? fmt2(o.score) : ""} |`);
-    }
-    out.push("");
+    out.push("Queries that prefer key (ranked by QK·p(q)^0.1; score shown: QK):", "", ...list(k.queries), "");
+    out.push("Effect on logits (ranked by OV; score shown: OV):", "", ...list(k.outputs), "");
   }
   return out.join("\n");
 }

@@ -6,7 +6,8 @@
  * Descending; equal values go to the lower id (deterministic where torch.topk is not).
  */
 import { HeadCircuits } from "./circuits";
-import { KeyReport, ReportSizes } from "./report";
+import { PathCircuits } from "./pathCircuits";
+import { KeyReport, PathType, ReportSizes } from "./report";
 
 export type Scores = ArrayLike<number>;
 
@@ -92,6 +93,38 @@ export function keyReports(circuits: HeadCircuits, keys: number[], priorW: Float
       maxOV,
       queries: topK(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: qk[q] })),
       outputs: topK(ov, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov[o] })),
+    };
+  });
+  return reports.sort((a, b) => b.importance - a.importance || a.id - b.id);
+}
+
+/**
+ * A path's key reports. q paths follow the direct rules (QK from the path, OV direct). k paths have
+ * no OV side: importance = max_q QKn · p^0.1, no outputs. v paths have no QK side: importance =
+ * max_o OVn · p^0.1 over sources, no queries. A missing figure is NaN (null in JSON).
+ */
+export function pathKeyReports(type: PathType, c: PathCircuits, keys: number[], priorW: Float64Array, sizes: ReportSizes, label: TokenLabel): KeyReport[] {
+  if (type === "q") return keyReports(c as HeadCircuits, keys, priorW, sizes, label);
+  const reports = keys.map((k): KeyReport => {
+    if (type === "k") {
+      const qk = c.qk!.col(k);
+      const weighted = new Float64Array(qk.length);
+      let maxQK = -Infinity;
+      for (let q = 0; q < qk.length; q++) {
+        weighted[q] = qk[q] * priorW[q];
+        if (qk[q] > maxQK) maxQK = qk[q];
+      }
+      return {
+        id: k, token: label(k), importance: maxQK * priorW[k], maxQK, maxOV: NaN,
+        queries: topK(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: qk[q] })), outputs: [],
+      };
+    }
+    const ov = c.ov!.row(k);
+    let maxOV = -Infinity;
+    for (let o = 0; o < ov.length; o++) if (ov[o] > maxOV) maxOV = ov[o];
+    return {
+      id: k, token: label(k), importance: maxOV * priorW[k], maxQK: NaN, maxOV,
+      queries: [], outputs: topK(ov, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov[o] })),
     };
   });
   return reports.sort((a, b) => b.importance - a.importance || a.id - b.id);

@@ -9,7 +9,7 @@ import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
-import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, WorkerConfig } from "../protocol/engine";
+import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, TokenParams, TokenResult, WorkerConfig } from "../protocol/engine";
 
 export interface EngineClientOptions extends WorkerConfig {
   /** Path of the bundled worker script (dist/worker.js). */
@@ -77,6 +77,16 @@ export class EngineClient {
    * has not exited after SHUTDOWN_GRACE_MS is it terminated (terminating it inside a native
    * session.run would abort the whole process, extension host included).
    */
+  /** One token in every head: its exact key rank and figures (streamed per head). */
+  token(request: TokenParams, opts: CallOptions<EngineApi["token"]["event"]> = {}): Promise<TokenResult> {
+    return this.call("token", request, opts);
+  }
+
+  /** Every head's metrics and the Q/K/V composition scores of a model. */
+  metrics(modelDir: string): Promise<EngineApi["metrics"]["result"]> {
+    return this.call("metrics", { modelDir });
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     const w = this.worker, channel = this.channel;

@@ -6,7 +6,7 @@
 import type { ModelConfig } from "../core/config";
 import type { ErrorCode } from "../core/errors";
 import type { PriorSpec } from "../core/priorSpec";
-import type { HeadReport, ReportSizes } from "../core/report";
+import type { HeadReport, PathRef, ReportSizes } from "../core/report";
 import type { HeadDetails, TokenInHead } from "./headDetails";
 import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
 
@@ -57,10 +57,12 @@ export interface AnalyzeParams extends ModelRequest {
   heads: HeadRef[] | "all";
   sizes: ReportSizes;
   strategy?: Strategy;
+  /** Analyze each head's composition path through this earlier head instead of its direct path. */
+  via?: PathRef;
 }
 
 export type AnalyzeEvent =
-  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity }
+  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity; strategy: "dense" | "pruned" | "path" }
   | { type: "progress"; fraction: number; layer: number; head: number }
   | { type: "head"; report: HeadReport; details: HeadDetails; elapsedMs: number };
 
@@ -121,6 +123,35 @@ export interface ModelMetrics {
   composition: { q: CompositionScores; k: CompositionScores; v: CompositionScores };
 }
 
+/** One token, every head: where it ranks as a key, and what it does there. */
+export interface TokenParams extends ModelRequest {
+  token: { text: string } | { id: number };
+  /** Best keys listed per head. */
+  n: number;
+  strategy?: Strategy;
+}
+
+export interface TokenHead {
+  layer: number;
+  head: number;
+  /** Exact rank among all V keys by importance (0 = the head's most important key). */
+  keyRank: number;
+  importance: number;
+  maxQK: number;
+  maxOV: number;
+  /** The keys this token prefers most as a query (by QKn[token, k]). */
+  bestKeys: { id: number; token: string; score: number }[];
+  /** Where the token itself ranks among its own OV outputs (0 = it boosts itself most). */
+  selfOutputRank: number;
+}
+
+export interface TokenResult {
+  model: string;
+  token: { id: number; token: string };
+  /** Sorted by keyRank. */
+  heads: TokenHead[];
+}
+
 /** Served by the engine worker. */
 export type EngineApi = {
   describe: { params: { modelDir: string }; result: ModelDescription };
@@ -128,6 +159,7 @@ export type EngineApi = {
   analyze: { params: AnalyzeParams; result: AnalyzeResult; event: AnalyzeEvent };
   hover: { params: HoverParams; result: HoverResult };
   metrics: { params: { modelDir: string }; result: ModelMetrics & { identity: string } };
+  token: { params: TokenParams; result: TokenResult; event: { type: "progress"; fraction: number } | { type: "head"; head: TokenHead } };
   /** The model run forward on a text or ids (live attention); patterns stream first. */
   attention: { params: AttentionParams; result: AttentionResult; event: AttentionEvent };
   /** One head's exact pattern from a recent `attention` run. */

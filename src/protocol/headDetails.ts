@@ -12,8 +12,12 @@ export interface ChipTokenInfo {
 export interface KeyDetails {
   /** QK[q, BOS] for each listed query, in order: raw QK = normalized + this. */
   queryBaselines: number[];
-  /** mean_o OV[k, o]: raw OV = normalized + this. */
+  /** mean_o OV[k, o]: raw OV = normalized + this (0 where the path has no OV side). */
   ovRowMean: number;
+  /** Where the key's own token ranks among its outputs (0 = it boosts itself most: copying); absent without an OV side. */
+  selfOutputRank?: number;
+  /** The most negative effects on logits (suppression), most negative first. */
+  suppressed?: { id: number; token: string; score: number }[];
 }
 
 export interface HeadDetails {

@@ -1,6 +1,6 @@
 /** The host ↔ panel (webview) API, carried by the typed channel (channel.ts). */
-import type { ReportSizes, HeadReport } from "../core/report";
-import type { Identity } from "./engine";
+import type { ReportSizes, HeadReport, PathRef } from "../core/report";
+import type { Identity, ModelMetrics } from "./engine";
 import type { HeadDetails } from "./headDetails";
 
 export interface PanelSettings extends ReportSizes {
@@ -32,12 +32,26 @@ export interface ShownHead {
   identity: Identity;
 }
 
+/** How the panel is laid out (the webview's own choices, persisted with its state). */
+export interface PanelView {
+  /** Query chips in the notebook's order (QK·p^0.1, "rule") or by the QK they show ("score"). */
+  querySort: "rule" | "score";
+  legendOpen: boolean;
+  /** Collapsed heads, "layer:head". */
+  collapsed: string[];
+  /** The path each head shows ("layer:head" → pathKey of an earlier head); absent: the direct path. */
+  paths?: Record<string, string>;
+}
+
 /** What the webview persists with setState (and the serializer gets back after a restart). */
 export interface PanelState {
   model: ModelSummary;
   settings: PanelSettings;
   heads: ShownHead[];
   pinned?: number;
+  view?: PanelView;
+  /** The model's composition scores (for each head's paths), once the host has them. */
+  composition?: ModelMetrics["composition"];
 }
 
 type Note<P> = { params: P; result: void };
@@ -45,11 +59,14 @@ type Note<P> = { params: P; result: void };
 /** Served by the panel: what the host tells it (one-way notifications). */
 export type PanelApi = {
   init: Note<{ model: ModelSummary; settings: PanelSettings }>;
-  pending: Note<{ heads: HeadRef[] }>;
-  progress: Note<{ fraction: number; layer: number; head: number }>;
+  pending: Note<{ heads: HeadRef[]; via?: PathRef }>;
+  progress: Note<{ fraction: number; layer: number; head: number; via?: PathRef }>;
   head: Note<{ head: ShownHead }>;
   finished: Note<{ cancelled: boolean; error?: string }>;
-  reveal: Note<HeadRef>;
+  /** Scrolls to the head (and shows this path of it; absent: the path it shows now). */
+  reveal: Note<HeadRef & { via?: PathRef | null }>;
+  /** The composition scores that order each head's paths (or why they are unavailable). */
+  paths: Note<{ composition?: ModelMetrics["composition"]; error?: string }>;
 };
 
 /** Served by the host for the panel. */
@@ -60,8 +77,20 @@ export type PanelHostApi = {
   analyzeLayer: Note<{ layer: number }>;
   cancel: Note<Record<string, never>>;
   focusHead: Note<HeadRef>;
-  copyReport: Note<HeadRef>;
+  copyReport: Note<HeadRef & { via?: PathRef }>;
+  /** Analyzes one head's path through an earlier head (absent: its direct path) into this panel. */
+  analyzePath: Note<HeadRef & { via?: PathRef }>;
 };
+
+/** "0:3:k" for a path through L0H3's keys; "" for the direct path. */
+export function pathKey(via: PathRef | undefined | null): string {
+  return via ? `${via.layer}:${via.head}:${via.type}` : "";
+}
+
+export function parsePathKey(key: string | undefined): PathRef | undefined {
+  const m = /^(\d+):(\d+):([kqv])$/.exec(key ?? "");
+  return m ? { layer: Number(m[1]), head: Number(m[2]), type: m[3] as PathRef["type"] } : undefined;
+}
 
 /** Two settings are the same analysis request (what the cards on screen must agree with). */
 export function sameSettings(a: PanelSettings, b: PanelSettings): boolean {

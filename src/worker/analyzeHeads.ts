@@ -1,12 +1,14 @@
 /** The "analyze" request: heads of one model under one prior, streamed as each finishes. */
 import { HeadLensError } from "../core/errors";
 import { HandlerContext } from "../protocol/channel";
+import { PathRef } from "../core/report";
 import { AnalyzeEvent, AnalyzeParams, AnalyzeResult, HeadRef } from "../protocol/engine";
 import { analyzeHeadDense } from "./denseStrategy";
 import { HeadJob } from "./headJob";
 import { StoredModel, PriorEntry, ModelStore } from "./modelStore";
 import { CancelledError, OrtBackend } from "./ortBackend";
 import { analyzeHeadPruned, resolveStrategy } from "./prunedStrategy";
+import { analyzePath } from "./pathStrategy";
 
 export interface AnalysisDeps {
   store: ModelStore;
@@ -26,25 +28,35 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
   const be = await deps.backend();
   const stored = deps.store.load(req.modelDir);
   const cfg = stored.model.config;
-  const heads = resolveHeads(req.heads, cfg.n_layers, cfg.n_heads);
+  let heads = resolveHeads(req.heads, cfg.n_layers, cfg.n_heads);
+  if (req.via && req.heads === "all") heads = heads.filter((h) => h.layer > req.via!.layer); // only heads that can compose
+  if (req.via) checkPath(req.via, heads, cfg.n_layers, cfg.n_heads);
   const prior = deps.store.prior(stored, req.priors);
   const identity = { model: stored.identity, prior: prior.identity };
-  ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity });
+  const strategy = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head);
+  ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : strategy });
   let lastSent = 0, lastFraction = -1;
-  const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
+  const analyze = strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
   for (let i = 0; i < heads.length; i++) {
     const { layer, head } = heads[i];
     const th = performance.now();
-    const result = await analyze(be, headJob(stored, layer, head, prior, req.sizes), {
+    const job = headJob(stored, layer, head, prior, req.sizes);
+    const ctl = {
       check, blockBytes: deps.blockBytes,
-      progress: (f) => {
+      progress: (f: number) => {
         const fraction = (i + f) / heads.length, now = performance.now();
         if (fraction - lastFraction < PROGRESS_STEP && now - lastSent < PROGRESS_MS) return;
         lastSent = now;
         lastFraction = fraction;
         ctx.emit({ type: "progress", fraction, layer, head });
       },
-    });
+    };
+    if (req.via) {
+      const path = await analyzePath(be, job, req.via, ctl);
+      ctx.emit({ type: "head", report: path.report, details: path.details, elapsedMs: performance.now() - th });
+      continue;
+    }
+    const result = await analyze(be, job, ctl);
     stored.importance.set(`${prior.identity}|${layer}:${head}`, result.importance);
     deps.store.rememberCircuits(stored, layer, head, result.circuits);
     ctx.emit({ type: "head", report: result.report, details: result.details, elapsedMs: performance.now() - th });
@@ -58,6 +70,14 @@ export function headJob(stored: StoredModel, layer: number, head: number, prior:
     modelName: stored.model.config.model_name, weights: stored.model.weights, bos: vocab.bos, layer, head,
     prior: prior.p, priorW: prior.w, priorSource: prior.source, sizes, label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
   };
+}
+
+/** A path runs through an existing head of an earlier layer than every head analyzed. */
+function checkPath(via: PathRef, heads: HeadRef[], nLayers: number, nHeads: number): void {
+  if (!["k", "q", "v"].includes(via.type)) throw new HeadLensError(`path type "${via.type}" is not one of k, q, v`, "request.via");
+  resolveHeads([via], nLayers, nHeads);
+  const bad = heads.find((h) => h.layer <= via.layer);
+  if (bad) throw new HeadLensError(`L${bad.layer}H${bad.head} cannot compose with L${via.layer}H${via.head}: a path runs through a head of an earlier layer`, "request.via");
 }
 
 export function resolveHeads(heads: HeadRef[] | "all", nLayers: number, nHeads: number): HeadRef[] {

@@ -2,9 +2,9 @@
 import { dot, StreamControl } from "../core/factored";
 import { HeadCircuits } from "../core/circuits";
 import { HeadReport, ReportSizes } from "../core/report";
-import { TokenLabel } from "../core/selection";
+import { TokenLabel, topK } from "../core/selection";
 import { ModelWeights } from "../core/weights";
-import { HeadDetails } from "../protocol/headDetails";
+import { HeadDetails, KeyDetails } from "../protocol/headDetails";
 
 export interface HeadJob {
   modelName: string;
@@ -52,21 +52,32 @@ export function streamPart(ctl: RunControl, rows: number, from: number, to: numb
   return { check: ctl.check, blockBytes: ctl.blockBytes, progress: (done) => ctl.progress?.(from + (to - from) * (done / rows)) };
 }
 
-/** What the panel shows beyond the report: priors, byte lengths, the raw scores behind normalized ones. */
-export function headDetails(report: HeadReport, c: HeadCircuits, job: HeadJob): HeadDetails {
-  const E = c.qk.rank;
+/** Suppressed outputs listed per key in the panel. */
+const SUPPRESSED = 5;
+
+/**
+ * What the panel shows beyond the report: priors, byte lengths, the raw scores behind normalized
+ * ones, each key's copying rank and its most suppressed outputs. Paths lack one side (k: OV, v: QK).
+ */
+export function headDetails(report: HeadReport, c: Partial<HeadCircuits>, job: HeadJob): HeadDetails {
   const tokens: HeadDetails["tokens"] = {};
   const note = (id: number) => (tokens[id] ??= { p: job.prior[id], bytes: job.byteLength(id) });
-  const keys = report.keys.map((k) => {
+  const keys = report.keys.map((k): KeyDetails => {
     note(k.id);
     k.queries.forEach((q) => note(q.id));
     k.outputs.forEach((o) => note(o.id));
+    const qk = c.qk, ov = c.ov;
+    const queryBaselines = qk && c.bosKey ? k.queries.map((q) => dot(qk.left, q.id * qk.rank, c.bosKey!, 0, qk.rank)) : [];
+    if (!ov || !c.outputMean) return { queryBaselines, ovRowMean: 0 };
     let mean = 0;
-    for (let e = 0; e < E; e++) mean += c.ov.left[k.id * E + e] * c.outputMean[e];
-    return {
-      queryBaselines: k.queries.map((q) => dot(c.qk.left, q.id * E, c.bosKey, 0, E)),
-      ovRowMean: mean,
-    };
+    for (let e = 0; e < ov.rank; e++) mean += ov.left[k.id * ov.rank + e] * c.outputMean[e];
+    const row = ov.row(k.id);
+    let selfOutputRank = 0;
+    for (let o = 0; o < row.length; o++) if (row[o] > row[k.id]) selfOutputRank++;
+    const negated = row.map((x) => -x);
+    const suppressed = topK(negated, SUPPRESSED).map((o) => ({ id: o, token: job.label(o), score: row[o] }));
+    suppressed.forEach((x) => note(x.id));
+    return { queryBaselines, ovRowMean: mean, selfOutputRank, suppressed };
   });
   return { keys, tokens, prior: job.priorSource };
 }

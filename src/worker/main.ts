@@ -9,6 +9,8 @@ import { Channel, nodePort } from "../protocol/channel";
 import { EngineApi, EngineHostApi, WorkerConfig } from "../protocol/engine";
 import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
+import { modelMetrics } from "./modelMetrics";
+import { tokenHeads } from "./tokenHeads";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
 import { attentionPattern, runText } from "./runText";
@@ -45,6 +47,8 @@ channel
   .serve("describe", logged("describe", ({ modelDir }) => store.describe(modelDir)))
   .serve("identify", logged("identify", (req) => store.identify(req)))
   .serve("hover", logged("hover", (req) => hoverInfo(req, store, backend)))
+  .serve("token", logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
+  .serve("metrics", logged("metrics", (req) => exclusive(async () => modelMetrics(store.load(req.modelDir), await backend()))))
   // Not queued behind analyses: one forward pass is cheap and runs between their blocks.
   .serve("attention", logged("attention", (req, ctx) => runText(req, ctx, { store, backend, blockBytes: config.blockBytes })))
   .serve("attentionPattern", logged("attentionPattern", (req) => attentionPattern(req)))

@@ -11,7 +11,7 @@ import { errorCode, errorMessage } from "../core/errors";
 import { PriorSpec } from "../core/priorSpec";
 import { processWeights } from "../core/processing";
 import { priorWeights } from "../core/selection";
-import { Identity, ModelDescription, ModelRequest } from "../protocol/engine";
+import { Identity, ModelDescription, ModelMetrics, ModelRequest } from "../protocol/engine";
 import { fileHash, fileStamp, sha256 } from "./fileIdentity";
 import { ImportanceIntervals } from "./headJob";
 import { inspectModelFolder, LoadedModel, loadLocalModel, readModelConfig } from "./loaders/localModel";
@@ -33,6 +33,8 @@ export interface StoredModel {
   priors: Map<string, PriorEntry>;
   /** Every key's importance of analyzed heads, by `${prior identity}|${layer}:${head}` (hover ranks). */
   importance: Map<string, ImportanceIntervals>;
+  /** Head metrics and composition scores, once computed. */
+  metrics?: ModelMetrics & { identity: string };
 }
 
 /** A model's identity: its files' content hashes, and the stamps they were read under. */

@@ -154,6 +154,48 @@ export class OrtBackend {
     }
   }
 
+  /**
+   * Per block of rows X (b × inner) against a fixed Y (inner × cols, packed once): per row, the count
+   * of entries > HI[row] and ≥ LO[row]; and the block's max of every column (accumulated by the caller).
+   */
+  async rowCountSession(y: Float32Array, inner: number, cols: number): Promise<{ run(x: Float32Array, rows: number, lo: Float32Array, hi: Float32Array): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>; release(): Promise<void> }> {
+    const graph: Graph = {
+      name: "rowcounts",
+      inputs: [
+        { name: "X", type: ElemType.FLOAT, dims: ["b", inner] },
+        { name: "LO", type: ElemType.FLOAT, dims: ["b", 1] },
+        { name: "HI", type: ElemType.FLOAT, dims: ["b", 1] },
+      ],
+      outputs: [
+        { name: "ABOVE", type: ElemType.INT32, dims: ["b"] },
+        { name: "ATLEAST", type: ElemType.INT32, dims: ["b"] },
+        { name: "COLMAX", type: ElemType.FLOAT, dims: [cols] },
+      ],
+      nodes: [
+        { op: "MatMul", inputs: ["X", "Y"], outputs: ["P"] },
+        { op: "Greater", inputs: ["P", "HI"], outputs: ["G"] },
+        { op: "Cast", inputs: ["G"], outputs: ["GI"], attributes: [{ name: "to", int: ElemType.INT32 }] },
+        { op: "ReduceSum", inputs: ["GI", "AXIS1"], outputs: ["ABOVE"], attributes: [{ name: "keepdims", int: 0 }] },
+        { op: "GreaterOrEqual", inputs: ["P", "LO"], outputs: ["E"] },
+        { op: "Cast", inputs: ["E"], outputs: ["EI"], attributes: [{ name: "to", int: ElemType.INT32 }] },
+        { op: "ReduceSum", inputs: ["EI", "AXIS1"], outputs: ["ATLEAST"], attributes: [{ name: "keepdims", int: 0 }] },
+        { op: "ReduceMax", inputs: ["P"], outputs: ["COLMAX"], attributes: [{ name: "axes", ints: [0] }, { name: "keepdims", int: 0 }] },
+      ],
+      initializers: [
+        { name: "Y", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
+        { name: "AXIS1", type: ElemType.INT64, dims: [1], raw: new Uint8Array(BigInt64Array.from([1n]).buffer) },
+      ],
+    };
+    const s = await this.createSession(graph);
+    return {
+      run: async (x, rows, lo, hi) => {
+        const r = await s.run({ X: this.tensor("float32", x, [rows, inner]), LO: this.tensor("float32", lo, [rows, 1]), HI: this.tensor("float32", hi, [rows, 1]) });
+        return { above: r.ABOVE.data as Int32Array, atLeast: r.ATLEAST.data as Int32Array, colMax: r.COLMAX.data as Float32Array };
+      },
+      release: () => s.release(),
+    };
+  }
+
   /** A session for a graph of the caller's, with this backend's provider and options. */
   createSession(graph: Graph): Promise<Ort.InferenceSession> {
     return ort().InferenceSession.create(buildModel(graph), this.opts);

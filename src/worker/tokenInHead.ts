@@ -7,17 +7,12 @@ import { HeadCircuits } from "../core/circuits";
 import { TokenLabel, topK } from "../core/selection";
 import { TokenInHead } from "../protocol/headDetails";
 import { ImportanceIntervals } from "./headJob";
+import { keyFigures } from "./keyRank";
 
 /** Straddling keys evaluated exactly for a rank; beyond this the rank is shown as a range. */
 const MAX_EXACT_RANK_KEYS = 64;
 
-/** A key's importance in float64, O(V·d_head). */
-function exactImportance(c: HeadCircuits, k: number, priorW: Float64Array): number {
-  let maxQK = -Infinity, maxOV = -Infinity;
-  for (const x of c.qk.col(k)) maxQK = Math.max(maxQK, x);
-  for (const x of c.ov.row(k)) maxOV = Math.max(maxOV, x);
-  return maxQK * maxOV * priorW[k];
-}
+const exactImportance = (c: HeadCircuits, k: number, priorW: Float64Array) => keyFigures(c, k, priorW).importance;
 
 export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, importance?: ImportanceIntervals): TokenInHead {
   const row = c.ov.row(tokenId); // OVn[token, :]

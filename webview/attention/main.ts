@@ -5,27 +5,13 @@
  */
 import type { AttentionPanelApi, AttentionPanelHostApi, HeadChoice, PanelRun, PatternResult } from "../../src/protocol/attention";
 import type { HeadMetrics } from "../../src/protocol/engine";
-import { Channel } from "../../src/protocol/channel";
+import { connect, onThemeChange } from "../shell";
 import { BigPattern } from "./bigPattern";
 import { readPalette } from "./colors";
 import { HeadGrid } from "./grid";
 import { TokenStrip } from "./tokenStrip";
 
-interface VsCodeApi {
-  postMessage(msg: unknown): void;
-  setState(s: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-
-const channel = new Channel<AttentionPanelApi, AttentionPanelHostApi>({
-  post: (m) => vscode.postMessage(m),
-  listen: (h) => {
-    const f = (ev: MessageEvent) => h(ev.data);
-    window.addEventListener("message", f);
-    return () => window.removeEventListener("message", f);
-  },
-});
+const { channel } = connect<never, AttentionPanelApi, AttentionPanelHostApi>();
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -60,12 +46,12 @@ const strip = new TokenStrip({
   choose: (i) => run && channel.notify("choosePosition", { runId: run.runId, position: i }),
 });
 const empty = el("p", { class: "empty" }, "Select text in an editor and run “Head Lens: Show Attention” (editor context menu, or Ctrl+Alt+A).");
-const body = el("main", { class: "layout", hidden: "" },
+const body = el("div", { class: "layout", hidden: "" },
   el("section", { class: "grid-section" }, el("h2", {}, "Heads"), el("p", { class: "hint" }, "Click a head to enlarge it and to highlight its attention in the editor as the cursor moves."), grid.root),
   bigSection,
   el("section", { class: "tokens-section" }, el("h2", {}, "Tokens"), strip.strip, strip.details),
 );
-document.getElementById("app")!.append(el("header", { class: "top" }, title, meta, notice, status), empty, body);
+document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, title, meta, notice, status), empty, body);
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
@@ -156,10 +142,10 @@ channel
   });
 
 // Theme changes update the CSS variables and the body's class: repaint the canvases with the new colours.
-new MutationObserver(() => {
+onThemeChange(() => {
   palette = readPalette();
   grid.redraw(palette);
   drawBig();
-}).observe(document.body, { attributes: true, attributeFilter: ["class"] });
+});
 
 channel.notify("ready", {});

@@ -3,15 +3,13 @@
  * prints each head's strongest attention edges and the next-token predictions, or everything as
  * JSON: {"model", "bos", "tokens", "attention" [L][H][T][T], "top" [T][k], "next" [T], "dla" [T][L][H]}.
  */
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { errorMessage, HeadLensError } from "../../core/errors";
+import { HeadLensError } from "../../core/errors";
 import { topKeys } from "../../core/patternThumbnail";
-import { AttentionResult, PatternPayload } from "../../protocol/attention";
-import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../../protocol/engine";
-import { EngineClient } from "../engineClient";
+import { AttentionInput, AttentionResult, PatternPayload } from "../../protocol/attention";
+import { COMMON_HELP, parseOptions, UsageError } from "./options";
+import { withEngine } from "./session";
 
-export const RUN_USAGE = `Usage: head-lens run [--model <m>] (--text "…" | --tokens ID,ID,…) [--json] [--top N] [--ep LIST]
+export const RUN_USAGE = `Usage: head-lens run [--model <m>] (--text "…" | --tokens ID,ID,…) [--json] [--top N]
 
 Runs the model forward on a text (tokenized with the model's tokenizer, BOS prepended, as
 TransformerLens's to_tokens does; longer than n_ctx: the last n_ctx − 1 tokens after BOS) or on
@@ -19,74 +17,46 @@ token ids (used as given, at most n_ctx). Prints each head's strongest attention
 top next-token predictions at every position.
 
 Options:
-  --model <m>     a model folder, a TransformerLens .pth or a hub model (as for analyze);
-                  default: bundled demo-attn-2l
-  --text "…"      the text to run on
-  --tokens LIST   comma-separated token ids instead of a text
-  --json          {"model", "bos", "tokens": [{"id","token"}], "attention": [L][H][T][T]
-                  (row = query position, column = key position), "top": [T][N] of {"id","token","p"},
-                  "next": [T] of {"id","token","rank","logprob"} or null, "dla": [T][L][H] (each head's
-                  direct logit attribution to the actual next token; null at the last position)}
-  --top N         next-token predictions per position (default 5)
-  --edges N       strongest edges printed per head (default 5; text output)
-  --ep LIST       execution-provider preference (default cpu)
-  -h, --help      this help
-`;
+  --text "…"           the text to run on
+  --tokens LIST        comma-separated token ids instead of a text
+  --top N              next-token predictions per position (default 5)
+  --edges N            strongest edges printed per head (default 5; text output)
+  --json               {"model", "bos", "tokens": [{"id","token"}], "attention": [L][H][T][T]
+                       (row = query position, column = key position), "top": [T][N] of
+                       {"id","token","p"}, "next": [T] of {"id","token","rank","logprob"} or null,
+                       "dla": [T][L][H] (each head's direct logit attribution to the actual next
+                       token; null at the last position)}
+${COMMON_HELP}`;
 
-class UsageError extends Error {}
-
-export interface RunArgs {
-  model: string;
-  revision: string;
-  input: { text: string } | { tokens: number[] };
-  json: boolean;
-  top: number;
-  edges: number;
-  ep: ExecutionProvider[];
-}
-
-export function parseRunArgs(argv: string[], defaultModel: string): RunArgs | "help" {
-  if (argv.includes("-h") || argv.includes("--help")) return "help";
-  let text: string | undefined, tokens: number[] | undefined;
-  const out: Omit<RunArgs, "input"> = { model: defaultModel, revision: "main", json: false, top: 5, edges: 5, ep: [...DEFAULT_EP_PREFERENCE] };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    const int = (min: number) => {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag} must be an integer ≥ ${min} (got "${v}")`);
-      return Number(v);
-    };
+export async function runCommand(argv: string[]): Promise<number> {
+  let input: AttentionInput | undefined, top = 5, edges = 5, both = false;
+  const o = parseOptions(argv, (flag, take) => {
     switch (flag) {
-      case "--model": out.model = value(); break;
-      case "--revision": out.revision = value(); break;
-      case "--text": text = value(); break;
+      case "--text":
+        both ||= input !== undefined;
+        input = { text: take.value() };
+        return true;
       case "--tokens": {
-        const v = value();
-        const parts = v.split(",").map((s) => s.trim()).filter(Boolean);
-        if (!parts.length || parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--tokens must be comma-separated token ids such as 50256,464,3290 (got "${v}")`);
-        tokens = parts.map(Number);
-        break;
+        both ||= input !== undefined;
+        const v = take.value();
+        const parts = v.split(",").map((x) => x.trim()).filter(Boolean);
+        if (!parts.length || parts.some((x) => !/^\d+$/.test(x))) throw new UsageError(`--tokens must be comma-separated token ids such as 50256,464,3290 (got "${v}")`);
+        input = { tokens: parts.map(Number) };
+        return true;
       }
-      case "--json": out.json = true; break;
-      case "--top": out.top = int(1); break;
-      case "--edges": out.edges = int(1); break;
-      case "--ep": {
-        const eps = value().split(",").map((s) => s.trim()).filter(Boolean);
-        const bad = eps.find((e) => !KNOWN_EPS.includes(e as ExecutionProvider));
-        if (bad || eps.length === 0) throw new UsageError(`--ep: unknown execution provider "${bad ?? ""}"; choose from ${KNOWN_EPS.join(", ")}`);
-        out.ep = eps as ExecutionProvider[];
-        break;
-      }
-      default: throw new UsageError(`unknown option "${flag}" (see head-lens run --help)`);
+      case "--top": top = take.int(1); return true;
+      case "--edges": edges = take.int(1); return true;
+      default: return false;
     }
-  }
-  if ((text === undefined) === (tokens === undefined)) throw new UsageError('say what to run on: --text "…" or --tokens ID,ID,… (one of them)');
-  return { ...out, input: text !== undefined ? { text } : { tokens: tokens! } };
+  });
+  if (!input || both) throw new UsageError('say what to run on: --text "…" or --tokens ID,ID,… (one of them)');
+  const what = input;
+  return withEngine(o, async (engine, modelDir) => {
+    let patterns: PatternPayload | undefined;
+    const r = await engine.attention({ modelDir, input: what, patterns: "full", topK: top }, { onEvent: (e) => (patterns = e.patterns) });
+    if (!patterns) throw new HeadLensError("the engine sent no attention patterns", "engine.protocol");
+    process.stdout.write(o.json ? runJson(r, patterns) : runReport(r, patterns, edges));
+  });
 }
 
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
@@ -111,7 +81,7 @@ export function runJson(r: AttentionResult, patterns: PatternPayload): string {
 }
 
 /** Per head its strongest edges (query → key, weight), then each position's predictions. */
-export function runText(r: AttentionResult, patterns: PatternPayload, nEdges: number): string {
+export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: number): string {
   const T = r.tokens.length, L = r.nLayers, H = r.nHeads;
   const tok = (i: number) => `${i} ${r.tokens[i].token}`;
   const lines = [`${r.model}: ${T} tokens${r.bos !== null ? " (BOS prepended)" : ""}${r.truncated ? `, the first ${r.truncated} text tokens dropped (n_ctx ${r.nCtx})` : ""}`, ""];
@@ -135,35 +105,4 @@ export function runText(r: AttentionResult, patterns: PatternPayload, nEdges: nu
     lines.push(`${tok(t).padEnd(18)} ${actual.padEnd(36)} | ${r.top[t].map((p) => `${p.token} ${p.p.toFixed(3)}`).join(", ")}`);
   }
   return lines.join("\n") + "\n";
-}
-
-export async function runCommand(argv: string[], defaultModel: string, packageRoot: string, resolveModel: (a: { model: string; revision: string }) => Promise<string>): Promise<number> {
-  let args: RunArgs | "help";
-  try {
-    args = parseRunArgs(argv, defaultModel);
-  } catch (e) {
-    process.stderr.write(`head-lens: ${errorMessage(e)}\n`);
-    return 2;
-  }
-  if (args === "help") {
-    process.stdout.write(RUN_USAGE);
-    return 0;
-  }
-  const client = new EngineClient({
-    epPreference: args.ep, blockBytes: 12 * 1024 * 1024, mediaDir: join(packageRoot, "media"), threads: availableParallelism(),
-    workerPath: join(__dirname, "worker.js"), log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
-  });
-  try {
-    const modelDir = await resolveModel(args);
-    let patterns: PatternPayload | undefined;
-    const r = await client.attention({ modelDir, input: args.input, patterns: "full", topK: args.top }, { onEvent: (e) => (patterns = e.patterns) });
-    if (!patterns) throw new HeadLensError("the engine sent no attention patterns", "engine.protocol");
-    process.stdout.write(args.json ? runJson(r, patterns) : runText(r, patterns, args.edges));
-    return 0;
-  } catch (e) {
-    process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
-    return 1;
-  } finally {
-    await client.dispose();
-  }
 }

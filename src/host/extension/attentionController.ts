@@ -10,7 +10,6 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
 import { AttentionResult, HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
-import type { HeadMetrics } from "../../protocol/engine";
 import { EngineClient } from "../engineClient";
 import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
 import { AttentionPanel } from "./attentionPanel";
@@ -50,8 +49,6 @@ interface ShownRun {
 function docLength(doc: vscode.TextDocument): number {
   return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
 }
-
-type MetricsEngine = { metrics?: (modelDir: string) => Promise<{ heads: HeadMetrics[] }> };
 
 export class AttentionController implements vscode.Disposable {
   private panel?: AttentionPanel;
@@ -208,21 +205,13 @@ export class AttentionController implements vscode.Disposable {
     }
   }
 
-  /** Head metrics beside each head, when the engine offers them (once per model content). */
+  /** Head metrics beside each head (once per model content; a failure is not retried while typing). */
   private fetchMetrics(model: ModelEntry, identity: string): Promise<void> {
     let p = this.metrics.get(identity);
     if (!p) {
-      const engine = this.engine() as unknown as MetricsEngine;
-      p = (async () => {
-        try {
-          if (!engine.metrics) throw new Error("this engine has no head metrics");
-          const m = await engine.metrics(model.dir);
-          this.panel?.post("metrics", { identity, heads: m.heads });
-        } catch (e) {
-          // Kept as failed for this content: re-runs while typing must not ask again each time.
-          this.panel?.post("metrics", { identity, unavailable: errorMessage(e) });
-        }
-      })();
+      p = this.engine().metrics(model.dir)
+        .then((m) => this.panel?.post("metrics", { identity, heads: m.heads }))
+        .catch((e) => this.panel?.post("metrics", { identity, unavailable: errorMessage(e) }));
       this.metrics.set(identity, p);
     }
     return p;

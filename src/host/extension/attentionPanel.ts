@@ -5,9 +5,10 @@
  * tab switch.
  */
 import * as vscode from "vscode";
-import { randomBytes } from "node:crypto";
 import { Channel } from "../../protocol/channel";
 import { AttentionPanelApi, AttentionPanelHostApi } from "../../protocol/attention";
+import { webviewOptions } from "./panel";
+import { webviewHtml } from "./webviewHtml";
 
 export const ATTENTION_VIEW_TYPE = "headLens.attention";
 
@@ -21,11 +22,8 @@ export class AttentionPanel {
   readonly onDidDispose = this.disposed.event;
 
   private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview"), vscode.Uri.joinPath(extensionUri, "media")],
-    };
-    panel.webview.html = html(panel.webview, extensionUri);
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, "attention.js", ["attention.css"], "Head Lens: Attention");
     this.channel = new Channel<AttentionPanelHostApi, AttentionPanelApi>({
       post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
       listen: (h) => {
@@ -58,31 +56,4 @@ export class AttentionPanel {
   reveal(): void {
     this.panel.reveal(undefined, true);
   }
-}
-
-function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString("base64");
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", "attention.js"));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "attention.css"));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${nonce}'`,
-  ].join("; ");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Head Lens: Attention</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
 }

@@ -8,6 +8,7 @@ import { AnalysisService } from "./analysisService";
 import { registerCommands } from "./commands";
 import { HeadTreeProvider, TreeNode } from "./headTree";
 import { hoverSelector, TokenHoverProvider } from "./hover";
+import { HoverContext } from "./hoverContext";
 import { ModelRegistry } from "./modelRegistry";
 import { HeadLensPanel, PANEL_VIEW_TYPE, summary } from "./panel";
 import { ResultCache } from "./resultCache";
@@ -15,26 +16,29 @@ import { engineSettings, readPanelSettings, SECTION } from "./settings";
 import { PanelState } from "../../protocol/webview";
 import { panelHandlers, refreshPanels } from "./panelHandlers";
 import { registerHubCommands } from "./hubDownloads";
+import { registerCircuitViews } from "./circuitViews";
 import { registerAttention } from "./attentionCommands";
 
 export interface Services {
   context: vscode.ExtensionContext;
-  log: vscode.OutputChannel;
+  /** Timestamped, levelled log ("Head Lens" output channel). */
+  log: vscode.LogOutputChannel;
   registry: ModelRegistry;
   engine: () => EngineClient;
   analysis: AnalysisService;
   tree: HeadTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
   hover: TokenHoverProvider;
+  hoverContext: HoverContext;
   reportError(what: string, e: unknown): void;
 }
 
 export function activate(context: vscode.ExtensionContext): Services {
-  const log = vscode.window.createOutputChannel("Head Lens");
+  const log = vscode.window.createOutputChannel("Head Lens", { log: true });
   const reportError = (what: string, e: unknown) => {
     const msg = errorMessage(e);
-    log.appendLine(`[error] ${what}: ${msg}`);
-    if (e instanceof Error && e.stack && !isHeadLensError(e)) log.appendLine(e.stack);
+    log.error(`${what}: ${msg}`);
+    if (e instanceof Error && e.stack && !isHeadLensError(e)) log.debug(e.stack);
     void vscode.window.showErrorMessage(`Head Lens: ${what}: ${msg.split("\n")[0]}`, "Show Details").then((pick) => pick && log.show(true));
   };
 
@@ -42,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   const engine = () => (client ??= new EngineClient({
     ...engineSettings(), mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
     workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
-    threads: availableParallelism(), log: (m) => log.appendLine(m),
+    threads: availableParallelism(), log: (m) => log.info(m),
   }));
 
   const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath, engine);
@@ -50,17 +54,21 @@ export function activate(context: vscode.ExtensionContext): Services {
   const analysis = new AnalysisService(engine, cache, log);
   const tree = new HeadTreeProvider(registry, analysis);
   const treeView = vscode.window.createTreeView("headLens.models", { treeDataProvider: tree, showCollapseAll: true });
-  const hover = new TokenHoverProvider(registry, engine, log);
-  const services: Services = { context, log, registry, engine, analysis, tree, treeView, hover, reportError };
+  const hoverContext = new HoverContext(registry, context.workspaceState);
+  const hover = new TokenHoverProvider(hoverContext, engine, log);
+  const services: Services = { context, log, registry, engine, analysis, tree, treeView, hover, hoverContext, reportError };
 
+  // The hover's context has its own item (hoverContext.ts); this one is the engine's: provider and last time.
   const status = vscode.window.createStatusBarItem("headLens.status", vscode.StatusBarAlignment.Right, 100);
-  status.name = "Head Lens";
+  status.name = "Head Lens: execution provider";
   status.command = "headLens.showOutput";
   const updateStatus = () => {
     const ep = analysis.lastEp ? analysis.lastEp.toUpperCase() : engineSettings().epPreference[0].toUpperCase();
-    status.text = analysis.busy ? `$(loading~spin) Head Lens: ${ep}` : `$(telescope) Head Lens: ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
-    status.tooltip = analysis.lastEp ? `Execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : "Head Lens: no head analyzed yet";
+    status.text = analysis.busy ? `$(loading~spin) ${ep}` : `$(chip) ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
+    status.tooltip = analysis.lastEp ? `Head Lens: execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s. Click for the log.` : "Head Lens: no head analyzed yet. Click for the log.";
     status.show();
+    // Shows the Cancel action only while something runs.
+    void vscode.commands.executeCommand("setContext", "headLens.busy", analysis.busy);
   };
   updateStatus();
 
@@ -83,12 +91,12 @@ export function activate(context: vscode.ExtensionContext): Services {
   };
   watchPrior();
   context.subscriptions.push(
-    log, treeView, status,
+    log, treeView, status, hoverContext,
     analysis.listen({
-      pending: (m, heads) => (HeadLensPanel.forModel(m.id)?.post("pending", { heads }), updateStatus()),
-      progress: (m, fraction, at) => HeadLensPanel.forModel(m.id)?.post("progress", { fraction, layer: at.layer, head: at.head }),
-      head: (m, head) => (HeadLensPanel.forModel(m.id)?.post("head", { head }), updateStatus()),
-      finished: (m, outcome) => (HeadLensPanel.forModel(m.id)?.post("finished", outcome), setTimeout(updateStatus, 0)),
+      pending: (m, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ pending: heads, via }), updateStatus()),
+      progress: (m, fraction, at, via) => HeadLensPanel.forModel(m.id)?.relay({ progress: fraction, at, via }),
+      head: (m, head) => (HeadLensPanel.forModel(m.id)?.relay({ head }), updateStatus()),
+      finished: (m, outcome, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ finished: outcome, heads, via }), setTimeout(updateStatus, 0)),
     }),
     vscode.languages.registerHoverProvider(hoverSelector(), hover),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -123,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   );
   registerCommands(services, handlers);
   registerHubCommands(services);
+  registerCircuitViews(services, handlers);
   registerAttention(services);
   return services;
 }

@@ -1,7 +1,13 @@
-/** Sidebar tree: models -> layers -> heads, with analyzed heads described from the cache. */
+/**
+ * Sidebar tree: models -> layers -> heads, with analyzed heads described from the cache.
+ * Descriptions stay short enough for the default sidebar width; the figures are in tooltips.
+ */
 import * as vscode from "vscode";
+import { headName } from "../../core/headName";
 import { fmt2 } from "../../core/reportText";
+import { ModelMetrics } from "../../protocol/engine";
 import { ShownHead } from "../../protocol/webview";
+import { metricsTooltip, traitBadge } from "./badges";
 import { AnalysisService } from "./analysisService";
 import { ModelEntry, ModelRegistry, modelName, modelShape } from "./modelRegistry";
 import { readPanelSettings } from "./settings";
@@ -15,12 +21,20 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private known = new Map<string, ShownHead>();
+  /** Head metrics of the models expanded so far (badges), by model id. */
+  private metrics = new Map<string, ModelMetrics>();
 
   constructor(private readonly registry: ModelRegistry, private readonly analysis: AnalysisService) {
     registry.onDidChange(() => this.changed.fire(undefined));
     analysis.listen({
       head: (model, h) => {
+        if (h.report.via) return; // a path's result says nothing about the head's direct path
         this.known.set(key(model.id, h.report.layer, h.report.head), h);
+        this.changed.fire(undefined);
+      },
+      metrics: (model, m) => {
+        if (this.metrics.get(model.id) === m) return; // the cache's copy again: nothing new to show
+        this.metrics.set(model.id, m);
         this.changed.fire(undefined);
       },
     });
@@ -38,7 +52,11 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     }
     const shape = modelShape(node.model);
     if (!shape) return [];
-    if (node.kind === "model") return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    if (node.kind === "model") {
+      // Badges need the model's metrics: computed (or read from the cache) when it is first expanded, never at activation.
+      if (node.model.config && !this.metrics.has(node.model.id)) this.analysis.metrics(node.model).catch(() => undefined);
+      return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
+    }
     if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
     return [];
   }
@@ -56,22 +74,25 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       item.id = m.id;
       item.contextValue = m.source === "folder" ? "model.folder" : "model";
       if (m.hub && !m.config) {
-        item.description = `not downloaded · ${m.hub.layers} layer${m.hub.layers > 1 ? "s" : ""} · ${m.hub.heads} heads · V ${m.hub.dVocab?.toLocaleString("en-US")}`;
-        item.tooltip = `${m.hub.repo} on the Hugging Face hub: analyzing a head offers the download`;
+        item.description = "not downloaded";
+        item.tooltip = `${m.hub.repo} on the Hugging Face hub: ${shapeText(m.hub.layers, m.hub.heads, m.hub.dVocab)}. Analyzing a head offers the download.`;
         item.iconPath = new vscode.ThemeIcon("cloud-download");
-        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+        item.accessibilityInformation = { label: `${modelName(m)}, not downloaded, ${shapeText(m.hub.layers, m.hub.heads, m.hub.dVocab)}` };
       } else if (m.config) {
         const c = m.config;
-        item.description = `${c.n_layers} layer${c.n_layers > 1 ? "s" : ""} · ${c.n_heads} heads · V ${c.d_vocab.toLocaleString("en-US")}`;
-        item.tooltip = `${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
-        if (m.hub) item.description = `ready · ${item.description}`;
+        item.description = `${m.hub ? "ready · " : ""}${c.n_layers}L × ${c.n_heads}H`;
+        item.tooltip = `${modelName(m)}: ${shapeText(c.n_layers, c.n_heads, c.d_vocab)}\n${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
         item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
-        item.accessibilityInformation = { label: `${modelName(m)}, ${item.description}` };
+        item.accessibilityInformation = { label: `${modelName(m)}, ${m.hub ? "ready, " : ""}${shapeText(c.n_layers, c.n_heads, c.d_vocab)}` };
       } else {
-        item.accessibilityInformation = { label: `${modelName(m)}, cannot be loaded: ${m.error}` };
-        item.description = "cannot be loaded";
-        item.tooltip = m.error;
-        item.iconPath = new vscode.ThemeIcon("warning");
+        // Broken: marked in red, the reason in the tooltip; analysis refuses it with the same reason.
+        item.accessibilityInformation = { label: `${modelName(m)}, broken, cannot be loaded: ${m.error}` };
+        item.description = "broken";
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown("**Cannot be loaded**\n\n");
+        md.appendText(`${m.error ?? "unknown error"}\n\n${m.dir}`);
+        item.tooltip = md;
+        item.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("list.errorForeground"));
       }
       return item;
     }
@@ -82,7 +103,8 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       item.accessibilityInformation = { label: `Layer ${node.layer}` };
       return item;
     }
-    const item = new vscode.TreeItem(`L${node.layer}H${node.head}`, vscode.TreeItemCollapsibleState.None);
+    const name = headName(node.layer, node.head);
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.model.id}/L${node.layer}H${node.head}`;
     item.contextValue = "head";
     item.command = { command: "headLens.analyzeHead", title: "Analyze Head", arguments: [node] };
@@ -91,20 +113,29 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       shown = await this.analysis.cached(node.model, readPanelSettings(), node).catch(() => undefined);
       if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
     }
+    const metrics = this.metrics.get(node.model.id);
+    const badge = metrics && traitBadge(metrics, node.layer, node.head);
     if (shown && shown.report.keys.length) {
       const top = shown.report.keys[0];
-      item.description = `${top.token} → ${top.outputs[0]?.token ?? "?"}`;
+      // The badge, when the head has one, is the description; the top key is in the tooltip.
+      item.description = badge?.text ?? `${short(top.token)} → ${short(top.outputs[0]?.token ?? "?")}`;
       const md = new vscode.MarkdownString();
-      md.appendMarkdown(`**Head ${node.layer}:${node.head}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s)\n\n`);
+      if (metrics) md.appendMarkdown(metricsTooltip(metrics, node.layer, node.head) + "\n\n---\n\n");
+      md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
       for (const k of shown.report.keys) {
         md.appendMarkdown(`- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`);
       }
       item.tooltip = md;
       item.iconPath = new vscode.ThemeIcon("pass");
-      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, analyzed, top key ${item.description}` };
+      item.accessibilityInformation = { label: `${name}, analyzed,${badge ? ` ${badge.text},` : ""} top key ${top.token} → ${top.outputs[0]?.token ?? "?"}` };
     } else {
-      item.tooltip = "Not analyzed yet: click to analyze";
-      item.accessibilityInformation = { label: `L${node.layer}H${node.head}, not analyzed` };
+      if (badge) item.description = badge.text;
+      if (metrics) {
+        const md = new vscode.MarkdownString(metricsTooltip(metrics, node.layer, node.head));
+        md.appendMarkdown(`\n\n${name}: not analyzed yet. Click to analyze.`);
+        item.tooltip = md;
+      } else item.tooltip = `${name}: not analyzed yet. Click to analyze.`;
+      item.accessibilityInformation = { label: `${name}, ${badge ? `${badge.text}, ` : ""}not analyzed` };
       item.iconPath = new vscode.ThemeIcon("circle-large-outline");
     }
     return item;
@@ -114,3 +145,9 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
 function key(model: string, layer: number, head: number): string {
   return `${model}|${layer}:${head}`;
 }
+
+const shapeText = (layers: number, heads: number | undefined, vocab?: number) =>
+  `${layers} layer${layers === 1 ? "" : "s"}${heads ? `, ${heads} heads` : ""}${vocab ? `, vocabulary ${vocab.toLocaleString("en-US")}` : ""}`;
+
+/** A token display cut for the sidebar (the tooltip has it whole). */
+const short = (t: string) => (t.length > 12 ? `${t.slice(0, 11)}…` : t);

@@ -1,34 +1,33 @@
 /**
- * Editor hover: the word under the cursor as the active model's tokens (ids, strings, priors) and,
- * for the head shown in the panel, what the word's first token does there — computed on demand for
- * that one token in the worker (O(V·d_head), no V² pass).
+ * Editor hover: the word under the cursor as the hover context's model's tokens (ids, strings,
+ * priors) and, for the context's head, what the word's first token does there — computed on demand
+ * for that one token in the worker (O(V·d_head), no V² pass). The hover names its context, which the
+ * status bar shows and lets the user change (hoverContext.ts).
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { parsePriorSpec } from "../../core/priorSpec";
 import { fmt2 } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
-import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
-import { HeadLensPanel } from "./panel";
+import { headName } from "../../core/headName";
+import { HoverContext, PICK_HOVER_CONTEXT } from "./hoverContext";
+import { modelName } from "./modelRegistry";
 import { hoverSettings, readPanelSettings } from "./settings";
+
+/** The command the hover's "Which heads use …?" links run (circuitViews.ts registers it). */
+const WHICH_HEADS = "headLens.whichHeads";
 
 const MAX_TOKENS = 8;
 
 export class TokenHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly registry: ModelRegistry, private readonly engine: () => EngineClient, private readonly log: vscode.OutputChannel) {}
-
-  /** The model hovers speak for: the last active panel's, else the first usable one. */
-  activeModel(): ModelEntry | undefined {
-    const panel = HeadLensPanel.active();
-    if (panel?.model.config) return panel.model;
-    return this.registry.list().find((m) => m.config);
-  }
+  constructor(private readonly context: HoverContext, private readonly engine: () => EngineClient, private readonly log: vscode.LogOutputChannel) {}
 
   async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
     if (!hoverSettings().enabled) return undefined;
     const range = doc.getWordRangeAtPosition(pos);
-    const model = this.activeModel();
-    if (!range || !model) return undefined;
+    const target = this.context.current();
+    if (!range || !target) return undefined;
+    const model = target.model;
     const word = doc.getText(range);
     // Mid-line words usually follow a space, and BPE tokens carry it: show the token the model sees.
     const before = range.start.character > 0 ? doc.getText(new vscode.Range(range.start.translate(0, -1), range.start)) : "";
@@ -36,24 +35,31 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const ac = new AbortController();
     token.onCancellationRequested(() => ac.abort());
     try {
-      const focused = HeadLensPanel.forModel(model.id)?.focused;
       // The worker tokenizes, looks the prior up and computes the head's figures: it owns the model.
-      const r = await this.engine().hover({ modelDir: model.dir, priors: parsePriorSpec(readPanelSettings().priors), text, maxTokens: MAX_TOKENS, head: focused, n: 5 }, ac.signal);
+      const r = await this.engine().hover({ modelDir: model.dir, priors: parsePriorSpec(readPanelSettings().priors), text, maxTokens: MAX_TOKENS, head: target.head, n: 5 }, ac.signal);
       const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
       const md = new vscode.MarkdownString(undefined, true);
-      md.appendMarkdown(`**Head Lens** · ${modelName(model)} · \`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
+      md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
+      md.appendMarkdown(`**Head Lens: ${this.context.label(target).replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}** ([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))\n\n`);
+      md.appendMarkdown(`\`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
       for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
+      // Every head by this token's rank as a key: a sortable table (tokenPanel.ts).
+      const which = r.tokens.map((t) => {
+        const args = encodeURIComponent(JSON.stringify([{ model: model.id, id: t.id, token: t.token }]));
+        return `[Which heads use ${t.token.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
+      });
+      if (which.length) md.appendMarkdown(`\n${which.join(" · ")}\n`);
       const h = r.inHead;
       if (h && r.tokens.length) {
         const rank = h.keyRank ? ` (rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")})` : "";
-        md.appendMarkdown(`\n**In L${h.layer}H${h.head}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`);
+        md.appendMarkdown(`\n**In ${headName(h.layer, h.head)}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`);
         md.appendMarkdown(`- top outputs: ${h.topOutputs.map((o) => `${code(o.token)} ${fmt2(o.score)}`).join(", ")}\n`);
         md.appendMarkdown(`- as a query it prefers keys: ${h.preferredKeys.map((k) => `${code(k.token)} ${fmt2(k.score)}`).join(", ")}\n`);
       }
       return new vscode.Hover(md, range);
     } catch (e) {
-      if (!isCancelled(e)) this.log.appendLine(`[warn] hover on "${text}" (${modelName(model)}) failed: ${errorMessage(e)}`);
+      if (!isCancelled(e)) this.log.warn(`hover on "${text}" (${modelName(model)}) failed: ${errorMessage(e)}`);
       return undefined;
     }
   }

@@ -67,8 +67,14 @@ export class ModelRegistry {
     return work;
   }
 
+  /**
+   * Adds a folder if the engine's cheap check (config.json and the safetensors header against it)
+   * passes; a broken folder is not remembered and comes back with its error.
+   */
   async addFolder(dir: string): Promise<ModelEntry> {
     const abs = resolve(dir);
+    const checked = await this.describe(abs, "folder");
+    if (checked.error) return checked;
     const folders = this.state.get<string[]>(FOLDERS_KEY, []).filter((d) => d !== abs);
     await this.state.update(FOLDERS_KEY, [...folders, abs]);
     await this.refresh();

@@ -3,9 +3,11 @@
  * and restores itself after a reload (serializer) from the state the webview persisted.
  */
 import * as vscode from "vscode";
-import { randomBytes } from "node:crypto";
+import { webviewHtml } from "./webviewHtml";
 import { Channel } from "../../protocol/channel";
-import { HeadRef, ModelSummary, PanelApi, PanelHostApi, PanelState, ShownHead } from "../../protocol/webview";
+import { PathRef } from "../../core/report";
+import { ModelMetrics } from "../../protocol/engine";
+import { HeadRef, ModelSummary, PanelApi, PanelHostApi, PanelState, pathKey, parsePathKey, ShownHead } from "../../protocol/webview";
 import { ModelEntry, modelName } from "./modelRegistry";
 
 export const PANEL_VIEW_TYPE = "headLens.panel";
@@ -20,14 +22,15 @@ type PanelMessage = { [M in keyof PanelApi]: [M, PanelApi[M]["params"]] }[keyof 
 export class HeadLensPanel {
   private static panels = new Map<string, HeadLensPanel>();
   private static lastActive?: HeadLensPanel;
-  /** The head the user looked at last (hovers describe the token in this head). */
-  focused?: HeadRef;
   readonly channel: Channel<PanelHostApi, PanelApi>;
   private ready = false;
   private everReady = false;
-  /** The latest result of every head shown, replayed when the webview is re-created after being
-   * hidden (it is not retained while hidden, so results that arrive meanwhile would be lost). */
+  /** The latest result of every head (and path of a head) shown, replayed when the webview is
+   * re-created after being hidden (it is not retained while hidden, so results that arrive
+   * meanwhile would be lost). Keyed by head and path. */
   private heads = new Map<string, ShownHead | HeadRef>();
+  /** Composition scores that order each head's paths, replayed with the heads. */
+  private composition?: { composition?: ModelMetrics["composition"]; error?: string };
   private queue: unknown[] = [];
 
   private constructor(readonly panel: vscode.WebviewPanel, readonly model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers) {
@@ -42,16 +45,19 @@ export class HeadLensPanel {
     });
     this.channel.serve("ready", () => {
       this.ready = true;
-      if (this.everReady) for (const h of this.heads.values()) if ("report" in h) this.channel.notify("head", { head: h });
+      if (this.everReady) {
+        if (this.composition) this.channel.notify("paths", this.composition);
+        for (const h of this.heads.values()) if ("report" in h) this.channel.notify("head", { head: h });
+      }
       this.everReady = true;
       for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
-    });
-    this.channel.serve("focusHead", (ref) => {
-      this.focused = { layer: ref.layer, head: ref.head };
     });
     handlers.attach(this);
     panel.onDidChangeViewState(() => {
       if (panel.active) HeadLensPanel.lastActive = this;
+      // A hidden webview is not retained: messages wait for the re-created one's "ready" (a reveal
+      // posted right after panel.reveal() would otherwise be dropped).
+      if (!panel.visible) this.ready = false;
     });
     panel.onDidDispose(() => {
       HeadLensPanel.panels.delete(model.id);
@@ -76,11 +82,7 @@ export class HeadLensPanel {
   /** Re-attaches a panel VS Code restored after a reload. */
   static restore(panel: vscode.WebviewPanel, model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers, state?: PanelState): HeadLensPanel {
     const p = new HeadLensPanel(panel, model, extensionUri, handlers);
-    for (const h of state?.heads ?? []) p.heads.set(`${h.report.layer}:${h.report.head}`, h);
-    if (state?.heads.length) {
-      const last = state.heads[state.heads.length - 1].report;
-      p.focused = { layer: last.layer, head: last.head };
-    }
+    for (const h of state?.heads ?? []) p.heads.set(refKey(h.report, h.report.via), h);
     return p;
   }
 
@@ -96,22 +98,53 @@ export class HeadLensPanel {
     return [...HeadLensPanel.panels.values()];
   }
 
-  /** Heads this panel shows, in order. */
+  /** Heads this panel shows (direct paths), in order. */
   shown(): HeadRef[] {
-    const refs = [...this.heads.values()].map((h) => ("report" in h ? { layer: h.report.layer, head: h.report.head } : h));
-    return refs.sort((a, b) => a.layer - b.layer || a.head - b.head);
+    return this.shownPaths().filter((p) => !p.via).map((p) => p.ref);
+  }
+
+  /** Every head and path this panel shows (the direct path has no `via`), heads in order. */
+  shownPaths(): { ref: HeadRef; via?: PathRef }[] {
+    const out = [...this.heads.entries()].map(([key, h]) => {
+      const ref = "report" in h ? { layer: h.report.layer, head: h.report.head } : { layer: h.layer, head: h.head };
+      const via = parsePathKey(key.split("|")[1]);
+      return via ? { ref, via } : { ref };
+    });
+    return out.sort((a, b) => a.ref.layer - b.ref.layer || a.ref.head - b.ref.head);
+  }
+
+  /** Heads (or one path of each) the user asked this panel to show: only their results reach it
+   * (an export or a copy analyzes other heads without changing what the panel shows). */
+  request(heads: HeadRef[], via?: PathRef): void {
+    for (const h of heads) if (!this.heads.has(refKey(h, via))) this.heads.set(refKey(h, via), { layer: h.layer, head: h.head });
+  }
+
+  wants(ref: HeadRef, via?: PathRef): boolean {
+    return this.heads.has(refKey(ref, via));
+  }
+
+  /** Relays analysis events about the heads (and paths) this panel shows. */
+  relay(event: { pending: HeadRef[]; via?: PathRef } | { progress: number; at: HeadRef; via?: PathRef } | { head: ShownHead } | { finished: { cancelled: boolean; error?: string }; heads: HeadRef[]; via?: PathRef }): void {
+    if ("pending" in event) {
+      const heads = event.pending.filter((h) => this.wants(h, event.via));
+      if (heads.length) this.post("pending", event.via ? { heads, via: event.via } : { heads });
+    } else if ("progress" in event) {
+      if (this.wants(event.at, event.via)) this.post("progress", { fraction: event.progress, layer: event.at.layer, head: event.at.head, ...(event.via ? { via: event.via } : {}) });
+    } else if ("head" in event) {
+      if (this.wants(event.head.report, event.head.report.via)) this.post("head", { head: event.head });
+    } else if (event.heads.some((h) => this.wants(h, event.via))) this.post("finished", event.finished);
   }
 
   /** Tells the webview something (queued until it is ready). */
   post(...[method, params]: PanelMessage): void {
-    if (method === "head") {
-      const { layer, head } = params.head.report;
-      this.focused = { layer, head };
-      this.heads.set(`${layer}:${head}`, params.head);
-    }
+    if (method === "head") this.heads.set(refKey(params.head.report, params.head.report.via), params.head);
+    if (method === "paths") this.composition = params;
     this.channel.notify(method, params as never);
   }
 }
+
+/** "1:0" for a head's direct path, "1:0|0:3:k" for its path through L0H3's keys. */
+const refKey = (r: HeadRef, via?: PathRef) => `${r.layer}:${r.head}${via ? `|${pathKey(via)}` : ""}`;
 
 export function summary(model: ModelEntry): ModelSummary {
   const c = model.config!;
@@ -126,28 +159,5 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString("base64");
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", "main.js"));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "panel.css"));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${nonce}'`,
-  ].join("; ");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Head Lens</title>
-</head>
-<body>
-<div id="app" aria-live="polite"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, extensionUri, "main.js", ["panel.css"], "Head Lens");
 }

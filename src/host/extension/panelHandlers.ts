@@ -1,26 +1,50 @@
 /** What the panel's requests do on the host side, and keeping every panel true to the settings. */
 import * as vscode from "vscode";
 import { isCancelled } from "../../core/errors";
+import { headName } from "../../core/headName";
+import { errorMessage } from "../../core/errors";
+import { PathRef } from "../../core/report";
 import { formatHeadReport } from "../../core/reportText";
-import { HeadRef } from "../../protocol/webview";
+import { HeadRef, pathKey } from "../../protocol/webview";
 import type { Services } from "./extension";
 import { HeadLensPanel, PanelHandlers, summary } from "./panel";
 import { readPanelSettings, writePanelSettings } from "./settings";
 import { ModelEntry, modelName } from "./modelRegistry";
 
-/** Opens (or reuses) the model's panel and analyzes heads into it. */
-export async function showAndAnalyze(s: Services, handlers: PanelHandlers, model: ModelEntry, heads: HeadRef[]): Promise<void> {
+/** Opens (or reuses) the model's panel, analyzes heads (or one path of each: `via`) into it and
+ * scrolls to the first, showing that path; the hover now describes that head (the status bar says so). */
+export async function showAndAnalyze(s: Services, handlers: PanelHandlers, model: ModelEntry, heads: HeadRef[], via?: PathRef): Promise<void> {
   const existing = HeadLensPanel.forModel(model.id);
   const panel = HeadLensPanel.show(model, s.context.extensionUri, handlers);
-  if (!existing) panel.post("init", { model: summary(model), settings: readPanelSettings() });
-  if (heads.length) panel.post("reveal", heads[0]);
-  await analyzeInto(s, model, heads);
+  if (!existing) {
+    panel.post("init", { model: summary(model), settings: readPanelSettings() });
+    sendPaths(s, panel);
+  }
+  panel.request(heads, via);
+  if (heads.length) {
+    // The path asked for is the one shown (a plain "analyze" shows the direct path).
+    panel.post("reveal", { ...heads[0], via: via ?? null });
+    s.hoverContext.set(model, heads[0]);
+  }
+  await analyzeInto(s, model, heads, via);
+}
+
+/** Sends the panel the composition scores that order each head's paths (computed once per model). */
+export function sendPaths(s: Services, panel: HeadLensPanel): void {
+  if (!panel.model.config || panel.model.config.n_layers < 2) return;
+  s.analysis.metrics(panel.model).then(
+    (m) => panel.post("paths", { composition: m.composition }),
+    (e) => {
+      s.log.warn(`composition scores of ${modelName(panel.model)}: ${errorMessage(e)}`);
+      panel.post("paths", { error: errorMessage(e) });
+    },
+  );
 }
 
 /** Analyzes heads (their results reach the panel through the analysis listener); reports failures once. */
-async function analyzeInto(s: Services, model: ModelEntry, heads: HeadRef[]): Promise<void> {
+async function analyzeInto(s: Services, model: ModelEntry, heads: HeadRef[], via?: PathRef): Promise<void> {
   try {
-    await s.analysis.analyze(model, heads, readPanelSettings());
+    await s.analysis.analyze(model, heads, readPanelSettings(), via);
   } catch (e) {
     if (!isCancelled(e)) s.reportError(`analysis of ${modelName(model)} failed`, e);
   }
@@ -36,8 +60,15 @@ export async function refreshPanels(s: Services): Promise<void> {
   await Promise.all(HeadLensPanel.all().map(async (panel) => {
     if (!panel.model.config) return;
     panel.post("init", { model: summary(panel.model), settings });
-    const heads = panel.shown();
-    if (heads.length) await analyzeInto(s, panel.model, heads);
+    sendPaths(s, panel); // a restored panel gets them here (cached: composition does not depend on settings)
+    // One request per path (the direct one first): each is its own result under the new settings.
+    const groups = new Map<string, { via?: PathRef; heads: HeadRef[] }>();
+    for (const { ref, via } of panel.shownPaths()) {
+      const g = groups.get(pathKey(via)) ?? { via, heads: [] };
+      g.heads.push(ref);
+      groups.set(pathKey(via), g);
+    }
+    for (const g of [...groups.values()].sort((a, b) => Number(!!a.via) - Number(!!b.via))) await analyzeInto(s, panel.model, g.heads, g.via);
   }));
 }
 
@@ -57,11 +88,14 @@ export function panelHandlers(s: Services): PanelHandlers {
         .serve("analyzeHead", guard("analyze head", (ref) => showAndAnalyze(s, handlers, panel.model, [ref])))
         .serve("analyzeLayer", guard("analyze layer", ({ layer }) => showAndAnalyze(s, handlers, panel.model, Array.from({ length: panel.model.config!.n_heads }, (_, head) => ({ layer, head })))))
         .serve("cancel", () => s.analysis.cancelAll())
-        .serve("copyReport", guard("copy report", async (ref) => {
-          const hit = await s.analysis.cached(panel.model, readPanelSettings(), ref);
+        // Working in a head (focus or click inside it) makes it the hover's head.
+        .serve("focusHead", (ref) => s.hoverContext.set(panel.model, ref))
+        .serve("analyzePath", guard("analyze path", ({ layer, head, via }) => showAndAnalyze(s, handlers, panel.model, [{ layer, head }], via)))
+        .serve("copyReport", guard("copy report", async ({ via, ...ref }) => {
+          const hit = await s.analysis.cached(panel.model, readPanelSettings(), ref, via);
           if (!hit) return;
           await vscode.env.clipboard.writeText(formatHeadReport(hit.report));
-          void vscode.window.setStatusBarMessage(`Head Lens: report of L${ref.layer}H${ref.head} copied`, 3000);
+          void vscode.window.setStatusBarMessage(`Head Lens: report of ${headName(ref.layer, ref.head)} copied`, 3000);
         }));
     },
   };

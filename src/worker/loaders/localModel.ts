@@ -41,12 +41,7 @@ export function inspectModelFolder(dirArg: string): ModelConfig {
   const dir = resolve(dirArg);
   const config = readModelConfig(dir);
   const stPath = join(dir, "model.safetensors");
-  let fd: number;
-  try {
-    fd = openSync(stPath, "r");
-  } catch {
-    throw new HeadLensError(`${stPath}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
-  }
+  const fd = weightsFile(stPath, (p) => openSync(p, "r"));
   try {
     const size = fstatSync(fd).size;
     const prefix = Buffer.alloc(8);
@@ -59,28 +54,31 @@ export function inspectModelFolder(dirArg: string): ModelConfig {
   } finally {
     closeSync(fd);
   }
-  const vocab = vocabularyFor(config, dir);
+  checkVocabulary(vocabularyFor(config, dir), config, dir);
+  return config;
+}
+
+/** Opens (or reads) model.safetensors, or says the folder lacks it. */
+function weightsFile<T>(path: string, open: (path: string) => T): T {
+  try {
+    return open(path);
+  } catch {
+    throw new HeadLensError(`${path}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
+  }
+}
+
+function checkVocabulary(vocab: Vocabulary, config: ModelConfig, dir: string): Vocabulary {
   if (vocab.size !== config.d_vocab) {
     throw new HeadLensError(`${dir}: vocabulary has ${vocab.size} ids but config.json says d_vocab ${config.d_vocab}`, "model.vocab");
   }
-  return config;
+  return vocab;
 }
 
 export function loadLocalModel(dirArg: string): LoadedModel {
   const dir = resolve(dirArg);
   const config = readModelConfig(dir);
   const stPath = join(dir, "model.safetensors");
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(stPath);
-  } catch {
-    throw new HeadLensError(`${stPath}: missing; a model folder needs config.json and model.safetensors`, "model.missing");
-  }
-  const file = parseSafetensors(bytes, stPath);
+  const file = parseSafetensors(weightsFile(stPath, (p) => readFileSync(p)), stPath);
   const weights = weightsFromSafetensors(config, file, join(dir, "config.json"));
-  const vocab = vocabularyFor(config, dir);
-  if (vocab.size !== config.d_vocab) {
-    throw new HeadLensError(`${dir}: vocabulary has ${vocab.size} ids but config.json says d_vocab ${config.d_vocab}`, "model.vocab");
-  }
-  return { dir, config, weights, vocab };
+  return { dir, config, weights, vocab: checkVocabulary(vocabularyFor(config, dir), config, dir) };
 }

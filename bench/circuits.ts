@@ -1,0 +1,56 @@
+/**
+ * Issue #12's costs on a real-size model (V = 48 262, d_model 512, 2 layers × 8 heads, d_head 64,
+ * random weights): every head metric and composition score for the model, and composition paths
+ * (k, q, v), against the dense direct analysis of one head in the same run. Medians of --reps runs.
+ *   npm run bench:circuits [-- --reps 3]
+ */
+import { processWeights } from "../src/core/processing";
+import { priorWeights } from "../src/core/selection";
+import { analyzeHeadDense } from "../src/worker/denseStrategy";
+import { HeadJob } from "../src/worker/headJob";
+import { modelMetrics } from "../src/worker/modelMetrics";
+import { StoredModel } from "../src/worker/modelStore";
+import { OrtBackend } from "../src/worker/ortBackend";
+import { analyzePath } from "../src/worker/pathStrategy";
+import { randomWeights } from "../test/support/models";
+
+const arg = (name: string, dflt: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt);
+const REPS = arg("--reps", 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const V = 48262;
+  const raw = randomWeights({ V, D: 512, H: 8, E: 64, L: 2, seed: 4812, name: "random-48k-2l" });
+  raw.config.n_ctx = 1024;
+  raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => Math.sin(i) * 0.05) };
+  const w = processWeights(raw);
+  const backend = await OrtBackend.create({ epPreference: ["cpu"] });
+  const prior = new Float64Array(V).fill(1 / V);
+  const job: HeadJob = { modelName: "bench", weights: w, bos: 0, layer: 1, head: 0, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 };
+  const ctl = { check: () => {}, blockBytes: 12 << 20 };
+  const time = async (f: () => Promise<unknown>) => {
+    const t = performance.now();
+    await f();
+    return (performance.now() - t) / 1000;
+  };
+  await analyzeHeadDense(backend, job, ctl); // warm-up
+  const rows: Record<string, number[]> = { "direct head (dense)": [], "path k": [], "path q": [], "path v": [], "all metrics (16 heads)": [] };
+  for (let r = 0; r < REPS; r++) {
+    rows["direct head (dense)"].push(await time(() => analyzeHeadDense(backend, job, ctl)));
+    for (const type of ["k", "q", "v"] as const) rows[`path ${type}`].push(await time(() => analyzePath(backend, job, { layer: 0, head: 3, type }, ctl)));
+    const stored = { identity: "bench", model: { dir: "", config: w.config, weights: w, vocab: { bos: 0 } }, priors: new Map(), importance: new Map() } as unknown as StoredModel;
+    rows["all metrics (16 heads)"].push(await time(() => modelMetrics(stored, backend)));
+  }
+  const base = median(rows["direct head (dense)"]);
+  console.log(`V=${V}, d_model 512, 2 layers × 8 heads, d_head 64 (random weights), ${REPS} runs, medians:`);
+  for (const [name, xs] of Object.entries(rows)) {
+    console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(3)} s  (${(median(xs) / base).toFixed(2)}× a direct head)  [${xs.map((x) => x.toFixed(2)).join(", ")}]`);
+  }
+  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  await backend.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+/**
+ * Writes a random model of the TransformerLens attn-only shape (V = 48 262, d_model 512, d_head 64,
+ * 8 heads per layer, n_ctx 1024) as a model folder for the CLI, plus its processed weights (F32
+ * safetensors) for the peers.   node out/bench/realSizeModel.js OUT_DIR [LAYERS]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { processWeights } from "../src/core/processing";
+import { writeSafetensors } from "../src/core/safetensors";
+import { weightsToNamedTensors } from "../src/core/weights";
+import { randomWeights, writeModelDir } from "../test/support/models";
+
+const [out, layers = "2"] = process.argv.slice(2);
+const raw = randomWeights({ V: 48262, D: 512, H: 8, E: 64, L: Number(layers), seed: 48262, name: `random-48k-${layers}l` });
+raw.config.n_ctx = 1024;
+raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => 0.05 * Math.sin(i * 0.37)) };
+mkdirSync(out, { recursive: true });
+writeModelDir(join(out, "model"), raw, "F16");
+const w = processWeights(raw);
+writeFileSync(join(out, "processed.safetensors"), writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))));
+console.log(`wrote ${out}/model (F16) and ${out}/processed.safetensors`);

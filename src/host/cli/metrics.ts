@@ -1,0 +1,43 @@
+/** `head-lens metrics`: every head's traits and the Q/K/V composition scores. */
+import { HeadMetrics, ModelMetrics } from "../../protocol/engine";
+import { COMMON_HELP, parseOptions } from "./options";
+import { withEngine } from "./session";
+
+export const METRICS_USAGE = `Usage: head-lens metrics [--model <m>] [--json]
+
+Every head's traits and how heads compose (definitions: README, "Head metrics"):
+  copying      OV copying score Σλ/Σ|λ| of W_E W_V W_O W_U (Elhage et al. 2021)
+  prev-token   attention to the previous token       } on 16 sequences BOS + r + r,
+  induction    attention to the token after the      } r = 50 random tokens (seed fixed),
+               earlier copy of the current token     } as TransformerLens's head detector
+  duplicate    attention to the earlier copy itself  } and the induction literature
+  bos          attention to BOS                      }
+  composition  TransformerLens all_composition_scores, Q / K / V, earlier → later heads
+
+Options:
+${COMMON_HELP}`;
+
+const TRAITS: [keyof HeadMetrics, string][] = [["copying", "copying"], ["prevToken", "prev-token"], ["induction", "induction"], ["duplicateToken", "duplicate"], ["bos", "bos"]];
+
+export async function metricsCommand(argv: string[]): Promise<number> {
+  const o = parseOptions(argv, () => false);
+  return withEngine(o, async (engine, modelDir) => {
+    const { identity: _identity, ...m } = await engine.metrics(modelDir);
+    process.stdout.write(o.json ? JSON.stringify(m) + "\n" : metricsText(m));
+  });
+}
+
+const f3 = (x: number) => (Number.isNaN(x) ? "   n/a" : x.toFixed(3).padStart(6));
+
+export function metricsText(m: ModelMetrics): string {
+  const out = [`Head metrics (${m.model})`, "", `head   ${TRAITS.map(([, t]) => t.padStart(12)).join("")}`];
+  for (const h of m.heads) out.push(`L${h.layer}H${h.head}`.padEnd(7) + TRAITS.map(([k]) => f3(h[k] as number).padStart(12)).join(""));
+  for (const mode of ["q", "k", "v"] as const) {
+    const pairs: [number, string][] = [];
+    const c = m.composition[mode];
+    c.forEach((a, l1) => a.forEach((b, h1) => b.forEach((row, l2) => row.forEach((v, h2) => l1 < l2 && pairs.push([v, `L${l1}H${h1} → L${l2}H${h2}`])))));
+    pairs.sort((a, b) => b[0] - a[0]);
+    out.push("", `${mode.toUpperCase()}-composition, strongest first:`, ...pairs.slice(0, 5).map(([v, p]) => `  ${p}  ${v.toFixed(3)}`));
+  }
+  return out.join("\n") + "\n";
+}

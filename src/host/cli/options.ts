@@ -1,0 +1,90 @@
+/**
+ * The CLI's option parsing, shared by its commands: each declares its flags; the common ones
+ * (model, prior, engine) are parsed the same way everywhere. Bad arguments are UsageErrors (exit 2).
+ */
+import { join, resolve } from "node:path";
+import { DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, KNOWN_EPS, Strategy, STRATEGIES } from "../../protocol/engine";
+
+export class UsageError extends Error {}
+
+const PACKAGE_ROOT = resolve(__dirname, "..");
+export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
+export const MEDIA_DIR = join(PACKAGE_ROOT, "media");
+// 64 rows of a 48k-vocab slab: small enough to stay near the caches, large enough to amortize a run.
+export const DEFAULT_BLOCK_BYTES = 12 * 1024 * 1024;
+
+export interface CommonOptions {
+  model: string;
+  revision: string;
+  priors: string;
+  json: boolean;
+  ep: ExecutionProvider[];
+  blockBytes: number;
+  strategy: Strategy;
+}
+
+export const COMMON_HELP = `  --model <m>          a model folder (config.json + model.safetensors), a TransformerLens .pth
+                       (config.json beside it), or a hub model (attn-only-1l … attn-only-4l,
+                       downloaded once into the Hugging Face cache); default: bundled demo-attn-2l
+  --revision R         hub revision for a hub model (default main)
+  --json               machine-readable output
+  --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
+  --block-mb N         memory for one streamed block, in MiB (default 12)
+  -h, --help           this help
+`;
+
+/** Reads argv with the command's own flags (a handler per flag) after the common ones. */
+export function parseOptions(argv: string[], own: (flag: string, take: Taker) => boolean): CommonOptions {
+  const out: CommonOptions = {
+    model: DEFAULT_MODEL_DIR, revision: "main", priors: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE],
+    blockBytes: DEFAULT_BLOCK_BYTES, strategy: DEFAULT_STRATEGY,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const take = taker(argv, () => ++i, flag);
+    if (own(flag, take)) continue;
+    switch (flag) {
+      case "--model": out.model = take.value(); break;
+      case "--revision": out.revision = take.value(); break;
+      case "--priors": out.priors = take.value(); break;
+      case "--json": out.json = true; break;
+      case "--block-mb": out.blockBytes = take.int(1) * 1024 * 1024; break;
+      case "--strategy": {
+        const v = take.value();
+        if (!STRATEGIES.includes(v as Strategy)) throw new UsageError(`--strategy must be ${STRATEGIES.map((x) => `"${x}"`).join(", ").replace(/, ([^,]*)$/, " or $1")} (got "${v}")`);
+        out.strategy = v as Strategy;
+        break;
+      }
+      case "--ep": {
+        const eps = take.value().split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = eps.find((e) => !KNOWN_EPS.includes(e as ExecutionProvider));
+        if (bad || eps.length === 0) throw new UsageError(`--ep: unknown execution provider "${bad ?? ""}"; choose from ${KNOWN_EPS.join(", ")}`);
+        out.ep = eps as ExecutionProvider[];
+        break;
+      }
+      default: throw new UsageError(`unknown option "${flag}" (see --help)`);
+    }
+  }
+  return out;
+}
+
+export interface Taker {
+  value(): string;
+  int(min: number): number;
+}
+
+function taker(argv: string[], next: () => number, flag: string): Taker {
+  const value = () => {
+    const v = argv[next()];
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  return {
+    value,
+    int: (min) => {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag} must be an integer ≥ ${min} (got "${v}")`);
+      return Number(v);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/** One CLI run's engine and model: the worker started, the model resolved (folder, .pth or hub name). */
+import { existsSync, statSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { errorMessage, HeadLensError } from "../../core/errors";
+import { EngineClient } from "../engineClient";
+import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
+import { hubModel, HUB_MODELS } from "../hub/knownModels";
+import { prepareHubModel, prepareLocalPth } from "../hub/prepareHubModel";
+import { CommonOptions, MEDIA_DIR } from "./options";
+
+export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTTY;
+
+/** Runs `work` with an engine and the model's folder; exit 0, or 1 with one line on stderr. */
+export async function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
+  const engine = new EngineClient({
+    epPreference: o.ep, blockBytes: o.blockBytes, mediaDir: MEDIA_DIR,
+    threads: availableParallelism(), workerPath: join(__dirname, "worker.js"),
+    log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
+  });
+  try {
+    await work(engine, await resolveModel(o));
+    return 0;
+  } catch (e) {
+    if (showProgress(o)) process.stderr.write("\r\x1b[K");
+    process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
+    return 1;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** Folder as is; a .pth converted (cached); a hub name downloaded into the HF cache, then converted. */
+async function resolveModel(o: CommonOptions): Promise<string> {
+  const path = resolve(o.model);
+  if (existsSync(path) && statSync(path).isDirectory()) return path;
+  const storage = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "head-lens");
+  if (existsSync(path) && path.endsWith(".pth")) return prepareLocalPth(path, storage);
+  const spec = hubModel(o.model);
+  if (!spec && /[\\/]|^\./.test(o.model)) {
+    throw new HeadLensError(`model folder ${path} does not exist (expected a folder with config.json and model.safetensors, or a .pth file)`, "model.missing");
+  }
+  if (!spec) {
+    throw new HeadLensError(`model "${o.model}" is neither a folder, a .pth file, nor a hub model (${HUB_MODELS.map((m) => m.name).join(", ")})`, "model.missing");
+  }
+  const tty = process.stderr.isTTY;
+  let lastDraw = 0;
+  return prepareHubModel(spec, new HubClient(hubOptionsFromEnv()), storage, {
+    revision: o.revision,
+    onStep: (step) => process.stderr.write(`${tty ? "\r\x1b[K" : ""}head-lens: ${step}${tty ? "" : "\n"}`),
+    onProgress: (p) => {
+      const now = Date.now();
+      if (!tty || (now - lastDraw < 100 && p.received < p.total)) return;
+      lastDraw = now;
+      const pct = (100 * p.received) / p.total;
+      const bar = "#".repeat(Math.round(pct / 4)).padEnd(25, ".");
+      process.stderr.write(`\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${(p.received / 2 ** 20).toFixed(1)}/${(p.total / 2 ** 20).toFixed(1)} MiB ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`);
+    },
+  }).finally(() => tty && process.stderr.write("\r\x1b[K"));
+}

@@ -1,0 +1,105 @@
+/**
+ * The editor hover's context: which model it tokenizes with and which head it describes. Explicit
+ * and visible (a status-bar item, "Head Lens: demo-attn-2l · L1H0"), changed by what the user
+ * does — analyzing a head or layer, working in a head of the panel, or picking from the item —
+ * and remembered per workspace, so closing a panel never switches it silently.
+ */
+import * as vscode from "vscode";
+import { headName } from "../../core/headName";
+import { HeadRef } from "../../protocol/webview";
+import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
+
+const STATE_KEY = "headLens.hoverContext";
+export const PICK_HOVER_CONTEXT = "headLens.chooseHoverContext";
+
+interface Saved {
+  model: string;
+  head?: HeadRef;
+}
+
+export interface HoverTarget {
+  model: ModelEntry;
+  head?: HeadRef;
+}
+
+export class HoverContext implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private saved: Saved | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly registry: ModelRegistry, private readonly memento: vscode.Memento) {
+    this.saved = memento.get<Saved>(STATE_KEY);
+    this.item = vscode.window.createStatusBarItem("headLens.hoverContext", vscode.StatusBarAlignment.Right, 101);
+    this.item.name = "Head Lens: hover model and head";
+    this.item.command = PICK_HOVER_CONTEXT;
+    this.subscription = registry.onDidChange(() => this.update());
+    this.update();
+  }
+
+  /** The model and head hovers speak for; a model that is gone or broken falls back to the first usable one. */
+  current(): HoverTarget | undefined {
+    const chosen = this.saved && this.registry.get(this.saved.model);
+    if (chosen?.config) {
+      const h = this.saved!.head;
+      const fits = h && h.layer < chosen.config.n_layers && h.head < chosen.config.n_heads;
+      return { model: chosen, head: fits ? h : undefined };
+    }
+    const first = this.registry.list().find((m) => m.config);
+    return first && { model: first };
+  }
+
+  set(model: ModelEntry, head?: HeadRef): void {
+    const next: Saved = { model: model.id, head: head && { layer: head.layer, head: head.head } };
+    if (this.saved?.model === next.model && this.saved.head?.layer === next.head?.layer && this.saved.head?.head === next.head?.head) return;
+    this.saved = next;
+    void this.memento.update(STATE_KEY, next);
+    this.update();
+    this.changed.fire();
+  }
+
+  /** "demo-attn-2l · L1H0" (or "· no head"). */
+  label(t = this.current()): string {
+    if (!t) return "no model";
+    return `${modelName(t.model)} · ${t.head ? headName(t.head.layer, t.head.head) : "no head"}`;
+  }
+
+  /** Quick picks: a model, then one of its heads (or none: tokens only). */
+  async pick(): Promise<void> {
+    const now = this.current();
+    const models = this.registry.list().filter((m) => m.config);
+    if (!models.length) {
+      void vscode.window.showWarningMessage("Head Lens: no usable model to describe tokens with. Add a model folder first.");
+      return;
+    }
+    const m = await vscode.window.showQuickPick(models.map((model) => ({
+      label: modelName(model), model, description: model.id === now?.model.id ? "current" : `${model.config!.n_layers}L × ${model.config!.n_heads}H`,
+    })), { title: "Head Lens hover: model", placeHolder: "The model editor hovers tokenize with" });
+    if (!m) return;
+    const c = m.model.config!;
+    const heads = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
+    const h = await vscode.window.showQuickPick([
+      ...heads.map((ref) => ({ label: headName(ref.layer, ref.head), ref })),
+      { label: "No head", description: "tokens and priors only", ref: undefined },
+    ], { title: `Head Lens hover: head of ${modelName(m.model)}`, placeHolder: "The head editor hovers describe the token in" });
+    if (!h) return;
+    this.set(m.model, h.ref);
+  }
+
+  private update(): void {
+    const t = this.current();
+    this.item.text = `$(telescope) Head Lens: ${this.label(t)}`;
+    this.item.tooltip = t
+      ? `Editor hovers tokenize with ${modelName(t.model)}${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}. Click to change.`
+      : "Head Lens: no usable model";
+    this.item.accessibilityInformation = { label: `Head Lens hover context: ${this.label(t)}. Click to change.` };
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * A token's exact rank among all V keys of a head by importance (0 = the most important key),
+ * from any strategy's per-key intervals. Importance here is the report's own figure, computed in
+ * float64 from the factors; float32 values are widened by a rigorous rounding bound, keys whose
+ * interval still holds the token's importance are re-evaluated (a float32 batch, then float64).
+ */
+import { HeadCircuits } from "../core/circuits";
+import { ReductionKernels } from "../core/factored";
+import { ImportanceIntervals } from "./headJob";
+
+/** Past this many float64 re-evaluations the rank would be slow to make exact; never reached on real heads. */
+const MAX_FLOAT64_KEYS = 20000;
+
+export interface KeyFigures {
+  importance: number;
+  maxQK: number;
+  maxOV: number;
+}
+
+/** maxQK, maxOV and importance of key k in float64, O(V·d_head). */
+export function keyFigures(c: HeadCircuits, k: number, priorW: Float64Array): KeyFigures {
+  let maxQK = -Infinity, maxOV = -Infinity;
+  for (const x of c.qk.col(k)) if (x > maxQK) maxQK = x;
+  for (const x of c.ov.row(k)) if (x > maxOV) maxOV = x;
+  return { maxQK, maxOV, importance: maxQK * maxOV * priorW[k] };
+}
+
+function norms(a: Float32Array, n: number, r: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let e = 0; e < r; e++) s += a[i * r + e] * a[i * r + e];
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/**
+ * Bounds on |float32-evaluated importance − float64 importance| per key: a float32 dot product of
+ * rank r is off by at most u = 2r·2⁻²³ times the norms' product. `tight` knows the evaluated
+ * maxima; `loose` only the importance (Cauchy–Schwarz bounds the maxima by the norms).
+ */
+function rounding(c: HeadCircuits, priorW: Float64Array) {
+  const r = c.qk.rank, V = c.qk.rows, u = 2 * r * 2 ** -23;
+  const keyNorm = norms(c.qk.right, V, r), srcNorm = norms(c.ov.left, V, r);
+  let maxQuery = 0, maxOut = 0;
+  for (const x of norms(c.qk.left, V, r)) maxQuery = Math.max(maxQuery, x);
+  for (const x of norms(c.ov.right, V, r)) maxOut = Math.max(maxOut, x);
+  const tight = (k: number, maxQK: number, maxOV: number) => {
+    const eQ = u * keyNorm[k] * maxQuery, eO = u * srcNorm[k] * maxOut;
+    return priorW[k] * (eQ * (Math.abs(maxOV) + eO) + eO * Math.abs(maxQK)) * 1.01 + Number.MIN_VALUE;
+  };
+  const loose = (k: number) => tight(k, keyNorm[k] * maxQuery, srcNorm[k] * maxOut);
+  return { tight, loose };
+}
+
+export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceIntervals, t: number, priorW: Float64Array, kernels: ReductionKernels): Promise<{ rank: number; figures: KeyFigures }> {
+  const V = intervals.lo.length, err = rounding(c, priorW);
+  const figures = keyFigures(c, t, priorW), imp = figures.importance;
+  const above = (v: number, k: number) => v > imp || (v === imp && k < t);
+  let rank = 0;
+  const open: number[] = [];
+  for (let k = 0; k < V; k++) {
+    if (k === t) continue;
+    let lo = intervals.lo[k], hi = intervals.hi[k];
+    if (lo === hi) {
+      // An exactly evaluated float32 value (dense pass or pruned batch): widen by its rounding bound.
+      const e = err.loose(k);
+      lo -= e;
+      hi += e;
+    }
+    if (lo > imp) rank++;
+    else if (hi >= imp) open.push(k);
+  }
+  // Float32 batches (the dense pass's numbers) shrink the open set; float64 settles what is left.
+  const settle: number[] = [];
+  if (open.length > 64 && kernels.rowMaxSession) {
+    const [qs, os] = await Promise.all([c.qk.T.rowMaxEvaluator(kernels), c.ov.rowMaxEvaluator(kernels)]);
+    try {
+      for (let i = 0; i < open.length; i += 1024) {
+        const batch = open.slice(i, i + 1024);
+        const [mq, mo] = await Promise.all([qs.run(batch), os.run(batch)]);
+        batch.forEach((k, j) => {
+          // The float32 product itself is rounded once more: a relative 2⁻²³ on top of the bound.
+          const v = mq[j] * mo[j] * priorW[k], e = err.tight(k, mq[j], mo[j]) + Math.abs(v) * 2 ** -22;
+          if (v - e > imp) rank++;
+          else if (v + e >= imp) settle.push(k);
+        });
+      }
+    } finally {
+      await Promise.all([qs.release(), os.release()]);
+    }
+  } else settle.push(...open);
+  if (settle.length > MAX_FLOAT64_KEYS) throw new Error(`${settle.length} keys tie with token ${t} within rounding; the rank cannot be made exact`);
+  for (const k of settle) if (above(keyFigures(c, k, priorW).importance, k)) rank++;
+  return { rank, figures };
+}

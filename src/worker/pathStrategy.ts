@@ -1,0 +1,45 @@
+/**
+ * A composition path of one head (core/pathCircuits.ts), analyzed with the dense strategy's
+ * machinery: one fused pass over QK gives every key's max over queries and every row's diagonal
+ * rank, one pass over OV every source's max; so a path costs about what a direct head does.
+ */
+import { importance, pathKeyReports, topK } from "../core/selection";
+import { pathCircuits } from "../core/pathCircuits";
+import { DiagonalStats, HeadReport, PathRef } from "../core/report";
+import { HeadDetails } from "../protocol/headDetails";
+import { CANDIDATE_MARGIN, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
+import { OrtBackend } from "./ortBackend";
+import { ortKernels } from "./ortKernels";
+
+export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRef, ctl: RunControl): Promise<{ report: HeadReport; details: HeadDetails }> {
+  const V = job.weights.config.d_vocab;
+  const kernels = ortKernels(backend);
+  ctl.check();
+  const c = await pathCircuits(job.weights, job.layer, job.head, via, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
+  const ones = new Float64Array(V).fill(1);
+  let diagonal: DiagonalStats | undefined, imp: Float64Array;
+  if (c.qk) {
+    const twoPasses = !!c.ov;
+    const { ranks, colMax: maxQK } = await c.qk.diagonalRanks(kernels, streamPart(ctl, V, 0, twoPasses ? 0.5 : 1));
+    diagonal = diagonalStats(ranks);
+    const maxOV = c.ov ? await c.ov.rowMax(kernels, streamPart(ctl, V, 0.5, 1)) : ones;
+    imp = importance(maxQK, maxOV, job.priorW);
+  } else {
+    imp = importance(ones, await c.ov!.rowMax(kernels, streamPart(ctl, V, 0, 1)), job.priorW);
+  }
+  const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
+  const keys = pathKeyReports(via.type, c, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
+  const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys, via: { ...via }, ...(diagonal ? { diagonal } : {}) };
+  return { report, details: headDetails(report, c, job) };
+}
+
+/** Median (lower) rank and the shares at rank 0 and below 10, over every row. */
+export function diagonalStats(ranks: Int32Array): DiagonalStats {
+  const sorted = Int32Array.from(ranks).sort();
+  let top1 = 0, top10 = 0;
+  for (const r of ranks) {
+    if (r === 0) top1++;
+    if (r < 10) top10++;
+  }
+  return { medianRank: sorted[Math.floor((sorted.length - 1) / 2)], top1: top1 / ranks.length, top10: top10 / ranks.length };
+}

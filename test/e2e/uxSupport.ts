@@ -1,0 +1,67 @@
+/** Helpers for the panel-and-tree end-to-end tests: the panel's frame, axe-core, dialogs, the log. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Frame, Page } from "playwright-core";
+import { REPO, runCommand } from "./harness";
+
+export function vsix(): string {
+  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
+  if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
+  return join(REPO, f);
+}
+
+/** The panel's document as a playwright Frame (VS Code nests it in two iframes). */
+export async function innerPanelFrame(page: Page): Promise<Frame> {
+  const outer = await (await page.locator("iframe.webview.ready").first().elementHandle())!.contentFrame();
+  const inner = await (await outer!.locator("iframe#active-frame").elementHandle())!.contentFrame();
+  await inner!.locator("#app").waitFor();
+  return inner!;
+}
+
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: string[];
+}
+
+/**
+ * Runs axe-core inside the panel. The panel's CSP allows only its own nonce'd script, so the
+ * source goes in through the DevTools protocol (frame.evaluate), which the CSP does not govern.
+ */
+export async function axeSeriousViolations(frame: Frame): Promise<AxeFinding[]> {
+  const source = readFileSync(join(REPO, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  await frame.evaluate(`${source}\n;void 0`);
+  return frame.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)}: ${n.failureSummary ?? ""}`) }));
+  });
+}
+
+/** Types a path into VS Code's simple file dialog (it fills its default asynchronously: retype until it sticks). */
+export async function typePath(page: Page, path: string): Promise<void> {
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor();
+  for (let i = 0; i < 10 && (await input.inputValue()) !== path; i++) {
+    await input.fill(path);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** Shows an output channel (through its command) and returns its visible text once it matches. */
+export async function readOutputChannel(page: Page, showCommand: string, until: RegExp): Promise<string> {
+  await runCommand(page, showCommand);
+  const lines = page.locator(".part.panel .monaco-editor .view-lines");
+  await lines.first().waitFor({ timeout: 30_000 });
+  let text = "";
+  for (let i = 0; i < 50; i++) {
+    // Wrapped lines are separate elements: join them without separators, ordered by their position.
+    text = await lines.first().evaluate((e) => [...e.querySelectorAll<HTMLElement>(".view-line")]
+      .sort((a, b) => a.offsetTop - b.offsetTop).map((l) => l.textContent ?? "").join("").replace(/\u00a0/g, " "));
+    if (until.test(text)) break;
+    await page.waitForTimeout(200);
+  }
+  return text;
+}
