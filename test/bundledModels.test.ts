@@ -6,7 +6,7 @@ import { processWeights } from "../src/core/processing";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { loadPrior } from "../src/worker/loaders/priors";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { headScores } from "../src/worker/forward";
+import { cardScores } from "./support/cardScores";
 import { MappedGpt2Vocabulary } from "../src/worker/loaders/vocabulary";
 import { assertMatchesOracle } from "./support/compare";
 import { streamOracle } from "./support/streamOracle";
@@ -65,7 +65,7 @@ for (const name of ["demo-attn-1l", "demo-attn-2l"]) {
       assert.equal(wantPrev.length, model.config.n_layers, "card has a previous-token row per layer");
       assert.equal(wantInd.length, model.config.n_layers, "card has an induction row per layer");
       const backend = await OrtBackend.create({ epPreference: ["cpu"] });
-      const got = await headScores(backend, model.weights, model.vocab.bos, mulberry32(7));
+      const got = await cardScores(backend, model.weights, model.vocab.bos, mulberry32(7));
       await backend.dispose();
       // Different random sequences than the card's (PyTorch's RNG): agreement within sampling noise.
       for (let l = 0; l < model.config.n_layers; l++) for (let h = 0; h < model.config.n_heads; h++) {

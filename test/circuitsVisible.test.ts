@@ -12,7 +12,7 @@ import { processWeights } from "../src/core/processing";
 import { PathRef } from "../src/core/report";
 import { ModelWeights } from "../src/core/weights";
 import { denseOracle } from "./support/denseOracle";
-import { forward64 } from "./support/forward";
+import { referenceRun } from "./support/attentionReference";
 import { compositionScore64, diagonalRanks64, pathMatrices64, tokenOV64 } from "./support/pathOracle";
 import { REPO_ROOT, tempDir, testEngine } from "./support/engine";
 import { randomWeights, RandomModelSpec, writeModelDir } from "./support/models";
@@ -27,14 +27,14 @@ function model(spec: RandomModelSpec): { dir: string; raw: ModelWeights; w: Mode
 }
 
 describe("head metrics equal independent references", () => {
-  for (const norm of ["LN", null] as const) {
-    test(`copying, composition and attention-pattern scores (${norm ?? "no"} norm, 3 layers)`, async () => {
-      const { dir, raw, w } = model({ V: 90, D: 24, H: 3, E: 8, L: 3, norm, seed: 71, bos: 0 });
+  for (const [norm, pos] of [["LN", "standard"], [null, "standard"], ["LN", "shortformer"]] as const) {
+    test(`copying, composition and attention-pattern scores (${norm ?? "no"} norm, ${pos} positions, 3 layers)`, async () => {
+      const { dir, raw, w } = model({ V: 90, D: 24, H: 3, E: 8, L: 3, norm, pos, seed: 71, bos: 0 });
       const m = await engine.metrics(dir);
       const { d_vocab: V, n_heads: H, n_layers: L } = w.config;
       // The metric sequences, run through a naive float64 forward pass of the raw (unprocessed) weights.
       const { tokens, repeat } = metricSequences(V, 0, raw.config.n_ctx);
-      const runs = tokens.map((t) => forward64(raw, t).patterns);
+      const runs = tokens.map((t) => referenceRun(raw, t).patterns);
       const mean = (l: number, h: number, rows: number[], col: (i: number) => number) =>
         runs.reduce((s, p) => s + rows.reduce((a, i) => a + p[l][h][i][col(i)], 0) / rows.length, 0) / runs.length;
       const T = 2 * repeat + 1, range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);

@@ -4,7 +4,9 @@ import { processWeights, defaultSteps } from "../src/core/processing";
 import { tensor } from "../src/core/tensor";
 import { ModelWeights } from "../src/core/weights";
 import { configFor, randomWeights } from "./support/models";
-import { logProbs } from "./support/forward";
+import { referenceRun } from "./support/attentionReference";
+
+const logProbs = (w: Parameters<typeof referenceRun>[0], tokens: number[]) => referenceRun(w, tokens).logProbs;
 
 const near = (a: number, b: number, tol = 1e-5) => Math.abs(a - b) <= tol;
 

@@ -1,7 +1,9 @@
 /** The "metrics" request: every head's traits and the composition scores, cached per model identity. */
 import { compositionScores, copyingScores, metricSequences, patternScores } from "../core/headMetrics";
+import { ModelWeights } from "../core/weights";
 import { HeadMetrics, ModelMetrics } from "../protocol/engine";
-import { runForward } from "./forward";
+import { bodyGraph } from "./attentionGraph";
+import { runBody } from "./attentionRun";
 import { StoredModel } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
 
@@ -12,14 +14,30 @@ export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Pr
   const mm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => backend.matmul(a, b, m, k, n);
   const copying = await copyingScores(w, mm);
   const { tokens, repeat } = metricSequences(V, stored.model.vocab.bos, n_ctx);
-  const patterns = w.config.positional_embedding_type === "standard" ? (await runForward(backend, w, tokens, false)).patterns : undefined;
+  const patterns = await batchPatterns(backend, w, tokens);
   const T = tokens[0].length;
   const heads: HeadMetrics[] = [];
   for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) {
-    const p = patterns ? patternScores(patterns[l], tokens.length, H, T, h, repeat) : { prevToken: NaN, induction: NaN, duplicateToken: NaN, bos: NaN };
-    heads.push({ layer: l, head: h, copying: copying[l][h], ...p });
+    heads.push({ layer: l, head: h, copying: copying[l][h], ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
   }
   const composition = { q: await compositionScores(w, "q", mm), k: await compositionScores(w, "k", mm), v: await compositionScores(w, "v", mm) };
   stored.metrics = { model: w.config.model_name, identity: stored.identity, heads, composition };
   return stored.metrics;
+}
+
+/** Each layer's attention patterns [B, H, T, T] over equal-length sequences, from the live-attention forward graph. */
+export async function batchPatterns(backend: OrtBackend, w: ModelWeights, sequences: number[][]): Promise<Float32Array[]> {
+  const { n_layers: L, n_heads: H } = w.config;
+  const B = sequences.length, T = sequences[0].length, size = H * T * T;
+  const out = Array.from({ length: L }, () => new Float32Array(B * size));
+  const session = await backend.createSession(bodyGraph(w));
+  try {
+    for (let b = 0; b < B; b++) {
+      const { patterns } = await runBody(backend, session, w, sequences[b]);
+      patterns.forEach((p, l) => out[l].set(p, b * size));
+    }
+  } finally {
+    await session.release();
+  }
+  return out;
 }
