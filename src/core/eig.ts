@@ -177,3 +177,50 @@ function hqr(a: Float64Array, n: number): Complex[] {
   }
   return Array.from({ length: n }, (_, i) => ({ re: wr[i + 1], im: wi[i + 1] }));
 }
+
+/**
+ * Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations (float64): `values`
+ * descending, `vectors` row-major with eigenvector c in column c. Used to put a factored matrix in
+ * balanced SVD coordinates; accuracy only affects how tight the bounds built on it are, because
+ * those bounds measure the error of the transform they actually use.
+ */
+export function symmetricEigen(m: ArrayLike<number>, n: number): { values: number[]; vectors: Float64Array } {
+  const a = Float64Array.from(m), v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0, diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += a[i * n + i] ** 2;
+      for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
+    }
+    if (!(off > 1e-24 * diag)) break; // off-diagonal at 1e-12 of the diagonal: converged to float64 noise
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
+      const apq = a[p * n + q];
+      if (Math.abs(apq) <= 1e-18 * (Math.abs(a[p * n + p]) + Math.abs(a[q * n + q]))) continue;
+      const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+      const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+      for (let k = 0; k < n; k++) {
+        const kp = a[k * n + p], kq = a[k * n + q];
+        a[k * n + p] = c * kp - s * kq;
+        a[k * n + q] = s * kp + c * kq;
+      }
+      for (let k = 0; k < n; k++) {
+        const pk = a[p * n + k], qk = a[q * n + k];
+        a[p * n + k] = c * pk - s * qk;
+        a[q * n + k] = s * pk + c * qk;
+      }
+      for (let k = 0; k < n; k++) {
+        const kp = v[k * n + p], kq = v[k * n + q];
+        v[k * n + p] = c * kp - s * kq;
+        v[k * n + q] = s * kp + c * kq;
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => a[y * n + y] - a[x * n + x]);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, c) => {
+    for (let k = 0; k < n; k++) vectors[k * n + c] = v[k * n + src];
+  });
+  return { values: order.map((i) => a[i * n + i]), vectors };
+}

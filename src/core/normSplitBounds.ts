@@ -1,0 +1,229 @@
+/**
+ * Cheap rigorous intervals on every row's max of a factored M = L·Rᵀ (max_j l_i·r_j), in
+ * O((rows + cols)·rank² + rows·rank·points) instead of the O(rows·cols·rank) of any full pass:
+ *
+ * 1. Balanced SVD coordinates. With whitening C_L C_Lᵀ = LᵀL, C_R C_Rᵀ = RᵀR and the SVD
+ *    C_Lᵀ C_R = U S Wᵀ, the maps A = C_L⁻ᵀ U S^½ and B = C_R⁻ᵀ W S^½ satisfy A·Bᵀ = I, so
+ *    l·r = (l A)·(r B), and in these coordinates each side carries the singular values equally:
+ *    norms measure what a row can contribute to M, not the arbitrary scale of its factor.
+ *    Nothing here trusts the decomposition: the error of the float32 maps actually used,
+ *    κ = ‖A Bᵀ − I‖_F + (2γ + γ²)‖A‖_F‖B‖_F, is measured, and |l'·r' − l·r| ≤ κ‖l‖‖r‖.
+ * 2. Norm split: the `points` columns with the longest r'_j are evaluated exactly (float32, with
+ *    its rounding bound γ = n·2⁻²⁴/(1 − n·2⁻²⁴) for rank n); every other column is bounded by
+ *    Cauchy–Schwarz, l'·r'_j ≤ ‖l'‖·ρ with ρ the longest norm left. Trained weights have few long
+ *    rows (log-normal norms, outlier tokens) and decaying spectra, so this is tight there; on
+ *    isotropic random weights it is ≈ 2.5× loose and prunes nothing (bench/prunedHead.ts).
+ *
+ * The intervals hold both the exact max and the float32 max a dense pass computes (γ‖l‖·max‖r‖
+ * is added for the latter), so a strategy that prunes on them reproduces the dense report.
+ */
+import type { ReductionKernels, RowMaxBounds, StreamControl } from "./factored";
+import { symmetricEigen } from "./eig";
+import { transpose2d } from "./tensor";
+
+/** Relative error bound of a float32 dot product of n terms, any summation order, FMA or not. */
+export function gammaF32(n: number): number {
+  const u = 2 ** -24;
+  return (n * u) / (1 - n * u);
+}
+
+export interface BalancedFactors {
+  left: Float32Array;
+  right: Float32Array;
+  /** |l'_i·r'_j − l_i·r_j| ≤ kappa·‖l_i‖·‖r_j‖ for the float32 factors returned. */
+  kappa: number;
+}
+
+/** L·A and R·B in balanced SVD coordinates with their measured error, or undefined when a Gram matrix is singular. */
+export async function balancedFactors(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<BalancedFactors | undefined> {
+  const cl = cholesky(await gramOf(left, rows, r, k), r), cr = cholesky(await gramOf(right, cols, r, k), r);
+  if (!cl || !cr) return undefined;
+  const m = new Float64Array(r * r); // C_Lᵀ C_R
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += cl[t * r + i] * cr[t * r + j];
+    m[i * r + j] = s;
+  }
+  const mtm = new Float64Array(r * r);
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += m[t * r + i] * m[t * r + j];
+    mtm[i * r + j] = s;
+  }
+  const { values, vectors: w } = symmetricEigen(mtm, r);
+  const sv = values.map((x) => Math.sqrt(Math.max(0, x)));
+  const us = new Float64Array(r * r), ws = new Float64Array(r * r); // U S^½ = M W S^-½, W S^½
+  for (let c = 0; c < r; c++) {
+    if (!(sv[c] > sv[0] * 1e-12)) return undefined; // rank-deficient: keep the original coordinates
+    const f = Math.sqrt(sv[c]);
+    for (let i = 0; i < r; i++) {
+      let s = 0;
+      for (let t = 0; t < r; t++) s += m[i * r + t] * w[t * r + c];
+      us[i * r + c] = s / f;
+      ws[i * r + c] = w[i * r + c] * f;
+    }
+  }
+  const a = Float32Array.from(solveUpper(cl, us, r)), b = Float32Array.from(solveUpper(cr, ws, r));
+  let err = 0, na = 0, nb = 0;
+  for (let i = 0; i < r * r; i++) {
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += a[i * r + t] * b[j * r + t];
+    err += (s - (i === j ? 1 : 0)) ** 2;
+  }
+  na = Math.sqrt(na);
+  nb = Math.sqrt(nb);
+  const g = gammaF32(r);
+  // The float64 check itself is off by at most r·2⁻⁵² relative per entry: fold it in generously.
+  const kappa = Math.sqrt(err) + r * 2 ** -50 * na * nb + (2 * g + g * g) * na * nb;
+  if (!Number.isFinite(kappa) || kappa > 0.01) return undefined; // too ill-conditioned to help
+  return { left: await k.matmul(left, a, rows, r, r), right: await k.matmul(right, b, cols, r, r), kappa };
+}
+
+/** Intervals on max_j l_i·r_j for every row (see the file comment); `points` columns are evaluated exactly. */
+export async function normSplitRowMaxBounds(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels, ctl: StreamControl, points: number): Promise<RowMaxBounds> {
+  const g = gammaF32(r);
+  const bal = (await balancedFactors(left, right, rows, cols, r, k)) ?? { left, right, kappa: 0 };
+  const kappa = bal.kappa + g; // + the dense pass's own float32 error
+  const ln = rowNorms(left, rows, r), rn = rowNorms(right, cols, r);
+  const ln2 = rowNorms(bal.left, rows, r), rn2 = rowNorms(bal.right, cols, r);
+  let maxR = 0, maxR2 = 0;
+  for (let j = 0; j < cols; j++) {
+    maxR = Math.max(maxR, rn[j]);
+    maxR2 = Math.max(maxR2, rn2[j]);
+  }
+  const top = longest(rn2, Math.min(points, cols));
+  let rho = 0;
+  const inTop = new Uint8Array(cols);
+  for (const j of top) inTop[j] = 1;
+  for (let j = 0; j < cols; j++) if (!inTop[j] && rn2[j] > rho) rho = rn2[j];
+  const chosen = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r]
+  top.forEach((j, c) => chosen.set(bal.right.subarray(j * r, (j + 1) * r), c * r));
+  const m = k.rowMaxOfRows
+    ? await k.rowMaxOfRows(bal.left, rows, chosen, top.length, r, ctl)
+    : await k.rowMax(bal.left, transpose2d(chosen, top.length, r), rows, r, top.length, ctl);
+  const rest = top.length < cols ? restSupport(bal.left, rows, bal.right, cols, r, inTop) : undefined;
+  const lo = new Float64Array(rows), hi = new Float64Array(rows);
+  const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
+  for (let i = 0; i < rows; i++) {
+    const e = g * ln2[i] * maxR2 * w, t = kappa * ln[i] * maxR * w;
+    // The rest: Cauchy–Schwarz, or the 2-D support bound when tighter; float64 error ≤ 1e-12·‖l'‖·max‖r'‖.
+    const tail = rest ? Math.min(ln2[i] * rho * w, rest[i] + 1e-12 * ln2[i] * maxR2) : -Infinity;
+    hi[i] = up(Math.max(m[i] + e, tail) + t);
+    lo[i] = down(m[i] - e - t);
+  }
+  return { lo, hi };
+}
+
+/** Directions of the 2-D support bound (restSupport): its overshoot is ≤ 1/cos(π/2K) − 1 ≈ 0.008 % of ‖l‖·‖r‖ at K = 128. */
+const DIRECTIONS = 128;
+
+/**
+ * Upper bounds on max over the columns j not in `skip` of l_i·r_j, through the leading coordinate
+ * and the norm of the rest: l·r ≤ l₁r₁ + ‖l_⊥‖‖r_⊥‖ = (a, b)·(u_j, v_j) with b ≥ 0. Its max over j is
+ * the support function h of the points (u_j, v_j) in the direction θ of (a, b) ∈ upper half-plane.
+ * h is evaluated at K directions d_m = (cos θ_m, sin θ_m), θ_m = mπ/K; between two of them,
+ * d(θ) = α d_m + β d_m+1 with α = sin(θ_m+1 − θ)/sin(π/K) ≥ 0, β = sin(θ − θ_m)/sin(π/K) ≥ 0, so
+ * h(θ) ≤ α h_m + β h_m+1 (the apex of the wedge the two supporting lines cut out).
+ * When one singular value dominates (QK has the BOS shift in every key) this is far tighter than
+ * Cauchy–Schwarz, which it never exceeds by more than the overshoot.
+ */
+function restSupport(x: Float32Array, rows: number, y: Float32Array, cols: number, r: number, skip: Uint8Array): Float64Array {
+  const K = DIRECTIONS, step = Math.PI / K;
+  const cos = Float64Array.from({ length: K + 1 }, (_, m) => Math.cos(m * step)), sin = Float64Array.from({ length: K + 1 }, (_, m) => Math.sin(m * step));
+  const h = new Float64Array(K + 1).fill(-Infinity);
+  for (let j = 0; j < cols; j++) {
+    if (skip[j]) continue;
+    let v = 0;
+    for (let e = j * r + 1, end = j * r + r; e < end; e++) v += y[e] * y[e];
+    const u = y[j * r];
+    v = Math.sqrt(v);
+    for (let m = 0; m <= K; m++) {
+      const s = cos[m] * u + sin[m] * v;
+      if (s > h[m]) h[m] = s;
+    }
+  }
+  const out = new Float64Array(rows), sinStep = Math.sin(step);
+  for (let i = 0; i < rows; i++) {
+    let b = 0;
+    for (let e = i * r + 1, end = i * r + r; e < end; e++) b += x[e] * x[e];
+    const a = x[i * r];
+    b = Math.sqrt(b);
+    const rho = Math.hypot(a, b), theta = Math.atan2(b, a); // θ ∈ [0, π]
+    const m = Math.min(K - 1, Math.max(0, Math.floor(theta / step)));
+    const apex = (h[m] * Math.sin((m + 1) * step - theta) + h[m + 1] * Math.sin(theta - m * step)) / sinStep;
+    out[i] = rho * apex; // (a, b) = ρ(α d_m + β d_m+1) with α, β ≥ 0, so (a, b)·z ≤ ρ(α h_m + β h_m+1)
+  }
+  return out;
+}
+
+const up = (x: number) => x + Math.abs(x) * 2 ** -40 + Number.MIN_VALUE;
+const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
+
+/** Euclidean norm of each row of a [n, r] matrix, float64. */
+export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let e = i * r, end = e + r; e < end; e++) s += a[e] * a[e];
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/** Indices of the n largest values (any order among equals). */
+function longest(v: Float64Array, n: number): number[] {
+  if (n <= 0) return [];
+  const sorted = Float64Array.from(v).sort();
+  const cut = sorted[v.length - n];
+  const out: number[] = [];
+  for (let j = 0; j < v.length && out.length < n; j++) if (v[j] > cut) out.push(j);
+  for (let j = 0; j < v.length && out.length < n; j++) if (v[j] === cut) out.push(j);
+  return out;
+}
+
+async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels): Promise<Float64Array> {
+  if (k.gram) return Float64Array.from(await k.gram(a, n, r));
+  const g = new Float64Array(r * r);
+  for (let i = 0; i < n; i++) for (let p = 0; p < r; p++) {
+    const x = a[i * r + p];
+    for (let q = 0; q < r; q++) g[p * r + q] += x * a[i * r + q];
+  }
+  return g;
+}
+
+/** Lower-triangular C with C Cᵀ = G + a tiny ridge, or undefined when G is not positive definite. */
+function cholesky(g: Float64Array, r: number): Float64Array | undefined {
+  let tr = 0;
+  for (let i = 0; i < r; i++) tr += g[i * r + i];
+  const ridge = (1e-9 * tr) / r, c = new Float64Array(r * r);
+  for (let j = 0; j < r; j++) {
+    let d = g[j * r + j] + ridge;
+    for (let t = 0; t < j; t++) d -= c[j * r + t] ** 2;
+    if (!(d > 0)) return undefined;
+    const cjj = Math.sqrt(d);
+    c[j * r + j] = cjj;
+    for (let i = j + 1; i < r; i++) {
+      let s = g[i * r + j];
+      for (let t = 0; t < j; t++) s -= c[i * r + t] * c[j * r + t];
+      c[i * r + j] = s / cjj;
+    }
+  }
+  return c;
+}
+
+/** X with Cᵀ X = Y for lower-triangular C (so Cᵀ is upper): back substitution, column by column. */
+function solveUpper(c: Float64Array, y: Float64Array, r: number): Float64Array {
+  const x = new Float64Array(r * r);
+  for (let col = 0; col < r; col++) {
+    for (let i = r - 1; i >= 0; i--) {
+      let s = y[i * r + col];
+      for (let t = i + 1; t < r; t++) s -= c[t * r + i] * x[t * r + col];
+      x[i * r + col] = s / c[i * r + i];
+    }
+  }
+  return x;
+}
