@@ -46,8 +46,7 @@ export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: F
 /** OV expanded to token space (sources embedded, outputs unembedded by W_U) with its row-mean normalization. */
 export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
   const V = w.config.d_vocab;
-  const full = await (await ov.premultiply(sources, V, mm)).postmultiply(w.W_U.data, V, mm);
-  const { matrix, removedMean } = full.rowCentered();
+  const { matrix, removedMean } = await (await ov.premultiply(sources, V, mm)).postmultiplyRowCentered(w.W_U.data, V, mm);
   return { ov: matrix, outputMean: removedMean };
 }
 

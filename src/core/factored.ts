@@ -49,6 +49,8 @@ export interface ReductionKernels {
   rowCountsAndColMax?(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, lo: Float32Array, hi: Float32Array, ctl: StreamControl): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   /** out[i] = max_j x_i·y_j for x [rows, inner] and y [cols, inner] as they are (no packed session), streamed in row blocks. */
   rowMaxOfRows?(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number, ctl: StreamControl): Promise<Float32Array>;
+  /** X·Yᵀ for x [rows, inner] and y [cols, inner] as they are: rows × cols, float32. */
+  rowsOf?(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array>;
   /** AᵀA for A = n × r (float32 is enough: only the tightness of cheap bounds depends on it). */
   gram?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
   /** A session with Y (inner × cols) fixed, for repeated blocks of rows. */
@@ -66,7 +68,8 @@ export class FactoredMatrix {
   private rightGramCache?: Float64Array;
   /** A report asks for the same few rows and columns more than once (selection, panel details). */
   private readonly recentRows = new Map<number, Float64Array>();
-  private readonly recentCols = new Map<number, Float64Array>();
+  private transposed?: FactoredMatrix;
+  private rightMaxNormCache?: number;
 
   constructor(
     readonly left: Float32Array,
@@ -100,8 +103,23 @@ export class FactoredMatrix {
     return new FactoredMatrix(a, transpose2d(b, rank, cols), rows, cols, rank);
   }
 
+  /** The transpose (memoized, so its cached rows and norms are kept). */
   get T(): FactoredMatrix {
-    return new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
+    if (!this.transposed) {
+      this.transposed = new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
+      this.transposed.transposed = this;
+    }
+    return this.transposed;
+  }
+
+  /** max_j ‖right_j‖ (float64), computed once. */
+  rightMaxNorm(): number {
+    if (this.rightMaxNormCache === undefined) {
+      let m = 0;
+      for (let j = 0, r = this.rank; j < this.cols; j++) m = Math.max(m, normSq(this.right, j * r, r));
+      this.rightMaxNormCache = Math.sqrt(m);
+    }
+    return this.rightMaxNormCache;
   }
 
   /** A·M for A [n, rows]: only the left factor changes. */
@@ -113,6 +131,25 @@ export class FactoredMatrix {
   async postmultiply(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
     const rt = await mm(transpose2d(this.right, this.cols, this.rank), b, this.rank, this.cols, n);
     return new FactoredMatrix(this.left, transpose2d(rt, this.rank, n), this.rows, n, this.rank, { left: () => this.leftGram() });
+  }
+
+  /**
+   * postmultiply(b) followed by rowCentered(), in one pass over the new right factor: the same
+   * numbers (each mean sums j = 0, 1, … in float64), one V × rank copy and transpose fewer.
+   */
+  async postmultiplyRowCentered(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
+    const r = this.rank, rt = await mm(transpose2d(this.right, this.cols, r), b, r, this.cols, n); // [rank, n]
+    const mean = new Float64Array(r), right = new Float32Array(n * r);
+    for (let e = 0; e < r; e++) {
+      let s = 0;
+      for (let j = e * n, end = j + n; j < end; j++) s += rt[j];
+      mean[e] = s / n;
+    }
+    for (let j0 = 0; j0 < n; j0 += 64) { // transpose in tiles, subtracting the means
+      const j1 = Math.min(n, j0 + 64);
+      for (let e = 0; e < r; e++) for (let j = j0; j < j1; j++) right[j * r + e] = rt[e * n + j] - mean[e];
+    }
+    return { matrix: new FactoredMatrix(this.left, right, this.rows, n, r), removedMean: mean };
   }
 
   /** M·Btᵀ for Bt [n, cols] (e.g. keys embedded by W_E: M·W_Eᵀ): the right factor becomes Bt·right. */
@@ -173,7 +210,7 @@ export class FactoredMatrix {
 
   /** Column j (length rows). Read-only, like rows. */
   col(j: number): Float64Array {
-    return cached(this.recentCols, j, () => this.T.row(j));
+    return this.T.row(j);
   }
 
   /** M[i, j] in float64. */

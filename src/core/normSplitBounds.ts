@@ -95,69 +95,21 @@ export async function normSplitRowMaxBounds(left: Float32Array, right: Float32Ar
     maxR = Math.max(maxR, rn[j]);
     maxR2 = Math.max(maxR2, rn2[j]);
   }
-  const top = longest(rn2, Math.min(points, cols));
-  let rho = 0;
-  const inTop = new Uint8Array(cols);
-  for (const j of top) inTop[j] = 1;
-  for (let j = 0; j < cols; j++) if (!inTop[j] && rn2[j] > rho) rho = rn2[j];
+  const { top, rho } = longest(rn2, Math.min(points, cols));
   const chosen = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r]
   top.forEach((j, c) => chosen.set(bal.right.subarray(j * r, (j + 1) * r), c * r));
   const m = k.rowMaxOfRows
     ? await k.rowMaxOfRows(bal.left, rows, chosen, top.length, r, ctl)
     : await k.rowMax(bal.left, transpose2d(chosen, top.length, r), rows, r, top.length, ctl);
-  const rest = top.length < cols ? restSupport(bal.left, rows, bal.right, cols, r, inTop) : undefined;
   const lo = new Float64Array(rows), hi = new Float64Array(rows);
   const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
   for (let i = 0; i < rows; i++) {
     const e = g * ln2[i] * maxR2 * w, t = kappa * ln[i] * maxR * w;
-    // The rest: Cauchy–Schwarz, or the 2-D support bound when tighter; float64 error ≤ 1e-12·‖l'‖·max‖r'‖.
-    const tail = rest ? Math.min(ln2[i] * rho * w, rest[i] + 1e-12 * ln2[i] * maxR2) : -Infinity;
+    const tail = top.length < cols ? ln2[i] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
     hi[i] = up(Math.max(m[i] + e, tail) + t);
     lo[i] = down(m[i] - e - t);
   }
   return { lo, hi };
-}
-
-/** Directions of the 2-D support bound (restSupport): its overshoot is ≤ 1/cos(π/2K) − 1 ≈ 0.008 % of ‖l‖·‖r‖ at K = 128. */
-const DIRECTIONS = 128;
-
-/**
- * Upper bounds on max over the columns j not in `skip` of l_i·r_j, through the leading coordinate
- * and the norm of the rest: l·r ≤ l₁r₁ + ‖l_⊥‖‖r_⊥‖ = (a, b)·(u_j, v_j) with b ≥ 0. Its max over j is
- * the support function h of the points (u_j, v_j) in the direction θ of (a, b) ∈ upper half-plane.
- * h is evaluated at K directions d_m = (cos θ_m, sin θ_m), θ_m = mπ/K; between two of them,
- * d(θ) = α d_m + β d_m+1 with α = sin(θ_m+1 − θ)/sin(π/K) ≥ 0, β = sin(θ − θ_m)/sin(π/K) ≥ 0, so
- * h(θ) ≤ α h_m + β h_m+1 (the apex of the wedge the two supporting lines cut out).
- * When one singular value dominates (QK has the BOS shift in every key) this is far tighter than
- * Cauchy–Schwarz, which it never exceeds by more than the overshoot.
- */
-function restSupport(x: Float32Array, rows: number, y: Float32Array, cols: number, r: number, skip: Uint8Array): Float64Array {
-  const K = DIRECTIONS, step = Math.PI / K;
-  const cos = Float64Array.from({ length: K + 1 }, (_, m) => Math.cos(m * step)), sin = Float64Array.from({ length: K + 1 }, (_, m) => Math.sin(m * step));
-  const h = new Float64Array(K + 1).fill(-Infinity);
-  for (let j = 0; j < cols; j++) {
-    if (skip[j]) continue;
-    let v = 0;
-    for (let e = j * r + 1, end = j * r + r; e < end; e++) v += y[e] * y[e];
-    const u = y[j * r];
-    v = Math.sqrt(v);
-    for (let m = 0; m <= K; m++) {
-      const s = cos[m] * u + sin[m] * v;
-      if (s > h[m]) h[m] = s;
-    }
-  }
-  const out = new Float64Array(rows), sinStep = Math.sin(step);
-  for (let i = 0; i < rows; i++) {
-    let b = 0;
-    for (let e = i * r + 1, end = i * r + r; e < end; e++) b += x[e] * x[e];
-    const a = x[i * r];
-    b = Math.sqrt(b);
-    const rho = Math.hypot(a, b), theta = Math.atan2(b, a); // θ ∈ [0, π]
-    const m = Math.min(K - 1, Math.max(0, Math.floor(theta / step)));
-    const apex = (h[m] * Math.sin((m + 1) * step - theta) + h[m + 1] * Math.sin(theta - m * step)) / sinStep;
-    out[i] = rho * apex; // (a, b) = ρ(α d_m + β d_m+1) with α, β ≥ 0, so (a, b)·z ≤ ρ(α h_m + β h_m+1)
-  }
-  return out;
 }
 
 const up = (x: number) => x + Math.abs(x) * 2 ** -40 + Number.MIN_VALUE;
@@ -174,15 +126,15 @@ export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {
   return out;
 }
 
-/** Indices of the n largest values (any order among equals). */
-function longest(v: Float64Array, n: number): number[] {
-  if (n <= 0) return [];
-  const sorted = Float64Array.from(v).sort();
-  const cut = sorted[v.length - n];
-  const out: number[] = [];
-  for (let j = 0; j < v.length && out.length < n; j++) if (v[j] > cut) out.push(j);
-  for (let j = 0; j < v.length && out.length < n; j++) if (v[j] === cut) out.push(j);
-  return out;
+/** Indices of the n largest values (any order among equals), and the largest value left out. */
+function longest(v: Float64Array, n: number): { top: number[]; rho: number } {
+  const sorted = Float64Array.from(v).sort(), cut = sorted[v.length - n];
+  const top: number[] = [];
+  if (n > 0) {
+    for (let j = 0; j < v.length && top.length < n; j++) if (v[j] > cut) top.push(j);
+    for (let j = 0; j < v.length && top.length < n; j++) if (v[j] === cut) top.push(j);
+  }
+  return { top, rho: n < v.length ? sorted[v.length - n - 1] : 0 };
 }
 
 async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels): Promise<Float64Array> {

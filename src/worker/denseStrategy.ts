@@ -4,6 +4,7 @@
  * key's queries and outputs. The reference every other strategy must reproduce exactly.
  */
 import { HeadCircuits, headCircuits } from "../core/circuits";
+import { keyRowsFor } from "../core/exactRows";
 import { HeadReport } from "../core/report";
 import { importance, keyReports, topK } from "../core/selection";
 import { CANDIDATE_MARGIN, HeadAnalysis, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
@@ -29,7 +30,8 @@ export async function denseFromCircuits(backend: OrtBackend, circuits: HeadCircu
   const maxOV = await circuits.ov.rowMax(kernels, streamPart(ctl, V, 0.5, 1)); // max over outputs, per source
   const imp = importance(maxQK, maxOV, job.priorW);
   const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
-  const keys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
+  const rows = await keyRowsFor(circuits, candidates, kernels);
+  const keys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label, rows).slice(0, job.sizes.nKeys);
   const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys };
-  return { report, details: headDetails(report, circuits, job), circuits, importance: { lo: imp, hi: imp } };
+  return { report, details: headDetails(report, circuits, job, rows), circuits, importance: { lo: imp, hi: imp } };
 }

@@ -144,6 +144,17 @@ export class OrtBackend {
     return out;
   }
 
+  /** X·Yᵀ for X [rows, inner] and Y [cols, inner] (one cached session, Gemm with transB). */
+  async rowsOf(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array> {
+    const s = await this.session("gemmT", () => ({
+      name: "gemmT",
+      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] }],
+      outputs: [{ name: "P", type: ElemType.FLOAT, dims: ["b", "n"] }],
+      nodes: [{ op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] }],
+    }));
+    return (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]), Y: new (ort().Tensor)("float32", y, [cols, inner]) })).P.data as Float32Array;
+  }
+
   /**
    * A session computing out[i] = max_j (X · M)[i, j] for any block of rows X (b × inner), with
    * M (inner × cols) baked in as a constant so onnxruntime packs it for its GEMM kernel once, not

@@ -7,6 +7,7 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
   return {
     matmul: (a, b, m, k, n) => backend.matmul(a, b, m, k, n),
     gram: (a, n, r) => backend.gram(a, n, r),
+    rowsOf: (x, rows, y, cols, inner) => backend.rowsOf(x, rows, y, cols, inner),
     rowMax: (x, y, rows, inner, cols, ctl) => backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
     rowMaxBounds: (x, rows, y, cols, dim, ctl) => int8RowMaxBounds(backend, x, rows, y, cols, dim, Math.min(INT8_BLOCK_ROWS, blockRowsFor(Math.min(cols, CHUNK_COLS), ctl.blockBytes)), ctl.check),
     rowMaxSession: (y, inner, cols) => backend.rowMaxSession(y, inner, cols),

@@ -18,6 +18,7 @@
  * Cluster (k-means) bounds were tried first and dropped: on isotropic random weights they are ≈ 2×
  * loose (no key pruned), and on the demo models they cost what they saved.
  */
+import { keyRowsFor } from "../core/exactRows";
 import { HeadReport } from "../core/report";
 import { keyReports, topK } from "../core/selection";
 import { ExecutionProvider, Strategy } from "../protocol/engine";
@@ -151,10 +152,11 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       ctl.progress?.(0.8 + 0.2 * Math.min(1, i / alive.length));
     }
     const candidates = topK(keys.exact, want).filter((k) => !Number.isNaN(keys.exact[k]));
-    const reportKeys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
+    const rows = await keyRowsFor(circuits, candidates, kernels);
+    const reportKeys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label, rows).slice(0, job.sizes.nKeys);
     const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys: reportKeys };
     return {
-      report, details: headDetails(report, circuits, job), circuits, importance: keys.toImportance(),
+      report, details: headDetails(report, circuits, job, rows), circuits, importance: keys.toImportance(),
       stats: { ...stats, evaluated, aliveAfterCheap, exactMs: performance.now() - t1 - stats.boundMs },
     };
   } finally {
