@@ -5,7 +5,7 @@
  * (the old graph) and column-chunked graphs at several row-block sizes. Wall and CPU seconds,
  * medians; run it with the machine otherwise idle for absolute numbers.
  *
- *   npm run pretest && node out/bench/int8Kernel.js [--repeats 5]
+ *   npm run pretest && node out/bench/int8Kernel.js [--repeats 5] [--grid 64x3072,512x1024 (rows×columns)]
  */
 import { int8RowMaxBounds } from "../src/worker/int8Bounds";
 import { OrtBackend } from "../src/worker/ortBackend";
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     ["float32 MatMul+ReduceMax, 64-row blocks (dense)", () => backend.blockedRowMax(x, yt, V, E, V, 64, () => {})],
     ["int8, one node over all columns, 64-row blocks (old)", () => int8RowMaxBounds(backend, x, V, y, V, E, 64, () => {}, V)],
   ];
-  for (const [rows, chunk] of [[64, 3072], [128, 3072], [128, 2048], [256, 1024], [256, 2048], [512, 1024]]) {
+  const grid = process.argv.includes("--grid") ? process.argv[process.argv.indexOf("--grid") + 1].split(",").map((p) => p.split("x").map(Number)) : [[64, 3072], [128, 3072], [256, 1024], [256, 2048], [512, 1024], [512, 512], [1024, 512]];
+  for (const [rows, chunk] of grid) {
     variants.push([`int8, ${chunk}-column nodes, ${rows}-row blocks`, () => int8RowMaxBounds(backend, x, V, y, V, E, rows, () => {}, chunk)]);
   }
   const wall = variants.map((): number[] => []), cpu = variants.map((): number[] => []);

@@ -8,7 +8,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { FactoredMatrix, ReductionKernels } from "../src/core/factored";
-import { balancedFactors, normSplitRowMaxBounds } from "../src/core/normSplitBounds";
+import { balancedFactors, normSplitPlan, normSplitRowMaxBounds } from "../src/core/normSplitBounds";
 import { matmul } from "../src/core/tensor";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { ortKernels } from "../src/worker/ortKernels";
@@ -55,7 +55,11 @@ function trainedLike(n: number, k: number, seed: number, sigma = 0.5): Float32Ar
 }
 
 async function check(name: string, l: Float32Array, rows: number, r: Float32Array, cols: number, k: number, points: number, kernels: ReductionKernels) {
-  const b = await normSplitRowMaxBounds(l, r, rows, cols, k, kernels, ctl, points);
+  const plan = await normSplitPlan(l, r, rows, cols, k, kernels);
+  const b = await normSplitRowMaxBounds(plan, points, kernels, ctl);
+  // The same bounds for a subset of rows, in its order.
+  const ids = [rows - 1, 0, Math.floor(rows / 2)], sub = await normSplitRowMaxBounds(plan, points, kernels, ctl, ids);
+  ids.forEach((id, i) => assert.ok(sub.lo[i] === b.lo[id] && sub.hi[i] === b.hi[id], `${name}: subset row ${id}`));
   const { f64, f32 } = exactRowMax(l, rows, r, cols, k);
   const dense = await new FactoredMatrix(l, r, rows, cols, k).rowMax(kernels, ctl); // the dense pass's own float32 max
   for (let i = 0; i < rows; i++) {

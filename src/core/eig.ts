@@ -188,40 +188,39 @@ function hqr(a: Float64Array, n: number): Complex[] {
  */
 export function symmetricEigen(m: ArrayLike<number>, n: number): { values: number[]; vectors: Float64Array } {
   const a = Float64Array.from(m), d = new Float64Array(n), e = new Float64Array(n);
-  const A = (i: number, j: number) => i * n + j;
   for (let i = n - 1; i > 0; i--) { // tred2
     const l = i - 1;
     let h = 0, scale = 0;
     if (l > 0) {
-      for (let k = 0; k < i; k++) scale += Math.abs(a[A(i, k)]);
-      if (scale === 0) e[i] = a[A(i, l)];
+      for (let k = 0; k < i; k++) scale += Math.abs(a[i * n + k]);
+      if (scale === 0) e[i] = a[i * n + l];
       else {
         for (let k = 0; k < i; k++) {
-          a[A(i, k)] /= scale;
-          h += a[A(i, k)] * a[A(i, k)];
+          a[i * n + k] /= scale;
+          h += a[i * n + k] * a[i * n + k];
         }
-        let f = a[A(i, l)];
+        let f = a[i * n + l];
         let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
         e[i] = scale * g;
         h -= f * g;
-        a[A(i, l)] = f - g;
+        a[i * n + l] = f - g;
         f = 0;
         for (let j = 0; j < i; j++) {
-          a[A(j, i)] = a[A(i, j)] / h;
+          a[j * n + i] = a[i * n + j] / h;
           g = 0;
-          for (let k = 0; k <= j; k++) g += a[A(j, k)] * a[A(i, k)];
-          for (let k = j + 1; k < i; k++) g += a[A(k, j)] * a[A(i, k)];
+          for (let k = 0; k <= j; k++) g += a[j * n + k] * a[i * n + k];
+          for (let k = j + 1; k < i; k++) g += a[k * n + j] * a[i * n + k];
           e[j] = g / h;
-          f += e[j] * a[A(i, j)];
+          f += e[j] * a[i * n + j];
         }
         const hh = f / (h + h);
         for (let j = 0; j < i; j++) {
-          f = a[A(i, j)];
+          f = a[i * n + j];
           e[j] = g = e[j] - hh * f;
-          for (let k = 0; k <= j; k++) a[A(j, k)] -= f * e[k] + g * a[A(i, k)];
+          for (let k = 0; k <= j; k++) a[j * n + k] -= f * e[k] + g * a[i * n + k];
         }
       }
-    } else e[i] = a[A(i, l)];
+    } else e[i] = a[i * n + l];
     d[i] = h;
   }
   d[0] = 0;
@@ -230,13 +229,13 @@ export function symmetricEigen(m: ArrayLike<number>, n: number): { values: numbe
     if (d[i] !== 0) {
       for (let j = 0; j < i; j++) {
         let g = 0;
-        for (let k = 0; k < i; k++) g += a[A(i, k)] * a[A(k, j)];
-        for (let k = 0; k < i; k++) a[A(k, j)] -= g * a[A(k, i)];
+        for (let k = 0; k < i; k++) g += a[i * n + k] * a[k * n + j];
+        for (let k = 0; k < i; k++) a[k * n + j] -= g * a[k * n + i];
       }
     }
-    d[i] = a[A(i, i)];
-    a[A(i, i)] = 1;
-    for (let j = 0; j < i; j++) a[A(j, i)] = a[A(i, j)] = 0;
+    d[i] = a[i * n + i];
+    a[i * n + i] = 1;
+    for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j] = 0;
   }
   for (let i = 1; i < n; i++) e[i - 1] = e[i]; // tqli
   if (n > 0) e[n - 1] = 0;
@@ -269,9 +268,9 @@ export function symmetricEigen(m: ArrayLike<number>, n: number): { values: numbe
         d[i + 1] = g + (p = s * r);
         g = c * r - b;
         for (let k = 0; k < n; k++) {
-          f = a[A(k, i + 1)];
-          a[A(k, i + 1)] = s * a[A(k, i)] + c * f;
-          a[A(k, i)] = c * a[A(k, i)] - s * f;
+          f = a[k * n + (i + 1)];
+          a[k * n + (i + 1)] = s * a[k * n + i] + c * f;
+          a[k * n + i] = c * a[k * n + i] - s * f;
         }
       }
       if (r === 0 && i >= l) continue;
@@ -283,7 +282,7 @@ export function symmetricEigen(m: ArrayLike<number>, n: number): { values: numbe
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y] - d[x]);
   const vectors = new Float64Array(n * n);
   order.forEach((src, c) => {
-    for (let k = 0; k < n; k++) vectors[k * n + c] = a[A(k, src)];
+    for (let k = 0; k < n; k++) vectors[k * n + c] = a[k * n + src];
   });
   return { values: order.map((i) => d[i]), vectors };
 }

@@ -66,25 +66,30 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, b: number): Ex
     if (v === undefined) exact.set(j, (v = m.at(i, j)));
     return v;
   };
-  /** topK over the exact values of the entries whose [lo, hi] band reaches the n-th best lower bound. */
-  const bandTop = (n: number, lo: (j: number) => number, hi: (j: number) => number, value: (j: number) => number) => {
-    if (n <= 0) return [];
-    const floor = nthLargest(f.length, n, lo);
-    const cand: number[] = [];
-    for (let j = 0; j < f.length; j++) if (hi(j) >= floor) cand.push(j); // ascending j: topK's ties stay by index
-    return topK(cand.map(value), n).map((c) => cand[c]);
-  };
+  /** topK over the exact values (sign·value·weight) of the candidates, listed by ascending index. */
+  const exactTop = (cand: number[], n: number, sign: number, w?: ArrayLike<number>) =>
+    topK(cand.map((j) => (w ? at(j) * w[j] : sign * at(j))), n).map((c) => cand[c]);
   const up = (x: number) => x + Math.abs(x) * 2 ** -50, down = (x: number) => x - Math.abs(x) * 2 ** -50;
+  // Unweighted: entry j can be among the n largest only if f_j + b ≥ (n-th largest f) − b.
+  const top = (n: number, sign: number) => {
+    if (n <= 0) return [];
+    const floor = (n === 1 ? maxOf(f, sign) : nthLargestF32(f, n, sign)) - 2 * b, cand: number[] = [];
+    for (let j = 0; j < f.length; j++) if (sign * f[j] >= floor) cand.push(j);
+    return exactTop(cand, n, sign);
+  };
   return {
     at,
-    max: () => {
-      const idx = bandTop(1, (j) => f[j] - b, (j) => f[j] + b, at);
-      return at(idx[0]);
+    max: () => at(top(1, 1)[0]),
+    top: (n, w) => {
+      if (!w) return top(n, 1);
+      if (n <= 0) return [];
+      const lo = new Float64Array(f.length); // value·w_j ∈ [(f_j − b)·w_j, (f_j + b)·w_j] for w_j ≥ 0
+      for (let j = 0; j < f.length; j++) lo[j] = down((f[j] - b) * w[j]);
+      const floor = nthLargestF64(lo, n), cand: number[] = [];
+      for (let j = 0; j < f.length; j++) if (up((f[j] + b) * w[j]) >= floor) cand.push(j);
+      return exactTop(cand, n, 1, w);
     },
-    top: (n, w) => w
-      ? bandTop(n, (j) => down((f[j] - b) * w[j]), (j) => up((f[j] + b) * w[j]), (j) => at(j) * w[j])
-      : bandTop(n, (j) => f[j] - b, (j) => f[j] + b, at),
-    bottom: (n) => bandTop(n, (j) => -f[j] - b, (j) => -f[j] + b, (j) => -at(j)),
+    bottom: (n) => top(n, -1),
     countAbove: (t) => {
       let c = 0;
       for (let j = 0; j < f.length; j++) {
@@ -96,19 +101,42 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, b: number): Ex
   };
 }
 
-/** The n-th largest of value(0..len−1) (−∞ when n > len). */
-function nthLargest(len: number, n: number, value: (j: number) => number): number {
-  if (n > len) return -Infinity;
+function maxOf(f: Float32Array, sign: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < f.length; j++) if (sign * f[j] > m) m = sign * f[j];
+  return m;
+}
+
+// Monomorphic on purpose (one for each array type): a shared ArrayLike version is 3× slower.
+/** The n-th largest of sign·f[j] (−∞ when n > f.length). */
+function nthLargestF32(f: Float32Array, n: number, sign: number): number {
+  if (n > f.length) return -Infinity;
   const best: number[] = []; // the n largest so far, ascending
-  for (let j = 0; j < len; j++) {
-    const v = value(j);
+  for (let j = 0; j < f.length; j++) {
+    const v = sign * f[j];
     if (best.length === n && !(v > best[0])) continue;
-    let p = 0;
-    while (p < best.length && best[p] < v) p++;
-    best.splice(p, 0, v);
-    if (best.length > n) best.shift();
+    insertSorted(best, v, n);
   }
   return best[0];
+}
+
+/** The n-th largest of a[j] (−∞ when n > a.length). */
+function nthLargestF64(a: Float64Array, n: number): number {
+  if (n > a.length) return -Infinity;
+  const best: number[] = [];
+  for (let j = 0; j < a.length; j++) {
+    const v = a[j];
+    if (best.length === n && !(v > best[0])) continue;
+    insertSorted(best, v, n);
+  }
+  return best[0];
+}
+
+function insertSorted(best: number[], v: number, n: number): void {
+  let p = 0;
+  while (p < best.length && best[p] < v) p++;
+  best.splice(p, 0, v);
+  if (best.length > n) best.shift();
 }
 
 /** Each listed key's QK column and OV row through the kernels: one GEMM per circuit for all of them. */

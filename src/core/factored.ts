@@ -8,7 +8,7 @@
  * kernels), eigenvalues through the small rank × rank product, and the Frobenius norm.
  */
 import { complexEigenvalues, Complex } from "./eig";
-import { normSplitRowMaxBounds } from "./normSplitBounds";
+import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds } from "./normSplitBounds";
 import { matmul, transpose2d } from "./tensor";
 
 /** C[m,n] = A[m,k] · B[k,n]; the worker passes an onnxruntime kernel, tests a plain one. */
@@ -69,6 +69,7 @@ export class FactoredMatrix {
   /** A report asks for the same few rows and columns more than once (selection, panel details). */
   private readonly recentRows = new Map<number, Float64Array>();
   private transposed?: FactoredMatrix;
+  private normSplit?: Promise<NormSplitPlan>;
   private rightMaxNormCache?: number;
 
   constructor(
@@ -179,9 +180,13 @@ export class FactoredMatrix {
     });
   }
 
-  /** M[i, j] − M[i, c] for every row (the notebook's per-query BOS normalization when c = BOS). */
-  minusColumn(c: number): FactoredMatrix {
-    const r = this.rank, right = new Float32Array(this.right);
+  /**
+   * M[i, j] − M[i, c] for every row (the notebook's per-query BOS normalization when c = BOS).
+   * `reuse` writes into this matrix's right factor instead of a copy: only for a product just made
+   * that nothing else holds (it is not valid afterwards).
+   */
+  minusColumn(c: number, reuse = false): FactoredMatrix {
+    const r = this.rank, right = reuse ? this.right : new Float32Array(this.right);
     const base = this.right.slice(c * r, (c + 1) * r);
     for (let j = 0; j < this.cols; j++) for (let e = 0; e < r; e++) right[j * r + e] -= base[e];
     return new FactoredMatrix(this.left, right, this.rows, this.cols, r);
@@ -235,11 +240,13 @@ export class FactoredMatrix {
   }
 
   /**
-   * Cheap rigorous intervals on every row's max: balanced SVD coordinates, the `points` longest
-   * columns exactly, Cauchy–Schwarz for the rest (normSplitBounds.ts). O(V·rank·points), no V² pass.
+   * Cheap rigorous intervals on every row's max (or the listed rows'): balanced SVD coordinates, the
+   * `points` longest columns exactly, Cauchy–Schwarz for the rest (normSplitBounds.ts).
+   * O(rows·rank·points) after an O(V·rank²) set-up done once per matrix; no V² pass.
    */
-  rowMaxNormSplitBounds(k: ReductionKernels, ctl: StreamControl, points: number): Promise<RowMaxBounds> {
-    return normSplitRowMaxBounds(this.left, this.right, this.rows, this.cols, this.rank, k, ctl, points);
+  async rowMaxNormSplitBounds(k: ReductionKernels, ctl: StreamControl, points: number, rows?: ArrayLike<number>): Promise<RowMaxBounds> {
+    this.normSplit ??= normSplitPlan(this.left, this.right, this.rows, this.cols, this.rank, k); // balanced factors, once
+    return normSplitRowMaxBounds(await this.normSplit, points, k, ctl, rows);
   }
 
   /** The left factor's listed rows, packed [rows.length, rank]. */

@@ -83,29 +83,62 @@ export async function balancedFactors(left: Float32Array, right: Float32Array, r
   return { left: await k.matmul(left, a, rows, r, r), right: await k.matmul(right, b, cols, r, r), kappa };
 }
 
-/** Intervals on max_j l_i·r_j for every row (see the file comment); `points` columns are evaluated exactly. */
-export async function normSplitRowMaxBounds(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels, ctl: StreamControl, points: number): Promise<RowMaxBounds> {
-  const g = gammaF32(r);
+/** What the norm-split bounds of one matrix reuse across calls: its balanced factors and their norms. */
+export interface NormSplitPlan {
+  r: number;
+  rows: number;
+  cols: number;
+  left: Float32Array;
+  bal: BalancedFactors;
+  /** Norms of the original and of the balanced left rows; column norms in balanced coordinates, and sorted. */
+  ln: Float64Array;
+  ln2: Float64Array;
+  rn2: Float64Array;
+  rn2Sorted: Float64Array;
+  /** Longest original and balanced column. */
+  maxR: number;
+  maxR2: number;
+}
+
+export async function normSplitPlan(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<NormSplitPlan> {
   const bal = (await balancedFactors(left, right, rows, cols, r, k)) ?? { left, right, kappa: 0 };
-  const kappa = bal.kappa + g; // + the dense pass's own float32 error
-  const ln = rowNorms(left, rows, r), rn = rowNorms(right, cols, r);
-  const ln2 = rowNorms(bal.left, rows, r), rn2 = rowNorms(bal.right, cols, r);
+  const rn = rowNorms(right, cols, r), rn2 = rowNorms(bal.right, cols, r);
   let maxR = 0, maxR2 = 0;
   for (let j = 0; j < cols; j++) {
     maxR = Math.max(maxR, rn[j]);
     maxR2 = Math.max(maxR2, rn2[j]);
   }
-  const { top, rho } = longest(rn2, Math.min(points, cols));
+  return { r, rows, cols, left, bal, ln: rowNorms(left, rows, r), ln2: rowNorms(bal.left, rows, r), rn2, rn2Sorted: Float64Array.from(rn2).sort(), maxR, maxR2 };
+}
+
+/**
+ * Intervals on max_j l_i·r_j for every row, or for the listed rows (bounds[i] for rows[i]); the
+ * `points` longest columns (in balanced coordinates) are evaluated exactly (see the file comment).
+ */
+export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number, k: ReductionKernels, ctl: StreamControl, ids?: ArrayLike<number>): Promise<RowMaxBounds> {
+  const { r, cols, bal, ln, ln2, rn2, rn2Sorted, maxR, maxR2 } = plan;
+  const g = gammaF32(r), kappa = bal.kappa + g; // + the dense pass's own float32 error
+  const h = Math.min(points, cols), n = ids ? ids.length : plan.rows;
+  const cut = h > 0 ? rn2Sorted[cols - h] : Infinity, rho = h < cols ? rn2Sorted[cols - h - 1] : 0;
+  const top: number[] = []; // the h longest columns (any order among equals)
+  for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] > cut) top.push(j);
+  for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] === cut) top.push(j);
   const chosen = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r]
   top.forEach((j, c) => chosen.set(bal.right.subarray(j * r, (j + 1) * r), c * r));
+  let x = bal.left;
+  if (ids) {
+    x = new Float32Array(n * r);
+    for (let i = 0; i < n; i++) x.set(bal.left.subarray(ids[i] * r, (ids[i] + 1) * r), i * r);
+  }
   const m = k.rowMaxOfRows
-    ? await k.rowMaxOfRows(bal.left, rows, chosen, top.length, r, ctl)
-    : await k.rowMax(bal.left, transpose2d(chosen, top.length, r), rows, r, top.length, ctl);
-  const lo = new Float64Array(rows), hi = new Float64Array(rows);
+    ? await k.rowMaxOfRows(x, n, chosen, top.length, r, ctl)
+    : await k.rowMax(x, transpose2d(chosen, top.length, r), n, r, top.length, ctl);
+  const lo = new Float64Array(n), hi = new Float64Array(n);
   const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
-  for (let i = 0; i < rows; i++) {
-    const e = g * ln2[i] * maxR2 * w, t = kappa * ln[i] * maxR * w;
-    const tail = top.length < cols ? ln2[i] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
+  for (let i = 0; i < n; i++) {
+    const id = ids ? ids[i] : i;
+    const e = g * ln2[id] * maxR2 * w, t = kappa * ln[id] * maxR * w;
+    const tail = top.length < cols ? ln2[id] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
     hi[i] = up(Math.max(m[i] + e, tail) + t);
     lo[i] = down(m[i] - e - t);
   }
@@ -124,17 +157,6 @@ export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {
     out[i] = Math.sqrt(s);
   }
   return out;
-}
-
-/** Indices of the n largest values (any order among equals), and the largest value left out. */
-function longest(v: Float64Array, n: number): { top: number[]; rho: number } {
-  const sorted = Float64Array.from(v).sort(), cut = sorted[v.length - n];
-  const top: number[] = [];
-  if (n > 0) {
-    for (let j = 0; j < v.length && top.length < n; j++) if (v[j] > cut) top.push(j);
-    for (let j = 0; j < v.length && top.length < n; j++) if (v[j] === cut) top.push(j);
-  }
-  return { top, rho: n < v.length ? sorted[v.length - n - 1] : 0 };
 }
 
 async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels): Promise<Float64Array> {
