@@ -33,7 +33,7 @@ import { REPO_ROOT, tempDir } from "../test/support/engine";
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const HEADS = Number(arg("--heads", "3")), POINTS = Number(arg("--points", "256"));
-const KINDS = arg("--kinds", "isotropic,trained-like,spectrum,heavy").split(",");
+const KINDS = arg("--kinds", "isotropic,trained-like,spectrum,heavy").split(",").filter(Boolean);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes("--sweep")) {
     // Where pruning starts to pay: the shapes behind resolveStrategy's "auto" rule.
-    for (const [sv, se] of [[12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
+    for (const [sv, se] of [[4096, 32], [12288, 32], [12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
       for (const kind of ["isotropic", "trained-like"]) {
         const ws = processWeights(KIND_WEIGHTS[kind]({ V: sv, D: 256, H: 2, E: se, L: 1, seed: 5, name: `${kind}-${sv}-${se}` }));
         await compare(`${kind} V=${sv} d_head=${se}`, ws, uniformPrior(sv).p, 0, [{ layer: 0, head: 0 }, { layer: 0, head: 1 }], false);

@@ -30,14 +30,15 @@ import { OrtBackend } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
 
 /**
- * What "auto" runs. The int8 bounds pay on the CPU provider for d_head ≥ 64 from V ≈ 20k up
- * (`npm run bench:pruned -- --sweep`: 0.97× at V = 12k, 1.2× at 24k and 32k, 1.4× at 48k); at
- * d_head 32 onnxruntime's int8 GEMM is no faster than float32 (1.0× at 48k), and on a GPU provider
- * the dense pass is the fast one.
+ * What "auto" runs. On the CPU provider the cascade wins at every measured shape from V ≈ 8k up
+ * (`npm run bench:pruned -- --sweep`: trained-like weights 2.6–12×, the bundled demo models 3.4×,
+ * isotropic random weights 1.06–3.6×); below that both take < 0.1 s per head and tiny isotropic
+ * models favour dense (0.79× at V = 4096, d_head 32). A GPU provider's dense pass is the fast one
+ * until measured otherwise.
  */
-export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number, dHead: number): "dense" | "pruned" {
+export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number, _dHead: number): "dense" | "pruned" {
   if (strategy !== "auto") return strategy;
-  return ep === "cpu" && dHead >= 64 && vocab >= 20000 ? "pruned" : "dense";
+  return ep === "cpu" && vocab >= 8192 ? "pruned" : "dense";
 }
 
 export interface PruneStats {
@@ -64,10 +65,11 @@ const FALLBACK_SHARE = 0.4;
 /** Longest points each cheap bound evaluates exactly (bench/prunedHead.ts --points to compare). */
 const CHEAP_POINTS = 256;
 /**
- * Alive keys up to which exact evaluation (≈ 2·V·d_head float32 MACs per key) is cheaper than an
- * int8 pass over them plus its fixed cost (quantizing V points, one session).
+ * Share of the vocabulary (and fewest keys) up to which exact evaluation of the alive keys (2·V·d_head
+ * float32 MACs each) is cheaper than an int8 pass over them (≈ 1/2.3 of that) plus its fixed cost
+ * (quantizing V points, one session): about break-even at 2 % of 48k keys on this machine.
  */
-const EXACT_LIMIT = 1500;
+const EXACT_SHARE = 0.02, EXACT_MIN = 256;
 
 /** Exact points of the refined cheap bound, the sample it is tried on, the share of the sample it must prune. */
 const REFINE_POINTS = 4096, REFINE_SAMPLE = 512, REFINE_MIN_SHARE = 0.25;
@@ -83,8 +85,8 @@ export interface PruneTuning {
 
 export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: RunControl, tuning: PruneTuning = {}): Promise<HeadAnalysis & { stats: PruneStats }> {
   const batchSize = tuning.batch ?? BATCH, fallbackShare = tuning.fallbackShare ?? FALLBACK_SHARE;
-  const exactLimit = tuning.exactLimit ?? EXACT_LIMIT;
   const V = job.weights.config.d_vocab;
+  const exactLimit = tuning.exactLimit ?? Math.max(EXACT_MIN, EXACT_SHARE * V);
   const kernels = ortKernels(backend);
   ctl.check();
   const circuits = await circuitsFor(backend, job);
