@@ -90,8 +90,9 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads, load ${loadBefore} → ${load()}:`);
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
   console.log(`  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`);
-  console.log(`    stages (medians): cheap bounds ${ms((s) => s.cheapMs)}, int8 ${ms((s) => s.boundMs)}, exact ${ms((s) => s.exactMs)}`);
-  console.log(`    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; int8 rows QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}, OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`);
+  console.log(`    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`);
+  const refined = (s: PruneStats) => s.refined.reduce((a, r) => a + r.rows, 0);
+  console.log(`    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`);
   console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V, w.config.d_head)} here`);
   if (numpy) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");

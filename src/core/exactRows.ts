@@ -50,7 +50,7 @@ export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionK
   if (!k.rowsOf || rows.length === 0) return rows.map((i) => exactRowFromDense(m.row(i)));
   const r = m.rank, V = m.cols;
   const f32 = await k.rowsOf(m.gatherRows(rows), rows.length, m.right, V, r);
-  for (const x of f32) if (!Number.isFinite(x)) return rows.map((i) => exactRowFromDense(m.row(i)));
+  for (let j = 0; j < f32.length; j++) if (!Number.isFinite(f32[j])) return rows.map((i) => exactRowFromDense(m.row(i)));
   const g = 1.01 * (gammaF32(r) + r * 2 ** -52), yMax = m.rightMaxNorm();
   return rows.map((i, n) => {
     let xn = 0;

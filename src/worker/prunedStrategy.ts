@@ -47,14 +47,12 @@ export interface PruneStats {
   vocab: number;
   /** Keys still alive after the cheap bounds (and the first exact batch, when the int8 stage runs). */
   aliveAfterCheap: number;
-  /** Keys each circuit's int8 pass covered, in the order they ran (empty: no int8 pass). */
-  int8Rows: { circuit: "qk" | "ov"; rows: number }[];
   /** Keys whose cheap bound was refined with more points before an int8 pass. */
   refined: { circuit: "qk" | "ov"; rows: number }[];
-  cheapMs: number;
-  /** Time in the int8 passes. */
-  boundMs: number;
-  exactMs: number;
+  /** Keys each circuit's int8 pass covered, in the order they ran (empty: no int8 pass). */
+  int8Rows: { circuit: "qk" | "ov"; rows: number }[];
+  /** Milliseconds per stage: factors, cheap bounds, refinement, int8 passes, exact evaluation, report. */
+  ms: { circuits: number; cheap: number; refine: number; int8: number; exact: number; report: number };
   /** The bounds were too loose and the dense pass ran instead. */
   fellBack: boolean;
 }
@@ -85,28 +83,35 @@ export interface PruneTuning {
 
 export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: RunControl, tuning: PruneTuning = {}): Promise<HeadAnalysis & { stats: PruneStats }> {
   const batchSize = tuning.batch ?? BATCH, fallbackShare = tuning.fallbackShare ?? FALLBACK_SHARE;
+  const points = tuning.points ?? CHEAP_POINTS, refinePoints = tuning.refinePoints ?? REFINE_POINTS;
   const V = job.weights.config.d_vocab;
   const exactLimit = tuning.exactLimit ?? Math.max(EXACT_MIN, EXACT_SHARE * V);
-  const kernels = ortKernels(backend);
+  const kernels = ortKernels(backend), whole = streamPart(ctl, V, 0, 0);
+  const stats: PruneStats = { evaluated: 0, vocab: V, aliveAfterCheap: 0, refined: [], int8Rows: [], ms: { circuits: 0, cheap: 0, refine: 0, int8: 0, exact: 0, report: 0 }, fellBack: false };
+  const timed = async <T>(stage: keyof PruneStats["ms"], f: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      stats.ms[stage] += performance.now() - t;
+    }
+  };
   ctl.check();
-  const circuits = await circuitsFor(backend, job);
+  const circuits = await timed("circuits", () => circuitsFor(backend, job));
   const columns = circuits.qk.T; // rows = keys, columns = queries
   ctl.check();
-  const t0 = performance.now();
-  const points = tuning.points ?? CHEAP_POINTS;
-  const keys = new KeyIntervals(
-    await columns.rowMaxNormSplitBounds(kernels, streamPart(ctl, V, 0, 0), points),
-    await circuits.ov.rowMaxNormSplitBounds(kernels, streamPart(ctl, V, 0, 0), points),
+  const keys = await timed("cheap", async () => new KeyIntervals(
+    await columns.rowMaxNormSplitBounds(kernels, whole, points),
+    await circuits.ov.rowMaxNormSplitBounds(kernels, whole, points),
     job.priorW,
-  );
+  ));
   ctl.progress?.(0.05);
-  const t1 = performance.now();
   const want = Math.min(V, job.sizes.nKeys + CANDIDATE_MARGIN);
   const best: number[] = []; // exact importances of the current top `want`, ascending
+  let floor = keys.nthBestLowerBound(want); // already a threshold: `want` keys are at least this important
   const threshold = () => Math.max(best.length === want ? best[0] : -Infinity, floor);
-  let floor = keys.nthBestLowerBound(want), evaluated = 0;
   const [qSession, oSession] = await Promise.all([columns.rowMaxEvaluator(kernels), circuits.ov.rowMaxEvaluator(kernels)]);
-  const evaluate = async (batch: number[]) => {
+  const evaluate = (batch: number[]) => timed("exact", async () => {
     const rows = batch.length === 1 ? [batch[0], batch[0]] : batch; // one row could take a GEMV path that rounds differently
     const [maxQK, maxOV] = await Promise.all([qSession.run(rows), oSession.run(rows)]);
     batch.forEach((k, i) => {
@@ -114,29 +119,25 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       keys.setExact(k, imp);
       insertTop(best, imp, want);
     });
-    evaluated += batch.length;
-  };
+    stats.evaluated += batch.length;
+  });
   const byBound = (ks: number[]) => ks.sort((a, b) => keys.hi[b] - keys.hi[a] || a - b);
-  const refinePoints = tuning.refinePoints ?? REFINE_POINTS;
   /**
    * The cheap bound again with many more exact points, for the alive keys of one circuit: tried on
    * a sample first and run on the rest only when it prunes (QK of isotropic weights: the BOS shift
    * makes the longest queries decisive; OV there: never). Costs ≈ 1/5 of an int8 pass per key.
    */
-  const refine = async (circuit: "qk" | "ov", m: FactoredMatrix, alive: number[]): Promise<number[]> => {
+  const refine = (circuit: "qk" | "ov", m: FactoredMatrix, alive: number[]) => timed("refine", async () => {
     if (refinePoints <= points) return alive;
     const step = Math.max(1, Math.floor(alive.length / REFINE_SAMPLE)), sample = alive.filter((_, i) => i % step === 0);
-    keys.tighten(circuit, sample, await m.rowMaxNormSplitBounds(kernels, streamPart(ctl, V, 0, 0), refinePoints, sample));
-    let t = threshold();
-    if (sample.filter((k) => keys.hi[k] < t).length >= REFINE_MIN_SHARE * sample.length) {
+    keys.tighten(circuit, sample, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, sample));
+    if (sample.filter((k) => keys.hi[k] < threshold()).length >= REFINE_MIN_SHARE * sample.length) {
       const rest = alive.filter((_, i) => i % step !== 0);
-      keys.tighten(circuit, rest, await m.rowMaxNormSplitBounds(kernels, streamPart(ctl, V, 0, 0), refinePoints, rest));
+      keys.tighten(circuit, rest, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, rest));
       stats.refined.push({ circuit, rows: alive.length });
-      t = threshold();
     }
-    return alive.filter((k) => keys.hi[k] >= t);
-  };
-  const stats = { vocab: V, int8Rows: [] as PruneStats["int8Rows"], refined: [] as PruneStats["refined"], cheapMs: t1 - t0, boundMs: 0, fellBack: false };
+    return keys.alive(threshold());
+  });
   let released = false;
   try {
     let alive = keys.alive(threshold());
@@ -144,8 +145,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       await evaluate(byBound(alive).slice(0, batchSize)); // the most promising keys set a real threshold
       alive = keys.alive(threshold());
     }
-    const aliveAfterCheap = alive.length;
-    const tb = performance.now();
+    stats.aliveAfterCheap = alive.length;
     const order: ("qk" | "ov")[] = keys.aliveIfExact("qk", alive, threshold()) <= keys.aliveIfExact("ov", alive, threshold()) ? ["qk", "ov"] : ["ov", "qk"];
     for (const circuit of order) {
       if (alive.length <= exactLimit) break;
@@ -153,8 +153,9 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       const m = circuit === "qk" ? columns : circuits.ov;
       alive = await refine(circuit, m, alive);
       if (alive.length <= exactLimit) break;
-      keys.tighten(circuit, alive, await m.rowMaxBounds(kernels, streamPart(ctl, V, 0.05, 0.05), alive));
-      stats.int8Rows.push({ circuit, rows: alive.length });
+      const rows = alive;
+      keys.tighten(circuit, rows, await timed("int8", () => m.rowMaxBounds(kernels, streamPart(ctl, V, 0.05, 0.05), rows)));
+      stats.int8Rows.push({ circuit, rows: rows.length });
       floor = Math.max(floor, keys.nthBestLowerBound(want));
       alive = keys.alive(threshold());
       if (alive.length > exactLimit) {
@@ -164,12 +165,11 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       }
       ctl.progress?.(stats.int8Rows.length === 1 ? 0.45 : 0.8);
     }
-    stats.boundMs = performance.now() - tb;
     if (alive.length > fallbackShare * V) {
       await Promise.all([qSession.release(), oSession.release()]);
       released = true;
-      const dense = await denseFromCircuits(backend, circuits, job, ctl);
-      return { ...dense, stats: { ...stats, evaluated: V, aliveAfterCheap, exactMs: performance.now() - t1, fellBack: true } };
+      const dense = await timed("exact", () => denseFromCircuits(backend, circuits, job, ctl));
+      return { ...dense, stats: { ...stats, evaluated: V, fellBack: true } };
     }
     // Exact evaluation in decreasing upper-bound order until no key left can reach the top.
     byBound(alive);
@@ -181,14 +181,13 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       await evaluate(batch);
       ctl.progress?.(0.8 + 0.2 * Math.min(1, i / alive.length));
     }
-    const candidates = topK(keys.exact, want).filter((k) => !Number.isNaN(keys.exact[k]));
-    const rows = await keyRowsFor(circuits, candidates, kernels);
-    const reportKeys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label, rows).slice(0, job.sizes.nKeys);
-    const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys: reportKeys };
-    return {
-      report, details: headDetails(report, circuits, job, rows), circuits, importance: keys.toImportance(),
-      stats: { ...stats, evaluated, aliveAfterCheap, exactMs: performance.now() - t1 - stats.boundMs },
-    };
+    return await timed("report", async () => {
+      const candidates = topK(keys.exact, want).filter((k) => !Number.isNaN(keys.exact[k]));
+      const rows = await keyRowsFor(circuits, candidates, kernels);
+      const reportKeys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label, rows).slice(0, job.sizes.nKeys);
+      const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys: reportKeys };
+      return { report, details: headDetails(report, circuits, job, rows), circuits, importance: keys.toImportance(), stats };
+    });
   } finally {
     if (!released) await Promise.all([qSession.release(), oSession.release()]);
   }
