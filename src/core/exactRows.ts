@@ -55,7 +55,8 @@ export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionK
   return rows.map((i, n) => {
     let xn = 0;
     for (let e = i * r; e < (i + 1) * r; e++) xn += m.left[e] * m.left[e];
-    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), g * Math.sqrt(xn) * yMax * (1 + 2 ** -40) + Number.MIN_VALUE);
+    // + r·2⁻¹²⁶: products a kernel may flush to zero below float32's normal range.
+    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), g * Math.sqrt(xn) * yMax * (1 + 2 ** -40) + r * 2 ** -126);
   });
 }
 

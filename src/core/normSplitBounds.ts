@@ -137,7 +137,9 @@ export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number,
   const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
   for (let i = 0; i < n; i++) {
     const id = ids ? ids[i] : i;
-    const e = g * ln2[id] * maxR2 * w, t = kappa * ln[id] * maxR * w;
+    // e: float32 rounding of the exact part; t: the coordinates' error and the dense pass's own
+    // rounding; r·2⁻¹²⁶ each for products a kernel may flush to zero below float32's normal range.
+    const e = g * ln2[id] * maxR2 * w + r * 2 ** -126, t = kappa * ln[id] * maxR * w + r * 2 ** -126;
     const tail = top.length < cols ? ln2[id] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
     hi[i] = up(Math.max(m[i] + e, tail) + t);
     lo[i] = down(m[i] - e - t);

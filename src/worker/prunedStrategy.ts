@@ -18,12 +18,11 @@
  * Cluster (k-means) bounds were tried first and dropped: on isotropic random weights they are ≈ 2×
  * loose (no key pruned), and on the demo models they cost what they saved.
  */
-import { keyRowsFor } from "../core/exactRows";
 import { FactoredMatrix } from "../core/factored";
 import { HeadReport } from "../core/report";
 import { keyReports, topK } from "../core/selection";
 import { ExecutionProvider, Strategy } from "../protocol/engine";
-import { circuitsFor, denseFromCircuits } from "./denseStrategy";
+import { circuitsFor, denseFromCircuits, reportRows } from "./denseStrategy";
 import { CANDIDATE_MARGIN, HeadAnalysis, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
 import { KeyIntervals } from "./keyIntervals";
 import { OrtBackend } from "./ortBackend";
@@ -183,7 +182,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
     }
     return await timed("report", async () => {
       const candidates = topK(keys.exact, want).filter((k) => !Number.isNaN(keys.exact[k]));
-      const rows = await keyRowsFor(circuits, candidates, kernels);
+      const rows = await reportRows(backend, circuits, candidates);
       const reportKeys = keyReports(circuits, candidates, job.priorW, job.sizes, job.label, rows).slice(0, job.sizes.nKeys);
       const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys: reportKeys };
       return { report, details: headDetails(report, circuits, job, rows), circuits, importance: keys.toImportance(), stats };
