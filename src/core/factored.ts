@@ -258,10 +258,12 @@ export class FactoredMatrix {
 
   /**
    * Exact row maxima for chosen rows, many times over: against the right factor as it is when the
-   * kernels can (no per-matrix session to build), else through a session that packs it once.
+   * kernels can (no per-matrix session to build: best for a few batches), else — or for thousands
+   * of rows (`prepack`) — through a session that packs it once.
    */
-  async rowMaxEvaluator(k: ReductionKernels, blockBytes = 12 << 20): Promise<RowMaxEvaluator> {
-    if (k.rowMaxOfRows) {
+  async rowMaxEvaluator(k: ReductionKernels, opts: { prepack?: boolean; blockBytes?: number } = {}): Promise<RowMaxEvaluator> {
+    const blockBytes = opts.blockBytes ?? 12 << 20;
+    if (k.rowMaxOfRows && !(opts.prepack && k.rowMaxSession)) {
       const ctl = { check: () => {}, blockBytes };
       return { run: (ids) => k.rowMaxOfRows!(this.gatherRows(ids), ids.length, this.right, this.cols, this.rank, ctl), release: async () => {} };
     }
