@@ -1,14 +1,22 @@
 /**
- * Benchmark: pruned (exact, int8-bounded) vs dense key selection, both ours, and the blocked numpy
- * peer, on a random V = 48 262 / d_model 512 / d_head 64 / 8-head model and on the bundled
- * demo-attn-2l. Median time per head, the whole layer's time, fraction of keys evaluated exactly,
- * same-report check, peak RSS. `--heads 8` times a whole layer of the random model; `--sweep` adds
- * the shapes that set where `auto` picks pruned.
+ * Benchmark: pruned (exact: cheap bounds → int8 bounds on what is left → exact evaluation) vs
+ * dense key selection, both ours, and the blocked numpy peer, on V = 48 262 / d_model 512 /
+ * d_head 64 models of several weight kinds, and on the bundled demo-attn-2l. Dense and pruned run
+ * alternately on each head (same load for both); medians per head, the fraction of keys alive
+ * after each stage, peak RSS. Exits non-zero unless every pruned report equals the dense one.
  *
- *   npm run bench:pruned [-- --heads 3] [--sweep]
+ * Weight kinds (test/support/models.ts):
+ *   isotropic     randomWeights: Gaussian everything, the hard case (no cheap bound prunes)
+ *   trained-like  trainedLikeWeights defaults: log-normal W_E / W_U token norms (σ 0.5), 8 outlier
+ *                 tokens at 5–20×, head spectra decaying by e every 8 directions
+ *   spectrum      the decaying spectra only (σ 0, no outliers): the hardest structured case
+ *   heavy         σ 1 and the outliers
+ *
+ *   npm run bench:pruned [-- --heads 3] [--kinds isotropic,trained-like] [--points 256] [--sweep]
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { processWeights } from "../src/core/processing";
 import { writeSafetensors } from "../src/core/safetensors";
@@ -17,16 +25,27 @@ import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
 import { analyzeHeadDense } from "../src/worker/denseStrategy";
 import { HeadJob } from "../src/worker/headJob";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { analyzeHeadPruned, resolveStrategy } from "../src/worker/prunedStrategy";
+import { analyzeHeadPruned, PruneStats, resolveStrategy } from "../src/worker/prunedStrategy";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { loadPrior, uniformPrior } from "../src/worker/loaders/priors";
-import { randomWeights } from "../test/support/models";
+import { randomWeights, RandomModelSpec, trainedLikeWeights } from "../test/support/models";
 import { REPO_ROOT, tempDir } from "../test/support/engine";
 
-const arg = (name: string, dflt: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt);
-const HEADS = arg("--heads", 3);
+const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const HEADS = Number(arg("--heads", "3")), POINTS = Number(arg("--points", "256"));
+const KINDS = arg("--kinds", "isotropic,trained-like,spectrum,heavy").split(",").filter(Boolean);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
 const BLOCK = 12 * 2 ** 20;
+let allSame = true;
+
+const KIND_WEIGHTS: Record<string, (s: RandomModelSpec) => ModelWeights> = {
+  isotropic: (s) => randomWeights(s),
+  "trained-like": (s) => trainedLikeWeights(s),
+  spectrum: (s) => trainedLikeWeights({ ...s, embedSigma: 0, unembedSigma: 0, outliers: 0 }),
+  heavy: (s) => trainedLikeWeights({ ...s, embedSigma: 1, unembedSigma: 1 }),
+};
 
 async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: number, heads: { layer: number; head: number }[], numpy: boolean): Promise<void> {
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
@@ -34,29 +53,47 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   const V = w.config.d_vocab;
   const job = (layer: number, head: number): HeadJob => ({ modelName: name, weights: w, bos, layer, head, prior, priorW, priorSource: "bench", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 });
   const ctl = { check: () => {}, blockBytes: BLOCK };
-  await analyzeHeadPruned(backend, job(heads[0].layer, heads[0].head), ctl); // warm-up
-  const dense: number[] = [], pruned: number[] = [], fractions: number[] = [], bounds: number[] = [];
-  let fellBack = 0;
-  let same = true;
-  for (const { layer, head } of heads) {
-    let t = performance.now();
-    const d = await analyzeHeadDense(backend, job(layer, head), ctl);
-    dense.push((performance.now() - t) / 1000);
-    t = performance.now();
-    const p = await analyzeHeadPruned(backend, job(layer, head), ctl);
-    pruned.push((performance.now() - t) / 1000);
-    fractions.push(p.stats.evaluated / V);
-    bounds.push(p.stats.boundMs / 1000);
-    if (p.stats.fellBack) fellBack++;
-    if (JSON.stringify(d.report.keys) !== JSON.stringify(p.report.keys)) same = false;
+  await analyzeHeadPruned(backend, job(heads[0].layer, heads[0].head), ctl, { points: POINTS }); // warm-up: sessions, probe
+  await analyzeHeadDense(backend, job(heads[0].layer, heads[0].head), ctl);
+  const dense: number[] = [], pruned: number[] = [], stats: PruneStats[] = [];
+  const loadBefore = load();
+  for (const [i, { layer, head }] of heads.entries()) {
+    // Alternate which strategy goes first, so a load change between the two hits both alike.
+    const runDense = async () => {
+      const t = performance.now();
+      const d = await analyzeHeadDense(backend, job(layer, head), ctl);
+      dense.push((performance.now() - t) / 1000);
+      return d;
+    };
+    const runPruned = async () => {
+      const t = performance.now();
+      const p = await analyzeHeadPruned(backend, job(layer, head), ctl, { points: POINTS });
+      pruned.push((performance.now() - t) / 1000);
+      stats.push(p.stats);
+      return p;
+    };
+    let d, p;
+    if (i % 2) {
+      d = await runDense();
+      p = await runPruned();
+    } else {
+      p = await runPruned();
+      d = await runDense();
+    }
+    if (JSON.stringify(d.report.keys) !== JSON.stringify(p.report.keys)) {
+      allSame = false;
+      console.log(`  !! L${layer}H${head}: pruned report differs from dense`);
+    }
   }
-  console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads:`);
+  const int8 = (s: PruneStats, c: "qk" | "ov") => s.int8Rows.find((r) => r.circuit === c)?.rows ?? 0;
+  const ms = (f: (s: PruneStats) => number) => `${median(stats.map(f)).toFixed(0)} ms`;
+  console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads, load ${loadBefore} → ${load()}:`);
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
-  console.log(`  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]  (bounds ${median(bounds).toFixed(3)} s)`);
-  console.log(`  keys evaluated exactly: median ${(100 * median(fractions)).toFixed(1)} %  [${fractions.map((f) => (100 * f).toFixed(1)).join(", ")}]; dense fallback on ${fellBack} of ${heads.length} heads`);
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  console.log(`  all ${heads.length} heads: dense ${sum(dense).toFixed(2)} s, pruned ${sum(pruned).toFixed(2)} s; "auto" runs ${resolveStrategy("auto", backend.ep, V, w.config.d_head)}`);
-  console.log(`  speed-up pruned vs dense: ${(median(dense) / median(pruned)).toFixed(2)}x; identical reports: ${same}`);
+  console.log(`  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`);
+  console.log(`    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`);
+  const refined = (s: PruneStats) => s.refined.reduce((a, r) => a + r.rows, 0);
+  console.log(`    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`);
+  console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V, w.config.d_head)} here`);
   if (numpy) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");
     writeFileSync(file, writeSafetensors(weightsToNamedTensors(w).map(([n, t]) => ({ name: n, dtype: "F32", shape: t.shape, data: t.data }))));
@@ -66,8 +103,8 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
     const peer = spawnSync("python3", [join(REPO_ROOT, "bench", "numpy_peer.py"), file, String(heads[0].layer), String(heads[0].head), "3", "65", String(bos)], { encoding: "utf8", env });
     if (peer.status === 0) {
       const np = median(JSON.parse(peer.stdout.trim().split("\n").pop()!).seconds);
-      console.log(`  numpy peer (dense, blocked): median ${np.toFixed(3)} s/head; pruned is ${(np / median(pruned)).toFixed(2)}x faster`);
-    }
+      console.log(`  numpy peer (dense, blocked): median ${np.toFixed(3)} s/head (load ${load()}); pruned is ${(np / median(pruned)).toFixed(2)}× faster`);
+    } else console.log(`  numpy peer failed: ${peer.stderr.split("\n").slice(-2).join(" ")}`);
   }
   console.log(`  peak RSS so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   await backend.dispose();
@@ -79,14 +116,22 @@ async function main(): Promise<void> {
   const demoHeads = Array.from({ length: demo.config.n_layers * demo.config.n_heads }, (_, i) => ({ layer: Math.floor(i / demo.config.n_heads), head: i % demo.config.n_heads }));
   await compare("demo-attn-2l", processWeights(demo.weights), demoPrior, demo.vocab.bos, demoHeads, false);
   const V = 48262;
-  const w = processWeights(randomWeights({ V, D: 512, H: 8, E: 64, L: 1, seed: 48262, name: "random-48k" }));
-  await compare("random-48k", w, uniformPrior(V).p, 0, Array.from({ length: HEADS }, (_, h) => ({ layer: 0, head: h })), true);
+  for (const kind of KINDS) {
+    const w = processWeights(KIND_WEIGHTS[kind]({ V, D: 512, H: Math.max(HEADS, 1), E: 64, L: 1, seed: 48262, name: `${kind}-48k` }));
+    await compare(`${kind} 48k`, w, uniformPrior(V).p, 0, Array.from({ length: HEADS }, (_, h) => ({ layer: 0, head: h })), true);
+  }
   if (process.argv.includes("--sweep")) {
     // Where pruning starts to pay: the shapes behind resolveStrategy's "auto" rule.
-    for (const [sv, se] of [[12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
-      const ws = processWeights(randomWeights({ V: sv, D: 256, H: 2, E: se, L: 1, seed: 5, name: `random-${sv}-${se}` }));
-      await compare(`random V=${sv} d_head=${se}`, ws, uniformPrior(sv).p, 0, [{ layer: 0, head: 0 }, { layer: 0, head: 1 }], false);
+    for (const [sv, se] of [[4096, 32], [12288, 32], [12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
+      for (const kind of ["isotropic", "trained-like"]) {
+        const ws = processWeights(KIND_WEIGHTS[kind]({ V: sv, D: 256, H: 2, E: se, L: 1, seed: 5, name: `${kind}-${sv}-${se}` }));
+        await compare(`${kind} V=${sv} d_head=${se}`, ws, uniformPrior(sv).p, 0, [{ layer: 0, head: 0 }, { layer: 0, head: 1 }], false);
+      }
     }
+  }
+  if (!allSame) {
+    console.error("pruned and dense reports differ");
+    process.exit(1);
   }
 }
 

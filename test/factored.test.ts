@@ -1,7 +1,7 @@
 /** The factored matrix's operations agree with the dense matrices they stand for. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { complexEigenvalues } from "../src/core/eig";
+import { complexEigenvalues, symmetricEigen } from "../src/core/eig";
 import { FactoredMatrix, ReductionKernels } from "../src/core/factored";
 import { matmul } from "../src/core/tensor";
 import { gaussianFiller } from "./support/random";
@@ -89,4 +89,30 @@ test("the eigenvalue solver on matrices with known spectra", () => {
   assert.deepEqual(sorted([10, -35, 50, -24, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], 4), [[1, 0], [2, 0], [3, 0], [4, 0]]);
   assert.deepEqual(sorted(new Array(9).fill(0), 3), [[0, 0], [0, 0], [0, 0]], "the zero matrix");
   assert.throws(() => complexEigenvalues([NaN], 1), /NaN/);
+});
+
+test("symmetric eigen-decomposition: A·v = λ·v with orthonormal v, descending λ, on random and degenerate matrices", () => {
+  const check = (m: number[], n: number) => {
+    const { values, vectors } = symmetricEigen(m, n);
+    for (let c = 0; c < n; c++) {
+      if (c > 0) assert.ok(values[c] <= values[c - 1], "descending");
+      for (let i = 0; i < n; i++) {
+        let av = 0;
+        for (let k = 0; k < n; k++) av += m[i * n + k] * vectors[k * n + c];
+        near(av, values[c] * vectors[i * n + c], 1e-10, `(Av)[${i}] for λ${c}`);
+      }
+      for (let c2 = 0; c2 <= c; c2++) {
+        let dot = 0;
+        for (let k = 0; k < n; k++) dot += vectors[k * n + c] * vectors[k * n + c2];
+        near(dot, c === c2 ? 1 : 0, 1e-10, "orthonormal");
+      }
+    }
+    return values;
+  };
+  const r = rand(64 * 64), sym = Array.from({ length: 64 * 64 }, (_, x) => r[x] + r[(x % 64) * 64 + Math.floor(x / 64)]);
+  check(sym, 64);
+  assert.deepEqual(check([3, 0, 0, 0, 1, 0, 0, 0, 2], 3).map((x) => +x.toFixed(12)), [3, 2, 1], "diagonal");
+  assert.deepEqual(check([2, 0, 0, 2], 2).map((x) => +x.toFixed(12)), [2, 2], "repeated");
+  check(new Array(16).fill(0), 4);
+  check([1, 1, 1, 1], 2);
 });

@@ -2,7 +2,7 @@ import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir, testEngine } from "./support/engine";
-import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models";
+import { RandomModelSpec, randomWeights, trainedLikeWeights, writeModelDir } from "./support/models";
 import { ModelWeights } from "../src/core/weights";
 import { processWeights } from "../src/core/processing";
 import { priorWeights } from "../src/core/selection";
@@ -57,6 +57,12 @@ describe("the pruned strategy returns exactly the dense report", () => {
       for (let d = 0; d < D; d++) w.W_E.data[1234 * D + d] *= 25; // one outlier token
     }));
   });
+  test("trained-like weights (log-normal norms, outliers, decaying spectra; the cheap bounds settle them)", async () => {
+    for (const [seed, extra] of [[15, {}], [16, { embedSigma: 0, unembedSigma: 0, outliers: 0 }], [17, { embedSigma: 1, unembedSigma: 1, decay: 4 }]] as const) {
+      const w = trainedLikeWeights({ V: 4000, D: 48, H: 2, E: 16, L: 1, seed, ...extra });
+      await assertSameReports(writeModelDir(join(tempDir(), "m"), w, "F32"));
+    }
+  });
   test("property: many seeds", async () => {
     for (let seed = 100; seed < 112; seed++) {
       await assertSameReports(model({ V: 600 + 97 * (seed % 5), D: 24, H: 1, E: 4 + (seed % 3) * 4, L: 1, norm: seed % 2 ? "LN" : null, seed }));
@@ -70,7 +76,7 @@ describe("the pruning itself (no dense fallback)", () => {
     const processed = processWeights(w);
     const V = w.config.d_vocab;
     const prior = uniformPrior(V).p;
-    const out: { evaluated: number; V: number }[] = [];
+    const out: { evaluated: number; V: number; int8Rows: unknown[] }[] = [];
     for (let head = 0; head < w.config.n_heads; head++) {
       const job: HeadJob = { modelName: "m", weights: processed, bos: 0, layer: 0, head, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes, label: String, byteLength: () => 1 };
       const ctl = { check: () => {}, blockBytes: 1 << 20 };
@@ -79,7 +85,7 @@ describe("the pruning itself (no dense fallback)", () => {
       assert.equal(p.stats.fellBack, false);
       assert.deepEqual(p.report.keys.map((k) => k.id), d.report.keys.map((k) => k.id), `head ${head}`);
       assert.deepEqual(p.report.keys.map((k) => k.queries.map((q) => q.id)), d.report.keys.map((k) => k.queries.map((q) => q.id)));
-      out.push({ evaluated: p.stats.evaluated, V });
+      out.push({ evaluated: p.stats.evaluated, V, int8Rows: p.stats.int8Rows });
     }
     await backend.dispose();
     return out;
@@ -89,7 +95,11 @@ describe("the pruning itself (no dense fallback)", () => {
   });
   test("random isotropic weights (the hard case for geometric bounds): the int8 bounds skip most keys", async () => {
     const stats = await run(randomWeights({ V: 8000, D: 64, H: 2, E: 32, L: 1, seed: 41 }));
-    for (const s of stats) assert.ok(s.evaluated < 0.1 * s.V, `evaluated ${s.evaluated} of ${s.V} keys`);
+    for (const s of stats) assert.ok(s.evaluated < 0.1 * s.V && s.int8Rows.length > 0, `evaluated ${s.evaluated} of ${s.V} keys after int8 passes ${JSON.stringify(s.int8Rows)}`);
+  });
+  test("trained-like weights: the cheap bounds alone leave few keys, no int8 pass runs", async () => {
+    const stats = await run(trainedLikeWeights({ V: 8000, D: 64, H: 2, E: 32, L: 1, seed: 42 }));
+    for (const s of stats) assert.ok(s.evaluated < 0.02 * s.V && s.int8Rows.length === 0, `evaluated ${s.evaluated} of ${s.V} keys, int8 passes ${JSON.stringify(s.int8Rows)}`);
   });
   test("structured embeddings (tokens in tight clusters): most keys are skipped", async () => {
     const w = randomWeights({ V: 4000, D: 32, H: 2, E: 8, L: 1, seed: 31 });
@@ -100,9 +110,9 @@ describe("the pruning itself (no dense fallback)", () => {
   });
 });
 
-test("hover ranks after a pruned analysis are the dense ranks (or a range holding them)", async () => {
+for (const [kind, make] of [["random", randomWeights], ["trained-like", trainedLikeWeights]] as const) test(`hover ranks after a pruned analysis are the dense ranks (or a range holding them): ${kind} weights`, async () => {
   const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: 2 });
-  const w = processWeights(randomWeights({ V: 3000, D: 32, H: 1, E: 16, L: 1, seed: 51 }));
+  const w = processWeights(make({ V: 3000, D: 32, H: 1, E: 16, L: 1, seed: 51 }));
   const prior = uniformPrior(3000).p;
   const job: HeadJob = { modelName: "m", weights: w, bos: 0, layer: 0, head: 0, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes, label: String, byteLength: () => 1 };
   const ctl = { check: () => {}, blockBytes: 1 << 20 };

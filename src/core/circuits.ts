@@ -39,15 +39,14 @@ export function ovCircuit(w: ModelWeights, layer: number, head: number): Factore
 /** QK expanded to token space with its BOS normalization; rows and columns embedded by the given maps. */
 export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
   const full = await (await qk.premultiply(queries, V, mm)).postmultiplyTransposed(keys, V, mm);
-  const E = full.rank;
-  return { qk: full.minusColumn(bos), bosKey: full.right.slice(bos * E, (bos + 1) * E) };
+  const E = full.rank, bosKey = full.right.slice(bos * E, (bos + 1) * E);
+  return { qk: full.minusColumn(bos, true), bosKey };
 }
 
 /** OV expanded to token space (sources embedded, outputs unembedded by W_U) with its row-mean normalization. */
 export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
   const V = w.config.d_vocab;
-  const full = await (await ov.premultiply(sources, V, mm)).postmultiply(w.W_U.data, V, mm);
-  const { matrix, removedMean } = full.rowCentered();
+  const { matrix, removedMean } = await (await ov.premultiply(sources, V, mm)).postmultiplyRowCentered(w.W_U.data, V, mm);
   return { ov: matrix, outputMean: removedMean };
 }
 

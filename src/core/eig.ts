@@ -177,3 +177,112 @@ function hqr(a: Float64Array, n: number): Complex[] {
   }
   return Array.from({ length: n }, (_, i) => ({ re: wr[i + 1], im: wi[i + 1] }));
 }
+
+/**
+ * Eigen-decomposition of a small symmetric matrix (float64): Householder reduction to tridiagonal
+ * form, then the QL algorithm with implicit shifts (tred2 + tqli, Numerical Recipes §11.2–11.3;
+ * ≈ 5n³ flops, 10× faster than cyclic Jacobi at n = 64). `values` descending, `vectors` row-major
+ * with eigenvector c in column c. Used to put a factored matrix in balanced SVD coordinates; its
+ * accuracy only affects how tight the bounds built on them are, because those bounds measure the
+ * error of the transform they actually use.
+ */
+export function symmetricEigen(m: ArrayLike<number>, n: number): { values: number[]; vectors: Float64Array } {
+  const a = Float64Array.from(m), d = new Float64Array(n), e = new Float64Array(n);
+  for (let i = n - 1; i > 0; i--) { // tred2
+    const l = i - 1;
+    let h = 0, scale = 0;
+    if (l > 0) {
+      for (let k = 0; k < i; k++) scale += Math.abs(a[i * n + k]);
+      if (scale === 0) e[i] = a[i * n + l];
+      else {
+        for (let k = 0; k < i; k++) {
+          a[i * n + k] /= scale;
+          h += a[i * n + k] * a[i * n + k];
+        }
+        let f = a[i * n + l];
+        let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+        e[i] = scale * g;
+        h -= f * g;
+        a[i * n + l] = f - g;
+        f = 0;
+        for (let j = 0; j < i; j++) {
+          a[j * n + i] = a[i * n + j] / h;
+          g = 0;
+          for (let k = 0; k <= j; k++) g += a[j * n + k] * a[i * n + k];
+          for (let k = j + 1; k < i; k++) g += a[k * n + j] * a[i * n + k];
+          e[j] = g / h;
+          f += e[j] * a[i * n + j];
+        }
+        const hh = f / (h + h);
+        for (let j = 0; j < i; j++) {
+          f = a[i * n + j];
+          e[j] = g = e[j] - hh * f;
+          for (let k = 0; k <= j; k++) a[j * n + k] -= f * e[k] + g * a[i * n + k];
+        }
+      }
+    } else e[i] = a[i * n + l];
+    d[i] = h;
+  }
+  d[0] = 0;
+  e[0] = 0;
+  for (let i = 0; i < n; i++) {
+    if (d[i] !== 0) {
+      for (let j = 0; j < i; j++) {
+        let g = 0;
+        for (let k = 0; k < i; k++) g += a[i * n + k] * a[k * n + j];
+        for (let k = 0; k < i; k++) a[k * n + j] -= g * a[k * n + i];
+      }
+    }
+    d[i] = a[i * n + i];
+    a[i * n + i] = 1;
+    for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j] = 0;
+  }
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]; // tqli
+  if (n > 0) e[n - 1] = 0;
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      if (iter === 60) throw new Error("symmetric eigenvalues: no convergence");
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1, c = 1, p = 0, i = m - 1;
+      for (; i >= l; i--) {
+        let f = s * e[i];
+        const b = c * e[i];
+        e[i + 1] = r = Math.hypot(f, g);
+        if (r === 0) {
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        d[i + 1] = g + (p = s * r);
+        g = c * r - b;
+        for (let k = 0; k < n; k++) {
+          f = a[k * n + (i + 1)];
+          a[k * n + (i + 1)] = s * a[k * n + i] + c * f;
+          a[k * n + i] = c * a[k * n + i] - s * f;
+        }
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y] - d[x]);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, c) => {
+    for (let k = 0; k < n; k++) vectors[k * n + c] = a[k * n + src];
+  });
+  return { values: order.map((i) => d[i]), vectors };
+}

@@ -8,6 +8,7 @@
  * kernels), eigenvalues through the small rank × rank product, and the Frobenius norm.
  */
 import { complexEigenvalues, Complex } from "./eig";
+import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds } from "./normSplitBounds";
 import { matmul, transpose2d } from "./tensor";
 
 /** C[m,n] = A[m,k] · B[k,n]; the worker passes an onnxruntime kernel, tests a plain one. */
@@ -46,6 +47,12 @@ export interface ReductionKernels {
    * are > hi[i] and how many are ≥ lo[i]; and per column, the max over all rows.
    */
   rowCountsAndColMax?(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, lo: Float32Array, hi: Float32Array, ctl: StreamControl): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
+  /** out[i] = max_j x_i·y_j for x [rows, inner] and y [cols, inner] as they are (no packed session), streamed in row blocks. */
+  rowMaxOfRows?(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number, ctl: StreamControl): Promise<Float32Array>;
+  /** X·Yᵀ for x [rows, inner] and y [cols, inner] as they are: rows × cols, float32. */
+  rowsOf?(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array>;
+  /** AᵀA for A = n × r (float32 is enough: only the tightness of cheap bounds depends on it). */
+  gram?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
   /** A session with Y (inner × cols) fixed, for repeated blocks of rows. */
   rowMaxSession?(y: Float32Array, inner: number, cols: number): Promise<{ run(x: Float32Array, rows: number): Promise<Float32Array>; release(): Promise<void> }>;
 }
@@ -59,6 +66,11 @@ export interface GramSources {
 export class FactoredMatrix {
   private leftGramCache?: Float64Array;
   private rightGramCache?: Float64Array;
+  /** A report asks for the same few rows and columns more than once (selection, panel details). */
+  private readonly recentRows = new Map<number, Float64Array>();
+  private transposed?: FactoredMatrix;
+  private normSplit?: Promise<NormSplitPlan>;
+  private rightMaxNormCache?: number;
 
   constructor(
     readonly left: Float32Array,
@@ -92,8 +104,23 @@ export class FactoredMatrix {
     return new FactoredMatrix(a, transpose2d(b, rank, cols), rows, cols, rank);
   }
 
+  /** The transpose (memoized, so its cached rows and norms are kept). */
   get T(): FactoredMatrix {
-    return new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
+    if (!this.transposed) {
+      this.transposed = new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
+      this.transposed.transposed = this;
+    }
+    return this.transposed;
+  }
+
+  /** max_j ‖right_j‖ (float64), computed once. */
+  rightMaxNorm(): number {
+    if (this.rightMaxNormCache === undefined) {
+      let m = 0;
+      for (let j = 0, r = this.rank; j < this.cols; j++) m = Math.max(m, normSq(this.right, j * r, r));
+      this.rightMaxNormCache = Math.sqrt(m);
+    }
+    return this.rightMaxNormCache;
   }
 
   /** A·M for A [n, rows]: only the left factor changes. */
@@ -105,6 +132,25 @@ export class FactoredMatrix {
   async postmultiply(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
     const rt = await mm(transpose2d(this.right, this.cols, this.rank), b, this.rank, this.cols, n);
     return new FactoredMatrix(this.left, transpose2d(rt, this.rank, n), this.rows, n, this.rank, { left: () => this.leftGram() });
+  }
+
+  /**
+   * postmultiply(b) followed by rowCentered(), in one pass over the new right factor: the same
+   * numbers (each mean sums j = 0, 1, … in float64), one V × rank copy and transpose fewer.
+   */
+  async postmultiplyRowCentered(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
+    const r = this.rank, rt = await mm(transpose2d(this.right, this.cols, r), b, r, this.cols, n); // [rank, n]
+    const mean = new Float64Array(r), right = new Float32Array(n * r);
+    for (let e = 0; e < r; e++) {
+      let s = 0;
+      for (let j = e * n, end = j + n; j < end; j++) s += rt[j];
+      mean[e] = s / n;
+    }
+    for (let j0 = 0; j0 < n; j0 += 64) { // transpose in tiles, subtracting the means
+      const j1 = Math.min(n, j0 + 64);
+      for (let e = 0; e < r; e++) for (let j = j0; j < j1; j++) right[j * r + e] = rt[e * n + j] - mean[e];
+    }
+    return { matrix: new FactoredMatrix(this.left, right, this.rows, n, r), removedMean: mean };
   }
 
   /** M·Btᵀ for Bt [n, cols] (e.g. keys embedded by W_E: M·W_Eᵀ): the right factor becomes Bt·right. */
@@ -134,9 +180,13 @@ export class FactoredMatrix {
     });
   }
 
-  /** M[i, j] − M[i, c] for every row (the notebook's per-query BOS normalization when c = BOS). */
-  minusColumn(c: number): FactoredMatrix {
-    const r = this.rank, right = new Float32Array(this.right);
+  /**
+   * M[i, j] − M[i, c] for every row (the notebook's per-query BOS normalization when c = BOS).
+   * `reuse` writes into this matrix's right factor instead of a copy: only for a product just made
+   * that nothing else holds (it is not valid afterwards).
+   */
+  minusColumn(c: number, reuse = false): FactoredMatrix {
+    const r = this.rank, right = reuse ? this.right : new Float32Array(this.right);
     const base = this.right.slice(c * r, (c + 1) * r);
     for (let j = 0; j < this.cols; j++) for (let e = 0; e < r; e++) right[j * r + e] -= base[e];
     return new FactoredMatrix(this.left, right, this.rows, this.cols, r);
@@ -146,24 +196,24 @@ export class FactoredMatrix {
   rowCentered(): { matrix: FactoredMatrix; removedMean: Float64Array } {
     const r = this.rank, right = new Float32Array(this.right);
     const mean = new Float64Array(r);
-    for (let e = 0; e < r; e++) {
-      let s = 0;
-      for (let j = 0; j < this.cols; j++) s += right[j * r + e];
-      mean[e] = s / this.cols;
-      for (let j = 0; j < this.cols; j++) right[j * r + e] -= mean[e];
-    }
+    // Row-major sweeps (3× faster than column by column); each mean still sums j = 0, 1, … in order.
+    for (let j = 0, o = 0; j < this.cols; j++, o += r) for (let e = 0; e < r; e++) mean[e] += right[o + e];
+    for (let e = 0; e < r; e++) mean[e] /= this.cols;
+    for (let j = 0, o = 0; j < this.cols; j++, o += r) for (let e = 0; e < r; e++) right[o + e] -= mean[e];
     return { matrix: new FactoredMatrix(this.left, right, this.rows, this.cols, r), removedMean: mean };
   }
 
-  /** Row i (length cols), in float64 accumulation: O(cols·rank). */
+  /** Row i (length cols), in float64 accumulation: O(cols·rank). Read-only: recent rows are shared. */
   row(i: number): Float64Array {
-    const out = new Float64Array(this.cols);
-    const r = this.rank;
-    for (let j = 0; j < this.cols; j++) out[j] = dot(this.left, i * r, this.right, j * r, r);
-    return out;
+    return cached(this.recentRows, i, () => {
+      const out = new Float64Array(this.cols);
+      const r = this.rank;
+      for (let j = 0; j < this.cols; j++) out[j] = dot(this.left, i * r, this.right, j * r, r);
+      return out;
+    });
   }
 
-  /** Column j (length rows). */
+  /** Column j (length rows). Read-only, like rows. */
   col(j: number): Float64Array {
     return this.T.row(j);
   }
@@ -183,23 +233,45 @@ export class FactoredMatrix {
     return this.T.rowMax(k, ctl);
   }
 
-  /** Rigorous intervals on every row's max (the pruned strategy's bounds). */
-  rowMaxBounds(k: ReductionKernels, ctl: StreamControl): Promise<RowMaxBounds> {
+  /** Rigorous intervals on the max of every row, or of the listed rows only (a full-width int8 pass). */
+  rowMaxBounds(k: ReductionKernels, ctl: StreamControl, rows?: ArrayLike<number>): Promise<RowMaxBounds> {
     if (!k.rowMaxBounds) throw new Error("these kernels have no row-max bounds");
-    return k.rowMaxBounds(this.left, this.rows, this.right, this.cols, this.rank, ctl);
+    return k.rowMaxBounds(rows ? this.gatherRows(rows) : this.left, rows ? rows.length : this.rows, this.right, this.cols, this.rank, ctl);
   }
 
-  /** Exact row maxima for chosen rows, many times over (right factor packed once). */
-  async rowMaxEvaluator(k: ReductionKernels): Promise<RowMaxEvaluator> {
+  /**
+   * Cheap rigorous intervals on every row's max (or the listed rows'): balanced SVD coordinates, the
+   * `points` longest columns exactly, Cauchy–Schwarz for the rest (normSplitBounds.ts).
+   * O(rows·rank·points) after an O(V·rank²) set-up done once per matrix; no V² pass.
+   */
+  async rowMaxNormSplitBounds(k: ReductionKernels, ctl: StreamControl, points: number, rows?: ArrayLike<number>): Promise<RowMaxBounds> {
+    this.normSplit ??= normSplitPlan(this.left, this.right, this.rows, this.cols, this.rank, k); // balanced factors, once
+    return normSplitRowMaxBounds(await this.normSplit, points, k, ctl, rows);
+  }
+
+  /** The left factor's listed rows, packed [rows.length, rank]. */
+  gatherRows(rows: ArrayLike<number>): Float32Array {
+    const r = this.rank, x = new Float32Array(rows.length * r);
+    for (let i = 0; i < rows.length; i++) x.set(this.left.subarray(rows[i] * r, (rows[i] + 1) * r), i * r);
+    return x;
+  }
+
+  /**
+   * Exact row maxima for chosen rows, many times over: against the right factor as it is when the
+   * kernels can (no per-matrix session to build: best for a few batches), else — or for thousands
+   * of rows (`prepack`) — through a session that packs it once.
+   */
+  async rowMaxEvaluator(k: ReductionKernels, opts: { prepack?: boolean; blockBytes?: number } = {}): Promise<RowMaxEvaluator> {
+    const blockBytes = opts.blockBytes ?? 12 << 20;
+    if (k.rowMaxOfRows && !(opts.prepack && k.rowMaxSession)) {
+      const ctl = { check: () => {}, blockBytes };
+      return { run: (ids) => k.rowMaxOfRows!(this.gatherRows(ids), ids.length, this.right, this.cols, this.rank, ctl), release: async () => {} };
+    }
     if (!k.rowMaxSession) throw new Error("these kernels have no row-max sessions");
     const r = this.rank;
     const session = await k.rowMaxSession(transpose2d(this.right, this.cols, r), r, this.cols);
     return {
-      run: (ids) => {
-        const x = new Float32Array(ids.length * r);
-        ids.forEach((id, i) => x.set(this.left.subarray(id * r, (id + 1) * r), i * r));
-        return session.run(x, ids.length);
-      },
+      run: (ids) => session.run(this.gatherRows(ids), ids.length),
       release: () => session.release(),
     };
   }
@@ -255,6 +327,17 @@ export class FactoredMatrix {
   frobeniusNorm(): number {
     return Math.sqrt(this.frobeniusNormSquared());
   }
+}
+
+const RECENT = 8;
+
+function cached(recent: Map<number, Float64Array>, i: number, compute: () => Float64Array): Float64Array {
+  let v = recent.get(i);
+  if (!v) {
+    recent.set(i, (v = compute()));
+    if (recent.size > RECENT) recent.delete(recent.keys().next().value as number);
+  }
+  return v;
 }
 
 /** M·G·Mᵀ for M [p, q] (float32 or float64) and a symmetric G [q, q] -> [p, p], float64. */

@@ -1,7 +1,8 @@
 /**
  * TransformerLens weight processing with `from_pretrained` defaults: fold_ln,
  * center_writing_weights, center_unembed, fold_value_biases (in that order). Shortformer models get
- * only the last (TL switches the first three off for them). Returns new tensors; input untouched.
+ * only the last (TL switches the first three off for them). Returns new tensors (input untouched)
+ * unless asked to work in place.
  */
 import { ModelWeights, BlockWeights } from "./weights";
 import { Tensor, clone } from "./tensor";
@@ -24,8 +25,9 @@ export function defaultSteps(w: ModelWeights): ProcessingSteps {
   };
 }
 
-export function processWeights(input: ModelWeights, steps: ProcessingSteps = defaultSteps(input)): ModelWeights {
-  const w = cloneWeights(input);
+/** `inPlace` processes the given tensors themselves (the model store drops the raw copy anyway: 200 MB less at V = 48k). */
+export function processWeights(input: ModelWeights, steps: ProcessingSteps = defaultSteps(input), inPlace = false): ModelWeights {
+  const w = inPlace ? { ...input, blocks: input.blocks.map((b) => ({ ...b })) } : cloneWeights(input);
   if (steps.fold_ln) foldLayerNorm(w);
   if (steps.center_writing_weights) centerWritingWeights(w);
   if (steps.center_unembed) centerUnembed(w);

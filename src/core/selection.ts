@@ -8,50 +8,13 @@
 import { HeadCircuits } from "./circuits";
 import { PathCircuits } from "./pathCircuits";
 import { KeyReport, PathType, ReportSizes } from "./report";
+import { ExactRow, exactRowFromDense } from "./exactRows";
+import { topK } from "./topK";
 
-export type Scores = ArrayLike<number>;
+export { topK } from "./topK";
 
-/** Indices of the n largest values, descending, ties to the lower index; NaN ranks last. */
-export function topK(values: Scores, n: number): number[] {
-  const k = Math.min(n, values.length);
-  if (k <= 0) return [];
-  // Bounded min-heap of candidate indices keyed by (value, -index).
-  const heap: number[] = [];
-  const less = (a: number, b: number) => {
-    const va = key(values[a]), vb = key(values[b]);
-    return va < vb || (va === vb && a > b);
-  };
-  const sift = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
-  };
-  for (let i = 0; i < values.length; i++) {
-    if (heap.length < k) {
-      heap.push(i);
-      for (let j = heap.length - 1; j > 0; ) {
-        const p = (j - 1) >> 1;
-        if (!less(heap[j], heap[p])) break;
-        [heap[j], heap[p]] = [heap[p], heap[j]];
-        j = p;
-      }
-    } else if (less(heap[0], i)) {
-      heap[0] = i;
-      sift(0);
-    }
-  }
-  return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
-}
-
-function key(v: number): number {
-  return Number.isNaN(v) ? -Infinity : v;
-}
+export type { Scores } from "./topK";
+type Scores = ArrayLike<number>;
 
 /** p^0.1 for every token. */
 export function priorWeights(prior: ArrayLike<number>): Float64Array {
@@ -68,31 +31,34 @@ export function importance(maxQK: Scores, maxOV: Scores, priorW: Float64Array): 
 
 export type TokenLabel = (id: number) => string;
 
+/** Where a report gets each key's QK column and OV row, exactly (exactRows.ts: fast; or computed in full). */
+export interface KeyRows {
+  qkCol(k: number): ExactRow;
+  ovRow(k: number): ExactRow;
+}
+
+/** Key rows computed in full in JavaScript (O(V·d_head) each), for callers without kernels. */
+export function denseKeyRows(circuits: HeadCircuits): KeyRows {
+  return { qkCol: (k) => exactRowFromDense(circuits.qk.col(k)), ovRow: (k) => exactRowFromDense(circuits.ov.row(k)) };
+}
+
 /**
- * Builds the per-key part of the report for the selected keys (each O(V·d_head)). maxQK, maxOV and
- * importance are recomputed exactly (float64) from the key's column and row, and the keys re-sorted
- * by that exact importance, so the figures shown never carry the streamed pass's float32 rounding.
+ * Builds the per-key part of the report for the selected keys. maxQK, maxOV and importance are
+ * recomputed exactly (float64) from the key's column and row, and the keys re-sorted by that exact
+ * importance, so the figures shown never carry the streamed pass's float32 rounding.
  */
-export function keyReports(circuits: HeadCircuits, keys: number[], priorW: Float64Array, sizes: ReportSizes, label: TokenLabel): KeyReport[] {
+export function keyReports(circuits: HeadCircuits, keys: number[], priorW: Float64Array, sizes: ReportSizes, label: TokenLabel, rows: KeyRows = denseKeyRows(circuits)): KeyReport[] {
   const reports = keys.map((k): KeyReport => {
-    const qk = circuits.qk.col(k);
-    const weighted = new Float64Array(qk.length);
-    let maxQK = -Infinity;
-    for (let q = 0; q < qk.length; q++) {
-      weighted[q] = qk[q] * priorW[q];
-      if (qk[q] > maxQK) maxQK = qk[q];
-    }
-    const ov = circuits.ov.row(k);
-    let maxOV = -Infinity;
-    for (let o = 0; o < ov.length; o++) if (ov[o] > maxOV) maxOV = ov[o];
+    const qk = rows.qkCol(k), ov = rows.ovRow(k);
+    const maxQK = qk.max(), maxOV = ov.max();
     return {
       id: k,
       token: label(k),
       importance: maxQK * maxOV * priorW[k],
       maxQK,
       maxOV,
-      queries: topK(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: qk[q] })),
-      outputs: topK(ov, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov[o] })),
+      queries: qk.top(sizes.nQueries, priorW).map((q) => ({ id: q, token: label(q), score: qk.at(q) })),
+      outputs: ov.top(sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov.at(o) })),
     };
   });
   return reports.sort((a, b) => b.importance - a.importance || a.id - b.id);

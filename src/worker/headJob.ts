@@ -2,7 +2,8 @@
 import { dot, StreamControl } from "../core/factored";
 import { HeadCircuits } from "../core/circuits";
 import { HeadReport, ReportSizes } from "../core/report";
-import { TokenLabel, topK } from "../core/selection";
+import { KeyRows, TokenLabel } from "../core/selection";
+import { exactRowFromDense } from "../core/exactRows";
 import { ModelWeights } from "../core/weights";
 import { HeadDetails, KeyDetails } from "../protocol/headDetails";
 
@@ -59,7 +60,7 @@ const SUPPRESSED = 5;
  * What the panel shows beyond the report: priors, byte lengths, the raw scores behind normalized
  * ones, each key's copying rank and its most suppressed outputs. Paths lack one side (k: OV, v: QK).
  */
-export function headDetails(report: HeadReport, c: Partial<HeadCircuits>, job: HeadJob): HeadDetails {
+export function headDetails(report: HeadReport, c: Partial<HeadCircuits>, job: HeadJob, rows?: Pick<KeyRows, "ovRow">): HeadDetails {
   const tokens: HeadDetails["tokens"] = {};
   const note = (id: number) => (tokens[id] ??= { p: job.prior[id], bytes: job.byteLength(id) });
   const keys = report.keys.map((k): KeyDetails => {
@@ -71,11 +72,9 @@ export function headDetails(report: HeadReport, c: Partial<HeadCircuits>, job: H
     if (!ov || !c.outputMean) return { queryBaselines, ovRowMean: 0 };
     let mean = 0;
     for (let e = 0; e < ov.rank; e++) mean += ov.left[k.id * ov.rank + e] * c.outputMean[e];
-    const row = ov.row(k.id);
-    let selfOutputRank = 0;
-    for (let o = 0; o < row.length; o++) if (row[o] > row[k.id]) selfOutputRank++;
-    const negated = row.map((x) => -x);
-    const suppressed = topK(negated, SUPPRESSED).map((o) => ({ id: o, token: job.label(o), score: row[o] }));
+    const row = rows ? rows.ovRow(k.id) : exactRowFromDense(ov.row(k.id));
+    const selfOutputRank = row.countAbove(row.at(k.id));
+    const suppressed = row.bottom(SUPPRESSED).map((o) => ({ id: o, token: job.label(o), score: row.at(o) }));
     suppressed.forEach((x) => note(x.id));
     return { queryBaselines, ovRowMean: mean, selfOutputRank, suppressed };
   });

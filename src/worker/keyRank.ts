@@ -75,7 +75,7 @@ export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceInterva
   // Float32 batches (the dense pass's numbers) shrink the open set; float64 settles what is left.
   const settle: number[] = [];
   if (open.length > 64 && kernels.rowMaxSession) {
-    const [qs, os] = await Promise.all([c.qk.T.rowMaxEvaluator(kernels), c.ov.rowMaxEvaluator(kernels)]);
+    const [qs, os] = await Promise.all([c.qk.T.rowMaxEvaluator(kernels, { prepack: open.length > 4096 }), c.ov.rowMaxEvaluator(kernels, { prepack: open.length > 4096 })]);
     try {
       for (let i = 0; i < open.length; i += 1024) {
         const batch = open.slice(i, i + 1024);

@@ -80,7 +80,7 @@ export class ModelStore {
       if (this.stamps(dir, before.config) !== before.stamps && attempt < 2) continue;
       const entry: StoredModel = {
         identity: before.identity,
-        model: { ...raw, weights: processWeights(raw.weights) },
+        model: { ...raw, weights: processWeights(raw.weights, undefined, true) },
         priors: new Map(),
         importance: new Map(),
       };

@@ -107,6 +107,54 @@ export class OrtBackend {
     return r.C.data as Float32Array;
   }
 
+  /** AᵀA for A [n, r] (one cached session; the transpose happens inside onnxruntime). */
+  async gram(a: Float32Array, n: number, r: number): Promise<Float32Array> {
+    const s = await this.session("gram", () => ({
+      name: "gram",
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["n", "r"] }],
+      outputs: [{ name: "G", type: ElemType.FLOAT, dims: ["r", "r"] }],
+      nodes: [
+        { op: "Transpose", inputs: ["A"], outputs: ["AT"], attributes: [{ name: "perm", ints: [1, 0] }] },
+        { op: "MatMul", inputs: ["AT", "A"], outputs: ["G"] },
+      ],
+    }));
+    return (await s.run({ A: new (ort().Tensor)("float32", a, [n, r]) })).G.data as Float32Array;
+  }
+
+  /**
+   * out[i] = max_j x_i·y_j for X [rows, inner] and Y [cols, inner] both as inputs (one cached
+   * session, Gemm with transB: no transpose, no per-matrix session), in blocks of `blockRows` rows.
+   */
+  async rowMaxOfRows(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number, blockRows: number, check: CancelCheck): Promise<Float32Array> {
+    const s = await this.session("rowmaxT", () => ({
+      name: "rowmaxT",
+      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] }],
+      outputs: [{ name: "M", type: ElemType.FLOAT, dims: ["b"] }],
+      nodes: [
+        { op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] },
+        { op: "ReduceMax", inputs: ["P"], outputs: ["M"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+      ],
+    }));
+    const out = new Float32Array(rows), yt = new (ort().Tensor)("float32", y, [cols, inner]);
+    for (let start = 0; start < rows; start += blockRows) {
+      check();
+      const end = Math.min(rows, start + blockRows);
+      out.set((await s.run({ X: new (ort().Tensor)("float32", x.subarray(start * inner, end * inner), [end - start, inner]), Y: yt })).M.data as Float32Array, start);
+    }
+    return out;
+  }
+
+  /** X·Yᵀ for X [rows, inner] and Y [cols, inner] (one cached session, Gemm with transB). */
+  async rowsOf(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array> {
+    const s = await this.session("gemmT", () => ({
+      name: "gemmT",
+      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] }],
+      outputs: [{ name: "P", type: ElemType.FLOAT, dims: ["b", "n"] }],
+      nodes: [{ op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] }],
+    }));
+    return (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]), Y: new (ort().Tensor)("float32", y, [cols, inner]) })).P.data as Float32Array;
+  }
+
   /**
    * A session computing out[i] = max_j (X · M)[i, j] for any block of rows X (b × inner), with
    * M (inner × cols) baked in as a constant so onnxruntime packs it for its GEMM kernel once, not

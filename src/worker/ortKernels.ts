@@ -1,14 +1,17 @@
 /** The factored-matrix reductions (core/factored.ts ReductionKernels) on the onnxruntime backend. */
 import { ReductionKernels } from "../core/factored";
-import { int8RowMaxBounds } from "./int8Bounds";
+import { CHUNK_COLS, INT8_BLOCK_ROWS, int8RowMaxBounds } from "./int8Bounds";
 import { blockRowsFor, OrtBackend } from "./ortBackend";
 
 export function ortKernels(backend: OrtBackend): ReductionKernels {
   return {
     matmul: (a, b, m, k, n) => backend.matmul(a, b, m, k, n),
+    gram: (a, n, r) => backend.gram(a, n, r),
+    rowsOf: (x, rows, y, cols, inner) => backend.rowsOf(x, rows, y, cols, inner),
     rowMax: (x, y, rows, inner, cols, ctl) => backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
-    rowMaxBounds: (x, rows, y, cols, dim, ctl) => int8RowMaxBounds(backend, x, rows, y, cols, dim, blockRowsFor(cols, ctl.blockBytes), ctl.check),
+    rowMaxBounds: (x, rows, y, cols, dim, ctl) => int8RowMaxBounds(backend, x, rows, y, cols, dim, Math.min(INT8_BLOCK_ROWS, blockRowsFor(Math.min(cols, CHUNK_COLS), ctl.blockBytes)), ctl.check),
     rowMaxSession: (y, inner, cols) => backend.rowMaxSession(y, inner, cols),
+    rowMaxOfRows: (x, rows, y, cols, inner, ctl) => backend.rowMaxOfRows(x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
     rowCountsAndColMax: async (x, y, rows, inner, cols, lo, hi, ctl) => {
       const session = await backend.rowCountSession(y, inner, cols);
       const above = new Int32Array(rows), atLeast = new Int32Array(rows), colMax = new Float32Array(cols).fill(-Infinity);

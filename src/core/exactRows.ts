@@ -1,0 +1,151 @@
+/**
+ * Rows of a factored matrix as reports need them: exact float64 values — the very numbers
+ * FactoredMatrix.row gives (sequential float64 dot products) — without computing all of them in
+ * JavaScript, which costs ≈ 5 ms per 48k-entry row and 16–21 rows per head. A float32 row from the
+ * kernels (one GEMM for all the rows asked) puts every entry within ±b of its exact value,
+ *   b = 1.01·(γ₃₂ + γ₆₄)·‖x‖·max_j‖y_j‖   (γ_n = r·u/(1 − r·u), any summation order),
+ * and only the entries whose band can change the answer are recomputed exactly: the max, the top n
+ * (by value·weight), the bottom n and counts above a threshold are then those of the exact row,
+ * ties to the lower index as topK breaks them.
+ */
+import type { HeadCircuits } from "./circuits";
+import type { FactoredMatrix, ReductionKernels } from "./factored";
+import type { KeyRows } from "./selection";
+import { gammaF32 } from "./normSplitBounds";
+import { topK } from "./topK";
+
+export interface ExactRow {
+  /** Entry j exactly: FactoredMatrix.row(i)[j]. */
+  at(j: number): number;
+  max(): number;
+  /** The n largest value·weight[j] (weights ≥ 0; none: value), descending, ties to the lower index. */
+  top(n: number, weights?: ArrayLike<number>): number[];
+  /** The n smallest values, ascending, ties to the lower index (topK of the negated row). */
+  bottom(n: number): number[];
+  /** #{j : value_j > t}. */
+  countAbove(t: number): number;
+}
+
+/** An ExactRow over a row computed in full (the plain-JavaScript path). */
+export function exactRowFromDense(row: Float64Array): ExactRow {
+  return {
+    at: (j) => row[j],
+    max: () => {
+      let m = -Infinity;
+      for (let j = 0; j < row.length; j++) if (row[j] > m) m = row[j];
+      return m;
+    },
+    top: (n, w) => topK(w ? row.map((x, j) => x * w[j]) : row, n),
+    bottom: (n) => topK(row.map((x) => -x), n),
+    countAbove: (t) => {
+      let c = 0;
+      for (let j = 0; j < row.length; j++) if (row[j] > t) c++;
+      return c;
+    },
+  };
+}
+
+/** Exact rows `rows` of m: one float32 GEMM, then exact float64 entries only where they matter. */
+export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionKernels): Promise<ExactRow[]> {
+  if (!k.rowsOf || rows.length === 0) return rows.map((i) => exactRowFromDense(m.row(i)));
+  const r = m.rank, V = m.cols;
+  const f32 = await k.rowsOf(m.gatherRows(rows), rows.length, m.right, V, r);
+  for (let j = 0; j < f32.length; j++) if (!Number.isFinite(f32[j])) return rows.map((i) => exactRowFromDense(m.row(i)));
+  const g = 1.01 * (gammaF32(r) + r * 2 ** -52), yMax = m.rightMaxNorm();
+  return rows.map((i, n) => {
+    let xn = 0;
+    for (let e = i * r; e < (i + 1) * r; e++) xn += m.left[e] * m.left[e];
+    // + r·2⁻¹²⁶: products a kernel may flush to zero below float32's normal range.
+    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), g * Math.sqrt(xn) * yMax * (1 + 2 ** -40) + r * 2 ** -126);
+  });
+}
+
+function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, b: number): ExactRow {
+  const exact = new Map<number, number>();
+  const at = (j: number) => {
+    let v = exact.get(j);
+    if (v === undefined) exact.set(j, (v = m.at(i, j)));
+    return v;
+  };
+  /** topK over the exact values (sign·value·weight) of the candidates, listed by ascending index. */
+  const exactTop = (cand: number[], n: number, sign: number, w?: ArrayLike<number>) =>
+    topK(cand.map((j) => (w ? at(j) * w[j] : sign * at(j))), n).map((c) => cand[c]);
+  const up = (x: number) => x + Math.abs(x) * 2 ** -50, down = (x: number) => x - Math.abs(x) * 2 ** -50;
+  // Unweighted: entry j can be among the n largest only if f_j + b ≥ (n-th largest f) − b.
+  const top = (n: number, sign: number) => {
+    if (n <= 0) return [];
+    const floor = (n === 1 ? maxOf(f, sign) : nthLargestF32(f, n, sign)) - 2 * b, cand: number[] = [];
+    for (let j = 0; j < f.length; j++) if (sign * f[j] >= floor) cand.push(j);
+    return exactTop(cand, n, sign);
+  };
+  return {
+    at,
+    max: () => at(top(1, 1)[0]),
+    top: (n, w) => {
+      if (!w) return top(n, 1);
+      if (n <= 0) return [];
+      const lo = new Float64Array(f.length); // value·w_j ∈ [(f_j − b)·w_j, (f_j + b)·w_j] for w_j ≥ 0
+      for (let j = 0; j < f.length; j++) lo[j] = down((f[j] - b) * w[j]);
+      const floor = nthLargestF64(lo, n), cand: number[] = [];
+      for (let j = 0; j < f.length; j++) if (up((f[j] + b) * w[j]) >= floor) cand.push(j);
+      return exactTop(cand, n, 1, w);
+    },
+    bottom: (n) => top(n, -1),
+    countAbove: (t) => {
+      let c = 0;
+      for (let j = 0; j < f.length; j++) {
+        if (f[j] - b > t) c++;
+        else if (f[j] + b > t && at(j) > t) c++;
+      }
+      return c;
+    },
+  };
+}
+
+function maxOf(f: Float32Array, sign: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < f.length; j++) if (sign * f[j] > m) m = sign * f[j];
+  return m;
+}
+
+// Monomorphic on purpose (one for each array type): a shared ArrayLike version is 3× slower.
+/** The n-th largest of sign·f[j] (−∞ when n > f.length). */
+function nthLargestF32(f: Float32Array, n: number, sign: number): number {
+  if (n > f.length) return -Infinity;
+  const best: number[] = []; // the n largest so far, ascending
+  for (let j = 0; j < f.length; j++) {
+    const v = sign * f[j];
+    if (best.length === n && !(v > best[0])) continue;
+    insertSorted(best, v, n);
+  }
+  return best[0];
+}
+
+/** The n-th largest of a[j] (−∞ when n > a.length). */
+function nthLargestF64(a: Float64Array, n: number): number {
+  if (n > a.length) return -Infinity;
+  const best: number[] = [];
+  for (let j = 0; j < a.length; j++) {
+    const v = a[j];
+    if (best.length === n && !(v > best[0])) continue;
+    insertSorted(best, v, n);
+  }
+  return best[0];
+}
+
+function insertSorted(best: number[], v: number, n: number): void {
+  let p = 0;
+  while (p < best.length && best[p] < v) p++;
+  best.splice(p, 0, v);
+  if (best.length > n) best.shift();
+}
+
+/** Each listed key's QK column and OV row through the kernels: one GEMM per circuit for all of them. */
+export async function keyRowsFor(c: HeadCircuits, keys: number[], k: ReductionKernels): Promise<KeyRows> {
+  const [cols, rows] = await Promise.all([exactRows(c.qk.T, keys, k), exactRows(c.ov, keys, k)]);
+  const at = new Map(keys.map((key, i) => [key, i]));
+  return {
+    qkCol: (key) => cols[at.get(key) ?? -1] ?? exactRowFromDense(c.qk.col(key)),
+    ovRow: (key) => rows[at.get(key) ?? -1] ?? exactRowFromDense(c.ov.row(key)),
+  };
+}

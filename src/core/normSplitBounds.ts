@@ -1,0 +1,205 @@
+/**
+ * Cheap rigorous intervals on every row's max of a factored M = L·Rᵀ (max_j l_i·r_j), in
+ * O((rows + cols)·rank² + rows·rank·points) instead of the O(rows·cols·rank) of any full pass:
+ *
+ * 1. Balanced SVD coordinates. With whitening C_L C_Lᵀ = LᵀL, C_R C_Rᵀ = RᵀR and the SVD
+ *    C_Lᵀ C_R = U S Wᵀ, the maps A = C_L⁻ᵀ U S^½ and B = C_R⁻ᵀ W S^½ satisfy A·Bᵀ = I, so
+ *    l·r = (l A)·(r B), and in these coordinates each side carries the singular values equally:
+ *    norms measure what a row can contribute to M, not the arbitrary scale of its factor.
+ *    Nothing here trusts the decomposition: the error of the float32 maps actually used,
+ *    κ = ‖A Bᵀ − I‖_F + (2γ + γ²)‖A‖_F‖B‖_F, is measured, and |l'·r' − l·r| ≤ κ‖l‖‖r‖.
+ * 2. Norm split: the `points` columns with the longest r'_j are evaluated exactly (float32, with
+ *    its rounding bound γ = n·2⁻²⁴/(1 − n·2⁻²⁴) for rank n); every other column is bounded by
+ *    Cauchy–Schwarz, l'·r'_j ≤ ‖l'‖·ρ with ρ the longest norm left. Trained weights have few long
+ *    rows (log-normal norms, outlier tokens) and decaying spectra, so this is tight there; on
+ *    isotropic random weights it is ≈ 2.5× loose and prunes nothing (bench/prunedHead.ts).
+ *
+ * The intervals hold both the exact max and the float32 max a dense pass computes (γ‖l‖·max‖r‖
+ * is added for the latter), so a strategy that prunes on them reproduces the dense report.
+ */
+import type { ReductionKernels, RowMaxBounds, StreamControl } from "./factored";
+import { symmetricEigen } from "./eig";
+import { transpose2d } from "./tensor";
+
+/** Relative error bound of a float32 dot product of n terms, any summation order, FMA or not. */
+export function gammaF32(n: number): number {
+  const u = 2 ** -24;
+  return (n * u) / (1 - n * u);
+}
+
+export interface BalancedFactors {
+  left: Float32Array;
+  right: Float32Array;
+  /** |l'_i·r'_j − l_i·r_j| ≤ kappa·‖l_i‖·‖r_j‖ for the float32 factors returned. */
+  kappa: number;
+}
+
+/** L·A and R·B in balanced SVD coordinates with their measured error, or undefined when a Gram matrix is singular. */
+export async function balancedFactors(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<BalancedFactors | undefined> {
+  const cl = cholesky(await gramOf(left, rows, r, k), r), cr = cholesky(await gramOf(right, cols, r, k), r);
+  if (!cl || !cr) return undefined;
+  const m = new Float64Array(r * r); // C_Lᵀ C_R
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += cl[t * r + i] * cr[t * r + j];
+    m[i * r + j] = s;
+  }
+  const mtm = new Float64Array(r * r);
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += m[t * r + i] * m[t * r + j];
+    mtm[i * r + j] = s;
+  }
+  const { values, vectors: w } = symmetricEigen(mtm, r);
+  const sv = values.map((x) => Math.sqrt(Math.max(0, x)));
+  const us = new Float64Array(r * r), ws = new Float64Array(r * r); // U S^½ = M W S^-½, W S^½
+  for (let c = 0; c < r; c++) {
+    if (!(sv[c] > sv[0] * 1e-12)) return undefined; // rank-deficient: keep the original coordinates
+    const f = Math.sqrt(sv[c]);
+    for (let i = 0; i < r; i++) {
+      let s = 0;
+      for (let t = 0; t < r; t++) s += m[i * r + t] * w[t * r + c];
+      us[i * r + c] = s / f;
+      ws[i * r + c] = w[i * r + c] * f;
+    }
+  }
+  const a = Float32Array.from(solveUpper(cl, us, r)), b = Float32Array.from(solveUpper(cr, ws, r));
+  let err = 0, na = 0, nb = 0;
+  for (let i = 0; i < r * r; i++) {
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += a[i * r + t] * b[j * r + t];
+    err += (s - (i === j ? 1 : 0)) ** 2;
+  }
+  na = Math.sqrt(na);
+  nb = Math.sqrt(nb);
+  const g = gammaF32(r);
+  // The float64 check itself is off by at most r·2⁻⁵² relative per entry: fold it in generously.
+  const kappa = Math.sqrt(err) + r * 2 ** -50 * na * nb + (2 * g + g * g) * na * nb;
+  if (!Number.isFinite(kappa) || kappa > 0.01) return undefined; // too ill-conditioned to help
+  return { left: await k.matmul(left, a, rows, r, r), right: await k.matmul(right, b, cols, r, r), kappa };
+}
+
+/** What the norm-split bounds of one matrix reuse across calls: its balanced factors and their norms. */
+export interface NormSplitPlan {
+  r: number;
+  rows: number;
+  cols: number;
+  left: Float32Array;
+  bal: BalancedFactors;
+  /** Norms of the original and of the balanced left rows; column norms in balanced coordinates, and sorted. */
+  ln: Float64Array;
+  ln2: Float64Array;
+  rn2: Float64Array;
+  rn2Sorted: Float64Array;
+  /** Longest original and balanced column. */
+  maxR: number;
+  maxR2: number;
+}
+
+export async function normSplitPlan(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<NormSplitPlan> {
+  const bal = (await balancedFactors(left, right, rows, cols, r, k)) ?? { left, right, kappa: 0 };
+  const rn = rowNorms(right, cols, r), rn2 = rowNorms(bal.right, cols, r);
+  let maxR = 0, maxR2 = 0;
+  for (let j = 0; j < cols; j++) {
+    maxR = Math.max(maxR, rn[j]);
+    maxR2 = Math.max(maxR2, rn2[j]);
+  }
+  return { r, rows, cols, left, bal, ln: rowNorms(left, rows, r), ln2: rowNorms(bal.left, rows, r), rn2, rn2Sorted: Float64Array.from(rn2).sort(), maxR, maxR2 };
+}
+
+/**
+ * Intervals on max_j l_i·r_j for every row, or for the listed rows (bounds[i] for rows[i]); the
+ * `points` longest columns (in balanced coordinates) are evaluated exactly (see the file comment).
+ */
+export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number, k: ReductionKernels, ctl: StreamControl, ids?: ArrayLike<number>): Promise<RowMaxBounds> {
+  const { r, cols, bal, ln, ln2, rn2, rn2Sorted, maxR, maxR2 } = plan;
+  const g = gammaF32(r), kappa = bal.kappa + g; // + the dense pass's own float32 error
+  const h = Math.min(points, cols), n = ids ? ids.length : plan.rows;
+  const cut = h > 0 ? rn2Sorted[cols - h] : Infinity, rho = h < cols ? rn2Sorted[cols - h - 1] : 0;
+  const top: number[] = []; // the h longest columns (any order among equals)
+  for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] > cut) top.push(j);
+  for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] === cut) top.push(j);
+  const chosen = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r]
+  top.forEach((j, c) => chosen.set(bal.right.subarray(j * r, (j + 1) * r), c * r));
+  let x = bal.left;
+  if (ids) {
+    x = new Float32Array(n * r);
+    for (let i = 0; i < n; i++) x.set(bal.left.subarray(ids[i] * r, (ids[i] + 1) * r), i * r);
+  }
+  const m = k.rowMaxOfRows
+    ? await k.rowMaxOfRows(x, n, chosen, top.length, r, ctl)
+    : await k.rowMax(x, transpose2d(chosen, top.length, r), n, r, top.length, ctl);
+  const lo = new Float64Array(n), hi = new Float64Array(n);
+  const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
+  for (let i = 0; i < n; i++) {
+    const id = ids ? ids[i] : i;
+    // e: float32 rounding of the exact part; t: the coordinates' error and the dense pass's own
+    // rounding; r·2⁻¹²⁶ each for products a kernel may flush to zero below float32's normal range.
+    const e = g * ln2[id] * maxR2 * w + r * 2 ** -126, t = kappa * ln[id] * maxR * w + r * 2 ** -126;
+    const tail = top.length < cols ? ln2[id] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
+    hi[i] = up(Math.max(m[i] + e, tail) + t);
+    lo[i] = down(m[i] - e - t);
+  }
+  return { lo, hi };
+}
+
+const up = (x: number) => x + Math.abs(x) * 2 ** -40 + Number.MIN_VALUE;
+const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
+
+/** Euclidean norm of each row of a [n, r] matrix, float64. */
+export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let e = i * r, end = e + r; e < end; e++) s += a[e] * a[e];
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels): Promise<Float64Array> {
+  if (k.gram) return Float64Array.from(await k.gram(a, n, r));
+  const g = new Float64Array(r * r);
+  for (let i = 0; i < n; i++) for (let p = 0; p < r; p++) {
+    const x = a[i * r + p];
+    for (let q = 0; q < r; q++) g[p * r + q] += x * a[i * r + q];
+  }
+  return g;
+}
+
+/** Lower-triangular C with C Cᵀ = G + a tiny ridge, or undefined when G is not positive definite. */
+function cholesky(g: Float64Array, r: number): Float64Array | undefined {
+  let tr = 0;
+  for (let i = 0; i < r; i++) tr += g[i * r + i];
+  const ridge = (1e-9 * tr) / r, c = new Float64Array(r * r);
+  for (let j = 0; j < r; j++) {
+    let d = g[j * r + j] + ridge;
+    for (let t = 0; t < j; t++) d -= c[j * r + t] ** 2;
+    if (!(d > 0)) return undefined;
+    const cjj = Math.sqrt(d);
+    c[j * r + j] = cjj;
+    for (let i = j + 1; i < r; i++) {
+      let s = g[i * r + j];
+      for (let t = 0; t < j; t++) s -= c[i * r + t] * c[j * r + t];
+      c[i * r + j] = s / cjj;
+    }
+  }
+  return c;
+}
+
+/** X with Cᵀ X = Y for lower-triangular C (so Cᵀ is upper): back substitution, column by column. */
+function solveUpper(c: Float64Array, y: Float64Array, r: number): Float64Array {
+  const x = new Float64Array(r * r);
+  for (let col = 0; col < r; col++) {
+    for (let i = r - 1; i >= 0; i--) {
+      let s = y[i * r + col];
+      for (let t = i + 1; t < r; t++) s -= c[t * r + i] * x[t * r + col];
+      x[i * r + col] = s / c[i * r + i];
+    }
+  }
+  return x;
+}
