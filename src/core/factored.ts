@@ -9,7 +9,8 @@
  */
 import { complexEigenvalues, Complex } from "./eig";
 import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds } from "./normSplitBounds";
-import { matmul, transpose2d } from "./tensor";
+import { DiagonalRanks, diagonalRanks } from "./diagonalRanks";
+import { matmul, normSq, transpose2d } from "./tensor";
 
 /** C[m,n] = A[m,k] · B[k,n]; the worker passes an onnxruntime kernel, tests a plain one. */
 export type MatMulFn = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array | Promise<Float32Array>;
@@ -276,38 +277,9 @@ export class FactoredMatrix {
     };
   }
 
-  /**
-   * rank_i = #{j : M[i, j] > M[i, i]} for every row of a square M — exact: the float32 pass counts
-   * against the float64 diagonal ± a rigorous float32 error bound, and the rare rows with entries
-   * inside that band are recounted in float64 — together with every column's max (one pass).
-   */
-  async diagonalRanks(k: ReductionKernels, ctl: StreamControl): Promise<{ ranks: Int32Array; colMax: Float32Array }> {
-    if (this.rows !== this.cols) throw new Error(`diagonal ranks of a non-square ${this.rows}×${this.cols} matrix`);
-    if (!k.rowCountsAndColMax) throw new Error("these kernels cannot count against a threshold");
-    const r = this.rank, n = this.rows;
-    let maxNorm = 0;
-    for (let j = 0; j < n; j++) maxNorm = Math.max(maxNorm, Math.sqrt(normSq(this.right, j * r, r)));
-    const lo = new Float32Array(n), hi = new Float32Array(n);
-    // |fl32(x·y) − x·y| ≤ r·2⁻²³·‖x‖‖y‖ (a bound for any summation order, FMA or not), widened to float32.
-    const slack = 2 * r * 2 ** -23;
-    for (let i = 0; i < n; i++) {
-      const d = this.at(i, i), eps = slack * Math.sqrt(normSq(this.left, i * r, r)) * maxNorm + 1e-30;
-      lo[i] = Math.fround(d - eps) - Math.abs(Math.fround(d - eps)) * 2 ** -23;
-      hi[i] = Math.fround(d + eps) + Math.abs(Math.fround(d + eps)) * 2 ** -23;
-    }
-    const { above, atLeast, colMax } = await k.rowCountsAndColMax(this.left, transpose2d(this.right, n, r), n, r, n, lo, hi, ctl);
-    const ranks = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      // atLeast counts the diagonal itself; when nothing else falls inside the band the count is exact.
-      if (atLeast[i] - 1 === above[i]) ranks[i] = above[i];
-      else {
-        const row = this.row(i), d = row[i];
-        let c = 0;
-        for (let j = 0; j < n; j++) if (row[j] > d) c++;
-        ranks[i] = c;
-      }
-    }
-    return { ranks, colMax };
+  /** Brackets on every row's diagonal rank, made exact on demand, and every column's max (`diagonalRanks.ts`). */
+  diagonalRanks(k: ReductionKernels, ctl: StreamControl): Promise<DiagonalRanks> {
+    return diagonalRanks(this, k, ctl);
   }
 
   /** Nonzero eigenvalues of a square M = L·Rᵀ are those of the rank × rank product Rᵀ·L. */
@@ -371,11 +343,6 @@ function gram(a: Float32Array, b: Float32Array, n: number, p: number, q: number)
   return out;
 }
 
-function normSq(a: Float32Array, off: number, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[off + i] * a[off + i];
-  return s;
-}
 
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s = 0;

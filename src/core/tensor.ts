@@ -56,3 +56,10 @@ export function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
   return -1;
 }
+
+/** Σ a[off + i]² for i < n, in float64. */
+export function normSq(a: Float32Array, off: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[off + i] * a[off + i];
+  return s;
+}

@@ -5,6 +5,7 @@
  */
 import { importance, pathKeyReports, topK } from "../core/selection";
 import { pathCircuits } from "../core/pathCircuits";
+import { diagonalStats } from "../core/diagonalRanks";
 import { DiagonalStats, HeadReport, PathRef } from "../core/report";
 import { HeadDetails } from "../protocol/headDetails";
 import { CANDIDATE_MARGIN, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
@@ -20,8 +21,9 @@ export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRe
   let diagonal: DiagonalStats | undefined, imp: Float64Array;
   if (c.qk) {
     const twoPasses = !!c.ov;
-    const { ranks, colMax: maxQK } = await c.qk.diagonalRanks(kernels, streamPart(ctl, V, 0, twoPasses ? 0.5 : 1));
-    diagonal = diagonalStats(ranks);
+    const ranks = await c.qk.diagonalRanks(kernels, streamPart(ctl, V, 0, twoPasses ? 0.5 : 1));
+    diagonal = await diagonalStats(ranks);
+    const maxQK = ranks.colMax;
     const maxOV = c.ov ? await c.ov.rowMax(kernels, streamPart(ctl, V, 0.5, 1)) : ones;
     imp = importance(maxQK, maxOV, job.priorW);
   } else {
@@ -31,15 +33,4 @@ export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRe
   const keys = pathKeyReports(via.type, c, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
   const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys, via: { ...via }, ...(diagonal ? { diagonal } : {}) };
   return { report, details: headDetails(report, c, job) };
-}
-
-/** Median (lower) rank and the shares at rank 0 and below 10, over every row. */
-export function diagonalStats(ranks: Int32Array): DiagonalStats {
-  const sorted = Int32Array.from(ranks).sort();
-  let top1 = 0, top10 = 0;
-  for (const r of ranks) {
-    if (r === 0) top1++;
-    if (r < 10) top10++;
-  }
-  return { medianRank: sorted[Math.floor((sorted.length - 1) / 2)], top1: top1 / ranks.length, top10: top10 / ranks.length };
 }
