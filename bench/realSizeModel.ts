@@ -1,17 +1,21 @@
 /**
  * Writes a random model of the TransformerLens attn-only shape (V = 48 262, d_model 512, d_head 64,
  * 8 heads per layer, n_ctx 1024) as a model folder for the CLI, plus its processed weights (F32
- * safetensors) for the peers.   node out/bench/realSizeModel.js OUT_DIR [LAYERS]
+ * safetensors) for the peers. KIND: isotropic (Gaussian everything, the default) or trained-like
+ * (log-normal token norms, outlier tokens, decaying head spectra; test/support/models.ts).
+ *   node out/bench/realSizeModel.js OUT_DIR [LAYERS] [KIND]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { processWeights } from "../src/core/processing";
 import { writeSafetensors } from "../src/core/safetensors";
 import { weightsToNamedTensors } from "../src/core/weights";
-import { randomWeights, writeModelDir } from "../test/support/models";
+import { randomWeights, trainedLikeWeights, writeModelDir } from "../test/support/models";
 
-const [out, layers = "2"] = process.argv.slice(2);
-const raw = randomWeights({ V: 48262, D: 512, H: 8, E: 64, L: Number(layers), seed: 48262, name: `random-48k-${layers}l` });
+const [out, layers = "2", kind = "isotropic"] = process.argv.slice(2);
+if (kind !== "isotropic" && kind !== "trained-like") throw new Error(`KIND must be isotropic or trained-like, not ${kind}`);
+const spec = { V: 48262, D: 512, H: 8, E: 64, L: Number(layers), seed: 48262, name: `${kind}-48k-${layers}l` };
+const raw = kind === "isotropic" ? randomWeights(spec) : trainedLikeWeights(spec);
 raw.config.n_ctx = 1024;
 raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => 0.05 * Math.sin(i * 0.37)) };
 mkdirSync(out, { recursive: true });

@@ -23,9 +23,10 @@ Options:
   --outputs N          output tokens per key (default ${DEFAULT_SIZES.nOutputs})
   --priors P           uniform | bundled | path to a words.txt (default bundled)
   --strategy S         auto (default), dense or pruned; all give the same report. dense: the full
-                       float32 V² pass (the oracle). pruned: an int8 pass bounds every key's
-                       importance and only keys that could enter the report are evaluated exactly.
-                       auto: pruned on the cpu provider for d_head >= 64 and V >= 20000, else dense
+                       float32 V² pass (the oracle). pruned: cheap rigorous bounds (int8 passes
+                       over the keys they leave, where many stay) and only keys that could enter
+                       the report are evaluated exactly. auto: pruned on the cpu provider from
+                       V >= 8192, else dense
 ${COMMON_HELP}`;
 
 /** "1.0:k" → { layer: 1, head: 0, type: "k" } */

@@ -9,6 +9,7 @@ import { Channel } from "../../protocol/channel";
 import { AttentionPanelApi, AttentionPanelHostApi } from "../../protocol/attention";
 import { webviewOptions } from "./panel";
 import { webviewHtml } from "./webviewHtml";
+import { WebviewPort } from "./webviewPort";
 
 export const ATTENTION_VIEW_TYPE = "headLens.attention";
 
@@ -16,24 +17,18 @@ type PanelMessage = { [M in keyof AttentionPanelApi]: [M, AttentionPanelApi[M]["
 
 export class AttentionPanel {
   readonly channel: Channel<AttentionPanelHostApi, AttentionPanelApi>;
-  private ready = false;
-  private queue: unknown[] = [];
+  private readonly port: WebviewPort;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
 
   private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = webviewHtml(panel.webview, extensionUri, "attention.js", ["attention.css"], "Head Lens: Attention");
-    this.channel = new Channel<AttentionPanelHostApi, AttentionPanelApi>({
-      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
-      listen: (h) => {
-        const d = panel.webview.onDidReceiveMessage(h);
-        return () => d.dispose();
-      },
-    });
+    this.port = new WebviewPort(panel.webview);
+    this.channel = new Channel<AttentionPanelHostApi, AttentionPanelApi>(this.port);
     this.channel.serve("ready", () => {
-      this.ready = true;
-      for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
+      this.port.opened();
+      this.port.flush();
     });
     panel.onDidDispose(() => {
       this.channel.close(new Error("the attention panel was closed"));

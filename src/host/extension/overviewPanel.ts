@@ -13,38 +13,33 @@ import { ModelEntry, modelName } from "./modelRegistry";
 import { PanelHandlers, summary, webviewOptions } from "./panel";
 import { showAndAnalyze } from "./panelHandlers";
 import { webviewHtml } from "./webviewHtml";
+import { WebviewPort } from "./webviewPort";
 
 export const OVERVIEW_VIEW_TYPE = "headLens.overview";
 
 export class OverviewPanel {
   private static panels = new Map<string, OverviewPanel>();
   private readonly channel: Channel<OverviewHostApi, OverviewApi>;
-  private ready = false;
-  private queue: unknown[] = [];
+  private readonly port: WebviewPort;
   private last?: OverviewApi["show"]["params"];
 
   private constructor(readonly panel: vscode.WebviewPanel, readonly model: ModelEntry, private readonly s: Services, handlers: PanelHandlers) {
     panel.webview.options = webviewOptions(s.context.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, "overview.js", ["panel.css", "circuits.css"], `Head Lens overview: ${modelName(model)}`);
-    this.channel = new Channel<OverviewHostApi, OverviewApi>({
-      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
-      listen: (h) => {
-        const d = panel.webview.onDidReceiveMessage(h);
-        return () => d.dispose();
-      },
-    });
+    this.port = new WebviewPort(panel.webview);
+    this.channel = new Channel<OverviewHostApi, OverviewApi>(this.port);
     const open = (what: string, f: () => Promise<void>) => f().catch((e) => s.reportError(what, e));
     this.channel
       .serve("ready", () => {
         // A hidden webview is not retained: it asks again when shown, and gets the latest figures.
-        this.ready = true;
-        this.queue = [];
+        this.port.opened();
+        this.port.discard();
         if (this.last) this.channel.notify("show", this.last);
       })
       .serve("openHead", (ref) => open("open head", () => showAndAnalyze(s, handlers, model, [ref])))
       .serve("openPath", ({ via, ...ref }) => open("open path", () => showAndAnalyze(s, handlers, model, [ref], via)));
     panel.onDidChangeViewState(() => {
-      if (!panel.visible) this.ready = false;
+      if (!panel.visible) this.port.closed();
     });
     panel.onDidDispose(() => OverviewPanel.panels.delete(model.id));
     OverviewPanel.panels.set(model.id, this);

@@ -9,6 +9,7 @@ import { PathRef } from "../../core/report";
 import { ModelMetrics } from "../../protocol/engine";
 import { HeadRef, ModelSummary, PanelApi, PanelHostApi, PanelState, pathKey, parsePathKey, ShownHead } from "../../protocol/webview";
 import { ModelEntry, modelName } from "./modelRegistry";
+import { WebviewPort } from "./webviewPort";
 
 export const PANEL_VIEW_TYPE = "headLens.panel";
 
@@ -23,7 +24,7 @@ export class HeadLensPanel {
   private static panels = new Map<string, HeadLensPanel>();
   private static lastActive?: HeadLensPanel;
   readonly channel: Channel<PanelHostApi, PanelApi>;
-  private ready = false;
+  private readonly port: WebviewPort;
   private everReady = false;
   /** The latest result of every head (and path of a head) shown, replayed when the webview is
    * re-created after being hidden (it is not retained while hidden, so results that arrive
@@ -31,33 +32,27 @@ export class HeadLensPanel {
   private heads = new Map<string, ShownHead | HeadRef>();
   /** Composition scores that order each head's paths, replayed with the heads. */
   private composition?: { composition?: ModelMetrics["composition"]; error?: string };
-  private queue: unknown[] = [];
 
   private constructor(readonly panel: vscode.WebviewPanel, readonly model: ModelEntry, extensionUri: vscode.Uri, handlers: PanelHandlers) {
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = html(panel.webview, extensionUri);
-    this.channel = new Channel<PanelHostApi, PanelApi>({
-      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
-      listen: (h) => {
-        const d = panel.webview.onDidReceiveMessage(h);
-        return () => d.dispose();
-      },
-    });
+    this.port = new WebviewPort(panel.webview);
+    this.channel = new Channel<PanelHostApi, PanelApi>(this.port);
     this.channel.serve("ready", () => {
-      this.ready = true;
+      this.port.opened();
       if (this.everReady) {
         if (this.composition) this.channel.notify("paths", this.composition);
         for (const h of this.heads.values()) if ("report" in h) this.channel.notify("head", { head: h });
       }
       this.everReady = true;
-      for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
+      this.port.flush();
     });
     handlers.attach(this);
     panel.onDidChangeViewState(() => {
       if (panel.active) HeadLensPanel.lastActive = this;
       // A hidden webview is not retained: messages wait for the re-created one's "ready" (a reveal
       // posted right after panel.reveal() would otherwise be dropped).
-      if (!panel.visible) this.ready = false;
+      if (!panel.visible) this.port.closed();
     });
     panel.onDidDispose(() => {
       HeadLensPanel.panels.delete(model.id);

@@ -16,6 +16,7 @@ import { PanelHandlers, summary, webviewOptions } from "./panel";
 import { showAndAnalyze } from "./panelHandlers";
 import { readPanelSettings, strategySetting } from "./settings";
 import { webviewHtml } from "./webviewHtml";
+import { WebviewPort } from "./webviewPort";
 
 export const TOKEN_VIEW_TYPE = "headLens.tokenHeads";
 
@@ -24,8 +25,7 @@ const BEST_KEYS = 5;
 export class TokenPanel {
   private static current?: TokenPanel;
   private readonly channel: Channel<TokenTableHostApi, TokenTableApi>;
-  private ready = false;
-  private queue: unknown[] = [];
+  private readonly port: WebviewPort;
   private query?: TokenQuery;
   private model?: ModelEntry;
   private rows: TokenHead[] = [];
@@ -36,17 +36,12 @@ export class TokenPanel {
   private constructor(readonly panel: vscode.WebviewPanel, private readonly s: Services, handlers: PanelHandlers) {
     panel.webview.options = webviewOptions(s.context.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, "tokens.js", ["panel.css", "circuits.css"], "Head Lens: which heads use a token");
-    this.channel = new Channel<TokenTableHostApi, TokenTableApi>({
-      post: (m) => (this.ready ? void panel.webview.postMessage(m) : this.queue.push(m)),
-      listen: (h) => {
-        const d = panel.webview.onDidReceiveMessage(h);
-        return () => d.dispose();
-      },
-    });
+    this.port = new WebviewPort(panel.webview);
+    this.channel = new Channel<TokenTableHostApi, TokenTableApi>(this.port);
     this.channel
       .serve("ready", () => {
-        this.ready = true;
-        this.queue = [];
+        this.port.opened();
+        this.port.discard();
         this.replay();
       })
       .serve("openHead", (ref) => {
@@ -57,7 +52,7 @@ export class TokenPanel {
         if (this.model && this.query) void this.run(this.model, this.query.token);
       });
     panel.onDidChangeViewState(() => {
-      if (!panel.visible) this.ready = false;
+      if (!panel.visible) this.port.closed();
     });
     panel.onDidDispose(() => {
       this.controller?.abort();
