@@ -5,23 +5,10 @@ log-prob and rank, and each head's direct logit attribution. Prints one JSON lin
 seconds (time to patterns and total) and checksums the bench compares with the engine's.
     python3 bench/numpy_attention.py WEIGHTS.safetensors CONFIG.json IDS.json REPEATS
 """
-import json, struct, sys, time
+import json, sys, time
 import numpy as np
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        assert e["dtype"] == "F32"
-        out[name] = np.frombuffer(data[a:b], dtype=np.float32).reshape(e["shape"])
-    return out
+from numpy_peer import load  # the same float32 safetensors reader as the head peer
 
 
 def norm(x, cfg, w=None, b=None):

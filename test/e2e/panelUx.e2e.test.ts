@@ -298,6 +298,6 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
     const log = await readOutputChannel(s.page, "Head Lens: Show Output", /analyzed demo-attn-1l L0H1/);
     assert.match(log, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyze demo-attn-1l L0H1 · providers cpu · strategy auto/);
-    assert.match(log, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyzed demo-attn-1l L0H1 · provider cpu · strategy dense \(asked: auto\) · \d+\.\d\d s/);
+    assert.match(log, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyzed demo-attn-1l L0H1 · provider cpu · strategy pruned \(asked: auto\) · \d+\.\d\d s/);
   });
 });
