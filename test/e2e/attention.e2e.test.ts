@@ -7,10 +7,11 @@
  */
 import { describe, test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+import { vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const WORDS = ["value", "system", "return", "people", "government", "country", "number", "string", "file", "data", "world", "state", "public", "power",
@@ -41,12 +42,6 @@ def main():
 
 let s: Session;
 const panel = () => panelFrame(s.page);
-
-function vsix(): string {
-  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
-  if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
-  return join(REPO, f);
-}
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });

@@ -11,17 +11,12 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { FakeHub, startFakeHub } from "../support/fakeHub";
+import { vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
 let bigDir = "", brokenDir = "";
 let hub: FakeHub;
-
-function vsix(): string {
-  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
-  if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
-  return join(REPO, f);
-}
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
