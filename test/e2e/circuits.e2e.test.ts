@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { answerPicks, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, vsix } from "./uxSupport";
+import { axeSeriousViolations, hoverWord, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const SHOTS = process.env.HEAD_LENS_SCREENSHOTS ? join(REPO, "docs", "screenshots") : OUT;
@@ -55,22 +55,6 @@ async function showTab(title: string | RegExp): Promise<void> {
   await s.page.waitForTimeout(800);
 }
 
-/** The editor hover over a word of notes.md. */
-async function hoverWord(word: string): Promise<void> {
-  await s.page.keyboard.press("Escape");
-  await s.page.keyboard.press("Control+P");
-  await s.page.locator(".quick-input-widget input").fill("notes.md");
-  await s.page.waitForTimeout(300);
-  await s.page.keyboard.press("Enter");
-  const span = s.page.locator(".view-lines span", { hasText: word }).first();
-  await span.waitFor();
-  const box = (await span.boundingBox())!;
-  const line = await span.innerText();
-  await s.page.mouse.move(box.x + 5, box.y - 40);
-  await s.page.waitForTimeout(200);
-  await s.page.mouse.move(box.x + (line.indexOf(word) + 3) * (box.width / line.length), box.y + box.height / 2);
-  await s.page.locator(".monaco-hover", { hasText: "Which heads use" }).waitFor({ timeout: 60_000 });
-}
 
 describe("issue #12: the circuits, visible in VS Code", () => {
   test("expanding a model gives its heads badges: L1H0 induction, L0H3 prev-token; tooltips carry every figure; nothing is cut", async () => {
@@ -100,7 +84,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
   test("the hover's “Which heads use” link opens the token table: it streams, cancels, runs again, sorts by every column, and a row opens the head", async () => {
     // The hover's model and head (the status bar's item): demo-attn-2l.
     await runCommand(s.page, "Head Lens: Choose Hover Model and Head…", "demo-attn-2l", "L1H0");
-    await hoverWord("function");
+    await hoverWord(s.page, "notes.md", "function", "Which heads use", 60_000);
     await s.page.locator(".monaco-hover a", { hasText: "Which heads use ' function'?" }).click();
     let f = await frameWith(s.page, TOKENS);
     assert.match(await f.locator("h1").innerText(), /Which heads use ␣function\?/);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { FakeHub, startFakeHub } from "../support/fakeHub";
-import { vsix } from "./uxSupport";
+import { hoverWord, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -122,20 +122,7 @@ describe("Head Lens in VS Code", () => {
   });
 
   test("hovering a word in an editor shows its tokens", async () => {
-    await s.page.keyboard.press("Control+P");
-    await s.page.locator(".quick-input-widget input").fill("notes.md");
-    await s.page.waitForTimeout(300);
-    await s.page.keyboard.press("Enter");
-    const word = s.page.locator(".view-lines span", { hasText: "function" }).first();
-    await word.waitFor();
-    const box = (await word.boundingBox())!;
-    const line = await word.innerText();
-    const at = line.indexOf("function");
-    const charWidth = box.width / line.length;
-    await s.page.mouse.move(box.x + (at + 3) * charWidth, box.y + box.height / 2);
-    const hover = s.page.locator(".monaco-hover", { hasText: "Head Lens" });
-    await hover.waitFor({ timeout: 30_000 });
-    const text = await hover.innerText();
+    const text = await hoverWord(s.page, "notes.md", "function", "Head Lens");
     assert.match(text, /function/);
     assert.match(text, /prior p/);
     await s.page.screenshot({ path: join(OUT, "editor-hover.png") });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Frame } from "playwright-core";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, innerPanelFrame, readOutputChannel, typePath, vsix } from "./uxSupport";
+import { axeSeriousViolations, hoverWord, innerPanelFrame, readOutputChannel, typePath, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -48,23 +48,7 @@ async function showHeadLensView(): Promise<void> {
 }
 
 /** The editor hover over "function" in notes.md, as text. */
-async function hoverWord(): Promise<string> {
-  await s.page.keyboard.press("Escape");
-  await s.page.keyboard.press("Control+P");
-  await s.page.locator(".quick-input-widget input").fill("notes.md");
-  await s.page.waitForTimeout(300);
-  await s.page.keyboard.press("Enter");
-  const word = s.page.locator(".view-lines span", { hasText: "function" }).first();
-  await word.waitFor();
-  const box = (await word.boundingBox())!;
-  const line = await word.innerText();
-  await s.page.mouse.move(box.x + 5, box.y - 40);
-  await s.page.waitForTimeout(200);
-  await s.page.mouse.move(box.x + (line.indexOf("function") + 3) * (box.width / line.length), box.y + box.height / 2);
-  const hover = s.page.locator(".monaco-hover", { hasText: "Head Lens" });
-  await hover.waitFor({ timeout: 30_000 });
-  return hover.innerText();
-}
+const hoverFunction = () => hoverWord(s.page, "notes.md", "function", "Head Lens");
 
 describe("issue #14: the panel and tree as a researcher uses them", () => {
   test("9: tree descriptions fit the default sidebar; Cancel shows only while an analysis runs", async () => {
@@ -95,7 +79,7 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     const titles = await panel().locator("section.head h2").allInnerTexts();
     assert.deepEqual(titles.map((t) => t.replace(/[▾▸]\s*/, "").trim()), ["L0H0", "L0H1", "L0H2", "L0H3", "L1H0"]);
     assert.doesNotMatch(await panel().locator("body").innerText(), /Head \d+:\d+/);
-    const text = await hoverWord();
+    const text = await hoverFunction();
     assert.match(text, /Head Lens: demo-attn-2l · L1H0/);
     assert.match(text, /In L1H0/);
   });
@@ -104,11 +88,11 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await runCommand(s.page, "View: Close All Editors");
     await s.page.waitForTimeout(500);
     await hoverStatus().filter({ hasText: "demo-attn-2l · L1H0" }).waitFor();
-    assert.match(await hoverWord(), /Head Lens: demo-attn-2l · L1H0/);
+    assert.match(await hoverFunction(), /Head Lens: demo-attn-2l · L1H0/);
     await hoverStatus().click();
     await answerPicks(s.page, "demo-attn-1l", "L0H2");
     await hoverStatus().filter({ hasText: "Head Lens: demo-attn-1l · L0H2" }).waitFor();
-    const text = await hoverWord();
+    const text = await hoverFunction();
     assert.match(text, /Head Lens: demo-attn-1l · L0H2/);
     assert.match(text, /In L0H2/);
     await runCommand(s.page, "View: Close All Editors");

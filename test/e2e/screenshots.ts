@@ -4,10 +4,11 @@
  * docs/screenshots/<prefix>-{light,dark,high-contrast}.png from the built .vsix ("after" adds
  * after-legend-light.png and after-hover-light.png).
  */
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, startVSCode } from "./harness";
+import { vsix } from "./uxSupport";
 
 const THEMES: [string, string, string][] = [
   ["light", "Default Light Modern", ".monaco-workbench.vs"],
@@ -19,8 +20,7 @@ async function main(): Promise<void> {
   const prefix = process.argv[2] ?? "after";
   const out = join(REPO, "docs", "screenshots");
   mkdirSync(out, { recursive: true });
-  const vsix = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop()!;
-  const s = await startVSCode(join(REPO, vsix), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" });
+  const s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" });
   try {
     await s.page.setViewportSize({ width: 1600, height: 1000 });
     const panel = panelFrame(s.page);

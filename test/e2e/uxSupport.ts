@@ -65,3 +65,22 @@ export async function readOutputChannel(page: Page, showCommand: string, until: 
   }
   return text;
 }
+
+/** Opens `file`, hovers `word` in it and returns the text of the editor hover that contains `hoverText`. */
+export async function hoverWord(page: Page, file: string, word: string, hoverText: string, timeout = 30_000): Promise<string> {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  await page.locator(".quick-input-widget input").fill(file);
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Enter");
+  const span = page.locator(".view-lines span", { hasText: word }).first();
+  await span.waitFor();
+  const box = (await span.boundingBox())!;
+  const line = await span.innerText();
+  await page.mouse.move(box.x + 5, box.y - 40); // away first, so that an earlier hover closes
+  await page.waitForTimeout(200);
+  await page.mouse.move(box.x + (line.indexOf(word) + 3) * (box.width / line.length), box.y + box.height / 2);
+  const hover = page.locator(".monaco-hover", { hasText: hoverText });
+  await hover.waitFor({ timeout });
+  return hover.innerText();
+}
