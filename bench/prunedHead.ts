@@ -93,7 +93,7 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   console.log(`    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`);
   const refined = (s: PruneStats) => s.refined.reduce((a, r) => a + r.rows, 0);
   console.log(`    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`);
-  console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V, w.config.d_head)} here`);
+  console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V)} here`);
   if (numpy) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");
     writeFileSync(file, writeSafetensors(weightsToNamedTensors(w).map(([n, t]) => ({ name: n, dtype: "F32", shape: t.shape, data: t.data }))));

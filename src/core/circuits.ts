@@ -38,7 +38,12 @@ export function ovCircuit(w: ModelWeights, layer: number, head: number): Factore
 
 /** QK expanded to token space with its BOS normalization; rows and columns embedded by the given maps. */
 export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
-  const full = await (await qk.premultiply(queries, V, mm)).postmultiplyTransposed(keys, V, mm);
+  return bosNormalized(await (await qk.premultiply(queries, V, mm)).postmultiplyTransposed(keys, V, mm), bos);
+}
+
+/** A token-space QK minus its BOS column, and the BOS key's factor row. `full` must be a product
+ * just made: its right factor is reused. */
+export function bosNormalized(full: FactoredMatrix, bos: number): { qk: FactoredMatrix; bosKey: Float32Array } {
   const E = full.rank, bosKey = full.right.slice(bos * E, (bos + 1) * E);
   return { qk: full.minusColumn(bos, true), bosKey };
 }

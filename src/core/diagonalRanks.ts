@@ -8,10 +8,12 @@
  * of its row (isotropic random weights) nearly every bracket is a few ranks wide, and making all
  * of them exact would cost a second V² pass plus V² JavaScript comparisons (≈ 7× a direct head at
  * V = 48k). The statistics need far fewer: only rows whose bracket straddles 0, 10 or the window
- * where the median can lie are made exact (a float32 pass over those rows, then float64 for the
- * entries inside their band), so the statistics are exact and the pass costs what a head does.
+ * where the median can lie are made exact (`exactRows`: a float32 pass over those rows, float64 for
+ * the entries inside its rounding band), so the statistics are exact and the pass costs what a
+ * head does.
  */
 import type { FactoredMatrix, ReductionKernels, StreamControl } from "./factored";
+import { exactRows } from "./exactRows";
 import type { DiagonalStats } from "./report";
 import { normSq, transpose2d } from "./tensor";
 
@@ -44,9 +46,8 @@ export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl:
     const block = Math.max(1, Math.floor(ctl.blockBytes / (4 * n)));
     for (let s = 0; s < rows.length; s += block) {
       ctl.check();
-      const ids = rows.slice(s, s + block);
-      const f = k.rowsOf ? await k.rowsOf(m.gatherRows(ids), ids.length, m.right, n, r) : undefined;
-      ids.forEach((i, b) => (lower[i] = upper[i] = f ? recount(m, i, f.subarray(b * n, (b + 1) * n), lo[i], hi[i], diag[i]) : countAbove(m.row(i), diag[i])));
+      const ids = rows.slice(s, s + block), exact = await exactRows(m, ids, k);
+      ids.forEach((i, b) => (lower[i] = upper[i] = exact[b].countAbove(diag[i])));
     }
   };
   return { lower, upper, colMax, resolve };
@@ -77,21 +78,4 @@ export async function diagonalStats(d: DiagonalRanks): Promise<DiagonalStats> {
 /** The k-th smallest (0-based). */
 function nth(a: Int32Array, k: number): number {
   return Int32Array.from(a).sort()[k];
-}
-
-/** Entries of a float32 row above the band are above the diagonal; inside it, float64 decides. */
-function recount(m: FactoredMatrix, i: number, f: Float32Array, lo: number, hi: number, d: number): number {
-  let c = 0;
-  for (let j = 0; j < f.length; j++) {
-    const v = f[j];
-    c += +(v > hi); // branch-free: about half the entries are above on isotropic rows
-    if ((+(v >= lo) & +(v <= hi)) !== 0 && j !== i && m.at(i, j) > d) c++;
-  }
-  return c;
-}
-
-function countAbove(row: Float64Array, d: number): number {
-  let c = 0;
-  for (let j = 0; j < row.length; j++) c += +(row[j] > d);
-  return c;
 }

@@ -246,7 +246,7 @@ export class FactoredMatrix {
    * O(rows·rank·points) after an O(V·rank²) set-up done once per matrix; no V² pass.
    */
   async rowMaxNormSplitBounds(k: ReductionKernels, ctl: StreamControl, points: number, rows?: ArrayLike<number>): Promise<RowMaxBounds> {
-    this.normSplit ??= normSplitPlan(this.left, this.right, this.rows, this.cols, this.rank, k); // balanced factors, once
+    this.normSplit ??= normSplitPlan(this.left, this.right, this.rows, this.cols, this.rank, k, this.rightMaxNorm()); // balanced factors, once
     return normSplitRowMaxBounds(await this.normSplit, points, k, ctl, rows);
   }
 

@@ -103,12 +103,8 @@ export function strongestTrait(m: TraitScores): Badge | undefined {
   return best;
 }
 
-/** One line per metric, for tooltips: "induction 0.895 · prev-token 0.001 · …". */
-export function traitFigures(m: TraitScores): string {
-  return TRAITS.map((t) => `${t.label} ${m[t.key].toFixed(3)}`).join(" · ");
-}
-
 export type CompositionType = "q" | "k" | "v";
+export const COMPOSITION_NAME: Record<CompositionType, string> = { q: "Q-composition", k: "K-composition", v: "V-composition" };
 /** composition[type][l1][h1][l2][h2], as the engine's ModelMetrics carries it. */
 export type CompositionSet = Record<CompositionType, number[][][][]>;
 

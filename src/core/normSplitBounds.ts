@@ -100,13 +100,15 @@ export interface NormSplitPlan {
   maxR2: number;
 }
 
-export async function normSplitPlan(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<NormSplitPlan> {
+/** `maxR`: the longest original column (max_j ‖right_j‖), when the caller has it already. */
+export async function normSplitPlan(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels, maxR?: number): Promise<NormSplitPlan> {
   const bal = (await balancedFactors(left, right, rows, cols, r, k)) ?? { left, right, kappa: 0 };
-  const rn = rowNorms(right, cols, r), rn2 = rowNorms(bal.right, cols, r);
-  let maxR = 0, maxR2 = 0;
-  for (let j = 0; j < cols; j++) {
-    maxR = Math.max(maxR, rn[j]);
-    maxR2 = Math.max(maxR2, rn2[j]);
+  const rn2 = rowNorms(bal.right, cols, r);
+  let maxR2 = 0;
+  for (let j = 0; j < cols; j++) maxR2 = Math.max(maxR2, rn2[j]);
+  if (maxR === undefined) {
+    maxR = 0;
+    for (const x of rowNorms(right, cols, r)) maxR = Math.max(maxR, x);
   }
   return { r, rows, cols, left, bal, ln: rowNorms(left, rows, r), ln2: rowNorms(bal.left, rows, r), rn2, rn2Sorted: Float64Array.from(rn2).sort(), maxR, maxR2 };
 }

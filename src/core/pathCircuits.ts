@@ -6,16 +6,17 @@
  *   v: OV[s, o] = (E_s OV2 W_V W_O W_U)_o        sources s are tokens moved into the attended position
  * QK is BOS-normalized per row and OV row-mean normalized, as on the direct path.
  */
-import { HeadCircuits, ovCircuit, qkCircuit, tokenOV } from "./circuits";
-import { FactoredMatrix, MatMulFn } from "./factored";
+import { bosNormalized, HeadCircuits, ovCircuit, qkCircuit, tokenOV } from "./circuits";
+import { MatMulFn } from "./factored";
 import { PathRef } from "./report";
 import { ModelWeights } from "./weights";
+import { headName } from "./headName";
 
 /** A path's circuits: k paths have no OV side, v paths no QK side. */
 export type PathCircuits = Partial<HeadCircuits>;
 
 export async function pathCircuits(w: ModelWeights, layer: number, head: number, via: PathRef, bos: number, mm: MatMulFn): Promise<PathCircuits> {
-  if (via.layer >= layer) throw new Error(`a path runs through an earlier layer: L${via.layer}H${via.head} is not before layer ${layer}`);
+  if (via.layer >= layer) throw new Error(`a path runs through an earlier layer: ${headName(via.layer, via.head)} is not before layer ${layer}`);
   const WE = w.W_E.data, V = w.config.d_vocab;
   // E·OV2: what the earlier head writes, for every token it attends to (V × d_model, rank d_head).
   const moved = await ovCircuit(w, via.layer, via.head).premultiply(WE, V, mm);
@@ -30,9 +31,4 @@ export async function pathCircuits(w: ModelWeights, layer: number, head: number,
   const ov = await (await moved.compose(ovCircuit(w, layer, head), mm)).postmultiply(w.W_U.data, V, mm);
   const { matrix, removedMean } = ov.rowCentered();
   return { ov: matrix, outputMean: removedMean };
-}
-
-function bosNormalized(qk: FactoredMatrix, bos: number): { qk: FactoredMatrix; bosKey: Float32Array } {
-  const r = qk.rank;
-  return { qk: qk.minusColumn(bos), bosKey: qk.right.slice(bos * r, (bos + 1) * r) };
 }

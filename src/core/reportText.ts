@@ -1,5 +1,6 @@
 /** The reference notebook's text report, reproduced character for character. */
 import { HeadReport, TokenScore } from "./report";
+import { headName } from "./headName";
 
 const RULE = "=".repeat(80);
 const THIN = "\u2500".repeat(80);
@@ -35,7 +36,7 @@ const chips = (xs: TokenScore[]) => wrapItems(xs.map((x) => `${x.token} (${fmt2(
 export function formatHeadReport(r: HeadReport): string {
   const via = r.via ? ` via ${r.via.layer}:${r.via.head} (${r.via.type})` : "";
   const out: string[] = ["", RULE, `Head ${r.layer}:${r.head}${via} (${r.model})`, RULE];
-  if (r.via) out.push(PATH_MEANING[r.via.type](`L${r.via.layer}H${r.via.head}`));
+  if (r.via) out.push(PATH_MEANING[r.via.type](headName(r.via.layer, r.via.head)));
   if (r.diagonal) {
     const d = r.diagonal;
     out.push(`Own token as key: median rank ${d.medianRank} (0 = best); rank 0 for ${pct(d.top1)}, top 10 for ${pct(d.top10)} of all tokens`);

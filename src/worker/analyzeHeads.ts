@@ -9,6 +9,7 @@ import { StoredModel, PriorEntry, ModelStore } from "./modelStore";
 import { CancelledError, OrtBackend } from "./ortBackend";
 import { analyzeHeadPruned, resolveStrategy } from "./prunedStrategy";
 import { analyzePath } from "./pathStrategy";
+import { headName } from "../core/headName";
 
 export interface AnalysisDeps {
   store: ModelStore;
@@ -33,7 +34,7 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
   if (req.via) checkPath(req.via, heads, cfg.n_layers, cfg.n_heads);
   const prior = deps.store.prior(stored, req.priors);
   const identity = { model: stored.identity, prior: prior.identity };
-  const strategy = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab, cfg.d_head);
+  const strategy = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab);
   ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : strategy });
   let lastSent = 0, lastFraction = -1;
   const analyze = strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
@@ -77,7 +78,7 @@ function checkPath(via: PathRef, heads: HeadRef[], nLayers: number, nHeads: numb
   if (!["k", "q", "v"].includes(via.type)) throw new HeadLensError(`path type "${via.type}" is not one of k, q, v`, "request.via");
   resolveHeads([via], nLayers, nHeads);
   const bad = heads.find((h) => h.layer <= via.layer);
-  if (bad) throw new HeadLensError(`L${bad.layer}H${bad.head} cannot compose with L${via.layer}H${via.head}: a path runs through a head of an earlier layer`, "request.via");
+  if (bad) throw new HeadLensError(`${headName(bad.layer, bad.head)} cannot compose with ${headName(via.layer, via.head)}: a path runs through a head of an earlier layer`, "request.via");
 }
 
 export function resolveHeads(heads: HeadRef[] | "all", nLayers: number, nHeads: number): HeadRef[] {

@@ -6,6 +6,7 @@
  */
 import { HeadCircuits } from "../core/circuits";
 import { ReductionKernels } from "../core/factored";
+import { rowNorms } from "../core/normSplitBounds";
 import { ImportanceIntervals } from "./headJob";
 
 /** Past this many float64 re-evaluations the rank would be slow to make exact; never reached on real heads. */
@@ -25,16 +26,6 @@ export function keyFigures(c: HeadCircuits, k: number, priorW: Float64Array): Ke
   return { maxQK, maxOV, importance: maxQK * maxOV * priorW[k] };
 }
 
-function norms(a: Float32Array, n: number, r: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let e = 0; e < r; e++) s += a[i * r + e] * a[i * r + e];
-    out[i] = Math.sqrt(s);
-  }
-  return out;
-}
-
 /**
  * Bounds on |float32-evaluated importance − float64 importance| per key: a float32 dot product of
  * rank r is off by at most u = 2r·2⁻²³ times the norms' product. `tight` knows the evaluated
@@ -42,10 +33,8 @@ function norms(a: Float32Array, n: number, r: number): Float64Array {
  */
 function rounding(c: HeadCircuits, priorW: Float64Array) {
   const r = c.qk.rank, V = c.qk.rows, u = 2 * r * 2 ** -23;
-  const keyNorm = norms(c.qk.right, V, r), srcNorm = norms(c.ov.left, V, r);
-  let maxQuery = 0, maxOut = 0;
-  for (const x of norms(c.qk.left, V, r)) maxQuery = Math.max(maxQuery, x);
-  for (const x of norms(c.ov.right, V, r)) maxOut = Math.max(maxOut, x);
+  const keyNorm = rowNorms(c.qk.right, V, r), srcNorm = rowNorms(c.ov.left, V, r);
+  const maxQuery = c.qk.T.rightMaxNorm(), maxOut = c.ov.rightMaxNorm();
   const tight = (k: number, maxQK: number, maxOV: number) => {
     const eQ = u * keyNorm[k] * maxQuery, eO = u * srcNorm[k] * maxOut;
     return priorW[k] * (eQ * (Math.abs(maxOV) + eO) + eO * Math.abs(maxQK)) * 1.01 + Number.MIN_VALUE;

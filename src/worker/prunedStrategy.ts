@@ -35,7 +35,7 @@ import { ortKernels } from "./ortKernels";
  * models favour dense (0.79× at V = 4096, d_head 32). A GPU provider's dense pass is the fast one
  * until measured otherwise.
  */
-export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number, _dHead: number): "dense" | "pruned" {
+export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number): "dense" | "pruned" {
   if (strategy !== "auto") return strategy;
   return ep === "cpu" && vocab >= 8192 ? "pruned" : "dense";
 }

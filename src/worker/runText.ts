@@ -7,7 +7,8 @@
  * then the unembedding's predictions and the heads' logit attributions come with the reply.
  */
 import { HeadLensError } from "../core/errors";
-import { thumbnails } from "../core/patternThumbnail";
+import { headName } from "../core/headName";
+import { headPattern, thumbnails } from "../core/patternThumbnail";
 import { spansFromTokenBytes } from "../core/tokenSpans";
 import { HandlerContext } from "../protocol/channel";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult, PatternPayload, RunInfo, RunToken } from "../protocol/attention";
@@ -117,8 +118,8 @@ export function attentionPattern(req: PatternParams): PatternResult {
   if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
   const { layer, head } = req;
   if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
-    throw new HeadLensError(`no head L${layer}H${head} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
+    throw new HeadLensError(`no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
   }
   const T = run.T;
-  return { ...req, T, weights: run.patterns[layer].slice(head * T * T, (head + 1) * T * T) };
+  return { ...req, T, weights: headPattern(run.patterns[layer], head, T) };
 }

@@ -19,7 +19,7 @@ export async function tokenHeads(req: TokenParams, ctx: HandlerContext<{ type: "
   const { vocab, config } = stored.model;
   const t = resolveToken(req.token, vocab.encode.bind(vocab), vocab.display.bind(vocab), config.d_vocab);
   const prior = deps.store.prior(stored, req.priors);
-  const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, config.d_vocab, config.d_head) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
+  const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, config.d_vocab) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
   const all = resolveHeads("all", config.n_layers, config.n_heads);
   const heads: TokenHead[] = [];
   for (const [i, { layer, head }] of all.entries()) {
