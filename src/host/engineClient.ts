@@ -72,11 +72,6 @@ export class EngineClient {
     return this.call("attentionPattern", request, { signal });
   }
 
-  /**
-   * Shuts the worker down: it cancels its work and exits between two onnxruntime runs. Only if it
-   * has not exited after SHUTDOWN_GRACE_MS is it terminated (terminating it inside a native
-   * session.run would abort the whole process, extension host included).
-   */
   /** One token in every head: its exact key rank and figures (streamed per head). */
   token(request: TokenParams, opts: CallOptions<EngineApi["token"]["event"]> = {}): Promise<TokenResult> {
     return this.call("token", request, opts);
@@ -87,6 +82,11 @@ export class EngineClient {
     return this.call("metrics", { modelDir });
   }
 
+  /**
+   * Shuts the worker down: it cancels its work and exits between two onnxruntime runs. Only if it
+   * has not exited after SHUTDOWN_GRACE_MS is it terminated (terminating it inside a native
+   * session.run would abort the whole process, extension host included).
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     const w = this.worker, channel = this.channel;

@@ -20,12 +20,8 @@ ${COMMON_HELP}`;
 
 export async function tokenCommand(argv: string[]): Promise<number> {
   let id: number | undefined, text: string | undefined, n = 5;
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (!argv[i].startsWith("--") && text === undefined && argv[i - 1] !== "--id" && !isValueOf(argv, i)) text = argv[i];
-    else rest.push(argv[i]);
-  }
-  const o = parseOptions(rest, (flag, take) => {
+  const o = parseOptions(argv, (flag, take) => {
+    if (!flag.startsWith("--") && text === undefined) return (text = flag), true; // flags' values never arrive here
     if (flag === "--id") return (id = take.int(0)), true;
     if (flag === "--keys") return (n = take.int(1)), true;
     return false;
@@ -40,11 +36,6 @@ export async function tokenCommand(argv: string[]): Promise<number> {
     if (progress) process.stderr.write("\r\x1b[K");
     process.stdout.write(o.json ? JSON.stringify(r) + "\n" : tokenText(r));
   });
-}
-
-/** A value right after a flag that takes one is not the TEXT argument. */
-function isValueOf(argv: string[], i: number): boolean {
-  return i > 0 && ["--model", "--revision", "--priors", "--ep", "--block-mb", "--strategy", "--id", "--keys"].includes(argv[i - 1]);
 }
 
 export function tokenText(r: TokenResult): string {

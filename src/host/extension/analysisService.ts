@@ -131,7 +131,7 @@ export class AnalysisService {
     this.emit((l) => l.pending?.(model, heads, via));
     const what = heads.length === 1 ? headName(heads[0].layer, heads[0].head) : `${heads.length} heads`;
     const strategy = strategySetting();
-    const request = `${modelName(model)} ${headList(heads)}${via ? ` via L${via.layer}H${via.head} (${via.type})` : ""} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
+    const request = `${modelName(model)} ${headList(heads)}${via ? ` via ${headName(via.layer, via.head)} (${via.type})` : ""} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
     this.log.info(`analyze ${request}`);
     const started = Date.now();
     return Promise.resolve(vscode.window.withProgress(

@@ -3,6 +3,7 @@
  * Attention Head (the head whose attention the editor highlights), Stop Attention Highlights.
  */
 import * as vscode from "vscode";
+import { headName } from "../../core/headName";
 import type { Services } from "./extension";
 import { AttentionController } from "./attentionController";
 import { ModelEntry, modelName } from "./modelRegistry";
@@ -20,7 +21,7 @@ async function activeModel(s: Services, controller: AttentionController): Promis
 }
 
 export function registerAttention(s: Services): AttentionController {
-  const controller = new AttentionController(s.context.extensionUri, s.engine, s.log, s.reportError);
+  const controller = new AttentionController(s.context.extensionUri, s);
   const reg = (id: string, f: (...args: never[]) => unknown) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
     try {
       return await f(...args);
@@ -41,7 +42,7 @@ export function registerAttention(s: Services): AttentionController {
     let head = ref;
     if (!head) {
       const c = model.config;
-      const items = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ label: `L${Math.floor(i / c.n_heads)}H${i % c.n_heads}`, layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
+      const items = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ label: headName(Math.floor(i / c.n_heads), i % c.n_heads), layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
       head = await vscode.window.showQuickPick(items, { title: `Head Lens: highlight which head of ${modelName(model)}?`, placeHolder: "Type to filter, e.g. L1H0" });
     }
     if (head) await controller.chooseHead({ layer: head.layer, head: head.head });

@@ -8,11 +8,13 @@
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
+import { headName } from "../../core/headName";
 import { tokenAt } from "../../core/tokenSpans";
-import { AttentionResult, HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
+import { HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
 import { EngineClient } from "../engineClient";
 import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
 import { AttentionPanel } from "./attentionPanel";
+import type { Services } from "./extension";
 import { ModelEntry, modelName } from "./modelRegistry";
 
 export interface AttentionSettings {
@@ -42,7 +44,6 @@ interface ShownRun {
   textStart: number;
   textLength: number;
   version: number;
-  result?: AttentionResult;
 }
 
 /** The document's length without copying its text. */
@@ -63,7 +64,12 @@ export class AttentionController implements vscode.Disposable {
   private readonly decorations = new AttentionDecorations();
   private readonly listeners: vscode.Disposable[];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: () => EngineClient, private readonly log: vscode.OutputChannel, private readonly reportError: (what: string, e: unknown) => void) {
+  private readonly engine: () => EngineClient;
+  private readonly log: vscode.LogOutputChannel;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis">) {
+    this.engine = s.engine;
+    this.log = s.log;
     this.listeners = [
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
@@ -77,10 +83,6 @@ export class AttentionController implements vscode.Disposable {
   /** The model the panel shows, if any (Show Attention keeps using it). */
   get currentModel(): ModelEntry | undefined {
     return this.panel ? this.model : undefined;
-  }
-
-  get chosenHead(): HeadChoice | undefined {
-    return this.head;
   }
 
   /** Show Attention: the selection, or the text around the cursor, under `model`. */
@@ -151,7 +153,8 @@ export class AttentionController implements vscode.Disposable {
     const endPos = doc.positionAt(s.end);
     const from = doc.positionAt(s.start).line + 1, to = Math.max(from, endPos.line + (endPos.character === 0 && s.end > s.start ? 0 : 1));
     const name = doc.uri.path.split("/").pop();
-    const live = this.liveAllowed(doc) ? "" : ` · editor highlights off (${attentionSettings().editorHighlights ? `file over ${attentionSettings().maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
+    const st = attentionSettings();
+    const live = this.liveAllowed(doc) ? "" : ` · editor highlights off (${st.editorHighlights ? `file over ${st.maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
     return `${name}, ${s.kind}, line${from === to ? ` ${from}` : `s ${from}–${to}`}${live}`;
   }
 
@@ -180,14 +183,13 @@ export class AttentionController implements vscode.Disposable {
         },
       });
       if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
-      this.run.result = result;
       this.panel?.post("predictions", { runId: result.runId, top: result.top, next: result.next, dla: result.dla, timings: result.timings, ep: result.ep });
-      this.log.appendLine(`attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`);
+      this.log.info(`attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`);
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted) return;
       this.panel?.post("failed", { message: errorMessage(e) });
-      if (explicit) this.reportError("show attention", e);
-      else this.log.appendLine(`[warn] attention re-run after an edit failed: ${errorMessage(e)}`);
+      if (explicit) this.s.reportError("show attention", e);
+      else this.log.warn(`attention re-run after an edit failed: ${errorMessage(e)}`);
     }
   }
 
@@ -201,15 +203,16 @@ export class AttentionController implements vscode.Disposable {
       this.panel?.post("pattern", p);
       this.refreshHighlights();
     } catch (e) {
-      if (!isCancelled(e)) this.log.appendLine(`[warn] attention pattern of L${head.layer}H${head.head}: ${errorMessage(e)}`);
+      if (!isCancelled(e)) this.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
     }
   }
 
-  /** Head metrics beside each head (once per model content; a failure is not retried while typing). */
+  /** Head metrics beside each head (the analysis service's, shared and cached; asked once per model
+   * content here, so a failure is not retried while typing). */
   private fetchMetrics(model: ModelEntry, identity: string): Promise<void> {
     let p = this.metrics.get(identity);
     if (!p) {
-      p = this.engine().metrics(model.dir)
+      p = this.s.analysis.metrics(model)
         .then((m) => this.panel?.post("metrics", { identity, heads: m.heads }))
         .catch((e) => this.panel?.post("metrics", { identity, unavailable: errorMessage(e) }));
       this.metrics.set(identity, p);
@@ -250,7 +253,7 @@ export class AttentionController implements vscode.Disposable {
       this.decorations.clear(editor);
       return;
     }
-    const T = p.T, name = `L${p.layer}H${p.head}`;
+    const T = p.T, name = headName(p.layer, p.head);
     const range = (i: number) => new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
     const keys: KeyHighlight[] = [];
     for (let j = 0; j <= q; j++) {

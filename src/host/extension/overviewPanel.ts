@@ -64,10 +64,6 @@ export class OverviewPanel {
     return p;
   }
 
-  static forModel(id: string): OverviewPanel | undefined {
-    return OverviewPanel.panels.get(id);
-  }
-
   /** Shows the model at once, then its metrics (from the cache, or computed by the worker). */
   async load(): Promise<void> {
     this.send({ model: summary(this.model) });
