@@ -4,6 +4,7 @@
  * in light, dark and high-contrast themes: the strongest mix is capped where the theme's foreground
  * would fall below it.
  */
+import { onThemeChange } from "./shell";
 export type RGB = [number, number, number];
 
 export interface Palette {
@@ -86,4 +87,15 @@ export function chipColor(p: Palette, score: number, scale: number): string {
 /** The legend's swatch: strongest negative → card → strongest positive. */
 export function scaleGradient(p: Palette): string {
   return `linear-gradient(to right, ${css(mix(p.neg, p.card, p.maxNeg))}, ${css(p.card)}, ${css(mix(p.pos, p.card, p.maxPos))})`;
+}
+
+/** Calls `f` with the new palette whenever a theme change (new CSS variables, body class) alters it. */
+export function onPaletteChange(f: (palette: Palette) => void): void {
+  let last = JSON.stringify(readPalette());
+  onThemeChange(() => {
+    const next = readPalette(), key = JSON.stringify(next);
+    if (key === last) return;
+    last = key;
+    f(next);
+  });
 }

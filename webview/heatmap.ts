@@ -5,11 +5,9 @@
  * so that the text keeps 4.5:1 contrast, stronger with the score relative to the map's largest.
  */
 import { headName } from "../src/core/headName";
-import { COMPOSITION_INFO, CompositionType, strongestComposition } from "../src/core/headTraits";
+import { COMPOSITION_INFO, COMPOSITION_NAME, CompositionType, strongestComposition } from "../src/core/headTraits";
 import { chipColor, Palette } from "./colors";
 import { el } from "./dom";
-
-export const TYPE_NAME: Record<CompositionType, string> = { q: "Q-composition", k: "K-composition", v: "V-composition" };
 
 export interface HeatmapEnv {
   nLayers: number;
@@ -18,7 +16,7 @@ export interface HeatmapEnv {
   open(from: { layer: number; head: number }, to: { layer: number; head: number }, type: CompositionType): void;
 }
 
-export const fmt3 = (x: number) => x.toFixed(3);
+const fmt3 = (x: number) => x.toFixed(3);
 
 export function heatmap(type: CompositionType, t: number[][][][], env: HeatmapEnv): HTMLElement {
   const { nLayers: L, nHeads: H } = env;
@@ -26,7 +24,7 @@ export function heatmap(type: CompositionType, t: number[][][][], env: HeatmapEn
   const later = Array.from({ length: (L - 1) * H }, (_, i) => ({ layer: 1 + Math.floor(i / H), head: i % H }));
   const best = strongestComposition(t);
   const max = Math.max(1e-12, best?.score ?? 0);
-  const name = TYPE_NAME[type];
+  const name = COMPOSITION_NAME[type];
   const isBest = (a: { layer: number; head: number }, b: { layer: number; head: number }) =>
     !!best && best.from.layer === a.layer && best.from.head === a.head && best.to.layer === b.layer && best.to.head === b.head;
   const label = (a: { layer: number; head: number }, b: { layer: number; head: number }, score: number) =>

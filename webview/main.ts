@@ -9,13 +9,14 @@ import type { PathRef } from "../src/core/report";
 import type { PanelApi, PanelHostApi, PanelState, PanelView, ShownHead } from "../src/protocol/webview";
 import { parsePathKey, pathKey, sameSettings } from "../src/protocol/webview";
 import { CardEnv, headSection, skeleton } from "./cards";
-import { Palette, readPalette } from "./colors";
+import { onPaletteChange, Palette, readPalette } from "./colors";
 import { el, headKey } from "./dom";
 import { header } from "./header";
 import { focusedKey, initRoving, installKeyboard, restoreFocus } from "./keyboard";
 import { legend } from "./legend";
 import { connect } from "./shell";
 import { Anchor, captureAnchor, restoreAnchor, scrollToHead, trackCurrentHead, trackHeaderHeight, updateCurrentHead, whenSettled } from "./navigation";
+import { headName } from "../src/core/headName";
 
 const { vscode, channel } = connect<PanelState, PanelApi, PanelHostApi>();
 const app = document.getElementById("app")!;
@@ -228,10 +229,10 @@ function currentResult(layer: number, head: number, via: PathRef | undefined): S
 }
 
 function skeletonText(layer: number, head: number, via: PathRef | undefined, why: "pending" | "outdated" | "missing"): string {
-  const path = via ? `path via L${via.layer}H${via.head} (${via.type.toUpperCase()}): ` : "";
+  const path = via ? `path via ${headName(via.layer, via.head)} (${via.type.toUpperCase()}): ` : "";
   const here = progress && progress.layer === layer && progress.head === head && pathKey(progress.via) === pathKey(via);
   if (why === "missing") return `${path}not analyzed under these settings; choose it in the path bar to analyze it`;
-  return path + (here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : why === "outdated" && !pending.has(resultKey(layer, head, via)) ? "computed under other settings: waiting for the new results…" : "queued…");
+  return path + (here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : why === "outdated" ? "computed under other settings: waiting for the new results…" : "queued…");
 }
 
 function updateProgress(): void {
@@ -282,15 +283,11 @@ function applyPin(): void {
   }
 }
 
-// A theme change rewrites the root's CSS variables and the body's class: recompute chip colours.
-const themeChanged = () => {
-  const next = readPalette();
-  if (JSON.stringify(next) === JSON.stringify(palette)) return;
+// A theme change: recompute chip colours.
+onPaletteChange((next) => {
   palette = next;
   render();
-};
-new MutationObserver(themeChanged).observe(document.documentElement, { attributes: true, attributeFilter: ["style", "class"] });
-new MutationObserver(themeChanged).observe(document.body, { attributes: true, attributeFilter: ["class"] });
+});
 
 installKeyboard((key) => {
   // The skip link moves focus to the next head's skip link, or past the last head.

@@ -8,12 +8,12 @@ import type { HeadMetrics, ModelMetrics } from "../src/protocol/engine";
 import type { ModelSummary } from "../src/protocol/webview";
 import { headName } from "../src/core/headName";
 import { COMPOSITION_INFO, strongestTrait, TRAITS, TraitInfo, PATTERN_THRESHOLD, COPYING_THRESHOLD } from "../src/core/headTraits";
-import { chipColor, Palette, readPalette } from "./colors";
+import { chipColor, onPaletteChange, Palette, readPalette } from "./colors";
 import { el } from "./dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "./grid";
 import { focusedKey, restoreFocus } from "./keyboard";
 import { heatmap } from "./heatmap";
-import { connect, onThemeChange } from "./shell";
+import { connect } from "./shell";
 import { Column, SortState, sortableTable } from "./table";
 
 interface State {
@@ -123,13 +123,10 @@ function explanations(): HTMLElement {
       el("dt", {}, "Sequences"), el("dd", {}, "The pattern scores are measured on the model's own forward pass over 16 fixed sequences: BOS, then 50 random tokens, then the same 50 again.")));
 }
 
-const themeChanged = () => {
-  const next = readPalette();
-  if (JSON.stringify(next) === JSON.stringify(palette)) return;
+onPaletteChange((next) => {
   palette = next;
   render();
-};
-onThemeChange(themeChanged);
+});
 installGridKeyboard();
 render();
 channel.notify("ready", {});

@@ -7,14 +7,13 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-label/index.js";
 import { headName } from "../src/core/headName";
-import { CompositionSet, PathOption, pathsInto } from "../src/core/headTraits";
+import { COMPOSITION_NAME, CompositionSet, PathOption, pathsInto } from "../src/core/headTraits";
 import type { DiagonalStats, PathRef } from "../src/core/report";
 import { PATH_MEANING } from "../src/core/reportText";
 import { parsePathKey, pathKey } from "../src/protocol/webview";
 import { el } from "./dom";
 
 export const TYPE_LETTER = { q: "Q", k: "K", v: "V" } as const;
-const TYPE_WORD = { q: "Q-composition", k: "K-composition", v: "V-composition" } as const;
 const SHOWN = 3;
 
 export interface PathEnv {
@@ -26,7 +25,7 @@ export interface PathEnv {
 }
 
 const optionText = (o: PathOption) => `via ${headName(o.layer, o.head)} · ${TYPE_LETTER[o.type]} ${o.score.toFixed(3)}`;
-const optionName = (o: PathOption) => `${optionText(o)}: the path through ${headName(o.layer, o.head)}, ${TYPE_WORD[o.type]}`;
+const optionName = (o: PathOption) => `${optionText(o)}: the path through ${headName(o.layer, o.head)}, ${COMPOSITION_NAME[o.type]}`;
 
 /** The path bar of a head in layer ≥ 1 (undefined in layer 0: it reads only the embeddings). */
 export function pathBar(layer: number, head: number, env: PathEnv): HTMLElement | undefined {

@@ -22,6 +22,7 @@ export class BigPattern {
   readonly canvas: HTMLCanvasElement;
   private readonly tip: HTMLElement;
   private data?: { T: number; weights: Float32Array; tokens: RunToken[]; bos: boolean; cell: number };
+  private hoveredRow?: number;
 
   constructor(private readonly onHoverRow: (query: number | undefined) => void) {
     this.canvas = document.createElement("canvas");
@@ -38,7 +39,7 @@ export class BigPattern {
     this.canvas.addEventListener("mousemove", (e) => this.hover(e));
     this.canvas.addEventListener("mouseleave", () => {
       this.tip.textContent = "";
-      this.onHoverRow(undefined);
+      this.hoverRow(undefined);
     });
   }
 
@@ -46,6 +47,7 @@ export class BigPattern {
   draw(name: string, T: number, weights: Float32Array, tokens: RunToken[], bos: boolean, palette: Palette): void {
     const cell = Math.max(1, Math.min(24, Math.floor(MAX_PLOT_PX / T)));
     this.data = { T, weights, tokens, bos, cell };
+    this.hoveredRow = undefined; // a new pattern: the next hover reports its row again
     const plot = T * cell, size = MARGIN + plot + 4;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(size * dpr);
@@ -100,7 +102,7 @@ export class BigPattern {
     const i = Math.floor((e.clientY - r.top - MARGIN) / d.cell), j = Math.floor((e.clientX - r.left - MARGIN) / d.cell);
     if (i < 0 || j < 0 || i >= d.T || j >= d.T) {
       this.tip.textContent = "";
-      this.onHoverRow(undefined);
+      this.hoverRow(undefined);
       return;
     }
     const label = (k: number) => `${k} ${d.tokens[k].token}`;
@@ -109,6 +111,13 @@ export class BigPattern {
     this.tip.dataset.query = String(i);
     this.tip.dataset.key = String(j);
     this.tip.dataset.weight = String(w);
+    this.hoverRow(i);
+  }
+
+  /** Tells the owner about a new hovered row only (a mousemove within a row changes nothing there). */
+  private hoverRow(i: number | undefined): void {
+    if (i === this.hoveredRow) return;
+    this.hoveredRow = i;
     this.onHoverRow(i);
   }
 }

@@ -1,16 +1,12 @@
 /** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
+import { parse } from "../colors";
 
 export type Rgb = [number, number, number];
 
-function parse(css: string, fallback: Rgb): Rgb {
-  const s = css.trim();
-  let m = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(s);
-  if (m) return [0, 2, 4].map((i) => parseInt(m![1].slice(i, i + 2), 16)) as Rgb;
-  m = /^#([0-9a-f]{3})$/i.exec(s);
-  if (m) return [0, 1, 2].map((i) => parseInt(m![1][i] + m![1][i], 16)) as Rgb;
-  m = /^rgba?\(\s*(\d+)[ ,]+(\d+)[ ,]+(\d+)/i.exec(s);
-  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
-  return fallback;
+/** A CSS colour as RGB (alpha ignored: theme colours here are opaque), or the fallback. */
+function rgbOf(css: string, fallback: Rgb): Rgb {
+  const c = parse(css);
+  return c ? [c[0], c[1], c[2]] : fallback;
 }
 
 export interface Palette {
@@ -32,9 +28,9 @@ export function readPalette(): Palette {
   const v = (name: string) => st.getPropertyValue(name);
   const highContrast = document.body.classList.contains("vscode-high-contrast") || document.body.classList.contains("vscode-high-contrast-light");
   const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
-  const background = parse(v("--vscode-editor-background"), dark ? [30, 30, 30] : [255, 255, 255]);
-  const foreground = parse(v("--vscode-foreground"), dark ? [204, 204, 204] : [59, 59, 59]);
-  const ink = parse(v("--vscode-charts-blue"), dark ? [55, 148, 255] : [0, 95, 210]);
+  const background = rgbOf(v("--vscode-editor-background"), dark ? [30, 30, 30] : [255, 255, 255]);
+  const foreground = rgbOf(v("--vscode-foreground"), dark ? [204, 204, 204] : [59, 59, 59]);
+  const ink = rgbOf(v("--vscode-charts-blue"), dark ? [55, 148, 255] : [0, 95, 210]);
   return {
     background, foreground, ink, highContrast,
     text: v("--vscode-foreground").trim() || (dark ? "#ccc" : "#333"),

@@ -5,16 +5,10 @@
  */
 import type { HeadMetrics } from "../../src/protocol/engine";
 import { paint, Palette, signedBackground } from "./colors";
+import { el } from "../dom";
 
 export interface GridCallbacks {
   choose(layer: number, head: number): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 export class HeadGrid {

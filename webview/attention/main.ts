@@ -10,15 +10,10 @@ import { BigPattern } from "./bigPattern";
 import { readPalette } from "./colors";
 import { HeadGrid } from "./grid";
 import { TokenStrip } from "./tokenStrip";
+import { el } from "../dom";
+import { headName } from "../../src/core/headName";
 
 const { channel } = connect<never, AttentionPanelApi, AttentionPanelHostApi>();
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 let palette = readPalette();
 let run: PanelRun | undefined;
@@ -66,7 +61,7 @@ function showDla(t: number | undefined): void {
 
 function drawBig(): void {
   if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
-  const name = `L${head.layer}H${head.head}`;
+  const name = headName(head.layer, head.head);
   const m = metrics?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
   bigTitle.textContent = `${name}${m ? ` · induction ${m.induction.toFixed(2)} · previous token ${m.prevToken.toFixed(2)} · copying ${m.copying.toFixed(2)}` : ""}`;
   bigSection.hidden = false;

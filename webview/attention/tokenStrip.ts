@@ -7,6 +7,7 @@
 import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
 import { topKeys } from "../../src/core/patternThumbnail";
 import { signedBackground, tokenBackground } from "./colors";
+import { el } from "../dom";
 
 export interface StripCallbacks {
   /** A token was hovered (undefined: the pointer left the strip). */
@@ -25,13 +26,6 @@ export interface PositionData {
   dla?: Float32Array;
   nLayers: number;
   nHeads: number;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 /** A token's text with its whitespace made visible but its line breaks kept. */
