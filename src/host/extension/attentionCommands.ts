@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { headName } from "../../core/headName";
 import type { Services } from "./extension";
 import { AttentionController } from "./attentionController";
+import { commandRegistrar } from "./commands";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { HeadLensPanel } from "./panel";
 
@@ -22,13 +23,7 @@ async function activeModel(s: Services, controller: AttentionController): Promis
 
 export function registerAttention(s: Services): AttentionController {
   const controller = new AttentionController(s.context.extensionUri, s);
-  const reg = (id: string, f: (...args: never[]) => unknown) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
-    try {
-      return await f(...args);
-    } catch (e) {
-      s.reportError(id.replace("headLens.", ""), e);
-    }
-  }));
+  const reg = commandRegistrar(s);
   reg("headLens.showAttention", async () => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new Error("no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again");

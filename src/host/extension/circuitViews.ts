@@ -5,8 +5,9 @@
 import * as vscode from "vscode";
 import { parsePriorSpec } from "../../core/priorSpec";
 import type { Services } from "./extension";
-import { pickModel } from "./commands";
+import { commandRegistrar, pickModel } from "./commands";
 import { TreeNode } from "./headTree";
+import { WHICH_HEADS } from "./hoverContext";
 import { ensureDownloaded } from "./hubDownloads";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { OVERVIEW_VIEW_TYPE, OverviewPanel } from "./overviewPanel";
@@ -15,7 +16,6 @@ import { readPanelSettings, SECTION } from "./settings";
 import { TokenPanel } from "./tokenPanel";
 
 export const MODEL_OVERVIEW = "headLens.modelOverview";
-export const WHICH_HEADS = "headLens.whichHeads";
 
 /** The hover's link argument: a token of a model, by id. */
 export interface WhichHeadsArg {
@@ -82,13 +82,7 @@ async function pickToken(s: Services, model: ModelEntry): Promise<{ id: number; 
 }
 
 export function registerCircuitViews(s: Services, handlers: PanelHandlers): void {
-  const reg = (id: string, f: (...args: never[]) => unknown) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
-    try {
-      return await f(...args);
-    } catch (e) {
-      s.reportError(id.replace("headLens.", ""), e);
-    }
-  }));
+  const reg = commandRegistrar(s);
 
   reg(MODEL_OVERVIEW, async (node?: TreeNode) => {
     const model = await usableModel(s, node?.model);

@@ -58,15 +58,19 @@ async function target(s: Services, node: TreeNode | undefined, depth: "model" | 
 
 export type Register = (id: string, f: (...args: never[]) => unknown) => void;
 
-export function registerCommands(s: Services, handlers: PanelHandlers): void {
-  // One notification per failure, whatever the command.
-  const reg: Register = (id, f) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
+/** Registers commands so that every failure, whatever the command, is one notification. */
+export function commandRegistrar(s: Services): Register {
+  return (id, f) => s.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
     try {
       return await f(...args);
     } catch (e) {
       s.reportError(id.replace("headLens.", ""), e);
     }
   }));
+}
+
+export function registerCommands(s: Services, handlers: PanelHandlers): void {
+  const reg = commandRegistrar(s);
   registerExport(s, reg);
   registerModelCommands(s, handlers, reg);
   reg(PICK_HOVER_CONTEXT, () => s.hoverContext.pick());

@@ -10,12 +10,9 @@ import { parsePriorSpec } from "../../core/priorSpec";
 import { fmt2 } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
 import { headName } from "../../core/headName";
-import { HoverContext, PICK_HOVER_CONTEXT } from "./hoverContext";
+import { HoverContext, PICK_HOVER_CONTEXT, WHICH_HEADS } from "./hoverContext";
 import { modelName } from "./modelRegistry";
 import { hoverSettings, readPanelSettings } from "./settings";
-
-/** The command the hover's "Which heads use …?" links run (circuitViews.ts registers it). */
-const WHICH_HEADS = "headLens.whichHeads";
 
 const MAX_TOKENS = 8;
 

@@ -11,6 +11,8 @@ import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
 
 const STATE_KEY = "headLens.hoverContext";
 export const PICK_HOVER_CONTEXT = "headLens.chooseHoverContext";
+/** The command behind the hover's "Which heads use …?" links (registered in circuitViews.ts). */
+export const WHICH_HEADS = "headLens.whichHeads";
 
 interface Saved {
   model: string;
