@@ -8,7 +8,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { FactoredMatrix, ReductionKernels } from "../src/core/factored";
-import { balancedFactors, normSplitPlan, normSplitRowMaxBounds } from "../src/core/normSplitBounds";
+import { balancedMaps, largestTwo, normSplitPlan, normSplitRowMaxBounds } from "../src/core/normSplitBounds";
 import { matmul } from "../src/core/tensor";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { ortKernels } from "../src/worker/ortKernels";
@@ -55,7 +55,7 @@ function trainedLike(n: number, k: number, seed: number, sigma = 0.5): Float32Ar
 }
 
 async function check(name: string, l: Float32Array, rows: number, r: Float32Array, cols: number, k: number, points: number, kernels: ReductionKernels) {
-  const plan = await normSplitPlan(l, r, rows, cols, k, kernels);
+  const plan = await normSplitPlan(new FactoredMatrix(l, r, rows, cols, k), kernels);
   const b = await normSplitRowMaxBounds(plan, points, kernels, ctl);
   // The same bounds for a subset of rows, in its order.
   const ids = [rows - 1, 0, Math.floor(rows / 2)], sub = await normSplitRowMaxBounds(plan, points, kernels, ctl, ids);
@@ -113,8 +113,9 @@ describe("norm-split bounds on every row's max", () => {
   test("balanced coordinates: every product within the measured error κ, and κ tiny", async () => {
     const rows = 200, cols = 700, k = 12;
     const l = trainedLike(rows, k, 31), r = trainedLike(cols, k, 32);
-    const b = await balancedFactors(l, r, rows, cols, k, jsKernels);
+    const b = await balancedMaps(l, r, rows, cols, k, jsKernels);
     assert.ok(b, "a full-rank pair has balanced coordinates");
+    const bl = matmul(l, b.a, rows, k, k), br = matmul(r, b.b, cols, k, k);
     assert.ok(b.kappa < 1e-4, `κ = ${b.kappa}`); // mostly the a-priori float32 bound (2γ‖A‖‖B‖), not the actual error
     const norm = (a: Float32Array, i: number) => Math.hypot(...a.subarray(i * k, (i + 1) * k));
     let worst = 0;
@@ -122,7 +123,7 @@ describe("norm-split bounds on every row's max", () => {
       let x = 0, y = 0;
       for (let e = 0; e < k; e++) {
         x += l[i * k + e] * r[j * k + e];
-        y += b.left[i * k + e] * b.right[j * k + e];
+        y += bl[i * k + e] * br[j * k + e];
       }
       worst = Math.max(worst, Math.abs(x - y) / (norm(l, i) * norm(r, j)));
     }

@@ -6,11 +6,11 @@
  *   OVn[s, o] = (W_E W_V)_s · ((W_O W_U)_{:,o} − mean_o (W_O W_U)_{:,o})  (row = source, col = output)
  * No biases, no 1/√d_head, no positional terms.
  */
-import { FactoredMatrix, jsMatMul, MatMulFn } from "./factored";
+import { FactoredMatrix, jsMatMul, MatMulFn, Products } from "./factored";
 import { ModelWeights } from "./weights";
 import { slice0 } from "./tensor";
 
-export type { MatMulFn } from "./factored";
+export type { MatMulFn, Products } from "./factored";
 export { jsMatMul } from "./factored";
 
 export interface HeadCircuits {
@@ -37,8 +37,9 @@ export function ovCircuit(w: ModelWeights, layer: number, head: number): Factore
 }
 
 /** QK expanded to token space with its BOS normalization; rows and columns embedded by the given maps. */
-export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
-  return bosNormalized(await (await qk.premultiply(queries, V, mm)).postmultiplyTransposed(keys, V, mm), bos);
+export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn | Products): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
+  const { matrix, removed } = await (await qk.premultiply(queries, V, mm)).postmultiplyTransposedMinusColumn(keys, V, bos, mm);
+  return { qk: matrix, bosKey: removed };
 }
 
 /** A token-space QK minus its BOS column, and the BOS key's factor row. `full` must be a product
@@ -49,14 +50,14 @@ export function bosNormalized(full: FactoredMatrix, bos: number): { qk: Factored
 }
 
 /** OV expanded to token space (sources embedded, outputs unembedded by W_U) with its row-mean normalization. */
-export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
+export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn | Products): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
   const V = w.config.d_vocab;
   const { matrix, removedMean } = await (await ov.premultiply(sources, V, mm)).postmultiplyRowCentered(w.W_U.data, V, mm);
   return { ov: matrix, outputMean: removedMean };
 }
 
 /** The direct path of one head: W_E on both sides of QK, W_E and W_U around OV. */
-export async function headCircuits(w: ModelWeights, layer: number, head: number, bos: number, mm: MatMulFn = jsMatMul): Promise<HeadCircuits> {
+export async function headCircuits(w: ModelWeights, layer: number, head: number, bos: number, mm: MatMulFn | Products = jsMatMul): Promise<HeadCircuits> {
   const WE = w.W_E.data, V = w.config.d_vocab;
   const { qk, bosKey } = await tokenQK(qkCircuit(w, layer, head), WE, WE, V, bos, mm);
   const { ov, outputMean } = await tokenOV(ovCircuit(w, layer, head), WE, w, mm);

@@ -30,7 +30,7 @@ export interface DiagonalRanks {
 export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl: StreamControl): Promise<DiagonalRanks> {
   if (m.rows !== m.cols) throw new Error(`diagonal ranks of a non-square ${m.rows}×${m.cols} matrix`);
   if (!k.rowCountsAndColMax) throw new Error("these kernels cannot count against a threshold");
-  const r = m.rank, n = m.rows, maxNorm = m.rightMaxNorm();
+  const r = m.rank, n = m.rows, maxNorm = await m.rightMaxNorm(k);
   const lo = new Float32Array(n), hi = new Float32Array(n), diag = new Float64Array(n);
   // |fl32(x·y) − x·y| ≤ r·2⁻²³·‖x‖‖y‖ (a bound for any summation order, FMA or not), widened to float32.
   const slack = 2 * r * 2 ** -23;

@@ -49,18 +49,26 @@ export function exactRowFromDense(row: Float64Array): ExactRow {
 export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionKernels): Promise<ExactRow[]> {
   if (!k.rowsOf || rows.length === 0) return rows.map((i) => exactRowFromDense(m.row(i)));
   const r = m.rank, V = m.cols;
-  const f32 = await k.rowsOf(m.gatherRows(rows), rows.length, m.right, V, r);
+  const [f32, yNorms] = await Promise.all([k.rowsOf(m.gatherRows(rows), rows.length, m.right, V, r), m.rightNorms(k)]);
   for (let j = 0; j < f32.length; j++) if (!Number.isFinite(f32[j])) return rows.map((i) => exactRowFromDense(m.row(i)));
-  const g = 1.01 * (gammaF32(r) + r * 2 ** -52), yMax = m.rightMaxNorm();
+  const g = 1.01 * (gammaF32(r) + r * 2 ** -52);
   return rows.map((i, n) => {
     let xn = 0;
     for (let e = i * r; e < (i + 1) * r; e++) xn += m.left[e] * m.left[e];
-    // + r·2⁻¹²⁶: products a kernel may flush to zero below float32's normal range.
-    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), g * Math.sqrt(xn) * yMax * (1 + 2 ** -40) + r * 2 ** -126);
+    // Entry j's band is c·‖y_j‖ + tiny: r·2⁻¹²⁶ covers products a kernel may flush to zero below
+    // float32's normal range. Per column, so short columns (most tokens) need no recomputation.
+    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), { yNorms, c: g * Math.sqrt(xn) * (1 + 2 ** -40), tiny: r * 2 ** -126 });
   });
 }
 
-function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, b: number): ExactRow {
+/** Entry j of a float32 row is within c·yNorms[j] + tiny of its exact value. The 1 % in c's 1.01 also covers the float64 rounding of the bounds below. */
+interface Band {
+  yNorms: Float64Array;
+  c: number;
+  tiny: number;
+}
+
+function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, band: Band): ExactRow {
   const exact = new Map<number, number>();
   const at = (j: number) => {
     let v = exact.get(j);
@@ -70,74 +78,59 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, b: number): Ex
   /** topK over the exact values (sign·value·weight) of the candidates, listed by ascending index. */
   const exactTop = (cand: number[], n: number, sign: number, w?: ArrayLike<number>) =>
     topK(cand.map((j) => (w ? at(j) * w[j] : sign * at(j))), n).map((c) => cand[c]);
-  const up = (x: number) => x + Math.abs(x) * 2 ** -50, down = (x: number) => x - Math.abs(x) * 2 ** -50;
-  // Unweighted: entry j can be among the n largest only if f_j + b ≥ (n-th largest f) − b.
-  const top = (n: number, sign: number) => {
+  // Entry j can be among the n largest only if its upper bound reaches the n-th largest lower bound.
+  const top = (n: number, sign: number, w?: ArrayLike<number>) => {
     if (n <= 0) return [];
-    const floor = (n === 1 ? maxOf(f, sign) : nthLargestF32(f, n, sign)) - 2 * b, cand: number[] = [];
-    for (let j = 0; j < f.length; j++) if (sign * f[j] >= floor) cand.push(j);
-    return exactTop(cand, n, sign);
+    const floor = nthLargestF64(lowerBounds(f, band, sign, w), f.length, n), cand: number[] = [];
+    const { yNorms, c, tiny } = band;
+    for (let j = 0; j < f.length; j++) {
+      const hi = sign * f[j] + (c * yNorms[j] + tiny);
+      if ((w ? hi * w[j] : hi) >= floor) cand.push(j);
+    }
+    return exactTop(cand, n, sign, w);
   };
   return {
     at,
     max: () => at(top(1, 1)[0]),
-    top: (n, w) => {
-      if (!w) return top(n, 1);
-      if (n <= 0) return [];
-      const lo = new Float64Array(f.length); // value·w_j ∈ [(f_j − b)·w_j, (f_j + b)·w_j] for w_j ≥ 0
-      for (let j = 0; j < f.length; j++) lo[j] = down((f[j] - b) * w[j]);
-      const floor = nthLargestF64(lo, n), cand: number[] = [];
-      for (let j = 0; j < f.length; j++) if (up((f[j] + b) * w[j]) >= floor) cand.push(j);
-      return exactTop(cand, n, 1, w);
-    },
+    top: (n, w) => top(n, 1, w),
     bottom: (n) => top(n, -1),
     countAbove: (t) => {
-      let c = 0;
+      const { yNorms, c, tiny } = band;
+      let count = 0;
       for (let j = 0; j < f.length; j++) {
-        if (f[j] - b > t) c++;
-        else if (f[j] + b > t && at(j) > t) c++;
+        const b = c * yNorms[j] + tiny;
+        if (f[j] - b > t) count++;
+        else if (f[j] + b > t && at(j) > t) count++;
       }
-      return c;
+      return count;
     },
   };
 }
 
-function maxOf(f: Float32Array, sign: number): number {
-  let m = -Infinity;
-  for (let j = 0; j < f.length; j++) if (sign * f[j] > m) m = sign * f[j];
-  return m;
+let scratch = new Float64Array(0);
+
+/** Lower bounds on sign·value_j (·w_j, for weights ≥ 0) for every entry, in a buffer reused across calls. */
+function lowerBounds(f: Float32Array, band: Band, sign: number, w?: ArrayLike<number>): Float64Array {
+  if (scratch.length < f.length) scratch = new Float64Array(f.length);
+  const lo = scratch, { yNorms, c, tiny } = band;
+  if (w) for (let j = 0; j < f.length; j++) lo[j] = (sign * f[j] - (c * yNorms[j] + tiny)) * w[j];
+  else for (let j = 0; j < f.length; j++) lo[j] = sign * f[j] - (c * yNorms[j] + tiny);
+  return lo;
 }
 
-// Monomorphic on purpose (one for each array type): a shared ArrayLike version is 3× slower.
-/** The n-th largest of sign·f[j] (−∞ when n > f.length). */
-function nthLargestF32(f: Float32Array, n: number, sign: number): number {
-  if (n > f.length) return -Infinity;
+/** The n-th largest of a[0..len) (−∞ when n > len). */
+function nthLargestF64(a: Float64Array, len: number, n: number): number {
+  if (n > len) return -Infinity;
   const best: number[] = []; // the n largest so far, ascending
-  for (let j = 0; j < f.length; j++) {
-    const v = sign * f[j];
-    if (best.length === n && !(v > best[0])) continue;
-    insertSorted(best, v, n);
-  }
-  return best[0];
-}
-
-/** The n-th largest of a[j] (−∞ when n > a.length). */
-function nthLargestF64(a: Float64Array, n: number): number {
-  if (n > a.length) return -Infinity;
-  const best: number[] = [];
-  for (let j = 0; j < a.length; j++) {
+  for (let j = 0; j < len; j++) {
     const v = a[j];
     if (best.length === n && !(v > best[0])) continue;
-    insertSorted(best, v, n);
+    let p = 0;
+    while (p < best.length && best[p] < v) p++;
+    best.splice(p, 0, v);
+    if (best.length > n) best.shift();
   }
   return best[0];
-}
-
-function insertSorted(best: number[], v: number, n: number): void {
-  let p = 0;
-  while (p < best.length && best[p] < v) p++;
-  best.splice(p, 0, v);
-  if (best.length > n) best.shift();
 }
 
 /** Each listed key's QK column and OV row through the kernels: one GEMM per circuit for all of them. */

@@ -8,7 +8,7 @@
  * kernels), eigenvalues through the small rank × rank product, and the Frobenius norm.
  */
 import { complexEigenvalues, Complex } from "./eig";
-import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds } from "./normSplitBounds";
+import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds, normsFromSquares } from "./normSplitBounds";
 import { DiagonalRanks, diagonalRanks } from "./diagonalRanks";
 import { matmul, normSq, transpose2d } from "./tensor";
 
@@ -16,6 +16,24 @@ import { matmul, normSq, transpose2d } from "./tensor";
 export type MatMulFn = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array | Promise<Float32Array>;
 
 export const jsMatMul: MatMulFn = matmul;
+
+/**
+ * The products circuits are built from. `matmul` is required; the fused forms are optional (plain
+ * JavaScript otherwise) and each must give the very float32 numbers of its unfused form, so the
+ * reports do not depend on which ran.
+ */
+export interface Products {
+  matmul: MatMulFn;
+  /** Aᵀ·B for A [k, m] and B [k, n], as [m, n]: the product a transpose of (Bᵀ·A) would give. */
+  matmulTA?(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Promise<Float32Array>;
+  /** C = A·B [m, n] and every row of C minus row `row`, rounded to float32 (JavaScript's fround(x − y)); and that row. */
+  matmulMinusRow?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, row: number): Promise<{ diff: Float32Array; row: Float32Array }>;
+}
+
+/** A bare matmul as Products. */
+export function productsOf(mm: MatMulFn | Products): Products {
+  return typeof mm === "function" ? { matmul: mm } : mm;
+}
 
 /** How a streamed reduction is driven: cancellation, progress (rows done), memory per block. */
 export interface StreamControl {
@@ -37,8 +55,11 @@ export interface RowMaxEvaluator {
 }
 
 /** The heavy V-sized reductions; the worker implements them on onnxruntime, tests in plain JS. */
-export interface ReductionKernels {
-  matmul: MatMulFn;
+export interface ReductionKernels extends Products {
+  /** Σ_e A[i, e]² per row of A [n, r], summed in float32 in any order (upper bounds: normUpperF32). */
+  rowNormsSq?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
+  /** A·B and its rows' squared norms (as rowNormsSq), in one pass; `keepProduct` false: the norms only. */
+  matmulNormsSq?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, keepProduct: boolean): Promise<{ product?: Float32Array; normsSq: Float32Array }>;
   /** out[i] = max_j (X·Y)[i, j] for X = rows × inner and Y = inner × cols, streamed in row blocks. */
   rowMax(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, ctl: StreamControl): Promise<Float32Array>;
   /** Rigorous intervals on max_j x_i·y_j (x: rows × dim, y: cols × dim), e.g. from an int8 pass. */
@@ -71,7 +92,7 @@ export class FactoredMatrix {
   private readonly recentRows = new Map<number, Float64Array>();
   private transposed?: FactoredMatrix;
   private normSplit?: Promise<NormSplitPlan>;
-  private rightMaxNormCache?: number;
+  private leftNormsCache?: Promise<Float64Array>;
 
   constructor(
     readonly left: Float32Array,
@@ -114,24 +135,41 @@ export class FactoredMatrix {
     return this.transposed;
   }
 
-  /** max_j ‖right_j‖ (float64), computed once. */
-  rightMaxNorm(): number {
-    if (this.rightMaxNormCache === undefined) {
-      let m = 0;
-      for (let j = 0, r = this.rank; j < this.cols; j++) m = Math.max(m, normSq(this.right, j * r, r));
-      this.rightMaxNormCache = Math.sqrt(m);
-    }
-    return this.rightMaxNormCache;
+  /**
+   * Upper bounds on ‖left_i‖ for every row, within a relative 4·10⁻⁶ (float64), computed once — by
+   * the kernels when they can (a float32 sum, widened by its rounding bound), else here in float64.
+   * Every rigorous bound that multiplies by a norm takes it from here.
+   */
+  leftNorms(k?: Pick<ReductionKernels, "rowNormsSq">): Promise<Float64Array> {
+    return (this.leftNormsCache ??= (async () => {
+      const r = this.rank;
+      if (k?.rowNormsSq) return normsFromSquares(await k.rowNormsSq(this.left, this.rows, r), r);
+      const out = new Float64Array(this.rows), w = 1 + (r + 2) * 2 ** -52; // float64 sum of r squares, then sqrt
+      for (let i = 0; i < this.rows; i++) out[i] = Math.sqrt(normSq(this.left, i * r, r)) * w;
+      return out;
+    })());
+  }
+
+  /** Upper bounds on ‖right_j‖ for every column (the transpose's left norms, shared with it). */
+  rightNorms(k?: Pick<ReductionKernels, "rowNormsSq">): Promise<Float64Array> {
+    return this.T.leftNorms(k);
+  }
+
+  /** An upper bound on max_j ‖right_j‖. */
+  async rightMaxNorm(k?: Pick<ReductionKernels, "rowNormsSq">): Promise<number> {
+    let m = 0;
+    for (const x of await this.rightNorms(k)) if (x > m) m = x;
+    return m;
   }
 
   /** A·M for A [n, rows]: only the left factor changes. */
-  async premultiply(a: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(await mm(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank, { right: () => this.rightGram() });
+  async premultiply(a: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
+    return new FactoredMatrix(await productsOf(mm).matmul(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank, { right: () => this.rightGram() });
   }
 
   /** M·B for B [cols, n]: the right factor becomes (rightᵀ·B)ᵀ. */
-  async postmultiply(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
-    const rt = await mm(transpose2d(this.right, this.cols, this.rank), b, this.rank, this.cols, n);
+  async postmultiply(b: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
+    const rt = await productsOf(mm).matmul(transpose2d(this.right, this.cols, this.rank), b, this.rank, this.cols, n);
     return new FactoredMatrix(this.left, transpose2d(rt, this.rank, n), this.rows, n, this.rank, { left: () => this.leftGram() });
   }
 
@@ -139,8 +177,14 @@ export class FactoredMatrix {
    * postmultiply(b) followed by rowCentered(), in one pass over the new right factor: the same
    * numbers (each mean sums j = 0, 1, … in float64), one V × rank copy and transpose fewer.
    */
-  async postmultiplyRowCentered(b: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
-    const r = this.rank, rt = await mm(transpose2d(this.right, this.cols, r), b, r, this.cols, n); // [rank, n]
+  async postmultiplyRowCentered(b: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
+    const p = productsOf(mm), r = this.rank;
+    if (p.matmulTA) {
+      // bᵀ·right is the new right factor as it is ([n, rank]): row-major sweeps, no transpose.
+      const right = await p.matmulTA(b, this.right, this.cols, n, r);
+      return { matrix: new FactoredMatrix(this.left, right, this.rows, n, r), removedMean: subtractColumnMeans(right, n, r) };
+    }
+    const rt = await p.matmul(transpose2d(this.right, this.cols, r), b, r, this.cols, n); // [rank, n]
     const mean = new Float64Array(r), right = new Float32Array(n * r);
     for (let e = 0; e < r; e++) {
       let s = 0;
@@ -155,17 +199,32 @@ export class FactoredMatrix {
   }
 
   /** M·Btᵀ for Bt [n, cols] (e.g. keys embedded by W_E: M·W_Eᵀ): the right factor becomes Bt·right. */
-  async postmultiplyTransposed(bt: Float32Array, n: number, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(this.left, await mm(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank, { left: () => this.leftGram() });
+  async postmultiplyTransposed(bt: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
+    return new FactoredMatrix(this.left, await productsOf(mm).matmul(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank, { left: () => this.leftGram() });
+  }
+
+  /**
+   * postmultiplyTransposed(bt) followed by minusColumn(c) — the notebook's BOS normalization of QK —
+   * in one fused product where the kernels have it; `removed` is column c's right-factor row.
+   */
+  async postmultiplyTransposedMinusColumn(bt: Float32Array, n: number, c: number, mm: MatMulFn | Products = jsMatMul): Promise<{ matrix: FactoredMatrix; removed: Float32Array }> {
+    const p = productsOf(mm), r = this.rank;
+    if (p.matmulMinusRow) {
+      const { diff, row } = await p.matmulMinusRow(bt, this.right, n, this.cols, r, c);
+      return { matrix: new FactoredMatrix(this.left, diff, this.rows, n, r), removed: row };
+    }
+    const full = await this.postmultiplyTransposed(bt, n, p);
+    const removed = full.right.slice(c * r, (c + 1) * r);
+    return { matrix: full.minusColumn(c, true), removed };
   }
 
   /**
    * this·other, never forming either product: L1 (R1ᵀ L2) R2ᵀ. The small rank × rank middle is
    * folded into the side that keeps the lower rank, as TransformerLens does.
    */
-  async compose(other: FactoredMatrix, mm: MatMulFn = jsMatMul): Promise<FactoredMatrix> {
+  async compose(other: FactoredMatrix, products: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
     if (this.cols !== other.rows) throw new Error(`cannot compose ${this.rows}×${this.cols} with ${other.rows}×${other.cols}`);
-    const r1 = this.rank, r2 = other.rank;
+    const r1 = this.rank, r2 = other.rank, mm = productsOf(products).matmul;
     const middle = await mm(transpose2d(this.right, this.cols, r1), other.left, r1, this.cols, r2); // [r1, r2]
     if (r1 <= r2) {
       // right' = R2 · middleᵀ  [cols2, r1]; its Gram is middle · (R2ᵀR2) · middleᵀ.
@@ -195,13 +254,9 @@ export class FactoredMatrix {
 
   /** Every row minus its mean (the notebook's OV normalization), through the right factor. */
   rowCentered(): { matrix: FactoredMatrix; removedMean: Float64Array } {
-    const r = this.rank, right = new Float32Array(this.right);
-    const mean = new Float64Array(r);
-    // Row-major sweeps (3× faster than column by column); each mean still sums j = 0, 1, … in order.
-    for (let j = 0, o = 0; j < this.cols; j++, o += r) for (let e = 0; e < r; e++) mean[e] += right[o + e];
-    for (let e = 0; e < r; e++) mean[e] /= this.cols;
-    for (let j = 0, o = 0; j < this.cols; j++, o += r) for (let e = 0; e < r; e++) right[o + e] -= mean[e];
-    return { matrix: new FactoredMatrix(this.left, right, this.rows, this.cols, r), removedMean: mean };
+    const right = new Float32Array(this.right);
+    const mean = subtractColumnMeans(right, this.cols, this.rank);
+    return { matrix: new FactoredMatrix(this.left, right, this.rows, this.cols, this.rank), removedMean: mean };
   }
 
   /** Row i (length cols), in float64 accumulation: O(cols·rank). Read-only: recent rows are shared. */
@@ -246,7 +301,7 @@ export class FactoredMatrix {
    * O(rows·rank·points) after an O(V·rank²) set-up done once per matrix; no V² pass.
    */
   async rowMaxNormSplitBounds(k: ReductionKernels, ctl: StreamControl, points: number, rows?: ArrayLike<number>): Promise<RowMaxBounds> {
-    this.normSplit ??= normSplitPlan(this.left, this.right, this.rows, this.cols, this.rank, k, this.rightMaxNorm()); // balanced factors, once
+    this.normSplit ??= normSplitPlan(this, k); // balanced factors, once
     return normSplitRowMaxBounds(await this.normSplit, points, k, ctl, rows);
   }
 
@@ -302,6 +357,18 @@ export class FactoredMatrix {
 }
 
 const RECENT = 8;
+
+/**
+ * Subtracts each column's mean from a [n, r] row-major matrix in place, returning the means. Row-
+ * major sweeps (3× faster than column by column); each mean sums rows 0, 1, … in order, in float64.
+ */
+function subtractColumnMeans(a: Float32Array, n: number, r: number): Float64Array {
+  const mean = new Float64Array(r);
+  for (let j = 0, o = 0; j < n; j++, o += r) for (let e = 0; e < r; e++) mean[e] += a[o + e];
+  for (let e = 0; e < r; e++) mean[e] /= n;
+  for (let j = 0, o = 0; j < n; j++, o += r) for (let e = 0; e < r; e++) a[o + e] -= mean[e];
+  return mean;
+}
 
 function cached(recent: Map<number, Float64Array>, i: number, compute: () => Float64Array): Float64Array {
   let v = recent.get(i);

@@ -17,7 +17,7 @@
  * The intervals hold both the exact max and the float32 max a dense pass computes (γ‖l‖·max‖r‖
  * is added for the latter), so a strategy that prunes on them reproduces the dense report.
  */
-import type { ReductionKernels, RowMaxBounds, StreamControl } from "./factored";
+import type { FactoredMatrix, ReductionKernels, RowMaxBounds, StreamControl } from "./factored";
 import { symmetricEigen } from "./eig";
 import { transpose2d } from "./tensor";
 
@@ -27,15 +27,16 @@ export function gammaF32(n: number): number {
   return (n * u) / (1 - n * u);
 }
 
-export interface BalancedFactors {
-  left: Float32Array;
-  right: Float32Array;
-  /** |l'_i·r'_j − l_i·r_j| ≤ kappa·‖l_i‖·‖r_j‖ for the float32 factors returned. */
+export interface BalancedMaps {
+  /** A and B (rank × rank, float32): l' = l·A and r' = r·B, computed by any float32 product. */
+  a: Float32Array;
+  b: Float32Array;
+  /** |l'_i·r'_j − l_i·r_j| ≤ kappa·‖l_i‖·‖r_j‖ for l', r' computed in float32 with these maps. */
   kappa: number;
 }
 
-/** L·A and R·B in balanced SVD coordinates with their measured error, or undefined when a Gram matrix is singular. */
-export async function balancedFactors(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<BalancedFactors | undefined> {
+/** The maps to balanced SVD coordinates with their measured error, or undefined when a Gram matrix is singular. */
+export async function balancedMaps(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<BalancedMaps | undefined> {
   const cl = cholesky(await gramOf(left, rows, r, k), r), cr = cholesky(await gramOf(right, cols, r, k), r);
   if (!cl || !cr) return undefined;
   const m = new Float64Array(r * r); // C_Lᵀ C_R
@@ -80,37 +81,52 @@ export async function balancedFactors(left: Float32Array, right: Float32Array, r
   // The float64 check itself is off by at most r·2⁻⁵² relative per entry: fold it in generously.
   const kappa = Math.sqrt(err) + r * 2 ** -50 * na * nb + (2 * g + g * g) * na * nb;
   if (!Number.isFinite(kappa) || kappa > 0.01) return undefined; // too ill-conditioned to help
-  return { left: await k.matmul(left, a, rows, r, r), right: await k.matmul(right, b, cols, r, r), kappa };
+  return { a, b, kappa };
 }
 
-/** What the norm-split bounds of one matrix reuse across calls: its balanced factors and their norms. */
+/** What the norm-split bounds of one matrix reuse across calls: its balanced coordinates and norms. */
 export interface NormSplitPlan {
   r: number;
   rows: number;
   cols: number;
+  /** The balanced left factor l' (every row), and the right factor with its map (r' = r·B, made for chosen columns only). */
   left: Float32Array;
-  bal: BalancedFactors;
-  /** Norms of the original and of the balanced left rows; column norms in balanced coordinates, and sorted. */
+  right: Float32Array;
+  rightMap?: Float32Array;
+  kappa: number;
+  /** Upper bounds on the norms of the original left rows and of the balanced left rows and columns. */
   ln: Float64Array;
   ln2: Float64Array;
   rn2: Float64Array;
-  rn2Sorted: Float64Array;
-  /** Longest original and balanced column. */
+  /** Upper bounds on the longest original and balanced column. */
   maxR: number;
   maxR2: number;
 }
 
-/** `maxR`: the longest original column (max_j ‖right_j‖), when the caller has it already. */
-export async function normSplitPlan(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels, maxR?: number): Promise<NormSplitPlan> {
-  const bal = (await balancedFactors(left, right, rows, cols, r, k)) ?? { left, right, kappa: 0 };
-  const rn2 = rowNorms(bal.right, cols, r);
+/**
+ * The balanced coordinates of m and the norms its bounds multiply by. The balanced right factor is
+ * never formed: only its norms (one fused product) and, per call, the few columns evaluated exactly.
+ */
+export async function normSplitPlan(m: FactoredMatrix, k: ReductionKernels): Promise<NormSplitPlan> {
+  const { left, right, rows, cols, rank: r } = m;
+  const maps = await balancedMaps(left, right, rows, cols, r, k);
+  const [ln, maxR] = await Promise.all([m.leftNorms(k), m.rightMaxNorm(k)]);
+  if (!maps) return { r, rows, cols, left, right, kappa: 0, ln, ln2: ln, rn2: await m.rightNorms(k), maxR, maxR2: maxR };
+  const [l2, rn2] = await Promise.all([productNorms(left, maps.a, rows, r, k, true), productNorms(right, maps.b, cols, r, k, false)]);
   let maxR2 = 0;
-  for (let j = 0; j < cols; j++) maxR2 = Math.max(maxR2, rn2[j]);
-  if (maxR === undefined) {
-    maxR = 0;
-    for (const x of rowNorms(right, cols, r)) maxR = Math.max(maxR, x);
+  for (let j = 0; j < cols; j++) if (rn2.norms[j] > maxR2) maxR2 = rn2.norms[j];
+  return { r, rows, cols, left: l2.product!, right, rightMap: maps.b, kappa: maps.kappa, ln, ln2: l2.norms, rn2: rn2.norms, maxR, maxR2 };
+}
+
+/** F·M [n, r] (when asked) and upper bounds on its rows' norms, fused where the kernels can. */
+async function productNorms(f: Float32Array, map: Float32Array, n: number, r: number, k: ReductionKernels, keepProduct: boolean): Promise<{ product?: Float32Array; norms: Float64Array }> {
+  if (k.matmulNormsSq) {
+    const { product, normsSq } = await k.matmulNormsSq(f, map, n, r, r, keepProduct);
+    return { product, norms: normsFromSquares(normsSq, r) };
   }
-  return { r, rows, cols, left, bal, ln: rowNorms(left, rows, r), ln2: rowNorms(bal.left, rows, r), rn2, rn2Sorted: Float64Array.from(rn2).sort(), maxR, maxR2 };
+  const product = await k.matmul(f, map, n, r, r), norms = rowNorms(product, n, r);
+  for (let i = 0; i < n; i++) norms[i] *= 1 + (r + 2) * 2 ** -52;
+  return { product: keepProduct ? product : undefined, norms };
 }
 
 /**
@@ -118,19 +134,25 @@ export async function normSplitPlan(left: Float32Array, right: Float32Array, row
  * `points` longest columns (in balanced coordinates) are evaluated exactly (see the file comment).
  */
 export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number, k: ReductionKernels, ctl: StreamControl, ids?: ArrayLike<number>): Promise<RowMaxBounds> {
-  const { r, cols, bal, ln, ln2, rn2, rn2Sorted, maxR, maxR2 } = plan;
-  const g = gammaF32(r), kappa = bal.kappa + g; // + the dense pass's own float32 error
+  const { r, cols, ln, ln2, rn2, maxR } = plan;
+  const g = gammaF32(r), kappa = plan.kappa + g; // + the dense pass's own float32 error
   const h = Math.min(points, cols), n = ids ? ids.length : plan.rows;
-  const cut = h > 0 ? rn2Sorted[cols - h] : Infinity, rho = h < cols ? rn2Sorted[cols - h - 1] : 0;
+  const { cut, next: rho } = largestTwo(rn2, h);
   const top: number[] = []; // the h longest columns (any order among equals)
   for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] > cut) top.push(j);
   for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] === cut) top.push(j);
-  const chosen = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r]
-  top.forEach((j, c) => chosen.set(bal.right.subarray(j * r, (j + 1) * r), c * r));
-  let x = bal.left;
+  let chosen: Float32Array = new Float32Array(top.length * r); // the chosen columns' factor rows [points, r], balanced
+  top.forEach((j, c) => chosen.set(plan.right.subarray(j * r, (j + 1) * r), c * r));
+  let maxR2 = plan.maxR2;
+  if (plan.rightMap && top.length) {
+    chosen = await k.matmul(chosen, plan.rightMap, top.length, r, r);
+    // This product rounds on its own: its columns' norms, not the full product's, bound the exact part's error.
+    for (const x of rowNorms(chosen, top.length, r)) maxR2 = Math.max(maxR2, x * (1 + (r + 2) * 2 ** -52));
+  }
+  let x = plan.left;
   if (ids) {
     x = new Float32Array(n * r);
-    for (let i = 0; i < n; i++) x.set(bal.left.subarray(ids[i] * r, (ids[i] + 1) * r), i * r);
+    for (let i = 0; i < n; i++) x.set(plan.left.subarray(ids[i] * r, (ids[i] + 1) * r), i * r);
   }
   const m = k.rowMaxOfRows
     ? await k.rowMaxOfRows(x, n, chosen, top.length, r, ctl)
@@ -149,8 +171,55 @@ export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number,
   return { lo, hi };
 }
 
+/**
+ * The h-th largest of a (the cut: the h longest columns are ≥ it) and the largest below those h
+ * (ρ, bounding every other column); +∞ / 0 at the ends. Quickselect on a copy: O(n).
+ */
+export function largestTwo(a: Float64Array, h: number): { cut: number; next: number } {
+  const n = a.length;
+  if (h <= 0) return { cut: Infinity, next: maxOfAll(a) };
+  if (h >= n) return { cut: minOfAll(a), next: 0 };
+  const b = Float64Array.from(a), k = n - h; // the cut is the k-th smallest (0-based)
+  let lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1, pivot = median3(b[lo], b[mid], b[hi]);
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (b[i] < pivot) i++;
+      while (b[j] > pivot) j--;
+      if (i <= j) {
+        const t = b[i];
+        b[i++] = b[j];
+        b[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  let next = -Infinity; // everything left of position k is ≤ the cut
+  for (let i = 0; i < k; i++) if (b[i] > next) next = b[i];
+  return { cut: b[k], next: Math.max(0, next) };
+}
+
+const median3 = (a: number, b: number, c: number) => Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+const maxOfAll = (a: Float64Array) => a.reduce((m, x) => (x > m ? x : m), 0);
+const minOfAll = (a: Float64Array) => a.reduce((m, x) => (x < m ? x : m), Infinity);
+
 const up = (x: number) => x + Math.abs(x) * 2 ** -40 + Number.MIN_VALUE;
 const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
+
+/**
+ * Upper bounds on the norms behind squared norms summed in float32 (any order, FMA or not): the
+ * sum of r rounded squares is within γ_{r+1} of the exact one, and r·2⁻¹²⁶ covers squares a kernel
+ * flushed to zero.
+ */
+export function normsFromSquares(sq: Float32Array, r: number): Float64Array {
+  const u = 2 ** -24, g = ((r + 1) * u) / (1 - (r + 1) * u), tiny = r * 2 ** -126, w = (1 + 2 ** -50) / (1 - g);
+  const out = new Float64Array(sq.length);
+  for (let i = 0; i < sq.length; i++) out[i] = Math.sqrt((sq[i] + tiny) * w);
+  return out;
+}
 
 /** Euclidean norm of each row of a [n, r] matrix, float64. */
 export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {

@@ -7,7 +7,7 @@
  * QK is BOS-normalized per row and OV row-mean normalized, as on the direct path.
  */
 import { bosNormalized, HeadCircuits, ovCircuit, qkCircuit, tokenOV } from "./circuits";
-import { MatMulFn } from "./factored";
+import { MatMulFn, Products, productsOf } from "./factored";
 import { PathRef } from "./report";
 import { ModelWeights } from "./weights";
 import { headName } from "./headName";
@@ -15,7 +15,8 @@ import { headName } from "./headName";
 /** A path's circuits: k paths have no OV side, v paths no QK side. */
 export type PathCircuits = Partial<HeadCircuits>;
 
-export async function pathCircuits(w: ModelWeights, layer: number, head: number, via: PathRef, bos: number, mm: MatMulFn): Promise<PathCircuits> {
+export async function pathCircuits(w: ModelWeights, layer: number, head: number, via: PathRef, bos: number, products: MatMulFn | Products): Promise<PathCircuits> {
+  const mm = productsOf(products);
   if (via.layer >= layer) throw new Error(`a path runs through an earlier layer: ${headName(via.layer, via.head)} is not before layer ${layer}`);
   const WE = w.W_E.data, V = w.config.d_vocab;
   // E·OV2: what the earlier head writes, for every token it attends to (V × d_model, rank d_head).
@@ -25,8 +26,8 @@ export async function pathCircuits(w: ModelWeights, layer: number, head: number,
     return bosNormalized(qk, bos);
   }
   if (via.type === "q") {
-    const qk = await (await moved.compose(qkCircuit(w, layer, head), mm)).postmultiplyTransposed(WE, V, mm);
-    return { ...bosNormalized(qk, bos), ...(await tokenOV(ovCircuit(w, layer, head), WE, w, mm)) };
+    const { matrix, removed } = await (await moved.compose(qkCircuit(w, layer, head), mm)).postmultiplyTransposedMinusColumn(WE, V, bos, mm);
+    return { qk: matrix, bosKey: removed, ...(await tokenOV(ovCircuit(w, layer, head), WE, w, mm)) };
   }
   const ov = await (await moved.compose(ovCircuit(w, layer, head), mm)).postmultiply(w.W_U.data, V, mm);
   const { matrix, removedMean } = ov.rowCentered();

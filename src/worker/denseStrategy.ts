@@ -12,7 +12,7 @@ import { OrtBackend } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
 
 export function circuitsFor(backend: OrtBackend, job: Pick<HeadJob, "weights" | "layer" | "head" | "bos">): Promise<HeadCircuits> {
-  return headCircuits(job.weights, job.layer, job.head, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
+  return headCircuits(job.weights, job.layer, job.head, job.bos, ortKernels(backend));
 }
 
 /**

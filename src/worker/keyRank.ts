@@ -6,7 +6,6 @@
  */
 import { HeadCircuits } from "../core/circuits";
 import { ReductionKernels } from "../core/factored";
-import { rowNorms } from "../core/normSplitBounds";
 import { ImportanceIntervals } from "./headJob";
 
 /** Past this many float64 re-evaluations the rank would be slow to make exact; never reached on real heads. */
@@ -31,10 +30,9 @@ export function keyFigures(c: HeadCircuits, k: number, priorW: Float64Array): Ke
  * rank r is off by at most u = 2r·2⁻²³ times the norms' product. `tight` knows the evaluated
  * maxima; `loose` only the importance (Cauchy–Schwarz bounds the maxima by the norms).
  */
-function rounding(c: HeadCircuits, priorW: Float64Array) {
-  const r = c.qk.rank, V = c.qk.rows, u = 2 * r * 2 ** -23;
-  const keyNorm = rowNorms(c.qk.right, V, r), srcNorm = rowNorms(c.ov.left, V, r);
-  const maxQuery = c.qk.T.rightMaxNorm(), maxOut = c.ov.rightMaxNorm();
+async function rounding(c: HeadCircuits, priorW: Float64Array, k: ReductionKernels) {
+  const u = 2 * c.qk.rank * 2 ** -23;
+  const [keyNorm, srcNorm, maxQuery, maxOut] = await Promise.all([c.qk.rightNorms(k), c.ov.leftNorms(k), c.qk.T.rightMaxNorm(k), c.ov.rightMaxNorm(k)]);
   const tight = (k: number, maxQK: number, maxOV: number) => {
     const eQ = u * keyNorm[k] * maxQuery, eO = u * srcNorm[k] * maxOut;
     return priorW[k] * (eQ * (Math.abs(maxOV) + eO) + eO * Math.abs(maxQK)) * 1.01 + Number.MIN_VALUE;
@@ -44,7 +42,7 @@ function rounding(c: HeadCircuits, priorW: Float64Array) {
 }
 
 export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceIntervals, t: number, priorW: Float64Array, kernels: ReductionKernels): Promise<{ rank: number; figures: KeyFigures }> {
-  const V = intervals.lo.length, err = rounding(c, priorW);
+  const V = intervals.lo.length, err = await rounding(c, priorW, kernels);
   const figures = keyFigures(c, t, priorW), imp = figures.importance;
   const above = (v: number, k: number) => v > imp || (v === imp && k < t);
   let rank = 0;

@@ -121,6 +121,66 @@ export class OrtBackend {
     return (await s.run({ A: new (ort().Tensor)("float32", a, [n, r]) })).G.data as Float32Array;
   }
 
+  /** Σ_e A[i, e]² per row of A [n, r], float32 (ReduceSumSquare: any order, see normUpper). */
+  async rowNormsSq(a: Float32Array, n: number, r: number): Promise<Float32Array> {
+    const s = await this.session("rownorms", () => ({
+      name: "rownorms",
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["n", "r"] }],
+      outputs: [{ name: "N", type: ElemType.FLOAT, dims: ["n"] }],
+      nodes: [{ op: "ReduceSumSquare", inputs: ["A"], outputs: ["N"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] }],
+    }));
+    return (await s.run({ A: this.tensor("float32", a, [n, r]) })).N.data as Float32Array;
+  }
+
+  /**
+   * C = A[m,k] · B[k,n] and Σ_j C[i, j]² per row, in one run; `keepProduct` false returns the
+   * squared norms only (the product never leaves onnxruntime).
+   */
+  async matmulNormsSq(a: Float32Array, b: Float32Array, m: number, k: number, n: number, keepProduct: boolean): Promise<{ product?: Float32Array; normsSq: Float32Array }> {
+    const key = keepProduct ? "matmulnorms" : "matmulnormsonly";
+    const s = await this.session(key, () => ({
+      name: key,
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
+      outputs: [...(keepProduct ? [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }] : []), { name: "N", type: ElemType.FLOAT, dims: ["m"] }],
+      nodes: [
+        { op: "MatMul", inputs: ["A", "B"], outputs: ["C"] },
+        { op: "ReduceSumSquare", inputs: ["C"], outputs: ["N"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+      ],
+    }));
+    const r = await s.run({ A: this.tensor("float32", a, [m, k]), B: this.tensor("float32", b, [k, n]) });
+    return { product: keepProduct ? (r.C.data as Float32Array) : undefined, normsSq: r.N.data as Float32Array };
+  }
+
+  /**
+   * C − C[row] for C = A[m,k] · B[k,n] — every row minus one of them, in float32, which is
+   * JavaScript's fround(x − y) — and C[row] itself.
+   */
+  async matmulMinusRow(a: Float32Array, b: Float32Array, m: number, k: number, n: number, row: number): Promise<{ diff: Float32Array; row: Float32Array }> {
+    const s = await this.session("matmulminusrow", () => ({
+      name: "matmulminusrow",
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }, { name: "ROW", type: ElemType.INT64, dims: [1] }],
+      outputs: [{ name: "D", type: ElemType.FLOAT, dims: ["m", "n"] }, { name: "R", type: ElemType.FLOAT, dims: [1, "n"] }],
+      nodes: [
+        { op: "MatMul", inputs: ["A", "B"], outputs: ["C"] },
+        { op: "Gather", inputs: ["C", "ROW"], outputs: ["R"], attributes: [{ name: "axis", int: 0 }] },
+        { op: "Sub", inputs: ["C", "R"], outputs: ["D"] },
+      ],
+    }));
+    const r = await s.run({ A: this.tensor("float32", a, [m, k]), B: this.tensor("float32", b, [k, n]), ROW: this.tensor("int64", BigInt64Array.from([BigInt(row)]), [1]) });
+    return { diff: r.D.data as Float32Array, row: r.R.data as Float32Array };
+  }
+
+  /** Aᵀ·B for A [k, m] and B [k, n], as [m, n] (Gemm with transA: the transpose never exists). */
+  async matmulTA(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Promise<Float32Array> {
+    const s = await this.session("gemmTA", () => ({
+      name: "gemmTA",
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["k", "m"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
+      outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }],
+      nodes: [{ op: "Gemm", inputs: ["A", "B"], outputs: ["C"], attributes: [{ name: "transA", int: 1 }] }],
+    }));
+    return (await s.run({ A: this.tensor("float32", a, [k, m]), B: this.tensor("float32", b, [k, n]) })).C.data as Float32Array;
+  }
+
   /**
    * out[i] = max_j x_i·y_j for X [rows, inner] and Y [cols, inner] both as inputs (one cached
    * session, Gemm with transB: no transpose, no per-matrix session), in blocks of `blockRows` rows.

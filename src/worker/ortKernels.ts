@@ -6,6 +6,10 @@ import { blockRowsFor, OrtBackend } from "./ortBackend";
 export function ortKernels(backend: OrtBackend): ReductionKernels {
   return {
     matmul: (a, b, m, k, n) => backend.matmul(a, b, m, k, n),
+    matmulTA: (a, b, k, m, n) => backend.matmulTA(a, b, k, m, n),
+    matmulMinusRow: (a, b, m, k, n, row) => backend.matmulMinusRow(a, b, m, k, n, row),
+    rowNormsSq: (a, n, r) => backend.rowNormsSq(a, n, r),
+    matmulNormsSq: (a, b, m, k, n, keep) => backend.matmulNormsSq(a, b, m, k, n, keep),
     gram: (a, n, r) => backend.gram(a, n, r),
     rowsOf: (x, rows, y, cols, inner) => backend.rowsOf(x, rows, y, cols, inner),
     rowMax: (x, y, rows, inner, cols, ctl) => backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),

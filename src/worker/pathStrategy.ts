@@ -16,7 +16,7 @@ export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRe
   const V = job.weights.config.d_vocab;
   const kernels = ortKernels(backend);
   ctl.check();
-  const c = await pathCircuits(job.weights, job.layer, job.head, via, job.bos, (a, b, m, k, n) => backend.matmul(a, b, m, k, n));
+  const c = await pathCircuits(job.weights, job.layer, job.head, via, job.bos, ortKernels(backend));
   const ones = new Float64Array(V).fill(1);
   let diagonal: DiagonalStats | undefined, imp: Float64Array;
   if (c.qk) {
