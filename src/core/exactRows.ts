@@ -78,17 +78,7 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, band: Band): E
   /** topK over the exact values (sign·value·weight) of the candidates, listed by ascending index. */
   const exactTop = (cand: number[], n: number, sign: number, w?: ArrayLike<number>) =>
     topK(cand.map((j) => (w ? at(j) * w[j] : sign * at(j))), n).map((c) => cand[c]);
-  // Entry j can be among the n largest only if its upper bound reaches the n-th largest lower bound.
-  const top = (n: number, sign: number, w?: ArrayLike<number>) => {
-    if (n <= 0) return [];
-    const floor = nthLargestF64(lowerBounds(f, band, sign, w), f.length, n), cand: number[] = [];
-    const { yNorms, c, tiny } = band;
-    for (let j = 0; j < f.length; j++) {
-      const hi = sign * f[j] + (c * yNorms[j] + tiny);
-      if ((w ? hi * w[j] : hi) >= floor) cand.push(j);
-    }
-    return exactTop(cand, n, sign, w);
-  };
+  const top = (n: number, sign: number, w?: ArrayLike<number>) => (n <= 0 ? [] : exactTop(w ? bandCandidatesWeighted(f, band, n, w) : bandCandidates(f, band, n, sign), n, sign, w));
   return {
     at,
     max: () => at(top(1, 1)[0]),
@@ -107,30 +97,47 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, band: Band): E
   };
 }
 
-let scratch = new Float64Array(0);
+/*
+ * Entry j can be among the n largest only if its upper bound reaches the n-th largest lower bound.
+ * One pass: the n best lower bounds so far give a floor that only rises, entries whose upper bound
+ * reaches the current floor are kept, and the few kept are filtered by the final floor.
+ * Monomorphic on purpose (weighted or not): a shared version is several times slower.
+ */
 
-/** Lower bounds on sign·value_j (·w_j, for weights ≥ 0) for every entry, in a buffer reused across calls. */
-function lowerBounds(f: Float32Array, band: Band, sign: number, w?: ArrayLike<number>): Float64Array {
-  if (scratch.length < f.length) scratch = new Float64Array(f.length);
-  const lo = scratch, { yNorms, c, tiny } = band;
-  if (w) for (let j = 0; j < f.length; j++) lo[j] = (sign * f[j] - (c * yNorms[j] + tiny)) * w[j];
-  else for (let j = 0; j < f.length; j++) lo[j] = sign * f[j] - (c * yNorms[j] + tiny);
-  return lo;
+/** Indices (ascending) whose sign·value can be among the n largest. */
+function bandCandidates(f: Float32Array, band: Band, n: number, sign: number): number[] {
+  const { yNorms, c, tiny } = band, best: number[] = [], kept: number[] = [];
+  let floor = -Infinity;
+  for (let j = 0; j < f.length; j++) {
+    const b = c * yNorms[j] + tiny, v = sign * f[j];
+    if (v + b < floor) continue;
+    kept.push(j);
+    if (v - b > floor) floor = insertBest(best, v - b, n);
+  }
+  return kept.filter((j) => sign * f[j] + (c * yNorms[j] + tiny) >= floor);
 }
 
-/** The n-th largest of a[0..len) (−∞ when n > len). */
-function nthLargestF64(a: Float64Array, len: number, n: number): number {
-  if (n > len) return -Infinity;
-  const best: number[] = []; // the n largest so far, ascending
-  for (let j = 0; j < len; j++) {
-    const v = a[j];
-    if (best.length === n && !(v > best[0])) continue;
-    let p = 0;
-    while (p < best.length && best[p] < v) p++;
-    best.splice(p, 0, v);
-    if (best.length > n) best.shift();
+/** Indices (ascending) whose value·w_j (w_j ≥ 0) can be among the n largest. */
+function bandCandidatesWeighted(f: Float32Array, band: Band, n: number, w: ArrayLike<number>): number[] {
+  const { yNorms, c, tiny } = band, best: number[] = [], kept: number[] = [];
+  let floor = -Infinity;
+  for (let j = 0; j < f.length; j++) {
+    const b = c * yNorms[j] + tiny, hi = (f[j] + b) * w[j];
+    if (hi < floor) continue;
+    kept.push(j);
+    const lo = (f[j] - b) * w[j];
+    if (lo > floor) floor = insertBest(best, lo, n);
   }
-  return best[0];
+  return kept.filter((j) => (f[j] + (c * yNorms[j] + tiny)) * w[j] >= floor);
+}
+
+/** Adds v to the ascending list of the n best so far; returns the floor: the n-th best, or −∞ while fewer. */
+function insertBest(best: number[], v: number, n: number): number {
+  let p = 0;
+  while (p < best.length && best[p] < v) p++;
+  best.splice(p, 0, v);
+  if (best.length > n) best.shift();
+  return best.length === n ? best[0] : -Infinity;
 }
 
 /** Each listed key's QK column and OV row through the kernels: one GEMM per circuit for all of them. */
