@@ -5,6 +5,7 @@ import { configFor } from "./support/models";
 import { weightsFromSafetensors } from "../src/core/weights";
 import { randomWeights } from "./support/models";
 import { weightsToNamedTensors } from "../src/core/weights";
+import { decodeHalf, halfToFloat } from "../src/core/halfFloat";
 
 const LABEL = "/models/x/model.safetensors";
 
@@ -37,6 +38,19 @@ describe("safetensors round trip", () => {
       data.forEach((v, i) => assert.ok(Math.abs(t.data[i] - v) <= tol * Math.max(1, Math.abs(v)), `${dtype}[${i}]: ${t.data[i]} vs ${v}`));
       assert.deepEqual(Array.from(readFloatTensor(f, "u").data), [5, 6]);
     });
+  }
+});
+
+test("F16 decoding gives every one of the 65 536 halves its value, at an even and an odd byte offset", () => {
+  for (const offset of [0, 1]) {
+    const bytes = new Uint8Array(offset + 2 * 65536);
+    const view = new DataView(bytes.buffer);
+    for (let h = 0; h < 65536; h++) view.setUint16(offset + 2 * h, h, true);
+    const out = decodeHalf(bytes.subarray(offset));
+    for (let h = 0; h < 65536; h++) {
+      const want = halfToFloat(h);
+      assert.ok(Object.is(out[h], Math.fround(want)) || (Number.isNaN(want) && Number.isNaN(out[h])), `half 0x${h.toString(16)} at offset ${offset}: ${out[h]} != ${want}`);
+    }
   }
 });
 

@@ -30,7 +30,7 @@ export function processWeights(input: ModelWeights, steps: ProcessingSteps = def
   const w = inPlace ? { ...input, blocks: input.blocks.map((b) => ({ ...b })) } : cloneWeights(input);
   if (steps.fold_ln) foldLayerNorm(w);
   if (steps.center_writing_weights) centerWritingWeights(w);
-  if (steps.center_unembed) centerUnembed(w);
+  processUnembed(w, steps); // fold_ln's and center_unembed's parts (center_writing_weights leaves W_U alone)
   if (steps.fold_value_biases) foldValueBiases(w);
   return w;
 }
@@ -52,9 +52,10 @@ function cloneWeights(w: ModelWeights): ModelWeights {
 }
 
 /** LN -> LNPre: biases folded into the next layer's biases, scales into its weights, then the
- * reading weights are centred over d_model (LNPre's output has zero mean, so this is exact). */
+ * reading weights are centred over d_model (LNPre's output has zero mean, so this is exact).
+ * The unembedding's share is in processUnembed. */
 function foldLayerNorm(w: ModelWeights): void {
-  const { n_heads: H, d_model: D, d_head: E, d_vocab: V } = w.config;
+  const { n_heads: H, d_model: D, d_head: E } = w.config;
   for (const b of w.blocks) {
     for (const [W, bias] of [[b.W_Q, b.b_Q], [b.W_K, b.b_K], [b.W_V, b.b_V]] as const) {
       for (let h = 0; h < H; h++) {
@@ -72,16 +73,6 @@ function foldLayerNorm(w: ModelWeights): void {
     b.ln1_w = undefined;
     b.ln1_b = undefined;
   }
-  if (w.ln_final_b) {
-    for (let d = 0; d < D; d++) {
-      const lb = w.ln_final_b.data[d];
-      for (let v = 0; v < V; v++) w.b_U.data[v] += lb * w.W_U.data[d * V + v];
-    }
-  }
-  if (w.ln_final_w) for (let d = 0; d < D; d++) scaleRange(w.W_U.data, d * V, V, w.ln_final_w.data[d]);
-  centerColumns(w.W_U.data, 0, D, V);
-  w.ln_final_w = undefined;
-  w.ln_final_b = undefined;
 }
 
 /** Everything that writes to the residual stream loses its d_model mean (LN removes it anyway). */
@@ -95,11 +86,38 @@ function centerWritingWeights(w: ModelWeights): void {
   }
 }
 
-/** Softmax is translation invariant: remove each d_model row's mean over the vocabulary. */
-function centerUnembed(w: ModelWeights): void {
-  const V = w.config.d_vocab;
-  centerRows(w.W_U.data, w.config.d_model, V);
-  centerRows(w.b_U.data, 1, V);
+/**
+ * W_U [d_model, V] and b_U: fold_ln's final-LN fold (b_U += ln_b·W_U, W_U scaled by ln_w, then
+ * each column centred over d_model), then center_unembed's centring of each row over the
+ * vocabulary (softmax is translation invariant). The same float operations in the same order as
+ * one step after the other, in fewer sweeps over the 100 MB matrix (≈ 2× faster at V = 48k).
+ */
+function processUnembed(w: ModelWeights, steps: ProcessingSteps): void {
+  const { d_model: D, d_vocab: V } = w.config, W = w.W_U.data, bU = w.b_U.data;
+  const rows = steps.center_unembed;
+  if (steps.fold_ln) {
+    const lb = w.ln_final_b?.data, lw = w.ln_final_w?.data, colMean = new Float64Array(V);
+    for (let d = 0, o = 0; d < D; d++, o += V) {
+      const bd = lb ? lb[d] : 0, sd = lw ? lw[d] : 1;
+      for (let v = 0; v < V; v++) {
+        if (lb) bU[v] += bd * W[o + v];
+        if (lw) W[o + v] *= sd;
+        colMean[v] += W[o + v];
+      }
+    }
+    for (let v = 0; v < V; v++) colMean[v] /= D;
+    for (let d = 0, o = 0; d < D; d++, o += V) {
+      let s = 0;
+      for (let v = 0; v < V; v++) {
+        W[o + v] -= colMean[v];
+        s += W[o + v]; // the stored float32, as centerRows sums
+      }
+      if (rows) subtractRange(W, o, V, s / V); // while the row is in cache
+    }
+    w.ln_final_w = undefined;
+    w.ln_final_b = undefined;
+  } else if (rows) centerRows(W, D, V);
+  if (rows) centerRows(bU, 1, V);
 }
 
 /** Attention patterns sum to 1, so b_V contributes the constant b_V·W_O: move it into b_O. */
@@ -121,6 +139,10 @@ function foldValueBiases(w: ModelWeights): void {
 
 function scaleRange(a: Float32Array, start: number, n: number, s: number): void {
   for (let i = start; i < start + n; i++) a[i] *= s;
+}
+
+function subtractRange(a: Float32Array, start: number, n: number, m: number): void {
+  for (let i = start; i < start + n; i++) a[i] -= m;
 }
 
 /** a[offset + r*cols + c] -= mean_c over each of `rows` rows. */

@@ -45,11 +45,10 @@ export class Gpt2Tokenizer {
   static readonly BOS = 50256;
   static readonly SIZE = 50257;
   private static shared?: Gpt2Tokenizer;
-  private readonly enc: InstanceType<typeof Tiktoken>;
+  private encoder?: InstanceType<typeof Tiktoken>;
   private readonly table: Uint8Array[];
 
   private constructor() {
-    this.enc = new Tiktoken(gpt2Ranks);
     this.table = new Array(Gpt2Tokenizer.SIZE);
     for (const line of gpt2Ranks.bpe_ranks.split("\n")) {
       if (!line) continue;
@@ -70,7 +69,9 @@ export class Gpt2Tokenizer {
 
   /** Special-token text is encoded as ordinary text, never as the special token. */
   encode(text: string): number[] {
-    return this.enc.encode(text, [], []);
+    // Built on first use (≈ 0.2 s): analyses only display tokens, which need the table alone.
+    this.encoder ??= new Tiktoken(gpt2Ranks);
+    return this.encoder.encode(text, [], []);
   }
 }
 
