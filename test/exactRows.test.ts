@@ -49,3 +49,18 @@ test("exact ties (repeated columns) and near-ties below float32 resolution keep 
   const m = new FactoredMatrix(fill(new Float32Array(rows * k), 1), right, rows, cols, k);
   await same(m, [0, 5, 19], new Float64Array(cols).fill(0.5).map((x, j) => (j % 3 ? x : 1)));
 });
+
+test("columns of very different lengths (trained-like tokens): each entry's band follows its own column, and the answers stay exact", async () => {
+  const fill = gaussianFiller(63), rows = 12, cols = 4000, k = 16;
+  const right = fill(new Float32Array(cols * k), 1);
+  for (let j = 0; j < cols; j++) {
+    const scale = 10 ** (3 * Math.sin(j)); // lengths from 10⁻³ to 10³
+    for (let e = 0; e < k; e++) right[j * k + e] *= scale;
+  }
+  // Near-ties among short columns and among long ones, each far below float32's view of the sums.
+  for (let j = 2000; j < 2040; j++) right.set(right.subarray(5 * k, 6 * k), j * k);
+  for (let j = 2000; j < 2040; j++) right[j * k + 1] += 2 ** -30 * (j % 5);
+  for (let j = 3000; j < 3010; j++) right.set(right.subarray(2 * k, 3 * k), j * k);
+  const m = new FactoredMatrix(fill(new Float32Array(rows * k), 1), right, rows, cols, k);
+  await same(m, [0, 4, 11], Float64Array.from(fill(new Float32Array(cols), 1), (x) => Math.exp(x)));
+});
