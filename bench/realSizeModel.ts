@@ -12,14 +12,23 @@ import { writeSafetensors } from "../src/core/safetensors";
 import { weightsToNamedTensors } from "../src/core/weights";
 import { randomWeights, trainedLikeWeights, writeModelDir } from "../test/support/models";
 
-const [out, layers = "2", kind = "isotropic"] = process.argv.slice(2);
-if (kind !== "isotropic" && kind !== "trained-like") throw new Error(`KIND must be isotropic or trained-like, not ${kind}`);
-const spec = { V: 48262, D: 512, H: 8, E: 64, L: Number(layers), seed: 48262, name: `${kind}-48k-${layers}l` };
-const raw = kind === "isotropic" ? randomWeights(spec) : trainedLikeWeights(spec);
-raw.config.n_ctx = 1024;
-raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => 0.05 * Math.sin(i * 0.37)) };
-mkdirSync(out, { recursive: true });
-writeModelDir(join(out, "model"), raw, "F16");
-const w = processWeights(raw);
-writeFileSync(join(out, "processed.safetensors"), writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))));
-console.log(`wrote ${out}/model (F16) and ${out}/processed.safetensors`);
+export type RealSizeKind = "isotropic" | "trained-like";
+
+/** Writes OUT/model (F16, for the CLI) and OUT/processed.safetensors (F32, for the peers). */
+export function writeRealSizeModel(out: string, layers: number, kind: RealSizeKind): void {
+  const spec = { V: 48262, D: 512, H: 8, E: 64, L: layers, seed: 48262, name: `${kind}-48k-${layers}l` };
+  const raw = kind === "isotropic" ? randomWeights(spec) : trainedLikeWeights(spec);
+  raw.config.n_ctx = 1024;
+  raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => 0.05 * Math.sin(i * 0.37)) };
+  mkdirSync(out, { recursive: true });
+  writeModelDir(join(out, "model"), raw, "F16");
+  const w = processWeights(raw);
+  writeFileSync(join(out, "processed.safetensors"), writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))));
+}
+
+if (require.main === module) {
+  const [out, layers = "2", kind = "isotropic"] = process.argv.slice(2);
+  if (kind !== "isotropic" && kind !== "trained-like") throw new Error(`KIND must be isotropic or trained-like, not ${kind}`);
+  writeRealSizeModel(out, Number(layers), kind);
+  console.log(`wrote ${out}/model (F16) and ${out}/processed.safetensors`);
+}

@@ -17,7 +17,8 @@
  * The intervals hold both the exact max and the float32 max a dense pass computes (γ‖l‖·max‖r‖
  * is added for the latter), so a strategy that prunes on them reproduces the dense report.
  */
-import type { FactoredMatrix, ReductionKernels, RowMaxBounds, StreamControl } from "./factored";
+import type { FactoredMatrix } from "./factored";
+import type { ReductionKernels, RowMaxBounds, StreamControl } from "./kernels";
 import { symmetricEigen } from "./eig";
 import { transpose2d } from "./tensor";
 
