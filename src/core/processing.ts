@@ -98,19 +98,22 @@ function processUnembed(w: ModelWeights, steps: ProcessingSteps): void {
   if (steps.fold_ln) {
     const lb = w.ln_final_b?.data, lw = w.ln_final_w?.data, colMean = new Float64Array(V);
     for (let d = 0, o = 0; d < D; d++, o += V) {
+      // Without a bias or scale these are b_U += 0·x (unchanged) and x·1 (exact).
       const bd = lb ? lb[d] : 0, sd = lw ? lw[d] : 1;
       for (let v = 0; v < V; v++) {
-        if (lb) bU[v] += bd * W[o + v];
-        if (lw) W[o + v] *= sd;
-        colMean[v] += W[o + v];
+        const x = W[o + v], y = Math.fround(x * sd);
+        bU[v] += bd * x;
+        W[o + v] = y;
+        colMean[v] += y;
       }
     }
     for (let v = 0; v < V; v++) colMean[v] /= D;
     for (let d = 0, o = 0; d < D; d++, o += V) {
       let s = 0;
       for (let v = 0; v < V; v++) {
-        W[o + v] -= colMean[v];
-        s += W[o + v]; // the stored float32, as centerRows sums
+        const y = Math.fround(W[o + v] - colMean[v]);
+        W[o + v] = y;
+        s += y; // the stored float32, as centerRows sums
       }
       if (rows) subtractRange(W, o, V, s / V); // while the row is in cache
     }
