@@ -112,8 +112,8 @@ describe("the safetensors library's rules, exactly", () => {
 
 describe("model weights against config", () => {
   const spec = { V: 50, D: 8, H: 2, E: 4, L: 1 };
-  const write = (mutate: (t: { name: string; dtype: "F32"; shape: number[]; data: Float32Array }[]) => void) => {
-    const tensors = weightsToNamedTensors(randomWeights(spec)).map(([name, t]) => ({ name, dtype: "F32" as const, shape: t.shape, data: new Float32Array(t.data) }));
+  const write = (mutate: (t: { name: string; dtype: "F32" | "F16" | "BF16"; shape: number[]; data: Float32Array }[]) => void, dtype: "F32" | "F16" | "BF16" = "F32") => {
+    const tensors = weightsToNamedTensors(randomWeights(spec)).map(([name, t]) => ({ name, dtype, shape: t.shape, data: new Float32Array(t.data) }));
     mutate(tensors);
     return parseSafetensors(writeSafetensors(tensors), LABEL);
   };
@@ -135,5 +135,18 @@ describe("model weights against config", () => {
       t.data[9] = Infinity;
     });
     assert.throws(() => weightsFromSafetensors(configFor(spec), f), /"embed\.W_E" contains 2 NaN\/Inf value\(s\), first at flat index 7/);
+  });
+  test("NaN / Inf in F16 and BF16 tensors (found while decoding) reported with count and position, finite ones accepted", () => {
+    for (const dtype of ["F16", "BF16"] as const) {
+      const f = write((ts) => {
+        const t = ts.find((x) => x.name === "unembed.W_U")!;
+        t.data[3] = -Infinity;
+        t.data[11] = NaN;
+        t.data[12] = Infinity;
+      }, dtype);
+      assert.throws(() => weightsFromSafetensors(configFor(spec), f), /"unembed\.W_U" contains 3 NaN\/Inf value\(s\), first at flat index 3/, dtype);
+      const ok = write((ts) => ts.find((x) => x.name === "unembed.W_U")!.data.fill(65504), dtype); // F16's largest finite value
+      assert.doesNotThrow(() => weightsFromSafetensors(configFor(spec), ok), dtype);
+    }
   });
 });

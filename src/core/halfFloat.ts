@@ -51,29 +51,56 @@ export function floatToBf16(value: number): number {
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Decode a little-endian F16 buffer into float32 (a table lookup per value). */
+/** Decode a little-endian F16 buffer into float32. */
 export function decodeHalf(bytes: Uint8Array): Float32Array {
+  return decodeHalfChecked(bytes).data;
+}
+
+/**
+ * decodeHalf, and whether every value is finite (no half with all exponent bits set): checked on
+ * the way, which costs less than a pass over the float32 result. A table lookup per value.
+ */
+export function decodeHalfChecked(bytes: Uint8Array): { data: Float32Array; finite: boolean } {
   const n = bytes.byteLength >> 1;
   const out = new Float32Array(n);
   const table = halfTable();
+  let worst = 0; // the largest magnitude bits seen; ≥ 0x7c00 is Inf or NaN
   if (littleEndian && bytes.byteOffset % 2 === 0) {
     // Reading the halves in place: ≈ 1.4× faster than a DataView on a 48k × 512 tensor.
     const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    for (let i = 0; i < n; i++) out[i] = table[halves[i]];
-    return out;
+    for (let i = 0; i < n; i++) {
+      const h = halves[i], m = h & 0x7fff;
+      out[i] = table[h];
+      if (m > worst) worst = m;
+    }
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) {
+      const h = view.getUint16(2 * i, true), m = h & 0x7fff;
+      out[i] = table[h];
+      if (m > worst) worst = m;
+    }
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) out[i] = table[view.getUint16(2 * i, true)];
-  return out;
+  return { data: out, finite: worst < 0x7c00 };
 }
 
 export function decodeBf16(bytes: Uint8Array): Float32Array {
+  return decodeBf16Checked(bytes).data;
+}
+
+/** decodeBf16, and whether every value is finite (exponent bits not all set). */
+export function decodeBf16Checked(bytes: Uint8Array): { data: Float32Array; finite: boolean } {
   const n = bytes.byteLength >> 1;
   const out = new Float32Array(n);
   const bits = new Uint32Array(out.buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16;
-  return out;
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    const b = view.getUint16(2 * i, true), m = b & 0x7fff;
+    bits[i] = b << 16;
+    if (m > worst) worst = m;
+  }
+  return { data: out, finite: worst < 0x7f80 };
 }
 
 let table: Float32Array | undefined;

@@ -3,7 +3,7 @@
  * little-endian tensor data. The reader validates strictly; each failure names the file and tensor.
  */
 import { HeadLensError } from "./errors";
-import { decodeBf16, decodeHalf, floatToBf16, floatToHalf } from "./halfFloat";
+import { decodeBf16Checked, decodeHalfChecked, floatToBf16, floatToHalf } from "./halfFloat";
 import { JsonObject, JsonValue, NonInteger, StrictJsonError, parseStrictJson } from "./strictJson";
 
 export type FloatDType = "F32" | "F16" | "BF16";
@@ -164,23 +164,23 @@ function checkContiguousCover(label: string, tensors: Map<string, TensorEntry>, 
   }
 }
 
-/** Decode a float tensor to float32. */
-export function readFloatTensor(file: SafetensorsFile, name: string): { shape: number[]; data: Float32Array } {
+/** Decode a float tensor to float32; `finite` true when the decoder saw no Inf / NaN (F16, BF16), else unchecked. */
+export function readFloatTensor(file: SafetensorsFile, name: string): { shape: number[]; data: Float32Array; finite?: boolean } {
   const entry = file.tensors.get(name);
   if (!entry) fail(file.label, `required tensor ${quoteName(name)} is missing`, "missing");
   const bytes = file.data.subarray(entry.begin, entry.end);
-  let data: Float32Array;
+  let data: Float32Array, finite: boolean | undefined;
   switch (entry.dtype) {
     case "F32": {
       data = new Float32Array(bytes.byteLength / 4);
       new Uint8Array(data.buffer).set(bytes); // copy: the source may be unaligned
       break;
     }
-    case "F16": data = decodeHalf(bytes); break;
-    case "BF16": data = decodeBf16(bytes); break;
+    case "F16": ({ data, finite } = decodeHalfChecked(bytes)); break;
+    case "BF16": ({ data, finite } = decodeBf16Checked(bytes)); break;
     default: fail(file.label, unsupportedDtype(entry.dtype, name), "dtype");
   }
-  return { shape: entry.shape, data };
+  return { shape: entry.shape, data, finite };
 }
 
 /** The message for a weight stored in a dtype Head Lens does not decode (shared with the .pth reader). */
