@@ -189,14 +189,19 @@ export class OrtBackend {
   }
 
   /** Aᵀ·B for A [k, m] and B [k, n], as [m, n] (Gemm with transA: the transpose never exists). */
-  async matmulTA(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Promise<Float32Array> {
-    const s = await this.session("gemmTA", () => ({
-      name: "gemmTA",
-      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["k", "m"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
-      outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }],
-      nodes: [{ op: "Gemm", inputs: ["A", "B"], outputs: ["C"], attributes: [{ name: "transA", int: 1 }] }],
+  matmulTA(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Promise<Float32Array> {
+    return this.gemm("A", a, [k, m], b, [k, n], [m, n]);
+  }
+
+  /** One Gemm with A or B transposed (a cached session for each), written into a new array of `out`'s shape. */
+  private async gemm(trans: "A" | "B", a: Float32Array, aDims: number[], b: Float32Array, bDims: number[], out: number[]): Promise<Float32Array> {
+    const s = await this.session(`gemmT${trans}`, () => ({
+      name: `gemmT${trans}`,
+      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["a0", "a1"] }, { name: "B", type: ElemType.FLOAT, dims: ["b0", "b1"] }],
+      outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["c0", "c1"] }],
+      nodes: [{ op: "Gemm", inputs: ["A", "B"], outputs: ["C"], attributes: [{ name: `trans${trans}`, int: 1 }] }],
     }));
-    return (await this.runInto(s, { A: this.tensor("float32", a, [k, m]), B: this.tensor("float32", b, [k, n]) }, { C: [m, n] })).C;
+    return (await this.runInto(s, { A: this.tensor("float32", a, aDims), B: this.tensor("float32", b, bDims) }, { C: out })).C;
   }
 
   /**
@@ -222,15 +227,9 @@ export class OrtBackend {
     return out;
   }
 
-  /** X·Yᵀ for X [rows, inner] and Y [cols, inner] (one cached session, Gemm with transB). */
-  async rowsOf(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array> {
-    const s = await this.session("gemmT", () => ({
-      name: "gemmT",
-      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] }],
-      outputs: [{ name: "P", type: ElemType.FLOAT, dims: ["b", "n"] }],
-      nodes: [{ op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] }],
-    }));
-    return (await this.runInto(s, { X: this.tensor("float32", x, [rows, inner]), Y: this.tensor("float32", y, [cols, inner]) }, { P: [rows, cols] })).P;
+  /** X·Yᵀ for X [rows, inner] and Y [cols, inner] (Gemm with transB). */
+  rowsOf(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array> {
+    return this.gemm("B", x, [rows, inner], y, [cols, inner], [rows, cols]);
   }
 
   /**
