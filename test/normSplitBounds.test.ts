@@ -130,6 +130,15 @@ describe("norm-split bounds on every row's max", () => {
     assert.ok(worst <= b.kappa, `worst relative error ${worst} > κ ${b.kappa}`);
   });
 
+  test("hold when a few rows and columns are so long that their float32 squared norms overflow", async () => {
+    const fill = gaussianFiller(41), rows = 200, cols = 1500, k = 16, kernels = ortKernels(backend);
+    const l = fill(new Float32Array(rows * k), 1), r = fill(new Float32Array(cols * k), 1);
+    for (const i of [3, 77]) for (let e = 0; e < k; e++) l[i * k + e] *= 1e20;
+    for (const j of [5, 900]) for (let e = 0; e < k; e++) r[j * k + e] *= 1e17;
+    const b = await check("overflowing norms", l, rows, r, cols, k, 32, kernels);
+    for (let i = 0; i < rows; i++) assert.ok(!Number.isNaN(b.lo[i]) && !Number.isNaN(b.hi[i]) && Number.isFinite(b.hi[i]), `row ${i}: [${b.lo[i]}, ${b.hi[i]}]`);
+  });
+
   test("the Cauchy–Schwarz tail is attained: rows equal to the longest columns not evaluated exactly", async () => {
     const fill = gaussianFiller(51), rows = 400, cols = 4000, k = 16, points = 64;
     const r = fill(new Float32Array(cols * k), 1), l = fill(new Float32Array(rows * k), 1);

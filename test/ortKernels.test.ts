@@ -32,10 +32,11 @@ test("circuits from the fused products (W_E·W_K minus the BOS row, Gemm with tr
   }
 });
 
-test("row norms summed in float32 by onnxruntime bound the float64 norms from above, within 4·10⁻⁶, tiny and long rows included", async () => {
+test("row norms summed in float32 by onnxruntime bound the float64 norms from above, within 4·10⁻⁶, tiny, long and overflowing rows included", async () => {
   const fill = gaussianFiller(91), rows = 3000, r = 64, a = fill(new Float32Array(rows * r), 1);
   for (let i = 0; i < rows; i++) {
-    const scale = i % 100 === 0 ? 1e-22 : i % 100 === 1 ? 1e15 : 10 ** (4 * Math.sin(i));
+    // 1e-22: squares below float32's normal range; 1e25: squared norms past float32's largest value.
+    const scale = i % 100 === 0 ? 1e-22 : i % 100 === 1 ? 1e15 : i % 100 === 2 ? 1e25 : 10 ** (4 * Math.sin(i));
     for (let e = 0; e < r; e++) a[i * r + e] *= scale;
   }
   a.fill(0, 5 * r, 6 * r); // a zero row

@@ -3,7 +3,7 @@
  * FactoredMatrix.row gives (sequential float64 dot products) — without computing all of them in
  * JavaScript, which costs ≈ 5 ms per 48k-entry row and 16–21 rows per head. A float32 row from the
  * kernels (one GEMM for all the rows asked) puts every entry within ±b of its exact value,
- *   b = 1.01·(γ₃₂ + γ₆₄)·‖x‖·max_j‖y_j‖   (γ_n = r·u/(1 − r·u), any summation order),
+ *   b_j = 1.01·(γ₃₂ + γ₆₄)·‖x‖·‖y_j‖ + 2r·2⁻¹²⁶   (γ_n = r·u/(1 − r·u), any summation order),
  * and only the entries whose band can change the answer are recomputed exactly: the max, the top n
  * (by value·weight), the bottom n and counts above a threshold are then those of the exact row,
  * ties to the lower index as topK breaks them.
@@ -55,9 +55,9 @@ export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionK
   return rows.map((i, n) => {
     let xn = 0;
     for (let e = i * r; e < (i + 1) * r; e++) xn += m.left[e] * m.left[e];
-    // Entry j's band is c·‖y_j‖ + tiny: r·2⁻¹²⁶ covers products a kernel may flush to zero below
-    // float32's normal range. Per column, so short columns (most tokens) need no recomputation.
-    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), { yNorms, c: g * Math.sqrt(xn) * (1 + 2 ** -40), tiny: r * 2 ** -126 });
+    // Entry j's band is c·‖y_j‖ + tiny: 2r·2⁻¹²⁶ covers products and partial sums a kernel may
+    // flush to zero below float32's normal range. Per column, so short columns (most tokens) need no recomputation.
+    return bandedRow(m, i, f32.subarray(n * V, (n + 1) * V), { yNorms, c: g * Math.sqrt(xn) * (1 + 2 ** -40), tiny: 2 * r * 2 ** -126 });
   });
 }
 

@@ -73,17 +73,17 @@ export class FactoredMatrix {
   }
 
   /**
-   * Upper bounds on ‖left_i‖ for every row, within a relative 4·10⁻⁶ (float64), computed once — by
-   * the kernels when they can (a float32 sum, widened by its rounding bound), else here in float64.
-   * Every rigorous bound that multiplies by a norm takes it from here.
+   * Upper bounds on ‖left_i‖ for every row (float64), computed once — by the kernels when they can
+   * (a float32 sum, widened by its rounding bound: at most a relative (rank + 1)·2⁻²⁴ above, plus
+   * ≈ 10⁻¹⁸ for rows near zero), else here in float64. Every rigorous bound that multiplies by a
+   * norm takes it from here.
    */
   leftNorms(k?: Pick<ReductionKernels, "rowNormsSq">): Promise<Float64Array> {
     return (this.leftNormsCache ??= (async () => {
-      const r = this.rank;
-      if (k?.rowNormsSq) return normsFromSquares(await k.rowNormsSq(this.left, this.rows, r), r);
-      const out = new Float64Array(this.rows), w = 1 + (r + 2) * 2 ** -52; // float64 sum of r squares, then sqrt
-      for (let i = 0; i < this.rows; i++) out[i] = Math.sqrt(normSq(this.left, i * r, r)) * w;
-      return out;
+      const r = this.rank, w = 1 + (r + 2) * 2 ** -52; // float64: a sum of r squares, then sqrt
+      const norm64 = (i: number) => Math.sqrt(normSq(this.left, i * r, r)) * w;
+      if (k?.rowNormsSq) return normsFromSquares(await k.rowNormsSq(this.left, this.rows, r), r, norm64);
+      return Float64Array.from({ length: this.rows }, (_, i) => norm64(i));
     })());
   }
 

@@ -49,7 +49,7 @@ export interface RowMaxEvaluator {
 
 /** The heavy V-sized reductions; the worker implements them on onnxruntime, tests in plain JS. */
 export interface ReductionKernels extends Products {
-  /** Σ_e A[i, e]² per row of A [n, r], summed in float32 in any order (upper bounds: normUpperF32). */
+  /** Σ_e A[i, e]² per row of A [n, r], summed in float32 in any order (upper bounds: normsFromSquares). */
   rowNormsSq?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
   /** A·B and its rows' squared norms (as rowNormsSq), in one pass; `keepProduct` false: the norms only. */
   matmulNormsSq?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, keepProduct: boolean): Promise<{ product?: Float32Array; normsSq: Float32Array }>;

@@ -123,7 +123,13 @@ export async function normSplitPlan(m: FactoredMatrix, k: ReductionKernels): Pro
 async function productNorms(f: Float32Array, map: Float32Array, n: number, r: number, k: ReductionKernels, keepProduct: boolean): Promise<{ product?: Float32Array; norms: Float64Array }> {
   if (k.matmulNormsSq) {
     const { product, normsSq } = await k.matmulNormsSq(f, map, n, r, r, keepProduct);
-    return { product, norms: normsFromSquares(normsSq, r) };
+    // A float32 sum of squares overflows past norms of ≈ 1.8·10¹⁹: such rows are bounded in float64,
+    // from the product row when there is one, else from ‖f_i·M‖ plus any float32 product's error.
+    const mNorm = Math.hypot(...map), g = gammaF32(r), w64 = 1 + (r + 2) * 2 ** -52;
+    const overflow = product
+      ? (i: number) => Math.sqrt(normSq64(product, i * r, r)) * w64
+      : (i: number) => (Math.sqrt(normSq64(rowTimes(f, i, map, r), 0, r)) * w64 + g * Math.sqrt(normSq64(f, i * r, r)) * mNorm * w64) * (1 + 2 ** -50);
+    return { product, norms: normsFromSquares(normsSq, r, overflow) };
   }
   const product = await k.matmul(f, map, n, r, r), norms = rowNorms(product, n, r);
   for (let i = 0; i < n; i++) norms[i] *= 1 + (r + 2) * 2 ** -52;
@@ -164,7 +170,7 @@ export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number,
     const id = ids ? ids[i] : i;
     // e: float32 rounding of the exact part; t: the coordinates' error and the dense pass's own
     // rounding; r·2⁻¹²⁶ each for products a kernel may flush to zero below float32's normal range.
-    const e = g * ln2[id] * maxR2 * w + r * 2 ** -126, t = kappa * ln[id] * maxR * w + r * 2 ** -126;
+    const e = g * ln2[id] * maxR2 * w + 2 * r * 2 ** -126, t = kappa * ln[id] * maxR * w + 2 * r * 2 ** -126;
     const tail = top.length < cols ? ln2[id] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
     hi[i] = up(Math.max(m[i] + e, tail) + t);
     lo[i] = down(m[i] - e - t);
@@ -213,12 +219,26 @@ const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
 /**
  * Upper bounds on the norms behind squared norms summed in float32 (any order, FMA or not): the
  * sum of r rounded squares is within γ_{r+1} of the exact one, and r·2⁻¹²⁶ covers squares a kernel
- * flushed to zero.
+ * flushed to zero. A sum that overflowed float32 takes `overflow(i)`, a float64 bound on row i.
  */
-export function normsFromSquares(sq: Float32Array, r: number): Float64Array {
+export function normsFromSquares(sq: Float32Array, r: number, overflow: (i: number) => number): Float64Array {
   const u = 2 ** -24, g = ((r + 1) * u) / (1 - (r + 1) * u), tiny = r * 2 ** -126, w = (1 + 2 ** -50) / (1 - g);
   const out = new Float64Array(sq.length);
-  for (let i = 0; i < sq.length; i++) out[i] = Math.sqrt((sq[i] + tiny) * w);
+  for (let i = 0; i < sq.length; i++) out[i] = Number.isFinite(sq[i]) ? Math.sqrt((sq[i] + tiny) * w) : overflow(i);
+  return out;
+}
+
+/** Σ a[off + i]² for i < n in float64 (finite for any finite float32 row). */
+function normSq64(a: ArrayLike<number>, off: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[off + i] * a[off + i];
+  return s;
+}
+
+/** Row i of F [·, r] times M [r, r], in float64. */
+function rowTimes(f: Float32Array, i: number, m: Float32Array, r: number): Float64Array {
+  const out = new Float64Array(r);
+  for (let t = 0; t < r; t++) for (let e = 0; e < r; e++) out[e] += f[i * r + t] * m[t * r + e];
   return out;
 }
 

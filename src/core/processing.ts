@@ -98,11 +98,10 @@ function processUnembed(w: ModelWeights, steps: ProcessingSteps): void {
   if (steps.fold_ln) {
     const lb = w.ln_final_b?.data, lw = w.ln_final_w?.data, colMean = new Float64Array(V);
     for (let d = 0, o = 0; d < D; d++, o += V) {
-      // Without a bias or scale these are b_U += 0·x (unchanged) and x·1 (exact).
-      const bd = lb ? lb[d] : 0, sd = lw ? lw[d] : 1;
+      const bd = lb ? lb[d] : 0, sd = lw ? lw[d] : 1; // without a scale, x·1 is exact
       for (let v = 0; v < V; v++) {
         const x = W[o + v], y = Math.fround(x * sd);
-        bU[v] += bd * x;
+        if (lb) bU[v] += bd * x; // skipped without a bias: b_U += 0·x would turn a −0 into +0
         W[o + v] = y;
         colMean[v] += y;
       }

@@ -3,8 +3,7 @@ import { HeadLensError } from "../core/errors";
 import { HandlerContext } from "../protocol/channel";
 import { PathRef } from "../core/report";
 import { AnalyzeEvent, AnalyzeParams, AnalyzeResult, HeadRef } from "../protocol/engine";
-import { HeadCircuits } from "../core/circuits";
-import { analyzeHeadDense, circuitsFor } from "./denseStrategy";
+import { analyzeHeadDense } from "./denseStrategy";
 import { HeadJob } from "./headJob";
 import { StoredModel, PriorEntry, ModelStore } from "./modelStore";
 import { CancelledError, OrtBackend } from "./ortBackend";
@@ -39,19 +38,10 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
   ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : strategy });
   let lastSent = 0, lastFraction = -1;
   const analyze = strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
-  let next: Promise<HeadCircuits> | undefined;
   for (let i = 0; i < heads.length; i++) {
     const { layer, head } = heads[i];
     const th = performance.now();
     const job = headJob(stored, layer, head, prior, req.sizes);
-    if (!req.via) {
-      // This head's factors first; then the next head's start on onnxruntime's threads while this
-      // one's bounds and report run, much of them JavaScript on one core (≈ 10 % of a 48k model).
-      job.circuits = next ?? circuitsFor(be, job);
-      await job.circuits;
-      next = i + 1 < heads.length ? circuitsFor(be, headJob(stored, heads[i + 1].layer, heads[i + 1].head, prior, req.sizes)) : undefined;
-      next?.catch(() => {}); // a failure surfaces when that head awaits it
-    }
     const ctl = {
       check, blockBytes: deps.blockBytes,
       progress: (f: number) => {

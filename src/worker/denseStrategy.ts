@@ -26,7 +26,7 @@ export function reportRows(backend: OrtBackend, circuits: HeadCircuits, candidat
 
 export async function analyzeHeadDense(backend: OrtBackend, job: HeadJob, ctl: RunControl): Promise<HeadAnalysis> {
   ctl.check();
-  const circuits = await (job.circuits ?? circuitsFor(backend, job));
+  const circuits = await circuitsFor(backend, job);
   return denseFromCircuits(backend, circuits, job, ctl);
 }
 

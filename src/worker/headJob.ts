@@ -22,8 +22,6 @@ export interface HeadJob {
   sizes: ReportSizes;
   label: TokenLabel;
   byteLength: (id: number) => number | undefined;
-  /** The head's factored circuits when they are already under way (analyzeHeads starts them early). */
-  circuits?: Promise<HeadCircuits>;
 }
 
 export interface RunControl {

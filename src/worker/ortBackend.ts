@@ -136,7 +136,7 @@ export class OrtBackend {
     return (await s.run({ A: new (ort().Tensor)("float32", a, [n, r]) })).G.data as Float32Array;
   }
 
-  /** Σ_e A[i, e]² per row of A [n, r], float32 (ReduceSumSquare: any order, see normUpper). */
+  /** Σ_e A[i, e]² per row of A [n, r], float32 (ReduceSumSquare: any order, see normsFromSquares). */
   async rowNormsSq(a: Float32Array, n: number, r: number): Promise<Float32Array> {
     const s = await this.session("rownorms", () => ({
       name: "rownorms",

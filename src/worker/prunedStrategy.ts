@@ -96,7 +96,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
     }
   };
   ctl.check();
-  const circuits = await timed("circuits", () => job.circuits ?? circuitsFor(backend, job));
+  const circuits = await timed("circuits", () => circuitsFor(backend, job));
   const columns = circuits.qk.T; // rows = keys, columns = queries
   ctl.check();
   const keys = await timed("cheap", async () => new KeyIntervals(
