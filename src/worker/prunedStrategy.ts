@@ -30,10 +30,10 @@ import { ortKernels } from "./ortKernels";
 
 /**
  * What "auto" runs. On the CPU provider the cascade wins at every measured shape from V ≈ 8k up
- * (`npm run bench:pruned -- --sweep`: trained-like weights 2.6–12×, the bundled demo models 3.4×,
- * isotropic random weights 1.06–3.6×); below that both take < 0.1 s per head and tiny isotropic
- * models favour dense (0.79× at V = 4096, d_head 32). A GPU provider's dense pass is the fast one
- * until measured otherwise.
+ * (`npm run bench:pruned -- --heads 1 --kinds "" --sweep`, last run: trained-like weights 3.1–20×,
+ * the bundled demo models 3.2×, isotropic random weights 1.24–2.2×); below that both take < 0.1 s
+ * per head and tiny isotropic models gain nothing (0.97× at V = 4096, d_head 32). A GPU provider's
+ * dense pass is the fast one until measured otherwise.
  */
 export function resolveStrategy(strategy: Strategy, ep: ExecutionProvider, vocab: number): "dense" | "pruned" {
   if (strategy !== "auto") return strategy;
