@@ -101,7 +101,14 @@ export class OrtBackend {
    * 12 MB output (a V × 64 factor), ≈ 30 ms per head at V = 48k.
    */
   private async runInto<K extends string>(s: Ort.InferenceSession, feeds: Record<string, Ort.Tensor>, outputs: Record<K, number[]>): Promise<Record<K, Float32Array>> {
-    const fetches: Record<string, Ort.Tensor> = {}, out = {} as Record<K, Float32Array>;
+    const out = {} as Record<K, Float32Array>;
+    if (this.ep !== "cpu") {
+      // Measured on the CPU provider only; a device provider allocates and copies its outputs itself.
+      const r = await s.run(feeds);
+      for (const name of Object.keys(outputs) as K[]) out[name] = r[name].data as Float32Array;
+      return out;
+    }
+    const fetches: Record<string, Ort.Tensor> = {};
     for (const name of Object.keys(outputs) as K[]) {
       const dims = outputs[name];
       out[name] = new Float32Array(dims.reduce((a, b) => a * b, 1));
