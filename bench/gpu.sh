@@ -3,7 +3,8 @@
 #   run: bash bench/gpu.sh   with carry [".carry", ".gl", "dist", "out"]
 # Head Lens's whole-model analysis (2 layers × 8 heads, V = 48 262, d_head 64) on the webgpu
 # execution provider (Dawn → Vulkan) — and cuda if the runtime offers it — against a PyTorch CUDA
-# peer on the same processed weights, and the machine's 16-core CPU for reference.
+# peer on the same processed weights, and the machine's 16-core CPU for reference; then the pruned
+# strategy on webgpu (what `auto` does not run there yet) on that model and on a trained-like one.
 # Carried, never committed: .carry = the node binary (xz) and a trimmed onnxruntime-node,
 # .gl = Debian's libvulkan1 .deb (the Vulkan loader; the NVIDIA ICD comes with the driver).
 set -u
@@ -47,6 +48,12 @@ cli webgpu-again analyze --model $T/m/model --all --json --ep webgpu --block-mb 
 cli webgpu-64mb analyze --model $T/m/model --all --json --ep webgpu --block-mb 64 --strategy dense --priors uniform
 cli cuda analyze --model $T/m/model --all --json --ep cuda --block-mb 1024 --strategy dense --priors uniform
 [ -n "${WITH_CPU:-}" ] && cli cpu16 analyze --model $T/m/model --all --json --ep cpu --priors uniform
+cli webgpu-pruned analyze --model $T/m/model --all --json --ep webgpu --block-mb 1024 --strategy pruned --priors uniform
+step "model (trained-like, real size)"
+$T/node out/bench/realSizeModel.js $T/tl "${LAYERS:-2}" trained-like
+cli tl-cpu16 analyze --model $T/tl/model --all --json --ep cpu --priors uniform
+cli tl-webgpu-dense analyze --model $T/tl/model --all --json --ep webgpu --block-mb 1024 --strategy dense --priors uniform
+cli tl-webgpu-pruned analyze --model $T/tl/model --all --json --ep webgpu --block-mb 1024 --strategy pruned --priors uniform
 step "torch CUDA peer (float32, no TF32)"
 python3 bench/torch_peer.py $T/m/processed.safetensors 0 3 > "$OUT/torch.json"; echo "exit $?"
 python3 - "$OUT" <<'PY'
@@ -54,13 +61,18 @@ import json, sys, os
 out = sys.argv[1]
 t = json.load(open(f"{out}/torch.json"))
 print("torch", t["device"], "whole model s:", ["%.3f" % x for x in t["seconds_whole_model"]])
-for name in ("webgpu", "webgpu-again", "webgpu-64mb", "cuda", "cpu16"):
+for name in ("webgpu", "webgpu-again", "webgpu-64mb", "cuda", "cpu16", "webgpu-pruned"):
     p = f"{out}/{name}.json"
     if not os.path.exists(p) or not os.path.getsize(p):
         print(name, "no output"); continue
     j = json.load(open(p))
     ours = [[k["id"] for k in h["keys"]] for h in j["heads"]]
     print(name, "ep", j["ep"], "keys identical to torch on", sum(a == b for a, b in zip(ours, t["keys"])), "of", len(ours), "heads")
+keys = lambda p: [[k["id"] for k in h["keys"]] for h in json.load(open(p))["heads"]] if os.path.exists(p) and os.path.getsize(p) else None
+ref = keys(f"{out}/tl-cpu16.json")
+for name in ("tl-webgpu-dense", "tl-webgpu-pruned"):
+    got = keys(f"{out}/{name}.json")
+    print(name, "no output" if got is None or ref is None else f"keys identical to the CPU on {sum(a == b for a, b in zip(got, ref))} of {len(got)} heads")
 PY
 cli metrics-webgpu metrics --model $T/m/model --json --ep webgpu
 cli path-webgpu analyze --model $T/m/model --layer 1 --head 0 --via 0.3:k --json --ep webgpu --block-mb 1024 --priors uniform
