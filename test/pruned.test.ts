@@ -9,6 +9,8 @@ import { priorWeights } from "../src/core/selection";
 import { analyzeHeadDense } from "../src/worker/denseStrategy";
 import { HeadJob } from "../src/worker/headJob";
 import { tokenInHead } from "../src/worker/tokenInHead";
+import { importanceRounding, keyFigures } from "../src/worker/keyRank";
+import { HeadAnalysis } from "../src/worker/headJob";
 import { analyzeHeadPruned } from "../src/worker/prunedStrategy";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { uniformPrior } from "../src/worker/loaders/priors";
@@ -16,6 +18,8 @@ import { uniformPrior } from "../src/worker/loaders/priors";
 const engine = testEngine();
 after(() => engine.dispose());
 const sizes = { nKeys: 5, nQueries: 8, nOutputs: 8 };
+/** What the hover ranks against after an analysis: its intervals and their rounding bound. */
+const ranks = async (a: HeadAnalysis, priorW: Float64Array) => ({ intervals: a.importance, rounding: (await importanceRounding(a.circuits, priorW)).loose });
 
 /** Dense and pruned reports of every head: same ids in the same order, scores within 1e-5. */
 async function assertSameReports(dir: string): Promise<void> {
@@ -123,8 +127,8 @@ for (const [kind, make] of [["random", randomWeights], ["trained-like", trainedL
   let ranges = 0;
   for (const rank of [1, 2, 5, 40, 400, 1500, 2999]) {
     const token = byImportance[rank - 1];
-    const dense = tokenInHead(d.circuits, token, 0, 0, job.priorW, 3, String, d.importance);
-    const pruned = tokenInHead(p.circuits, token, 0, 0, job.priorW, 3, String, p.importance);
+    const dense = tokenInHead(d.circuits, token, 0, 0, job.priorW, 3, String, await ranks(d, job.priorW));
+    const pruned = tokenInHead(p.circuits, token, 0, 0, job.priorW, 3, String, await ranks(p, job.priorW));
     assert.equal(dense.keyRank, rank, `dense rank of the token ranked ${rank}`);
     if (pruned.keyRankMax === undefined) assert.equal(pruned.keyRank, rank, `pruned rank of the token ranked ${rank}`);
     else {
@@ -133,5 +137,28 @@ for (const [kind, make] of [["random", randomWeights], ["trained-like", trainedL
     }
   }
   assert.ok(ranges < 7, "top ranks are exact");
+  await backend.dispose();
+});
+
+test("hover ranks are exact when keys' importances differ by less than float32 can tell (near-duplicate tokens)", async () => {
+  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: 2 });
+  const V = 600, D = 32;
+  const raw = randomWeights({ V, D, H: 1, E: 16, L: 1, seed: 61 });
+  // Tokens 300..599 copy tokens 0..299 with a relative change far below float32's resolution of
+  // their importances, so float32 passes see ties (or the wrong order) where float64 does not.
+  for (let v = 300; v < V; v++) for (let d = 0; d < D; d++) raw.W_E.data[v * D + d] = raw.W_E.data[(v - 300) * D + d] * (1 + (d === v % D ? 2 ** -22 : 0));
+  const w = processWeights(raw);
+  const prior = uniformPrior(V).p;
+  const job: HeadJob = { modelName: "m", weights: w, bos: 0, layer: 0, head: 0, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes, label: String, byteLength: () => 1 };
+  const ctl = { check: () => {}, blockBytes: 1 << 20 };
+  for (const result of [await analyzeHeadDense(backend, job, ctl), await analyzeHeadPruned(backend, job, ctl, { fallbackShare: 1 })]) {
+    const exact = Array.from({ length: V }, (_, k) => keyFigures(result.circuits, k, job.priorW).importance);
+    const rankOf = (t: number) => 1 + exact.filter((x, k) => k !== t && (x > exact[t] || (x === exact[t] && k < t))).length;
+    for (let t = 0; t < V; t += 7) {
+      const hover = tokenInHead(result.circuits, t, 0, 0, job.priorW, 3, String, await ranks(result, job.priorW));
+      if (hover.keyRankMax === undefined) assert.equal(hover.keyRank, rankOf(t), `token ${t}: rank`);
+      else assert.ok(hover.keyRank <= rankOf(t) && rankOf(t) <= hover.keyRankMax, `token ${t}: rank ${rankOf(t)} in [${hover.keyRank}, ${hover.keyRankMax}]`);
+    }
+  }
   await backend.dispose();
 });

@@ -5,6 +5,8 @@ import { circuitsFor } from "./denseStrategy";
 import { resolveHeads } from "./analyzeHeads";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
+import { importanceRounding } from "./keyRank";
+import { ortKernels } from "./ortKernels";
 import { tokenInHead } from "./tokenInHead";
 
 export async function hoverInfo(req: HoverParams, store: ModelStore, backend: () => Promise<OrtBackend>): Promise<HoverResult> {
@@ -22,7 +24,8 @@ export async function hoverInfo(req: HoverParams, store: ModelStore, backend: ()
   if (tokenId < 0 || tokenId >= config.d_vocab) throw new HeadLensError(`token id ${tokenId} is outside the vocabulary (0–${config.d_vocab - 1})`, "request.token");
   const be = await backend();
   const circuits = await store.circuits(stored, layer, head, () => circuitsFor(be, { weights: stored.model.weights, layer, head, bos: vocab.bos }));
-  const importance = stored.importance.get(`${prior.identity}|${layer}:${head}`);
-  result.inHead = tokenInHead(circuits, tokenId, layer, head, prior.w, req.n, (id) => vocab.display(id), importance);
+  const intervals = stored.importance.get(`${prior.identity}|${layer}:${head}`);
+  const ranks = intervals && { intervals, rounding: (await importanceRounding(circuits, prior.w, ortKernels(be))).loose };
+  result.inHead = tokenInHead(circuits, tokenId, layer, head, prior.w, req.n, (id) => vocab.display(id), ranks);
   return result;
 }

@@ -28,9 +28,10 @@ export function keyFigures(c: HeadCircuits, k: number, priorW: Float64Array): Ke
 /**
  * Bounds on |float32-evaluated importance − float64 importance| per key: a float32 dot product of
  * rank r is off by at most u = 2r·2⁻²³ times the norms' product. `tight` knows the evaluated
- * maxima; `loose` only the importance (Cauchy–Schwarz bounds the maxima by the norms).
+ * maxima; `loose` only the importance (Cauchy–Schwarz bounds the maxima by the norms). Exact key
+ * ranks (here and in the editor hover) widen every float32-evaluated importance by it.
  */
-async function rounding(c: HeadCircuits, priorW: Float64Array, k: ReductionKernels) {
+export async function importanceRounding(c: HeadCircuits, priorW: Float64Array, k?: ReductionKernels) {
   const u = 2 * c.qk.rank * 2 ** -23;
   const [keyNorm, srcNorm, maxQuery, maxOut] = await Promise.all([c.qk.rightNorms(k), c.ov.leftNorms(k), c.qk.T.rightMaxNorm(k), c.ov.rightMaxNorm(k)]);
   const tight = (k: number, maxQK: number, maxOV: number) => {
@@ -42,7 +43,7 @@ async function rounding(c: HeadCircuits, priorW: Float64Array, k: ReductionKerne
 }
 
 export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceIntervals, t: number, priorW: Float64Array, kernels: ReductionKernels): Promise<{ rank: number; figures: KeyFigures }> {
-  const V = intervals.lo.length, err = await rounding(c, priorW, kernels);
+  const V = intervals.lo.length, err = await importanceRounding(c, priorW, kernels);
   const figures = keyFigures(c, t, priorW), imp = figures.importance;
   const above = (v: number, k: number) => v > imp || (v === imp && k < t);
   let rank = 0;

@@ -14,21 +14,37 @@ const MAX_EXACT_RANK_KEYS = 64;
 
 const exactImportance = (c: HeadCircuits, k: number, priorW: Float64Array) => keyFigures(c, k, priorW).importance;
 
-export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, importance?: ImportanceIntervals): TokenInHead {
+/**
+ * A head's per-key importance for ranks: intervals from any strategy, and the rounding bound of a
+ * float32-evaluated importance (keyRank.ts importanceRounding) to widen the exact ones (lo = hi) by.
+ */
+export interface RankSource {
+  intervals: ImportanceIntervals;
+  rounding: (k: number) => number;
+}
+
+export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, importance?: RankSource): TokenInHead {
   const row = c.ov.row(tokenId); // OVn[token, :]
   const asQuery = c.qk.row(tokenId); // QKn[token, :]
   const imp = exactImportance(c, tokenId, priorW);
   const above = (v: number, k: number) => v > imp || (v === imp && k < tokenId);
   let keyRank = 0, keyRankMax: number | undefined;
   if (importance) {
-    // Keys surely above, plus keys whose interval straddles imp: exact when few, else a range.
-    const straddling: number[] = [];
+    // Keys surely above, plus keys whose interval straddles imp: exact when few, else a range. A
+    // float32-evaluated importance (lo = hi) is widened by its rounding bound first: near-ties with
+    // the token's float64 importance are then settled in float64 too.
+    const straddling: number[] = [], { intervals, rounding } = importance;
     keyRank = 1;
-    for (let k = 0; k < importance.lo.length; k++) {
+    for (let k = 0; k < intervals.lo.length; k++) {
       if (k === tokenId) continue;
-      const lo = importance.lo[k], hi = importance.hi[k];
-      if (lo === hi ? above(lo, k) : lo > imp) keyRank++;
-      else if (lo !== hi && hi >= imp) straddling.push(k);
+      let lo = intervals.lo[k], hi = intervals.hi[k];
+      if (lo === hi) {
+        const e = rounding(k);
+        lo -= e;
+        hi += e;
+      }
+      if (lo > imp) keyRank++;
+      else if (hi >= imp) straddling.push(k);
     }
     if (straddling.length <= MAX_EXACT_RANK_KEYS) {
       for (const k of straddling) if (above(exactImportance(c, k, priorW), k)) keyRank++;
