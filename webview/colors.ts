@@ -50,19 +50,22 @@ export function contrast(a: RGB, b: RGB): number {
   return (x + 0.05) / (y + 0.05);
 }
 
-/** The theme's colours as VS Code sets them on the webview's root element. */
-export function readPalette(): Palette {
+/**
+ * The theme's colours as VS Code sets them on the webview's root element. Chips sit on cards of the
+ * side-bar colour; `onEditor`: on the editor background itself (the attention panel).
+ */
+export function readPalette(onEditor = false): Palette {
   const cs = getComputedStyle(document.documentElement);
   const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
-  return paletteFrom((name) => cs.getPropertyValue(`--vscode-${name}`), dark);
+  return paletteFrom((name) => cs.getPropertyValue(`--vscode-${name}`), dark, onEditor);
 }
 
 /** The palette from theme colour values ("editor-background" → "#1f1f1f"). */
-export function paletteFrom(color: (name: string) => string, dark: boolean): Palette {
+export function paletteFrom(color: (name: string) => string, dark: boolean, onEditor = false): Palette {
   const v = (name: string) => parse(color(name));
   const editor = over(v("editor-background") ?? (dark ? [30, 30, 30, 1] : [255, 255, 255, 1]), dark ? [0, 0, 0] : [255, 255, 255]);
   const sideBar = v("sideBar-background");
-  const card = sideBar ? over(sideBar, editor) : editor;
+  const card = sideBar && !onEditor ? over(sideBar, editor) : editor;
   const fg = over(v("foreground") ?? (dark ? [204, 204, 204, 1] : [59, 59, 59, 1]), card);
   const pos = over(v("charts-blue") ?? [55, 148, 255, 1], card);
   const neg = over(v("charts-red") ?? [241, 76, 76, 1], card);

@@ -87,6 +87,20 @@ async function gotoPosition(page: Page, line: number, column: number): Promise<v
 }
 
 /** Background alphas of the editor's attention highlights (rgba(0, 95, 210, a) in light themes). */
+/** The lowest text contrast among the logit-attribution cells (grid and details), and how many there are. */
+async function dlaContrast(): Promise<{ cells: number; worst: number }> {
+  return panel().locator(".dla, .dla-table td").evaluateAll((els) => {
+    const rgb = (c: string) => (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "").split(/[\s,/]+/).filter(Boolean).slice(0, 3).map(Number);
+    const lum = (c: number[]) => c.map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + [0.2126, 0.7152, 0.0722][i] * v, 0);
+    const shown = els.filter((e) => e.textContent && (e as HTMLElement).style.background);
+    const ratios = shown.map((e) => {
+      const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(rgb(getComputedStyle(e).backgroundColor))].sort((x, y) => y - x);
+      return (a + 0.05) / (b + 0.05);
+    });
+    return { cells: shown.length, worst: Math.min(...ratios) };
+  });
+}
+
 async function highlightAlphas(page: Page, rgb: string): Promise<number[]> {
   return page.locator(".monaco-editor .view-overlays, .monaco-editor .view-lines").first().evaluate((_, rgbPrefix) => {
     const out: number[] = [];
@@ -221,15 +235,23 @@ describe("live attention in VS Code", () => {
     await panel().locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 30_000 });
     const k = 14;
     await gotoPosition(s.page, 1, COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3);
+    // Logit attributions keep their text readable (≥ 4.5:1) in every theme.
+    await panel().locator(".grid .dla", { hasText: "DLA" }).first().waitFor({ timeout: 30_000 });
+    const light = await dlaContrast();
+    assert.ok(light.cells >= 8 && light.worst >= 4.5, `light theme: ${JSON.stringify(light)}`);
     await runCommand(s.page, "Preferences: Color Theme", "Dark Modern");
     await s.page.locator(".monaco-workbench.vs-dark").waitFor({ timeout: 30_000 });
     await s.page.waitForTimeout(1000);
     assert.ok((await highlightAlphas(s.page, "64, 156, 255")).length > 0, "dark-theme highlights");
+    const dark = await dlaContrast();
+    assert.ok(dark.cells >= 8 && dark.worst >= 4.5, `dark theme: ${JSON.stringify(dark)}`);
     await s.page.screenshot({ path: join(OUT, "attention-dark.png") });
     await runCommand(s.page, "Preferences: Color Theme", "Dark High Contrast");
     await s.page.locator(".monaco-workbench.hc-black").waitFor({ timeout: 30_000 });
     await s.page.waitForTimeout(1000);
     assert.ok((await highlightAlphas(s.page, "255, 196, 0")).length > 0, "high-contrast highlights");
+    const hc = await dlaContrast();
+    assert.ok(hc.cells >= 8 && hc.worst >= 4.5, `high-contrast theme: ${JSON.stringify(hc)}`);
     await s.page.screenshot({ path: join(OUT, "attention-high-contrast.png") });
   });
 });

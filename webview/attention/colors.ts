@@ -1,5 +1,5 @@
 /** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
-import { parse } from "../colors";
+import { chipColor, Palette as ChipPalette, parse, readPalette as readChipPalette } from "../colors";
 
 export type Rgb = [number, number, number];
 
@@ -21,6 +21,8 @@ export interface Palette {
   /** The editor's font family (canvas fonts cannot use CSS variables). */
   mono: string;
   highContrast: boolean;
+  /** Signed values (logit attributions) as the heads panel colours its chips: text stays ≥ 4.5:1. */
+  signed: ChipPalette;
 }
 
 export function readPalette(): Palette {
@@ -37,6 +39,7 @@ export function readPalette(): Palette {
     muted: v("--vscode-descriptionForeground").trim() || (dark ? "#999" : "#666"),
     grid: v("--vscode-panel-border").trim() || "rgba(128,128,128,0.35)",
     mono: v("--vscode-editor-font-family").trim() || "monospace",
+    signed: readChipPalette(true),
   };
 }
 
@@ -65,10 +68,10 @@ export function tokenBackground(w: number): string {
   return pct === 0 ? "" : `color-mix(in srgb, var(--vscode-charts-blue, #3794ff) ${pct}%, transparent)`;
 }
 
-/** Diverging colour for a logit attribution (positive blue, negative red). */
-export function signedBackground(x: number, scale: number): string {
-  const t = Math.min(1, Math.abs(x) / (scale || 1));
-  const pct = Math.round(70 * t);
-  const base = x >= 0 ? "var(--vscode-charts-blue, #3794ff)" : "var(--vscode-charts-red, #f14c4c)";
-  return `color-mix(in srgb, ${base} ${pct}%, transparent)`;
+/**
+ * Diverging colour for a logit attribution (positive blue, negative red), mixed into the editor
+ * background no further than the theme's foreground text keeps 4.5:1 against it (as chips are).
+ */
+export function signedBackground(p: Palette, x: number, scale: number): string {
+  return chipColor(p.signed, x, scale || 1);
 }

@@ -91,7 +91,7 @@ export class HeadGrid {
   }
 
   /** Each head's logit attribution to the actual next token at the selected position. */
-  showDla(values: ((l: number, h: number) => number) | undefined, scale: number): void {
+  showDla(values: ((l: number, h: number) => number) | undefined, scale: number, palette: Palette): void {
     this.cells.forEach((row, l) => row.forEach((c, h) => {
       const v = values?.(l, h);
       if (v === undefined || Number.isNaN(v)) {
@@ -100,7 +100,7 @@ export class HeadGrid {
         return;
       }
       c.dla.textContent = `DLA ${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
-      c.dla.style.background = signedBackground(v, scale);
+      c.dla.style.background = signedBackground(palette, v, scale);
       c.dla.title = "Direct logit attribution of this head to the actual next token at the selected position";
     }));
   }

@@ -32,7 +32,7 @@ const grid = new HeadGrid({ choose: (layer, h) => run && channel.notify("chooseH
 const big = new BigPattern((q) => strip.show(q ?? hovered ?? position));
 const bigTitle = el("h2", {}, "");
 const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, big.root);
-const strip = new TokenStrip({
+const strip = new TokenStrip(palette, {
   hover: (i) => {
     hovered = i;
     strip.show(i ?? position);
@@ -50,13 +50,13 @@ document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, t
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
-    grid.showDla(undefined, 1);
+    grid.showDla(undefined, 1, palette);
     return;
   }
   const L = run.nLayers, H = run.nHeads;
   let scale = 0;
   for (let k = 0; k < L * H; k++) scale = Math.max(scale, Math.abs(dla[t * L * H + k]));
-  grid.showDla((l, h) => dla![(t * L + l) * H + h], scale);
+  grid.showDla((l, h) => dla![(t * L + l) * H + h], scale, palette);
 }
 
 function drawBig(): void {
@@ -94,7 +94,7 @@ channel
     strip.setTokens({ tokens: r.tokens, bos: r.bos !== null, nLayers: r.nLayers, nHeads: r.nHeads });
     if (position !== undefined && position < T) strip.show(position);
     else position = undefined;
-    grid.showDla(undefined, 1);
+    grid.showDla(undefined, 1, palette);
   })
   .serve("predictions", (p) => {
     if (!run || p.runId !== run.runId) return;
@@ -141,6 +141,8 @@ onThemeChange(() => {
   palette = readPalette();
   grid.redraw(palette);
   drawBig();
+  strip.setPalette(palette); // the attribution colours are mixed for the theme, not by CSS
+  showDla(hovered ?? position);
 });
 
 channel.notify("ready", {});

@@ -6,7 +6,7 @@
  */
 import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
 import { topKeys } from "../../src/core/patternThumbnail";
-import { signedBackground, tokenBackground } from "./colors";
+import { Palette, signedBackground, tokenBackground } from "./colors";
 import { el } from "../dom";
 
 export interface StripCallbacks {
@@ -47,7 +47,7 @@ export class TokenStrip {
   private data?: PositionData;
   private selected?: number;
 
-  constructor(private readonly cb: StripCallbacks) {
+  constructor(private palette: Palette, private readonly cb: StripCallbacks) {
     this.strip = el("div", { class: "strip", "aria-label": "Tokens of the run" });
     this.details = el("div", { class: "details", "aria-live": "polite" });
     this.strip.addEventListener("mouseover", (e) => {
@@ -68,6 +68,12 @@ export class TokenStrip {
     this.spans = data.tokens.map((t, i) => el("span", { class: `tok${i === 0 && data.bos ? " bos" : ""}`, "data-i": String(i), title: `${i}: ${t.token} (id ${t.id})` }, ...tokenNodes(t, i, data.bos)));
     this.strip.replaceChildren(...this.spans);
     this.details.replaceChildren(el("p", { class: "hint" }, "Hover a token to see what the chosen head attends to from it and what the model predicts there; click it to select it in the editor."));
+  }
+
+  /** A new theme: the details are drawn again with its colours. */
+  setPalette(palette: Palette): void {
+    this.palette = palette;
+    if (this.selected !== undefined) this.show(this.selected);
   }
 
   update(patch: Partial<PositionData>): void {
@@ -115,7 +121,7 @@ export class TokenStrip {
     const rows = Array.from({ length: L }, (_, l) => el("tr", {}, el("th", {}, `L${l}`), ...Array.from({ length: H }, (_, h) => {
       const x = v(l, h);
       const td = el("td", {}, `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`);
-      td.style.background = signedBackground(x, scale);
+      td.style.background = signedBackground(this.palette, x, scale);
       return td;
     })));
     return el("div", {}, el("h4", {}, "Direct logit attribution to the actual next token"), el("table", { class: "dla-table" }, head, ...rows));
