@@ -5,13 +5,13 @@
  * to; edits re-run the model; bad input gives one message. Screenshots in light, dark and high
  * contrast go to test-output/.
  */
-import { describe, test, before, after, afterEach } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { vsix } from "./uxSupport";
+import { screenshotFailures, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const WORDS = ["value", "system", "return", "people", "government", "country", "number", "string", "file", "data", "world", "state", "public", "power",
@@ -50,10 +50,7 @@ before(async () => {
 after(async () => {
   await s?.close();
 });
-let shot = 0;
-afterEach(async (t) => {
-  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `attention-failure-${++shot}.png`) }).catch(() => undefined);
-});
+screenshotFailures(() => s, OUT, "attention-");
 
 /** Opens a workspace file through Quick Open (clicking its row: Enter can race the file search). */
 async function openFile(page: Page, name: string): Promise<void> {

@@ -5,13 +5,13 @@
  * overview, the token table and a path section in the light, dark and high-contrast themes.
  * With HEAD_LENS_SCREENSHOTS=1 the README's screenshots go to docs/screenshots/ (else test-output/).
  */
-import { describe, test, before, after, afterEach } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { answerPicks, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, hoverWord, vsix } from "./uxSupport";
+import { axeSeriousViolations, hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const SHOTS = process.env.HEAD_LENS_SCREENSHOTS ? join(REPO, "docs", "screenshots") : OUT;
@@ -26,12 +26,9 @@ before(async () => {
 after(async () => {
   await s?.close();
 });
-let shot = 0;
-afterEach(async (t) => {
-  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `circuits-failure-${++shot}.png`) }).catch(() => undefined);
-});
+screenshotFailures(() => s, OUT, "circuits-");
 
-const treeRow = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+const treeRow = (label: string) => treeRowIn(s.page, label);
 
 /** The webview document (of several open) that shows `selector`. */
 async function frameWith(page: Page, selector: string, timeout = 120_000): Promise<Frame> {

@@ -2,7 +2,7 @@
  * Head Lens in real VS Code (code-server 4.100.3), installed from the built .vsix, driven like a
  * user through Chromium. Each test asserts what a user sees. Screenshots go to test-output/.
  */
-import { describe, test, before, after, afterEach } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { FakeHub, startFakeHub } from "../support/fakeHub";
-import { hoverWord, vsix } from "./uxSupport";
+import { hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -36,14 +36,9 @@ after(async () => {
   await s?.close();
   await hub?.close();
 });
-let shot = 0;
-afterEach(async (t) => {
-  // Keep what the user would have seen when a test fails.
-  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `failure-${++shot}.png`) }).catch(() => undefined);
-});
+screenshotFailures(() => s, OUT);
 
-/** Tree rows by their accessible label ("demo-attn-2l, 2 layers …", "Layer 1", "L1H2, …"). */
-const treeRow = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+const treeRow = (label: string) => treeRowIn(s.page, label);
 const panel = () => panelFrame(s.page);
 /** Opens the Head Lens view (clicking its activity-bar icon again would close the side bar). */
 async function showHeadLensView(): Promise<void> {

@@ -2,7 +2,7 @@
  * Issue #14, the panel and tree as a researcher uses them, in real VS Code (code-server 4.100.3):
  * each test asserts what a user sees or can do, and fails on the UI before the fix.
  */
-import { describe, test, before, after, afterEach } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Frame } from "playwright-core";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, hoverWord, innerPanelFrame, readOutputChannel, typePath, vsix } from "./uxSupport";
+import { axeSeriousViolations, hoverWord, innerPanelFrame, readOutputChannel, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -30,12 +30,9 @@ before(async () => {
 after(async () => {
   await s?.close();
 });
-let shot = 0;
-afterEach(async (t) => {
-  if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(OUT, `ux-failure-${++shot}.png`) }).catch(() => undefined);
-});
+screenshotFailures(() => s, OUT, "ux-");
 
-const treeRow = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+const treeRow = (label: string) => treeRowIn(s.page, label);
 const panel = () => panelFrame(s.page);
 /** The view's Cancel action, wherever VS Code puts the view's title actions. */
 const cancelAction = () => s.page.locator(".part.sidebar .action-label[aria-label^='Cancel Analysis']");

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, startVSCode } from "./harness";
-import { vsix } from "./uxSupport";
+import { treeRowIn, vsix } from "./uxSupport";
 
 const THEMES: [string, string, string][] = [
   ["light", "Default Light Modern", ".monaco-workbench.vs"],
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await s.page.setViewportSize({ width: 1600, height: 1000 });
     const panel = panelFrame(s.page);
     await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
-    const row = (label: string) => s.page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+    const row = (label: string) => treeRowIn(s.page, label);
     await row("demo-attn-2l").click();
     await row("Layer 1").click();
     // The issue's page: layer 0, then L1H0.

@@ -1,13 +1,28 @@
 /** Helpers for the panel-and-tree end-to-end tests: the panel's frame, axe-core, dialogs, the log. */
+import { afterEach } from "node:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Frame, Page } from "playwright-core";
-import { REPO, runCommand } from "./harness";
+import type { Frame, Locator, Page } from "playwright-core";
+import { REPO, runCommand, Session } from "./harness";
 
 export function vsix(): string {
   const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
   if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
   return join(REPO, f);
+}
+
+/** A Head Lens tree row by its accessible label ("demo-attn-2l, 2 layers …", "Layer 1", "L1H2, …"). */
+export function treeRowIn(page: Page, label: string): Locator {
+  return page.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label},"]`);
+}
+
+/** Keeps what the user would have seen when a test fails: OUT/PREFIXfailure-N.png. */
+export function screenshotFailures(session: () => Session | undefined, out: string, prefix = ""): void {
+  let shot = 0;
+  afterEach(async (t) => {
+    const s = session();
+    if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(out, `${prefix}failure-${++shot}.png`) }).catch(() => undefined);
+  });
 }
 
 /** The panel's document as a playwright Frame (VS Code nests it in two iframes). */
