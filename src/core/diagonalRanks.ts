@@ -15,7 +15,7 @@
 import type { FactoredMatrix, ReductionKernels, StreamControl } from "./factored";
 import { exactRows } from "./exactRows";
 import type { DiagonalStats } from "./report";
-import { normSq, transpose2d } from "./tensor";
+import { transpose2d } from "./tensor";
 
 export interface DiagonalRanks {
   /** lower[i] ≤ rank_i ≤ upper[i]; equal once row i is exact. */
@@ -30,12 +30,12 @@ export interface DiagonalRanks {
 export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl: StreamControl): Promise<DiagonalRanks> {
   if (m.rows !== m.cols) throw new Error(`diagonal ranks of a non-square ${m.rows}×${m.cols} matrix`);
   if (!k.rowCountsAndColMax) throw new Error("these kernels cannot count against a threshold");
-  const r = m.rank, n = m.rows, maxNorm = await m.rightMaxNorm(k);
+  const r = m.rank, n = m.rows, [maxNorm, rowNorms] = await Promise.all([m.rightMaxNorm(k), m.leftNorms(k)]);
   const lo = new Float32Array(n), hi = new Float32Array(n), diag = new Float64Array(n);
   // |fl32(x·y) − x·y| ≤ r·2⁻²³·‖x‖‖y‖ (a bound for any summation order, FMA or not), widened to float32.
   const slack = 2 * r * 2 ** -23;
   for (let i = 0; i < n; i++) {
-    const d = (diag[i] = m.at(i, i)), eps = slack * Math.sqrt(normSq(m.left, i * r, r)) * maxNorm + 1e-30;
+    const d = (diag[i] = m.at(i, i)), eps = slack * rowNorms[i] * maxNorm + 1e-30;
     lo[i] = Math.fround(d - eps) - Math.abs(Math.fround(d - eps)) * 2 ** -23;
     hi[i] = Math.fround(d + eps) + Math.abs(Math.fround(d + eps)) * 2 ** -23;
   }

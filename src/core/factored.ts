@@ -8,10 +8,10 @@
  * kernels), eigenvalues through the small rank × rank product, and the Frobenius norm.
  */
 import { complexEigenvalues, Complex } from "./eig";
-import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds, normsFromSquares } from "./normSplitBounds";
+import { NormSplitPlan, normSplitPlan, normSplitRowMaxBounds, normsFromSquares, normUpper64, rowNormsUpper64 } from "./normSplitBounds";
 import { DiagonalRanks, diagonalRanks } from "./diagonalRanks";
 import { jsMatMul, MatMulFn, Products, productsOf, ReductionKernels, RowMaxBounds, RowMaxEvaluator, StreamControl } from "./kernels";
-import { normSq, transpose2d } from "./tensor";
+import { transpose2d } from "./tensor";
 
 export type { MatMulFn, Products, ReductionKernels, RowMaxBounds, RowMaxEvaluator, StreamControl } from "./kernels";
 export { jsMatMul, productsOf } from "./kernels";
@@ -80,10 +80,9 @@ export class FactoredMatrix {
    */
   leftNorms(k?: Pick<ReductionKernels, "rowNormsSq">): Promise<Float64Array> {
     return (this.leftNormsCache ??= (async () => {
-      const r = this.rank, w = 1 + (r + 2) * 2 ** -52; // float64: a sum of r squares, then sqrt
-      const norm64 = (i: number) => Math.sqrt(normSq(this.left, i * r, r)) * w;
-      if (k?.rowNormsSq) return normsFromSquares(await k.rowNormsSq(this.left, this.rows, r), r, norm64);
-      return Float64Array.from({ length: this.rows }, (_, i) => norm64(i));
+      const r = this.rank;
+      if (k?.rowNormsSq) return normsFromSquares(await k.rowNormsSq(this.left, this.rows, r), r, (i) => normUpper64(this.left, i * r, r));
+      return rowNormsUpper64(this.left, this.rows, r);
     })());
   }
 

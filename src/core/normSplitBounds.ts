@@ -125,15 +125,14 @@ async function productNorms(f: Float32Array, map: Float32Array, n: number, r: nu
     const { product, normsSq } = await k.matmulNormsSq(f, map, n, r, r, keepProduct);
     // A float32 sum of squares overflows past norms of ≈ 1.8·10¹⁹: such rows are bounded in float64,
     // from the product row when there is one, else from ‖f_i·M‖ plus any float32 product's error.
-    const mNorm = Math.hypot(...map), g = gammaF32(r), w64 = 1 + (r + 2) * 2 ** -52;
+    const mNorm = normUpper64(map, 0, r * r), g = gammaF32(r);
     const overflow = product
-      ? (i: number) => Math.sqrt(normSq64(product, i * r, r)) * w64
-      : (i: number) => (Math.sqrt(normSq64(rowTimes(f, i, map, r), 0, r)) * w64 + g * Math.sqrt(normSq64(f, i * r, r)) * mNorm * w64) * (1 + 2 ** -50);
+      ? (i: number) => normUpper64(product, i * r, r)
+      : (i: number) => (normUpper64(rowTimes(f, i, map, r), 0, r) + g * normUpper64(f, i * r, r) * mNorm) * (1 + 2 ** -50);
     return { product, norms: normsFromSquares(normsSq, r, overflow) };
   }
-  const product = await k.matmul(f, map, n, r, r), norms = rowNorms(product, n, r);
-  for (let i = 0; i < n; i++) norms[i] *= 1 + (r + 2) * 2 ** -52;
-  return { product: keepProduct ? product : undefined, norms };
+  const product = await k.matmul(f, map, n, r, r);
+  return { product: keepProduct ? product : undefined, norms: rowNormsUpper64(product, n, r) };
 }
 
 /**
@@ -154,7 +153,7 @@ export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number,
   if (plan.rightMap && top.length) {
     chosen = await k.matmul(chosen, plan.rightMap, top.length, r, r);
     // This product rounds on its own: its columns' norms, not the full product's, bound the exact part's error.
-    for (const x of rowNorms(chosen, top.length, r)) maxR2 = Math.max(maxR2, x * (1 + (r + 2) * 2 ** -52));
+    for (const x of rowNormsUpper64(chosen, top.length, r)) maxR2 = Math.max(maxR2, x);
   }
   let x = plan.left;
   if (ids) {
@@ -222,34 +221,31 @@ const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
  * flushed to zero. A sum that overflowed float32 takes `overflow(i)`, a float64 bound on row i.
  */
 export function normsFromSquares(sq: Float32Array, r: number, overflow: (i: number) => number): Float64Array {
-  const u = 2 ** -24, g = ((r + 1) * u) / (1 - (r + 1) * u), tiny = r * 2 ** -126, w = (1 + 2 ** -50) / (1 - g);
+  const g = gammaF32(r + 1), tiny = r * 2 ** -126, w = (1 + 2 ** -50) / (1 - g);
   const out = new Float64Array(sq.length);
   for (let i = 0; i < sq.length; i++) out[i] = Number.isFinite(sq[i]) ? Math.sqrt((sq[i] + tiny) * w) : overflow(i);
   return out;
 }
 
-/** Σ a[off + i]² for i < n in float64 (finite for any finite float32 row). */
-function normSq64(a: ArrayLike<number>, off: number, n: number): number {
+/**
+ * An upper bound on ‖a[off … off + n)‖: the float64 sum of squares (finite for any finite float32
+ * values) and its square root, widened by their rounding, (n + 2)·2⁻⁵² relative.
+ */
+export function normUpper64(a: ArrayLike<number>, off: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[off + i] * a[off + i];
-  return s;
+  return Math.sqrt(s) * (1 + (n + 2) * 2 ** -52);
+}
+
+/** normUpper64 of every row of a [n, r] matrix. */
+export function rowNormsUpper64(a: Float32Array, n: number, r: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => normUpper64(a, i * r, r));
 }
 
 /** Row i of F [·, r] times M [r, r], in float64. */
 function rowTimes(f: Float32Array, i: number, m: Float32Array, r: number): Float64Array {
   const out = new Float64Array(r);
   for (let t = 0; t < r; t++) for (let e = 0; e < r; e++) out[e] += f[i * r + t] * m[t * r + e];
-  return out;
-}
-
-/** Euclidean norm of each row of a [n, r] matrix, float64. */
-export function rowNorms(a: Float32Array, n: number, r: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let e = i * r, end = e + r; e < end; e++) s += a[e] * a[e];
-    out[i] = Math.sqrt(s);
-  }
   return out;
 }
 
