@@ -12,7 +12,7 @@ import type { HeadCircuits } from "./circuits";
 import type { FactoredMatrix, ReductionKernels } from "./factored";
 import type { KeyRows } from "./selection";
 import { gammaF32 } from "./normSplitBounds";
-import { topK } from "./topK";
+import { keepLargest, topK } from "./topK";
 
 export interface ExactRow {
   /** Entry j exactly: FactoredMatrix.row(i)[j]. */
@@ -112,7 +112,7 @@ function bandCandidates(f: Float32Array, band: Band, n: number, sign: number): n
     const b = c * yNorms[j] + tiny, v = sign * f[j];
     if (v + b < floor) continue;
     kept.push(j);
-    if (v - b > floor) floor = insertBest(best, v - b, n);
+    if (v - b > floor) floor = nthOrNone(best, v - b, n);
   }
   return kept.filter((j) => sign * f[j] + (c * yNorms[j] + tiny) >= floor);
 }
@@ -126,17 +126,14 @@ function bandCandidatesWeighted(f: Float32Array, band: Band, n: number, w: Array
     if (hi < floor) continue;
     kept.push(j);
     const lo = (f[j] - b) * w[j];
-    if (lo > floor) floor = insertBest(best, lo, n);
+    if (lo > floor) floor = nthOrNone(best, lo, n);
   }
   return kept.filter((j) => (f[j] + (c * yNorms[j] + tiny)) * w[j] >= floor);
 }
 
-/** Adds v to the ascending list of the n best so far; returns the floor: the n-th best, or −∞ while fewer. */
-function insertBest(best: number[], v: number, n: number): number {
-  let p = 0;
-  while (p < best.length && best[p] < v) p++;
-  best.splice(p, 0, v);
-  if (best.length > n) best.shift();
+/** keepLargest, then the floor: the n-th best, or −∞ while fewer are in. */
+function nthOrNone(best: number[], v: number, n: number): number {
+  keepLargest(best, v, n);
   return best.length === n ? best[0] : -Infinity;
 }
 

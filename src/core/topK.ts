@@ -39,6 +39,18 @@ export function topK(values: Scores, n: number): number[] {
   return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
 }
 
+/**
+ * Adds v to `best`, the n largest values seen so far in ascending order, so that best[0] is the
+ * n-th largest once n are in (NaN is never kept). For a running threshold over a stream.
+ */
+export function keepLargest(best: number[], v: number, n: number): void {
+  if (Number.isNaN(v) || (best.length === n && !(v > best[0]))) return;
+  let p = 0;
+  while (p < best.length && best[p] < v) p++;
+  best.splice(p, 0, v);
+  if (best.length > n) best.shift();
+}
+
 function key(v: number): number {
   return Number.isNaN(v) ? -Infinity : v;
 }

@@ -6,6 +6,7 @@
  * the importance interval holds both importances. Tighter bounds for some keys are intersected in.
  */
 import { RowMaxBounds } from "../core/factored";
+import { keepLargest } from "../core/topK";
 import { ImportanceIntervals } from "./headJob";
 
 export class KeyIntervals {
@@ -54,14 +55,7 @@ export class KeyIntervals {
     const V = this.lo.length;
     if (n > V || n < 1) return -Infinity;
     const best: number[] = []; // the n largest so far, ascending
-    for (let k = 0; k < V; k++) {
-      const v = Number.isNaN(this.exact[k]) ? this.lo[k] : this.exact[k];
-      if (best.length === n && !(v > best[0])) continue;
-      let i = 0;
-      while (i < best.length && best[i] < v) i++;
-      best.splice(i, 0, v);
-      if (best.length > n) best.shift();
-    }
+    for (let k = 0; k < V; k++) keepLargest(best, Number.isNaN(this.exact[k]) ? this.lo[k] : this.exact[k], n);
     return best[0];
   }
 

@@ -21,6 +21,7 @@
 import { FactoredMatrix } from "../core/factored";
 import { HeadReport } from "../core/report";
 import { keyReports, topK } from "../core/selection";
+import { keepLargest } from "../core/topK";
 import { ExecutionProvider, Strategy } from "../protocol/engine";
 import { circuitsFor, denseFromCircuits, reportRows } from "./denseStrategy";
 import { CANDIDATE_MARGIN, HeadAnalysis, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
@@ -116,7 +117,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
     batch.forEach((k, i) => {
       const imp = maxQK[i] * maxOV[i] * job.priorW[k];
       keys.setExact(k, imp);
-      insertTop(best, imp, want);
+      keepLargest(best, imp, want);
     });
     stats.evaluated += batch.length;
   });
@@ -190,14 +191,4 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
   } finally {
     if (!released) await Promise.all([qSession.release(), oSession.release()]);
   }
-}
-
-/** Keeps the `size` largest values, ascending (best[0] is the admission threshold). */
-function insertTop(best: number[], v: number, size: number): void {
-  if (Number.isNaN(v)) return;
-  if (best.length === size && v <= best[0]) return;
-  let i = 0;
-  while (i < best.length && best[i] < v) i++;
-  best.splice(i, 0, v);
-  if (best.length > size) best.shift();
 }
