@@ -15,20 +15,23 @@ import { hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
-let bigDir = "", brokenDir = "";
+let bigDir = "", streamDir = "", brokenDir = "";
 let hub: FakeHub;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  // A model big enough that a layer takes seconds, and a folder whose weights are truncated.
+  // Models big enough that a layer takes seconds (one to cancel, one to watch stream in: heads
+  // finished before a cancel are cached, so the streaming test needs a model nothing has touched),
+  // and a folder whose weights are truncated.
   const models = mkdtempSync(join(tmpdir(), "head-lens-e2e-models-"));
   bigDir = writeModelDir(join(models, "big-random"), randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 5, name: "big-random" }), "F16");
+  streamDir = writeModelDir(join(models, "big-stream"), randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 7, name: "big-stream" }), "F16");
   brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
   const st = join(brokenDir, "model.safetensors");
   writeFileSync(st, readFileSync(st).subarray(0, 3000));
   // The hub: a local server with the hub's URL layout, serving a tiny model under attn-only-1l's name.
   hub = await startFakeHub(join(REPO, "test", "fixtures", "hub"), "t", { "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code" });
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, brokenDir] },
+  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, streamDir, brokenDir] },
     { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(models, "hf-cache") });
 });
 after(async () => {
@@ -100,7 +103,7 @@ describe("Head Lens in VS Code", () => {
   });
 
   test("Analyze Layer streams heads in one by one with progress", async () => {
-    await runCommand(s.page, "Head Lens: Analyze Layer", "big-random");
+    await runCommand(s.page, "Head Lens: Analyze Layer", "big-stream");
     let sawPartial = false, sawProgress = false;
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
