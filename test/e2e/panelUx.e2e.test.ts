@@ -20,7 +20,7 @@ before(async () => {
   mkdirSync(OUT, { recursive: true });
   const models = mkdtempSync(join(tmpdir(), "head-lens-ux-models-"));
   // Slow enough that an analysis is seen running; truncated weights (listed in the settings); garbage weights (added by the user).
-  slowDir = writeModelDir(join(models, "slow-random"), randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 5, name: "slow-random" }), "F16");
+  slowDir = writeModelDir(join(models, "slow-random"), randomWeights({ V: 40000, D: 64, H: 8, E: 64, L: 1, seed: 5, name: "slow-random" }), "F16");
   brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
   writeFileSync(join(brokenDir, "model.safetensors"), readFileSync(join(brokenDir, "model.safetensors")).subarray(0, 3000));
   garbageDir = writeModelDir(join(models, "garbage-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 7, name: "garbage-model" }));
