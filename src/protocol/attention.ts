@@ -122,6 +122,20 @@ export interface PanelPredictions {
   ep: string;
 }
 
+/**
+ * What a window reload needs to run the panel again, kept in the panel's saved state: the model,
+ * where the text is (UTF-16 offsets into the file) and the chosen head.
+ */
+export interface AttentionSession {
+  modelId: string;
+  uri: string;
+  start: number;
+  end: number;
+  /** "selection", "text around the cursor", … (the caption's words). */
+  kind: string;
+  head: HeadChoice | null;
+}
+
 type Note<P> = { params: P; result: void };
 
 /** Served by the attention panel. */
@@ -135,6 +149,8 @@ export type AttentionPanelApi = {
   /** The chosen head (null: none, e.g. after a change of model) and/or the cursor's position. */
   chosen: Note<{ head?: HeadChoice | null; position?: number }>;
   failed: Note<{ message: string }>;
+  /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
+  session: Note<AttentionSession | null>;
 };
 
 /** Served by the host for the attention panel. */

@@ -251,4 +251,29 @@ describe("live attention in VS Code", () => {
     assert.ok(hc.cells >= 8 && hc.worst >= 4.5, `high-contrast theme: ${JSON.stringify(hc)}`);
     await s.page.screenshot({ path: join(OUT, "attention-high-contrast.png") });
   });
+
+  test("the attention panel survives a window reload: the same text runs again, L1H0 still enlarged, highlights follow the cursor", async () => {
+    await panel().locator(".meta", { hasText: "all in" }).waitFor({ timeout: 60_000 });
+    const caption = (meta: string) => meta.split(" · patterns in")[0];
+    const before = caption(await panel().locator(".meta").innerText());
+    assert.match(before, /^induction\.txt, selection, line 1 · \d+ tokens/);
+    await openFile(s.page, "induction.txt");
+    await s.page.keyboard.press("Control+S"); // the edit above, on disk: the reload reads the same text
+    await s.page.locator(".tab.dirty").waitFor({ state: "detached" });
+    await runCommand(s.page, "Developer: Reload Window");
+    await s.page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    await panel().locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 120_000 });
+    await panel().locator(".thumb.chosen[data-layer='1'][data-head='0']").waitFor();
+    assert.equal(caption(await panel().locator(".meta").innerText()), before);
+    const k = 14;
+    await gotoPosition(s.page, 1, COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3);
+    await panel().locator(".details h3", { hasText: `Position ${1 + R.length + k}:` }).waitFor({ timeout: 10_000 });
+    let alphas: number[] = [];
+    for (let i = 0; i < 50 && alphas.length === 0; i++) {
+      await s.page.waitForTimeout(100);
+      alphas = await highlightAlphas(s.page, "255, 196, 0");
+    }
+    assert.ok(alphas.length > 0, "the editor shows attention highlights again");
+    await s.page.screenshot({ path: join(OUT, "attention-after-reload-high-contrast.png") });
+  });
 });

@@ -3,7 +3,7 @@
  * updates only its part (the grid repaints its canvases, the strip restyles its tokens), so a long
  * text or a stream of re-runs while typing never re-renders the whole panel.
  */
-import type { AttentionPanelApi, AttentionPanelHostApi, HeadChoice, PanelRun, PatternResult } from "../../src/protocol/attention";
+import type { AttentionPanelApi, AttentionPanelHostApi, AttentionSession, HeadChoice, PanelRun, PatternResult } from "../../src/protocol/attention";
 import type { HeadMetrics } from "../../src/protocol/engine";
 import { connect, onThemeChange } from "../shell";
 import { BigPattern } from "./bigPattern";
@@ -13,7 +13,8 @@ import { TokenStrip } from "./tokenStrip";
 import { el } from "../dom";
 import { headName } from "../../src/core/headName";
 
-const { channel } = connect<never, AttentionPanelApi, AttentionPanelHostApi>();
+/** The saved state is only what the host needs to run the panel again after a window reload. */
+const { vscode, channel } = connect<{ session: AttentionSession | null }, AttentionPanelApi, AttentionPanelHostApi>();
 
 let palette = readPalette();
 let run: PanelRun | undefined;
@@ -134,7 +135,8 @@ channel
   .serve("failed", ({ message }) => {
     status.textContent = `Could not run the model: ${message}`;
     body.classList.remove("stale");
-  });
+  })
+  .serve("session", (session) => vscode.setState({ session }));
 
 // Theme changes update the CSS variables and the body's class: repaint the canvases with the new colours.
 onThemeChange(() => {

@@ -1,11 +1,14 @@
 /**
  * Commands of live attention: Show Attention (palette, editor context menu, keybinding), Choose
- * Attention Head (the head whose attention the editor highlights), Stop Attention Highlights.
+ * Attention Head (the head whose attention the editor highlights), Stop Attention Highlights; and
+ * the panel's restore after a window reload.
  */
 import * as vscode from "vscode";
 import { headName } from "../../core/headName";
 import type { Services } from "./extension";
+import { AttentionSession } from "../../protocol/attention";
 import { AttentionController } from "./attentionController";
+import { ATTENTION_VIEW_TYPE } from "./attentionPanel";
 import { commandRegistrar } from "./commands";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { HeadLensPanel } from "./panel";
@@ -43,6 +46,11 @@ export function registerAttention(s: Services): AttentionController {
     if (head) await controller.chooseHead({ layer: head.layer, head: head.head });
   });
   reg("headLens.stopAttentionHighlights", () => controller.stop());
-  s.context.subscriptions.push(controller);
+  s.context.subscriptions.push(
+    controller,
+    vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state: { session?: AttentionSession | null } | undefined) => controller.restore(panel, state?.session),
+    }),
+  );
   return controller;
 }

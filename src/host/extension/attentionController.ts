@@ -10,7 +10,7 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
 import { headName } from "../../core/headName";
 import { tokenAt } from "../../core/tokenSpans";
-import { HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
+import { AttentionSession, HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
 import { EngineClient } from "../engineClient";
 import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
 import { AttentionPanel } from "./attentionPanel";
@@ -67,7 +67,7 @@ export class AttentionController implements vscode.Disposable {
   private readonly engine: () => EngineClient;
   private readonly log: vscode.LogOutputChannel;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis">) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry">) {
     this.engine = s.engine;
     this.log = s.log;
     this.listeners = [
@@ -103,8 +103,39 @@ export class AttentionController implements vscode.Disposable {
     }
     this.model = model;
     this.source = { uri: doc.uri, ...range };
+    this.remember();
     panel.reveal();
     await this.runNow(true);
+  }
+
+  /**
+   * A window reload re-created the panel: run its saved session again on the file's text as it is
+   * now (opened if no editor has it; offsets past its end are cut), with the same head enlarged.
+   */
+  async restore(webviewPanel: vscode.WebviewPanel, session: AttentionSession | null | undefined): Promise<void> {
+    this.panel?.panel.dispose();
+    const panel = this.ensurePanel(webviewPanel);
+    if (!session) return;
+    await this.s.registry.ready;
+    const model = this.s.registry.get(session.modelId);
+    if (!model?.config) {
+      panel.post("failed", { message: `the model it ran (${session.modelId}) is no longer listed or cannot be loaded. Select text and run Head Lens: Show Attention again.` });
+      return;
+    }
+    let doc: vscode.TextDocument;
+    try {
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(session.uri));
+    } catch (e) {
+      panel.post("failed", { message: `${session.uri} cannot be opened (${errorMessage(e)}). Select text and run Head Lens: Show Attention again.` });
+      return;
+    }
+    const length = docLength(doc);
+    this.model = model;
+    this.source = { uri: doc.uri, start: Math.min(session.start, length), end: Math.min(session.end, length), kind: session.kind };
+    this.head = session.head ?? undefined;
+    if (this.head) panel.post("chosen", { head: this.head });
+    this.remember();
+    await this.runNow(false);
   }
 
   /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
@@ -112,20 +143,33 @@ export class AttentionController implements vscode.Disposable {
     this.head = head;
     this.pattern = undefined;
     this.panel?.post("chosen", { head });
+    this.remember();
     await this.fetchPattern();
   }
 
-  /** Stops following the editor until the next Show Attention. */
+  /** Stops following the editor until the next Show Attention (a reload then has nothing to run again). */
   stop(): void {
+    this.halt();
+    this.remember();
+  }
+
+  /** Cancels the run in flight and a pending re-run, forgets the text, clears the highlights. */
+  private halt(): void {
     this.inflight?.abort();
     clearTimeout(this.timer);
     this.source = undefined;
     this.decorations.clear();
   }
 
-  private ensurePanel(): AttentionPanel {
+  /** Hands the panel what a reload needs to run it again (kept in its saved state). */
+  private remember(): void {
+    const src = this.source, model = this.model;
+    this.panel?.post("session", src && model ? { modelId: model.id, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: this.head ?? null } : null);
+  }
+
+  private ensurePanel(restored?: vscode.WebviewPanel): AttentionPanel {
     if (this.panel) return this.panel;
-    const p = AttentionPanel.create(this.extensionUri);
+    const p = restored ? AttentionPanel.restore(restored, this.extensionUri) : AttentionPanel.create(this.extensionUri);
     p.channel
       .serve("chooseHead", ({ layer, head, runId }) => {
         if (runId === this.run?.info.runId) void this.chooseHead({ layer, head });
@@ -226,6 +270,7 @@ export class AttentionController implements vscode.Disposable {
     let r: OffsetRange = this.source;
     for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) r = rangeAfterEdit(r, c.rangeOffset, c.rangeLength, c.text.length);
     this.source = { ...this.source, ...r };
+    this.remember();
     this.decorations.clear(); // stale until the re-run
     if (!this.liveAllowed(e.document)) return;
     clearTimeout(this.timer);
@@ -277,8 +322,8 @@ export class AttentionController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.stop();
-    this.panel?.panel.dispose();
+    // Not stop(), and the panel stays: at a window reload it keeps its saved session to be restored.
+    this.halt();
     this.decorations.dispose();
     for (const l of this.listeners) l.dispose();
   }

@@ -2,7 +2,7 @@
  * The attention panel: one webview (its own bundle, dist/webview/attention.js, and media/attention.css)
  * showing the last run on the user's text. It keeps its context while hidden: a run's thumbnails,
  * predictions and the enlarged head's exact pattern would otherwise have to be sent again on every
- * tab switch.
+ * tab switch. A window reload re-creates it from its saved session (AttentionController.restore).
  */
 import * as vscode from "vscode";
 import { Channel } from "../../protocol/channel";
@@ -22,6 +22,7 @@ export class AttentionPanel {
   readonly onDidDispose = this.disposed.event;
 
   private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "head-lens.svg");
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = webviewHtml(panel.webview, extensionUri, "attention.js", ["attention.css"], "Head Lens: Attention");
     this.port = new WebviewPort(panel.webview);
@@ -40,7 +41,11 @@ export class AttentionPanel {
     const panel = vscode.window.createWebviewPanel(ATTENTION_VIEW_TYPE, "Head Lens: Attention", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       retainContextWhenHidden: true,
     });
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "head-lens.svg");
+    return new AttentionPanel(panel, extensionUri);
+  }
+
+  /** The panel VS Code re-created after a window reload (its webview starts empty). */
+  static restore(panel: vscode.WebviewPanel, extensionUri: vscode.Uri): AttentionPanel {
     return new AttentionPanel(panel, extensionUri);
   }
 
