@@ -7,11 +7,13 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { screenshotFailures, vsix } from "./uxSupport";
+import { randomWeights, writeModelDir } from "../support/models";
 
 const OUT = join(REPO, "test-output");
 const WORDS = ["value", "system", "return", "people", "government", "country", "number", "string", "file", "data", "world", "state", "public", "power",
@@ -45,7 +47,13 @@ const panel = () => panelFrame(s.page);
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  s = await startVSCode(vsix(), { "induction.txt": INDUCTION_TEXT, "example.py": CODE, "empty.txt": "", "long.txt": `${COPY}\n`.repeat(40) }, { "headLens.attention.debounceMs": 200, "editor.wordWrap": "on" });
+  // A model with a context of 1 024 tokens and GPT-2's whole vocabulary (random weights).
+  const w = randomWeights({ V: 50257, D: 64, H: 4, E: 16, L: 2, seed: 11, name: "wide-ctx" });
+  w.config.n_ctx = 1024;
+  w.W_pos = { shape: [1024, 64], data: new Float32Array(1024 * 64).map((_, i) => Math.sin(i * 12.9898) * 0.1) };
+  const wideDir = writeModelDir(join(mkdtempSync(join(tmpdir(), "head-lens-e2e-attn-")), "wide-ctx"), w, "F16");
+  s = await startVSCode(vsix(), { "induction.txt": INDUCTION_TEXT, "example.py": CODE, "empty.txt": "", "long.txt": `${COPY}\n`.repeat(40) },
+    { "headLens.attention.debounceMs": 200, "editor.wordWrap": "on", "headLens.modelFolders": [wideDir] });
 });
 after(async () => {
   await s?.close();
@@ -275,5 +283,36 @@ describe("live attention in VS Code", () => {
     }
     assert.ok(alphas.length > 0, "the editor shows attention highlights again");
     await s.page.screenshot({ path: join(OUT, "attention-after-reload-high-contrast.png") });
+  });
+
+  test("1 024 tokens: every head, the enlarged head and the token strip at the length of a real model's context", async () => {
+    // The attention panel keeps its model: close it, so that Show Attention offers the pick.
+    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
+    await runCommand(s.page, "View: Close Editor");
+    await openFile(s.page, "long.txt"); // 40 lines × 31 tokens: more than n_ctx
+    await s.page.keyboard.press("Control+A");
+    await runCommand(s.page, "Head Lens: Show Attention", "wide-ctx");
+    await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 1,024 tokens (BOS prepended)" }).waitFor({ timeout: 120_000 });
+    assert.match(await panel().locator(".notice").innerText(), /\(n_ctx 1024\): its first 217 tokens were dropped; the run covers BOS and the last 1023/);
+    assert.equal(await panel().locator(".thumb").count(), 8, "2 layers × 4 heads");
+    assert.equal(await panel().locator(".strip .tok").count(), 1024);
+    await panel().locator(".thumb[data-layer='1'][data-head='2']").click();
+    const big = panel().locator(".big canvas[data-head='L1H2']");
+    await big.waitFor({ timeout: 30_000 });
+    const geo = await big.evaluate((c) => ({ ...(c as HTMLCanvasElement).dataset }));
+    assert.equal(Number(geo.t), 1024);
+    // The last query's weight on BOS, read exactly from the enlarged pattern.
+    const cell = Number(geo.cell), ox = Number(geo.originX), oy = Number(geo.originY);
+    await big.hover({ position: { x: ox + 0.5 * cell, y: oy + 1023.5 * cell } });
+    const tip = panel().locator(".cell-tip").filter({ hasText: "query 1023 " });
+    await tip.waitFor();
+    assert.equal(await tip.getAttribute("data-key"), "0");
+    const w = Number(await tip.getAttribute("data-weight"));
+    assert.ok(w > 0 && w <= 1, `a weight: ${w}`);
+    // The last token of the strip: its top positions under L1H2 and the model's next tokens.
+    await panel().locator(".strip .tok[data-i='1023']").hover();
+    await panel().locator(".details h3", { hasText: "Position 1023:" }).waitFor();
+    assert.ok((await panel().locator(".details .attended li").count()) > 0);
+    await s.page.screenshot({ path: join(OUT, "attention-1024-tokens-high-contrast.png") });
   });
 });
