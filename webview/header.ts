@@ -1,5 +1,6 @@
 /** The sticky bar: model, the current head, settings, query order, the head index, progress. */
 import type { PanelSettings, PanelState, PanelView } from "../src/protocol/webview";
+import { sameSettings } from "../src/protocol/webview";
 import { el } from "./dom";
 import { headIndex } from "./navigation";
 
@@ -7,6 +8,10 @@ export interface HeaderEnv {
   busy: boolean;
   progress?: number;
   heads: { layer: number; head: number }[];
+  /** What the user typed or picked and has not applied (kept across re-renders). */
+  draft: Draft;
+  /** The fields changed: what differs from the applied settings now (empty: nothing to apply). */
+  edited(draft: Draft): void;
   apply(settings: PanelSettings): void;
   cancel(): void;
   setQuerySort(sort: PanelView["querySort"]): void;
@@ -23,24 +28,80 @@ function select(id: string, label: string, options: [string, string][], value: s
   return el("div", { class: "control" }, el("vscode-label", { for: id }, label), s);
 }
 
+/** Field values not applied yet, as typed (a number field may hold text that is not a valid count). */
+export type Draft = Partial<Record<SizeField, string>> & { priors?: string };
+type SizeField = "nKeys" | "nQueries" | "nOutputs";
+const SIZE_FIELDS: { id: SizeField; label: string; min: number }[] = [
+  { id: "nKeys", label: "Keys", min: 1 }, { id: "nQueries", label: "Queries", min: 0 }, { id: "nOutputs", label: "Outputs", min: 0 },
+];
+
+/** "keys 5 · queries 20 · outputs 20 · prior bundled": what the cards were computed with. */
+export function describeSettings(s: PanelSettings): string {
+  return `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${s.priors.split(/[\\/]/).pop()}`;
+}
+
+/**
+ * The settings the fields ask for, or the first field that is not a valid count. A draft equal to
+ * the applied settings is nothing to apply.
+ */
+export function readDraft(applied: PanelSettings, draft: Draft): { settings: PanelSettings } | { invalid: string } {
+  const out: PanelSettings = { ...applied, priors: draft.priors ?? applied.priors };
+  for (const f of SIZE_FIELDS) {
+    const text = draft[f.id];
+    if (text === undefined) continue;
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isInteger(v) || v < f.min) return { invalid: `${f.label}: enter a whole number ≥ ${f.min}` };
+    out[f.id] = v;
+  }
+  return { settings: out };
+}
+
 export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElement {
-  const num = (id: string, label: string, value: number, min: number) => {
-    const f = el("vscode-textfield", { id, type: "number", min: String(min), value: String(value), "aria-label": label });
-    return el("div", { class: "control" }, el("vscode-label", { for: id }, label), f);
-  };
-  const priors = ["bundled", "uniform", ...(s.settings.priors !== "bundled" && s.settings.priors !== "uniform" ? [s.settings.priors] : [])];
-  const prior = select("priors", "Prior", priors.map((o) => [o, o === "bundled" ? "bundled corpus" : o === "uniform" ? "uniform" : `words file: ${o.split(/[\\/]/).pop()}`]), s.settings.priors);
+  const draft: Draft = { ...env.draft };
+  const note = el("span", { class: "unapplied", role: "status" });
   const apply = el("vscode-button", { id: "apply" }, "Apply");
-  apply.addEventListener("click", () => {
-    const read = (id: string, min: number, dflt: number) => {
-      const v = Number((document.getElementById(id) as HTMLInputElement).value);
-      return Number.isFinite(v) && v >= min ? Math.round(v) : dflt;
-    };
-    env.apply({
-      nKeys: read("nKeys", 1, s.settings.nKeys), nQueries: read("nQueries", 0, s.settings.nQueries), nOutputs: read("nOutputs", 0, s.settings.nOutputs),
-      priors: (document.getElementById("priors") as HTMLSelectElement).value || s.settings.priors,
+  // Fields the user changed say so, and Apply is enabled, until they are applied: the numbers in
+  // the fields never pass for the settings the cards were computed with.
+  const mark = (): PanelSettings | undefined => {
+    const r = readDraft(s.settings, draft);
+    const next = "settings" in r && !sameSettings(r.settings, s.settings) ? r.settings : undefined;
+    apply.toggleAttribute("disabled", !next);
+    note.textContent = "invalid" in r ? r.invalid : next ? `Not applied yet (Apply or Enter): the cards show ${describeSettings(s.settings)}` : "";
+    return next;
+  };
+  const applyNow = () => {
+    const next = mark();
+    if (next) env.apply(next);
+  };
+  apply.addEventListener("click", applyNow);
+  const num = (f: (typeof SIZE_FIELDS)[number]) => {
+    const field = el("vscode-textfield", { id: f.id, type: "number", min: String(f.min), value: draft[f.id] ?? String(s.settings[f.id]), "aria-label": f.label, "data-nav": `setting-${f.id}` });
+    field.addEventListener("input", () => {
+      const text = field.value;
+      if (text === String(s.settings[f.id])) delete draft[f.id];
+      else draft[f.id] = text;
+      mark();
+      env.edited({ ...draft });
     });
+    field.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter") return;
+      ev.preventDefault();
+      applyNow();
+    });
+    return el("div", { class: "control" }, el("vscode-label", { for: f.id }, f.label), field);
+  };
+  const priors = ["bundled", "uniform", ...new Set([s.settings.priors, draft.priors ?? "bundled"].filter((o) => o !== "bundled" && o !== "uniform"))];
+  const prior = select("priors", "Prior", priors.map((o) => [o, o === "bundled" ? "bundled corpus" : o === "uniform" ? "uniform" : `words file: ${o.split(/[\\/]/).pop()}`]), draft.priors ?? s.settings.priors);
+  const priorSelect = prior.querySelector<HTMLElement & { value: string }>("vscode-single-select")!;
+  priorSelect.setAttribute("data-nav", "setting-priors");
+  priorSelect.addEventListener("change", () => {
+    const v = priorSelect.value;
+    if (!v || v === s.settings.priors) delete draft.priors;
+    else draft.priors = v;
+    mark();
+    env.edited({ ...draft });
   });
+  mark();
   // The notebook ranks queries by QK·p^0.1 but shows QK: say so, and offer the shown order.
   const sort = select("querySort", "Queries sorted by", [["rule", "QK·p^0.1 (notebook)"], ["score", "QK (shown score)"]], view.querySort);
   sort.querySelector("vscode-single-select")!.addEventListener("change", (ev) => {
@@ -53,8 +114,8 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   const current = el("p", { class: "current" }, "Viewing ", el("strong", { id: "current-head" }, "—"));
   return el("header", { class: "top" },
     el("div", { class: "title" }, el("h1", {}, m.name), el("span", { class: "meta" }, `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")}`), current),
-    el("div", { class: "controls" }, num("nKeys", "Keys", s.settings.nKeys, 1), num("nQueries", "Queries", s.settings.nQueries, 0), num("nOutputs", "Outputs", s.settings.nOutputs, 0),
-      prior, apply, ...(env.busy ? [cancel] : []), sort),
+    el("div", { class: "controls" }, ...SIZE_FIELDS.map(num), prior, apply, ...(env.busy ? [cancel] : []), sort),
+    note,
     ...(env.heads.length ? [headIndex(env.heads, env.jump)] : []),
     env.busy ? el("vscode-progress-bar", { value: String(Math.round(100 * (env.progress ?? 0))), max: "100", "aria-label": "Analysis progress" }) : "",
   );

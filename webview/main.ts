@@ -11,7 +11,7 @@ import { parsePathKey, pathKey, sameSettings } from "../src/protocol/webview";
 import { CardEnv, headSection, skeleton } from "./cards";
 import { onPaletteChange, Palette, readPalette } from "./colors";
 import { el, headKey } from "./dom";
-import { header } from "./header";
+import { Draft, header } from "./header";
 import { focusedKey, initRoving, installKeyboard, restoreFocus } from "./keyboard";
 import { legend } from "./legend";
 import { connect } from "./shell";
@@ -28,6 +28,8 @@ let pathsError: string | undefined;
 const resultKey = (layer: number, head: number, via: PathRef | undefined | null) => `${headKey(layer, head)}|${pathKey(via)}`;
 const pathOf = (key: string) => view().paths?.[key] ?? "";
 let status = "";
+/** Settings typed into the bar and not applied: a re-render (a head streaming in) keeps them. */
+let draft: Draft = {};
 /** A head to scroll to once it is on screen (from the tree, a command or the index). */
 let revealTarget: string | undefined;
 let palette: Palette = readPalette();
@@ -46,6 +48,8 @@ channel
   .serve("init", (m) => {
     if (!state || state.model.id !== m.model.id) state = { model: m.model, settings: m.settings, heads: [] };
     else state = { ...state, model: m.model, settings: m.settings };
+    // What the new settings already say is no longer a change to apply.
+    for (const k of ["nKeys", "nQueries", "nOutputs", "priors"] as const) if (draft[k] === String(m.settings[k])) delete draft[k];
     changed();
   })
   .serve("pending", (m) => {
@@ -183,6 +187,8 @@ function render(): void {
     : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
   const top = header(s, view(), {
     busy: pending.size > 0, progress: progress?.fraction, heads,
+    draft,
+    edited: (d) => (draft = d),
     apply: (settings) => channel.notify("applySettings", { settings }),
     cancel: () => channel.notify("cancel", {}),
     setQuerySort: (sort) => {

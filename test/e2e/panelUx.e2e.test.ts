@@ -199,6 +199,46 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     assert.match(tip, /OV \(shown\)\s+-?\d+\.\d{4} = OV\[k,o\] − mean over o of OV\[k,o\]/);
   });
 
+  test("12: a size typed in the bar is marked as not applied until it is (Enter or Apply); a re-render keeps it", async () => {
+    const cards = () => panel().locator("#head-1-0:not(.pending) .card");
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (let i = 0; i < 300 && !(await ok()); i++) await s.page.waitForTimeout(200);
+      assert.ok(await ok(), what);
+    };
+    const applyDisabled = async () => (await panel().locator("#apply").getAttribute("disabled")) !== null;
+    assert.equal(await cards().count(), 5);
+    assert.ok(await applyDisabled(), "nothing to apply");
+    const keys = panel().locator("#nKeys input"), note = panel().locator(".unapplied");
+    await keys.fill("2");
+    await note.filter({ hasText: "Not applied yet" }).waitFor();
+    assert.match(await note.innerText(), /the cards show keys 5 · queries 20 · outputs 20 · prior bundled/);
+    assert.ok(!(await applyDisabled()), "Apply is enabled");
+    assert.equal(await cards().count(), 5, "nothing re-ran");
+    for (const [theme, cls, name] of [["Dark Modern", "vs-dark", "dark"], ["Dark High Contrast", "hc-black", "high-contrast"], ["Light Modern", "vs", "light"]]) {
+      await runCommand(s.page, "Preferences: Color Theme", theme);
+      await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
+      await s.page.waitForTimeout(800);
+      await s.page.screenshot({ path: join(OUT, `panel-unapplied-${name}.png`) });
+    }
+    // Another head lands (the panel re-renders): the typed value and its note stay.
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 0", "L0H2");
+    await panel().locator("#head-0-2:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    assert.equal(await keys.inputValue(), "2");
+    assert.match(await note.innerText(), /Not applied yet/);
+    await keys.fill("0");
+    await note.filter({ hasText: "Keys: enter a whole number ≥ 1" }).waitFor();
+    assert.ok(await applyDisabled(), "nothing valid to apply");
+    await keys.fill("2");
+    await keys.press("Enter");
+    await until("Enter applies: 2 key cards", async () => (await cards().count()) === 2);
+    await until("the note goes once applied", async () => (await note.innerText()) === "");
+    assert.ok(await applyDisabled());
+    assert.equal(await keys.inputValue(), "2");
+    await keys.fill("5");
+    await panel().locator("#apply").click();
+    await until("Apply applies: 5 key cards", async () => (await cards().count()) === 5);
+  });
+
   test("8: chips are readable, and axe-core finds no serious or critical violation in light, dark and high-contrast themes", async () => {
     const sizes = await frame.evaluate(() => {
       const chip = document.querySelector(".chip")!;
