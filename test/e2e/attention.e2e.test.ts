@@ -118,6 +118,15 @@ async function highlightAlphas(page: Page, rgb: string): Promise<number[]> {
 }
 
 describe("live attention in VS Code", () => {
+  test("Choose Attention Head before any run says what to run first, naming the command as the palette does", async () => {
+    await runCommand(s.page, "Head Lens: Choose Attention Head…");
+    const toast = s.page.locator(".notification-toast", { hasText: "no attention run yet" });
+    await toast.waitFor({ timeout: 30_000 });
+    assert.match(await toast.innerText(), /Head Lens: Choose Attention Head: no attention run yet: run Head Lens: Show Attention first/);
+    await toast.locator(".codicon-notifications-clear").click();
+    await toast.waitFor({ state: "detached" });
+  });
+
   test("select text → Show Attention renders every head; L1H0 enlarged shows the induction stripe", async () => {
     await openFile(s.page, "induction.txt");
     await s.page.keyboard.press("Control+A");

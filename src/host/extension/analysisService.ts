@@ -153,7 +153,8 @@ export class AnalysisService {
                 else if (ev.type === "progress") {
                   const pct = Math.floor(100 * ev.fraction);
                   if (pct > reported) {
-                    progress.report({ increment: pct - reported, message: `${headName(ev.layer, ev.head)} (${pct} %)` });
+                    // The title names a single head already; for several, say which one is running.
+                    progress.report({ increment: pct - reported, message: heads.length === 1 ? `${pct} %` : `${headName(ev.layer, ev.head)} (${pct} %)` });
                     reported = pct;
                   }
                   this.emit((l) => l.progress?.(model, ev.fraction, ev, via));

@@ -64,9 +64,15 @@ export function commandRegistrar(s: Services): Register {
     try {
       return await f(...args);
     } catch (e) {
-      s.reportError(id.replace("headLens.", ""), e);
+      s.reportError(commandTitle(s.context, id), e);
     }
   }));
+}
+
+/** The command's title as the palette shows it ("Choose Attention Head"), for messages about it. */
+function commandTitle(context: vscode.ExtensionContext, id: string): string {
+  const commands = (context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands ?? [];
+  return commands.find((c) => c.command === id)?.title.replace(/…$/, "") ?? id.replace("headLens.", "");
 }
 
 export function registerCommands(s: Services, handlers: PanelHandlers): void {
