@@ -149,6 +149,8 @@ export type AttentionPanelApi = {
   /** The chosen head (null: none, e.g. after a change of model) and/or the cursor's position. */
   chosen: Note<{ head?: HeadChoice | null; position?: number }>;
   failed: Note<{ message: string }>;
+  /** Stop Attention Highlights: the panel keeps the last run but no longer follows the editor. */
+  stopped: Note<Record<string, never>>;
   /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
   session: Note<AttentionSession | null>;
 };

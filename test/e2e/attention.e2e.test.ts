@@ -324,4 +324,11 @@ describe("live attention in VS Code", () => {
     assert.ok((await panel().locator(".details .attended li").count()) > 0);
     await s.page.screenshot({ path: join(OUT, "attention-1024-tokens-high-contrast.png") });
   });
+
+  test("Stop Attention Highlights: the highlights go, and the panel says it keeps the last run without following the editor", async () => {
+    await runCommand(s.page, "Head Lens: Stop Attention Highlights");
+    await panel().locator(".status", { hasText: "Stopped following the editor" }).waitFor({ timeout: 10_000 });
+    assert.equal((await highlightAlphas(s.page, "255, 196, 0")).length, 0);
+    assert.equal(await panel().locator(".thumb").count(), 8, "the last run stays on screen");
+  });
 });

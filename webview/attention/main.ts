@@ -136,6 +136,9 @@ channel
     status.textContent = `Could not run the model: ${message}`;
     body.classList.remove("stale");
   })
+  .serve("stopped", () => {
+    status.textContent = "Stopped following the editor: no highlights, no re-runs on edits. This is the last run; run Head Lens: Show Attention to follow the editor again.";
+  })
   .serve("session", (session) => vscode.setState({ session }));
 
 // Theme changes update the CSS variables and the body's class: repaint the canvases with the new colours.

@@ -149,7 +149,9 @@ export class AttentionController implements vscode.Disposable {
 
   /** Stops following the editor until the next Show Attention (a reload then has nothing to run again). */
   stop(): void {
+    const following = this.source !== undefined;
     this.halt();
+    if (following) this.panel?.post("stopped", {});
     this.remember();
   }
 
