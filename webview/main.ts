@@ -37,6 +37,8 @@ let rendering = false;
 /** Renders whose layout has not settled yet keep the anchor of the last settled one. */
 let renderGen = 0;
 let unsettled: { anchor: Anchor | undefined } | undefined;
+/** Where the reader was when this webview was last hidden (restored once, by the first render). */
+let savedAnchor: Anchor | undefined = state?.view?.anchor;
 
 const view = (): PanelView => (state!.view ??= { querySort: "rule", legendOpen: true, collapsed: [] });
 const changed = () => {
@@ -161,7 +163,8 @@ function render(): void {
   }
   const s = state;
   const focus = focusedKey();
-  const anchor = unsettled ? unsettled.anchor : captureAnchor();
+  // The first render of a re-created webview goes back to where the reader was.
+  const anchor = unsettled ? unsettled.anchor : (savedAnchor ?? captureAnchor());
   // A head computed under other settings than the ones displayed is never shown as if current;
   // each head shows one path (direct unless chosen), and only that path's result.
   const heads0 = new Set([...s.heads.map((h) => headKey(h.report.layer, h.report.head)), ...[...pending].map((k) => k.split("|")[0])]);
@@ -224,6 +227,7 @@ function render(): void {
     trackHeaderHeight();
     if (revealTarget) applyReveal();
     else restoreAnchor(anchor);
+    if (!anchor || document.querySelector(`section.head[data-head="${anchor.key}"]`)) savedAnchor = undefined;
     updateCurrentHead();
   });
 }
@@ -305,5 +309,15 @@ installKeyboard((key) => {
   target.focus();
 });
 trackCurrentHead();
+// Remember where the reader is, for when the tab comes back (the webview is re-created then).
+let anchorTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener("scroll", () => {
+  clearTimeout(anchorTimer);
+  anchorTimer = setTimeout(() => {
+    if (!state || unsettled || savedAnchor) return; // a render is placing the page: its own position is not the reader's
+    view().anchor = captureAnchor();
+    vscode.setState(state);
+  }, 150);
+}, { passive: true });
 render();
 channel.notify("ready", {});

@@ -41,6 +41,9 @@ export interface PanelView {
   collapsed: string[];
   /** The path each head shows ("layer:head" → pathKey of an earlier head); absent: the direct path. */
   paths?: Record<string, string>;
+  /** Where the reader was: the head under the sticky bar and its offset (px) below it; absent at
+   * the top. The webview is re-created when its tab comes back (it keeps no context hidden). */
+  anchor?: { key: string; offset: number };
 }
 
 /** What the webview persists with setState (and the serializer gets back after a restart). */

@@ -139,6 +139,26 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     assert.equal(await panel().locator("#head-0-2 .cards").isVisible(), true);
   });
 
+  test("13: another tab in the panel's group and back: the panel comes back at the head being read", async () => {
+    await panel().locator(".head-index a", { hasText: "L0H3" }).click();
+    await s.page.waitForTimeout(500); // where the reader is is saved once scrolling stops
+    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
+    const top = (f: Frame) => f.evaluate(() => document.querySelector("#head-0-3")!.getBoundingClientRect().top - document.querySelector("header.top")!.getBoundingClientRect().bottom);
+    const before = await top(frame);
+    // notes.md opens in the panel's group: the panel's tab is hidden and its webview destroyed.
+    await s.page.keyboard.press("Control+P");
+    await s.page.locator(".quick-input-widget input").fill("notes.md");
+    await s.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "notes.md" }).first().click();
+    await s.page.locator(".tab.active", { hasText: "notes.md" }).waitFor();
+    await s.page.locator(".tab", { hasText: "Head Lens: demo-attn-2l" }).click();
+    await panel().locator("#head-0-3:not(.pending) .card").first().waitFor({ timeout: 30_000 });
+    await s.page.waitForTimeout(800);
+    frame = await innerPanelFrame(s.page);
+    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
+    const after = await top(frame);
+    assert.ok(Math.abs(after - before) <= 2, `L0H3 where it was below the bar: ${before} px before, ${after} px after`);
+  });
+
   test("7: a chip list is one tab stop with arrow keys inside; each head has a skip link; focus is visible", async () => {
     const stops = await frame.evaluate(() => [...document.querySelectorAll<HTMLElement>("*")]
       .filter((e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0).length);
