@@ -7,7 +7,10 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathsInto, strongestComposition, strongestTrait, TraitScores, TRAITS, COMPOSITION_INFO } from "../src/core/headTraits";
+import { compositionBaseline, pathsInto, strongestComposition, strongestTrait, TraitScores, TRAITS, COMPOSITION_INFO } from "../src/core/headTraits";
+import { compositionScores } from "../src/core/headMetrics";
+import { jsMatMul } from "../src/core/kernels";
+import { randomWeights } from "./support/models";
 import { metricsTooltip, traitBadge } from "../src/host/extension/badges";
 import { ResultCache } from "../src/host/extension/resultCache";
 import { ModelMetrics } from "../src/protocol/engine";
@@ -59,6 +62,17 @@ test("demo-attn-2l: L1H0's badge says induction, L0H3's prev-token; the stronges
   assert.match(tip, /Strongest compositions into L1H0: K L0H3 0\.17\d/);
   assert.match(metricsTooltip(m, 0, 3), /Strongest compositions out of L0H3: K L1H0 0\.17\d/);
   assert.match(metricsTooltip(m, 0, 0), /no trait reaches its threshold \(no badge\)/);
+});
+
+test("the overview's random baseline is what our composition scores give on independent random weights", async () => {
+  // 2 layers × 8 heads, d_model 64, d_head 8: 64 pairs per mode, each ≈ 1/√64 = 0.125.
+  const w = randomWeights({ V: 16, D: 64, H: 8, E: 8, L: 2, norm: null, seed: 3 });
+  for (const mode of ["q", "k", "v"] as const) {
+    const t = await compositionScores(w, mode, jsMatMul);
+    const pairs = t[0].flatMap((from) => from[1]);
+    const mean = pairs.reduce((a, b) => a + b, 0) / pairs.length;
+    assert.ok(Math.abs(mean / compositionBaseline(64) - 1) < 0.05, `${mode}: mean ${mean.toFixed(4)} vs ${compositionBaseline(64)}`);
+  }
 });
 
 test("a path is its own result: its key round-trips and its cache key differs from the direct path's and from other paths'", () => {

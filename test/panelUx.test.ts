@@ -72,7 +72,7 @@ test("glyph-only tokens are marked for spacing; visible spaces are not glyphs", 
 
 test("chip tooltips: the query's ranking score; an output's ≈ 0 row mean is said, not shown as a second equal number", () => {
   const details = { keys: [], tokens: { 1: { p: 1e-3, bytes: 4 }, 3: { p: 2e-4, bytes: 7 } }, prior: "uniform" };
-  const model = { id: "m", name: "m", nLayers: 2, nHeads: 4, dVocab: 10 };
+  const model = { id: "m", name: "m", nLayers: 2, nHeads: 4, dVocab: 10, dModel: 8 };
   const q = Object.fromEntries(chipTooltipRows({ id: 1, token: "' and'", score: 3.37 }, { kind: "query", rank: 1, of: 2, baseline: -1.5, key: "' to'", details, model }));
   assert.equal(q["QK[q,k] raw"], "1.8700 (before the BOS column is subtracted)");
   assert.equal(q["ranking score"], `${(3.37 * Math.pow(1e-3, 0.1)).toFixed(4)} = QK · p(q)^0.1`);

@@ -12,6 +12,8 @@ import { el } from "./dom";
 export interface HeatmapEnv {
   nLayers: number;
   nHeads: number;
+  /** The score of independent random matrices of the model's shape (compositionBaseline). */
+  baseline: number;
   palette: Palette;
   open(from: { layer: number; head: number }, to: { layer: number; head: number }, type: CompositionType): void;
 }
@@ -45,9 +47,10 @@ export function heatmap(type: CompositionType, t: number[][][][], env: HeatmapEn
   const strongest = best
     ? (() => {
       const b = el("button", { class: "link", "data-nav": `best-${type}` }, `${headName(best.from.layer, best.from.head)} → ${headName(best.to.layer, best.to.head)} ${fmt3(best.score)}`);
-      b.setAttribute("aria-label", `Strongest ${name}: ${headName(best.from.layer, best.from.head)} → ${headName(best.to.layer, best.to.head)} ${fmt3(best.score)}, open the path`);
+      const times = Number.isFinite(env.baseline) ? `${(best.score / env.baseline).toFixed(1)}× the random baseline` : "";
+      b.setAttribute("aria-label", `Strongest ${name}: ${headName(best.from.layer, best.from.head)} → ${headName(best.to.layer, best.to.head)} ${fmt3(best.score)}${times ? `, ${times}` : ""}, open the path`);
       b.addEventListener("click", () => env.open(best.from, best.to, type));
-      return el("p", { class: "strongest" }, "Strongest: ", b);
+      return el("p", { class: "strongest" }, "Strongest: ", b, ...(times ? [el("span", { class: "meta" }, ` · ${times}`)] : []));
     })()
     : el("p", { class: "strongest" }, "No pair.");
   return el("section", { class: "heatmap", "data-type": type, "aria-labelledby": `hm-title-${type}` },

@@ -7,7 +7,7 @@ import type { OverviewApi, OverviewHostApi } from "../src/protocol/circuitViews"
 import type { HeadMetrics, ModelMetrics } from "../src/protocol/engine";
 import type { ModelSummary } from "../src/protocol/webview";
 import { headName } from "../src/core/headName";
-import { COMPOSITION_INFO, strongestTrait, TRAITS, TraitInfo, PATTERN_THRESHOLD, COPYING_THRESHOLD } from "../src/core/headTraits";
+import { COMPOSITION_INFO, compositionBaseline, strongestTrait, TRAITS, TraitInfo, PATTERN_THRESHOLD, COPYING_THRESHOLD } from "../src/core/headTraits";
 import { chipColor, onPaletteChange, Palette, readPalette } from "./colors";
 import { el } from "./dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "./grid";
@@ -97,7 +97,7 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
   });
   const heads = el("section", { class: "block", "aria-labelledby": "heads-title" }, el("h2", { id: "heads-title" }, "Heads"), table);
   const env = {
-    nLayers: m.nLayers, nHeads: m.nHeads, palette,
+    nLayers: m.nLayers, nHeads: m.nHeads, palette, baseline: m.dModel ? compositionBaseline(m.dModel) : NaN,
     open: (from: { layer: number; head: number }, to: { layer: number; head: number }, type: "q" | "k" | "v") =>
       channel.notify("openPath", { layer: to.layer, head: to.head, via: { layer: from.layer, head: from.head, type } }),
   };
@@ -107,6 +107,7 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
   const comp = el("section", { class: "block", "aria-labelledby": "comp-title" },
     el("h2", { id: "comp-title" }, "Composition"),
     el("p", { class: "meta" }, "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: its key cards, and for K and Q the induction signature."),
+    ...(m.dModel ? [el("p", { class: "meta baseline" }, `For comparison, independent random matrices of this shape score about 1/√d_model = ${compositionBaseline(m.dModel).toFixed(3)} (d_model ${m.dModel}); a pair well above it composes.`)] : []),
     ...maps);
   return [heads, comp];
 }

@@ -14,6 +14,7 @@ export interface ModelSummary {
   nLayers: number;
   nHeads: number;
   dVocab: number;
+  dModel: number;
 }
 
 export interface HeadRef {

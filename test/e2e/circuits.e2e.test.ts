@@ -148,6 +148,9 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     const f = await frameWith(s.page, ".heatmap[data-type=k] button.best");
     const best = f.locator(".heatmap[data-type=k] button.best");
     assert.equal(await best.getAttribute("aria-label"), "K-composition L0H3 → L1H0 0.174, the strongest, open the path");
+    // Against chance: random matrices of d_model 128 score ≈ 1/√128 = 0.088, and L0H3 → L1H0 is twice that.
+    assert.match(await f.locator(".baseline").innerText(), /about 1\/√d_model = 0\.088 \(d_model 128\)/);
+    assert.match(await f.locator(".heatmap[data-type=k] .strongest").innerText(), /L0H3 → L1H0 0\.174 · 2\.0× the random baseline/);
     // The metrics table: every head, its badge, every metric explained with its source.
     assert.equal(await f.locator(`${OVERVIEW} tbody tr`).count(), 8);
     const l1h0 = f.locator(`${OVERVIEW} tbody tr`, { has: f.locator("th", { hasText: "L1H0" }) });

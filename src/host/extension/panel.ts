@@ -143,7 +143,7 @@ const refKey = (r: HeadRef, via?: PathRef) => `${r.layer}:${r.head}${via ? `|${p
 
 export function summary(model: ModelEntry): ModelSummary {
   const c = model.config!;
-  return { id: model.id, name: modelName(model), nLayers: c.n_layers, nHeads: c.n_heads, dVocab: c.d_vocab };
+  return { id: model.id, name: modelName(model), nLayers: c.n_layers, nHeads: c.n_heads, dVocab: c.d_vocab, dModel: c.d_model };
 }
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
