@@ -98,12 +98,18 @@ describe("fuzz: malformed configs", () => {
     });
     await check(fc.asyncProperty(huge, fc.double({ min: 0, max: 0.999, noNaN: true }), async (raw, fraction) => {
       const config = parseConfig(raw, LABEL, "fuzz");
-      const bytes = Math.floor(impliedParameterCount(config) * 2 * fraction);
+      const bytes = Math.max(1, Math.floor(impliedParameterCount(config) * 2 * fraction)); // 0 bytes: the next test
       const e = await expectFailure(() => checkConfigFitsWeights(config, LABEL, "/fuzz/models/m/model.pth", bytes));
       assertCleanError(e, { file: LABEL, code: "config.mismatch", message: /n_layers=\d+, d_model=\d+.*model\.pth holds/ });
       memory.sample();
     }), 200);
     memory.assertBounded("200 oversized configs");
+  });
+
+  test("a weights file with no tensor data at all is blamed, not the config", async () => {
+    const config = parseConfig({ n_layers: 1, d_model: 4, n_heads: 2, d_head: 2, d_vocab: 8, n_ctx: 4, attn_only: true, tokenizer_name: "gpt2" }, LABEL, "fuzz");
+    const e = await expectFailure(() => checkConfigFitsWeights(config, LABEL, "/fuzz/models/m/model.pth", 0));
+    assertCleanError(e, { file: "/fuzz/models/m/model.pth", code: "weights.empty", message: /holds no tensor data/ });
   });
 
   test("impliedParameterCount is exactly the size of expectedShapes", async () => {

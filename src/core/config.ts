@@ -115,6 +115,8 @@ export function impliedParameterCount(c: ModelConfig): number {
  * than the file's tensor data holds.
  */
 export function checkConfigFitsWeights(c: ModelConfig, configLabel: string, weightsLabel: string, tensorBytes: number): void {
+  // No tensor data at all is the weights file's fault, whatever the config says.
+  if (tensorBytes === 0) throw new HeadLensError(`${weightsLabel}: holds no tensor data: it is not a model's weights (or they were saved in another file)`, "weights.empty");
   const params = impliedParameterCount(c);
   if (params * 2 > tensorBytes) {
     const dims = POSITIVE_INTS.map((k) => `${k}=${c[k]}`).join(", ");
