@@ -162,4 +162,6 @@ export type AttentionPanelHostApi = {
   chooseHead: Note<HeadChoice & { runId: string }>;
   /** The user picked a position in the token strip: reveal its token in the editor. */
   choosePosition: Note<{ runId: string; position: number }>;
+  /** "Change model…": run the same text under another model (Choose Attention Model). */
+  chooseModel: Note<Record<string, never>>;
 };

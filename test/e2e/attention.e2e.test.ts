@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
+import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { screenshotFailures, vsix } from "./uxSupport";
 import { randomWeights, writeModelDir } from "../support/models";
 
@@ -294,13 +294,14 @@ describe("live attention in VS Code", () => {
     await s.page.screenshot({ path: join(OUT, "attention-after-reload-high-contrast.png") });
   });
 
-  test("1 024 tokens: every head, the enlarged head and the token strip at the length of a real model's context", async () => {
-    // The attention panel keeps its model: close it, so that Show Attention offers the pick.
-    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
-    await runCommand(s.page, "View: Close Editor");
-    await openFile(s.page, "long.txt"); // 40 lines × 31 tokens: more than n_ctx
+  test("Change model… runs the same text under another model; 1 024 tokens: every head, the enlarged head and the strip", async () => {
+    await openFile(s.page, "long.txt"); // 40 lines × 31 tokens: more than either context
     await s.page.keyboard.press("Control+A");
-    await runCommand(s.page, "Head Lens: Show Attention", "wide-ctx");
+    await runCommand(s.page, "Head Lens: Show Attention"); // the panel's model, demo-attn-2l (n_ctx 256)
+    await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 256 tokens (BOS prepended)" }).waitFor({ timeout: 60_000 });
+    await panel().locator("button.link", { hasText: "Change model…" }).click();
+    await answerPicks(s.page, "wide-ctx");
+    await panel().locator("h1", { hasText: "Attention · wide-ctx" }).waitFor({ timeout: 60_000 });
     await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 1,024 tokens (BOS prepended)" }).waitFor({ timeout: 120_000 });
     assert.match(await panel().locator(".notice").innerText(), /\(n_ctx 1024\): its first 217 tokens were dropped; the run covers BOS and the last 1023/);
     assert.equal(await panel().locator(".thumb").count(), 8, "2 layers × 4 heads");

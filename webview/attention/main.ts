@@ -47,7 +47,9 @@ const body = el("div", { class: "layout", hidden: "" },
   bigSection,
   el("section", { class: "tokens-section" }, el("h2", {}, "Tokens"), strip.strip, strip.details),
 );
-document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, title, meta, notice, status), empty, body);
+const changeModel = el("button", { class: "link", hidden: "" }, "Change model…");
+changeModel.addEventListener("click", () => channel.notify("chooseModel", {}));
+document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, el("div", { class: "title-row" }, title, changeModel), meta, notice, status), empty, body);
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
@@ -84,6 +86,7 @@ channel
     body.classList.remove("stale");
     status.textContent = "";
     title.textContent = `Attention · ${r.model}`;
+    changeModel.hidden = false;
     const T = r.tokens.length;
     meta.textContent = `${r.source} · ${T.toLocaleString("en-US")} tokens${r.bos !== null ? " (BOS prepended)" : ""} · patterns in ${r.elapsedMs.toFixed(0)} ms`;
     notice.hidden = r.truncated === 0;

@@ -1,6 +1,7 @@
 /**
  * Commands of live attention: Show Attention (palette, editor context menu, keybinding), Choose
- * Attention Head (the head whose attention the editor highlights), Stop Attention Highlights; and
+ * Attention Head (the head whose attention the editor highlights), Choose Attention Model (the same
+ * text under another model), Stop Attention Highlights; and
  * the panel's restore after a window reload.
  */
 import * as vscode from "vscode";
@@ -19,8 +20,17 @@ async function activeModel(s: Services, controller: AttentionController): Promis
   const current = controller.currentModel ?? HeadLensPanel.active()?.model;
   if (current?.config && usable.some((m) => m.id === current.id)) return current;
   if (usable.length === 1) return usable[0];
-  const items = usable.map((m) => ({ label: modelName(m), model: m, description: `${m.config!.n_layers}L × ${m.config!.n_heads}H · n_ctx ${m.config!.n_ctx}`, detail: m.dir }));
-  if (!items.length) throw new Error("no model is ready: add a model folder or download a hub model first");
+  return pickModel(s);
+}
+
+/** A pick of the models that can run, the attention panel's first and marked. */
+async function pickModel(s: Services, current?: ModelEntry): Promise<ModelEntry | undefined> {
+  const usable = s.registry.list().filter((m) => m.config).sort((a, b) => Number(b.id === current?.id) - Number(a.id === current?.id));
+  if (!usable.length) throw new Error("no model is ready: add a model folder or download a hub model first");
+  const items = usable.map((m) => ({
+    label: modelName(m), model: m, detail: m.dir,
+    description: `${m.id === current?.id ? "in the attention panel · " : ""}${m.config!.n_layers}L × ${m.config!.n_heads}H · n_ctx ${m.config!.n_ctx}`,
+  }));
   return (await vscode.window.showQuickPick(items, { title: "Head Lens: run which model on the text?", placeHolder: "Pick a model" }))?.model;
 }
 
@@ -44,6 +54,17 @@ export function registerAttention(s: Services): AttentionController {
       head = await vscode.window.showQuickPick(items, { title: `Head Lens: highlight which head of ${modelName(model)}?`, placeHolder: "Type to filter, e.g. L1H0" });
     }
     if (head) await controller.chooseHead({ layer: head.layer, head: head.head });
+  });
+  reg("headLens.chooseAttentionModel", async () => {
+    await s.registry.ready;
+    const model = await pickModel(s, controller.currentModel);
+    if (!model) return;
+    if (controller.following) await controller.switchModel(model);
+    else {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) throw new Error("no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention");
+      await controller.show(editor, model);
+    }
   });
   reg("headLens.stopAttentionHighlights", () => controller.stop());
   s.context.subscriptions.push(

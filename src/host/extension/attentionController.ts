@@ -80,6 +80,24 @@ export class AttentionController implements vscode.Disposable {
     ];
   }
 
+  /** Whether a text is being followed (a run to re-run under another model). */
+  get following(): boolean {
+    return this.panel !== undefined && this.source !== undefined;
+  }
+
+  /** The same text under another model (Choose Attention Model): its heads are other heads, so none stays chosen. */
+  async switchModel(model: ModelEntry): Promise<void> {
+    if (!this.source || model.id === this.model?.id) return;
+    this.head = undefined;
+    this.pattern = undefined;
+    this.decorations.clear();
+    this.panel?.post("chosen", { head: null });
+    this.model = model;
+    this.remember();
+    this.panel?.reveal();
+    await this.runNow(true);
+  }
+
   /** The model the panel shows, if any (Show Attention keeps using it). */
   get currentModel(): ModelEntry | undefined {
     return this.panel ? this.model : undefined;
@@ -176,7 +194,8 @@ export class AttentionController implements vscode.Disposable {
       .serve("chooseHead", ({ layer, head, runId }) => {
         if (runId === this.run?.info.runId) void this.chooseHead({ layer, head });
       })
-      .serve("choosePosition", ({ runId, position }) => this.revealPosition(runId, position));
+      .serve("choosePosition", ({ runId, position }) => this.revealPosition(runId, position))
+      .serve("chooseModel", () => void vscode.commands.executeCommand("headLens.chooseAttentionModel"));
     p.onDidDispose(() => {
       this.panel = undefined;
       this.stop();
