@@ -1,6 +1,6 @@
 /** The sticky bar: model, the current head, settings, query order, the head index, progress. */
 import type { PanelSettings, PanelState, PanelView } from "../src/protocol/webview";
-import { sameSettings } from "../src/protocol/webview";
+import { sameSettings, SIZE_LIMITS } from "../src/protocol/webview";
 import { el } from "./dom";
 import { headIndex } from "./navigation";
 
@@ -31,8 +31,8 @@ function select(id: string, label: string, options: [string, string][], value: s
 /** Field values not applied yet, as typed (a number field may hold text that is not a valid count). */
 export type Draft = Partial<Record<SizeField, string>> & { priors?: string };
 type SizeField = "nKeys" | "nQueries" | "nOutputs";
-const SIZE_FIELDS: { id: SizeField; label: string; min: number }[] = [
-  { id: "nKeys", label: "Keys", min: 1 }, { id: "nQueries", label: "Queries", min: 0 }, { id: "nOutputs", label: "Outputs", min: 0 },
+const SIZE_FIELDS: { id: SizeField; label: string; min: number; max: number }[] = [
+  { id: "nKeys", label: "Keys", ...SIZE_LIMITS.nKeys }, { id: "nQueries", label: "Queries", ...SIZE_LIMITS.nQueries }, { id: "nOutputs", label: "Outputs", ...SIZE_LIMITS.nOutputs },
 ];
 
 /** "keys 5 · queries 20 · outputs 20 · prior bundled": what the cards were computed with. */
@@ -50,7 +50,7 @@ export function readDraft(applied: PanelSettings, draft: Draft): { settings: Pan
     const text = draft[f.id];
     if (text === undefined) continue;
     const v = Number(text);
-    if (text.trim() === "" || !Number.isInteger(v) || v < f.min) return { invalid: `${f.label}: enter a whole number ≥ ${f.min}` };
+    if (text.trim() === "" || !Number.isInteger(v) || v < f.min || v > f.max) return { invalid: `${f.label}: enter a whole number from ${f.min} to ${f.max}` };
     out[f.id] = v;
   }
   return { settings: out };
@@ -75,7 +75,7 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   };
   apply.addEventListener("click", applyNow);
   const num = (f: (typeof SIZE_FIELDS)[number]) => {
-    const field = el("vscode-textfield", { id: f.id, type: "number", min: String(f.min), value: draft[f.id] ?? String(s.settings[f.id]), "aria-label": f.label, "data-nav": `setting-${f.id}` });
+    const field = el("vscode-textfield", { id: f.id, type: "number", min: String(f.min), max: String(f.max), value: draft[f.id] ?? String(s.settings[f.id]), "aria-label": f.label, "data-nav": `setting-${f.id}` });
     field.addEventListener("input", () => {
       const text = field.value;
       if (text === String(s.settings[f.id])) delete draft[f.id];

@@ -227,7 +227,7 @@ function render(): void {
     trackHeaderHeight();
     if (revealTarget) applyReveal();
     else restoreAnchor(anchor);
-    if (!anchor || document.querySelector(`section.head[data-head="${anchor.key}"]`)) savedAnchor = undefined;
+    savedAnchor = undefined; // used once: a head no longer in the panel is not waited for
     updateCurrentHead();
   });
 }

@@ -97,6 +97,9 @@ export function parsePathKey(key: string | undefined): PathRef | undefined {
 }
 
 /** Two settings are the same analysis request (what the cards on screen must agree with). */
+/** The range each report size may take (settings outside are clamped; the panel's fields refuse them). */
+export const SIZE_LIMITS = { nKeys: { min: 1, max: 200 }, nQueries: { min: 0, max: 500 }, nOutputs: { min: 0, max: 500 } } as const;
+
 export function sameSettings(a: PanelSettings, b: PanelSettings): boolean {
   return a.nKeys === b.nKeys && a.nQueries === b.nQueries && a.nOutputs === b.nOutputs && a.priors === b.priors;
 }

@@ -241,12 +241,15 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
       await s.page.screenshot({ path: join(OUT, `panel-unapplied-${name}.png`) });
     }
     // Another head lands (the panel re-renders): the typed value and its note stay.
-    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 0", "L0H2");
-    await panel().locator("#head-0-2:not(.pending) .card").first().waitFor({ timeout: 60_000 });
+    assert.equal(await panel().locator("#head-1-3").count(), 0, "L1H3 is not in the panel yet");
+    await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 1", "L1H3");
+    await panel().locator("#head-1-3:not(.pending) .card").first().waitFor({ timeout: 60_000 });
     assert.equal(await keys.inputValue(), "2");
     assert.match(await note.innerText(), /Not applied yet/);
+    await keys.fill("300");
+    await note.filter({ hasText: "Keys: enter a whole number from 1 to 200" }).waitFor();
     await keys.fill("0");
-    await note.filter({ hasText: "Keys: enter a whole number ≥ 1" }).waitFor();
+    await note.filter({ hasText: "Keys: enter a whole number from 1 to 200" }).waitFor();
     assert.ok(await applyDisabled(), "nothing valid to apply");
     await keys.fill("2");
     await keys.press("Enter");

@@ -140,7 +140,9 @@ channel
     body.classList.remove("stale");
   })
   .serve("stopped", () => {
-    status.textContent = "Stopped following the editor: no highlights, no re-runs on edits. This is the last run; run Head Lens: Show Attention to follow the editor again.";
+    body.classList.remove("stale");
+    changeModel.hidden = true; // nothing is followed: there is no text to run under another model
+    status.textContent = `Stopped following the editor: no highlights, no re-runs on edits.${run ? " The panel shows the last run." : ""} Run Head Lens: Show Attention to follow the editor again.`;
   })
   .serve("session", (session) => vscode.setState({ session }));
 

@@ -61,6 +61,8 @@ export class AttentionController implements vscode.Disposable {
   private inflight?: AbortController;
   private timer?: NodeJS.Timeout;
   private readonly metrics = new Map<string, Promise<void>>();
+  /** Bumped by every user action on what runs (show, switch, stop): a restore still waiting yields to it. */
+  private generation = 0;
   private readonly decorations = new AttentionDecorations();
   private readonly listeners: vscode.Disposable[];
 
@@ -88,8 +90,11 @@ export class AttentionController implements vscode.Disposable {
   /** The same text under another model (Choose Attention Model): its heads are other heads, so none stays chosen. */
   async switchModel(model: ModelEntry): Promise<void> {
     if (!this.source || model.id === this.model?.id) return;
+    if (!this.document()) throw new Error("the text the panel ran is no longer open: select text and run Show Attention");
+    this.generation++;
     this.head = undefined;
     this.pattern = undefined;
+    this.run = undefined; // the old model's run: its heads are not this model's
     this.decorations.clear();
     this.panel?.post("chosen", { head: null });
     this.model = model;
@@ -117,8 +122,10 @@ export class AttentionController implements vscode.Disposable {
     if (this.model?.id !== model.id) {
       this.head = undefined; // another model's heads are other heads
       this.pattern = undefined;
+      this.run = undefined;
       panel.post("chosen", { head: null });
     }
+    this.generation++;
     this.model = model;
     this.source = { uri: doc.uri, ...range };
     this.remember();
@@ -134,7 +141,11 @@ export class AttentionController implements vscode.Disposable {
     this.panel?.panel.dispose();
     const panel = this.ensurePanel(webviewPanel);
     if (!session) return;
+    // Show Attention, Stop or closing the panel while this waits wins over the saved session.
+    const gen = ++this.generation;
+    const superseded = () => this.panel !== panel || this.generation !== gen;
     await this.s.registry.ready;
+    if (superseded()) return;
     const model = this.s.registry.get(session.modelId);
     if (!model?.config) {
       panel.post("failed", { message: `the model it ran (${session.modelId}) is no longer listed or cannot be loaded. Select text and run Head Lens: Show Attention again.` });
@@ -144,9 +155,10 @@ export class AttentionController implements vscode.Disposable {
     try {
       doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(session.uri));
     } catch (e) {
-      panel.post("failed", { message: `${session.uri} cannot be opened (${errorMessage(e)}). Select text and run Head Lens: Show Attention again.` });
+      if (!superseded()) panel.post("failed", { message: `${session.uri} cannot be opened (${errorMessage(e)}). Select text and run Head Lens: Show Attention again.` });
       return;
     }
+    if (superseded()) return;
     const length = docLength(doc);
     this.model = model;
     this.source = { uri: doc.uri, start: Math.min(session.start, length), end: Math.min(session.end, length), kind: session.kind };
@@ -167,6 +179,7 @@ export class AttentionController implements vscode.Disposable {
 
   /** Stops following the editor until the next Show Attention (a reload then has nothing to run again). */
   stop(): void {
+    this.generation++;
     const following = this.source !== undefined;
     this.halt();
     if (following) this.panel?.post("stopped", {});

@@ -2,16 +2,16 @@
 import * as vscode from "vscode";
 import { ExecutionProvider } from "../../worker/ortBackend";
 import { Strategy } from "../../protocol/engine";
-import { PanelSettings } from "../../protocol/webview";
+import { PanelSettings, SIZE_LIMITS } from "../../protocol/webview";
 
 export const SECTION = "headLens";
 
 export function readPanelSettings(): PanelSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
   return {
-    nKeys: clampInt(c.get("keys", 5), 1, 200),
-    nQueries: clampInt(c.get("queries", 20), 0, 500),
-    nOutputs: clampInt(c.get("outputs", 20), 0, 500),
+    nKeys: clampInt(c.get("keys", 5), SIZE_LIMITS.nKeys.min, SIZE_LIMITS.nKeys.max),
+    nQueries: clampInt(c.get("queries", 20), SIZE_LIMITS.nQueries.min, SIZE_LIMITS.nQueries.max),
+    nOutputs: clampInt(c.get("outputs", 20), SIZE_LIMITS.nOutputs.min, SIZE_LIMITS.nOutputs.max),
     priors: c.get("priors", "bundled") || "bundled",
   };
 }
