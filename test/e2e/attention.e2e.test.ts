@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { screenshotFailures, vsix } from "./uxSupport";
+import { openFile, screenshotFailures, vsix } from "./uxSupport";
 import { randomWeights, writeModelDir } from "../support/models";
 
 const OUT = join(REPO, "test-output");
@@ -59,27 +59,6 @@ after(async () => {
   await s?.close();
 });
 screenshotFailures(() => s, OUT, "attention-");
-
-/** Opens a workspace file through Quick Open (clicking its row: Enter can race the file search). */
-async function openFile(page: Page, name: string): Promise<void> {
-  const tab = page.locator(`.tab[aria-label^="${name}"]`).first();
-  for (let attempt = 0; !(await tab.isVisible()); attempt++) {
-    await page.locator(".monaco-workbench .part.statusbar").click({ position: { x: 5, y: 5 } });
-    await page.keyboard.press("Control+P");
-    await page.locator(".quick-input-widget input").fill(name);
-    const row = page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: name }).first();
-    try {
-      await row.waitFor({ timeout: 5000 });
-      await row.click();
-      await tab.waitFor({ timeout: 5000 });
-    } catch (e) {
-      await page.keyboard.press("Escape");
-      if (attempt >= 5) throw e;
-    }
-  }
-  await tab.click();
-  await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
-}
 
 /** Puts the cursor at line:column (1-based) through Go to Line. */
 async function gotoPosition(page: Page, line: number, column: number): Promise<void> {

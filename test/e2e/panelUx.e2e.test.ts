@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Frame } from "playwright-core";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, hoverWord, innerPanelFrame, readOutputChannel, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
+import { axeSeriousViolations, hoverWord, innerPanelFrame, openFile, readOutputChannel, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -141,22 +141,31 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
 
   test("13: another tab in the panel's group and back: the panel comes back at the head being read", async () => {
     await panel().locator(".head-index a", { hasText: "L0H3" }).click();
-    await s.page.waitForTimeout(500); // where the reader is is saved once scrolling stops
-    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
+    frame = await innerPanelFrame(s.page);
     const top = (f: Frame) => f.evaluate(() => document.querySelector("#head-0-3")!.getBoundingClientRect().top - document.querySelector("header.top")!.getBoundingClientRect().bottom);
-    const before = await top(frame);
+    /** The offset once it stops changing (layout and scrolling settle). */
+    const settled = async (f: Frame) => {
+      let last = await top(f);
+      for (let i = 0; i < 20; i++) {
+        await s.page.waitForTimeout(250);
+        const now = await top(f);
+        if (Math.abs(now - last) < 0.5) return now;
+        last = now;
+      }
+      return last;
+    };
+    const before = await settled(frame);
+    await s.page.waitForTimeout(1000); // where the reader is is saved 150 ms after scrolling stops
+    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
     // notes.md opens in the panel's group: the panel's tab is hidden and its webview destroyed.
-    await s.page.keyboard.press("Control+P");
-    await s.page.locator(".quick-input-widget input").fill("notes.md");
-    await s.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "notes.md" }).first().click();
+    await openFile(s.page, "notes.md");
     await s.page.locator(".tab.active", { hasText: "notes.md" }).waitFor();
     await s.page.locator(".tab", { hasText: "Head Lens: demo-attn-2l" }).click();
     await panel().locator("#head-0-3:not(.pending) .card").first().waitFor({ timeout: 30_000 });
-    await s.page.waitForTimeout(800);
     frame = await innerPanelFrame(s.page);
-    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
-    const after = await top(frame);
+    const after = await settled(frame);
     assert.ok(Math.abs(after - before) <= 2, `L0H3 where it was below the bar: ${before} px before, ${after} px after`);
+    assert.equal(await panel().locator("#current-head").innerText(), "L0H3");
   });
 
   test("7: a chip list is one tab stop with arrow keys inside; each head has a skip link; focus is visible", async () => {

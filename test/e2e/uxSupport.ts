@@ -99,3 +99,24 @@ export async function hoverWord(page: Page, file: string, word: string, hoverTex
   await hover.waitFor({ timeout });
   return hover.innerText();
 }
+
+/** Opens a workspace file through Quick Open (clicking its row: Enter can race the file search). */
+export async function openFile(page: Page, name: string): Promise<void> {
+  const tab = page.locator(`.tab[aria-label^="${name}"]`).first();
+  for (let attempt = 0; !(await tab.isVisible()); attempt++) {
+    await page.locator(".monaco-workbench .part.statusbar").click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press("Control+P");
+    await page.locator(".quick-input-widget input").fill(name);
+    const row = page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: name }).first();
+    try {
+      await row.waitFor({ timeout: 5000 });
+      await row.click();
+      await tab.waitFor({ timeout: 5000 });
+    } catch (e) {
+      await page.keyboard.press("Escape");
+      if (attempt >= 5) throw e;
+    }
+  }
+  await tab.click();
+  await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+}
