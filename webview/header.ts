@@ -1,6 +1,6 @@
 /** The sticky bar: model, the current head, settings, query order, the head index, progress. */
 import type { PanelSettings, PanelState, PanelView } from "../src/protocol/webview";
-import { sameSettings, SIZE_LIMITS } from "../src/protocol/webview";
+import { describeSettings, sameSettings, SIZE_LIMITS } from "../src/protocol/webview";
 import { el } from "./dom";
 import { headIndex } from "./navigation";
 
@@ -35,10 +35,8 @@ const SIZE_FIELDS: { id: SizeField; label: string; min: number; max: number }[] 
   { id: "nKeys", label: "Keys", ...SIZE_LIMITS.nKeys }, { id: "nQueries", label: "Queries", ...SIZE_LIMITS.nQueries }, { id: "nOutputs", label: "Outputs", ...SIZE_LIMITS.nOutputs },
 ];
 
-/** "keys 5 · queries 20 · outputs 20 · prior bundled": what the cards were computed with. */
-export function describeSettings(s: PanelSettings): string {
-  return `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${s.priors.split(/[\\/]/).pop()}`;
-}
+/** A words file's name without its folder. */
+const fileName = (path: string) => path.split(/[\\/]/).pop();
 
 /**
  * The settings the fields ask for, or the first field that is not a valid count. A draft equal to
@@ -66,7 +64,7 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
     const r = readDraft(s.settings, draft);
     const next = "settings" in r && !sameSettings(r.settings, s.settings) ? r.settings : undefined;
     apply.toggleAttribute("disabled", !next);
-    note.textContent = "invalid" in r ? r.invalid : next ? `Not applied yet (Apply or Enter): the cards show ${describeSettings(s.settings)}` : "";
+    note.textContent = "invalid" in r ? r.invalid : next ? `Not applied yet (Apply or Enter): the cards show ${describeSettings(s.settings, fileName(s.settings.priors))}` : "";
     return next;
   };
   const applyNow = () => {
@@ -91,7 +89,7 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
     return el("div", { class: "control" }, el("vscode-label", { for: f.id }, f.label), field);
   };
   const priors = ["bundled", "uniform", ...new Set([s.settings.priors, draft.priors ?? "bundled"].filter((o) => o !== "bundled" && o !== "uniform"))];
-  const prior = select("priors", "Prior", priors.map((o) => [o, o === "bundled" ? "bundled corpus" : o === "uniform" ? "uniform" : `words file: ${o.split(/[\\/]/).pop()}`]), draft.priors ?? s.settings.priors);
+  const prior = select("priors", "Prior", priors.map((o) => [o, o === "bundled" ? "bundled corpus" : o === "uniform" ? "uniform" : `words file: ${fileName(o)}`]), draft.priors ?? s.settings.priors);
   const priorSelect = prior.querySelector<HTMLElement & { value: string }>("vscode-single-select")!;
   priorSelect.setAttribute("data-nav", "setting-priors");
   priorSelect.addEventListener("change", () => {

@@ -96,10 +96,15 @@ export function parsePathKey(key: string | undefined): PathRef | undefined {
   return m ? { layer: Number(m[1]), head: Number(m[2]), type: m[3] as PathRef["type"] } : undefined;
 }
 
-/** Two settings are the same analysis request (what the cards on screen must agree with). */
 /** The range each report size may take (settings outside are clamped; the panel's fields refuse them). */
 export const SIZE_LIMITS = { nKeys: { min: 1, max: 200 }, nQueries: { min: 0, max: 500 }, nOutputs: { min: 0, max: 500 } } as const;
 
+/** "keys 5 · queries 20 · outputs 20 · prior bundled" (the log names a words file by its path, the panel by its name). */
+export function describeSettings(s: PanelSettings, prior = s.priors): string {
+  return `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${prior}`;
+}
+
+/** Two settings are the same analysis request (what the cards on screen must agree with). */
 export function sameSettings(a: PanelSettings, b: PanelSettings): boolean {
   return a.nKeys === b.nKeys && a.nQueries === b.nQueries && a.nOutputs === b.nOutputs && a.priors === b.priors;
 }

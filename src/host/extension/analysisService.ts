@@ -9,7 +9,7 @@ import { headList, headName } from "../../core/headName";
 import { parsePriorSpec } from "../../core/priorSpec";
 import { PathRef } from "../../core/report";
 import { Identity, ModelMetrics } from "../../protocol/engine";
-import { HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
+import { describeSettings, HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
 import { EngineClient } from "../engineClient";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { ResultCache } from "./resultCache";
@@ -198,4 +198,3 @@ export class AnalysisService {
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(2)} s`;
-const describeSettings = (s: PanelSettings) => `keys ${s.nKeys} · queries ${s.nQueries} · outputs ${s.nOutputs} · prior ${s.priors}`;

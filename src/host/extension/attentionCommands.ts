@@ -14,6 +14,8 @@ import { commandRegistrar } from "./commands";
 import { ModelEntry, modelName } from "./modelRegistry";
 import { HeadLensPanel } from "./panel";
 
+const NO_EDITOR = "no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again";
+
 /** The model attention runs: the attention panel's, else the heads panel's, else the user's pick. */
 async function activeModel(s: Services, controller: AttentionController): Promise<ModelEntry | undefined> {
   const usable = s.registry.list().filter((m) => m.config);
@@ -39,7 +41,7 @@ export function registerAttention(s: Services): AttentionController {
   const reg = commandRegistrar(s);
   reg("headLens.showAttention", async () => {
     const editor = vscode.window.activeTextEditor;
-    if (!editor) throw new Error("no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again");
+    if (!editor) throw new Error(NO_EDITOR);
     await s.registry.ready;
     const model = await activeModel(s, controller);
     if (model) await controller.show(editor, model);
@@ -62,7 +64,7 @@ export function registerAttention(s: Services): AttentionController {
     if (controller.following) await controller.switchModel(model);
     else {
       const editor = vscode.window.activeTextEditor;
-      if (!editor) throw new Error("no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention");
+      if (!editor) throw new Error(NO_EDITOR);
       await controller.show(editor, model);
     }
   });
