@@ -16,7 +16,7 @@ import { weightsToNamedTensors } from "../src/core/weights";
 import { AttentionEvent, AttentionInput, AttentionResult } from "../src/protocol/attention";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { runText } from "../src/worker/runText";
+import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "../test/support/engine";
 import { randomWeights, writeModelDir } from "../test/support/models";
 
@@ -51,7 +51,7 @@ async function inProcess(c: Case, backend: OrtBackend, store: ModelStore): Promi
       },
       signal: new AbortController().signal, throwIfCancelled: () => undefined,
     };
-    const result = await runText({ modelDir: c.dir, input: c.input, patterns: "full" }, ctx, { store, backend: async () => backend, blockBytes: BLOCK });
+    const result = await runText({ modelDir: c.dir, input: c.input, patterns: "full" }, ctx, { store, runs: new AttentionRuns(), backend: async () => backend, blockBytes: BLOCK });
     return { first, total: performance.now() - t0, result, patterns };
   };
   const cold = (await once()).first;

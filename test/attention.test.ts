@@ -13,7 +13,7 @@ import { AttentionEvent, AttentionResult } from "../src/protocol/attention";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { runText, attentionPattern } from "../src/worker/runText";
+import { AttentionRuns, runText } from "../src/worker/runText";
 import { componentAttribution, referenceRun } from "./support/attentionReference";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "./support/engine";
 import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models";
@@ -21,13 +21,14 @@ import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models"
 const TOL = 1e-4;
 const backendPromise = OrtBackend.create({ epPreference: ["cpu"], threads: 2 });
 const store = new ModelStore(MEDIA_DIR);
+const runs = new AttentionRuns();
 after(async () => (await backendPromise).dispose());
 
 async function run(dir: string, input: { text: string } | { tokens: number[] }, blockBytes = 4096): Promise<{ result: AttentionResult; events: AttentionEvent[] }> {
   const events: AttentionEvent[] = [];
   const ac = new AbortController();
   const ctx = { emit: (e: AttentionEvent) => events.push(e), signal: ac.signal, throwIfCancelled: () => undefined };
-  const result = await runText({ modelDir: dir, input, patterns: "full" }, ctx, { store, backend: () => backendPromise, blockBytes });
+  const result = await runText({ modelDir: dir, input, patterns: "full" }, ctx, { store, runs, backend: () => backendPromise, blockBytes });
   return { result, events };
 }
 
@@ -95,7 +96,7 @@ describe("attention on random models equals a float64 forward pass", () => {
       }
       for (let t = 0; t < T; t++) for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) if (t + 1 === T) assert.ok(Number.isNaN(result.dla[(t * L + l) * H + h]));
       // An exact pattern on demand equals the streamed one.
-      const one = attentionPattern({ runId: result.runId, layer: L - 1, head: H - 1 });
+      const one = runs.pattern({ runId: result.runId, layer: L - 1, head: H - 1 });
       assert.equal(one.T, T);
       assert.deepEqual([...one.weights], [...(pats.kind === "full" ? pats.layers[L - 1].subarray((H - 1) * T * T, H * T * T) : [])]);
     });

@@ -7,15 +7,15 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compositionBaseline, pathsInto, strongestComposition, strongestTrait, TraitScores, TRAITS, COMPOSITION_INFO } from "../src/core/headTraits";
+import type { ModelMetrics, TraitScores } from "../src/core/headMetrics";
+import { compositionBaseline, pathsInto, strongestComposition, strongestTrait, TRAITS, COMPOSITION_INFO } from "../src/core/headTraits";
 import { compositionScores } from "../src/core/headMetrics";
 import { jsMatMul } from "../src/core/kernels";
 import { randomWeights } from "./support/models";
 import { metricsTooltip, traitBadge } from "../src/host/extension/badges";
-import { ResultCache } from "../src/host/extension/resultCache";
-import { ModelMetrics } from "../src/protocol/engine";
-import { parsePathKey, pathKey } from "../src/protocol/webview";
-import { Column, nextSort, sortRows } from "../webview/table";
+import { parsePathKey, pathKey } from "../src/core/heads";
+import { ResultCache } from "../src/worker/resultCache";
+import { Column, nextSort, sortRows } from "../webview/shared/sortableTable";
 import { REPO_ROOT, testEngine } from "./support/engine";
 
 const engine = testEngine();

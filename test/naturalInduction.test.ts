@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { AttentionEvent, AttentionResult } from "../src/protocol/attention";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { runText } from "../src/worker/runText";
+import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT } from "./support/engine";
 
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "natural-code");
@@ -39,7 +39,7 @@ test("demo-attn-2l's L1H0 puts ≥ 0.3 of its attention on the token after the e
       const text = readFileSync(join(FIXTURES, file), "utf8");
       let patterns: AttentionEvent["patterns"] | undefined;
       const ctx = { emit: (e: AttentionEvent) => (patterns = e.patterns), signal: new AbortController().signal, throwIfCancelled: () => undefined };
-      const run = await runText({ modelDir: MODEL, input: { text }, patterns: "full" }, ctx, { store, backend: async () => backend, blockBytes: 12 << 20 });
+      const run = await runText({ modelDir: MODEL, input: { text }, patterns: "full" }, ctx, { store, runs: new AttentionRuns(), backend: async () => backend, blockBytes: 12 << 20 });
       assert.ok(patterns?.kind === "full");
       const T = run.tokens.length;
       const { name, weights } = inductionWeights(text, run, patterns.layers[1].subarray(0, T * T)); // head 0 of layer 1

@@ -5,11 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { headList, headName } from "../src/core/headName";
+import { headList, headName } from "../src/core/heads";
 import { HeadReport } from "../src/core/report";
 import { headReportMarkdown } from "../src/core/reportExport";
-import { chipColor, contrast, paletteFrom, parse, RGB } from "../webview/colors";
-import { chipTooltipRows, isGlyphToken, visibleToken } from "../webview/chips";
+import { chipColor, contrast, paletteFrom, parse, RGB } from "../webview/shared/colors";
+import { chipTooltipRows } from "../webview/heads/chipTooltip";
+import { isGlyphToken, visibleToken } from "../webview/shared/tokenText";
 
 test("a head has one name: L1H0", () => {
   assert.equal(headName(1, 0), "L1H0");

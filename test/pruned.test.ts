@@ -129,11 +129,12 @@ for (const [kind, make] of [["random", randomWeights], ["trained-like", trainedL
     const token = byImportance[rank - 1];
     const dense = tokenInHead(d.circuits, token, 0, 0, job.priorW, 3, String, await ranks(d, job.priorW));
     const pruned = tokenInHead(p.circuits, token, 0, 0, job.priorW, 3, String, await ranks(p, job.priorW));
-    assert.equal(dense.keyRank, rank, `dense rank of the token ranked ${rank}`);
-    if (pruned.keyRankMax === undefined) assert.equal(pruned.keyRank, rank, `pruned rank of the token ranked ${rank}`);
+    // The token ranked `rank` (1-based here) has key rank rank − 1 (0 = the most important key).
+    assert.equal(dense.keyRank, rank - 1, `dense rank of the token ranked ${rank}`);
+    if (pruned.keyRankMax === undefined) assert.equal(pruned.keyRank, rank - 1, `pruned rank of the token ranked ${rank}`);
     else {
       ranges++;
-      assert.ok(pruned.keyRank <= rank && rank <= pruned.keyRankMax, `rank ${rank} in [${pruned.keyRank}, ${pruned.keyRankMax}]`);
+      assert.ok(pruned.keyRank! <= rank - 1 && rank - 1 <= pruned.keyRankMax, `rank ${rank - 1} in [${pruned.keyRank}, ${pruned.keyRankMax}]`);
     }
   }
   assert.ok(ranges < 7, "top ranks are exact");
@@ -153,11 +154,11 @@ test("hover ranks are exact when keys' importances differ by less than float32 c
   const ctl = { check: () => {}, blockBytes: 1 << 20 };
   for (const result of [await analyzeHeadDense(backend, job, ctl), await analyzeHeadPruned(backend, job, ctl, { fallbackShare: 1 })]) {
     const exact = Array.from({ length: V }, (_, k) => keyFigures(result.circuits, k, job.priorW).importance);
-    const rankOf = (t: number) => 1 + exact.filter((x, k) => k !== t && (x > exact[t] || (x === exact[t] && k < t))).length;
+    const rankOf = (t: number) => exact.filter((x, k) => k !== t && (x > exact[t] || (x === exact[t] && k < t))).length;
     for (let t = 0; t < V; t += 7) {
       const hover = tokenInHead(result.circuits, t, 0, 0, job.priorW, 3, String, await ranks(result, job.priorW));
       if (hover.keyRankMax === undefined) assert.equal(hover.keyRank, rankOf(t), `token ${t}: rank`);
-      else assert.ok(hover.keyRank <= rankOf(t) && rankOf(t) <= hover.keyRankMax, `token ${t}: rank ${rankOf(t)} in [${hover.keyRank}, ${hover.keyRankMax}]`);
+      else assert.ok(hover.keyRank! <= rankOf(t) && rankOf(t) <= hover.keyRankMax, `token ${t}: rank ${rankOf(t)} in [${hover.keyRank}, ${hover.keyRankMax}]`);
     }
   }
   await backend.dispose();

@@ -22,6 +22,16 @@ export interface HeadCircuits {
   outputMean: Float64Array;
 }
 
+/** QK[q, BOS] of the un-normalized circuit: what the BOS normalization subtracts from query q's row. */
+export function bosScore(c: Pick<HeadCircuits, "qk" | "bosKey">, q: number): number {
+  return c.qk.leftDot(q, c.bosKey);
+}
+
+/** mean_o OV[s, o] of the un-normalized circuit: what the row-mean normalization subtracts from source s's row. */
+export function outputRowMean(c: Pick<HeadCircuits, "ov" | "outputMean">, s: number): number {
+  return c.ov.leftDot(s, c.outputMean);
+}
+
 /** W_Q W_Kᵀ of one head, d_model × d_model (rows read the query position, columns the key's). */
 export function qkCircuit(w: ModelWeights, layer: number, head: number): FactoredMatrix {
   const { d_model: D, d_head: E } = w.config;

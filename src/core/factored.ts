@@ -210,6 +210,14 @@ export class FactoredMatrix {
     return this.T.row(j);
   }
 
+  /** Row i of the left factor times a vector of the rank space (L_i · v), in float64: what a column
+   * or a mean folded into the right factor (minusColumn, rowCentered) contributed to row i. */
+  leftDot(i: number, v: ArrayLike<number>): number {
+    let s = 0;
+    for (let k = 0, o = i * this.rank; k < this.rank; k++) s += this.left[o + k] * v[k];
+    return s;
+  }
+
   /** M[i, j] in float64. */
   at(i: number, j: number): number {
     return dot(this.left, i * this.rank, this.right, j * this.rank, this.rank);

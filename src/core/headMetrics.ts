@@ -12,10 +12,41 @@
 import { qkCircuit, ovCircuit } from "./circuits";
 import { Complex } from "./eig";
 import { FactoredMatrix, MatMulFn } from "./factored";
+import type { HeadRef } from "./heads";
 import { ModelWeights } from "./weights";
 
-export type Mode = "q" | "k" | "v";
-export type Scores4 = number[][][][];
+/** Which circuit of the later head reads the earlier head's output: its queries, keys or values. */
+export type CompositionType = "q" | "k" | "v";
+/** composition[l1][h1][l2][h2], TransformerLens's all_composition_scores; 0 unless l1 < l2. */
+export type CompositionScores = number[][][][];
+export type CompositionSet = Record<CompositionType, CompositionScores>;
+
+/** The attention-pattern scores (patternScores), on the metric sequences. */
+export interface PatternScores {
+  /** Mean attention to the previous token. */
+  prevToken: number;
+  /** Mean attention from the second copy of a token to the token after its first occurrence. */
+  induction: number;
+  /** Mean attention from the second copy of a token to its first occurrence. */
+  duplicateToken: number;
+  /** Mean attention to BOS. */
+  bos: number;
+}
+
+/** Every trait of a head (what headTraits.ts explains and badges). */
+export interface TraitScores extends PatternScores {
+  /** OV copying score Σλ.real / Σ|λ| of W_E W_V W_O W_U (Framework paper). */
+  copying: number;
+}
+
+/** One head's traits (definitions: README "Head metrics"; computed by the worker, cached by model identity). */
+export interface HeadMetrics extends HeadRef, TraitScores {}
+
+export interface ModelMetrics {
+  model: string;
+  heads: HeadMetrics[];
+  composition: CompositionSet;
+}
 
 export function copyingScore(eigenvalues: Complex[]): number {
   let re = 0, abs = 0;
@@ -44,17 +75,17 @@ export async function copyingScores(w: ModelWeights, mm: MatMulFn): Promise<numb
 }
 
 /** The right-hand circuit of each mode, for head (l, h). */
-function reader(w: ModelWeights, l: number, h: number, mode: Mode): FactoredMatrix {
+function reader(w: ModelWeights, l: number, h: number, mode: CompositionType): FactoredMatrix {
   if (mode === "q") return qkCircuit(w, l, h);
   if (mode === "k") return qkCircuit(w, l, h).T;
   return ovCircuit(w, l, h);
 }
 
-export async function compositionScores(w: ModelWeights, mode: Mode, mm: MatMulFn): Promise<Scores4> {
+export async function compositionScores(w: ModelWeights, mode: CompositionType, mm: MatMulFn): Promise<CompositionScores> {
   const { n_layers: L, n_heads: H } = w.config;
   const ov = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => ovCircuit(w, l, h)));
   const right = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => reader(w, l, h, mode)));
-  const out: Scores4 = Array.from({ length: L }, () => Array.from({ length: H }, () => Array.from({ length: L }, () => new Array<number>(H).fill(0))));
+  const out: CompositionScores = Array.from({ length: L }, () => Array.from({ length: H }, () => Array.from({ length: L }, () => new Array<number>(H).fill(0))));
   for (let l1 = 0; l1 < L; l1++) for (let h1 = 0; h1 < H; h1++) {
     const left = ov[l1][h1], leftNorm = left.frobeniusNorm();
     for (let l2 = l1 + 1; l2 < L; l2++) for (let h2 = 0; h2 < H; h2++) {
@@ -92,13 +123,6 @@ export function metricSequences(vocab: number, bos: number, nCtx: number): { tok
     return [bos, ...r, ...r];
   });
   return { tokens, repeat };
-}
-
-export interface PatternScores {
-  prevToken: number;
-  induction: number;
-  duplicateToken: number;
-  bos: number;
 }
 
 /**

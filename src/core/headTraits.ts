@@ -7,15 +7,8 @@
  * notable trait gets no badge. Attention to BOS is shown but never a badge: most heads rest there
  * when they have nothing to do, so it says little about what a head does.
  */
-
-/** The scores a badge is chosen from (the fields of the engine's HeadMetrics). */
-export interface TraitScores {
-  copying: number;
-  prevToken: number;
-  induction: number;
-  duplicateToken: number;
-  bos: number;
-}
+import type { CompositionScores, CompositionSet, CompositionType, TraitScores } from "./headMetrics";
+import type { HeadRef } from "./heads";
 
 export type TraitKey = keyof TraitScores;
 
@@ -112,10 +105,7 @@ export function strongestTrait(m: TraitScores): Badge | undefined {
   return best;
 }
 
-export type CompositionType = "q" | "k" | "v";
 export const COMPOSITION_NAME: Record<CompositionType, string> = { q: "Q-composition", k: "K-composition", v: "V-composition" };
-/** composition[type][l1][h1][l2][h2], as the engine's ModelMetrics carries it. */
-export type CompositionSet = Record<CompositionType, number[][][][]>;
 
 export interface PathOption {
   layer: number;
@@ -142,7 +132,7 @@ export function pathsInto(c: CompositionSet, layer: number, head: number): PathO
 }
 
 /** The strongest pair of one composition type: earlier → later, or undefined for a one-layer model. */
-export function strongestComposition(t: number[][][][]): { from: { layer: number; head: number }; to: { layer: number; head: number }; score: number } | undefined {
+export function strongestComposition(t: CompositionScores): { from: HeadRef; to: HeadRef; score: number } | undefined {
   let best: ReturnType<typeof strongestComposition>;
   t.forEach((byHead, l1) => byHead.forEach((byLayer, h1) => byLayer.forEach((row, l2) => row.forEach((score, h2) => {
     if (l2 > l1 && Number.isFinite(score) && (!best || score > best.score)) best = { from: { layer: l1, head: h1 }, to: { layer: l2, head: h2 }, score };

@@ -10,7 +10,7 @@ import { bosNormalized, HeadCircuits, ovCircuit, qkCircuit, tokenOV } from "./ci
 import { MatMulFn, Products, productsOf } from "./factored";
 import { PathRef } from "./report";
 import { ModelWeights } from "./weights";
-import { headName } from "./headName";
+import { headName } from "./heads";
 
 /** A path's circuits: k paths have no OV side, v paths no QK side. */
 export type PathCircuits = Partial<HeadCircuits>;

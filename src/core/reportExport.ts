@@ -1,5 +1,5 @@
 /** Report exports: Markdown for notes, CSV for spreadsheets (JSON is the CLI's --json). */
-import { headName } from "./headName";
+import { headName } from "./heads";
 import { HeadReport, TokenScore } from "./report";
 import { fmt2 } from "./reportText";
 

@@ -1,6 +1,6 @@
 /** The reference notebook's text report, reproduced character for character. */
 import { HeadReport, TokenScore } from "./report";
-import { headName } from "./headName";
+import { headName } from "./heads";
 
 const RULE = "=".repeat(80);
 const THIN = "\u2500".repeat(80);

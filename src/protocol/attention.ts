@@ -1,10 +1,8 @@
 /**
- * Live attention: the model run forward on the user's text (EngineApi `attention`), and the
- * attention panel's API (host ↔ webview). Patterns are typed arrays so they cross both boundaries
- * without JSON; every run carries the model identity it was computed from.
+ * Live attention: the model run forward on the user's text (EngineApi `attention`). Patterns are
+ * typed arrays so they cross both boundaries without JSON; every run carries the model identity it
+ * was computed from. The attention panel's API is in attentionPanel.ts.
  */
-import type { HeadMetrics } from "./engine";
-
 export interface RunToken {
   id: number;
   /** Display form, as the CLI prints tokens: `'tok'` with Python repr escapes. */
@@ -97,71 +95,3 @@ export interface PatternResult extends PatternParams {
   /** [T, T] exact float32 weights. */
   weights: Float32Array;
 }
-
-// ── Host ↔ attention panel ─────────────────────────────────────────────────────────────
-
-export interface HeadChoice {
-  layer: number;
-  head: number;
-}
-
-/** What the panel shows about one position: predictions and the chosen head's attention from it. */
-export interface PanelRun extends RunInfo {
-  patterns: PatternPayload;
-  /** Where the text came from, e.g. "notes.py, lines 3–40". */
-  source: string;
-  elapsedMs: number;
-}
-
-export interface PanelPredictions {
-  runId: string;
-  top: Prediction[][];
-  next: (NextTokenFit | null)[];
-  dla: Float32Array;
-  timings: AttentionResult["timings"];
-  ep: string;
-}
-
-/**
- * What a window reload needs to run the panel again, kept in the panel's saved state: the model,
- * where the text is (UTF-16 offsets into the file) and the chosen head.
- */
-export interface AttentionSession {
-  modelId: string;
-  uri: string;
-  start: number;
-  end: number;
-  /** "selection", "text around the cursor", … (the caption's words). */
-  kind: string;
-  head: HeadChoice | null;
-}
-
-type Note<P> = { params: P; result: void };
-
-/** Served by the attention panel. */
-export type AttentionPanelApi = {
-  /** A run started (the panel dims what it shows). */
-  running: Note<{ source: string }>;
-  run: Note<PanelRun>;
-  predictions: Note<PanelPredictions>;
-  pattern: Note<PatternResult>;
-  metrics: Note<{ identity: string; heads: HeadMetrics[] } | { identity: string; unavailable: string }>;
-  /** The chosen head (null: none, e.g. after a change of model) and/or the cursor's position. */
-  chosen: Note<{ head?: HeadChoice | null; position?: number }>;
-  failed: Note<{ message: string }>;
-  /** Stop Attention Highlights: the panel keeps the last run but no longer follows the editor. */
-  stopped: Note<Record<string, never>>;
-  /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
-  session: Note<AttentionSession | null>;
-};
-
-/** Served by the host for the attention panel. */
-export type AttentionPanelHostApi = {
-  ready: Note<Record<string, never>>;
-  /** The user picked a head (click on its thumbnail): enlarge it and use it for editor highlights. */
-  chooseHead: Note<HeadChoice & { runId: string }>;
-  /** The user picked a position in the token strip: reveal its token in the editor. */
-  choosePosition: Note<{ runId: string; position: number }>;
-  /** "Change model…": run the same text under another model (Choose Attention Model). */
-  chooseModel: Note<Record<string, never>>;
-};

@@ -6,7 +6,10 @@
 import type { ModelConfig } from "../core/config";
 import type { ErrorCode } from "../core/errors";
 import type { PriorSpec } from "../core/priorSpec";
+import type { HeadRef } from "../core/heads";
+import type { ModelMetrics } from "../core/headMetrics";
 import type { HeadReport, PathRef, ReportSizes } from "../core/report";
+import type { ReportSettings } from "../core/reportSettings";
 import type { HeadDetails, TokenInHead } from "./headDetails";
 import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
 
@@ -23,10 +26,11 @@ export type Strategy = "auto" | "dense" | "pruned";
 export const STRATEGIES: readonly Strategy[] = ["auto", "dense", "pruned"];
 export const DEFAULT_STRATEGY: Strategy = "auto";
 
-export interface HeadRef {
-  layer: number;
-  head: number;
-}
+/** Memory for one streamed block, in MiB: 64 rows of a 48k-vocab slab, small enough to stay near the
+ * caches, large enough to amortize a run (fastest measured on a 2-core laptop CPU). */
+export const DEFAULT_BLOCK_MB = 12;
+export const BLOCK_MB_LIMITS = { min: 1, max: 4096 } as const;
+export const MIB = 1024 * 1024;
 
 /** Fixed at worker start (workerData). */
 export interface WorkerConfig {
@@ -36,6 +40,8 @@ export interface WorkerConfig {
   /** Folder with priors/ (the package's media folder). */
   mediaDir: string;
   threads?: number;
+  /** Where results are kept across sessions (the extension's global storage); none: memory only. */
+  cacheDir?: string;
 }
 
 /**
@@ -60,12 +66,31 @@ export interface AnalyzeParams extends ModelRequest {
   strategy?: Strategy;
   /** Analyze each head's composition path through this earlier head instead of its direct path. */
   via?: PathRef;
+  /** Answer only what the result cache holds; compute nothing (tree descriptions, Copy Report). */
+  cachedOnly?: boolean;
+}
+
+/** One head's analysis (its direct path, or one path of it), as every side keeps and shows it. */
+export interface HeadResult {
+  report: HeadReport;
+  details: HeadDetails;
+  elapsedMs: number;
+  /** Served from the result cache. */
+  cached: boolean;
+  /** The settings it was computed with: a panel shows it only while they are the ones displayed. */
+  computedWith: ReportSettings;
+  /** What it was computed from (model and prior content). */
+  identity: Identity;
 }
 
 export type AnalyzeEvent =
+  /** First, before anything is loaded: the identity, the heads the cache answers (their results
+   * follow at once) and the heads to compute. */
+  | { type: "identified"; identity: Identity; cached: HeadRef[]; computing: HeadRef[] }
+  /** The computation starts (only when some heads are not cached). */
   | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity; strategy: "dense" | "pruned" | "path" }
   | { type: "progress"; fraction: number; layer: number; head: number }
-  | { type: "head"; report: HeadReport; details: HeadDetails; elapsedMs: number };
+  | ({ type: "head" } & HeadResult);
 
 export interface AnalyzeResult {
   identity: Identity;
@@ -97,31 +122,6 @@ export interface HoverResult {
   prior: string;
   tokens: { id: number; token: string; p: number }[];
   inHead?: TokenInHead;
-}
-
-/** One head's traits (definitions: README "Head metrics"; computed by the worker, cached by model identity). */
-export interface HeadMetrics {
-  layer: number;
-  head: number;
-  /** OV copying score Σλ.real / Σ|λ| of W_E W_V W_O W_U (Framework paper), from its d_head × d_head product. */
-  copying: number;
-  /** Mean attention to the previous token, on the metric sequences. */
-  prevToken: number;
-  /** Mean attention from the second copy of a token to the token after its first occurrence. */
-  induction: number;
-  /** Mean attention from the second copy of a token to its first occurrence. */
-  duplicateToken: number;
-  /** Mean attention to BOS. */
-  bos: number;
-}
-
-/** composition[l1][h1][l2][h2], TransformerLens's all_composition_scores; 0 unless l1 < l2. */
-export type CompositionScores = number[][][][];
-
-export interface ModelMetrics {
-  model: string;
-  heads: HeadMetrics[];
-  composition: { q: CompositionScores; k: CompositionScores; v: CompositionScores };
 }
 
 /** One token, every head: where it ranks as a key, and what it does there. */

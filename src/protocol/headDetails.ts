@@ -31,9 +31,10 @@ export interface HeadDetails {
 export interface TokenInHead {
   layer: number;
   head: number;
-  /** 1-based rank of this token's importance as a key among all V tokens; 0 when unknown (head not analyzed in this session). */
-  keyRank: number;
-  /** After a pruned analysis a rank can be known only within [keyRank, keyRankMax] (keys whose importance bounds straddle this token's). */
+  /** The token's rank as a key among all V tokens (core/keyRank.ts: 0 = the head's most important key);
+   * absent when the head has not been analyzed in this session. */
+  keyRank?: number;
+  /** When many keys' importance bounds straddle the token's, the rank is known within [keyRank, keyRankMax]. */
   keyRankMax?: number;
   importance: number;
   topOutputs: { id: number; token: string; score: number }[];

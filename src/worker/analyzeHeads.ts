@@ -1,91 +1,64 @@
-/** The "analyze" request: heads of one model under one prior, streamed as each finishes. */
-import { HeadLensError } from "../core/errors";
+/**
+ * The "analyze" request: heads of one model under one prior, streamed as each finishes. The cache
+ * answers first (the identity is computed from the files, no weight loaded), then the heads it does
+ * not hold are computed, one request at a time, and kept.
+ */
+import { HeadRef } from "../core/heads";
+import { ReportSettings } from "../core/reportSettings";
 import { HandlerContext } from "../protocol/channel";
-import { PathRef } from "../core/report";
-import { AnalyzeEvent, AnalyzeParams, AnalyzeResult, HeadRef } from "../protocol/engine";
-import { analyzeHeadDense } from "./denseStrategy";
-import { HeadJob } from "./headJob";
-import { StoredModel, PriorEntry, ModelStore } from "./modelStore";
-import { CancelledError, OrtBackend } from "./ortBackend";
-import { analyzeHeadPruned, resolveStrategy } from "./prunedStrategy";
-import { analyzePath } from "./pathStrategy";
-import { headName } from "../core/headName";
+import { AnalyzeEvent, AnalyzeParams, AnalyzeResult, HeadResult, Identity } from "../protocol/engine";
+import { AnalysisDeps, HeadAnalyzer, resolveHeads, resolvePathHeads } from "./headAnalyzer";
+import { ResultCache } from "./resultCache";
 
-export interface AnalysisDeps {
-  store: ModelStore;
-  backend: () => Promise<OrtBackend>;
-  blockBytes: number;
+export interface AnalyzeDeps extends AnalysisDeps {
+  cache: ResultCache;
+  /** Runs heavy work one request at a time. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Progress is throttled: hundreds of blocks per head would flood the host (and a webview). */
 const PROGRESS_STEP = 0.01, PROGRESS_MS = 250;
 
-export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<AnalyzeEvent>, deps: AnalysisDeps): Promise<AnalyzeResult> {
+export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<AnalyzeEvent>, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   const t0 = performance.now();
-  const check = () => {
-    if (ctx.signal.aborted) throw new CancelledError();
-  };
-  check();
-  const be = await deps.backend();
-  const stored = deps.store.load(req.modelDir);
-  const cfg = stored.model.config;
-  let heads = resolveHeads(req.heads, cfg.n_layers, cfg.n_heads);
-  if (req.via && req.heads === "all") heads = heads.filter((h) => h.layer > req.via!.layer); // only heads that can compose
-  if (req.via) checkPath(req.via, heads, cfg.n_layers, cfg.n_heads);
-  const prior = deps.store.prior(stored, req.priors);
-  const identity = { model: stored.identity, prior: prior.identity };
-  const strategy = resolveStrategy(req.strategy ?? "auto", be.ep, cfg.d_vocab);
-  ctx.emit({ type: "started", model: cfg.model_name, ep: be.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : strategy });
-  let lastSent = 0, lastFraction = -1;
-  const analyze = strategy === "dense" ? analyzeHeadDense : analyzeHeadPruned;
-  for (let i = 0; i < heads.length; i++) {
-    const { layer, head } = heads[i];
-    const th = performance.now();
-    const job = headJob(stored, layer, head, prior, req.sizes);
-    const ctl = {
-      check, blockBytes: deps.blockBytes,
-      progress: (f: number) => {
-        const fraction = (i + f) / heads.length, now = performance.now();
-        if (fraction - lastFraction < PROGRESS_STEP && now - lastSent < PROGRESS_MS) return;
-        lastSent = now;
-        lastFraction = fraction;
-        ctx.emit({ type: "progress", fraction, layer, head });
-      },
-    };
-    if (req.via) {
-      const path = await analyzePath(be, job, req.via, ctl);
-      ctx.emit({ type: "head", report: path.report, details: path.details, elapsedMs: performance.now() - th });
-      continue;
-    }
-    const result = await analyze(be, job, ctl);
-    stored.importance.set(`${prior.identity}|${layer}:${head}`, result.importance);
-    deps.store.rememberCircuits(stored, layer, head, result.circuits);
-    ctx.emit({ type: "head", report: result.report, details: result.details, elapsedMs: performance.now() - th });
-  }
-  return { identity, elapsedMs: performance.now() - t0 };
-}
-
-export function headJob(stored: StoredModel, layer: number, head: number, prior: PriorEntry, sizes: AnalyzeParams["sizes"]): HeadJob {
-  const vocab = stored.model.vocab;
-  return {
-    modelName: stored.model.config.model_name, weights: stored.model.weights, bos: vocab.bos, layer, head,
-    prior: prior.p, priorW: prior.w, priorSource: prior.source, sizes, label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
-  };
-}
-
-/** A path runs through an existing head of an earlier layer than every head analyzed. */
-function checkPath(via: PathRef, heads: HeadRef[], nLayers: number, nHeads: number): void {
-  if (!["k", "q", "v"].includes(via.type)) throw new HeadLensError(`path type "${via.type}" is not one of k, q, v`, "request.via");
-  resolveHeads([via], nLayers, nHeads);
-  const bad = heads.find((h) => h.layer <= via.layer);
-  if (bad) throw new HeadLensError(`${headName(bad.layer, bad.head)} cannot compose with ${headName(via.layer, via.head)}: a path runs through a head of an earlier layer`, "request.via");
-}
-
-export function resolveHeads(heads: HeadRef[] | "all", nLayers: number, nHeads: number): HeadRef[] {
-  if (heads === "all") return Array.from({ length: nLayers * nHeads }, (_, i) => ({ layer: Math.floor(i / nHeads), head: i % nHeads }));
+  ctx.throwIfCancelled();
+  const { identity, config } = deps.store.lookup(req);
+  const heads = req.via ? resolvePathHeads(req.heads, req.via, config.n_layers, config.n_heads) : resolveHeads(req.heads, config.n_layers, config.n_heads);
+  const settings: ReportSettings = { ...req.sizes, prior: req.priors };
+  const hits = new Map<HeadRef, HeadResult>();
   for (const h of heads) {
-    if (!Number.isInteger(h.layer) || h.layer < 0 || h.layer >= nLayers) throw new HeadLensError(`layer ${h.layer} does not exist: the model has layers 0–${nLayers - 1}`, "request.layer");
-    if (!Number.isInteger(h.head) || h.head < 0 || h.head >= nHeads) throw new HeadLensError(`head ${h.head} does not exist: the model has heads 0–${nHeads - 1}`, "request.head");
+    const hit = deps.cache.get(ResultCache.key(identity, req.sizes, req.via), h);
+    if (hit) hits.set(h, hit);
   }
-  return heads;
+  const computing = heads.filter((h) => !hits.has(h));
+  ctx.emit({ type: "identified", identity, cached: [...hits.keys()], computing });
+  for (const hit of hits.values()) ctx.emit({ type: "head", ...hit, cached: true });
+  if (computing.length === 0 || req.cachedOnly) return { identity, elapsedMs: performance.now() - t0 };
+  const computedFrom = await deps.exclusive(() => compute(req, computing, settings, ctx, deps));
+  return { identity: computedFrom, elapsedMs: performance.now() - t0 };
+}
+
+/** Computes heads and keeps each under the identity it was actually computed from (a file may have changed meanwhile). */
+async function compute(req: AnalyzeParams, heads: HeadRef[], settings: ReportSettings, ctx: HandlerContext<AnalyzeEvent>, deps: AnalyzeDeps): Promise<Identity> {
+  ctx.throwIfCancelled();
+  const analyzer = await HeadAnalyzer.open(deps, req);
+  const { identity, prior, stored } = analyzer;
+  const key = ResultCache.key(identity, req.sizes, req.via);
+  ctx.emit({ type: "started", model: stored.model.config.model_name, ep: analyzer.backend.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : analyzer.strategy });
+  let lastSent = 0, lastFraction = -1;
+  for (const [i, h] of heads.entries()) {
+    const th = performance.now();
+    const ctl = analyzer.control(ctx.signal, (f) => {
+      const fraction = (i + f) / heads.length, now = performance.now();
+      if (fraction - lastFraction < PROGRESS_STEP && now - lastSent < PROGRESS_MS) return;
+      lastSent = now;
+      lastFraction = fraction;
+      ctx.emit({ type: "progress", fraction, layer: h.layer, head: h.head });
+    });
+    const { report, details } = req.via ? await analyzer.path(h, req.via, req.sizes, ctl) : await analyzer.direct(h, req.sizes, ctl);
+    const result: HeadResult = { report, details, elapsedMs: performance.now() - th, cached: false, computedWith: settings, identity };
+    deps.cache.put(key, result);
+    ctx.emit({ type: "head", ...result });
+  }
+  return identity;
 }

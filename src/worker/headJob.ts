@@ -1,6 +1,7 @@
 /** What one head analysis needs and returns, shared by the dense and pruned strategies. */
-import { dot, StreamControl } from "../core/factored";
-import { HeadCircuits } from "../core/circuits";
+import { StreamControl } from "../core/factored";
+import { bosScore, HeadCircuits, outputRowMean } from "../core/circuits";
+import { ImportanceIntervals } from "../core/keyRank";
 import { HeadReport, ReportSizes } from "../core/report";
 import { KeyRows, TokenLabel } from "../core/selection";
 import { exactRowFromDense } from "../core/exactRows";
@@ -30,11 +31,6 @@ export interface RunControl {
   progress?: (fraction: number) => void;
   /** Bytes one streamed block's slab may use. */
   blockBytes: number;
-}
-
-export interface ImportanceIntervals {
-  lo: Float64Array;
-  hi: Float64Array;
 }
 
 export interface HeadAnalysis {
@@ -67,11 +63,10 @@ export function headDetails(report: HeadReport, c: Partial<HeadCircuits>, job: H
     note(k.id);
     k.queries.forEach((q) => note(q.id));
     k.outputs.forEach((o) => note(o.id));
-    const qk = c.qk, ov = c.ov;
-    const queryBaselines = qk && c.bosKey ? k.queries.map((q) => dot(qk.left, q.id * qk.rank, c.bosKey!, 0, qk.rank)) : [];
-    if (!ov || !c.outputMean) return { queryBaselines, ovRowMean: 0 };
-    let mean = 0;
-    for (let e = 0; e < ov.rank; e++) mean += ov.left[k.id * ov.rank + e] * c.outputMean[e];
+    const { qk, bosKey, ov, outputMean } = c;
+    const queryBaselines = qk && bosKey ? k.queries.map((q) => bosScore({ qk, bosKey }, q.id)) : [];
+    if (!ov || !outputMean) return { queryBaselines, ovRowMean: 0 };
+    const mean = outputRowMean({ ov, outputMean }, k.id);
     const row = rows ? rows.ovRow(k.id) : exactRowFromDense(ov.row(k.id));
     const selfOutputRank = row.countAbove(row.at(k.id));
     const suppressed = row.bottom(SUPPRESSED).map((o) => ({ id: o, token: job.label(o), score: row.at(o) }));

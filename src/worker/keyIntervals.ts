@@ -7,7 +7,7 @@
  */
 import { RowMaxBounds } from "../core/factored";
 import { keepLargest } from "../core/topK";
-import { ImportanceIntervals } from "./headJob";
+import { ImportanceIntervals } from "../core/keyRank";
 
 export class KeyIntervals {
   readonly lo: Float64Array;

@@ -1,12 +1,11 @@
 /**
- * A token's exact rank among all V keys of a head by importance (0 = the most important key),
- * from any strategy's per-key intervals. Importance here is the report's own figure, computed in
- * float64 from the factors; float32 values are widened by a rigorous rounding bound, keys whose
- * interval still holds the token's importance are re-evaluated (a float32 batch, then float64).
+ * A token's exact rank among all V keys of a head (core/keyRank.ts says what it means), for the
+ * token table: the keys whose interval holds the token's importance are re-evaluated, a float32
+ * batch first (with its rounding bound), then float64 for what is still open.
  */
 import { HeadCircuits } from "../core/circuits";
 import { ReductionKernels } from "../core/factored";
-import { ImportanceIntervals } from "./headJob";
+import { classifyKeys, countAbove, ImportanceIntervals } from "../core/keyRank";
 
 /** Past this many float64 re-evaluations the rank would be slow to make exact; never reached on real heads. */
 const MAX_FLOAT64_KEYS = 20000;
@@ -43,23 +42,10 @@ export async function importanceRounding(c: HeadCircuits, priorW: Float64Array, 
 }
 
 export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceIntervals, t: number, priorW: Float64Array, kernels: ReductionKernels): Promise<{ rank: number; figures: KeyFigures }> {
-  const V = intervals.lo.length, err = await importanceRounding(c, priorW, kernels);
+  const err = await importanceRounding(c, priorW, kernels);
   const figures = keyFigures(c, t, priorW), imp = figures.importance;
-  const above = (v: number, k: number) => v > imp || (v === imp && k < t);
-  let rank = 0;
-  const open: number[] = [];
-  for (let k = 0; k < V; k++) {
-    if (k === t) continue;
-    let lo = intervals.lo[k], hi = intervals.hi[k];
-    if (lo === hi) {
-      // An exactly evaluated float32 value (dense pass or pruned batch): widen by its rounding bound.
-      const e = err.loose(k);
-      lo -= e;
-      hi += e;
-    }
-    if (lo > imp) rank++;
-    else if (hi >= imp) open.push(k);
-  }
+  const { above, open } = classifyKeys(intervals, err.loose, t, imp);
+  let rank = above;
   // Float32 batches (the dense pass's numbers) shrink the open set; float64 settles what is left.
   const settle: number[] = [];
   if (open.length > 64 && kernels.rowMaxSession) {
@@ -80,6 +66,6 @@ export async function exactKeyRank(c: HeadCircuits, intervals: ImportanceInterva
     }
   } else settle.push(...open);
   if (settle.length > MAX_FLOAT64_KEYS) throw new Error(`${settle.length} keys tie with token ${t} within rounding; the rank cannot be made exact`);
-  for (const k of settle) if (above(keyFigures(c, k, priorW).importance, k)) rank++;
+  rank += countAbove(settle, (k) => keyFigures(c, k, priorW).importance, t, imp);
   return { rank, figures };
 }

@@ -1,7 +1,8 @@
 /**
  * Engine worker entry: the only owner of model state. Serves the EngineApi over the channel:
- * cheap requests (describe, identify, hover) at once — onnxruntime yields between blocks, so they
- * are answered even while an analysis streams — and analyses one at a time, in order.
+ * cheap requests (describe, identify, hover, answers from the result cache) at once — onnxruntime
+ * yields between blocks, so they are answered even while an analysis streams — and heavy work
+ * (analyses, metrics, the token table) one request at a time, in order.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage, HeadLensError, isHeadLensError } from "../core/errors";
@@ -9,17 +10,17 @@ import { Channel, nodePort } from "../protocol/channel";
 import { EngineApi, EngineHostApi, WorkerConfig } from "../protocol/engine";
 import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
-import { modelMetrics } from "./modelMetrics";
-import { tokenHeads } from "./tokenHeads";
+import { metricsRequest } from "./modelMetrics";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
-import { attentionPattern, runText } from "./runText";
+import { ResultCache } from "./resultCache";
+import { AttentionRuns, runText } from "./runText";
+import { tokenHeads } from "./tokenHeads";
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
 const channel = new Channel<EngineApi, EngineHostApi>(nodePort(port));
 const log = (message: string) => channel.notify("log", { message });
-const store = new ModelStore(config.mediaDir);
 let backendPromise: Promise<OrtBackend> | undefined;
 const backend = () => (backendPromise ??= OrtBackend.create({ epPreference: config.epPreference, threads: config.threads, log }));
 
@@ -30,6 +31,11 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
   queue = run.catch(() => undefined);
   return run;
 }
+
+const deps = {
+  store: new ModelStore(config.mediaDir), cache: new ResultCache(config.cacheDir), runs: new AttentionRuns(),
+  backend, blockBytes: config.blockBytes, exclusive,
+};
 
 /** Unexpected failures (not HeadLensErrors) are logged with their stack before they reach the host. */
 function logged<A extends unknown[], R>(method: string, handler: (...args: A) => Promise<R> | R): (...args: A) => Promise<R> {
@@ -44,15 +50,16 @@ function logged<A extends unknown[], R>(method: string, handler: (...args: A) =>
 }
 
 channel
-  .serve("describe", logged("describe", ({ modelDir }) => store.describe(modelDir)))
-  .serve("identify", logged("identify", (req) => store.identify(req)))
-  .serve("hover", logged("hover", (req) => hoverInfo(req, store, backend)))
-  .serve("token", logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
-  .serve("metrics", logged("metrics", (req) => exclusive(async () => modelMetrics(store.load(req.modelDir), await backend()))))
+  .serve("describe", logged("describe", ({ modelDir }) => deps.store.describe(modelDir)))
+  .serve("identify", logged("identify", (req) => deps.store.identify(req)))
+  .serve("hover", logged("hover", (req) => hoverInfo(req, deps.store, backend)))
+  .serve("token", logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, deps))))
+  .serve("metrics", logged("metrics", (req) => metricsRequest(req.modelDir, deps)))
   // Not queued behind analyses: one forward pass is cheap and runs between their blocks.
-  .serve("attention", logged("attention", (req, ctx) => runText(req, ctx, { store, backend, blockBytes: config.blockBytes })))
-  .serve("attentionPattern", logged("attentionPattern", (req) => attentionPattern(req)))
-  .serve("analyze", logged("analyze", (req, ctx) => exclusive(() => analyzeHeads(req, ctx, { store, backend, blockBytes: config.blockBytes }))))
+  .serve("attention", logged("attention", (req, ctx) => runText(req, ctx, deps)))
+  .serve("attentionPattern", logged("attentionPattern", (req) => deps.runs.pattern(req)))
+  // Answers from the cache at once; what must be computed waits its turn (exclusive).
+  .serve("analyze", logged("analyze", (req, ctx) => analyzeHeads(req, ctx, deps)))
   .serve("shutdown", () => {
     channel.close(new HeadLensError("the engine is shutting down", "engine.disposed")); // aborts running requests
     const exitWhenIdle = () => (channel.serving === 0 ? process.exit(0) : setTimeout(exitWhenIdle, 5));

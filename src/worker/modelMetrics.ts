@@ -1,14 +1,34 @@
 /** The "metrics" request: every head's traits and the composition scores, cached per model identity. */
-import { compositionScores, copyingScores, metricSequences, patternScores } from "../core/headMetrics";
+import { compositionScores, copyingScores, HeadMetrics, metricSequences, ModelMetrics, patternScores } from "../core/headMetrics";
 import { ModelWeights } from "../core/weights";
-import { HeadMetrics, ModelMetrics } from "../protocol/engine";
 import { bodyGraph } from "./attentionGraph";
 import { runBody } from "./attentionRun";
-import { StoredModel } from "./modelStore";
+import { ModelStore, StoredModel } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
+import { ResultCache } from "./resultCache";
 
-export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Promise<ModelMetrics & { identity: string }> {
-  if (stored.metrics) return stored.metrics;
+export interface MetricsDeps {
+  store: ModelStore;
+  backend: () => Promise<OrtBackend>;
+  cache: ResultCache;
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** A model's metrics: from the cache under its content identity (no weight is loaded), else computed once. */
+export async function metricsRequest(modelDir: string, deps: MetricsDeps): Promise<ModelMetrics & { identity: string }> {
+  const { identity } = deps.store.lookup({ modelDir, priors: "uniform" });
+  const hit = deps.cache.getMetrics(identity.model);
+  if (hit) return { ...hit, identity: identity.model };
+  return deps.exclusive(async () => {
+    const stored = deps.store.load(modelDir);
+    const metrics = deps.store.metrics(stored) ?? (await modelMetrics(stored, await deps.backend()));
+    deps.store.rememberMetrics(stored, metrics);
+    deps.cache.putMetrics(stored.identity, metrics);
+    return { ...metrics, identity: stored.identity };
+  });
+}
+
+export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Promise<ModelMetrics> {
   const w = stored.model.weights; // processed: the same function as the raw weights (tested), the same circuits as the reports
   const { n_layers: L, n_heads: H, d_vocab: V, n_ctx } = w.config;
   const mm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => backend.matmul(a, b, m, k, n);
@@ -21,8 +41,7 @@ export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Pr
     heads.push({ layer: l, head: h, copying: copying[l][h], ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
   }
   const composition = { q: await compositionScores(w, "q", mm), k: await compositionScores(w, "k", mm), v: await compositionScores(w, "v", mm) };
-  stored.metrics = { model: w.config.model_name, identity: stored.identity, heads, composition };
-  return stored.metrics;
+  return { model: w.config.model_name, heads, composition };
 }
 
 /** Each layer's attention patterns [B, H, T, T] over equal-length sequences, from the live-attention forward graph. */

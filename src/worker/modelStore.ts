@@ -11,9 +11,11 @@ import { errorCode, errorMessage } from "../core/errors";
 import { PriorSpec } from "../core/priorSpec";
 import { processWeights } from "../core/processing";
 import { priorWeights } from "../core/selection";
-import { Identity, ModelDescription, ModelMetrics, ModelRequest } from "../protocol/engine";
+import { ModelMetrics } from "../core/headMetrics";
+import { Identity, ModelDescription, ModelRequest } from "../protocol/engine";
 import { fileHash, fileStamp, sha256 } from "./fileIdentity";
-import { ImportanceIntervals } from "./headJob";
+import { headKey, HeadRef } from "../core/heads";
+import { ImportanceIntervals } from "../core/keyRank";
 import { inspectModelFolder, LoadedModel, loadLocalModel, readModelConfig } from "./loaders/localModel";
 import { resolvePrior } from "./loaders/priors";
 
@@ -26,15 +28,20 @@ export interface PriorEntry {
   w: Float64Array;
 }
 
+/** A loaded model, named by its identity. What is derived from it is kept by the store (its methods). */
 export interface StoredModel {
-  identity: string;
+  readonly identity: string;
   /** The loaded model; `weights` are the processed ones (the raw copy is dropped). */
-  model: LoadedModel;
+  readonly model: LoadedModel;
+}
+
+/** What the store derives from one loaded model and keeps with it (dropped with it). */
+interface Derived {
   priors: Map<string, PriorEntry>;
-  /** Every key's importance of analyzed heads, by `${prior identity}|${layer}:${head}` (hover ranks). */
+  /** Every key's importance of analyzed heads, by prior identity and head (hover and token ranks). */
   importance: Map<string, ImportanceIntervals>;
   /** Head metrics and composition scores, once computed. */
-  metrics?: ModelMetrics & { identity: string };
+  metrics?: ModelMetrics;
 }
 
 /** A model's identity: its files' content hashes, and the stamps they were read under. */
@@ -45,7 +52,7 @@ interface ModelFiles {
 }
 
 export class ModelStore {
-  private readonly models = new Map<string, StoredModel>();
+  private readonly models = new Map<string, StoredModel & Derived>();
   /** The most recently used head circuits (hovers ask about the head on screen, repeatedly). */
   private lastCircuits?: { key: string; circuits: HeadCircuits };
 
@@ -62,8 +69,14 @@ export class ModelStore {
   }
 
   identify(req: ModelRequest): Identity {
+    return this.lookup(req).identity;
+  }
+
+  /** The identity results for this model and prior would have now, and the model's config: its
+   * files are hashed (once per stamp) and the prior's file read, but no weight is loaded. */
+  lookup(req: ModelRequest): { identity: Identity; config: ModelConfig } {
     const files = this.files(req.modelDir);
-    return { model: files.identity, prior: resolvePrior(req.priors, this.priorFiles(req.modelDir, files.config)).identity };
+    return { identity: { model: files.identity, prior: resolvePrior(req.priors, this.priorFiles(req.modelDir, files.config)).identity }, config: files.config };
   }
 
   /** The model, loaded (and processed) once per content; reloaded when any of its files changes. */
@@ -78,7 +91,7 @@ export class ModelStore {
       const raw = loadLocalModel(dir);
       // A file replaced while it was read: its hash no longer names what was loaded; read again.
       if (this.stamps(dir, before.config) !== before.stamps && attempt < 2) continue;
-      const entry: StoredModel = {
+      const entry: StoredModel & Derived = {
         identity: before.identity,
         model: { ...raw, weights: processWeights(raw.weights, undefined, true) },
         priors: new Map(),
@@ -91,13 +104,39 @@ export class ModelStore {
 
   prior(m: StoredModel, spec: PriorSpec): PriorEntry {
     const source = resolvePrior(spec, this.priorFiles(m.model.dir, m.model.config));
-    let entry = m.priors.get(source.identity);
+    const priors = this.derived(m).priors;
+    let entry = priors.get(source.identity);
     if (!entry) {
       const prior = source.build(m.model.vocab);
       entry = { identity: source.identity, source: prior.source, p: prior.p, w: priorWeights(prior.p) };
-      m.priors.set(source.identity, entry);
+      priors.set(source.identity, entry);
     }
     return entry;
+  }
+
+  /** Every key's importance of a head under a prior, if an analysis computed it. */
+  importance(m: StoredModel, prior: PriorEntry, h: HeadRef): ImportanceIntervals | undefined {
+    return this.derived(m).importance.get(`${prior.identity}|${headKey(h)}`);
+  }
+
+  /** Keeps what an analysis of a head's direct path computed: every key's importance and the circuits. */
+  rememberHead(m: StoredModel, prior: PriorEntry, h: HeadRef, a: { importance: ImportanceIntervals; circuits: HeadCircuits }): void {
+    this.derived(m).importance.set(`${prior.identity}|${headKey(h)}`, a.importance);
+    this.rememberCircuits(m, h.layer, h.head, a.circuits);
+  }
+
+  metrics(m: StoredModel): ModelMetrics | undefined {
+    return this.derived(m).metrics;
+  }
+
+  rememberMetrics(m: StoredModel, metrics: ModelMetrics): void {
+    this.derived(m).metrics = metrics;
+  }
+
+  /** What is kept with a model; a model the store has dropped (reloaded) keeps nothing new. */
+  private derived(m: StoredModel): Derived {
+    const live = this.models.get(m.model.dir);
+    return live === m ? live : { priors: new Map(), importance: new Map() };
   }
 
   /** A head's circuits, kept for the last head asked about. */
@@ -107,7 +146,7 @@ export class ModelStore {
     return this.lastCircuits.circuits;
   }
 
-  rememberCircuits(m: StoredModel, layer: number, head: number, circuits: HeadCircuits): void {
+  private rememberCircuits(m: StoredModel, layer: number, head: number, circuits: HeadCircuits): void {
     this.lastCircuits = { key: `${m.model.dir}|${m.identity}|${layer}:${head}`, circuits };
   }
 

@@ -9,7 +9,6 @@ import { Graph, buildModel, ElemType } from "./onnxModel";
 import { HeadLensError } from "../core/errors";
 import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../protocol/engine";
 
-export type { ExecutionProvider } from "../protocol/engine";
 
 // Loaded on first use: describing models and tokenizing for hovers need no native runtime.
 let ortModule: typeof Ort | undefined;

@@ -7,7 +7,7 @@
  * then the unembedding's predictions and the heads' logit attributions come with the reply.
  */
 import { HeadLensError } from "../core/errors";
-import { headName } from "../core/headName";
+import { headName } from "../core/heads";
 import { headPattern, thumbnails } from "../core/patternThumbnail";
 import { spansFromTokenBytes } from "../core/tokenSpans";
 import { HandlerContext } from "../protocol/channel";
@@ -24,6 +24,7 @@ const KEPT_RUNS = 2;
 
 export interface RunTextDeps {
   store: ModelStore;
+  runs: AttentionRuns;
   backend: () => Promise<OrtBackend>;
   blockBytes: number;
 }
@@ -35,15 +36,38 @@ interface KeptRun {
   patterns: Float32Array[];
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
-let nextRun = 1;
-const kept: KeptRun[] = [];
-let sessions: { backend: OrtBackend; sessions: AttentionSessions } | undefined;
+/** The worker's live-attention state: the last runs' exact patterns, and the sessions built per model. */
+export class AttentionRuns {
+  private nextRun = 1;
+  private readonly kept: KeptRun[] = [];
+  private sessions?: { backend: OrtBackend; sessions: AttentionSessions };
 
-function sessionsFor(backend: OrtBackend): AttentionSessions {
-  if (sessions?.backend !== backend) sessions = { backend, sessions: new AttentionSessions(backend) };
-  return sessions.sessions;
+  sessionsFor(backend: OrtBackend): AttentionSessions {
+    if (this.sessions?.backend !== backend) this.sessions = { backend, sessions: new AttentionSessions(backend) };
+    return this.sessions.sessions;
+  }
+
+  /** Keeps a run's exact patterns (the last KEPT_RUNS runs); returns its id. */
+  keep(T: number, nHeads: number, patterns: Float32Array[]): string {
+    const runId = String(this.nextRun++);
+    this.kept.push({ runId, T, nHeads, patterns });
+    if (this.kept.length > KEPT_RUNS) this.kept.shift();
+    return runId;
+  }
+
+  /** One head's exact pattern from a kept run. */
+  pattern(req: PatternParams): PatternResult {
+    const run = this.kept.find((r) => r.runId === req.runId);
+    if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
+    const { layer, head } = req;
+    if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
+      throw new HeadLensError(`no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
+    }
+    return { ...req, T: run.T, weights: headPattern(run.patterns[layer], head, run.T) };
+  }
 }
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /** Ids with their places in the text; BOS first unless ids were given. */
 export function tokensFor(vocab: Vocabulary, input: AttentionParams["input"], nCtx: number): { tokens: RunToken[]; bos: number | null; truncated: number } {
@@ -80,16 +104,14 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const K = Math.min(Math.max(1, req.topK ?? 5), config.d_vocab);
   const tokenizeMs = performance.now() - t0;
   const backend = await deps.backend();
-  const s = sessionsFor(backend);
+  const s = deps.runs.sessionsFor(backend);
   const key = `${stored.model.dir}|${stored.identity}`;
   ctx.throwIfCancelled();
   const body = await runBody(backend, await s.body(key, weights), weights, ids);
   ctx.throwIfCancelled();
   const run: RunInfo = {
-    runId: String(nextRun++), model: config.model_name, identity: stored.identity, nLayers: L, nHeads: H, nCtx: config.n_ctx, bos, tokens, truncated,
+    runId: deps.runs.keep(T, H, body.patterns), model: config.model_name, identity: stored.identity, nLayers: L, nHeads: H, nCtx: config.n_ctx, bos, tokens, truncated,
   };
-  kept.push({ runId: run.runId, T, nHeads: H, patterns: body.patterns });
-  if (kept.length > KEPT_RUNS) kept.shift();
   const patterns: PatternPayload = req.patterns === "full"
     ? { kind: "full", layers: body.patterns }
     : (() => {
@@ -111,15 +133,4 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
     for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) dla[(t * L + l) * H + h] = t + 1 < T ? body.dla[l][h * T + t] : NaN;
   }
   return { ...run, top, next, dla, ep: backend.ep, timings: { tokenizeMs, patternsMs, totalMs: performance.now() - t0 } };
-}
-
-export function attentionPattern(req: PatternParams): PatternResult {
-  const run = kept.find((r) => r.runId === req.runId);
-  if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
-  const { layer, head } = req;
-  if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
-    throw new HeadLensError(`no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
-  }
-  const T = run.T;
-  return { ...req, T, weights: headPattern(run.patterns[layer], head, T) };
 }

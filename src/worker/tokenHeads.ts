@@ -1,50 +1,33 @@
 /** The "token" request: which heads care about one token — its exact key rank in every head. */
+import { allHeads } from "../core/heads";
 import { HeadLensError } from "../core/errors";
+import { exactRowFromDense } from "../core/exactRows";
 import { topK } from "../core/selection";
 import { HandlerContext } from "../protocol/channel";
 import { TokenHead, TokenParams, TokenResult } from "../protocol/engine";
-import { AnalysisDeps, headJob, resolveHeads } from "./analyzeHeads";
-import { analyzeHeadDense, circuitsFor } from "./denseStrategy";
+import { AnalysisDeps, HeadAnalyzer } from "./headAnalyzer";
 import { exactKeyRank } from "./keyRank";
-import { CancelledError } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
-import { analyzeHeadPruned, resolveStrategy } from "./prunedStrategy";
 
 export async function tokenHeads(req: TokenParams, ctx: HandlerContext<{ type: "progress"; fraction: number } | { type: "head"; head: TokenHead }>, deps: AnalysisDeps): Promise<TokenResult> {
-  const check = () => {
-    if (ctx.signal.aborted) throw new CancelledError();
-  };
-  const be = await deps.backend();
-  const stored = deps.store.load(req.modelDir);
-  const { vocab, config } = stored.model;
+  const analyzer = await HeadAnalyzer.open(deps, req);
+  const { vocab, config } = analyzer.stored.model;
   const t = resolveToken(req.token, vocab.encode.bind(vocab), vocab.display.bind(vocab), config.d_vocab);
-  const prior = deps.store.prior(stored, req.priors);
-  const analyze = resolveStrategy(req.strategy ?? "auto", be.ep, config.d_vocab) === "dense" ? analyzeHeadDense : analyzeHeadPruned;
-  const all = resolveHeads("all", config.n_layers, config.n_heads);
+  const all = allHeads(config.n_layers, config.n_heads);
   const heads: TokenHead[] = [];
-  for (const [i, { layer, head }] of all.entries()) {
-    check();
-    const key = `${prior.identity}|${layer}:${head}`;
-    let intervals = stored.importance.get(key);
-    let circuits;
-    if (!intervals) {
-      // Every key's importance (the strategy's intervals), once per head and prior: also serves hovers.
-      const r = await analyze(be, headJob(stored, layer, head, prior, { nKeys: 1, nQueries: 0, nOutputs: 0 }), {
-        check, blockBytes: deps.blockBytes, progress: (f) => ctx.emit({ type: "progress", fraction: (i + f) / all.length }),
-      });
-      stored.importance.set(key, (intervals = r.importance));
-      deps.store.rememberCircuits(stored, layer, head, (circuits = r.circuits));
-    } else circuits = await deps.store.circuits(stored, layer, head, () => circuitsFor(be, { weights: stored.model.weights, layer, head, bos: vocab.bos }));
-    const { rank, figures } = await exactKeyRank(circuits, intervals, t.id, prior.w, ortKernels(be));
-    const asQuery = circuits.qk.row(t.id), outputs = circuits.ov.row(t.id);
-    let selfOutputRank = 0;
-    for (let o = 0; o < outputs.length; o++) if (outputs[o] > outputs[t.id]) selfOutputRank++;
-    const h: TokenHead = {
-      layer, head, keyRank: rank, importance: figures.importance, maxQK: figures.maxQK, maxOV: figures.maxOV,
-      bestKeys: topK(asQuery, req.n).map((k) => ({ id: k, token: vocab.display(k), score: asQuery[k] })), selfOutputRank,
+  for (const [i, h] of all.entries()) {
+    ctx.throwIfCancelled();
+    // Every key's importance: once per head and prior (an analysis of the head keeps it too).
+    const { importance, circuits } = await analyzer.ranking(h, analyzer.control(ctx.signal, (f) => ctx.emit({ type: "progress", fraction: (i + f) / all.length })));
+    const { rank, figures } = await exactKeyRank(circuits, importance, t.id, analyzer.prior.w, ortKernels(analyzer.backend));
+    const asQuery = circuits.qk.row(t.id), outputs = exactRowFromDense(circuits.ov.row(t.id));
+    const row: TokenHead = {
+      ...h, keyRank: rank, importance: figures.importance, maxQK: figures.maxQK, maxOV: figures.maxOV,
+      bestKeys: topK(asQuery, req.n).map((k) => ({ id: k, token: vocab.display(k), score: asQuery[k] })),
+      selfOutputRank: outputs.countAbove(outputs.at(t.id)),
     };
-    heads.push(h);
-    ctx.emit({ type: "head", head: h });
+    heads.push(row);
+    ctx.emit({ type: "head", head: row });
   }
   heads.sort((a, b) => a.keyRank - b.keyRank || b.importance - a.importance || a.layer - b.layer || a.head - b.head);
   return { model: config.model_name, token: t, heads };

@@ -5,7 +5,7 @@
  * and assistive tools can address a cell.
  */
 import type { RunToken } from "../../src/protocol/attention";
-import { paint, Palette } from "./colors";
+import { paint, Palette } from "./canvasColors";
 
 const LABEL_FONT_PX = 11;
 const MARGIN = 96; // room for labels left and top

@@ -3,22 +3,24 @@
  * updates only its part (the grid repaints its canvases, the strip restyles its tokens), so a long
  * text or a stream of re-runs while typing never re-renders the whole panel.
  */
-import type { AttentionPanelApi, AttentionPanelHostApi, AttentionSession, HeadChoice, PanelRun, PatternResult } from "../../src/protocol/attention";
-import type { HeadMetrics } from "../../src/protocol/engine";
-import { connect, onThemeChange } from "../shell";
+import type { HeadMetrics } from "../../src/core/headMetrics";
+import type { HeadRef } from "../../src/core/heads";
+import type { PatternResult } from "../../src/protocol/attention";
+import type { AttentionPanelApi, AttentionPanelHostApi, AttentionSession, PanelRun } from "../../src/protocol/attentionPanel";
+import { connect, onThemeChange } from "../shared/connect";
 import { BigPattern } from "./bigPattern";
-import { readPalette } from "./colors";
-import { HeadGrid } from "./grid";
+import { readPalette } from "./canvasColors";
+import { HeadGrid } from "./headGrid";
 import { TokenStrip } from "./tokenStrip";
-import { el } from "../dom";
-import { headName } from "../../src/core/headName";
+import { el } from "../shared/dom";
+import { headName } from "../../src/core/heads";
 
 /** The saved state is only what the host needs to run the panel again after a window reload. */
 const { vscode, channel } = connect<{ session: AttentionSession | null }, AttentionPanelApi, AttentionPanelHostApi>();
 
 let palette = readPalette();
 let run: PanelRun | undefined;
-let head: HeadChoice | undefined;
+let head: HeadRef | undefined;
 let pattern: PatternResult | undefined;
 let position: number | undefined;
 let hovered: number | undefined;
@@ -49,7 +51,7 @@ const body = el("div", { class: "layout", hidden: "" },
 );
 const changeModel = el("button", { class: "link", hidden: "" }, "Change model…");
 changeModel.addEventListener("click", () => channel.notify("chooseModel", {}));
-document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, el("div", { class: "title-row" }, title, changeModel), meta, notice, status), empty, body);
+document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, el("div", { class: "title" }, title, changeModel), meta, notice, status), empty, body);
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {

@@ -6,8 +6,8 @@
  */
 import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
 import { topKeys } from "../../src/core/patternThumbnail";
-import { Palette, signedBackground, tokenBackground } from "./colors";
-import { el } from "../dom";
+import { Palette, signedBackground, tokenBackground } from "./canvasColors";
+import { el } from "../shared/dom";
 
 export interface StripCallbacks {
   /** A token was hovered (undefined: the pointer left the strip). */

@@ -1,9 +1,7 @@
 /** `head-lens analyze`: the notebook's report for heads (direct path, or a composition path with --via). */
 import { HeadReport, ModelReport, DEFAULT_SIZES, PathRef } from "../../core/report";
 import { formatHeadReport } from "../../core/reportText";
-import { headName } from "../../core/headName";
-import { parsePriorSpec } from "../../core/priorSpec";
-import { HeadRef } from "../../protocol/engine";
+import { headName, HeadRef } from "../../core/heads";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { showProgress, withEngine } from "./session";
 
@@ -58,7 +56,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   return withEngine(o, async (engine, modelDir) => {
     let model = "", ep = "", t0 = 0;
     const reports: HeadReport[] = await engine.analyze(
-      { modelDir, heads, strategy: o.strategy, priors: parsePriorSpec(o.priors), sizes, ...(via ? { via } : {}) },
+      { modelDir, heads, strategy: o.strategy, priors: o.prior, sizes, ...(via ? { via } : {}) },
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep, t0 } = { ...ev, t0: performance.now() });

@@ -1,5 +1,7 @@
 /** `head-lens metrics`: every head's traits and the Q/K/V composition scores. */
-import { HeadMetrics, ModelMetrics } from "../../protocol/engine";
+import { ModelMetrics } from "../../core/headMetrics";
+import { TraitKey } from "../../core/headTraits";
+import { headName } from "../../core/heads";
 import { COMMON_HELP, parseOptions } from "./options";
 import { withEngine } from "./session";
 
@@ -17,7 +19,8 @@ Every head's traits and how heads compose (definitions: README, "Head metrics"):
 Options:
 ${COMMON_HELP}`;
 
-const TRAITS: [keyof HeadMetrics, string][] = [["copying", "copying"], ["prevToken", "prev-token"], ["induction", "induction"], ["duplicateToken", "duplicate"], ["bos", "bos"]];
+/** The columns, in the CLI's order (the traits' meanings are in core/headTraits.ts). */
+const COLUMNS: [TraitKey, string][] = [["copying", "copying"], ["prevToken", "prev-token"], ["induction", "induction"], ["duplicateToken", "duplicate"], ["bos", "bos"]];
 
 export async function metricsCommand(argv: string[]): Promise<number> {
   const o = parseOptions(argv, () => false);
@@ -30,12 +33,12 @@ export async function metricsCommand(argv: string[]): Promise<number> {
 const f3 = (x: number) => (Number.isNaN(x) ? "   n/a" : x.toFixed(3).padStart(6));
 
 export function metricsText(m: ModelMetrics): string {
-  const out = [`Head metrics (${m.model})`, "", `head   ${TRAITS.map(([, t]) => t.padStart(12)).join("")}`];
-  for (const h of m.heads) out.push(`L${h.layer}H${h.head}`.padEnd(7) + TRAITS.map(([k]) => f3(h[k] as number).padStart(12)).join(""));
+  const out = [`Head metrics (${m.model})`, "", `head   ${COLUMNS.map(([, t]) => t.padStart(12)).join("")}`];
+  for (const h of m.heads) out.push(headName(h.layer, h.head).padEnd(7) + COLUMNS.map(([k]) => f3(h[k]).padStart(12)).join(""));
   for (const mode of ["q", "k", "v"] as const) {
     const pairs: [number, string][] = [];
     const c = m.composition[mode];
-    c.forEach((a, l1) => a.forEach((b, h1) => b.forEach((row, l2) => row.forEach((v, h2) => l1 < l2 && pairs.push([v, `L${l1}H${h1} → L${l2}H${h2}`])))));
+    c.forEach((a, l1) => a.forEach((b, h1) => b.forEach((row, l2) => row.forEach((v, h2) => l1 < l2 && pairs.push([v, `${headName(l1, h1)} → ${headName(l2, h2)}`])))));
     pairs.sort((a, b) => b[0] - a[0]);
     out.push("", `${mode.toUpperCase()}-composition, strongest first:`, ...pairs.slice(0, 5).map(([v, p]) => `  ${p}  ${v.toFixed(3)}`));
   }

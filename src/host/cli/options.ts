@@ -3,20 +3,20 @@
  * (model, prior, engine) are parsed the same way everywhere. Bad arguments are UsageErrors (exit 2).
  */
 import { join, resolve } from "node:path";
-import { DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, KNOWN_EPS, Strategy, STRATEGIES } from "../../protocol/engine";
+import { parsePriorSpec, PriorSpec } from "../../core/priorSpec";
+import { BLOCK_MB_LIMITS, DEFAULT_BLOCK_MB, DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, KNOWN_EPS, MIB, Strategy, STRATEGIES } from "../../protocol/engine";
 
 export class UsageError extends Error {}
 
 const PACKAGE_ROOT = resolve(__dirname, "..");
 export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "demo-attn-2l");
 export const MEDIA_DIR = join(PACKAGE_ROOT, "media");
-// 64 rows of a 48k-vocab slab: small enough to stay near the caches, large enough to amortize a run.
-export const DEFAULT_BLOCK_BYTES = 12 * 1024 * 1024;
+export const DEFAULT_BLOCK_BYTES = DEFAULT_BLOCK_MB * MIB;
 
 export interface CommonOptions {
   model: string;
   revision: string;
-  priors: string;
+  prior: PriorSpec;
   json: boolean;
   ep: ExecutionProvider[];
   blockBytes: number;
@@ -29,14 +29,14 @@ export const COMMON_HELP = `  --model <m>          a model folder (config.json +
   --revision R         hub revision for a hub model (default main)
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
-  --block-mb N         memory for one streamed block, in MiB (default 12)
+  --block-mb N         memory for one streamed block, in MiB (default ${DEFAULT_BLOCK_MB})
   -h, --help           this help
 `;
 
 /** Reads argv with the command's own flags (a handler per flag) after the common ones. */
 export function parseOptions(argv: string[], own: (flag: string, take: Taker) => boolean): CommonOptions {
   const out: CommonOptions = {
-    model: DEFAULT_MODEL_DIR, revision: "main", priors: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE],
+    model: DEFAULT_MODEL_DIR, revision: "main", prior: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE],
     blockBytes: DEFAULT_BLOCK_BYTES, strategy: DEFAULT_STRATEGY,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -46,9 +46,9 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
     switch (flag) {
       case "--model": out.model = take.value(); break;
       case "--revision": out.revision = take.value(); break;
-      case "--priors": out.priors = take.value(); break;
+      case "--priors": out.prior = parsePriorSpec(take.value()); break;
       case "--json": out.json = true; break;
-      case "--block-mb": out.blockBytes = take.int(1) * 1024 * 1024; break;
+      case "--block-mb": out.blockBytes = take.int(BLOCK_MB_LIMITS.min) * MIB; break;
       case "--strategy": {
         const v = take.value();
         if (!STRATEGIES.includes(v as Strategy)) throw new UsageError(`--strategy must be ${STRATEGIES.map((x) => `"${x}"`).join(", ").replace(/, ([^,]*)$/, " or $1")} (got "${v}")`);

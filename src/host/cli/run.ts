@@ -3,6 +3,7 @@
  * prints each head's strongest attention edges and the next-token predictions, or everything as
  * JSON: {"model", "bos", "tokens", "attention" [L][H][T][T], "top" [T][k], "next" [T], "dla" [T][L][H]}.
  */
+import { headName } from "../../core/heads";
 import { HeadLensError } from "../../core/errors";
 import { topKeys } from "../../core/patternThumbnail";
 import { AttentionInput, AttentionResult, PatternPayload } from "../../protocol/attention";
@@ -94,7 +95,7 @@ export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: 
       const edges: { q: number; k: number; w: number }[] = [];
       for (let q = 1; q < T; q++) for (const e of topKeys(p.subarray((h * T + q) * T, (h * T + q + 1) * T), nEdges + 1)) if (e.key !== skip) edges.push({ q, k: e.key, w: e.weight });
       edges.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
-      lines.push(`L${l}H${h}  ${edges.slice(0, nEdges).map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`).join(", ")}`);
+      lines.push(`${headName(l, h)}  ${edges.slice(0, nEdges).map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`).join(", ")}`);
     }
     lines.push("");
   }

@@ -1,6 +1,6 @@
 /** `head-lens token`: which heads care about one token — its exact rank as a key in every head. */
+import { headName } from "../../core/heads";
 import { fmt2 } from "../../core/reportText";
-import { parsePriorSpec } from "../../core/priorSpec";
 import { TokenResult } from "../../protocol/engine";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { showProgress, withEngine } from "./session";
@@ -30,7 +30,7 @@ export async function tokenCommand(argv: string[]): Promise<number> {
   const progress = showProgress(o);
   return withEngine(o, async (engine, modelDir) => {
     const r = await engine.token(
-      { modelDir, priors: parsePriorSpec(o.priors), token: id !== undefined ? { id } : { text: text! }, n, strategy: o.strategy },
+      { modelDir, priors: o.prior, token: id !== undefined ? { id } : { text: text! }, n, strategy: o.strategy },
       { onEvent: (e) => progress && e.type === "progress" && process.stderr.write(`\r${(100 * e.fraction).toFixed(0).padStart(3)}%`) },
     );
     if (progress) process.stderr.write("\r\x1b[K");
@@ -42,7 +42,7 @@ export function tokenText(r: TokenResult): string {
   const out = [`Token ${r.token.token} (id ${r.token.id}) in ${r.model}, heads by its rank as a key (0 = most important key):`, ""];
   out.push("head    key rank   importance   max QK   max OV   own-output rank   best keys as a query");
   for (const h of r.heads) {
-    out.push(`L${h.layer}H${h.head}`.padEnd(8) + String(h.keyRank).padStart(8) + h.importance.toPrecision(3).padStart(13) + fmt2(h.maxQK).padStart(9) + fmt2(h.maxOV).padStart(9)
+    out.push(headName(h.layer, h.head).padEnd(8) + String(h.keyRank).padStart(8) + h.importance.toPrecision(3).padStart(13) + fmt2(h.maxQK).padStart(9) + fmt2(h.maxOV).padStart(9)
       + String(h.selfOutputRank).padStart(18) + "   " + h.bestKeys.map((k) => k.token).join(" "));
   }
   return out.join("\n") + "\n";

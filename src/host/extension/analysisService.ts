@@ -1,48 +1,63 @@
 /**
- * Runs analyses for the UI: serves cached heads at once, sends the rest to the engine as one
- * streamed request with a cancellable progress notification, joins a request for a head that is
- * already in flight, and tells listeners (panel, tree, status bar) about every head as it lands.
+ * Runs analyses for the UI. Each analysis is one engine request: the worker answers cached heads
+ * at once and computes the rest (with a cancellable progress notification, opened only when
+ * something is computed); a head already in flight is joined; listeners (panels, tree, status bar)
+ * hear about every head as it lands. Head metrics come from here too, one request per model
+ * shared by every caller, and a failure is remembered until the model is listed again. No `vscode`
+ * import: the progress notification and the log are handed in (test/analysisService.test.ts).
  */
-import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
-import { headList, headName } from "../../core/headName";
-import { parsePriorSpec } from "../../core/priorSpec";
+import { ModelMetrics } from "../../core/headMetrics";
+import { headKey, headList, headName, HeadRef, pathKey, pathName } from "../../core/heads";
 import { PathRef } from "../../core/report";
-import { Identity, ModelMetrics } from "../../protocol/engine";
-import { describeSettings, HeadRef, PanelSettings, ShownHead } from "../../protocol/webview";
+import { describeSettings, ReportSettings, sizesOf } from "../../core/reportSettings";
+import { HeadResult, Strategy } from "../../protocol/engine";
 import { EngineClient } from "../engineClient";
-import { ModelEntry, modelName } from "./modelRegistry";
-import { ResultCache } from "./resultCache";
-import { engineSettings, strategySetting } from "./settings";
-
-export type { HeadRef } from "../../protocol/webview";
+import { ModelEntry, modelName } from "./modelEntry";
 
 /** Analysis events; `via` names the composition path analyzed (absent: the direct path). */
 export interface AnalysisListener {
   pending?(model: ModelEntry, heads: HeadRef[], via?: PathRef): void;
   progress?(model: ModelEntry, fraction: number, at: HeadRef, via?: PathRef): void;
-  head?(model: ModelEntry, head: ShownHead): void;
+  head?(model: ModelEntry, head: HeadResult): void;
   finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[], via?: PathRef): void;
-  /** A model's head metrics were computed or read from the cache. */
+  /** A model's head metrics arrived (computed, or from the cache). */
   metrics?(model: ModelEntry, metrics: ModelMetrics): void;
 }
 
+export interface Log {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A progress notification with a Cancel button, opened when work starts and closed by `done`. */
+export type ProgressUi = (title: string, cancel: () => void) => { report(increment: number, message: string): void; done(): void };
+
+export interface AnalysisOptions {
+  engine: () => EngineClient;
+  log: Log;
+  progress: ProgressUi;
+  /** The strategy and providers the engine runs with (logged with each request). */
+  engineSettings: () => { strategy: Strategy; epPreference: readonly string[] };
+}
+
+type Metrics = ModelMetrics & { identity: string };
+
 export class AnalysisService {
   private listeners: AnalysisListener[] = [];
-  private inFlight = new Map<string, Promise<ShownHead>>();
+  private inFlight = new Map<string, Promise<HeadResult>>();
   private controllers = new Set<AbortController>();
-  private metricsInFlight = new Map<string, Promise<ModelMetrics>>();
+  private metricsInFlight = new Map<string, Promise<Metrics>>();
+  /** The last metrics of each listed model (entries are replaced when the registry lists a model again). */
+  private lastMetrics = new WeakMap<ModelEntry, Metrics>();
+  private failedMetrics = new WeakMap<ModelEntry, Error>();
   lastEp = "";
   lastElapsedMs = 0;
 
-  constructor(
-    /** A getter: the client is replaced when engine settings change. */
-    private readonly engine: () => EngineClient,
-    private readonly cache: ResultCache,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(private readonly o: AnalysisOptions) {}
 
-  listen(l: AnalysisListener): vscode.Disposable {
+  listen(l: AnalysisListener): { dispose(): void } {
     this.listeners.push(l);
     return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
   }
@@ -52,138 +67,154 @@ export class AnalysisService {
   }
 
   cancelAll(): void {
-    this.log.info(`cancel requested: ${this.controllers.size} analysis request(s) running`);
+    this.o.log.info(`cancel requested: ${this.controllers.size} analysis request(s) running`);
     for (const c of this.controllers) c.abort();
   }
 
-  /** The identity results for this model and settings would have now (the worker hashes the files). */
-  private identity(model: ModelEntry, settings: PanelSettings): Promise<Identity> {
-    return this.engine().identify({ modelDir: model.dir, priors: parsePriorSpec(settings.priors) });
-  }
-
-  /** Every head's metrics and the composition scores (cached by the model's content identity);
-   * concurrent callers (tree, overview, panel) share one request. */
-  metrics(model: ModelEntry): Promise<ModelMetrics> {
+  /**
+   * Every head's metrics and the composition scores (cached by the model's content identity in the
+   * worker); concurrent callers share one request. A failure is not asked again until the model is
+   * listed again (a refresh of the models), so a tree refresh or an edit does not repeat it.
+   */
+  metrics(model: ModelEntry): Promise<Metrics> {
+    const failed = this.failedMetrics.get(model);
+    if (failed) return Promise.reject(failed);
     const flying = this.metricsInFlight.get(model.id);
     if (flying) return flying;
-    const p = this.computeMetrics(model).then((m) => {
-      this.emit((l) => l.metrics?.(model, m));
-      return m;
-    }).finally(() => this.metricsInFlight.delete(model.id));
+    const p = this.requestMetrics(model).finally(() => this.metricsInFlight.delete(model.id));
     this.metricsInFlight.set(model.id, p);
     return p;
   }
 
-  private async computeMetrics(model: ModelEntry): Promise<ModelMetrics> {
-    if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
-    const { model: identity } = await this.identity(model, { nKeys: 1, nQueries: 0, nOutputs: 0, priors: "uniform" });
-    const hit = this.cache.getMetrics(identity);
-    if (hit) return hit;
-    const t0 = Date.now();
-    const { identity: computedFrom, ...metrics } = await this.engine().metrics(model.dir);
-    this.log.info(`metrics of ${modelName(model)}: ${seconds(t0)}`);
-    this.cache.putMetrics(computedFrom, metrics);
-    return metrics;
+  /** The metrics last received for a model, if any (tree badges read them synchronously). */
+  knownMetrics(model: ModelEntry): Metrics | undefined {
+    return this.lastMetrics.get(model);
   }
 
-  /** A cached result, if any (for tree descriptions and instant reopening). */
-  async cached(model: ModelEntry, settings: PanelSettings, ref: HeadRef, via?: PathRef): Promise<ShownHead | undefined> {
+  /** Why a model's metrics could not be computed, if they could not. */
+  metricsFailure(model: ModelEntry): string | undefined {
+    const e = this.failedMetrics.get(model);
+    return e && errorMessage(e);
+  }
+
+  private async requestMetrics(model: ModelEntry): Promise<Metrics> {
+    try {
+      if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
+      const t0 = Date.now();
+      const m = await this.o.engine().metrics(model.dir);
+      this.o.log.info(`metrics of ${modelName(model)}: ${seconds(t0)}`);
+      const before = this.lastMetrics.get(model);
+      this.lastMetrics.set(model, m);
+      if (before?.identity !== m.identity) this.emit((l) => l.metrics?.(model, m));
+      return m;
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(errorMessage(e));
+      this.failedMetrics.set(model, error);
+      this.o.log.warn(`metrics of ${modelName(model)}: ${errorMessage(e)}`);
+      throw error;
+    }
+  }
+
+  /** A cached result, if the worker's cache holds one (tree descriptions, Copy Report); nothing is computed. */
+  async cached(model: ModelEntry, settings: ReportSettings, ref: HeadRef, via?: PathRef): Promise<HeadResult | undefined> {
     if (!model.config) return undefined;
-    return this.cache.get(ResultCache.key(await this.identity(model, settings), settings, via), ref.layer, ref.head);
+    let hit: HeadResult | undefined;
+    await this.o.engine().analyze({ ...this.request(model, [ref], settings, via), cachedOnly: true }, { onEvent: (e) => e.type === "head" && (hit = e) });
+    return hit && resultOf(hit);
   }
 
   /** Analyzes heads of a model; resolves with every head's result (cached ones included). */
-  async analyze(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
+  async analyze(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef): Promise<HeadResult[]> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
-    const key = ResultCache.key(await this.identity(model, settings), settings, via);
-    const results = new Map<string, Promise<ShownHead>>();
-    const todo: HeadRef[] = [];
-    const hits: HeadRef[] = [];
-    const id = (h: HeadRef) => `${model.id}|${key}|${h.layer}:${h.head}`;
-    for (const h of heads) {
-      const hit = this.cache.get(key, h.layer, h.head);
+    const id = (h: HeadRef) => `${model.id}|${describeSettings(settings)}|${pathKey(via)}|${headKey(h)}`;
+    const results = new Map<string, Promise<HeadResult>>();
+    const todo = heads.filter((h) => {
       const flying = this.inFlight.get(id(h));
-      if (hit) {
-        const value = { ...hit, cached: true };
-        results.set(id(h), Promise.resolve(value));
-        hits.push(h);
-        this.emit((l) => l.head?.(model, value));
-      } else if (flying) results.set(id(h), flying);
-      else todo.push(h);
-    }
-    if (hits.length) this.log.info(`${modelName(model)} ${headList(hits)}: from the cache (${describeSettings(settings)})`);
+      if (flying) results.set(id(h), flying);
+      return !flying;
+    });
     if (todo.length) {
       const run = this.run(model, todo, settings, via);
-      todo.forEach((h, i) => {
-        const p = run.then((all) => all[i]);
+      for (const h of todo) {
+        const p = run.then((all) => {
+          const r = all.get(headKey(h));
+          if (!r) throw new Error(`the engine sent no result for ${headName(h.layer, h.head)}`);
+          return r;
+        });
         p.catch(() => undefined);
         this.inFlight.set(id(h), p);
         results.set(id(h), p);
         p.finally(() => this.inFlight.delete(id(h))).catch(() => undefined);
-      });
+      }
     }
     return Promise.all(heads.map((h) => results.get(id(h))!));
   }
 
-  private run(model: ModelEntry, heads: HeadRef[], settings: PanelSettings, via?: PathRef): Promise<ShownHead[]> {
+  private request(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef) {
+    return { modelDir: model.dir, heads, priors: settings.prior, sizes: sizesOf(settings), strategy: this.o.engineSettings().strategy, ...(via ? { via } : {}) };
+  }
+
+  /** One engine request: cached heads arrive at once, the others are computed with a progress notification. */
+  private async run(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef): Promise<Map<string, HeadResult>> {
     const ac = new AbortController();
     this.controllers.add(ac);
-    this.emit((l) => l.pending?.(model, heads, via));
-    const what = heads.length === 1 ? headName(heads[0].layer, heads[0].head) : `${heads.length} heads`;
-    const strategy = strategySetting();
-    const request = `${modelName(model)} ${headList(heads)}${via ? ` via ${headName(via.layer, via.head)} (${via.type})` : ""} · providers ${engineSettings().epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
-    this.log.info(`analyze ${request}`);
+    const { strategy, epPreference } = this.o.engineSettings();
+    const name = modelName(model);
+    const request = (hs: HeadRef[]) => `${name} ${headList(hs)}${via ? ` ${pathName(via)}` : ""} · providers ${epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
     const started = Date.now();
-    return Promise.resolve(vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Head Lens: analyzing ${what} of ${modelName(model)}`, cancellable: true },
-      async (progress, token) => {
-        token.onCancellationRequested(() => ac.abort());
-        let reported = 0;
-        const shown: ShownHead[] = [];
-        // Stored under the identity the worker reports it actually used (a file may change meanwhile).
-        let identity: Identity | undefined;
-        let ep = "", ran = "";
-        try {
-          await this.engine().analyze(
-            { modelDir: model.dir, heads, strategy, priors: parsePriorSpec(settings.priors), sizes: { nKeys: settings.nKeys, nQueries: settings.nQueries, nOutputs: settings.nOutputs }, ...(via ? { via } : {}) },
-            {
-              signal: ac.signal,
-              onEvent: (ev) => {
-                if (ev.type === "started") ({ identity, ep, strategy: ran } = ev);
-                else if (ev.type === "progress") {
-                  const pct = Math.floor(100 * ev.fraction);
-                  if (pct > reported) {
-                    // The title names a single head already; for several, say which one is running.
-                    progress.report({ increment: pct - reported, message: heads.length === 1 ? `${pct} %` : `${headName(ev.layer, ev.head)} (${pct} %)` });
-                    reported = pct;
-                  }
-                  this.emit((l) => l.progress?.(model, ev.fraction, ev, via));
-                } else if (ev.type === "head") {
-                  const value: ShownHead = { report: ev.report, details: ev.details, elapsedMs: ev.elapsedMs, cached: false, computedWith: { ...settings }, identity: identity! };
-                  this.cache.put(ResultCache.key(identity!, settings, via), value);
-                  shown.push(value);
-                  this.lastEp = ev.report.ep;
-                  this.lastElapsedMs = ev.elapsedMs;
-                  this.log.info(`${modelName(model)} ${headName(ev.report.layer, ev.report.head)}: provider ${ev.report.ep} · ${(ev.elapsedMs / 1000).toFixed(2)} s`);
-                  this.emit((l) => l.head?.(model, value));
-                }
-              },
-            },
-          );
-          this.log.info(`analyzed ${modelName(model)} ${headList(heads)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`);
-          this.emit((l) => l.finished?.(model, { cancelled: false }, heads, via));
-          return shown;
-        } catch (e) {
-          const cancelled = isCancelled(e);
-          if (cancelled) this.log.info(`cancelled ${request} after ${seconds(started)} (${shown.length} of ${heads.length} heads done)`);
-          else this.log.error(`failed ${request} after ${seconds(started)}: ${errorMessage(e)}`);
-          this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, heads, via));
-          throw e;
-        } finally {
-          this.controllers.delete(ac);
-        }
-      },
-    ));
+    const out = new Map<string, HeadResult>();
+    let computing: HeadRef[] = [];
+    let ui: ReturnType<ProgressUi> | undefined;
+    let reported = 0, ep = "", ran = "";
+    try {
+      await this.o.engine().analyze(this.request(model, heads, settings, via), {
+        signal: ac.signal,
+        onEvent: (ev) => {
+          if (ev.type === "identified") {
+            computing = ev.computing;
+            const cached = ev.cached;
+            if (cached.length) this.o.log.info(`${name} ${headList(cached)}${via ? ` ${pathName(via)}` : ""}: from the cache (${describeSettings(settings)})`);
+            if (!computing.length) return;
+            this.o.log.info(`analyze ${request(computing)}`);
+            this.emit((l) => l.pending?.(model, computing, via));
+            const what = computing.length === 1 ? headName(computing[0].layer, computing[0].head) : `${computing.length} heads`;
+            ui = this.o.progress(`Head Lens: analyzing ${what} of ${name}`, () => ac.abort());
+          } else if (ev.type === "started") ({ ep, strategy: ran } = ev);
+          else if (ev.type === "progress") {
+            const pct = Math.floor(100 * ev.fraction);
+            if (pct > reported) {
+              // The title names a single head already; for several, say which one is running.
+              ui?.report(pct - reported, computing.length === 1 ? `${pct} %` : `${headName(ev.layer, ev.head)} (${pct} %)`);
+              reported = pct;
+            }
+            this.emit((l) => l.progress?.(model, ev.fraction, ev, via));
+          } else if (ev.type === "head") {
+            const value = resultOf(ev);
+            out.set(headKey(value.report), value);
+            if (!value.cached) {
+              this.lastEp = value.report.ep;
+              this.lastElapsedMs = value.elapsedMs;
+              this.o.log.info(`${name} ${headName(value.report.layer, value.report.head)}: provider ${value.report.ep} · ${(value.elapsedMs / 1000).toFixed(2)} s`);
+            }
+            this.emit((l) => l.head?.(model, value));
+          }
+        },
+      });
+      if (computing.length) {
+        this.o.log.info(`analyzed ${name} ${headList(computing)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`);
+        this.emit((l) => l.finished?.(model, { cancelled: false }, computing, via));
+      }
+      return out;
+    } catch (e) {
+      const cancelled = isCancelled(e);
+      if (cancelled) this.o.log.info(`cancelled ${request(computing)} after ${seconds(started)} (${out.size} of ${heads.length} heads done)`);
+      else this.o.log.error(`failed ${request(heads)} after ${seconds(started)}: ${errorMessage(e)}`);
+      this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, computing.length ? computing : heads, via));
+      throw e;
+    } finally {
+      ui?.done();
+      this.controllers.delete(ac);
+    }
   }
 
   private emit(f: (l: AnalysisListener) => void): void {
@@ -191,10 +222,16 @@ export class AnalysisService {
       try {
         f(l);
       } catch (e) {
-        this.log.error(`listener failed: ${errorMessage(e)}`);
+        this.o.log.error(`listener failed: ${errorMessage(e)}`);
       }
     }
   }
+}
+
+/** A head event without its event tag. */
+function resultOf(e: HeadResult & { type?: string }): HeadResult {
+  const { report, details, elapsedMs, cached, computedWith, identity } = e;
+  return { report, details, elapsedMs, cached, computedWith, identity };
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(2)} s`;

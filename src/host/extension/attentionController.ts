@@ -7,27 +7,20 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
+import { headName, HeadRef } from "../../core/heads";
 import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
-import { headName } from "../../core/headName";
 import { tokenAt } from "../../core/tokenSpans";
-import { AttentionSession, HeadChoice, PatternResult, RunInfo } from "../../protocol/attention";
+import { PatternResult, RunInfo } from "../../protocol/attention";
+import { AttentionSession } from "../../protocol/attentionPanel";
 import { EngineClient } from "../engineClient";
+import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
 import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
 import { AttentionPanel } from "./attentionPanel";
-import type { Services } from "./extension";
-import { ModelEntry, modelName } from "./modelRegistry";
+import { isLoadable, LoadableModel, modelName } from "./modelEntry";
+import type { Services } from "./services";
+import { affects, readSettings } from "./settings";
 
-export interface AttentionSettings {
-  editorHighlights: boolean;
-  maxFileSize: number;
-  debounceMs: number;
-}
-
-export function attentionSettings(): AttentionSettings {
-  const c = vscode.workspace.getConfiguration("headLens.attention");
-  const int = (v: unknown, d: number) => (Number.isFinite(Number(v)) ? Math.max(0, Math.round(Number(v))) : d);
-  return { editorHighlights: c.get("editorHighlights", true), maxFileSize: int(c.get("maxFileSize", 20000), 20000), debounceMs: int(c.get("debounceMs", 300), 300) };
-}
+const attentionSettings = () => readSettings().attention;
 
 /** No token is longer than this many characters in practice (GPT-2's longest are ≈ 64). */
 const MAX_CHARS_PER_POSITION = 64;
@@ -53,14 +46,15 @@ function docLength(doc: vscode.TextDocument): number {
 
 export class AttentionController implements vscode.Disposable {
   private panel?: AttentionPanel;
-  private model?: ModelEntry;
+  private model?: LoadableModel;
   private source?: Source;
   private run?: ShownRun;
-  private head?: HeadChoice;
+  private head?: HeadRef;
   private pattern?: PatternResult;
+  /** The query position the panel was last told about (the cursor moves within a token often). */
+  private shownPosition?: number;
   private inflight?: AbortController;
   private timer?: NodeJS.Timeout;
-  private readonly metrics = new Map<string, Promise<void>>();
   /** Bumped by every user action on what runs (show, switch, stop): a restore still waiting yields to it. */
   private generation = 0;
   private readonly decorations = new AttentionDecorations();
@@ -76,7 +70,7 @@ export class AttentionController implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
       vscode.window.onDidChangeActiveTextEditor((e) => e && this.onCursor(e)),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("headLens.attention") && this.refreshHighlights()),
+      vscode.workspace.onDidChangeConfiguration((e) => affects(e, "attention") && this.refreshHighlights()),
       // The decorations re-create their colours for the new theme (their listener runs first): redraw.
       vscode.window.onDidChangeActiveColorTheme(() => this.refreshHighlights()),
     ];
@@ -88,7 +82,7 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The same text under another model (Choose Attention Model): its heads are other heads, so none stays chosen. */
-  async switchModel(model: ModelEntry): Promise<void> {
+  async switchModel(model: LoadableModel): Promise<void> {
     if (!this.source || model.id === this.model?.id) return;
     if (!this.document()) throw new Error("the text the panel ran is no longer open: select text and run Show Attention");
     this.generation++;
@@ -104,15 +98,15 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The model the panel shows, if any (Show Attention keeps using it). */
-  get currentModel(): ModelEntry | undefined {
+  get currentModel(): LoadableModel | undefined {
     return this.panel ? this.model : undefined;
   }
 
   /** Show Attention: the selection, or the text around the cursor, under `model`. */
-  async show(editor: vscode.TextEditor, model: ModelEntry): Promise<void> {
+  async show(editor: vscode.TextEditor, model: LoadableModel): Promise<void> {
     const doc = editor.document;
     const sel = editor.selection;
-    const nCtx = model.config!.n_ctx;
+    const nCtx = model.config.n_ctx;
     let range = !sel.isEmpty
       ? { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end), kind: "selection" }
       : { ...windowAround(doc.getText(), doc.offsetAt(sel.active), nCtx), kind: "text around the cursor" };
@@ -138,7 +132,7 @@ export class AttentionController implements vscode.Disposable {
    * now (opened if no editor has it; offsets past its end are cut), with the same head enlarged.
    */
   async restore(webviewPanel: vscode.WebviewPanel, session: AttentionSession | null | undefined): Promise<void> {
-    this.panel?.panel.dispose();
+    this.panel?.host.dispose();
     const panel = this.ensurePanel(webviewPanel);
     if (!session) return;
     // Show Attention, Stop or closing the panel while this waits wins over the saved session.
@@ -147,7 +141,7 @@ export class AttentionController implements vscode.Disposable {
     await this.s.registry.ready;
     if (superseded()) return;
     const model = this.s.registry.get(session.modelId);
-    if (!model?.config) {
+    if (!isLoadable(model)) {
       panel.post("failed", { message: `the model it ran (${session.modelId}) is no longer listed or cannot be loaded. Select text and run Head Lens: Show Attention again.` });
       return;
     }
@@ -169,7 +163,7 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
-  async chooseHead(head: HeadChoice): Promise<void> {
+  async chooseHead(head: HeadRef): Promise<void> {
     this.head = head;
     this.pattern = undefined;
     this.panel?.post("chosen", { head });
@@ -202,14 +196,15 @@ export class AttentionController implements vscode.Disposable {
 
   private ensurePanel(restored?: vscode.WebviewPanel): AttentionPanel {
     if (this.panel) return this.panel;
-    const p = restored ? AttentionPanel.restore(restored, this.extensionUri) : AttentionPanel.create(this.extensionUri);
-    p.channel
+    const p = new AttentionPanel(this.extensionUri, restored);
+    this.shownPosition = undefined;
+    p.host.channel
       .serve("chooseHead", ({ layer, head, runId }) => {
         if (runId === this.run?.info.runId) void this.chooseHead({ layer, head });
       })
       .serve("choosePosition", ({ runId, position }) => this.revealPosition(runId, position))
-      .serve("chooseModel", () => void vscode.commands.executeCommand("headLens.chooseAttentionModel"));
-    p.onDidDispose(() => {
+      .serve("chooseModel", () => void vscode.commands.executeCommand(CHOOSE_ATTENTION_MODEL));
+    p.host.onDidDispose(() => {
       this.panel = undefined;
       this.stop();
     });
@@ -257,7 +252,7 @@ export class AttentionController implements vscode.Disposable {
           this.pattern = undefined;
           this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
           void this.fetchPattern();
-          void this.fetchMetrics(model, e.run.identity);
+          this.fetchMetrics(model, e.run.identity);
         },
       });
       if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
@@ -285,17 +280,18 @@ export class AttentionController implements vscode.Disposable {
     }
   }
 
-  /** Head metrics beside each head (the analysis service's, shared and cached; asked once per model
-   * content here, so a failure is not retried while typing). */
-  private fetchMetrics(model: ModelEntry, identity: string): Promise<void> {
-    let p = this.metrics.get(identity);
-    if (!p) {
-      p = this.s.analysis.metrics(model)
-        .then((m) => this.panel?.post("metrics", { identity, heads: m.heads }))
-        .catch((e) => this.panel?.post("metrics", { identity, unavailable: errorMessage(e) }));
-      this.metrics.set(identity, p);
+  /** Head metrics beside each head, from the analysis service (cached by the model's content in the
+   * worker; a failure is not asked again while typing). Shown only beside a run of that content. */
+  private fetchMetrics(model: LoadableModel, runIdentity: string): void {
+    const known = this.s.analysis.knownMetrics(model);
+    if (known?.identity === runIdentity) {
+      this.panel?.post("metrics", { identity: known.identity, heads: known.heads });
+      return;
     }
-    return p;
+    this.s.analysis.metrics(model).then(
+      (m) => this.panel?.post("metrics", { identity: m.identity, heads: m.heads }),
+      (e) => this.panel?.post("metrics", { identity: runIdentity, unavailable: errorMessage(e) }),
+    );
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -327,7 +323,10 @@ export class AttentionController implements vscode.Disposable {
     const rel = current ? doc.offsetAt(editor.selection.active) - run.textStart : -1;
     const tokens = run?.info.tokens ?? [];
     const q = !current || rel < 0 || rel > run.textLength ? -1 : tokenAt(tokens, rel);
-    if (q >= 0) this.panel?.post("chosen", { position: q });
+    if (q >= 0 && q !== this.shownPosition) {
+      this.shownPosition = q; // moves inside one token tell the panel nothing new
+      this.panel?.post("chosen", { position: q });
+    }
     if (!run || !p || q < 0 || p.runId !== run.info.runId || !this.liveAllowed(doc)) {
       this.decorations.clear(editor);
       return;

@@ -1,7 +1,7 @@
 /** Tree badges and tooltips from a model's head metrics (the rule is in src/core/headTraits.ts). */
-import { headName } from "../../core/headName";
+import { headName } from "../../core/heads";
 import { Badge, pathsInto, strongestTrait, TRAITS } from "../../core/headTraits";
-import { ModelMetrics } from "../../protocol/engine";
+import { ModelMetrics } from "../../core/headMetrics";
 
 export function traitBadge(m: ModelMetrics, layer: number, head: number): Badge | undefined {
   const h = m.heads.find((x) => x.layer === layer && x.head === head);

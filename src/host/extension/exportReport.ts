@@ -8,13 +8,13 @@ import { writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { HeadReport, ModelReport } from "../../core/report";
 import { headReportMarkdown, headReportsCsv } from "../../core/reportExport";
-import type { Register } from "./commands";
-import { pickModel } from "./commands";
-import type { Services } from "./extension";
-import { TreeNode } from "./headTree";
-import { modelName } from "./modelRegistry";
-import { HeadLensPanel } from "./panel";
-import { readPanelSettings } from "./settings";
+import { allHeads } from "../../core/heads";
+import type { TreeNode } from "./headTree";
+import { modelName } from "./modelEntry";
+import { pickModel } from "./pickers";
+import type { Register } from "./register";
+import type { Services } from "./services";
+import { readSettings } from "./settings";
 
 /** Where the save dialog starts: the first workspace folder, else the home folder (never the root). */
 export function defaultExportUri(fileName: string): vscode.Uri {
@@ -24,13 +24,12 @@ export function defaultExportUri(fileName: string): vscode.Uri {
 
 export function registerExport(s: Services, reg: Register): void {
   reg("headLens.exportReport", async (node?: TreeNode) => {
-    const model = node?.model ?? HeadLensPanel.active()?.model ?? (await pickModel(s));
+    const model = node?.model ?? s.heads.activeModel() ?? (await pickModel(s, { title: "export which model?" }));
     if (!model) return;
     if (!model.config) throw new Error(`${modelName(model)} cannot be exported: ${model.error ?? "it is not downloaded yet"}`);
-    const settings = readPanelSettings();
-    const c = model.config;
-    const all = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
-    const panelHeads = HeadLensPanel.forModel(model.id)?.shown() ?? [];
+    const settings = readSettings().report;
+    const all = allHeads(model.config.n_layers, model.config.n_heads);
+    const panelHeads = s.heads.shownHeads(model.id);
     const scope = await vscode.window.showQuickPick(
       [
         ...(panelHeads.length ? [{ label: `Heads shown in the panel (${panelHeads.length})`, heads: panelHeads }] : []),

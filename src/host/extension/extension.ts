@@ -1,39 +1,27 @@
-/** Activation: wires the engine, model registry, tree, panel, hover, commands and status bar. */
+/** Activation: builds the services (services.ts) and wires the tree, panels, hover, commands and status bar. Nothing imports this file. */
 import * as vscode from "vscode";
 import { availableParallelism } from "node:os";
-import { dirname, basename, isAbsolute } from "node:path";
+import { basename, dirname, isAbsolute } from "node:path";
 import { errorMessage, isHeadLensError } from "../../core/errors";
 import { EngineClient } from "../engineClient";
-import { AnalysisService } from "./analysisService";
+import { AnalysisService, ProgressUi } from "./analysisService";
+import { registerAttention } from "./attentionCommands";
+import { registerCircuitCommands } from "./circuitCommands";
 import { registerCommands } from "./commands";
-import { HeadTreeProvider, TreeNode } from "./headTree";
+import { HeadsPanels } from "./headsPanels";
+import { HeadTreeProvider } from "./headTree";
 import { hoverSelector, TokenHoverProvider } from "./hover";
 import { HoverContext } from "./hoverContext";
 import { ModelRegistry } from "./modelRegistry";
-import { HeadLensPanel, PANEL_VIEW_TYPE, summary } from "./panel";
-import { ResultCache } from "./resultCache";
-import { engineSettings, readPanelSettings, SECTION } from "./settings";
-import { PanelState } from "../../protocol/webview";
-import { panelHandlers, refreshPanels } from "./panelHandlers";
-import { registerHubCommands } from "./hubDownloads";
-import { registerCircuitViews } from "./circuitViews";
-import { registerAttention } from "./attentionCommands";
+import { PAGES } from "./pages";
+import { restoredModel } from "./pickers";
+import type { Services } from "./services";
+import { affects, readSettings, writeReportSettings } from "./settings";
+import { ENGINE_KEYS, RESULT_KEYS } from "./settingValues";
+import { registerRestore } from "./webviewHost";
+import { PanelState } from "../../protocol/headsPanel";
 
-export interface Services {
-  context: vscode.ExtensionContext;
-  /** Timestamped, levelled log ("Head Lens" output channel). */
-  log: vscode.LogOutputChannel;
-  registry: ModelRegistry;
-  engine: () => EngineClient;
-  analysis: AnalysisService;
-  tree: HeadTreeProvider;
-  treeView: vscode.TreeView<TreeNode>;
-  hover: TokenHoverProvider;
-  hoverContext: HoverContext;
-  reportError(what: string, e: unknown): void;
-}
-
-export function activate(context: vscode.ExtensionContext): Services {
+export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel("Head Lens", { log: true });
   const reportError = (what: string, e: unknown) => {
     const msg = errorMessage(e);
@@ -44,26 +32,32 @@ export function activate(context: vscode.ExtensionContext): Services {
 
   let client: EngineClient | undefined;
   const engine = () => (client ??= new EngineClient({
-    ...engineSettings(), mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
+    ...readSettings().engine, mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
     workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
+    cacheDir: vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath,
     threads: availableParallelism(), log: (m) => log.info(m),
   }));
 
   const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath, engine);
-  const cache = new ResultCache(vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath);
-  const analysis = new AnalysisService(engine, cache, log);
+  const analysis = new AnalysisService({
+    engine, log, progress: notificationProgress,
+    engineSettings: () => ({ strategy: readSettings().strategy, epPreference: readSettings().engine.epPreference }),
+  });
   const tree = new HeadTreeProvider(registry, analysis);
   const treeView = vscode.window.createTreeView("headLens.models", { treeDataProvider: tree, showCollapseAll: true });
   const hoverContext = new HoverContext(registry, context.workspaceState);
-  const hover = new TokenHoverProvider(hoverContext, engine, log);
-  const services: Services = { context, log, registry, engine, analysis, tree, treeView, hover, hoverContext, reportError };
+  const heads = new HeadsPanels({
+    extensionUri: context.extensionUri, analysis, hoverContext, log, reportError,
+    reportSettings: () => readSettings().report, writeReportSettings,
+  });
+  const s: Services = { context, log, registry, engine, analysis, heads, treeView, hoverContext, reportError };
 
   // The hover's context has its own item (hoverContext.ts); this one is the engine's: provider and last time.
   const status = vscode.window.createStatusBarItem("headLens.status", vscode.StatusBarAlignment.Right, 100);
   status.name = "Head Lens: execution provider";
   status.command = "headLens.showOutput";
   const updateStatus = () => {
-    const ep = analysis.lastEp ? analysis.lastEp.toUpperCase() : engineSettings().epPreference[0].toUpperCase();
+    const ep = (analysis.lastEp || readSettings().engine.epPreference[0]).toUpperCase();
     status.text = analysis.busy ? `$(loading~spin) ${ep}` : `$(chip) ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
     status.tooltip = analysis.lastEp ? `Head Lens: execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s. Click for the log.` : "Head Lens: no head analyzed yet. Click for the log.";
     status.show();
@@ -72,17 +66,16 @@ export function activate(context: vscode.ExtensionContext): Services {
   };
   updateStatus();
 
-  const handlers = panelHandlers(services);
   // A settings change (several keys at once from the panel's Apply) or an edit of the prior's
   // words file: every panel re-runs its heads under what is now displayed.
-  const settingsChanged = debounced(150, () => refreshPanels(services).catch((e) => reportError("refresh after a settings change", e)));
+  const settingsChanged = debounced(150, () => heads.refreshAll().catch((e) => reportError("refresh after a settings change", e)));
   let priorWatcher: vscode.Disposable | undefined;
   const watchPrior = () => {
     priorWatcher?.dispose();
     priorWatcher = undefined;
-    const priors = readPanelSettings().priors;
-    if (priors === "bundled" || priors === "uniform" || !isAbsolute(priors)) return;
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(priors)), basename(priors)));
+    const prior = readSettings().report.prior;
+    if (typeof prior === "string" || !isAbsolute(prior.wordsFile)) return;
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(prior.wordsFile)), basename(prior.wordsFile)));
     const changed = () => {
       tree.refresh();
       settingsChanged.schedule();
@@ -91,37 +84,22 @@ export function activate(context: vscode.ExtensionContext): Services {
   };
   watchPrior();
   context.subscriptions.push(
-    log, treeView, status, hoverContext,
-    analysis.listen({
-      pending: (m, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ pending: heads, via }), updateStatus()),
-      progress: (m, fraction, at, via) => HeadLensPanel.forModel(m.id)?.relay({ progress: fraction, at, via }),
-      head: (m, head) => (HeadLensPanel.forModel(m.id)?.relay({ head }), updateStatus()),
-      finished: (m, outcome, heads, via) => (HeadLensPanel.forModel(m.id)?.relay({ finished: outcome, heads, via }), setTimeout(updateStatus, 0)),
-    }),
-    vscode.languages.registerHoverProvider(hoverSelector(), hover),
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined) {
-        await registry.ready;
-        const model = state?.model && registry.get(state.model.id);
-        if (!model?.config) {
-          panel.dispose(); // its model is gone: nothing to restore
-          return;
-        }
-        const p = HeadLensPanel.restore(panel, model, context.extensionUri, handlers, state);
-        p.post("init", { model: summary(model), settings: readPanelSettings() });
-        // Restored cards were computed before the reload: recompute (or fetch from the cache) under today's files.
-        await refreshPanels(services);
-      },
-    }),
+    log, treeView, status, hoverContext, heads,
+    analysis.listen({ pending: updateStatus, head: updateStatus, finished: () => setTimeout(updateStatus, 0) }),
+    vscode.languages.registerHoverProvider(hoverSelector(), new TokenHoverProvider(hoverContext, engine, log)),
+    registerRestore<PanelState>(PAGES.heads, async (panel, state) => {
+      const model = await restoredModel(s, panel, state?.model?.id);
+      if (model) await heads.restore(panel, model, state);
+    }, (e) => reportError("restore the heads panel", e)),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.executionProviders`) || e.affectsConfiguration(`${SECTION}.blockSizeMB`)) {
+      if (affects(e, ...ENGINE_KEYS)) {
         const old = client;
         client = undefined;
         void old?.dispose();
       }
-      if (e.affectsConfiguration(`${SECTION}.modelFolders`)) void registry.refresh();
-      if (e.affectsConfiguration(SECTION)) tree.refresh();
-      if (RESULT_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+      if (affects(e, "modelFolders")) void registry.refresh();
+      if (affects(e)) tree.refresh();
+      if (affects(e, ...RESULT_KEYS)) {
         watchPrior();
         settingsChanged.schedule();
       }
@@ -129,15 +107,23 @@ export function activate(context: vscode.ExtensionContext): Services {
     { dispose: () => priorWatcher?.dispose() },
     { dispose: () => void client?.dispose() },
   );
-  registerCommands(services, handlers);
-  registerHubCommands(services);
-  registerCircuitViews(services, handlers);
-  registerAttention(services);
-  return services;
+  registerCommands(s);
+  registerCircuitCommands(s);
+  registerAttention(s);
 }
 
-/** Settings that change analysis results. */
-const RESULT_SETTINGS = ["keys", "queries", "outputs", "priors"];
+/** VS Code's progress notification, opened when work starts (a cached answer opens none). */
+const notificationProgress: ProgressUi = (title, cancel) => {
+  let done!: () => void;
+  let report: ((increment: number, message: string) => void) | undefined;
+  const finished = new Promise<void>((r) => (done = r));
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    token.onCancellationRequested(cancel);
+    report = (increment, message) => progress.report({ increment, message });
+    return finished;
+  });
+  return { report: (increment, message) => report?.(increment, message), done };
+};
 
 function debounced(ms: number, f: () => unknown): { schedule(): void } {
   let timer: NodeJS.Timeout | undefined;

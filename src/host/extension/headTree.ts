@@ -3,14 +3,15 @@
  * Descriptions stay short enough for the default sidebar width; the figures are in tooltips.
  */
 import * as vscode from "vscode";
-import { headName } from "../../core/headName";
+import { headKey, headName } from "../../core/heads";
 import { fmt2 } from "../../core/reportText";
-import { ModelMetrics } from "../../protocol/engine";
-import { ShownHead } from "../../protocol/webview";
+import { HeadResult } from "../../protocol/engine";
+import { ANALYZE_HEAD } from "./commandIds";
 import { metricsTooltip, traitBadge } from "./badges";
 import { AnalysisService } from "./analysisService";
-import { ModelEntry, ModelRegistry, modelName, modelShape } from "./modelRegistry";
-import { readPanelSettings } from "./settings";
+import { ModelEntry, modelName, modelShape } from "./modelEntry";
+import { ModelRegistry } from "./modelRegistry";
+import { readSettings } from "./settings";
 
 export type TreeNode =
   | { kind: "model"; model: ModelEntry }
@@ -20,9 +21,10 @@ export type TreeNode =
 export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private known = new Map<string, ShownHead>();
-  /** Head metrics of the models expanded so far (badges), by model id. */
-  private metrics = new Map<string, ModelMetrics>();
+  /** Heads' results seen since the last refresh (the description of an analyzed head). */
+  private known = new Map<string, HeadResult>();
+  /** Models whose metrics were asked for since the last refresh (a re-render asks nothing new). */
+  private asked = new Set<string>();
 
   constructor(private readonly registry: ModelRegistry, private readonly analysis: AnalysisService) {
     registry.onDidChange(() => this.changed.fire(undefined));
@@ -32,16 +34,14 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         this.known.set(key(model.id, h.report.layer, h.report.head), h);
         this.changed.fire(undefined);
       },
-      metrics: (model, m) => {
-        if (this.metrics.get(model.id) === m) return; // the cache's copy again: nothing new to show
-        this.metrics.set(model.id, m);
-        this.changed.fire(undefined);
-      },
+      // New metrics for a model (a change of its files included): its badges change.
+      metrics: () => this.changed.fire(undefined),
     });
   }
 
   refresh(): void {
     this.known.clear();
+    this.asked.clear();
     this.changed.fire(undefined);
   }
 
@@ -53,8 +53,12 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     const shape = modelShape(node.model);
     if (!shape) return [];
     if (node.kind === "model") {
-      // Badges need the model's metrics: computed (or read from the cache) when it is first expanded, never at activation.
-      if (node.model.config && !this.metrics.has(node.model.id)) this.analysis.metrics(node.model).catch(() => undefined);
+      // Badges need the model's metrics: asked for when it is expanded, never at activation; the
+      // analysis service answers from the worker's cache and does not repeat a failure.
+      if (node.model.config && !this.asked.has(node.model.id)) {
+        this.asked.add(node.model.id);
+        this.analysis.metrics(node.model).catch(() => this.changed.fire(undefined)); // the tooltips say why
+      }
       return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
     }
     if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
@@ -107,13 +111,14 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.model.id}/L${node.layer}H${node.head}`;
     item.contextValue = "head";
-    item.command = { command: "headLens.analyzeHead", title: "Analyze Head", arguments: [node] };
+    item.command = { command: ANALYZE_HEAD, title: "Analyze Head", arguments: [node] };
     let shown = this.known.get(key(node.model.id, node.layer, node.head));
     if (!shown && node.model.config) {
-      shown = await this.analysis.cached(node.model, readPanelSettings(), node).catch(() => undefined);
+      shown = await this.analysis.cached(node.model, readSettings().report, node).catch(() => undefined);
       if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
     }
-    const metrics = this.metrics.get(node.model.id);
+    const metrics = this.analysis.knownMetrics(node.model);
+    const failure = this.analysis.metricsFailure(node.model);
     const badge = metrics && traitBadge(metrics, node.layer, node.head);
     if (shown && shown.report.keys.length) {
       const top = shown.report.keys[0];
@@ -134,7 +139,7 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         const md = new vscode.MarkdownString(metricsTooltip(metrics, node.layer, node.head));
         md.appendMarkdown(`\n\n${name}: not analyzed yet. Click to analyze.`);
         item.tooltip = md;
-      } else item.tooltip = `${name}: not analyzed yet. Click to analyze.`;
+      } else item.tooltip = `${name}: not analyzed yet. Click to analyze.${failure ? `\n\nHead metrics unavailable: ${failure}` : ""}`;
       item.accessibilityInformation = { label: `${name}, ${badge ? `${badge.text}, ` : ""}not analyzed` };
       item.iconPath = new vscode.ThemeIcon("circle-large-outline");
     }
@@ -142,9 +147,7 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   }
 }
 
-function key(model: string, layer: number, head: number): string {
-  return `${model}|${layer}:${head}`;
-}
+const key = (model: string, layer: number, head: number) => `${model}|${headKey({ layer, head })}`;
 
 const shapeText = (layers: number, heads: number | undefined, vocab?: number) =>
   `${layers} layer${layers === 1 ? "" : "s"}${heads ? `, ${heads} heads` : ""}${vocab ? `, vocabulary ${vocab.toLocaleString("en-US")}` : ""}`;

@@ -6,13 +6,13 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
-import { parsePriorSpec } from "../../core/priorSpec";
+import { headName } from "../../core/heads";
 import { fmt2 } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
-import { headName } from "../../core/headName";
-import { HoverContext, PICK_HOVER_CONTEXT, WHICH_HEADS } from "./hoverContext";
-import { modelName } from "./modelRegistry";
-import { hoverSettings, readPanelSettings } from "./settings";
+import { PICK_HOVER_CONTEXT, WHICH_HEADS } from "./commandIds";
+import { HoverContext } from "./hoverContext";
+import { modelName } from "./modelEntry";
+import { readSettings } from "./settings";
 
 const MAX_TOKENS = 8;
 
@@ -20,7 +20,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
   constructor(private readonly context: HoverContext, private readonly engine: () => EngineClient, private readonly log: vscode.LogOutputChannel) {}
 
   async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
-    if (!hoverSettings().enabled) return undefined;
+    const settings = readSettings();
+    if (!settings.hover.enabled) return undefined;
     const range = doc.getWordRangeAtPosition(pos);
     const target = this.context.current();
     if (!range || !target) return undefined;
@@ -33,7 +34,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     token.onCancellationRequested(() => ac.abort());
     try {
       // The worker tokenizes, looks the prior up and computes the head's figures: it owns the model.
-      const r = await this.engine().hover({ modelDir: model.dir, priors: parsePriorSpec(readPanelSettings().priors), text, maxTokens: MAX_TOKENS, head: target.head, n: 5 }, ac.signal);
+      const r = await this.engine().hover({ modelDir: model.dir, priors: settings.report.prior, text, maxTokens: MAX_TOKENS, head: target.head, n: 5 }, ac.signal);
       const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
       const md = new vscode.MarkdownString(undefined, true);
       md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
@@ -49,7 +50,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       if (which.length) md.appendMarkdown(`\n${which.join(" · ")}\n`);
       const h = r.inHead;
       if (h && r.tokens.length) {
-        const rank = h.keyRank ? ` (rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")})` : "";
+        // The token table's key rank: 0 = the head's most important key.
+        const rank = h.keyRank === undefined ? "" : ` (key rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax !== undefined ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")}, 0 = most important)`;
         md.appendMarkdown(`\n**In ${headName(h.layer, h.head)}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`);
         md.appendMarkdown(`- top outputs: ${h.topOutputs.map((o) => `${code(o.token)} ${fmt2(o.score)}`).join(", ")}\n`);
         md.appendMarkdown(`- as a query it prefers keys: ${h.preferredKeys.map((k) => `${code(k.token)} ${fmt2(k.score)}`).join(", ")}\n`);
@@ -63,7 +65,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 }
 
 export function hoverSelector(): vscode.DocumentSelector {
-  const langs = hoverSettings().languages;
+  const langs = readSettings().hover.languages;
   if (!langs.length || langs.includes("*")) return [{ scheme: "file" }, { scheme: "untitled" }, { scheme: "vscode-remote" }];
   return langs.flatMap((language) => [{ language, scheme: "file" }, { language, scheme: "untitled" }]);
 }

@@ -5,14 +5,12 @@
  * and remembered per workspace, so closing a panel never switches it silently.
  */
 import * as vscode from "vscode";
-import { headName } from "../../core/headName";
-import { HeadRef } from "../../protocol/webview";
-import { ModelEntry, ModelRegistry, modelName } from "./modelRegistry";
+import { allHeads, headName, HeadRef } from "../../core/heads";
+import { PICK_HOVER_CONTEXT } from "./commandIds";
+import { ModelEntry, modelName } from "./modelEntry";
+import { ModelRegistry } from "./modelRegistry";
 
 const STATE_KEY = "headLens.hoverContext";
-export const PICK_HOVER_CONTEXT = "headLens.chooseHoverContext";
-/** The command behind the hover's "Which heads use …?" links (registered in circuitViews.ts). */
-export const WHICH_HEADS = "headLens.whichHeads";
 
 interface Saved {
   model: string;
@@ -80,7 +78,7 @@ export class HoverContext implements vscode.Disposable {
     })), { title: "Head Lens hover: model", placeHolder: "The model editor hovers tokenize with" });
     if (!m) return;
     const c = m.model.config!;
-    const heads = Array.from({ length: c.n_layers * c.n_heads }, (_, i) => ({ layer: Math.floor(i / c.n_heads), head: i % c.n_heads }));
+    const heads = allHeads(c.n_layers, c.n_heads);
     const h = await vscode.window.showQuickPick([
       ...heads.map((ref) => ({ label: headName(ref.layer, ref.head), ref })),
       { label: "No head", description: "tokens and priors only", ref: undefined },

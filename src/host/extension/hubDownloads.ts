@@ -5,9 +5,10 @@
 import * as vscode from "vscode";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { prepareHubModel } from "../hub/prepareHubModel";
-import type { Services } from "./extension";
-import { ModelEntry } from "./modelRegistry";
-import { SECTION } from "./settings";
+import { ModelEntry } from "./modelEntry";
+import type { Register } from "./register";
+import type { Services } from "./services";
+import { readSettings } from "./settings";
 
 export const TOKEN_SECRET = "headLens.hfToken";
 
@@ -17,7 +18,7 @@ async function client(s: Services): Promise<HubClient> {
   return new HubClient({ ...env, token });
 }
 
-const revision = () => vscode.workspace.getConfiguration(SECTION).get<string>("hub.revision", "main") || "main";
+const revision = () => readSettings().hubRevision;
 
 /** Returns a usable entry for a hub model (downloading after the user agrees), or undefined. */
 export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<ModelEntry | undefined> {
@@ -64,11 +65,11 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
   return s.registry.get(entry.id);
 }
 
-export function registerHubCommands(s: Services): void {
-  s.context.subscriptions.push(vscode.commands.registerCommand("headLens.setHubToken", async () => {
+export function registerHubCommands(s: Services, reg: Register): void {
+  reg("headLens.setHubToken", async () => {
     const token = await vscode.window.showInputBox({ title: "Hugging Face access token", prompt: "Used for gated or private repositories; stored in VS Code's secret storage", password: true, ignoreFocusOut: true });
     if (token === undefined) return;
     if (token) await s.context.secrets.store(TOKEN_SECRET, token);
     else await s.context.secrets.delete(TOKEN_SECRET);
-  }));
+  });
 }

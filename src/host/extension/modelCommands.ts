@@ -7,13 +7,11 @@
 import * as vscode from "vscode";
 import { basename, dirname } from "node:path";
 import { prepareLocalPth } from "../hub/prepareHubModel";
-import type { Register } from "./commands";
-import type { Services } from "./extension";
-import { modelName } from "./modelRegistry";
-import { PanelHandlers } from "./panel";
-import { showAndAnalyze } from "./panelHandlers";
+import { isLoadable, modelName } from "./modelEntry";
+import type { Register } from "./register";
+import type { Services } from "./services";
 
-export function registerModelCommands(s: Services, handlers: PanelHandlers, reg: Register): void {
+export function registerModelCommands(s: Services, reg: Register): void {
   reg("headLens.addModelFolder", async (dir?: string) => {
     let folder = typeof dir === "string" ? dir : undefined;
     if (!folder) {
@@ -47,11 +45,11 @@ export function registerModelCommands(s: Services, handlers: PanelHandlers, reg:
         () => prepareLocalPth(file, s.context.globalStorageUri.fsPath))
       : dirname(file);
     const entry = await s.registry.addFolder(folder);
-    if (entry.error) {
-      s.reportError(`${basename(file)} cannot be opened`, new Error(entry.error));
+    if (!isLoadable(entry)) {
+      s.reportError(`${basename(file)} cannot be opened`, new Error(entry.error ?? "the model cannot be loaded"));
       return;
     }
     s.log.info(`opened ${file} as ${modelName(entry)} (${entry.dir})`);
-    await showAndAnalyze(s, handlers, entry, [{ layer: 0, head: 0 }]);
+    await s.heads.show(entry, [{ layer: 0, head: 0 }]);
   });
 }

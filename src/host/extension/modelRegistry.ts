@@ -6,19 +6,8 @@ import { ModelConfig } from "../../core/config";
 import { errorMessage } from "../../core/errors";
 import { EngineClient } from "../engineClient";
 import { HUB_MODELS, HubModelSpec } from "../hub/knownModels";
-
-export interface ModelEntry {
-  /** Stable id: "bundled:<name>", "folder:<absolute path>" or "hub:<name>". */
-  id: string;
-  /** The model folder ("" for a hub model not downloaded and converted yet). */
-  dir: string;
-  source: "bundled" | "folder" | "hub";
-  hub?: HubModelSpec;
-  /** The model's config, as the engine read it (the host never parses model files). */
-  config?: ModelConfig;
-  /** Why the folder cannot be used (shown in the tree; analysis refuses with it). */
-  error?: string;
-}
+import { ModelEntry } from "./modelEntry";
+import { readSettings, writeSetting } from "./settings";
 
 const FOLDERS_KEY = "headLens.modelFolders";
 
@@ -83,15 +72,14 @@ export class ModelRegistry {
 
   async removeFolder(dir: string): Promise<void> {
     await this.state.update(FOLDERS_KEY, this.state.get<string[]>(FOLDERS_KEY, []).filter((d) => d !== dir));
-    const c = vscode.workspace.getConfiguration("headLens");
-    const listed = c.get<string[]>("modelFolders", []);
-    if (listed.some((d) => resolve(d) === dir)) await c.update("modelFolders", listed.filter((d) => resolve(d) !== dir), vscode.ConfigurationTarget.Global);
+    const listed = readSettings().modelFolders;
+    if (listed.some((d) => resolve(d) === dir)) await writeSetting("modelFolders", listed.filter((d) => resolve(d) !== dir));
     await this.refresh();
   }
 
   /** Folders added with "Add Model Folder…" (per user) plus the `headLens.modelFolders` setting. */
   private userFolders(): string[] {
-    const fromSetting = vscode.workspace.getConfiguration("headLens").get<string[]>("modelFolders", []).map((d) => resolve(d));
+    const fromSetting = readSettings().modelFolders.map((d) => resolve(d));
     return [...new Set([...this.state.get<string[]>(FOLDERS_KEY, []), ...fromSetting])];
   }
 
@@ -114,15 +102,4 @@ export class ModelRegistry {
       return { id, dir, source, error: errorMessage(e) };
     }
   }
-}
-
-export function modelName(e: ModelEntry): string {
-  return e.hub?.name ?? e.config?.model_name ?? e.dir.split(/[\\/]/).pop() ?? e.dir;
-}
-
-/** Layers and heads, known before download for hub models. */
-export function modelShape(e: ModelEntry): { layers: number; heads: number } | undefined {
-  if (e.config) return { layers: e.config.n_layers, heads: e.config.n_heads };
-  if (e.hub?.heads) return { layers: e.hub.layers, heads: e.hub.heads };
-  return undefined;
 }

@@ -6,67 +6,50 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
-import { parsePriorSpec } from "../../core/priorSpec";
-import { Channel } from "../../protocol/channel";
-import { TokenQuery, TokenTableApi, TokenTableHostApi } from "../../protocol/circuitViews";
+import { priorSpecString, samePrior } from "../../core/priorSpec";
 import { TokenHead } from "../../protocol/engine";
-import type { Services } from "./extension";
-import { ModelEntry, modelName } from "./modelRegistry";
-import { PanelHandlers, summary, webviewOptions } from "./panel";
-import { showAndAnalyze } from "./panelHandlers";
-import { readPanelSettings, strategySetting } from "./settings";
-import { webviewHtml } from "./webviewHtml";
-import { WebviewPort } from "./webviewPort";
-
-export const TOKEN_VIEW_TYPE = "headLens.tokenHeads";
+import { TokenQuery, TokenTableApi, TokenTableHostApi } from "../../protocol/tokenPanel";
+import { LoadableModel, modelName, modelSummary } from "./modelEntry";
+import { PAGES } from "./pages";
+import type { Services } from "./services";
+import { readSettings } from "./settings";
+import { WebviewHost } from "./webviewHost";
 
 const BEST_KEYS = 5;
 
 export class TokenPanel {
   private static current?: TokenPanel;
-  private readonly channel: Channel<TokenTableHostApi, TokenTableApi>;
-  private readonly port: WebviewPort;
+  readonly host: WebviewHost<TokenTableHostApi, TokenTableApi>;
   private query?: TokenQuery;
-  private model?: ModelEntry;
+  private model?: LoadableModel;
   private rows: TokenHead[] = [];
   private fraction = 0;
   private outcome?: { cancelled: boolean; error?: string };
   private controller?: AbortController;
 
-  private constructor(readonly panel: vscode.WebviewPanel, private readonly s: Services, handlers: PanelHandlers) {
-    panel.webview.options = webviewOptions(s.context.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, "tokens.js", ["panel.css", "circuits.css"], "Head Lens: which heads use a token");
-    this.port = new WebviewPort(panel.webview);
-    this.channel = new Channel<TokenTableHostApi, TokenTableApi>(this.port);
-    this.channel
-      .serve("ready", () => {
-        this.port.opened();
-        this.port.discard();
-        this.replay();
-      })
+  private constructor(private readonly s: Services) {
+    // A hidden page is not retained: the re-created one gets the whole table again.
+    this.host = WebviewHost.create(PAGES.tokens, s.context.extensionUri, "Which heads use…", { column: vscode.ViewColumn.Active, preserveFocus: false }, { waiting: "discard", onReady: () => this.replay() });
+    this.host.channel
       .serve("openHead", (ref) => {
-        if (this.model) showAndAnalyze(s, handlers, this.model, [ref]).catch((e) => s.reportError("open head", e));
+        if (this.model) s.heads.show(this.model, [ref]).catch((e) => s.reportError("open head", e));
       })
       .serve("cancel", () => this.controller?.abort())
       .serve("rerun", () => {
         if (this.model && this.query) void this.run(this.model, this.query.token);
       });
-    panel.onDidChangeViewState(() => {
-      if (!panel.visible) this.port.closed();
-    });
-    panel.onDidDispose(() => {
+    this.host.onDidDispose(() => {
       this.controller?.abort();
       if (TokenPanel.current === this) TokenPanel.current = undefined;
     });
   }
 
-  static show(s: Services, handlers: PanelHandlers): TokenPanel {
+  static show(s: Services): TokenPanel {
     if (TokenPanel.current) {
-      TokenPanel.current.panel.reveal(undefined, false);
+      TokenPanel.current.host.reveal(false);
       return TokenPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(TOKEN_VIEW_TYPE, "Which heads use…", { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { retainContextWhenHidden: false });
-    return (TokenPanel.current = new TokenPanel(panel, s, handlers));
+    return (TokenPanel.current = new TokenPanel(s));
   }
 
   static open(): TokenPanel | undefined {
@@ -75,23 +58,23 @@ export class TokenPanel {
 
   /** After a change of the prior: the table is re-run so it matches the prior it names. */
   rerunIfPriorChanged(): void {
-    if (this.model && this.query && this.query.priors !== readPanelSettings().priors) void this.run(this.model, this.query.token);
+    if (this.model && this.query && !samePrior(this.query.prior, readSettings().report.prior)) void this.run(this.model, this.query.token);
   }
 
   /** Fills the table for one token of a model (cancelling a run still going). */
-  async run(model: ModelEntry, token: { id: number; token: string }): Promise<void> {
+  async run(model: LoadableModel, token: { id: number; token: string }): Promise<void> {
     this.controller?.abort();
     const ac = (this.controller = new AbortController());
-    const c = model.config!;
-    const priors = readPanelSettings().priors;
+    const settings = readSettings();
+    const prior = settings.report.prior;
     this.model = model;
-    this.query = { model: summary(model), token, priors, total: c.n_layers * c.n_heads };
+    this.query = { model: modelSummary(model), token, prior, total: model.config.n_layers * model.config.n_heads };
     this.rows = [];
     this.fraction = 0;
     this.outcome = undefined;
-    this.panel.title = `Which heads use ${token.token}?`;
-    this.channel.notify("start", this.query);
-    const what = `${modelName(model)}: which heads use ${token.token} (id ${token.id}) · prior ${priors}`;
+    this.host.panel.title = `Which heads use ${token.token}?`;
+    this.host.post("start", this.query);
+    const what = `${modelName(model)}: which heads use ${token.token} (id ${token.id}) · prior ${priorSpecString(prior)}`;
     this.s.log.info(`token ${what}`);
     const t0 = Date.now();
     await vscode.window.withProgress(
@@ -100,7 +83,7 @@ export class TokenPanel {
         cancel.onCancellationRequested(() => ac.abort());
         let reported = 0;
         try {
-          await this.s.engine().token({ modelDir: model.dir, priors: parsePriorSpec(priors), token: { id: token.id }, n: BEST_KEYS, strategy: strategySetting() }, {
+          await this.s.engine().token({ modelDir: model.dir, priors: prior, token: { id: token.id }, n: BEST_KEYS, strategy: settings.strategy }, {
             signal: ac.signal,
             onEvent: (ev) => {
               if (ac !== this.controller) return; // a newer run replaced this one
@@ -111,10 +94,10 @@ export class TokenPanel {
                   progress.report({ increment: pct - reported, message: `${pct} %` });
                   reported = pct;
                 }
-                this.channel.notify("progress", { fraction: ev.fraction });
+                this.host.post("progress", { fraction: ev.fraction });
               } else {
                 this.rows.push(ev.head);
-                this.channel.notify("head", { head: ev.head });
+                this.host.post("head", { head: ev.head });
               }
             },
           });
@@ -134,15 +117,15 @@ export class TokenPanel {
     if (ac !== this.controller) return;
     this.controller = undefined;
     this.outcome = outcome;
-    this.channel.notify("finished", outcome);
+    this.host.post("finished", outcome);
   }
 
-  /** A webview re-created after being hidden gets the whole table again. */
+  /** A page re-created after being hidden gets the whole table again. */
   private replay(): void {
     if (!this.query) return;
-    this.channel.notify("start", this.query);
-    for (const head of this.rows) this.channel.notify("head", { head });
-    if (this.outcome) this.channel.notify("finished", this.outcome);
-    else this.channel.notify("progress", { fraction: this.fraction });
+    this.host.post("start", this.query);
+    for (const head of this.rows) this.host.post("head", { head });
+    if (this.outcome) this.host.post("finished", this.outcome);
+    else this.host.post("progress", { fraction: this.fraction });
   }
 }

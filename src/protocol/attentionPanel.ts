@@ -1,0 +1,63 @@
+/** The host ↔ attention panel API: the last run on the user's text, its predictions and the chosen head. */
+import type { HeadMetrics } from "../core/headMetrics";
+import type { HeadRef } from "../core/heads";
+import type { AttentionResult, NextTokenFit, PatternPayload, PatternResult, Prediction, RunInfo } from "./attention";
+import type { Note, PageHostApi } from "./page";
+
+/** What the panel shows about one position: predictions and the chosen head's attention from it. */
+export interface PanelRun extends RunInfo {
+  patterns: PatternPayload;
+  /** Where the text came from, e.g. "notes.py, lines 3–40". */
+  source: string;
+  elapsedMs: number;
+}
+
+export interface PanelPredictions {
+  runId: string;
+  top: Prediction[][];
+  next: (NextTokenFit | null)[];
+  dla: Float32Array;
+  timings: AttentionResult["timings"];
+  ep: string;
+}
+
+/**
+ * What a window reload needs to run the panel again, kept in the panel's saved state: the model,
+ * where the text is (UTF-16 offsets into the file) and the chosen head.
+ */
+export interface AttentionSession {
+  modelId: string;
+  uri: string;
+  start: number;
+  end: number;
+  /** "selection", "text around the cursor", … (the caption's words). */
+  kind: string;
+  head: HeadRef | null;
+}
+
+/** Served by the attention panel. */
+export type AttentionPanelApi = {
+  /** A run started (the panel dims what it shows). */
+  running: Note<{ source: string }>;
+  run: Note<PanelRun>;
+  predictions: Note<PanelPredictions>;
+  pattern: Note<PatternResult>;
+  metrics: Note<{ identity: string; heads: HeadMetrics[] } | { identity: string; unavailable: string }>;
+  /** The chosen head (null: none, e.g. after a change of model) and/or the cursor's position. */
+  chosen: Note<{ head?: HeadRef | null; position?: number }>;
+  failed: Note<{ message: string }>;
+  /** Stop Attention Highlights: the panel keeps the last run but no longer follows the editor. */
+  stopped: Note<Record<string, never>>;
+  /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
+  session: Note<AttentionSession | null>;
+};
+
+/** Served by the host for the attention panel. */
+export type AttentionPanelHostApi = PageHostApi & {
+  /** The user picked a head (click on its thumbnail): enlarge it and use it for editor highlights. */
+  chooseHead: Note<HeadRef & { runId: string }>;
+  /** The user picked a position in the token strip: reveal its token in the editor. */
+  choosePosition: Note<{ runId: string; position: number }>;
+  /** "Change model…": run the same text under another model (Choose Attention Model). */
+  chooseModel: Note<Record<string, never>>;
+};

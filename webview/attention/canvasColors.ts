@@ -1,0 +1,77 @@
+/** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
+import { chipColor, Palette as ChipPalette, parse, readPalette as readChipPalette } from "../shared/colors";
+
+export type Rgb = [number, number, number];
+
+/** A CSS colour as RGB (alpha ignored: theme colours here are opaque), or the fallback. */
+function rgbOf(css: string, fallback: Rgb): Rgb {
+  const c = parse(css);
+  return c ? [c[0], c[1], c[2]] : fallback;
+}
+
+export interface Palette {
+  background: Rgb;
+  foreground: Rgb;
+  /** The colour of weight 1. */
+  ink: Rgb;
+  /** Text on canvas (axis labels). */
+  text: string;
+  muted: string;
+  grid: string;
+  /** The editor's font family (canvas fonts cannot use CSS variables). */
+  mono: string;
+  highContrast: boolean;
+  /** Signed values (logit attributions) as the heads panel colours its chips: text stays ≥ 4.5:1. */
+  signed: ChipPalette;
+}
+
+export function readPalette(): Palette {
+  const st = getComputedStyle(document.body);
+  const v = (name: string) => st.getPropertyValue(name);
+  const highContrast = document.body.classList.contains("vscode-high-contrast") || document.body.classList.contains("vscode-high-contrast-light");
+  const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
+  const background = rgbOf(v("--vscode-editor-background"), dark ? [30, 30, 30] : [255, 255, 255]);
+  const foreground = rgbOf(v("--vscode-foreground"), dark ? [204, 204, 204] : [59, 59, 59]);
+  const ink = rgbOf(v("--vscode-charts-blue"), dark ? [55, 148, 255] : [0, 95, 210]);
+  return {
+    background, foreground, ink, highContrast,
+    text: v("--vscode-foreground").trim() || (dark ? "#ccc" : "#333"),
+    muted: v("--vscode-descriptionForeground").trim() || (dark ? "#999" : "#666"),
+    grid: v("--vscode-panel-border").trim() || "rgba(128,128,128,0.35)",
+    mono: v("--vscode-editor-font-family").trim() || "monospace",
+    signed: readChipPalette(true),
+  };
+}
+
+/** Weight w ∈ [0, 1] as a colour between the background (0) and the ink (1). */
+export function weightRgb(p: Palette, w: number): Rgb {
+  const t = Math.max(0, Math.min(1, w));
+  return [0, 1, 2].map((i) => Math.round(p.background[i] + (p.ink[i] - p.background[i]) * t)) as Rgb;
+}
+
+/** Fills RGBA pixels from weights (floats in [0, 1], or bytes with scale 1/255). */
+export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, scale: number, p: Palette): void {
+  const lut = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) lut.set(weightRgb(p, i / 255), i * 3);
+  for (let i = 0; i < weights.length; i++) {
+    const b = Math.max(0, Math.min(255, Math.round(weights[i] * scale * 255))) * 3;
+    pixels[i * 4] = lut[b];
+    pixels[i * 4 + 1] = lut[b + 1];
+    pixels[i * 4 + 2] = lut[b + 2];
+    pixels[i * 4 + 3] = 255;
+  }
+}
+
+/** A CSS background for a token with weight w (the CircuitsVis colored_tokens look). */
+export function tokenBackground(w: number): string {
+  const pct = Math.round(Math.max(0, Math.min(1, w)) * 85);
+  return pct === 0 ? "" : `color-mix(in srgb, var(--vscode-charts-blue, #3794ff) ${pct}%, transparent)`;
+}
+
+/**
+ * Diverging colour for a logit attribution (positive blue, negative red), mixed into the editor
+ * background no further than the theme's foreground text keeps 4.5:1 against it (as chips are).
+ */
+export function signedBackground(p: Palette, x: number, scale: number): string {
+  return chipColor(p.signed, x, scale || 1);
+}
