@@ -5,6 +5,7 @@ import { crashableEngine, tempDir, testEngine } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 import { HeadLensError } from "../src/core/errors";
 import { OrtBackend } from "../src/worker/ortBackend";
+import { Worker } from "node:worker_threads";
 
 const { engine, crash } = crashableEngine(2 * 1024 * 1024);
 after(() => engine.dispose());
@@ -17,25 +18,24 @@ before(() => {
 
 const req = (modelDir: string) => ({ modelDir, heads: "all" as const, priors: "uniform" as const, sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 } });
 
-test("cancellation stops the worker mid-stream, quickly, and the engine stays usable", async () => {
+// How fast a cancel lands is measured in bench/responsiveness.ts, not asserted here.
+test("cancellation stops the worker mid-stream and the engine stays usable", async () => {
   const ac = new AbortController();
-  let abortedAt = 0;
+  let aborted = false;
   const heads: number[] = [];
   const p = engine.analyze(req(big), {
     signal: ac.signal,
     onEvent: (e) => {
       if (e.type === "head") heads.push(e.report.head);
-      if (e.type === "progress" && e.fraction > 0.1 && !abortedAt) {
-        abortedAt = performance.now();
+      if (e.type === "progress" && e.fraction > 0.1 && !aborted) {
+        aborted = true;
         ac.abort();
       }
     },
   });
   await assert.rejects(p, (e: HeadLensError) => e.code === "cancelled");
-  const latency = performance.now() - abortedAt;
-  assert.ok(abortedAt > 0, "progress was reported before the end");
+  assert.ok(aborted, "progress was reported before the end");
   assert.ok(heads.length < 4, `stopped before finishing (got ${heads.length} heads)`);
-  assert.ok(latency < 1000, `cancelled ${latency.toFixed(0)} ms after abort`);
   const after = await engine.analyze(req(small));
   assert.equal(after.length, 2);
 });
@@ -68,14 +68,21 @@ test("execution providers fall back in order with a logged reason, and the resul
 });
 
 test("shutting the engine down mid-analysis ends the worker between runs (terminating it inside onnxruntime would abort the process)", async () => {
-  const other = testEngine(2 * 1024 * 1024);
+  let exitCode: number | undefined;
+  const other = testEngine(2 * 1024 * 1024, {
+    createWorker: (path, workerData) => {
+      const w = new Worker(path, { workerData });
+      w.once("exit", (code) => (exitCode = code));
+      return w;
+    },
+  });
   let started!: () => void;
   const running = new Promise<void>((r) => (started = r));
   const p = other.analyze(req(big), { onEvent: (e) => e.type === "progress" && started() });
   const outcome = p.then(() => "finished", (e: Error) => e.message);
   await running;
-  const t0 = performance.now();
   await other.dispose();
   assert.match(await outcome, /shut down/);
-  assert.ok(performance.now() - t0 < 2000, "the worker exited promptly");
+  // The worker ended itself (process.exit(0) between two runs); a terminated one exits with 1.
+  assert.equal(exitCode, 0);
 });

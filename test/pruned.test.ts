@@ -25,8 +25,15 @@ const ranks = async (a: HeadAnalysis, priorW: Float64Array) => ({ intervals: a.i
 async function assertSameReports(dir: string): Promise<void> {
   const req = { modelDir: dir, heads: "all" as const, priors: "uniform" as const, sizes };
   const [dense, pruned] = [await engine.analyze({ ...req, strategy: "dense" }), await engine.analyze({ ...req, strategy: "pruned" })];
+  const { n_layers, n_heads } = (await engine.describe(dir)).config!;
+  assert.equal(dense.length, n_layers * n_heads, "every head, dense");
+  assert.equal(pruned.length, dense.length, "every head, pruned");
   dense.forEach((d, i) => {
     const p = pruned[i];
+    assert.deepEqual([p.layer, p.head], [d.layer, d.head]);
+    // The sizes asked for (every model here has far more tokens), not the other strategy's lists, set the lengths.
+    assert.equal(d.keys.length, sizes.nKeys, `head ${d.layer}:${d.head}: ${sizes.nKeys} keys`);
+    for (const k of d.keys) assert.deepEqual([k.queries.length, k.outputs.length], [sizes.nQueries, sizes.nOutputs]);
     assert.deepEqual(p.keys.map((k) => k.id), d.keys.map((k) => k.id), `head ${d.layer}:${d.head} keys`);
     d.keys.forEach((k, j) => {
       const q = p.keys[j];

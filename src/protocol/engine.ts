@@ -40,7 +40,7 @@ export interface WorkerConfig {
   /** Folder with priors/ (the package's media folder). */
   mediaDir: string;
   threads?: number;
-  /** Where results are kept across sessions (the extension's global storage); none: memory only. */
+  /** Where results are kept across requests and sessions (the extension's global storage); none: no result cache. */
   cacheDir?: string;
 }
 

@@ -11,7 +11,8 @@ import { AnalysisDeps, HeadAnalyzer, resolveHeads, resolvePathHeads } from "./he
 import { ResultCache } from "./resultCache";
 
 export interface AnalyzeDeps extends AnalysisDeps {
-  cache: ResultCache;
+  /** The results kept across requests and sessions (the extension's); none: every head is computed (the CLI, tests). */
+  cache?: ResultCache;
   /** Runs heavy work one request at a time. */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -27,7 +28,7 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
   const settings: ReportSettings = { ...req.sizes, prior: req.priors };
   const hits = new Map<HeadRef, HeadResult>();
   for (const h of heads) {
-    const hit = deps.cache.get(ResultCache.key(identity, req.sizes, req.via), h);
+    const hit = deps.cache?.get(ResultCache.key(identity, req.sizes, req.via), h);
     if (hit) hits.set(h, hit);
   }
   const computing = heads.filter((h) => !hits.has(h));
@@ -57,7 +58,7 @@ async function compute(req: AnalyzeParams, heads: HeadRef[], settings: ReportSet
     });
     const { report, details } = req.via ? await analyzer.path(h, req.via, req.sizes, ctl) : await analyzer.direct(h, req.sizes, ctl);
     const result: HeadResult = { report, details, elapsedMs: performance.now() - th, cached: false, computedWith: settings, identity };
-    deps.cache.put(key, result);
+    deps.cache?.put(key, result);
     ctx.emit({ type: "head", ...result });
   }
   return identity;

@@ -33,7 +33,7 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const deps = {
-  store: new ModelStore(config.mediaDir), cache: new ResultCache(config.cacheDir), runs: new AttentionRuns(),
+  store: new ModelStore(config.mediaDir), cache: config.cacheDir ? new ResultCache(config.cacheDir) : undefined, runs: new AttentionRuns(),
   backend, blockBytes: config.blockBytes, exclusive,
 };
 

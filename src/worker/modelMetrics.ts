@@ -10,20 +10,20 @@ import { ResultCache } from "./resultCache";
 export interface MetricsDeps {
   store: ModelStore;
   backend: () => Promise<OrtBackend>;
-  cache: ResultCache;
+  cache?: ResultCache;
   exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** A model's metrics: from the cache under its content identity (no weight is loaded), else computed once. */
 export async function metricsRequest(modelDir: string, deps: MetricsDeps): Promise<ModelMetrics & { identity: string }> {
   const { identity } = deps.store.lookup({ modelDir, priors: "uniform" });
-  const hit = deps.cache.getMetrics(identity.model);
+  const hit = deps.cache?.getMetrics(identity.model);
   if (hit) return { ...hit, identity: identity.model };
   return deps.exclusive(async () => {
     const stored = deps.store.load(modelDir);
     const metrics = deps.store.metrics(stored) ?? (await modelMetrics(stored, await deps.backend()));
     deps.store.rememberMetrics(stored, metrics);
-    deps.cache.putMetrics(stored.identity, metrics);
+    deps.cache?.putMetrics(stored.identity, metrics);
     return { ...metrics, identity: stored.identity };
   });
 }

@@ -20,8 +20,8 @@ const FORMAT = 2;
 export class ResultCache {
   private memory = new Map<string, unknown>();
 
-  /** `dir`: where entries persist; undefined: memory only (the CLI). */
-  constructor(private readonly dir?: string) {}
+  /** `dir`: where entries persist (besides memory). */
+  constructor(private readonly dir: string) {}
 
   /** The cache key of every head computed from this identity with these sizes (and through this path). */
   static key(identity: Identity, sizes: ReportSizes, via?: PathRef): string {
@@ -48,7 +48,7 @@ export class ResultCache {
 
   private read<T>(id: string, valid: (v: T) => boolean): T | undefined {
     const hit = this.memory.get(id) as T | undefined;
-    if (hit || !this.dir) return hit;
+    if (hit) return hit;
     const file = join(this.dir, `${id}.json`);
     let text: string;
     try {
@@ -73,7 +73,6 @@ export class ResultCache {
 
   private write(id: string, value: unknown): void {
     this.memory.set(id, value);
-    if (!this.dir) return;
     try {
       mkdirSync(this.dir, { recursive: true });
       const file = join(this.dir, `${id}.json`);

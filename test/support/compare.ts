@@ -32,16 +32,19 @@ export function assertMatchesOracle(got: HeadReport, oracle: Oracle, rel = 1e-4)
   compareRanked(`head ${got.layer}:${got.head} keys`,
     got.keys.map((k) => ({ id: k.id, score: k.importance })), want.keys,
     (id) => oracle.importance[id], (id) => oracle.importance[id], rel);
-  for (const k of got.keys) {
+  got.keys.forEach((k, i) => {
     const where = `head ${got.layer}:${got.head} key ${k.id}`;
     assert.ok(close(k.maxQK, oracle.maxQK[k.id], rel, Math.abs(oracle.maxQK[k.id])), `${where}: maxQK ${k.maxQK} vs ${oracle.maxQK[k.id]}`);
     assert.ok(close(k.maxOV, oracle.maxOV[k.id], rel, Math.abs(oracle.maxOV[k.id])), `${where}: maxOV ${k.maxOV} vs ${oracle.maxOV[k.id]}`);
     const col = oracle.qkColumn(k.id);
     const row = oracle.ovRow(k.id);
-    const wantKey = { queries: rankIds(col.map((x, q) => x * oracle.priorWeight[q]), k.queries.length), outputs: rankIds(row, k.outputs.length) };
+    // How many queries and outputs a key lists is the oracle's answer too: a report whose lists
+    // were cut short must fail here, not set the expectation.
+    const n = { queries: want.keys[i].queries.length, outputs: want.keys[i].outputs.length };
+    const wantKey = { queries: rankIds(col.map((x, q) => x * oracle.priorWeight[q]), n.queries), outputs: rankIds(row, n.outputs) };
     compareRanked(`${where} queries`, k.queries, wantKey.queries, (q) => col[q] * oracle.priorWeight[q], (q) => col[q], rel);
     compareRanked(`${where} outputs`, k.outputs, wantKey.outputs, (o) => row[o], (o) => row[o], rel);
-  }
+  });
 }
 
 function rankIds(values: Float64Array, n: number): { id: number }[] {
