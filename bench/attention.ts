@@ -40,18 +40,29 @@ interface Case {
   input: AttentionInput;
 }
 
-async function inProcess(c: Case, backend: OrtBackend, store: ModelStore): Promise<{ cold: number; first: number[]; total: number[]; result: AttentionResult; patterns: Float32Array[] }> {
+async function inProcess(
+  c: Case,
+  backend: OrtBackend,
+  store: ModelStore,
+): Promise<{ cold: number; first: number[]; total: number[]; result: AttentionResult; patterns: Float32Array[] }> {
   const once = async () => {
     const t0 = performance.now();
-    let first = 0, patterns: Float32Array[] = [];
+    let first = 0,
+      patterns: Float32Array[] = [];
     const ctx = {
       emit: (e: AttentionEvent) => {
         first = performance.now() - t0;
         if (e.patterns.kind === "full") patterns = e.patterns.layers;
       },
-      signal: new AbortController().signal, throwIfCancelled: () => undefined,
+      signal: new AbortController().signal,
+      throwIfCancelled: () => undefined,
     };
-    const result = await runText({ modelDir: c.dir, input: c.input, patterns: "full" }, ctx, { store, runs: new AttentionRuns(), backend: async () => backend, blockBytes: BLOCK });
+    const result = await runText({ modelDir: c.dir, input: c.input, patterns: "full" }, ctx, {
+      store,
+      runs: new AttentionRuns(),
+      backend: async () => backend,
+      blockBytes: BLOCK,
+    });
     return { first, total: performance.now() - t0, result, patterns };
   };
   const cold = (await once()).first;
@@ -65,13 +76,17 @@ async function viaWorker(c: Case): Promise<{ cold: number; first: number[]; tota
   try {
     const once = async () => {
       const t0 = performance.now();
-      let first = 0, thumbBytes = 0;
-      const r = await engine.attention({ modelDir: c.dir, input: c.input, patterns: "thumbnails" }, {
-        onEvent: (e) => {
-          first = performance.now() - t0;
-          if (e.patterns.kind === "thumbnails") thumbBytes = e.patterns.layers.reduce((n, l) => n + l.byteLength, 0);
+      let first = 0,
+        thumbBytes = 0;
+      const r = await engine.attention(
+        { modelDir: c.dir, input: c.input, patterns: "thumbnails" },
+        {
+          onEvent: (e) => {
+            first = performance.now() - t0;
+            if (e.patterns.kind === "thumbnails") thumbBytes = e.patterns.layers.reduce((n, l) => n + l.byteLength, 0);
+          },
         },
-      });
+      );
       const total = performance.now() - t0;
       const t1 = performance.now();
       await engine.attentionPattern({ runId: r.runId, layer: r.nLayers - 1, head: 0 });
@@ -80,7 +95,13 @@ async function viaWorker(c: Case): Promise<{ cold: number; first: number[]; tota
     const cold = (await once()).first;
     const runs = [];
     for (let i = 0; i < REPEATS; i++) runs.push(await once());
-    return { cold, first: runs.map((r) => r.first), total: runs.map((r) => r.total), head: runs.map((r) => r.head), thumbBytes: runs[0].thumbBytes };
+    return {
+      cold,
+      first: runs.map((r) => r.first),
+      total: runs.map((r) => r.total),
+      head: runs.map((r) => r.head),
+      thumbBytes: runs[0].thumbBytes,
+    };
   } finally {
     await engine.dispose();
   }
@@ -102,9 +123,18 @@ async function duringAnalysis(c: Case, bigDir: string): Promise<{ idle: number; 
     const t0 = performance.now();
     let streaming!: () => void;
     const started = new Promise<void>((r) => (streaming = r));
-    const analysis = engine.analyze({ modelDir: bigDir, heads: [{ layer: 1, head: 3 }], priors: "uniform", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, strategy: "dense" }, {
-      onEvent: (e) => e.type === "progress" && streaming(),
-    });
+    const analysis = engine.analyze(
+      {
+        modelDir: bigDir,
+        heads: [{ layer: 1, head: 3 }],
+        priors: "uniform",
+        sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 },
+        strategy: "dense",
+      },
+      {
+        onEvent: (e) => e.type === "progress" && streaming(),
+      },
+    );
     let done = false;
     void analysis.finally(() => (done = true));
     // Once the analysis streams its blocks (model loaded, factors built), runs interleave with them.
@@ -117,21 +147,42 @@ async function duringAnalysis(c: Case, bigDir: string): Promise<{ idle: number; 
   }
 }
 
-function numpy(c: Case, ids: number[], store: ModelStore): { patterns_s: number[]; total_s: number[]; pattern_l1h0_row_last: number[]; next_logprob: number[]; rank: number[]; dla_last_layer_h0: number[] } {
+function numpy(
+  c: Case,
+  ids: number[],
+  store: ModelStore,
+): {
+  patterns_s: number[];
+  total_s: number[];
+  pattern_l1h0_row_last: number[];
+  next_logprob: number[];
+  rank: number[];
+  dla_last_layer_h0: number[];
+} {
   const w = store.load(c.dir).model.weights; // processed, as the engine runs them
   const dir = tempDir("head-lens-bench-");
   const file = join(dir, "processed.safetensors");
-  writeFileSync(file, writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))));
+  writeFileSync(
+    file,
+    writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))),
+  );
   writeFileSync(join(dir, "config.json"), JSON.stringify(w.config));
   writeFileSync(join(dir, "ids.json"), JSON.stringify(ids));
-  const r = spawnSync("python3", [join(REPO_ROOT, "bench", "numpy_attention.py"), file, join(dir, "config.json"), join(dir, "ids.json"), String(REPEATS)], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    "python3",
+    [join(REPO_ROOT, "bench", "numpy_attention.py"), file, join(dir, "config.json"), join(dir, "ids.json"), String(REPEATS)],
+    { encoding: "utf8", maxBuffer: 64 << 20 },
+  );
   if (r.status !== 0) throw new Error(`numpy peer failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus()[0].model}, ${availableParallelism()} threads; ${REPEATS} repeats after one cold run`);
-  const code = readdirSync(join(REPO_ROOT, "test", "fixtures", "natural-code")).sort().map((f) => readFileSync(join(REPO_ROOT, "test", "fixtures", "natural-code", f), "utf8")).join("\n\n");
+  const code = readdirSync(join(REPO_ROOT, "test", "fixtures", "natural-code"))
+    .sort()
+    .map((f) => readFileSync(join(REPO_ROOT, "test", "fixtures", "natural-code", f), "utf8"))
+    .join("\n\n");
   const big = randomWeights({ V: 48262, D: 512, H: 8, E: 64, L: 2, seed: 1024, name: "bench-48k-2l" });
   big.config.n_ctx = 1024;
   big.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => Math.sin(i * 12.9898) * 0.1) };
@@ -139,30 +190,50 @@ async function main(): Promise<void> {
   const ids = [0, ...Array.from({ length: 1023 }, () => 1 + ((x = (x * 48271) % 2147483647) % 48000))];
   const cases: Case[] = [
     { name: "demo-attn-2l, 256 tokens of natural code", dir: join(REPO_ROOT, "models", "demo-attn-2l"), input: { text: code } },
-    { name: "V 48 262, d_model 512, 2 layers × 8 heads, 1 024 tokens", dir: writeModelDir(join(tempDir("head-lens-bench-"), "bench-48k-2l"), big), input: { tokens: ids } },
+    {
+      name: "V 48 262, d_model 512, 2 layers × 8 heads, 1 024 tokens",
+      dir: writeModelDir(join(tempDir("head-lens-bench-"), "bench-48k-2l"), big),
+      input: { tokens: ids },
+    },
   ];
   for (const c of cases) {
     const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism() });
     const store = new ModelStore(MEDIA_DIR);
     const ip = await inProcess(c, backend, store);
-    const T = ip.result.tokens.length, L = ip.result.nLayers, H = ip.result.nHeads;
+    const T = ip.result.tokens.length,
+      L = ip.result.nLayers,
+      H = ip.result.nHeads;
     await backend.dispose();
     const wk = await viaWorker(c);
-    const np = numpy(c, ip.result.tokens.map((t) => t.id), store);
+    const np = numpy(
+      c,
+      ip.result.tokens.map((t) => t.id),
+      store,
+    );
     console.log(`\n${c.name} (T = ${T}):`);
-    console.log(`  engine in process   first patterns ${ms(ip.first)}; all (top-5, next-token fit, DLA) ${ms(ip.total)}; cold first run ${ip.cold.toFixed(0)} ms`);
-    console.log(`  engine via worker   first patterns ${ms(wk.first)}; all ${ms(wk.total)}; cold ${wk.cold.toFixed(0)} ms; thumbnails ${(wk.thumbBytes / 1024).toFixed(0)} KiB; one exact head ${ms(wk.head)} (${((4 * T * T) / 1024).toFixed(0)} KiB)`);
+    console.log(
+      `  engine in process   first patterns ${ms(ip.first)}; all (top-5, next-token fit, DLA) ${ms(ip.total)}; cold first run ${ip.cold.toFixed(0)} ms`,
+    );
+    console.log(
+      `  engine via worker   first patterns ${ms(wk.first)}; all ${ms(wk.total)}; cold ${wk.cold.toFixed(0)} ms; thumbnails ${(wk.thumbBytes / 1024).toFixed(0)} KiB; one exact head ${ms(wk.head)} (${((4 * T * T) / 1024).toFixed(0)} KiB)`,
+    );
     console.log(`  numpy float32       patterns ${ms(np.patterns_s.map((s) => s * 1000))}; all ${ms(np.total_s.map((s) => s * 1000))}`);
-    console.log(`  numpy / engine      patterns ${(median(np.patterns_s) * 1000 / median(ip.first)).toFixed(2)}x; all ${(median(np.total_s) * 1000 / median(ip.total)).toFixed(2)}x`);
+    console.log(
+      `  numpy / engine      patterns ${((median(np.patterns_s) * 1000) / median(ip.first)).toFixed(2)}x; all ${((median(np.total_s) * 1000) / median(ip.total)).toFixed(2)}x`,
+    );
     const row = ip.patterns[L - 1].subarray((T - 1) * T, T * T); // head 0 of the last layer, last query
     const lp = ip.result.next.slice(0, -1).map((n) => n!.logProb);
     const dla = Array.from({ length: T - 1 }, (_, t) => ip.result.dla[(t * L + L - 1) * H]);
     const ranks = ip.result.next.slice(0, -1).map((n) => n!.rank);
     if (c === cases[0]) {
       const d = await duringAnalysis(c, cases[1].dir);
-      console.log(`  while the worker streams a head analysis of the 48k model (${(d.analysisMs / 1000).toFixed(1)} s): first patterns ${ms(d.busy)} (idle worker: ${d.idle.toFixed(0)} ms)`);
+      console.log(
+        `  while the worker streams a head analysis of the 48k model (${(d.analysisMs / 1000).toFixed(1)} s): first patterns ${ms(d.busy)} (idle worker: ${d.idle.toFixed(0)} ms)`,
+      );
     }
-    console.log(`  max |engine − numpy|: pattern row ${maxDiff(row, np.pattern_l1h0_row_last).toExponential(1)}, next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`);
+    console.log(
+      `  max |engine − numpy|: pattern row ${maxDiff(row, np.pattern_l1h0_row_last).toExponential(1)}, next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`,
+    );
   }
 }
 

@@ -26,7 +26,19 @@ async function main(): Promise<void> {
   const w = processWeights(raw);
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
   const prior = new Float64Array(V).fill(1 / V);
-  const job: HeadJob = { modelName: "bench", weights: w, bos: 0, layer: 1, head: 0, prior, priorW: priorWeights(prior), priorSource: "uniform", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 };
+  const job: HeadJob = {
+    modelName: "bench",
+    weights: w,
+    bos: 0,
+    layer: 1,
+    head: 0,
+    prior,
+    priorW: priorWeights(prior),
+    priorSource: "uniform",
+    sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 },
+    label: String,
+    byteLength: () => 1,
+  };
   const ctl = { check: () => {}, blockBytes: 12 << 20 };
   const time = async (f: () => Promise<unknown>) => {
     const t = performance.now();
@@ -34,17 +46,31 @@ async function main(): Promise<void> {
     return (performance.now() - t) / 1000;
   };
   await analyzeHeadDense(backend, job, ctl); // warm-up
-  const rows: Record<string, number[]> = { "direct head (dense)": [], "path k": [], "path q": [], "path v": [], "all metrics (16 heads)": [] };
+  const rows: Record<string, number[]> = {
+    "direct head (dense)": [],
+    "path k": [],
+    "path q": [],
+    "path v": [],
+    "all metrics (16 heads)": [],
+  };
   for (let r = 0; r < REPS; r++) {
     rows["direct head (dense)"].push(await time(() => analyzeHeadDense(backend, job, ctl)));
-    for (const type of ["k", "q", "v"] as const) rows[`path ${type}`].push(await time(() => analyzePath(backend, job, { layer: 0, head: 3, type }, ctl)));
-    const stored = { identity: "bench", model: { dir: "", config: w.config, weights: w, vocab: { bos: 0 } }, priors: new Map(), importance: new Map() } as unknown as StoredModel;
+    for (const type of ["k", "q", "v"] as const)
+      rows[`path ${type}`].push(await time(() => analyzePath(backend, job, { layer: 0, head: 3, type }, ctl)));
+    const stored = {
+      identity: "bench",
+      model: { dir: "", config: w.config, weights: w, vocab: { bos: 0 } },
+      priors: new Map(),
+      importance: new Map(),
+    } as unknown as StoredModel;
     rows["all metrics (16 heads)"].push(await time(() => modelMetrics(stored, backend)));
   }
   const base = median(rows["direct head (dense)"]);
   console.log(`V=${V}, d_model 512, 2 layers × 8 heads, d_head 64 (random weights), ${REPS} runs, medians:`);
   for (const [name, xs] of Object.entries(rows)) {
-    console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(3)} s  (${(median(xs) / base).toFixed(2)}× a direct head)  [${xs.map((x) => x.toFixed(2)).join(", ")}]`);
+    console.log(
+      `  ${name.padEnd(24)} ${median(xs).toFixed(3)} s  (${(median(xs) / base).toFixed(2)}× a direct head)  [${xs.map((x) => x.toFixed(2)).join(", ")}]`,
+    );
   }
   console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   await backend.dispose();

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     const converted = join(cache, "head-lens", "converted");
     const left = existsSync(converted) ? readdirSync(converted).length : 0;
     const size = `${(c.pth.length / 1024).toFixed(0)} KB`;
-    console.log(`| ${c.name} | ${size} | ${m.seconds.toFixed(2)} | ${m.peakMb.toFixed(0)} | ${m.exit} | ${message.split(dir).join("<case>").slice(0, 200)} | ${left} |`);
+    console.log(
+      `| ${c.name} | ${size} | ${m.seconds.toFixed(2)} | ${m.peakMb.toFixed(0)} | ${m.exit} | ${message.split(dir).join("<case>").slice(0, 200)} | ${left} |`,
+    );
   }
   rmSync(work, { recursive: true, force: true });
 }

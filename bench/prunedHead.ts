@@ -32,11 +32,15 @@ import { randomWeights, RandomModelSpec, trainedLikeWeights } from "../test/supp
 import { REPO_ROOT, tempDir } from "../test/support/engine";
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
-const HEADS = Number(arg("--heads", "3")), POINTS = Number(arg("--points", "256"));
+const HEADS = Number(arg("--heads", "3")),
+  POINTS = Number(arg("--points", "256"));
 const KINDS = arg("--kinds", "isotropic,trained-like,spectrum,heavy").split(",").filter(Boolean);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 const BLOCK = 12 * 2 ** 20;
 let allSame = true;
 
@@ -47,15 +51,36 @@ const KIND_WEIGHTS: Record<string, (s: RandomModelSpec) => ModelWeights> = {
   heavy: (s) => trainedLikeWeights({ ...s, embedSigma: 1, unembedSigma: 1 }),
 };
 
-async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: number, heads: { layer: number; head: number }[], numpy: boolean): Promise<void> {
+async function compare(
+  name: string,
+  w: ModelWeights,
+  prior: Float64Array,
+  bos: number,
+  heads: { layer: number; head: number }[],
+  numpy: boolean,
+): Promise<void> {
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
   const priorW = priorWeights(prior);
   const V = w.config.d_vocab;
-  const job = (layer: number, head: number): HeadJob => ({ modelName: name, weights: w, bos, layer, head, prior, priorW, priorSource: "bench", sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 }, label: String, byteLength: () => 1 });
+  const job = (layer: number, head: number): HeadJob => ({
+    modelName: name,
+    weights: w,
+    bos,
+    layer,
+    head,
+    prior,
+    priorW,
+    priorSource: "bench",
+    sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 },
+    label: String,
+    byteLength: () => 1,
+  });
   const ctl = { check: () => {}, blockBytes: BLOCK };
   await analyzeHeadPruned(backend, job(heads[0].layer, heads[0].head), ctl, { points: POINTS }); // warm-up: sessions, probe
   await analyzeHeadDense(backend, job(heads[0].layer, heads[0].head), ctl);
-  const dense: number[] = [], pruned: number[] = [], stats: PruneStats[] = [];
+  const dense: number[] = [],
+    pruned: number[] = [],
+    stats: PruneStats[] = [];
   const loadBefore = load();
   for (const [i, { layer, head }] of heads.entries()) {
     // Alternate which strategy goes first, so a load change between the two hits both alike.
@@ -89,21 +114,36 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
   const ms = (f: (s: PruneStats) => number) => `${median(stats.map(f)).toFixed(0)} ms`;
   console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads, load ${loadBefore} → ${load()}:`);
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
-  console.log(`  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`);
-  console.log(`    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`);
+  console.log(
+    `  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`,
+  );
+  console.log(
+    `    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`,
+  );
   const refined = (s: PruneStats) => s.refined.reduce((a, r) => a + r.rows, 0);
-  console.log(`    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`);
+  console.log(
+    `    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`,
+  );
   console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V)} here`);
   if (numpy) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");
-    writeFileSync(file, writeSafetensors(weightsToNamedTensors(w).map(([n, t]) => ({ name: n, dtype: "F32", shape: t.shape, data: t.data }))));
+    writeFileSync(
+      file,
+      writeSafetensors(weightsToNamedTensors(w).map(([n, t]) => ({ name: n, dtype: "F32", shape: t.shape, data: t.data }))),
+    );
     const env = { ...process.env };
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
-    const peer = spawnSync("python3", [join(REPO_ROOT, "bench", "numpy_peer.py"), file, String(heads[0].layer), String(heads[0].head), "3", "65", String(bos)], { encoding: "utf8", env });
+    const peer = spawnSync(
+      "python3",
+      [join(REPO_ROOT, "bench", "numpy_peer.py"), file, String(heads[0].layer), String(heads[0].head), "3", "65", String(bos)],
+      { encoding: "utf8", env },
+    );
     if (peer.status === 0) {
       const np = median(JSON.parse(peer.stdout.trim().split("\n").pop()!).seconds);
-      console.log(`  numpy peer (dense, blocked): median ${np.toFixed(3)} s/head (load ${load()}); pruned is ${(np / median(pruned)).toFixed(2)}× faster`);
+      console.log(
+        `  numpy peer (dense, blocked): median ${np.toFixed(3)} s/head (load ${load()}); pruned is ${(np / median(pruned)).toFixed(2)}× faster`,
+      );
     } else console.log(`  numpy peer failed: ${peer.stderr.split("\n").slice(-2).join(" ")}`);
   }
   console.log(`  peak RSS so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
@@ -112,20 +152,52 @@ async function compare(name: string, w: ModelWeights, prior: Float64Array, bos: 
 
 async function main(): Promise<void> {
   const demo = loadLocalModel(join(REPO_ROOT, "models", "demo-attn-2l"));
-  const demoPrior = loadPrior("bundled", { vocab: demo.vocab, modelDir: demo.dir, modelPriorsFile: demo.config.priors, mediaDir: join(REPO_ROOT, "media") }).p;
-  const demoHeads = Array.from({ length: demo.config.n_layers * demo.config.n_heads }, (_, i) => ({ layer: Math.floor(i / demo.config.n_heads), head: i % demo.config.n_heads }));
+  const demoPrior = loadPrior("bundled", {
+    vocab: demo.vocab,
+    modelDir: demo.dir,
+    modelPriorsFile: demo.config.priors,
+    mediaDir: join(REPO_ROOT, "media"),
+  }).p;
+  const demoHeads = Array.from({ length: demo.config.n_layers * demo.config.n_heads }, (_, i) => ({
+    layer: Math.floor(i / demo.config.n_heads),
+    head: i % demo.config.n_heads,
+  }));
   await compare("demo-attn-2l", processWeights(demo.weights), demoPrior, demo.vocab.bos, demoHeads, false);
   const V = 48262;
   for (const kind of KINDS) {
     const w = processWeights(KIND_WEIGHTS[kind]({ V, D: 512, H: Math.max(HEADS, 1), E: 64, L: 1, seed: 48262, name: `${kind}-48k` }));
-    await compare(`${kind} 48k`, w, uniformPrior(V).p, 0, Array.from({ length: HEADS }, (_, h) => ({ layer: 0, head: h })), true);
+    await compare(
+      `${kind} 48k`,
+      w,
+      uniformPrior(V).p,
+      0,
+      Array.from({ length: HEADS }, (_, h) => ({ layer: 0, head: h })),
+      true,
+    );
   }
   if (process.argv.includes("--sweep")) {
     // Where pruning starts to pay: the shapes behind resolveStrategy's "auto" rule.
-    for (const [sv, se] of [[4096, 32], [12288, 32], [12288, 64], [24000, 64], [32768, 64], [48262, 32]]) {
+    for (const [sv, se] of [
+      [4096, 32],
+      [12288, 32],
+      [12288, 64],
+      [24000, 64],
+      [32768, 64],
+      [48262, 32],
+    ]) {
       for (const kind of ["isotropic", "trained-like"]) {
         const ws = processWeights(KIND_WEIGHTS[kind]({ V: sv, D: 256, H: 2, E: se, L: 1, seed: 5, name: `${kind}-${sv}-${se}` }));
-        await compare(`${kind} V=${sv} d_head=${se}`, ws, uniformPrior(sv).p, 0, [{ layer: 0, head: 0 }, { layer: 0, head: 1 }], false);
+        await compare(
+          `${kind} V=${sv} d_head=${se}`,
+          ws,
+          uniformPrior(sv).p,
+          0,
+          [
+            { layer: 0, head: 0 },
+            { layer: 0, head: 1 },
+          ],
+          false,
+        );
       }
     }
   }

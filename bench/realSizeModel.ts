@@ -23,7 +23,10 @@ export function writeRealSizeModel(out: string, layers: number, kind: RealSizeKi
   mkdirSync(out, { recursive: true });
   writeModelDir(join(out, "model"), raw, "F16");
   const w = processWeights(raw);
-  writeFileSync(join(out, "processed.safetensors"), writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))));
+  writeFileSync(
+    join(out, "processed.safetensors"),
+    writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))),
+  );
 }
 
 if (require.main === module) {

@@ -25,26 +25,38 @@ const BLOCK = 2 * 1024 * 1024;
 
 async function main(): Promise<void> {
   const big = writeModelDir(join(tempDir(), "big"), randomWeights({ V: 20000, D: 64, H: 4, E: 32, L: 1, seed: 7 }), "F16");
-  const req = { modelDir: big, heads: "all" as const, priors: "uniform" as const, sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 }, strategy: "dense" as const };
+  const req = {
+    modelDir: big,
+    heads: "all" as const,
+    priors: "uniform" as const,
+    sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 },
+    strategy: "dense" as const,
+  };
 
   // Peer: the time between two progress events of an uninterrupted analysis ≈ one streamed block.
   const engine = testEngine(BLOCK);
   const gaps: number[] = [];
   let last = 0;
-  await engine.analyze({ ...req, heads: [{ layer: 0, head: 0 }] }, {
-    onEvent: (e) => {
-      if (e.type !== "progress") return;
-      const now = performance.now();
-      if (last) gaps.push(now - last);
-      last = now;
+  await engine.analyze(
+    { ...req, heads: [{ layer: 0, head: 0 }] },
+    {
+      onEvent: (e) => {
+        if (e.type !== "progress") return;
+        const now = performance.now();
+        if (last) gaps.push(now - last);
+        last = now;
+      },
     },
-  });
+  );
 
   const cancel: number[] = [];
   for (let i = 0; i < runs; i++) {
     const ac = new AbortController();
     let at = 0;
-    const p = engine.analyze(req, { signal: ac.signal, onEvent: (e) => e.type === "progress" && e.fraction > 0.1 && !at && ((at = performance.now()), ac.abort()) });
+    const p = engine.analyze(req, {
+      signal: ac.signal,
+      onEvent: (e) => e.type === "progress" && e.fraction > 0.1 && !at && ((at = performance.now()), ac.abort()),
+    });
     await p.catch(() => undefined);
     cancel.push(performance.now() - at);
   }
@@ -82,9 +94,13 @@ async function main(): Promise<void> {
 
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`one streamed block (peer), median of ${gaps.length}: ${ms(median(gaps))}`);
-  console.log(`cancel latency, median of ${runs}: ${ms(median(cancel))} (${(median(cancel) / median(gaps)).toFixed(1)} blocks); all: ${cancel.map(ms).join(", ")}`);
+  console.log(
+    `cancel latency, median of ${runs}: ${ms(median(cancel))} (${(median(cancel) / median(gaps)).toFixed(1)} blocks); all: ${cancel.map(ms).join(", ")}`,
+  );
   console.log(`shutdown mid-analysis, median of ${runs}: ${ms(median(shutdown))}; terminated instead of exiting: ${terminated} of ${runs}`);
-  console.log(`worst event-loop stall while a 48 MB .pth converts, median of ${runs}: ${ms(median(stalls))}; all: ${stalls.map(ms).join(", ")}`);
+  console.log(
+    `worst event-loop stall while a 48 MB .pth converts, median of ${runs}: ${ms(median(stalls))}; all: ${stalls.map(ms).join(", ")}`,
+  );
 }
 
 void main();

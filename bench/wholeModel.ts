@@ -14,7 +14,9 @@ import { REPO_ROOT } from "../test/support/engine";
 import { RealSizeKind, writeRealSizeModel } from "./realSizeModel";
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
-const KIND = arg("--kind", "trained-like") as RealSizeKind, REPS = Number(arg("--reps", "3")), DENSE_REPS = Number(arg("--dense-reps", "1"));
+const KIND = arg("--kind", "trained-like") as RealSizeKind,
+  REPS = Number(arg("--reps", "3")),
+  DENSE_REPS = Number(arg("--dense-reps", "1"));
 const DIR = arg("--dir", join(tmpdir(), `head-lens-bench-${KIND}-48k-2l`));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TIME = "/usr/bin/time";
@@ -26,14 +28,26 @@ interface Run {
 }
 
 function cli(strategy: "auto" | "dense"): Run {
-  const args = [join(REPO_ROOT, "dist", "cli.js"), "analyze", "--model", join(DIR, "model"), "--all", "--priors", "uniform", "--json", "--strategy", strategy];
+  const args = [
+    join(REPO_ROOT, "dist", "cli.js"),
+    "analyze",
+    "--model",
+    join(DIR, "model"),
+    "--all",
+    "--priors",
+    "uniform",
+    "--json",
+    "--strategy",
+    strategy,
+  ];
   const timed = existsSync(TIME);
   const t = performance.now();
   const r = timed
     ? spawnSync(TIME, ["-f", "HEADLENS_RSS_KB %M", process.execPath, ...args], { encoding: "utf8", maxBuffer: 64 << 20 })
     : spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t) / 1000;
-  if (r.status !== 0) throw new Error(`head-lens analyze --strategy ${strategy} failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
+  if (r.status !== 0)
+    throw new Error(`head-lens analyze --strategy ${strategy} failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
   const kb = /HEADLENS_RSS_KB (\d+)/.exec(r.stderr ?? "")?.[1];
   return { seconds, rssMiB: kb ? Number(kb) / 1024 : undefined, json: r.stdout };
 }
@@ -44,9 +58,13 @@ function main(): void {
     console.log(`writing the ${KIND} model to ${DIR} …`);
     writeRealSizeModel(DIR, 2, KIND);
   }
-  const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
   console.log(`${KIND} 48k, 2 × 8 heads (${DIR}), load ${load()}`);
-  const auto: Run[] = [], dense: Run[] = [];
+  const auto: Run[] = [],
+    dense: Run[] = [];
   // Dense runs go between auto runs, so a change in the machine's speed hits both.
   for (let i = 0; i < REPS; i++) {
     auto.push(cli("auto"));
@@ -57,7 +75,9 @@ function main(): void {
   console.log(`  auto (pruned): median ${median(auto.map((r) => r.seconds)).toFixed(2)} s  [${secs(auto)}], peak RSS ${rss(auto)}`);
   if (dense.length) {
     console.log(`  dense:         median ${median(dense.map((r) => r.seconds)).toFixed(2)} s  [${secs(dense)}], peak RSS ${rss(dense)}`);
-    console.log(`  auto is ${(median(dense.map((r) => r.seconds)) / median(auto.map((r) => r.seconds))).toFixed(1)}× faster (load now ${load()})`);
+    console.log(
+      `  auto is ${(median(dense.map((r) => r.seconds)) / median(auto.map((r) => r.seconds))).toFixed(1)}× faster (load now ${load()})`,
+    );
   }
   const same = [...auto, ...dense].every((r) => r.json === auto[0].json);
   console.log(`  JSON of all ${auto.length + dense.length} runs byte-identical: ${same ? "yes" : "NO"}`);

@@ -14,7 +14,9 @@ const node = {
 };
 
 // Every folder of webview/ but shared/ is a page.
-const pages = readdirSync("webview", { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "shared").map((d) => d.name);
+const pages = readdirSync("webview", { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== "shared")
+  .map((d) => d.name);
 rmSync("dist/webview", { recursive: true, force: true }); // no bundle of a page that is gone
 
 await Promise.all([
@@ -24,8 +26,15 @@ await Promise.all([
   build({ ...node, entryPoints: ["src/host/extension/extension.ts"], outfile: "dist/extension.js" }),
   ...pages.map((page) =>
     build({
-      entryPoints: [`webview/${page}/main.ts`], outfile: `dist/webview/${page}.js`, bundle: true, platform: "browser",
-      format: "iife", target: "chrome120", sourcemap: false, minify: true, logLevel: "warning",
+      entryPoints: [`webview/${page}/main.ts`],
+      outfile: `dist/webview/${page}.js`,
+      bundle: true,
+      platform: "browser",
+      format: "iife",
+      target: "chrome120",
+      sourcemap: false,
+      minify: true,
+      logLevel: "warning",
     }),
   ),
 ]);

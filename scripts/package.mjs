@@ -18,5 +18,9 @@ const out = opt("--out", `head-lens-${target}-${pkg.version}.vsix`);
 writeFileSync(".vscodeignore", readFileSync("scripts/vscodeignore.template", "utf8").replace("${TARGET_BIN}", `${os}/${cpu}`));
 execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
 // README links and screenshots stay relative (the repository has no public URL to rewrite them to).
-execFileSync(process.execPath, ["node_modules/@vscode/vsce/vsce", "package", "--target", target, "--out", out, "--no-rewrite-relative-links"], { stdio: "inherit" });
+execFileSync(
+  process.execPath,
+  ["node_modules/@vscode/vsce/vsce", "package", "--target", target, "--out", out, "--no-rewrite-relative-links"],
+  { stdio: "inherit" },
+);
 console.log(`${out}: ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB`);

@@ -31,7 +31,8 @@ function service(): { analysis: AnalysisService; calls: Record<string, number>; 
       };
     },
   }) as EngineClient;
-  const notifications: string[] = [], log: string[] = [];
+  const notifications: string[] = [],
+    log: string[] = [];
   const analysis = new AnalysisService({
     engine: () => counted,
     log: { info: (m) => log.push(m), warn: (m) => log.push(m), error: (m) => log.push(m) },
@@ -48,33 +49,59 @@ async function listed(dir: string): Promise<ModelEntry> {
 
 test("an analysis is one engine request; asked again, the worker's cache answers it without a notification", async () => {
   const model = await listed(writeModelDir(join(tempDir(), "m"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 31 })));
-  const heads = [{ layer: 1, head: 0 }, { layer: 1, head: 1 }];
+  const heads = [
+    { layer: 1, head: 0 },
+    { layer: 1, head: 1 },
+  ];
   const first = service();
   const computed = await first.analysis.analyze(model, heads, settings);
   assert.deepEqual(first.calls, { analyze: 1 }, "no identify before analyze: the worker computes the identity once");
-  assert.deepEqual(computed.map((h) => [h.report.layer, h.report.head, h.cached]), [[1, 0, false], [1, 1, false]]);
+  assert.deepEqual(
+    computed.map((h) => [h.report.layer, h.report.head, h.cached]),
+    [
+      [1, 0, false],
+      [1, 1, false],
+    ],
+  );
   assert.equal(first.notifications.length, 1, "one progress notification for the computed heads");
 
   const again = service(); // a new window: nothing in the host's memory
   const cached = await again.analysis.analyze(model, [...heads, { layer: 0, head: 0 }], settings);
   assert.deepEqual(again.calls, { analyze: 1 });
-  assert.deepEqual(cached.map((h) => [h.report.layer, h.report.head, h.cached]), [[1, 0, true], [1, 1, true], [0, 0, false]]);
+  assert.deepEqual(
+    cached.map((h) => [h.report.layer, h.report.head, h.cached]),
+    [
+      [1, 0, true],
+      [1, 1, true],
+      [0, 0, false],
+    ],
+  );
   assert.deepEqual(cached[0].report, computed[0].report, "the cached result is the computed one");
   assert.deepEqual(again.notifications, ["Head Lens: analyzing L0H0 of random-V300-L2"], "the notification names only what is computed");
-  assert.ok(again.log.some((l) => /L1H0, L1H1: from the cache/.test(l)), again.log.join("\n"));
+  assert.ok(
+    again.log.some((l) => /L1H0, L1H1: from the cache/.test(l)),
+    again.log.join("\n"),
+  );
 
   const third = service();
   await third.analysis.analyze(model, heads, settings);
   assert.deepEqual(third.notifications, [], "everything cached: no notification at all");
   const hit = await third.analysis.cached(model, settings, { layer: 0, head: 0 });
   assert.equal(hit?.report.head, 0, "cachedOnly answers from the cache");
-  assert.equal(await third.analysis.cached(model, { ...settings, nKeys: 4 }, { layer: 0, head: 0 }), undefined, "other sizes are not cached: nothing is computed");
+  assert.equal(
+    await third.analysis.cached(model, { ...settings, nKeys: 4 }, { layer: 0, head: 0 }),
+    undefined,
+    "other sizes are not cached: nothing is computed",
+  );
 });
 
 test("two requests for the same head while it is computed share one engine request", async () => {
   const model = await listed(writeModelDir(join(tempDir(), "m"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 32 })));
   const { analysis, calls } = service();
-  const [a, b] = await Promise.all([analysis.analyze(model, [{ layer: 0, head: 1 }], settings), analysis.analyze(model, [{ layer: 0, head: 1 }], settings)]);
+  const [a, b] = await Promise.all([
+    analysis.analyze(model, [{ layer: 0, head: 1 }], settings),
+    analysis.analyze(model, [{ layer: 0, head: 1 }], settings),
+  ]);
   assert.equal(calls.analyze, 1);
   assert.equal(a[0], b[0]);
 });

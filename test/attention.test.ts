@@ -24,7 +24,11 @@ const store = new ModelStore(MEDIA_DIR);
 const runs = new AttentionRuns();
 after(async () => (await backendPromise).dispose());
 
-async function run(dir: string, input: { text: string } | { tokens: number[] }, blockBytes = 4096): Promise<{ result: AttentionResult; events: AttentionEvent[] }> {
+async function run(
+  dir: string,
+  input: { text: string } | { tokens: number[] },
+  blockBytes = 4096,
+): Promise<{ result: AttentionResult; events: AttentionEvent[] }> {
   const events: AttentionEvent[] = [];
   const ac = new AbortController();
   const ctx = { emit: (e: AttentionEvent) => events.push(e), signal: ac.signal, throwIfCancelled: () => undefined };
@@ -48,17 +52,26 @@ describe("attention on random models equals a float64 forward pass", () => {
       const weights = loadLocalModel(dir).weights;
       const ids = [3, 17, 5, 60, 17, 5, 60, 9, 2, 33, 3, 17, 5];
       const { result, events } = await run(dir, { tokens: ids });
-      const T = ids.length, L = spec.L, H = spec.H, K = 5;
+      const T = ids.length,
+        L = spec.L,
+        H = spec.H,
+        K = 5;
       const ref = referenceRun(weights, ids); // raw weights: independent of Head Lens's processing
       assert.equal(events.length, 1);
       const pats = events[0].patterns;
       assert.equal(pats.kind, "full");
-      for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
-        const got = (pats.kind === "full" ? pats.layers[l] : new Float32Array())[(h * T + i) * T + j];
-        assert.ok(Math.abs(got - ref.patterns[l][h][i][j]) < TOL, `L${l}H${h} [${i},${j}]: ${got} vs ${ref.patterns[l][h][i][j]}`);
-      }
+      for (let l = 0; l < L; l++)
+        for (let h = 0; h < H; h++)
+          for (let i = 0; i < T; i++)
+            for (let j = 0; j < T; j++) {
+              const got = (pats.kind === "full" ? pats.layers[l] : new Float32Array())[(h * T + i) * T + j];
+              assert.ok(Math.abs(got - ref.patterns[l][h][i][j]) < TOL, `L${l}H${h} [${i},${j}]: ${got} vs ${ref.patterns[l][h][i][j]}`);
+            }
       for (let t = 0; t < T; t++) {
-        const want = [...ref.logProbs[t]].map((lp, id) => ({ id, lp })).sort((a, b) => b.lp - a.lp || a.id - b.id).slice(0, K);
+        const want = [...ref.logProbs[t]]
+          .map((lp, id) => ({ id, lp }))
+          .sort((a, b) => b.lp - a.lp || a.id - b.id)
+          .slice(0, K);
         result.top[t].forEach((p, k) => {
           assert.ok(Math.abs(p.p - Math.exp(want[k].lp)) < TOL, `pos ${t} top ${k}: p ${p.p} vs ${Math.exp(want[k].lp)}`);
           assert.ok(Math.abs(Math.log(p.p) - ref.logProbs[t][p.id]) < TOL, `pos ${t}: id ${p.id} has the reference log-prob`);
@@ -92,9 +105,13 @@ describe("attention on random models equals a float64 forward pass", () => {
         const { d_model: D, d_vocab: V } = processed.config;
         let constant = processed.b_U.data[target];
         if (processed.ln_final_b) for (let d = 0; d < D; d++) constant += processed.ln_final_b.data[d] * processed.W_U.data[d * V + target];
-        assert.ok(Math.abs(sum + constant - pref.logits[t][target]) < 1e-3, `pos ${t}: components sum to the logit (${sum + constant} vs ${pref.logits[t][target]})`);
+        assert.ok(
+          Math.abs(sum + constant - pref.logits[t][target]) < 1e-3,
+          `pos ${t}: components sum to the logit (${sum + constant} vs ${pref.logits[t][target]})`,
+        );
       }
-      for (let t = 0; t < T; t++) for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) if (t + 1 === T) assert.ok(Number.isNaN(result.dla[(t * L + l) * H + h]));
+      for (let t = 0; t < T; t++)
+        for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) if (t + 1 === T) assert.ok(Number.isNaN(result.dla[(t * L + l) * H + h]));
       // An exact pattern on demand equals the streamed one.
       const one = runs.pattern({ runId: result.runId, layer: L - 1, head: H - 1 });
       assert.equal(one.T, T);
@@ -109,9 +126,25 @@ test("text input: BOS prepended as TransformerLens's to_tokens does, spans map t
   const { result, events } = await run(dir, { text }, 12 * 1024 * 1024);
   const model = loadLocalModel(dir);
   assert.equal(result.bos, model.vocab.bos);
-  assert.deepEqual(result.tokens.map((t) => t.id), [model.vocab.bos, ...model.vocab.encode(text)]);
-  assert.deepEqual(result.tokens[0], { id: model.vocab.bos, token: model.vocab.display(model.vocab.bos), text: "<|endoftext|>", start: 0, end: 0 });
-  assert.equal(result.tokens.slice(1).map((t) => text.slice(t.start, t.end)).join(""), text, "spans tile the text");
+  assert.deepEqual(
+    result.tokens.map((t) => t.id),
+    [model.vocab.bos, ...model.vocab.encode(text)],
+  );
+  assert.deepEqual(result.tokens[0], {
+    id: model.vocab.bos,
+    token: model.vocab.display(model.vocab.bos),
+    text: "<|endoftext|>",
+    start: 0,
+    end: 0,
+  });
+  assert.equal(
+    result.tokens
+      .slice(1)
+      .map((t) => text.slice(t.start, t.end))
+      .join(""),
+    text,
+    "spans tile the text",
+  );
   assert.equal(events[0].run.runId, result.runId);
   assert.equal(result.truncated, 0);
   const long = "x = 1\n".repeat(400); // 1 600 tokens > n_ctx 256
@@ -130,7 +163,20 @@ test("a hub model's tokenizer (gpt-neox-digits): its <|BOS|> (id 1) is prepended
   const text = "x = 1234";
   const { result } = await run(dir, { text }, 1 << 20);
   assert.equal(result.bos, 1);
-  assert.deepEqual(result.tokens.map((t) => [t.id, text.slice(t.start, t.end)]), [[1, ""], [123, "x"], [35, " "], [64, "="], [35, " "], [52, "1"], [53, "2"], [54, "3"], [55, "4"]]);
+  assert.deepEqual(
+    result.tokens.map((t) => [t.id, text.slice(t.start, t.end)]),
+    [
+      [1, ""],
+      [123, "x"],
+      [35, " "],
+      [64, "="],
+      [35, " "],
+      [52, "1"],
+      [53, "2"],
+      [54, "3"],
+      [55, "4"],
+    ],
+  );
   assert.equal(result.tokens[0].token, "'<|BOS|>'");
 });
 
@@ -162,18 +208,21 @@ test("through the worker: patterns stream before the reply, as typed arrays; thu
   try {
     const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 50, D: 16, H: 2, E: 8, L: 2, seed: 7 }));
     const order: string[] = [];
-    const result = await engine.attention({ modelDir: dir, input: { tokens: [1, 2, 3, 4, 1, 2, 3, 4] }, patterns: "thumbnails" }, {
-      onEvent: (e) => {
-        order.push(e.type);
-        assert.equal(e.patterns.kind, "thumbnails");
-        if (e.patterns.kind === "thumbnails") {
-          assert.ok(e.patterns.layers[0] instanceof Uint8Array);
-          assert.equal(e.patterns.size, 8);
-          assert.equal(e.patterns.layers[0].length, 2 * 8 * 8);
-          assert.equal(e.patterns.layers[0][0], 255, "BOS row attends to itself with weight 1");
-        }
+    const result = await engine.attention(
+      { modelDir: dir, input: { tokens: [1, 2, 3, 4, 1, 2, 3, 4] }, patterns: "thumbnails" },
+      {
+        onEvent: (e) => {
+          order.push(e.type);
+          assert.equal(e.patterns.kind, "thumbnails");
+          if (e.patterns.kind === "thumbnails") {
+            assert.ok(e.patterns.layers[0] instanceof Uint8Array);
+            assert.equal(e.patterns.size, 8);
+            assert.equal(e.patterns.layers[0].length, 2 * 8 * 8);
+            assert.equal(e.patterns.layers[0][0], 255, "BOS row attends to itself with weight 1");
+          }
+        },
       },
-    });
+    );
     order.push("reply");
     assert.deepEqual(order, ["patterns", "reply"]);
     assert.ok(result.dla instanceof Float32Array);

@@ -19,14 +19,19 @@ describe("token spans", () => {
     const spans = spansFromTokenBytes(text, pieces);
     assert.equal(spans[0].start, 0);
     assert.equal(spans[spans.length - 1].end, text.length);
-    for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start >= spans[i - 1].start && spans[i].start <= spans[i - 1].end, `span ${i} follows ${i - 1}`);
+    for (let i = 1; i < spans.length; i++)
+      assert.ok(spans[i].start >= spans[i - 1].start && spans[i].start <= spans[i - 1].end, `span ${i} follows ${i - 1}`);
     // The emoji is 4 UTF-8 bytes, one surrogate pair: every token of it spans the pair.
     const emoji = text.indexOf("😀");
     for (const s of spans.filter((x) => x.start <= emoji && x.end > emoji)) assert.ok(s.end >= emoji + 2);
   });
 
   test("HF tokenizer (gpt-neox digits): digits one per token, each at its place", () => {
-    const vocab = HfTokenizerVocabulary.fromFile(join(REPO_ROOT, "test", "fixtures", "hub", "NeelNanda", "gpt-neox-tokenizer-digits", "tokenizer.json"), 50278, "gpt-neox-digits");
+    const vocab = HfTokenizerVocabulary.fromFile(
+      join(REPO_ROOT, "test", "fixtures", "hub", "NeelNanda", "gpt-neox-tokenizer-digits", "tokenizer.json"),
+      50278,
+      "gpt-neox-digits",
+    );
     const text = "x = 1234 + y";
     const { ids, pieces } = vocab.encodePieces(text);
     const spans = spansFromTokenBytes(text, pieces);
@@ -38,11 +43,20 @@ describe("token spans", () => {
   test("bytes that stop matching (a normalizing tokenizer) fall back to searching the decoded text", () => {
     const text = "ab cd";
     const spans = spansFromTokenBytes(text, [utf8("ab"), utf8(" CD"), utf8("cd")]);
-    assert.deepEqual(spans, [{ start: 0, end: 2 }, { start: 2, end: 2 }, { start: 3, end: 5 }]);
+    assert.deepEqual(spans, [
+      { start: 0, end: 2 },
+      { start: 2, end: 2 },
+      { start: 3, end: 5 },
+    ]);
   });
 
   test("tokenAt: the token under an offset, never BOS or an empty span", () => {
-    const spans = [{ start: 0, end: 0 }, { start: 0, end: 3 }, { start: 3, end: 4 }, { start: 4, end: 9 }];
+    const spans = [
+      { start: 0, end: 0 },
+      { start: 0, end: 3 },
+      { start: 3, end: 4 },
+      { start: 4, end: 9 },
+    ];
     assert.equal(tokenAt(spans, 0), 1);
     assert.equal(tokenAt(spans, 3), 2);
     assert.equal(tokenAt(spans, 8), 3);
@@ -86,7 +100,12 @@ describe("pattern thumbnails", () => {
     assert.equal(small.data[3 * T + 2], 255);
     const pooled = thumbnails(p, 1, T, 4);
     assert.equal(pooled.size, 4);
-    for (let b = 1; b < 4; b++) assert.ok(pooled.data[b * 4 + b] === 255 || pooled.data[b * 4 + b - 1] === 255, `stripe visible in bin ${b}`);
-    assert.deepEqual(topKeys([0.1, 0.5, 0.5, 0, 0.2], 3), [{ key: 1, weight: 0.5 }, { key: 2, weight: 0.5 }, { key: 4, weight: 0.2 }]);
+    for (let b = 1; b < 4; b++)
+      assert.ok(pooled.data[b * 4 + b] === 255 || pooled.data[b * 4 + b - 1] === 255, `stripe visible in bin ${b}`);
+    assert.deepEqual(topKeys([0.1, 0.5, 0.5, 0, 0.2], 3), [
+      { key: 1, weight: 0.5 },
+      { key: 2, weight: 0.5 },
+      { key: 4, weight: 0.2 },
+    ]);
   });
 });

@@ -21,7 +21,8 @@ function cardTable(card: string, heading: string): number[][] {
   const lines = card.slice(card.indexOf(heading)).split("\n");
   const isRow = (l: string) => /^\| \d+ \|/.test(l);
   const rows: number[][] = [];
-  for (let i = lines.findIndex(isRow); i >= 0 && i < lines.length && isRow(lines[i]); i++) rows.push(lines[i].split("|").slice(2, -1).map(Number));
+  for (let i = lines.findIndex(isRow); i >= 0 && i < lines.length && isRow(lines[i]); i++)
+    rows.push(lines[i].split("|").slice(2, -1).map(Number));
   return rows;
 }
 
@@ -51,11 +52,15 @@ for (const name of ["demo-attn-1l", "demo-attn-2l"]) {
     });
 
     test("the engine agrees with the float64 reference on a head of the last layer", async () => {
-      const layer = model.config.n_layers - 1, head = 1;
+      const layer = model.config.n_layers - 1,
+        head = 1;
       const sizes = { nKeys: 5, nQueries: 10, nOutputs: 10 };
       const [r] = await engine.analyze({ modelDir: dir, heads: [{ layer, head }], priors: "bundled", sizes });
       const prior = loadPrior("bundled", { vocab: model.vocab, modelDir: dir, modelPriorsFile: model.config.priors, mediaDir: MEDIA_DIR });
-      assertMatchesOracle(r, streamOracle(processed, layer, head, model.vocab.bos, prior.p, sizes, (id) => model.vocab.display(id)));
+      assertMatchesOracle(
+        r,
+        streamOracle(processed, layer, head, model.vocab.bos, prior.p, sizes, (id) => model.vocab.display(id)),
+      );
     });
 
     test("the model card's head scores are reproduced by the onnxruntime forward pass", async () => {
@@ -68,10 +73,17 @@ for (const name of ["demo-attn-1l", "demo-attn-2l"]) {
       const got = await cardScores(backend, model.weights, model.vocab.bos, mulberry32(7));
       await backend.dispose();
       // Different random sequences than the card's (PyTorch's RNG): agreement within sampling noise.
-      for (let l = 0; l < model.config.n_layers; l++) for (let h = 0; h < model.config.n_heads; h++) {
-        assert.ok(Math.abs(got.prevToken[l][h] - wantPrev[l][h]) < 0.03, `prev-token L${l}H${h}: ${got.prevToken[l][h]} vs card ${wantPrev[l][h]}`);
-        assert.ok(Math.abs(got.induction[l][h] - wantInd[l][h]) < 0.03, `induction L${l}H${h}: ${got.induction[l][h]} vs card ${wantInd[l][h]}`);
-      }
+      for (let l = 0; l < model.config.n_layers; l++)
+        for (let h = 0; h < model.config.n_heads; h++) {
+          assert.ok(
+            Math.abs(got.prevToken[l][h] - wantPrev[l][h]) < 0.03,
+            `prev-token L${l}H${h}: ${got.prevToken[l][h]} vs card ${wantPrev[l][h]}`,
+          );
+          assert.ok(
+            Math.abs(got.induction[l][h] - wantInd[l][h]) < 0.03,
+            `induction L${l}H${h}: ${got.induction[l][h]} vs card ${wantInd[l][h]}`,
+          );
+        }
     });
   });
 }

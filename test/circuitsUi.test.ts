@@ -24,7 +24,11 @@ after(() => engine.dispose());
 const scores = (s: Partial<TraitScores>): TraitScores => ({ copying: 0, prevToken: 0, induction: 0, duplicateToken: 0, bos: 0, ...s });
 
 test("the badge: the trait with the highest score ÷ threshold among those that reach theirs; none when nothing does", () => {
-  assert.equal(strongestTrait(scores({ induction: 0.895, copying: 0.868, bos: 0.51 }))?.text, "induction 0.90", "0.895 / 0.4 beats 0.868 / 0.5");
+  assert.equal(
+    strongestTrait(scores({ induction: 0.895, copying: 0.868, bos: 0.51 }))?.text,
+    "induction 0.90",
+    "0.895 / 0.4 beats 0.868 / 0.5",
+  );
   assert.equal(strongestTrait(scores({ induction: 0.41, copying: 0.9 }))?.trait.key, "copying", "0.9 / 0.5 beats 0.41 / 0.4");
   assert.equal(strongestTrait(scores({ prevToken: 0.615, copying: 0.266 }))?.text, "prev-token 0.61");
   assert.equal(strongestTrait(scores({ duplicateToken: 0.4 }))?.trait.key, "duplicateToken", "the threshold itself counts");
@@ -49,12 +53,21 @@ test("demo-attn-2l: L1H0's badge says induction, L0H3's prev-token; the stronges
   assert.match(traitBadge(m, 0, 3)!.text, /^prev-token 0\.5\d$/);
   assert.equal(traitBadge(m, 0, 0), undefined, "L0H0 has nothing notable");
   const k = strongestComposition(m.composition.k)!;
-  assert.deepEqual([k.from, k.to], [{ layer: 0, head: 3 }, { layer: 1, head: 0 }]);
+  assert.deepEqual(
+    [k.from, k.to],
+    [
+      { layer: 0, head: 3 },
+      { layer: 1, head: 0 },
+    ],
+  );
   assert.ok(Math.abs(k.score - 0.174) < 0.0015, String(k.score));
   const paths = pathsInto(m.composition, 1, 0);
   assert.deepEqual(paths[0], { layer: 0, head: 3, type: "k", score: k.score });
   assert.equal(paths.length, 4 * 3, "every earlier head, through Q, K and V");
-  assert.ok(paths.every((p, i) => i === 0 || paths[i - 1].score >= p.score), "strongest first");
+  assert.ok(
+    paths.every((p, i) => i === 0 || paths[i - 1].score >= p.score),
+    "strongest first",
+  );
   assert.deepEqual(pathsInto(m.composition, 0, 2), [], "a layer-0 head reads only the embeddings");
   const tip = metricsTooltip(m, 1, 0);
   assert.match(tip, /strongest trait: \*\*induction 0\.87\*\*/);
@@ -82,12 +95,24 @@ test("a path is its own result: its key round-trips and its cache key differs fr
   assert.equal(pathKey(undefined), "");
   assert.equal(parsePathKey(""), undefined);
   assert.equal(parsePathKey("0:3:x"), undefined);
-  const id = { model: "m", prior: "uniform" }, sizes = { nKeys: 5, nQueries: 20, nOutputs: 20 };
-  const keys = new Set([ResultCache.key(id, sizes), ResultCache.key(id, sizes, via), ResultCache.key(id, sizes, { ...via, type: "q" }), ResultCache.key(id, sizes, { ...via, head: 2 })]);
+  const id = { model: "m", prior: "uniform" },
+    sizes = { nKeys: 5, nQueries: 20, nOutputs: 20 };
+  const keys = new Set([
+    ResultCache.key(id, sizes),
+    ResultCache.key(id, sizes, via),
+    ResultCache.key(id, sizes, { ...via, type: "q" }),
+    ResultCache.key(id, sizes, { ...via, head: 2 }),
+  ]);
   assert.equal(keys.size, 4);
 });
 
-interface Row { layer: number; head: number; rank: number; score: number; name: string }
+interface Row {
+  layer: number;
+  head: number;
+  rank: number;
+  score: number;
+  name: string;
+}
 const COLS: Column<Row>[] = [
   { key: "head", title: "Head", help: "", firstDir: "asc", value: (r) => r.layer * 1e4 + r.head, text: (r) => `L${r.layer}H${r.head}` },
   { key: "rank", title: "Rank", help: "", firstDir: "asc", value: (r) => r.rank, text: (r) => String(r.rank), numeric: true },
@@ -107,6 +132,10 @@ test("the sortable table sorts by every column both ways; ties keep head order; 
   assert.deepEqual(heads(sortRows(rows, COLS, { key: "score", dir: "desc" })), ["L1H0", "L0H0", "L0H1"]);
   assert.deepEqual(heads(sortRows(rows, COLS, { key: "score", dir: "asc" })), ["L0H0", "L1H0", "L0H1"], "NaN last either way");
   assert.deepEqual(heads(sortRows(rows, COLS, { key: "name", dir: "asc" })), ["L1H0", "L0H1", "L0H0"], "numeric-aware text order");
-  assert.deepEqual(nextSort({ key: "rank", dir: "asc" }, COLS[2]), { key: "score", dir: "desc" }, "a new column sorts its natural way first");
+  assert.deepEqual(
+    nextSort({ key: "rank", dir: "asc" }, COLS[2]),
+    { key: "score", dir: "desc" },
+    "a new column sorts its natural way first",
+  );
   assert.deepEqual(nextSort({ key: "score", dir: "desc" }, COLS[2]), { key: "score", dir: "asc" }, "the same column flips");
 });

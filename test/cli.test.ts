@@ -14,7 +14,8 @@ const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
 function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = "", stderr = "";
+    let stdout = "",
+      stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
     p.stderr.on("data", (d) => (stderr += d));
     p.on("close", (status) => res({ status, stdout, stderr }));
@@ -23,7 +24,11 @@ function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: num
 
 let model = "";
 before(() => {
-  model = writeModelDir(join(tempDir(), "cli-model"), randomWeights({ V: 500, D: 32, H: 2, E: 8, L: 2, seed: 21, name: "cli-model" }), "F16");
+  model = writeModelDir(
+    join(tempDir(), "cli-model"),
+    randomWeights({ V: 500, D: 32, H: 2, E: 8, L: 2, seed: 21, name: "cli-model" }),
+    "F16",
+  );
 });
 
 function expectOneLineError(r: ReturnType<typeof run>, code: number, re: RegExp): void {
@@ -36,41 +41,68 @@ function expectOneLineError(r: ReturnType<typeof run>, code: number, re: RegExp)
 
 describe("bad arguments: exit 2 and one line saying what to fix", () => {
   test("no head given", () => expectOneLineError(run("analyze", "--model", model), 2, /--layer L --head H, or --all/));
-  test("both --all and --layer", () => expectOneLineError(run("analyze", "--model", model, "--all", "--layer", "0", "--head", "0"), 2, /either --all or --layer/));
-  test("non-numeric --keys", () => expectOneLineError(run("analyze", "--model", model, "--all", "--keys", "x"), 2, /--keys must be an integer ≥ 1/));
+  test("both --all and --layer", () =>
+    expectOneLineError(run("analyze", "--model", model, "--all", "--layer", "0", "--head", "0"), 2, /either --all or --layer/));
+  test("non-numeric --keys", () =>
+    expectOneLineError(run("analyze", "--model", model, "--all", "--keys", "x"), 2, /--keys must be an integer ≥ 1/));
   test("unknown option", () => expectOneLineError(run("analyze", "--all", "--bogus"), 2, /unknown option "--bogus"/));
   test("unknown command", () => expectOneLineError(run("analyse"), 2, /unknown command "analyse"/));
-  test("unknown execution provider", () => expectOneLineError(run("analyze", "--all", "--ep", "tpu"), 2, /unknown execution provider "tpu"/));
-  test("unknown strategy", () => expectOneLineError(run("analyze", "--all", "--strategy", "fast"), 2, /--strategy must be "auto", "dense" or "pruned" \(got "fast"\)/));
+  test("unknown execution provider", () =>
+    expectOneLineError(run("analyze", "--all", "--ep", "tpu"), 2, /unknown execution provider "tpu"/));
+  test("unknown strategy", () =>
+    expectOneLineError(run("analyze", "--all", "--strategy", "fast"), 2, /--strategy must be "auto", "dense" or "pruned" \(got "fast"\)/));
 });
 
 describe("bad models: exit 1 and one line naming the problem", () => {
-  test("missing folder", () => expectOneLineError(run("analyze", "--model", "/no/such/model", "--all"), 1, /model folder \/no\/such\/model does not exist/));
-  test("head out of range", () => expectOneLineError(run("analyze", "--model", model, "--layer", "0", "--head", "7"), 1, /head 7 does not exist: the model has heads 0–1/));
+  test("missing folder", () =>
+    expectOneLineError(run("analyze", "--model", "/no/such/model", "--all"), 1, /model folder \/no\/such\/model does not exist/));
+  test("head out of range", () =>
+    expectOneLineError(
+      run("analyze", "--model", model, "--layer", "0", "--head", "7"),
+      1,
+      /head 7 does not exist: the model has heads 0–1/,
+    ));
   test("truncated weights", () => {
     const dir = tempDir();
     const broken = writeModelDir(join(dir, "broken"), randomWeights({ V: 100, D: 8, H: 1, E: 4, L: 1 }));
     const st = join(broken, "model.safetensors");
     writeFileSync(st, readFileSync(st).subarray(0, 2000));
-    expectOneLineError(run("analyze", "--model", broken, "--all"), 1, /model\.safetensors: tensor "embed\.W_E": data_offsets \[0, 3200\] run past the 800-byte data section/);
+    expectOneLineError(
+      run("analyze", "--model", broken, "--all"),
+      1,
+      /model\.safetensors: tensor "embed\.W_E": data_offsets \[0, 3200\] run past the 800-byte data section/,
+    );
   });
-  test("unreadable priors file", () => expectOneLineError(run("analyze", "--model", model, "--all", "--priors", "/no/words.txt"), 1, /priors file \/no\/words\.txt: cannot read it/));
+  test("unreadable priors file", () =>
+    expectOneLineError(
+      run("analyze", "--model", model, "--all", "--priors", "/no/words.txt"),
+      1,
+      /priors file \/no\/words\.txt: cannot read it/,
+    ));
 });
 
 describe("models beyond folders", () => {
   test("--model attn-only-2l downloads from the hub (HF_ENDPOINT), converts, and analyzes", async () => {
-    const hub = await startFakeHub(join(REPO_ROOT, "test", "fixtures", "hub"), "t", { "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code" });
+    const hub = await startFakeHub(join(REPO_ROOT, "test", "fixtures", "hub"), "t", {
+      "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code",
+    });
     try {
       const cache = tempDir();
       const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(cache, "hub"), XDG_CACHE_HOME: cache };
-      const r = await runAsync(["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"], env);
+      const r = await runAsync(
+        ["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"],
+        env,
+      );
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.model, "attn-only-2l");
       assert.equal(j.bos, 1);
       assert.match(r.stderr, /downloading NeelNanda\/Attn_Only_2L512W_C4_Code\/model_final\.pth/);
       assert.ok(existsSync(join(cache, "hub", "models--NeelNanda--Attn_Only_2L512W_C4_Code", "refs", "main")));
-      const offline = await runAsync(["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"], { ...env, HF_HUB_OFFLINE: "1" });
+      const offline = await runAsync(
+        ["analyze", "--model", "attn-only-2l", "--layer", "1", "--head", "3", "--keys", "2", "--priors", "uniform", "--json"],
+        { ...env, HF_HUB_OFFLINE: "1" },
+      );
       assert.equal(offline.status, 0, offline.stderr);
       assert.deepEqual(JSON.parse(offline.stdout), j, "the cached copy gives the same report offline");
     } finally {
@@ -86,16 +118,42 @@ describe("models beyond folders", () => {
     assert.equal(noTok.status, 1);
     assert.match(noTok.stderr, /put that tokenizer's tokenizer\.json beside the \.pth/);
     cpSync(join(src, "gpt-neox-tokenizer-digits", "tokenizer.json"), join(dir, "tokenizer.json"));
-    const r = spawnSync(process.execPath, [CLI, "analyze", "--model", join(dir, "tiny.pth"), "--layer", "0", "--head", "0", "--priors", "uniform", "--json"], { encoding: "utf8", env: { ...process.env, XDG_CACHE_HOME: tempDir() } });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "analyze", "--model", join(dir, "tiny.pth"), "--layer", "0", "--head", "0", "--priors", "uniform", "--json"],
+      { encoding: "utf8", env: { ...process.env, XDG_CACHE_HOME: tempDir() } },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).keys.length, 5);
   });
-  test("an unknown model name lists what is accepted", () => expectOneLineError(run("analyze", "--model", "attn-only-9l", "--all"), 1, /neither a folder, a \.pth file, nor a hub model \(attn-only-1l, attn-only-2l/));
+  test("an unknown model name lists what is accepted", () =>
+    expectOneLineError(
+      run("analyze", "--model", "attn-only-9l", "--all"),
+      1,
+      /neither a folder, a \.pth file, nor a hub model \(attn-only-1l, attn-only-2l/,
+    ));
 });
 
 describe("output contracts", () => {
   test("--json for one head has exactly the documented fields", () => {
-    const r = run("analyze", "--model", model, "--layer", "1", "--head", "0", "--keys", "3", "--queries", "4", "--outputs", "2", "--priors", "uniform", "--json");
+    const r = run(
+      "analyze",
+      "--model",
+      model,
+      "--layer",
+      "1",
+      "--head",
+      "0",
+      "--keys",
+      "3",
+      "--queries",
+      "4",
+      "--outputs",
+      "2",
+      "--priors",
+      "uniform",
+      "--json",
+    );
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(j), ["model", "layer", "head", "bos", "ep", "keys"]);
@@ -114,7 +172,10 @@ describe("output contracts", () => {
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(j), ["model", "ep", "heads"]);
-    assert.deepEqual(j.heads.map((h: { layer: number; head: number }) => `${h.layer}:${h.head}`), ["0:0", "0:1", "1:0", "1:1"]);
+    assert.deepEqual(
+      j.heads.map((h: { layer: number; head: number }) => `${h.layer}:${h.head}`),
+      ["0:0", "0:1", "1:0", "1:1"],
+    );
   });
   test("text output is the notebook's report and agrees with --json", () => {
     const text = run("analyze", "--model", model, "--layer", "0", "--head", "1");
@@ -123,7 +184,10 @@ describe("output contracts", () => {
     const lines = text.stdout.split("\n");
     assert.deepEqual(lines.slice(0, 4), ["", "=".repeat(80), "Head 0:1 (cli-model)", "=".repeat(80)]);
     const keyLines = lines.filter((l) => l.startsWith("Key: "));
-    assert.deepEqual(keyLines, json.keys.map((k: { token: string }) => `Key: ${k.token}`));
+    assert.deepEqual(
+      keyLines,
+      json.keys.map((k: { token: string }) => `Key: ${k.token}`),
+    );
     assert.equal(lines.filter((l) => l === "Queries that prefer key:").length, 5);
     assert.equal(lines.filter((l) => l === "Effect on logits:").length, 5);
     const first = json.keys[0];
@@ -169,7 +233,11 @@ describe("metrics, composition paths and token: contracts", () => {
   });
   test("bad --via, a path through a later head, text of several tokens: one line each", () => {
     expectOneLineError(run("analyze", "--model", model, "--all", "--via", "0-1k"), 2, /--via must look like L\.H:k/);
-    expectOneLineError(run("analyze", "--model", model, "--layer", "0", "--head", "0", "--via", "1.0:q"), 1, /L0H0 cannot compose with L1H0: a path runs through a head of an earlier layer/);
+    expectOneLineError(
+      run("analyze", "--model", model, "--layer", "0", "--head", "0", "--via", "1.0:q"),
+      1,
+      /L0H0 cannot compose with L1H0: a path runs through a head of an earlier layer/,
+    );
     expectOneLineError(run("token", "--model", model, " a b"), 1, /" a b" is 2 tokens \(' a' ' b'\)/);
     expectOneLineError(run("token", "--model", model), 2, /a TEXT argument or --id N/);
   });

@@ -22,6 +22,10 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   ["vocab map path escapes the folder", { ...good, vocab_map: "../x.json" }, /"vocab_map" must be a plain file name/],
 ];
 for (const [name, raw, re] of bad) {
-  test(`rejects ${name}`, () => assert.throws(() => parseConfig(raw, "/m/config.json", "x"), (e: Error) => re.test(e.message) && e.message.startsWith("/m/config.json")));
+  test(`rejects ${name}`, () =>
+    assert.throws(
+      () => parseConfig(raw, "/m/config.json", "x"),
+      (e: Error) => re.test(e.message) && e.message.startsWith("/m/config.json"),
+    ));
 }
 test("rejects a non-object", () => assert.throws(() => parseConfig([1], "c", "x"), /must hold a JSON object/));

@@ -47,12 +47,15 @@ describe("conversion in a worker", () => {
   }
 
   test("a sample of generated bombs, deep nests and lying lengths through the worker", async () => {
-    await check(fc.asyncProperty(worstPth, async (c) => {
-      const f = modelFiles(c.pth);
-      const e = await expectFailure(() => prepareLocalPth(f.pthPath, f.storage, WORKER));
-      assertCleanError(e, { file: f.pthPath, code: c.code, message: c.message });
-      assert.deepEqual(cacheEntries(f.storage), []);
-    }), 12);
+    await check(
+      fc.asyncProperty(worstPth, async (c) => {
+        const f = modelFiles(c.pth);
+        const e = await expectFailure(() => prepareLocalPth(f.pthPath, f.storage, WORKER));
+        assertCleanError(e, { file: f.pthPath, code: c.code, message: c.message });
+        assert.deepEqual(cacheEntries(f.storage), []);
+      }),
+      12,
+    );
   });
 
   test("a valid checkpoint converts and its cache entry is reused", async () => {
@@ -74,7 +77,9 @@ describe("conversion in a worker", () => {
 
   test("the heap limit stops a conversion with one error", async () => {
     const f = modelFiles(tinyCheckpoint());
-    const e = await expectFailure(() => prepareLocalPth(f.pthPath, f.storage, { ...WORKER, resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } }));
+    const e = await expectFailure(() =>
+      prepareLocalPth(f.pthPath, f.storage, { ...WORKER, resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } }),
+    );
     assertCleanError(e, { file: f.pthPath, code: "convert.memory", message: /more than the 1 MB memory limit/ });
     assert.deepEqual(cacheEntries(f.storage), []);
   });
@@ -82,7 +87,8 @@ describe("conversion in a worker", () => {
   test("the host bundles hold no checkpoint parser: parsing can only happen in the worker", () => {
     for (const bundle of ["extension.js", "cli.js"]) {
       const text = readFileSync(join(REPO_ROOT, "dist", bundle), "utf8");
-      for (const marker of ["_rebuild_tensor_v2", "yauzl", "memo bomb"]) assert.ok(!text.includes(marker), `dist/${bundle} contains ${marker}`);
+      for (const marker of ["_rebuild_tensor_v2", "yauzl", "memo bomb"])
+        assert.ok(!text.includes(marker), `dist/${bundle} contains ${marker}`);
     }
     assert.ok(readFileSync(join(REPO_ROOT, "dist", "convertWorker.js"), "utf8").includes("_rebuild_tensor_v2"));
   });

@@ -25,7 +25,9 @@ function ranks64(m: FactoredMatrix): Int32Array {
 }
 
 async function check(m: FactoredMatrix, blockBytes: number): Promise<number> {
-  const want = ranks64(m), n = m.rows, ctl = { check: () => {}, blockBytes };
+  const want = ranks64(m),
+    n = m.rows,
+    ctl = { check: () => {}, blockBytes };
   const d = await m.diagonalRanks(ortKernels(backend), ctl);
   for (let j = 0; j < m.cols; j++) {
     const want = Math.max(...m.col(j));
@@ -33,9 +35,15 @@ async function check(m: FactoredMatrix, blockBytes: number): Promise<number> {
   }
   want.forEach((x, i) => assert.ok(d.lower[i] <= x && x <= d.upper[i], `row ${i}: rank ${x} in [${d.lower[i]}, ${d.upper[i]}]`));
   const unsure = want.filter((_, i) => d.lower[i] !== d.upper[i]).length;
-  const resolved = { rows: 0 }, counting = { ...d, resolve: (rows: number[]) => ((resolved.rows += rows.length), d.resolve(rows)) };
-  const sorted = Int32Array.from(want).sort(), share = (t: number) => want.filter((x) => x < t).length / n;
-  assert.deepEqual(await diagonalStats(counting), { medianRank: sorted[Math.floor((n - 1) / 2)], top1: share(1), top10: share(10) }, "statistics, exactly");
+  const resolved = { rows: 0 },
+    counting = { ...d, resolve: (rows: number[]) => ((resolved.rows += rows.length), d.resolve(rows)) };
+  const sorted = Int32Array.from(want).sort(),
+    share = (t: number) => want.filter((x) => x < t).length / n;
+  assert.deepEqual(
+    await diagonalStats(counting),
+    { medianRank: sorted[Math.floor((n - 1) / 2)], top1: share(1), top10: share(10) },
+    "statistics, exactly",
+  );
   const all = Array.from({ length: n }, (_, i) => i);
   await d.resolve(all);
   assert.deepEqual(Array.from(d.lower), Array.from(want), "resolved rows equal float64 counting");
@@ -46,22 +54,34 @@ async function check(m: FactoredMatrix, blockBytes: number): Promise<number> {
 test("diagonal ranks are exact where every row has near-ties with its diagonal (one float32 ulp apart)", async () => {
   // Groups of 6 columns: copies of one vector, each nudged by ±1 ulp in one coordinate (and one
   // exact copy). M = R·Rᵀ, so every diagonal has 5 neighbours far inside float32's rounding band.
-  const fill = gaussianFiller(7), groups = 60, size = 6, r = 16, n = groups * size;
-  const base = fill(new Float32Array(groups * r), 1), right = new Float32Array(n * r);
-  for (let g = 0; g < groups; g++) for (let c = 0; c < size; c++) {
-    const j = g * size + c;
-    right.set(base.subarray(g * r, (g + 1) * r), j * r);
-    const x = right[j * r + (c % r)], ulp = Math.abs(Math.fround(x * (1 + 2 ** -23)) - x) || 2 ** -149;
-    if (c > 0 && c < size - 1) right[j * r + (c % r)] = Math.fround(x + (c % 2 ? ulp : -ulp));
-  }
+  const fill = gaussianFiller(7),
+    groups = 60,
+    size = 6,
+    r = 16,
+    n = groups * size;
+  const base = fill(new Float32Array(groups * r), 1),
+    right = new Float32Array(n * r);
+  for (let g = 0; g < groups; g++)
+    for (let c = 0; c < size; c++) {
+      const j = g * size + c;
+      right.set(base.subarray(g * r, (g + 1) * r), j * r);
+      const x = right[j * r + (c % r)],
+        ulp = Math.abs(Math.fround(x * (1 + 2 ** -23)) - x) || 2 ** -149;
+      if (c > 0 && c < size - 1) right[j * r + (c % r)] = Math.fround(x + (c % 2 ? ulp : -ulp));
+    }
   const m = new FactoredMatrix(right, Float32Array.from(right), n, n, r);
   const want = ranks64(m);
-  assert.ok(want.some((x, i) => x !== want[i - (i % size)]), "the test really has near-ties that float64 orders");
+  assert.ok(
+    want.some((x, i) => x !== want[i - (i % size)]),
+    "the test really has near-ties that float64 orders",
+  );
   await check(m, 4 * n * 7); // 7 rows per block: resolved rows are recounted over several blocks
 });
 
 test("on isotropic random factors, whose diagonals sit in the bulk of their rows, the statistics resolve few of the unsure rows", async () => {
-  const fill = gaussianFiller(13), n = 3000, r = 32;
+  const fill = gaussianFiller(13),
+    n = 3000,
+    r = 32;
   const m = new FactoredMatrix(fill(new Float32Array(n * r), 1), fill(new Float32Array(n * r), 1), n, n, r);
   const share = await check(m, 12 << 20);
   assert.ok(share < 0.1, `resolved ${(100 * share).toFixed(1)} % of the unsure rows`);

@@ -27,7 +27,7 @@ describe("engine agrees exactly with the dense oracle", () => {
     const s = c.spec;
     test(`V=${s.V} L=${s.L} norm=${s.norm} pos=${s.pos} ${c.dtype} priors=${c.priors}`, async () => {
       const dir = writeModelDir(join(tempDir(), "m"), randomWeights(s), c.dtype);
-      let priors: "uniform" | "bundled" | { wordsFile: string } = c.priors === "words" ? { wordsFile: join(dir, "words.txt") } : c.priors;
+      const priors: "uniform" | "bundled" | { wordsFile: string } = c.priors === "words" ? { wordsFile: join(dir, "words.txt") } : c.priors;
       if (c.priors === "words") writeFileSync(join(dir, "words.txt"), "the cat sat on the mat\n\n  import numpy as np  \nthe end\n");
       const sizes = { nKeys: 6, nQueries: 12, nOutputs: 9 };
       const reports = await engine.analyze({ modelDir: dir, heads: "all", priors, sizes });
@@ -38,7 +38,10 @@ describe("engine agrees exactly with the dense oracle", () => {
       for (const r of reports) {
         assert.equal(r.ep, "cpu");
         assert.equal(r.bos, s.bos ?? 0);
-        assertMatchesOracle(r, denseOracle(processed, r.layer, r.head, model.vocab.bos, prior.p, sizes, (id) => model.vocab.display(id)));
+        assertMatchesOracle(
+          r,
+          denseOracle(processed, r.layer, r.head, model.vocab.bos, prior.p, sizes, (id) => model.vocab.display(id)),
+        );
       }
     });
   }
@@ -51,7 +54,8 @@ describe("planted skip-trigram", () => {
     const [Q, K, O] = [123, 45, 301];
     const { D, E } = s;
     // Small noise everywhere, then dedicated residual directions for Q, K and O.
-    for (const t of [w.W_E, w.W_U, ...w.blocks.flatMap((b) => [b.W_Q, b.W_K, b.W_V, b.W_O])]) t.data.forEach((x, i, a) => (a[i] = x * 0.05));
+    for (const t of [w.W_E, w.W_U, ...w.blocks.flatMap((b) => [b.W_Q, b.W_K, b.W_V, b.W_O])])
+      t.data.forEach((x, i, a) => (a[i] = x * 0.05));
     w.W_E.data[Q * D + 0] = 5; // Q -> direction 0
     w.W_E.data[K * D + 1] = 5; // K -> direction 1
     const b = w.blocks[0];

@@ -9,14 +9,20 @@ import { Worker } from "node:worker_threads";
 
 const { engine, crash } = crashableEngine(2 * 1024 * 1024);
 after(() => engine.dispose());
-let big = "", small = "";
+let big = "",
+  small = "";
 before(() => {
   // Large enough that analyzing every head takes seconds: cancellation lands mid-stream.
   big = writeModelDir(join(tempDir(), "big"), randomWeights({ V: 20000, D: 64, H: 4, E: 32, L: 1, seed: 7 }), "F16");
   small = writeModelDir(join(tempDir(), "small"), randomWeights({ V: 200, D: 16, H: 2, E: 4, L: 1, seed: 8 }), "F32");
 });
 
-const req = (modelDir: string) => ({ modelDir, heads: "all" as const, priors: "uniform" as const, sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 } });
+const req = (modelDir: string) => ({
+  modelDir,
+  heads: "all" as const,
+  priors: "uniform" as const,
+  sizes: { nKeys: 3, nQueries: 3, nOutputs: 3 },
+});
 
 // How fast a cancel lands is measured in bench/responsiveness.ts, not asserted here.
 test("cancellation stops the worker mid-stream and the engine stays usable", async () => {
@@ -61,8 +67,15 @@ test("execution providers fall back in order with a logged reason, and the resul
   const log: string[] = [];
   const be = await OrtBackend.create({ epPreference: ["tpu" as never, "webgpu", "cpu"], log: (m: string) => log.push(m) });
   assert.ok(["webgpu", "cpu"].includes(be.ep));
-  assert.ok(log.some((l) => /tpu: unknown execution provider/.test(l)), log.join("\n"));
-  if (be.ep === "cpu") assert.ok(log.some((l) => /webgpu failed to initialize/.test(l)), log.join("\n"));
+  assert.ok(
+    log.some((l) => /tpu: unknown execution provider/.test(l)),
+    log.join("\n"),
+  );
+  if (be.ep === "cpu")
+    assert.ok(
+      log.some((l) => /webgpu failed to initialize/.test(l)),
+      log.join("\n"),
+    );
   await be.dispose();
   await assert.rejects(OrtBackend.create({ epPreference: ["tpu" as never] }), /no execution provider could be initialized.*include "cpu"/);
 });
@@ -79,7 +92,10 @@ test("shutting the engine down mid-analysis ends the worker between runs (termin
   let started!: () => void;
   const running = new Promise<void>((r) => (started = r));
   const p = other.analyze(req(big), { onEvent: (e) => e.type === "progress" && started() });
-  const outcome = p.then(() => "finished", (e: Error) => e.message);
+  const outcome = p.then(
+    () => "finished",
+    (e: Error) => e.message,
+  );
   await running;
   await other.dispose();
   assert.match(await outcome, /shut down/);

@@ -9,7 +9,8 @@ import { gaussianFiller } from "./support/random";
 const fill = gaussianFiller(17);
 const rand = (n: number) => fill(new Float32Array(n), 1);
 const dense = (m: FactoredMatrix): number[][] => Array.from({ length: m.rows }, (_, i) => Array.from(m.row(i)));
-const near = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const near = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 function denseProduct(a: number[][], b: number[][]): number[][] {
   return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
 }
@@ -48,7 +49,10 @@ test("products with dense matrices and with other factored matrices equal the de
   const refPost = denseProduct(dense(a), rightRows);
   dense(post).forEach((row, i) => row.forEach((x, j) => near(x, refPost[i][j], 1e-5, "postmultiply")));
   const postT = await a.postmultiplyTransposed(right.subarray(0, 3 * 5), 3);
-  const refPostT = denseProduct(dense(a), Array.from({ length: 5 }, (_, k) => Array.from({ length: 3 }, (_, j) => right[j * 5 + k])));
+  const refPostT = denseProduct(
+    dense(a),
+    Array.from({ length: 5 }, (_, k) => Array.from({ length: 3 }, (_, j) => right[j * 5 + k])),
+  );
   dense(postT).forEach((row, i) => row.forEach((x, j) => near(x, refPostT[i][j], 1e-5, "postmultiplyTransposed")));
 });
 
@@ -58,11 +62,19 @@ test("normalizations, transpose, norm and streamed maxima match the dense matrix
   const bos = dense(m.minusColumn(3));
   bos.forEach((row, i) => row.forEach((x, j) => near(x, d[i][j] - d[i][3], 1e-5, "minus column")));
   const { matrix } = m.rowCentered();
-  dense(matrix).forEach((row) => near(row.reduce((s, x) => s + x, 0), 0, 1e-5, "centred row sum"));
+  dense(matrix).forEach((row) =>
+    near(
+      row.reduce((s, x) => s + x, 0),
+      0,
+      1e-5,
+      "centred row sum",
+    ),
+  );
   dense(m.T).forEach((row, j) => row.forEach((x, i) => near(x, d[i][j], 1e-6, "transpose")));
   near(m.frobeniusNorm(), Math.sqrt(d.flat().reduce((s, x) => s + x * x, 0)), 1e-9, "Frobenius norm");
   const ctl = { check: () => {}, blockBytes: 1 << 20 };
-  const rowMax = await m.rowMax(jsKernels, ctl), colMax = await m.colMax(jsKernels, ctl);
+  const rowMax = await m.rowMax(jsKernels, ctl),
+    colMax = await m.colMax(jsKernels, ctl);
   d.forEach((row, i) => near(rowMax[i], Math.max(...row), 1e-5, "row max"));
   for (let j = 0; j < 11; j++) near(colMax[j], Math.max(...d.map((r) => r[j])), 1e-5, "column max");
 });
@@ -73,21 +85,67 @@ test("eigenvalues come from the small rank × rank product and match the dense m
   const ev = m.eigenvalues();
   assert.equal(ev.length, 3);
   const d = dense(m);
-  near(ev.reduce((s, e) => s + e.re, 0), d.reduce((s, r, i) => s + r[i], 0), 1e-9, "sum = trace");
-  near(ev.reduce((s, e) => s + e.im, 0), 0, 1e-9, "complex eigenvalues come in conjugate pairs");
+  near(
+    ev.reduce((s, e) => s + e.re, 0),
+    d.reduce((s, r, i) => s + r[i], 0),
+    1e-9,
+    "sum = trace",
+  );
+  near(
+    ev.reduce((s, e) => s + e.im, 0),
+    0,
+    1e-9,
+    "complex eigenvalues come in conjugate pairs",
+  );
   // trace(A²) = Σλ² (real part).
   const a2 = denseProduct(d, d);
   const sumSq = ev.reduce((s, e) => s + e.re * e.re - e.im * e.im, 0);
-  near(sumSq, a2.reduce((s, r, i) => s + r[i], 0), 1e-8, "Σλ² = trace(A²)");
+  near(
+    sumSq,
+    a2.reduce((s, r, i) => s + r[i], 0),
+    1e-8,
+    "Σλ² = trace(A²)",
+  );
 });
 
 test("the eigenvalue solver on matrices with known spectra", () => {
-  const sorted = (m: number[], n: number) => complexEigenvalues(m, n).map((e) => [+e.re.toFixed(9), +Math.abs(e.im).toFixed(9)]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  assert.deepEqual(sorted([0, -1, 1, 0], 2), [[0, 1], [0, 1]], "a rotation by 90°: ±i");
-  assert.deepEqual(sorted([2, 5, 7, 0, 3, 1, 0, 0, -4], 3), [[-4, 0], [2, 0], [3, 0]], "triangular: the diagonal");
+  const sorted = (m: number[], n: number) =>
+    complexEigenvalues(m, n)
+      .map((e) => [+e.re.toFixed(9), +Math.abs(e.im).toFixed(9)])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  assert.deepEqual(
+    sorted([0, -1, 1, 0], 2),
+    [
+      [0, 1],
+      [0, 1],
+    ],
+    "a rotation by 90°: ±i",
+  );
+  assert.deepEqual(
+    sorted([2, 5, 7, 0, 3, 1, 0, 0, -4], 3),
+    [
+      [-4, 0],
+      [2, 0],
+      [3, 0],
+    ],
+    "triangular: the diagonal",
+  );
   // Companion matrix of (x−1)(x−2)(x−3)(x−4) = x⁴ − 10x³ + 35x² − 50x + 24.
-  assert.deepEqual(sorted([10, -35, 50, -24, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], 4), [[1, 0], [2, 0], [3, 0], [4, 0]]);
-  assert.deepEqual(sorted(new Array(9).fill(0), 3), [[0, 0], [0, 0], [0, 0]], "the zero matrix");
+  assert.deepEqual(sorted([10, -35, 50, -24, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], 4), [
+    [1, 0],
+    [2, 0],
+    [3, 0],
+    [4, 0],
+  ]);
+  assert.deepEqual(
+    sorted(new Array(9).fill(0), 3),
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+    "the zero matrix",
+  );
   assert.throws(() => complexEigenvalues([NaN], 1), /NaN/);
 });
 
@@ -109,10 +167,19 @@ test("symmetric eigen-decomposition: A·v = λ·v with orthonormal v, descending
     }
     return values;
   };
-  const r = rand(64 * 64), sym = Array.from({ length: 64 * 64 }, (_, x) => r[x] + r[(x % 64) * 64 + Math.floor(x / 64)]);
+  const r = rand(64 * 64),
+    sym = Array.from({ length: 64 * 64 }, (_, x) => r[x] + r[(x % 64) * 64 + Math.floor(x / 64)]);
   check(sym, 64);
-  assert.deepEqual(check([3, 0, 0, 0, 1, 0, 0, 0, 2], 3).map((x) => +x.toFixed(12)), [3, 2, 1], "diagonal");
-  assert.deepEqual(check([2, 0, 0, 2], 2).map((x) => +x.toFixed(12)), [2, 2], "repeated");
+  assert.deepEqual(
+    check([3, 0, 0, 0, 1, 0, 0, 0, 2], 3).map((x) => +x.toFixed(12)),
+    [3, 2, 1],
+    "diagonal",
+  );
+  assert.deepEqual(
+    check([2, 0, 0, 2], 2).map((x) => +x.toFixed(12)),
+    [2, 2],
+    "repeated",
+  );
   check(new Array(16).fill(0), 4);
   check([1, 1, 1, 1], 2);
 });

@@ -16,10 +16,16 @@ const LABEL = "/fuzz/models/m/config.json";
 const INT_FIELDS = ["n_layers", "d_model", "n_heads", "d_head", "d_vocab", "n_ctx"] as const;
 
 const validConfig = fc.record({
-  n_layers: fc.integer({ min: 1, max: 4 }), d_model: fc.integer({ min: 1, max: 64 }), n_heads: fc.integer({ min: 1, max: 8 }),
-  d_head: fc.integer({ min: 1, max: 16 }), d_vocab: fc.integer({ min: 2, max: 500 }), n_ctx: fc.integer({ min: 1, max: 64 }),
-  attn_only: fc.constant(true), tokenizer_name: fc.constant("gpt2"),
-  normalization_type: fc.constantFrom("LN", "LNPre", null), positional_embedding_type: fc.constantFrom("standard", "shortformer"),
+  n_layers: fc.integer({ min: 1, max: 4 }),
+  d_model: fc.integer({ min: 1, max: 64 }),
+  n_heads: fc.integer({ min: 1, max: 8 }),
+  d_head: fc.integer({ min: 1, max: 16 }),
+  d_vocab: fc.integer({ min: 2, max: 500 }),
+  n_ctx: fc.integer({ min: 1, max: 64 }),
+  attn_only: fc.constant(true),
+  tokenizer_name: fc.constant("gpt2"),
+  normalization_type: fc.constantFrom("LN", "LNPre", null),
+  positional_embedding_type: fc.constantFrom("standard", "shortformer"),
 });
 
 /** A JSON value nested `depth` deep (JSON.parse builds it without recursion; printing it recurses). */
@@ -76,47 +82,72 @@ describe("fuzz: malformed configs", () => {
     const memory = new MemoryWatch();
     // Neel's configs carry only these fields through (the others are TransformerLens names).
     const neelBreakers = ["int", "overLimit", "missing", "attnOnly"];
-    await check(fc.asyncProperty(validConfig, fc.constantFrom(...Object.keys(BREAKERS)), fc.nat(), badInt, fc.boolean(), async (valid, breaker, r, v, asNeel) => {
-      const raw: Record<string, unknown> = { ...valid };
-      const field = BREAKERS[breaker](raw, r, v);
-      const useNeel = asNeel && neelBreakers.includes(breaker);
-      const e = await expectFailure(() => parseAnyConfig(useNeel ? neel(raw) : raw, LABEL, "fuzz"));
-      assertCleanError(e, { file: LABEL, code: "config.invalid" });
-      assert.ok((e as Error).message.includes(field), `the message names ${field}: ${(e as Error).message}`);
-      memory.sample();
-    }), 400);
+    await check(
+      fc.asyncProperty(
+        validConfig,
+        fc.constantFrom(...Object.keys(BREAKERS)),
+        fc.nat(),
+        badInt,
+        fc.boolean(),
+        async (valid, breaker, r, v, asNeel) => {
+          const raw: Record<string, unknown> = { ...valid };
+          const field = BREAKERS[breaker](raw, r, v);
+          const useNeel = asNeel && neelBreakers.includes(breaker);
+          const e = await expectFailure(() => parseAnyConfig(useNeel ? neel(raw) : raw, LABEL, "fuzz"));
+          assertCleanError(e, { file: LABEL, code: "config.invalid" });
+          assert.ok((e as Error).message.includes(field), `the message names ${field}: ${(e as Error).message}`);
+          memory.sample();
+        },
+      ),
+      400,
+    );
     memory.assertBounded("400 malformed configs");
   });
 
   test("200 configs claiming more weights than the file holds are refused before any allocation", async () => {
     const memory = new MemoryWatch();
     const huge = fc.record({
-      n_layers: fc.integer({ min: 1, max: CONFIG_LIMITS.n_layers }), d_model: fc.integer({ min: 1, max: CONFIG_LIMITS.d_model }),
-      n_heads: fc.integer({ min: 1, max: CONFIG_LIMITS.n_heads }), d_head: fc.integer({ min: 1, max: CONFIG_LIMITS.d_head }),
-      d_vocab: fc.integer({ min: 2, max: CONFIG_LIMITS.d_vocab }), n_ctx: fc.integer({ min: 1, max: CONFIG_LIMITS.n_ctx }),
-      attn_only: fc.constant(true), tokenizer_name: fc.constant("gpt2"), normalization_type: fc.constantFrom("LN", "LNPre", null),
+      n_layers: fc.integer({ min: 1, max: CONFIG_LIMITS.n_layers }),
+      d_model: fc.integer({ min: 1, max: CONFIG_LIMITS.d_model }),
+      n_heads: fc.integer({ min: 1, max: CONFIG_LIMITS.n_heads }),
+      d_head: fc.integer({ min: 1, max: CONFIG_LIMITS.d_head }),
+      d_vocab: fc.integer({ min: 2, max: CONFIG_LIMITS.d_vocab }),
+      n_ctx: fc.integer({ min: 1, max: CONFIG_LIMITS.n_ctx }),
+      attn_only: fc.constant(true),
+      tokenizer_name: fc.constant("gpt2"),
+      normalization_type: fc.constantFrom("LN", "LNPre", null),
     });
-    await check(fc.asyncProperty(huge, fc.double({ min: 0, max: 0.999, noNaN: true }), async (raw, fraction) => {
-      const config = parseConfig(raw, LABEL, "fuzz");
-      const bytes = Math.max(1, Math.floor(impliedParameterCount(config) * 2 * fraction)); // 0 bytes: the next test
-      const e = await expectFailure(() => checkConfigFitsWeights(config, LABEL, "/fuzz/models/m/model.pth", bytes));
-      assertCleanError(e, { file: LABEL, code: "config.mismatch", message: /n_layers=\d+, d_model=\d+.*model\.pth holds/ });
-      memory.sample();
-    }), 200);
+    await check(
+      fc.asyncProperty(huge, fc.double({ min: 0, max: 0.999, noNaN: true }), async (raw, fraction) => {
+        const config = parseConfig(raw, LABEL, "fuzz");
+        const bytes = Math.max(1, Math.floor(impliedParameterCount(config) * 2 * fraction)); // 0 bytes: the next test
+        const e = await expectFailure(() => checkConfigFitsWeights(config, LABEL, "/fuzz/models/m/model.pth", bytes));
+        assertCleanError(e, { file: LABEL, code: "config.mismatch", message: /n_layers=\d+, d_model=\d+.*model\.pth holds/ });
+        memory.sample();
+      }),
+      200,
+    );
     memory.assertBounded("200 oversized configs");
   });
 
   test("a weights file with no tensor data at all is blamed, not the config", async () => {
-    const config = parseConfig({ n_layers: 1, d_model: 4, n_heads: 2, d_head: 2, d_vocab: 8, n_ctx: 4, attn_only: true, tokenizer_name: "gpt2" }, LABEL, "fuzz");
+    const config = parseConfig(
+      { n_layers: 1, d_model: 4, n_heads: 2, d_head: 2, d_vocab: 8, n_ctx: 4, attn_only: true, tokenizer_name: "gpt2" },
+      LABEL,
+      "fuzz",
+    );
     const e = await expectFailure(() => checkConfigFitsWeights(config, LABEL, "/fuzz/models/m/model.pth", 0));
     assertCleanError(e, { file: "/fuzz/models/m/model.pth", code: "weights.empty", message: /holds no tensor data/ });
   });
 
   test("impliedParameterCount is exactly the size of expectedShapes", async () => {
-    await check(fc.asyncProperty(validConfig, async (raw) => {
-      const config = parseConfig(raw, LABEL, "fuzz");
-      const total = [...expectedShapes(config).values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-      assert.equal(impliedParameterCount(config), total);
-    }), 100);
+    await check(
+      fc.asyncProperty(validConfig, async (raw) => {
+        const config = parseConfig(raw, LABEL, "fuzz");
+        const total = [...expectedShapes(config).values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+        assert.equal(impliedParameterCount(config), total);
+      }),
+      100,
+    );
   });
 });

@@ -23,7 +23,8 @@ let caseNumber = 0;
 function writeCase(pth: Buffer, config: Record<string, unknown> | string = TINY_CONFIG as unknown as Record<string, unknown>) {
   const dir = join(root, `case${caseNumber++}`);
   mkdirSync(dir);
-  const pthPath = join(dir, "model.pth"), configPath = join(dir, "config.json");
+  const pthPath = join(dir, "model.pth"),
+    configPath = join(dir, "config.json");
   writeFileSync(pthPath, pth);
   writeFileSync(configPath, typeof config === "string" ? config : JSON.stringify(config));
   const out = join(dir, "converted", "model-0123");
@@ -40,16 +41,19 @@ describe("fuzz: malformed and hostile .pth checkpoints", () => {
   test("600 hostile or malformed checkpoints are refused naming the file, nothing executed, nothing cached", async () => {
     const memory = new MemoryWatch();
     const kinds = new Map<string, number>();
-    await check(fc.asyncProperty(hostilePth, async (c) => {
-      assert.ok(c.pth.length <= 1024 * 1024, `inputs are ≤ 1 MB (${c.kind}: ${c.pth.length})`);
-      const { dir, job } = writeCase(c.pth, c.config);
-      const e = await expectFailure(() => convertCheckpoint(job));
-      assertCleanError(e, { file: c.names === "pth" ? job.pthPath : job.configPath, code: c.code, message: c.message });
-      assert.ok(!existsSync(job.out) && !existsSync(job.tmp), "no cache entry is left behind");
-      rmSync(dir, { recursive: true, force: true });
-      kinds.set(c.kind.split("-")[0], (kinds.get(c.kind.split("-")[0]) ?? 0) + 1);
-      memory.sample();
-    }), 600);
+    await check(
+      fc.asyncProperty(hostilePth, async (c) => {
+        assert.ok(c.pth.length <= 1024 * 1024, `inputs are ≤ 1 MB (${c.kind}: ${c.pth.length})`);
+        const { dir, job } = writeCase(c.pth, c.config);
+        const e = await expectFailure(() => convertCheckpoint(job));
+        assertCleanError(e, { file: c.names === "pth" ? job.pthPath : job.configPath, code: c.code, message: c.message });
+        assert.ok(!existsSync(job.out) && !existsSync(job.tmp), "no cache entry is left behind");
+        rmSync(dir, { recursive: true, force: true });
+        kinds.set(c.kind.split("-")[0], (kinds.get(c.kind.split("-")[0]) ?? 0) + 1);
+        memory.sample();
+      }),
+      600,
+    );
     memory.assertBounded("600 hostile checkpoints");
     assert.ok(kinds.size >= 12, `every family was generated: ${JSON.stringify([...kinds])}`);
   });

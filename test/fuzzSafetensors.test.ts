@@ -52,14 +52,16 @@ function encode(d: Draft): Buffer {
   return d.truncateAt === undefined ? file : file.subarray(0, d.truncateAt);
 }
 
-const tensorSpecs = fc.uniqueArray(
-  fc.record({
-    name: fc.oneof(fc.constantFrom("embed.W_E", "blocks.0.attn.W_Q", "unembed.b_U"), fc.string({ minLength: 1, maxLength: 12 })),
-    dtype: fc.constantFrom("F32", "F16", "BF16", "I32", "U8", "F64"),
-    shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
-  }),
-  { minLength: 1, maxLength: 4, selector: (t) => t.name },
-).filter((ts) => ts.every((t) => t.name !== "__metadata__"));
+const tensorSpecs = fc
+  .uniqueArray(
+    fc.record({
+      name: fc.oneof(fc.constantFrom("embed.W_E", "blocks.0.attn.W_Q", "unembed.b_U"), fc.string({ minLength: 1, maxLength: 12 })),
+      dtype: fc.constantFrom("F32", "F16", "BF16", "I32", "U8", "F64"),
+      shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
+    }),
+    { minLength: 1, maxLength: 4, selector: (t) => t.name },
+  )
+  .filter((ts) => ts.every((t) => t.name !== "__metadata__"));
 
 type Mutation = (d: Draft, ts: TensorSpec[], r: number) => string;
 
@@ -85,9 +87,17 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   dtype: (d, _ts, r) => setField(d, r, "dtype", ['"F33"', '"f32"', '""', '"float32"', "4", "null", '["F32"]'][r % 7], "safetensors.dtype"),
   shape: (d, _ts, r) => setField(d, r, "shape", ["[-1]", "[1.5]", '["2"]', "[null]", "3", '"[]"', "{}"][r % 7], "safetensors.shape"),
-  offsets: (d, _ts, r) => setField(d, r, "data_offsets", ["[0]", "[0,1,2]", "[-4,0]", "[0,4.0]", '["0","4"]', "null", "[1e3,2e3]", "[8,4]"][r % 8], "safetensors.offsets"),
+  offsets: (d, _ts, r) =>
+    setField(
+      d,
+      r,
+      "data_offsets",
+      ["[0]", "[0,1,2]", "[-4,0]", "[0,4.0]", '["0","4"]', "null", "[1e3,2e3]", "[8,4]"][r % 8],
+      "safetensors.offsets",
+    ),
   missingField: (d, _ts, r) => {
-    const i = r % d.pairs.length, field = ["dtype", "shape", "data_offsets"][r % 3];
+    const i = r % d.pairs.length,
+      field = ["dtype", "shape", "data_offsets"][r % 3];
     const entry = JSON.parse(d.pairs[i][1]);
     delete entry[field];
     d.pairs[i][1] = JSON.stringify(entry);
@@ -159,29 +169,39 @@ describe("fuzz: malformed safetensors", () => {
   test("600 files that break one rule each are refused with that rule, the file named, quickly", async () => {
     const memory = new MemoryWatch();
     const seen = new Set<string>();
-    await check(fc.asyncProperty(malformed, async ({ tensors, mutation, r }) => {
-      const d = draft(tensors);
-      const code = MUTATIONS[mutation](d, tensors, r);
-      const bytes = encode(d);
-      const e = await expectFailure(() => parseSafetensors(bytes, LABEL));
-      assertCleanError(e, { file: LABEL, code });
-      seen.add(mutation);
-      memory.sample();
-    }), 600);
+    await check(
+      fc.asyncProperty(malformed, async ({ tensors, mutation, r }) => {
+        const d = draft(tensors);
+        const code = MUTATIONS[mutation](d, tensors, r);
+        const bytes = encode(d);
+        const e = await expectFailure(() => parseSafetensors(bytes, LABEL));
+        assertCleanError(e, { file: LABEL, code });
+        seen.add(mutation);
+        memory.sample();
+      }),
+      600,
+    );
     memory.assertBounded("600 malformed safetensors");
     assert.ok(seen.size >= Object.keys(MUTATIONS).length - 2, `most mutations were exercised: ${[...seen].join(", ")}`);
   });
 
   test("300 random byte flips: either a valid file or a clean error, never a crash", async () => {
-    await check(fc.asyncProperty(tensorSpecs, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), async (tensors, flips) => {
-      const bytes = encode(draft(tensors));
-      for (const [at, value] of flips) bytes[at % bytes.length] = value;
-      try {
-        parseSafetensors(bytes, LABEL);
-      } catch (e) {
-        assert.ok(isHeadLensError(e), String(e));
-        assertCleanError(e, { file: LABEL, code: "safetensors." });
-      }
-    }), 300);
+    await check(
+      fc.asyncProperty(
+        tensorSpecs,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        async (tensors, flips) => {
+          const bytes = encode(draft(tensors));
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          try {
+            parseSafetensors(bytes, LABEL);
+          } catch (e) {
+            assert.ok(isHeadLensError(e), String(e));
+            assertCleanError(e, { file: LABEL, code: "safetensors." });
+          }
+        },
+      ),
+      300,
+    );
   });
 });

@@ -19,13 +19,18 @@ const cli = (...args: string[]) => {
 const golden = (name: string) => readFileSync(join(REPO_ROOT, "test", "golden", name), "utf8");
 
 test("text reports of every head of both bundled models are byte-identical to the golden files", () => {
-  for (const m of ["demo-attn-1l", "demo-attn-2l"]) assert.equal(cli("--model", join(REPO_ROOT, "models", m), "--all"), golden(`${m}.txt`), m);
-  assert.equal(cli("--layer", "1", "--head", "0", "--priors", "uniform", "--keys", "7", "--queries", "5", "--outputs", "9"), golden("demo-attn-2l-L1H0-uniform.txt"));
+  for (const m of ["demo-attn-1l", "demo-attn-2l"])
+    assert.equal(cli("--model", join(REPO_ROOT, "models", m), "--all"), golden(`${m}.txt`), m);
+  assert.equal(
+    cli("--layer", "1", "--head", "0", "--priors", "uniform", "--keys", "7", "--queries", "5", "--outputs", "9"),
+    golden("demo-attn-2l-L1H0-uniform.txt"),
+  );
 });
 
 test("the JSON report of demo-attn-2l equals the golden one (numbers within 1e-9)", () => {
   const close = (a: unknown, b: unknown, path: string): void => {
-    if (typeof a === "number" && typeof b === "number") assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${path}: ${a} vs ${b}`);
+    if (typeof a === "number" && typeof b === "number")
+      assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${path}: ${a} vs ${b}`);
     else if (Array.isArray(a) && Array.isArray(b)) {
       assert.equal(a.length, b.length, path);
       a.forEach((x, i) => close(x, b[i], `${path}[${i}]`));

@@ -11,7 +11,12 @@ import { FakeHub, startFakeHub } from "./support/fakeHub";
 import { REPO_ROOT, tempDir, testEngine } from "./support/engine";
 
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "hub");
-const SPEC: HubModelSpec = { name: "attn-only-tiny", repo: "NeelNanda/Attn_Only_Tiny_C4_Code", layers: 2, tokenizerRepo: "NeelNanda/gpt-neox-tokenizer-digits" };
+const SPEC: HubModelSpec = {
+  name: "attn-only-tiny",
+  repo: "NeelNanda/Attn_Only_Tiny_C4_Code",
+  layers: 2,
+  tokenizerRepo: "NeelNanda/gpt-neox-tokenizer-digits",
+};
 let hub: FakeHub;
 const engine = testEngine();
 before(async () => {
@@ -21,21 +26,31 @@ after(async () => {
   await hub.close();
   await engine.dispose();
 });
-const client = (cacheDir: string, extra: Partial<ConstructorParameters<typeof HubClient>[0]> = {}) => new HubClient({ endpoint: hub.url, cacheDir, ...extra });
+const client = (cacheDir: string, extra: Partial<ConstructorParameters<typeof HubClient>[0]> = {}) =>
+  new HubClient({ endpoint: hub.url, cacheDir, ...extra });
 
 describe("hub models end to end", () => {
   test("download → parse .pth → process → analysis equals the same model loaded from safetensors", async () => {
-    const cache = tempDir(), storage = tempDir();
+    const cache = tempDir(),
+      storage = tempDir();
     const progress: number[] = [];
     const dir = await prepareHubModel(SPEC, client(cache), storage, { onProgress: (p) => progress.push(p.received / p.total) });
     assert.ok(progress.length > 0 && progress[progress.length - 1] === 1, "byte progress reached 100 %");
     const ref = join(tempDir(), "reference");
     cpSync(join(FIXTURES, "NeelNanda", "Attn_Only_Tiny_C4_Code", "reference"), ref, { recursive: true });
     cpSync(join(FIXTURES, "NeelNanda", "gpt-neox-tokenizer-digits", "tokenizer.json"), join(ref, "tokenizer.json"));
-    const req = (modelDir: string) => ({ modelDir, heads: "all" as const, priors: "uniform" as const, sizes: { nKeys: 4, nQueries: 6, nOutputs: 6 } });
+    const req = (modelDir: string) => ({
+      modelDir,
+      heads: "all" as const,
+      priors: "uniform" as const,
+      sizes: { nKeys: 4, nQueries: 6, nOutputs: 6 },
+    });
     const [fromHub, fromSafetensors] = [await engine.analyze(req(dir)), await engine.analyze(req(ref))];
     assert.equal(fromHub.length, 8);
-    assert.deepEqual(fromHub.map((r) => r.keys), fromSafetensors.map((r) => r.keys));
+    assert.deepEqual(
+      fromHub.map((r) => r.keys),
+      fromSafetensors.map((r) => r.keys),
+    );
     assert.equal(fromHub[0].bos, 1, "BOS is <|BOS|> = 1");
     // The standard HF cache layout, reusable by Python.
     const repoDir = join(cache, "models--NeelNanda--Attn_Only_Tiny_C4_Code");
@@ -44,11 +59,15 @@ describe("hub models end to end", () => {
     const pointer = join(repoDir, "snapshots", commit, "model_final.pth");
     assert.ok(lstatSync(pointer).isSymbolicLink());
     assert.match(readlinkSync(pointer), /^\.\.\/\.\.\/blobs\/[0-9a-f]{64}$/);
-    assert.deepEqual(readdirSync(join(repoDir, "blobs")).filter((f) => f.endsWith(".incomplete")), []);
+    assert.deepEqual(
+      readdirSync(join(repoDir, "blobs")).filter((f) => f.endsWith(".incomplete")),
+      [],
+    );
   });
 
   test("an existing cache entry is reused with no network; offline with nothing cached says so", async () => {
-    const cache = tempDir(), storage = tempDir();
+    const cache = tempDir(),
+      storage = tempDir();
     await prepareHubModel(SPEC, client(cache), storage);
     const before = hub.requests.length;
     const offline = new HubClient({ endpoint: "http://127.0.0.1:9", cacheDir: cache, offline: true });
@@ -57,8 +76,10 @@ describe("hub models end to end", () => {
     assert.equal(loadLocalModel(dir).config.n_layers, 2);
     const unreachable = new HubClient({ endpoint: "http://127.0.0.1:9", cacheDir: cache });
     assert.ok(existsSync(await unreachable.download(SPEC.repo, "main", "model_final.pth")), "network down: the cached file is used");
-    await assert.rejects(prepareHubModel(SPEC, new HubClient({ endpoint: hub.url, cacheDir: tempDir(), offline: true }), storage),
-      /HF_HUB_OFFLINE is set and the file list is not in the cache/);
+    await assert.rejects(
+      prepareHubModel(SPEC, new HubClient({ endpoint: hub.url, cacheDir: tempDir(), offline: true }), storage),
+      /HF_HUB_OFFLINE is set and the file list is not in the cache/,
+    );
   });
 
   test("a body cut short resumes with an HTTP Range request", async () => {
@@ -69,7 +90,10 @@ describe("hub models end to end", () => {
     const partial = readdirSync(join(cache, "models--NeelNanda--Attn_Only_Tiny_C4_Code", "blobs")).find((f) => f.endsWith(".incomplete"));
     assert.ok(partial, "the partial download is kept for resuming");
     const path = await c.download(SPEC.repo, "main", "model_final.pth");
-    assert.ok(hub.requests.some((r) => r.host === "cdn" && r.range && /^bytes=[1-9]\d*-$/.test(r.range)), "resumed with Range");
+    assert.ok(
+      hub.requests.some((r) => r.host === "cdn" && r.range && /^bytes=[1-9]\d*-$/.test(r.range)),
+      "resumed with Range",
+    );
     assert.deepEqual(readFileSync(path), readFileSync(join(FIXTURES, "NeelNanda", "Attn_Only_Tiny_C4_Code", "model_final.pth")));
   });
 
@@ -116,11 +140,15 @@ describe("hub model table and config", () => {
     assert.equal(m.vocab.bos, 1);
     assert.equal(m.vocab.display(1), "'<|BOS|>'");
     const ids = m.vocab.encode("year 2024");
-    assert.deepEqual(ids.slice(-4).map((i) => m.vocab.display(i)), ["'2'", "'0'", "'2'", "'4'"]);
+    assert.deepEqual(
+      ids.slice(-4).map((i) => m.vocab.display(i)),
+      ["'2'", "'0'", "'2'", "'4'"],
+    );
     // The bundled prior reaches this tokenizer by re-tokenizing the GPT-2 corpus counts.
     const prior = loadPrior("bundled", { vocab: m.vocab, mediaDir: join(REPO_ROOT, "media") });
     assert.match(prior.source, /re-tokenized/);
-    const space = m.vocab.encode(" ")[0], rare = m.vocab.encode("\u00ff")[0];
+    const space = m.vocab.encode(" ")[0],
+      rare = m.vocab.encode("\u00ff")[0];
     assert.ok(prior.p[space] > 100 * prior.p[rare], "common pieces get far more mass than rare bytes");
   });
 });

@@ -81,7 +81,8 @@ afterEach(() => {
   hub.faults.gated.clear();
   hub.requests.length = 0;
 });
-const client = (extra: Partial<ConstructorParameters<typeof HubClient>[0]> = {}) => new HubClient({ endpoint: hub.url, cacheDir: tempDir(), ...extra });
+const client = (extra: Partial<ConstructorParameters<typeof HubClient>[0]> = {}) =>
+  new HubClient({ endpoint: hub.url, cacheDir: tempDir(), ...extra });
 const blobsOf = (c: HubClient, repo: string) => readdirSync(join(c.repoDir(repo), "blobs"));
 const code = (re: RegExp) => (e: unknown) => e instanceof HeadLensError && re.test(e.code);
 
@@ -90,7 +91,10 @@ describe("the stand-in answers like the hub", () => {
     const head = await fetch(`${hub.url}/${TWO}/resolve/main/config.json`, { method: "HEAD", redirect: "manual" });
     assert.equal(head.status, 307);
     const location = head.headers.get("location")!;
-    assert.match(location, new RegExp(`^/api/resolve-cache/models/${TWO}/${hub.commitOf(TWO)}/config\\.json\\?.*&etag=%22[0-9a-f]{40}%22$`));
+    assert.match(
+      location,
+      new RegExp(`^/api/resolve-cache/models/${TWO}/${hub.commitOf(TWO)}/config\\.json\\?.*&etag=%22[0-9a-f]{40}%22$`),
+    );
     assert.equal(Number(head.headers.get("content-length")), `Temporary Redirect. Redirecting to ${location}`.length);
     assert.equal(head.headers.get("x-repo-commit"), null);
     const target = await fetch(new URL(location, hub.url), { method: "HEAD", headers: { "Accept-Encoding": "identity" } });
@@ -141,7 +145,10 @@ describe("downloads against the stand-in", () => {
       assert.deepEqual(readFileSync(path), fixture(TINY, "config.json"));
       assert.equal(await c.fileSize(TWO, "main", "config.json"), fixture(TINY, "config.json").length);
       const heads = hub.requests.filter((r) => r.method === "HEAD").map((r) => `${r.status} ${r.path}`);
-      assert.deepEqual(heads.slice(0, 2), [`307 /${TWO}/resolve/main/config.json`, `200 /api/resolve-cache/models/${TWO}/${hub.commitOf(TWO)}/config.json`]);
+      assert.deepEqual(heads.slice(0, 2), [
+        `307 /${TWO}/resolve/main/config.json`,
+        `200 /api/resolve-cache/models/${TWO}/${hub.commitOf(TWO)}/config.json`,
+      ]);
     });
   }
 
@@ -167,7 +174,10 @@ describe("downloads against the stand-in", () => {
     const c = client({ token: TOKEN });
     hub.faults.cutShort = 1;
     await assert.rejects(c.download(TWO, "main", "model_final.pth"), code(/^hub\.interrupted$/));
-    assert.ok(blobsOf(c, TWO).some((f) => f.endsWith(".incomplete")), "the partial download is kept");
+    assert.ok(
+      blobsOf(c, TWO).some((f) => f.endsWith(".incomplete")),
+      "the partial download is kept",
+    );
     const path = await c.download(TWO, "main", "model_final.pth");
     assert.deepEqual(readFileSync(path), fixture(TINY, "model_final.pth"));
     assert.ok(hub.requests.some((r) => r.host === "cdn" && /^bytes=[1-9]\d*-$/.test(r.range ?? "") && r.status === 206));
@@ -204,8 +214,14 @@ describe("downloads against the stand-in", () => {
     assert.deepEqual(readFileSync(path), body);
     assert.equal(seen[seen.length - 1], body.length);
     const gets = hub.requests.filter((r) => r.method === "GET" && r.path.includes("resolve-cache"));
-    assert.ok(gets.every((r) => /identity/.test(r.acceptEncoding ?? "")), "asked for identity");
-    assert.ok(gets.some((r) => r.range === "bytes=1000-" && r.status === 200), "the server ignored Range and the client started over");
+    assert.ok(
+      gets.every((r) => /identity/.test(r.acceptEncoding ?? "")),
+      "asked for identity",
+    );
+    assert.ok(
+      gets.some((r) => r.range === "bytes=1000-" && r.status === 200),
+      "the server ignored Range and the client started over",
+    );
   });
 
   test("weak ETags are read as the git sha1 they wrap", async () => {
@@ -226,7 +242,10 @@ describe("downloads against the stand-in", () => {
   test("cancel stops the download, keeps the bytes, and the next call resumes", async () => {
     const c = client();
     const ac = new AbortController();
-    await assert.rejects(c.download(TWO, "main", "model_final.pth", { signal: ac.signal, onProgress: () => ac.abort() }), code(/^cancelled$/));
+    await assert.rejects(
+      c.download(TWO, "main", "model_final.pth", { signal: ac.signal, onProgress: () => ac.abort() }),
+      code(/^cancelled$/),
+    );
     assert.ok(blobsOf(c, TWO).some((f) => f.endsWith(".incomplete")));
     assert.deepEqual(readFileSync(await c.download(TWO, "main", "model_final.pth")), fixture(TINY, "model_final.pth"));
   });
@@ -234,23 +253,39 @@ describe("downloads against the stand-in", () => {
 
 describe("hub errors say what happened and what to do", () => {
   test("RepoNotFound: 401 without a token (maybe private), 404 with one", async () => {
-    await assert.rejects(client().listFiles("NeelNanda/No_Such_Model", "main"), /repository NeelNanda\/No_Such_Model not found .*private, set HF_TOKEN.*HTTP 401/);
-    await assert.rejects(client({ token: TOKEN }).download("NeelNanda/No_Such_Model", "main", "config.json"), (e: HeadLensError) =>
-      e.code === "hub.http.RepoNotFound" && /not found/.test(e.message) && !/private/.test(e.message) && /HTTP 404/.test(e.message));
+    await assert.rejects(
+      client().listFiles("NeelNanda/No_Such_Model", "main"),
+      /repository NeelNanda\/No_Such_Model not found .*private, set HF_TOKEN.*HTTP 401/,
+    );
+    await assert.rejects(
+      client({ token: TOKEN }).download("NeelNanda/No_Such_Model", "main", "config.json"),
+      (e: HeadLensError) =>
+        e.code === "hub.http.RepoNotFound" && /not found/.test(e.message) && !/private/.test(e.message) && /HTTP 404/.test(e.message),
+    );
   });
 
   test("RevisionNotFound and EntryNotFound name the revision and the file", async () => {
     await assert.rejects(client().download(TINY, "no-such-branch", "config.json"), /has no revision "no-such-branch".*HTTP 404/);
     await assert.rejects(client().listFiles(TINY, "no-such-branch"), code(/^hub\.http\.RevisionNotFound$/));
-    await assert.rejects(client().download(TINY, "main", "missing.json"), /NeelNanda\/Attn_Only_Tiny_C4_Code@main has no file "missing\.json"/);
+    await assert.rejects(
+      client().download(TINY, "main", "missing.json"),
+      /NeelNanda\/Attn_Only_Tiny_C4_Code@main has no file "missing\.json"/,
+    );
   });
 
   test("GatedRepo: listing is public; 401 asks to accept the terms and set a token, 403 says the token has no access yet", async () => {
     hub.faults.gated.add(TINY);
     assert.ok((await client().listFiles(TINY, "main")).includes("config.json"));
-    await assert.rejects(client().download(TINY, "main", "config.json"), (e: HeadLensError) =>
-      e.code === "hub.http.GatedRepo" && /is gated: accept its terms at http:\/\/127\.0\.0\.1:\d+\/NeelNanda\/Attn_Only_Tiny_C4_Code .*HF_TOKEN/.test(e.message));
-    await assert.rejects(client({ token: "hf_other" }).download(TINY, "main", "config.json"), /no access to it yet: accept its terms.*HTTP 403/);
+    await assert.rejects(
+      client().download(TINY, "main", "config.json"),
+      (e: HeadLensError) =>
+        e.code === "hub.http.GatedRepo" &&
+        /is gated: accept its terms at http:\/\/127\.0\.0\.1:\d+\/NeelNanda\/Attn_Only_Tiny_C4_Code .*HF_TOKEN/.test(e.message),
+    );
+    await assert.rejects(
+      client({ token: "hf_other" }).download(TINY, "main", "config.json"),
+      /no access to it yet: accept its terms.*HTTP 403/,
+    );
     assert.ok(existsSync(await client({ token: TOKEN }).download(TINY, "main", "config.json")));
   });
 

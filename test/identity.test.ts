@@ -60,13 +60,19 @@ test("the analysis reports the identity it was computed from, and the hover answ
   const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 400, D: 16, H: 2, E: 4, L: 1, seed: 6 }));
   const req = { modelDir: dir, priors: "uniform" as const };
   let started: unknown;
-  await engine.analyze({ ...req, heads: [{ layer: 0, head: 1 }], sizes }, { onEvent: (e) => e.type === "started" && (started = e.identity) });
+  await engine.analyze(
+    { ...req, heads: [{ layer: 0, head: 1 }], sizes },
+    { onEvent: (e) => e.type === "started" && (started = e.identity) },
+  );
   const id = await engine.identify(req);
   assert.deepEqual(started, id);
   const hover = await engine.hover({ ...req, text: "!", maxTokens: 4, head: { layer: 0, head: 1 }, n: 3 });
   assert.deepEqual(hover.identity, id);
   assert.equal(hover.tokens[0].token, "'!'");
-  assert.ok(hover.inHead && hover.inHead.keyRank !== undefined && hover.inHead.keyRank >= 0, "the analyzed head's importance ranks the token");
+  assert.ok(
+    hover.inHead && hover.inHead.keyRank !== undefined && hover.inHead.keyRank >= 0,
+    "the analyzed head's importance ranks the token",
+  );
 });
 
 test("describe checks a folder cheaply: config, safetensors header against it, vocabulary; garbage weights are refused", async () => {
@@ -80,6 +86,11 @@ test("describe checks a folder cheaply: config, safetensors header against it, v
   assert.equal(bad.config, undefined);
   assert.match(bad.error!, /model\.safetensors: header length \d+ .*(exceeds|runs past)/);
   assert.match(bad.code!, /^safetensors\./);
-  const wrongShape = writeModelDir(join(tempDir(), "w"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 9 }), "F32", { n_heads: 3 });
-  assert.match((await engine.describe(wrongShape)).error!, /attn\.W_Q" has shape \[2, 16, 4\] but config\.json implies \[3, 16, 4\]|implies/);
+  const wrongShape = writeModelDir(join(tempDir(), "w"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 9 }), "F32", {
+    n_heads: 3,
+  });
+  assert.match(
+    (await engine.describe(wrongShape)).error!,
+    /attn\.W_Q" has shape \[2, 16, 4\] but config\.json implies \[3, 16, 4\]|implies/,
+  );
 });

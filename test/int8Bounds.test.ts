@@ -34,7 +34,13 @@ async function check(x: Float32Array, rows: number, y: Float32Array, cols: numbe
 
 describe("int8 bounds on max_j x_i·y_j", () => {
   test("contain the exact maximum of every row, and are tight enough to prune on (random Gaussian)", async () => {
-    for (const [dim, seed, cols] of [[8, 1, 500], [32, 2, 500], [64, 3, 500], [16, 4, 1300]]) { // 1300: three column chunks, the last partial
+    for (const [dim, seed, cols] of [
+      [8, 1, 500],
+      [32, 2, 500],
+      [64, 3, 500],
+      [16, 4, 1300],
+    ]) {
+      // 1300: three column chunks, the last partial
       const rows = 300;
       const x = gaussianFiller(seed)(new Float32Array(rows * dim), 1);
       const y = gaussianFiller(seed + 10)(new Float32Array(cols * dim), 0.3);
@@ -49,7 +55,9 @@ describe("int8 bounds on max_j x_i·y_j", () => {
   });
 
   test("hold on awkward inputs: zero rows, an outlier coordinate, all-negative products, a zero point set", async () => {
-    const dim = 16, rows = 40, cols = 64;
+    const dim = 16,
+      rows = 40,
+      cols = 64;
     const x = gaussianFiller(5)(new Float32Array(rows * dim), 1);
     x.fill(0, 0, dim); // a zero row: max is exactly 0
     x[3 * dim + 2] = 1e4; // one huge coordinate: its row's scale is dominated by it

@@ -20,11 +20,19 @@ const MODEL = process.env.HEAD_LENS_INDUCTION_MODEL ?? join(REPO_ROOT, "models",
 
 /** Weights of L1H0 from the second occurrence's tokens to the token after their first occurrence. */
 export function inductionWeights(text: string, run: AttentionResult, pattern: Float32Array): { name: string; weights: number[] } {
-  const name = [...text.matchAll(/def (\w+)\(/g)].map((m) => m[1]).find((n) => text.indexOf(n, text.indexOf(`def ${n}(`) + 4 + n.length) >= 0)!;
-  const first = text.indexOf(`def ${name}(`) + 4, second = text.indexOf(name, first + name.length);
+  const name = [...text.matchAll(/def (\w+)\(/g)]
+    .map((m) => m[1])
+    .find((n) => text.indexOf(n, text.indexOf(`def ${n}(`) + 4 + n.length) >= 0)!;
+  const first = text.indexOf(`def ${name}(`) + 4,
+    second = text.indexOf(name, first + name.length);
   const T = run.tokens.length;
-  const cover = (at: number) => run.tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.end > at && t.start < at + name.length && t.end > t.start).map(({ i }) => i);
-  const a = cover(first), b = cover(second);
+  const cover = (at: number) =>
+    run.tokens
+      .map((t, i) => ({ t, i }))
+      .filter(({ t }) => t.end > at && t.start < at + name.length && t.end > t.start)
+      .map(({ i }) => i);
+  const a = cover(first),
+    b = cover(second);
   assert.equal(a.length, b.length, `${name}: both occurrences are tokenized alike`);
   return { name, weights: b.map((q, k) => pattern[q * T + a[k] + 1]) };
 }
@@ -35,16 +43,29 @@ test("demo-attn-2l's L1H0 puts ≥ 0.3 of its attention on the token after the e
   const all: number[] = [];
   const rows: string[] = [];
   try {
-    for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".py")).sort()) {
+    for (const file of readdirSync(FIXTURES)
+      .filter((f) => f.endsWith(".py"))
+      .sort()) {
       const text = readFileSync(join(FIXTURES, file), "utf8");
       let patterns: AttentionEvent["patterns"] | undefined;
-      const ctx = { emit: (e: AttentionEvent) => (patterns = e.patterns), signal: new AbortController().signal, throwIfCancelled: () => undefined };
-      const run = await runText({ modelDir: MODEL, input: { text }, patterns: "full" }, ctx, { store, runs: new AttentionRuns(), backend: async () => backend, blockBytes: 12 << 20 });
+      const ctx = {
+        emit: (e: AttentionEvent) => (patterns = e.patterns),
+        signal: new AbortController().signal,
+        throwIfCancelled: () => undefined,
+      };
+      const run = await runText({ modelDir: MODEL, input: { text }, patterns: "full" }, ctx, {
+        store,
+        runs: new AttentionRuns(),
+        backend: async () => backend,
+        blockBytes: 12 << 20,
+      });
       assert.ok(patterns?.kind === "full");
       const T = run.tokens.length;
       const { name, weights } = inductionWeights(text, run, patterns.layers[1].subarray(0, T * T)); // head 0 of layer 1
       all.push(...weights);
-      rows.push(`${name.padEnd(15)} ${weights.map((w) => w.toFixed(3)).join(" ")}  mean ${(weights.reduce((x, y) => x + y, 0) / weights.length).toFixed(3)}`);
+      rows.push(
+        `${name.padEnd(15)} ${weights.map((w) => w.toFixed(3)).join(" ")}  mean ${(weights.reduce((x, y) => x + y, 0) / weights.length).toFixed(3)}`,
+      );
     }
   } finally {
     await backend.dispose();

@@ -23,17 +23,30 @@ const bits = (a: ArrayLike<number>) => Array.from(a, (x) => (Object.is(x, -0) ? 
 test("circuits from the fused products (W_E·W_K minus the BOS row, Gemm with transA) are bit-identical to the plain products", async () => {
   const w = processWeights(randomWeights({ V: 1531, D: 48, H: 3, E: 8, L: 2, seed: 77, name: "fused" }));
   const plain = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => backend.matmul(a, b, m, k, n);
-  for (const [layer, head, bos] of [[0, 0, 0], [1, 2, 1530], [1, 1, 17]]) {
-    const fused = await headCircuits(w, layer, head, bos, ortKernels(backend)), ref = await headCircuits(w, layer, head, bos, plain);
+  for (const [layer, head, bos] of [
+    [0, 0, 0],
+    [1, 2, 1530],
+    [1, 1, 17],
+  ]) {
+    const fused = await headCircuits(w, layer, head, bos, ortKernels(backend)),
+      ref = await headCircuits(w, layer, head, bos, plain);
     for (const [name, got, want] of [
-      ["QK queries", fused.qk.left, ref.qk.left], ["QK keys − BOS", fused.qk.right, ref.qk.right], ["BOS key", fused.bosKey, ref.bosKey],
-      ["OV sources", fused.ov.left, ref.ov.left], ["OV outputs − mean", fused.ov.right, ref.ov.right], ["output mean", fused.outputMean, ref.outputMean],
-    ] as const) assert.deepEqual(bits(got), bits(want), `L${layer}H${head}, BOS ${bos}: ${name}`);
+      ["QK queries", fused.qk.left, ref.qk.left],
+      ["QK keys − BOS", fused.qk.right, ref.qk.right],
+      ["BOS key", fused.bosKey, ref.bosKey],
+      ["OV sources", fused.ov.left, ref.ov.left],
+      ["OV outputs − mean", fused.ov.right, ref.ov.right],
+      ["output mean", fused.outputMean, ref.outputMean],
+    ] as const)
+      assert.deepEqual(bits(got), bits(want), `L${layer}H${head}, BOS ${bos}: ${name}`);
   }
 });
 
 test("row norms summed in float32 by onnxruntime bound the float64 norms from above, within 4·10⁻⁶, tiny, long and overflowing rows included", async () => {
-  const fill = gaussianFiller(91), rows = 3000, r = 64, a = fill(new Float32Array(rows * r), 1);
+  const fill = gaussianFiller(91),
+    rows = 3000,
+    r = 64,
+    a = fill(new Float32Array(rows * r), 1);
   for (let i = 0; i < rows; i++) {
     // 1e-22: squares below float32's normal range; 1e25: squared norms past float32's largest value.
     const scale = i % 100 === 0 ? 1e-22 : i % 100 === 1 ? 1e15 : i % 100 === 2 ? 1e25 : 10 ** (4 * Math.sin(i));
@@ -56,7 +69,10 @@ test("the norm cut (h-th largest) and the longest norm below it, by quickselect,
     const a = Float64Array.from({ length: n }, () => Math.floor(rnd() * (n / 3 + 1))); // many ties
     const sorted = Float64Array.from(a).sort();
     for (const h of [0, 1, 2, Math.floor(n / 2), n - 1, n, n + 3]) {
-      const want = { cut: h <= 0 ? Infinity : h >= n ? sorted[0] : sorted[n - h], next: h <= 0 ? Math.max(0, sorted[n - 1]) : h >= n ? 0 : Math.max(0, sorted[n - h - 1]) };
+      const want = {
+        cut: h <= 0 ? Infinity : h >= n ? sorted[0] : sorted[n - h],
+        next: h <= 0 ? Math.max(0, sorted[n - 1]) : h >= n ? 0 : Math.max(0, sorted[n - h - 1]),
+      };
       assert.deepEqual(largestTwo(a, h), want, `n ${n}, h ${h}`);
     }
   }

@@ -14,30 +14,81 @@ import { isGlyphToken, visibleToken } from "../webview/shared/tokenText";
 
 test("a head has one name: L1H0", () => {
   assert.equal(headName(1, 0), "L1H0");
-  assert.equal(headList([{ layer: 0, head: 0 }, { layer: 0, head: 3 }]), "L0H0, L0H3");
+  assert.equal(
+    headList([
+      { layer: 0, head: 0 },
+      { layer: 0, head: 3 },
+    ]),
+    "L0H0, L0H3",
+  );
   assert.equal(headList(Array.from({ length: 12 }, (_, head) => ({ layer: 0, head }))), "12 heads");
 });
 
 const report: HeadReport = {
-  model: "m", layer: 1, head: 0, bos: 0, ep: "cpu",
-  keys: [{ id: 5, token: "' to'", importance: 68.7, maxQK: 4.46, maxOV: 25.26,
-    queries: [{ id: 1, token: "' and'", score: 3.37 }, { id: 2, token: "'a`b'", score: 2.21 }],
-    outputs: [{ id: 3, token: "' Middle'", score: 25.26 }] }],
+  model: "m",
+  layer: 1,
+  head: 0,
+  bos: 0,
+  ep: "cpu",
+  keys: [
+    {
+      id: 5,
+      token: "' to'",
+      importance: 68.7,
+      maxQK: 4.46,
+      maxOV: 25.26,
+      queries: [
+        { id: 1, token: "' and'", score: 3.37 },
+        { id: 2, token: "'a`b'", score: 2.21 },
+      ],
+      outputs: [{ id: 3, token: "' Middle'", score: 25.26 }],
+    },
+  ],
 };
 
 test("the Markdown export lists queries and outputs separately, never on one table row", () => {
   const md = headReportMarkdown(report);
   assert.match(md, /^## L1H0 \(m\)$/m);
   assert.doesNotMatch(md, /\| rank \| query/);
-  assert.match(md, /Queries that prefer key \(ranked by QK·p\(q\)\^0\.1; score shown: QK\):\n\n1\. `' and'` 3\.37\n2\. `` 'a`b' `` 2\.21\n/);
+  assert.match(
+    md,
+    /Queries that prefer key \(ranked by QK·p\(q\)\^0\.1; score shown: QK\):\n\n1\. `' and'` 3\.37\n2\. `` 'a`b' `` 2\.21\n/,
+  );
   assert.match(md, /Effect on logits \(ranked by OV; score shown: OV\):\n\n1\. `' Middle'` 25\.26\n/);
 });
 
 // Each theme's colours as VS Code 1.100 defines them (Light Modern, Dark Modern, Dark High Contrast).
 const THEMES: Record<string, [Record<string, string>, boolean]> = {
-  light: [{ foreground: "#3b3b3b", "editor-background": "#ffffff", "sideBar-background": "#f8f8f8", "charts-blue": "#1a85ff", "charts-red": "#e51400" }, false],
-  dark: [{ foreground: "#cccccc", "editor-background": "#1f1f1f", "sideBar-background": "#181818", "charts-blue": "#3794ff", "charts-red": "#f14c4c" }, true],
-  "high contrast": [{ foreground: "#ffffff", "editor-background": "#000000", "sideBar-background": "#000000", "charts-blue": "#3794ff", "charts-red": "#f14c4c" }, true],
+  light: [
+    {
+      foreground: "#3b3b3b",
+      "editor-background": "#ffffff",
+      "sideBar-background": "#f8f8f8",
+      "charts-blue": "#1a85ff",
+      "charts-red": "#e51400",
+    },
+    false,
+  ],
+  dark: [
+    {
+      foreground: "#cccccc",
+      "editor-background": "#1f1f1f",
+      "sideBar-background": "#181818",
+      "charts-blue": "#3794ff",
+      "charts-red": "#f14c4c",
+    },
+    true,
+  ],
+  "high contrast": [
+    {
+      foreground: "#ffffff",
+      "editor-background": "#000000",
+      "sideBar-background": "#000000",
+      "charts-blue": "#3794ff",
+      "charts-red": "#f14c4c",
+    },
+    true,
+  ],
 };
 
 test("chip text keeps 4.5:1 contrast on every chip colour, and a larger |score| is a stronger colour", () => {
@@ -74,13 +125,28 @@ test("glyph-only tokens are marked for spacing; visible spaces are not glyphs", 
 test("chip tooltips: the query's ranking score; an output's ≈ 0 row mean is said, not shown as a second equal number", () => {
   const details = { keys: [], tokens: { 1: { p: 1e-3, bytes: 4 }, 3: { p: 2e-4, bytes: 7 } }, prior: "uniform" };
   const model = { id: "m", name: "m", nLayers: 2, nHeads: 4, dVocab: 10, dModel: 8 };
-  const q = Object.fromEntries(chipTooltipRows({ id: 1, token: "' and'", score: 3.37 }, { kind: "query", rank: 1, of: 2, baseline: -1.5, key: "' to'", details, model }));
+  const q = Object.fromEntries(
+    chipTooltipRows(
+      { id: 1, token: "' and'", score: 3.37 },
+      { kind: "query", rank: 1, of: 2, baseline: -1.5, key: "' to'", details, model },
+    ),
+  );
   assert.equal(q["QK[q,k] raw"], "1.8700 (before the BOS column is subtracted)");
   assert.equal(q["ranking score"], `${(3.37 * Math.pow(1e-3, 0.1)).toFixed(4)} = QK · p(q)^0.1`);
   assert.match(q.rank, /^1st of 2 queries of key ' to', by QK · p\(q\)\^0\.1$/);
-  const o = Object.fromEntries(chipTooltipRows({ id: 3, token: "' Middle'", score: 25.26 }, { kind: "output", rank: 1, of: 1, baseline: 3e-9, key: "' to'", details, model }));
+  const o = Object.fromEntries(
+    chipTooltipRows(
+      { id: 3, token: "' Middle'", score: 25.26 },
+      { kind: "output", rank: 1, of: 1, baseline: 3e-9, key: "' to'", details, model },
+    ),
+  );
   assert.equal(o["OV raw"], undefined);
   assert.match(o["row mean"], /≈ 0/);
-  const shifted = Object.fromEntries(chipTooltipRows({ id: 3, token: "' Middle'", score: 25.26 }, { kind: "output", rank: 1, of: 1, baseline: 0.5, key: "' to'", details, model }));
+  const shifted = Object.fromEntries(
+    chipTooltipRows(
+      { id: 3, token: "' Middle'", score: 25.26 },
+      { kind: "output", rank: 1, of: 1, baseline: 0.5, key: "' to'", details, model },
+    ),
+  );
   assert.equal(shifted["OV before row-mean removal"], "25.7600 (row mean 0.5000)");
 });

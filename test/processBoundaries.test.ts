@@ -27,7 +27,10 @@ const SPY = join(REPO_ROOT, "test", "support", "mainThreadModules.js");
 
 function mainThreadModules(args: string[]): { requested: string[]; cached: string[]; status: number | null } {
   const log = join(tempDir(), "modules.json");
-  const r = spawnSync(process.execPath, ["-r", SPY, CLI, ...args], { encoding: "utf8", env: { ...process.env, HEAD_LENS_MODULE_LOG: log } });
+  const r = spawnSync(process.execPath, ["-r", SPY, CLI, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HEAD_LENS_MODULE_LOG: log },
+  });
   return { ...JSON.parse(readFileSync(log, "utf8")), status: r.status };
 }
 
@@ -35,7 +38,17 @@ test("the CLI's main thread does not load onnxruntime-node, for --help or a full
   const help = mainThreadModules(["analyze", "--help"]);
   assert.equal(help.status, 0);
   assert.deepEqual(help, { requested: [], cached: [], status: 0 });
-  const full = mainThreadModules(["analyze", "--model", join(REPO_ROOT, "models", "demo-attn-1l"), "--layer", "0", "--head", "1", "--keys", "2"]);
+  const full = mainThreadModules([
+    "analyze",
+    "--model",
+    join(REPO_ROOT, "models", "demo-attn-1l"),
+    "--layer",
+    "0",
+    "--head",
+    "1",
+    "--keys",
+    "2",
+  ]);
   assert.equal(full.status, 0, "the analysis ran");
   assert.deepEqual([...full.requested, ...full.cached], [], "onnxruntime-node was loaded on the main thread");
 });
@@ -69,10 +82,17 @@ function importsOf(file: string): Import[] {
     out.push({ from, target, typeOnly });
   };
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       const typeOnly = ts.isImportDeclaration(node) ? !!node.importClause?.isTypeOnly : node.isTypeOnly;
       add(node.moduleSpecifier.text, typeOnly);
-    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+    } else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))
+    ) {
       const [arg] = node.arguments;
       if (arg && ts.isStringLiteral(arg)) add(arg.text, false);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
@@ -85,21 +105,47 @@ function importsOf(file: string): Import[] {
 }
 
 const folderOf = (target: string) =>
-  target.startsWith("src/core/") ? "core" : target.startsWith("src/protocol/") ? "protocol" : target.startsWith("src/host/") ? "host"
-    : target.startsWith("src/worker/") ? "worker" : target.startsWith("webview/") ? "webview" : target.startsWith("src/") || target.startsWith("test/") ? "other" : "package";
+  target.startsWith("src/core/")
+    ? "core"
+    : target.startsWith("src/protocol/")
+      ? "protocol"
+      : target.startsWith("src/host/")
+        ? "host"
+        : target.startsWith("src/worker/")
+          ? "worker"
+          : target.startsWith("webview/")
+            ? "webview"
+            : target.startsWith("src/") || target.startsWith("test/")
+              ? "other"
+              : "package";
 
 const ALL = ["src", "webview"].flatMap((d) => sources(join(REPO_ROOT, d)));
 const GRAPH = new Map(ALL.map((f) => [relative(REPO_ROOT, f), importsOf(f)]));
 
 test("the import graph reads what the sources import (the checker itself works)", () => {
   const ext = GRAPH.get("src/host/extension/extension.ts")!;
-  assert.ok(ext.some((i) => i.target === "src/host/extension/services.ts" && i.typeOnly), "a type import is seen as one");
-  assert.ok(GRAPH.get("src/worker/ortBackend.ts")!.some((i) => i.from === "onnxruntime-node" && !i.typeOnly), "require() is seen");
-  assert.ok(GRAPH.get("src/worker/loaders/hfTokenizer.ts")!.some((i) => i.from === "@huggingface/tokenizers" && i.typeOnly), "typeof import() is seen");
+  assert.ok(
+    ext.some((i) => i.target === "src/host/extension/services.ts" && i.typeOnly),
+    "a type import is seen as one",
+  );
+  assert.ok(
+    GRAPH.get("src/worker/ortBackend.ts")!.some((i) => i.from === "onnxruntime-node" && !i.typeOnly),
+    "require() is seen",
+  );
+  assert.ok(
+    GRAPH.get("src/worker/loaders/hfTokenizer.ts")!.some((i) => i.from === "@huggingface/tokenizers" && i.typeOnly),
+    "typeof import() is seen",
+  );
 });
 
 test("each process imports only its own folder, src/protocol and src/core; src/core only itself; src/protocol only types", () => {
-  const allowed: Record<string, string[]> = { core: ["core"], protocol: ["protocol", "core"], host: ["host", "protocol", "core"], worker: ["worker", "protocol", "core"], webview: ["webview", "protocol", "core"] };
+  const allowed: Record<string, string[]> = {
+    core: ["core"],
+    protocol: ["protocol", "core"],
+    host: ["host", "protocol", "core"],
+    worker: ["worker", "protocol", "core"],
+    webview: ["webview", "protocol", "core"],
+  };
   const bad: string[] = [];
   for (const [file, imports] of GRAPH) {
     const from = folderOf(file);
@@ -140,22 +186,52 @@ test("src/host has no import circle", () => {
 test("webview/ is one folder per page plus shared/; pages.ts names each page's bundle and sheets, and every sheet", () => {
   const root = join(REPO_ROOT, "webview");
   const entries = readdirSync(root, { withFileTypes: true });
-  assert.deepEqual(entries.filter((e) => !e.isDirectory()).map((e) => e.name), [], "no file at webview/'s root");
-  const pages = entries.map((e) => e.name).filter((n) => n !== "shared").sort();
-  assert.deepEqual(Object.values(PAGES).map((p) => p.script.replace(/\.js$/, "")).sort(), pages, "pages.ts lists every page folder");
+  assert.deepEqual(
+    entries.filter((e) => !e.isDirectory()).map((e) => e.name),
+    [],
+    "no file at webview/'s root",
+  );
+  const pages = entries
+    .map((e) => e.name)
+    .filter((n) => n !== "shared")
+    .sort();
+  assert.deepEqual(
+    Object.values(PAGES)
+      .map((p) => p.script.replace(/\.js$/, ""))
+      .sort(),
+    pages,
+    "pages.ts lists every page folder",
+  );
   for (const p of pages) assert.ok(existsSync(join(root, p, "main.ts")), `webview/${p}/main.ts`);
-  const sheets = readdirSync(join(REPO_ROOT, "media")).filter((n) => n.endsWith(".css")).sort();
+  const sheets = readdirSync(join(REPO_ROOT, "media"))
+    .filter((n) => n.endsWith(".css"))
+    .sort();
   assert.deepEqual([...new Set(Object.values(PAGES).flatMap((p) => p.styles))].sort(), sheets, "every media/*.css is a page's sheet");
-  assert.ok(Object.values(PAGES).every((p) => p.styles[0] === "base.css"), "every page starts from base.css");
+  assert.ok(
+    Object.values(PAGES).every((p) => p.styles[0] === "base.css"),
+    "every page starts from base.css",
+  );
   const pageOf = (f: string) => f.split("/")[1];
-  const crossing = [...GRAPH].flatMap(([f, imports]) => (f.startsWith("webview/") ? imports.filter((i) => i.target.startsWith("webview/") && pageOf(i.target) !== pageOf(f) && pageOf(i.target) !== "shared").map((i) => `${f} imports ${i.target}`) : []));
+  const crossing = [...GRAPH].flatMap(([f, imports]) =>
+    f.startsWith("webview/")
+      ? imports
+          .filter((i) => i.target.startsWith("webview/") && pageOf(i.target) !== pageOf(f) && pageOf(i.target) !== "shared")
+          .map((i) => `${f} imports ${i.target}`)
+      : [],
+  );
   assert.deepEqual(crossing, [], "a page imports only its own folder and shared/");
 });
 
 test("files stay readable: no source file over 400 lines, no line over 160 characters", () => {
   const files = [...ALL, ...["test", "bench", "scripts"].flatMap((d) => sources(join(REPO_ROOT, d)))];
-  const long = files.map((f) => ({ f: relative(REPO_ROOT, f), n: readFileSync(f, "utf8").split("\n").length })).filter((x) => x.n > 400 && !x.f.startsWith("test/"));
+  const long = files
+    .map((f) => ({ f: relative(REPO_ROOT, f), n: readFileSync(f, "utf8").split("\n").length }))
+    .filter((x) => x.n > 400 && !x.f.startsWith("test/"));
   assert.deepEqual(long, []);
-  const wide = files.flatMap((f) => readFileSync(f, "utf8").split("\n").flatMap((l, i) => (l.length > 160 ? [`${relative(REPO_ROOT, f)}:${i + 1} (${l.length})`] : [])));
+  const wide = files.flatMap((f) =>
+    readFileSync(f, "utf8")
+      .split("\n")
+      .flatMap((l, i) => (l.length > 160 ? [`${relative(REPO_ROOT, f)}:${i + 1} (${l.length})`] : [])),
+  );
   assert.deepEqual(wide, []);
 });

@@ -33,13 +33,15 @@ describe("weight processing invariants (LN model)", () => {
     }
   });
   test("reading weights are centred over d_model", () => {
-    for (const b of p.blocks) for (const W of [b.W_Q, b.W_K, b.W_V]) {
-      for (let h = 0; h < H; h++) for (let e = 0; e < E; e++) {
-        let s = 0;
-        for (let d = 0; d < D; d++) s += W.data[(h * D + d) * E + e];
-        assert.ok(near(s / D, 0), `W column mean ${s / D}`);
+    for (const b of p.blocks)
+      for (const W of [b.W_Q, b.W_K, b.W_V]) {
+        for (let h = 0; h < H; h++)
+          for (let e = 0; e < E; e++) {
+            let s = 0;
+            for (let d = 0; d < D; d++) s += W.data[(h * D + d) * E + e];
+            assert.ok(near(s / D, 0), `W column mean ${s / D}`);
+          }
       }
-    }
     for (let v = 0; v < V; v++) {
       let s = 0;
       for (let d = 0; d < D; d++) s += p.W_U.data[d * V + v];
@@ -53,7 +55,8 @@ describe("weight processing invariants (LN model)", () => {
   });
   test("the model's function is unchanged: same log-probs before and after", () => {
     const toks = [0, 5, 17, 3, 59, 5, 17, 8];
-    const before = logProbs(raw, toks), after = logProbs(p, toks);
+    const before = logProbs(raw, toks),
+      after = logProbs(p, toks);
     before.forEach((row, i) => row.forEach((x, t) => assert.ok(near(x, after[i][t], 1e-4), `pos ${i} tok ${t}: ${x} vs ${after[i][t]}`)));
   });
   test("the input weights are not modified", () => {
@@ -68,7 +71,8 @@ test("function unchanged for LNPre and no-normalization models too", () => {
     const raw = randomWeights({ V: 40, D: 8, H: 2, E: 4, L: 2, norm, seed: 11 });
     const p = processWeights(raw);
     const toks = [1, 2, 3, 39, 2];
-    const a = logProbs(raw, toks), b = logProbs(p, toks);
+    const a = logProbs(raw, toks),
+      b = logProbs(p, toks);
     a.forEach((row, i) => row.forEach((x, t) => assert.ok(near(x, b[i][t], 1e-4), `${norm}: ${x} vs ${b[i][t]}`)));
   }
 });
@@ -89,15 +93,24 @@ test("a hand-computed case", () => {
     config,
     W_E: tensor([2, 2], new Float32Array([1, 3, 0, 2])),
     W_pos: tensor([1, 2], new Float32Array([4, 0])),
-    blocks: [{
-      ln1_w: tensor([2], new Float32Array([2, 3])), ln1_b: tensor([2], new Float32Array([1, 1])),
-      W_Q: tensor([1, 2, 1], new Float32Array([1, 1])), W_K: tensor([1, 2, 1], new Float32Array([1, 0])),
-      W_V: tensor([1, 2, 1], new Float32Array([0, 1])),
-      b_Q: tensor([1, 1], new Float32Array([0])), b_K: tensor([1, 1], new Float32Array([0])), b_V: tensor([1, 1], new Float32Array([2])),
-      W_O: tensor([1, 1, 2], new Float32Array([1, -3])), b_O: tensor([2], new Float32Array([1, 0])),
-    }],
-    ln_final_w: tensor([2], new Float32Array([1, 2])), ln_final_b: tensor([2], new Float32Array([0, 1])),
-    W_U: tensor([2, 2], new Float32Array([1, 3, 2, 6])), b_U: tensor([2], new Float32Array([0, 0])),
+    blocks: [
+      {
+        ln1_w: tensor([2], new Float32Array([2, 3])),
+        ln1_b: tensor([2], new Float32Array([1, 1])),
+        W_Q: tensor([1, 2, 1], new Float32Array([1, 1])),
+        W_K: tensor([1, 2, 1], new Float32Array([1, 0])),
+        W_V: tensor([1, 2, 1], new Float32Array([0, 1])),
+        b_Q: tensor([1, 1], new Float32Array([0])),
+        b_K: tensor([1, 1], new Float32Array([0])),
+        b_V: tensor([1, 1], new Float32Array([2])),
+        W_O: tensor([1, 1, 2], new Float32Array([1, -3])),
+        b_O: tensor([2], new Float32Array([1, 0])),
+      },
+    ],
+    ln_final_w: tensor([2], new Float32Array([1, 2])),
+    ln_final_b: tensor([2], new Float32Array([0, 1])),
+    W_U: tensor([2, 2], new Float32Array([1, 3, 2, 6])),
+    b_U: tensor([2], new Float32Array([0, 0])),
   };
   const p = processWeights(w);
   const b = p.blocks[0];

@@ -64,7 +64,11 @@ describe("hostile and broken files are refused without side effects", () => {
 });
 
 describe("the unpickler is bounded by its input", () => {
-  const refuse = (w: PickleWriter, re: RegExp) => assert.throws(() => unpickle(w.bytes(), "x.pkl"), (e: Error) => re.test(e.message) && e.message.startsWith("x.pkl: "));
+  const refuse = (w: PickleWriter, re: RegExp) =>
+    assert.throws(
+      () => unpickle(w.bytes(), "x.pkl"),
+      (e: Error) => re.test(e.message) && e.message.startsWith("x.pkl: "),
+    );
   test("a memo bomb is refused while it is built", () => refuse(memoBomb(new PickleWriter(), 9, 10).get(1009).stop(), /memo bomb/));
   test("a DUP bomb too", () => {
     const w = new PickleWriter().emptyList();
@@ -77,7 +81,8 @@ describe("the unpickler is bounded by its input", () => {
     for (let i = 0; i < 1000; i++) marks.mark();
     refuse(marks, /nesting deeper than 100/);
   });
-  test("a negative length never moves the reader backwards", () => refuse(new PickleWriter().raw(Buffer.from([0x54, 0xfb, 0xff, 0xff, 0xff])).stop(), /negative or invalid length -5/));
+  test("a negative length never moves the reader backwards", () =>
+    refuse(new PickleWriter().raw(Buffer.from([0x54, 0xfb, 0xff, 0xff, 0xff])).stop(), /negative or invalid length -5/));
   test("self-referencing and later-mutated containers are refused (their size could not be bounded)", () => {
     refuse(new PickleWriter().emptyList().dup().append().stop(), /contains itself/);
     refuse(new PickleWriter().emptyList().put(1).op(0x85).get(1).int(1).append().stop(), /after placing it inside another/);
@@ -93,10 +98,16 @@ describe("tensors are checked against their storage before anything is decoded",
   test("a float64 weight is an unsupported dtype, not a missing tensor", async () => {
     const ckpt = await openPth(tinyCheckpoint({ storageType: (n) => (n === "embed.W_E" ? "DoubleStorage" : "FloatStorage") }), "m.pth");
     assert.equal(ckpt.dtypeOf("embed.W_E"), "F64");
-    assert.throws(() => ckpt.read("embed.W_E"), /m\.pth: unsupported dtype F64 for tensor "embed\.W_E"; .*re-save as float32, float16 or bfloat16/);
+    assert.throws(
+      () => ckpt.read("embed.W_E"),
+      /m\.pth: unsupported dtype F64 for tensor "embed\.W_E"; .*re-save as float32, float16 or bfloat16/,
+    );
   });
   test("a broadcast (stride-0) view larger than its storage is refused when the file is opened", async () => {
     const pth = tinyCheckpoint({ view: (n) => (n === "unembed.b_U" ? { size: [1 << 28], stride: [0] } : undefined) });
-    await assert.rejects(openPth(pth, "m.pth"), /tensor "unembed\.b_U" \[268435456\] claims more elements than its 8-element storage holds/);
+    await assert.rejects(
+      openPth(pth, "m.pth"),
+      /tensor "unembed\.b_U" \[268435456\] claims more elements than its 8-element storage holds/,
+    );
   });
 });

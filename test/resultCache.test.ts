@@ -9,8 +9,12 @@ import { tempDir } from "./support/engine";
 const settings = { nKeys: 5, nQueries: 20, nOutputs: 20, prior: "bundled" as const };
 const identity = (model: string, prior = "bundled:abc") => ({ model, prior });
 const head = (layer: number, h: number): HeadResult => ({
-  report: { model: "m", layer, head: h, bos: 0, ep: "cpu", keys: [] }, details: { keys: [], tokens: {}, prior: "uniform" }, elapsedMs: 12, cached: false,
-  computedWith: settings, identity: identity("hash-a"),
+  report: { model: "m", layer, head: h, bos: 0, ep: "cpu", keys: [] },
+  details: { keys: [], tokens: {}, prior: "uniform" },
+  elapsedMs: 12,
+  cached: false,
+  computedWith: settings,
+  identity: identity("hash-a"),
 });
 
 test("results persist across instances, keyed by identity (model and prior content) and sizes", () => {
@@ -18,10 +22,26 @@ test("results persist across instances, keyed by identity (model and prior conte
   const key = ResultCache.key(identity("hash-a"), settings);
   new ResultCache(dir).put(key, head(1, 2));
   assert.deepEqual(new ResultCache(dir).get(key, { layer: 1, head: 2 }), head(1, 2), "a new instance reads it from disk");
-  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-b"), settings), { layer: 1, head: 2 }), undefined, "another model misses");
-  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-a", "words:other"), settings), { layer: 1, head: 2 }), undefined, "another prior content misses");
-  assert.equal(new ResultCache(dir).get(ResultCache.key(identity("hash-a"), { ...settings, nKeys: 6 }), { layer: 1, head: 2 }), undefined, "other sizes miss");
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".tmp")), [], "no temp files left");
+  assert.equal(
+    new ResultCache(dir).get(ResultCache.key(identity("hash-b"), settings), { layer: 1, head: 2 }),
+    undefined,
+    "another model misses",
+  );
+  assert.equal(
+    new ResultCache(dir).get(ResultCache.key(identity("hash-a", "words:other"), settings), { layer: 1, head: 2 }),
+    undefined,
+    "another prior content misses",
+  );
+  assert.equal(
+    new ResultCache(dir).get(ResultCache.key(identity("hash-a"), { ...settings, nKeys: 6 }), { layer: 1, head: 2 }),
+    undefined,
+    "other sizes miss",
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes(".tmp")),
+    [],
+    "no temp files left",
+  );
 });
 
 test("a corrupt cache file is deleted and treated as a miss, never used", () => {

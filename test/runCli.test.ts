@@ -31,19 +31,31 @@ describe("head-lens run", () => {
     assert.deepEqual(Object.keys(out), ["model", "bos", "tokens", "attention", "top", "next", "dla"]);
     assert.equal(out.model, "run-model");
     assert.equal(out.bos, null);
-    assert.deepEqual(out.tokens.map((t) => t.id), ids);
+    assert.deepEqual(
+      out.tokens.map((t) => t.id),
+      ids,
+    );
     const ref = referenceRun(loadLocalModel(dir).weights, ids);
     assert.equal(out.attention.length, 2);
-    out.attention.forEach((layer, l) => layer.forEach((head, h) => head.forEach((row, i) => row.forEach((w, j) => {
-      assert.ok(Math.abs(w - ref.patterns[l][h][i][j]) < 1e-4, `L${l}H${h}[${i},${j}]`);
-    }))));
+    out.attention.forEach((layer, l) =>
+      layer.forEach((head, h) =>
+        head.forEach((row, i) =>
+          row.forEach((w, j) => {
+            assert.ok(Math.abs(w - ref.patterns[l][h][i][j]) < 1e-4, `L${l}H${h}[${i},${j}]`);
+          }),
+        ),
+      ),
+    );
     assert.equal(out.top.length, ids.length);
     assert.equal(out.top[0].length, 5);
     assert.ok(Math.abs(out.top[2][0].p - Math.exp(Math.max(...ref.logProbs[2]))) < 1e-4);
     assert.equal(out.next[ids.length - 1], null);
     assert.equal(out.next[0]!.id, 7);
     assert.ok(Math.abs(out.next[0]!.logprob - ref.logProbs[0][7]) < 1e-4);
-    assert.deepEqual(out.dla.map((p) => p.length), ids.map(() => 2));
+    assert.deepEqual(
+      out.dla.map((p) => p.length),
+      ids.map(() => 2),
+    );
     assert.ok(out.dla[ids.length - 1].flat().every((x) => x === null));
     assert.ok(out.dla[0].flat().every((x) => typeof x === "number"));
   });

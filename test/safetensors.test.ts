@@ -17,19 +17,28 @@ function fileWithHeader(header: unknown, dataBytes = 0, rawHeader?: string): Uin
 }
 
 function expectError(bytes: Uint8Array, code: string, ...fragments: (string | RegExp)[]): void {
-  assert.throws(() => parseSafetensors(bytes, LABEL), (e: Error & { code?: string }) => {
-    assert.equal(e.code, `safetensors.${code}`, e.message);
-    assert.ok(e.message.startsWith(LABEL), `message names the file: ${e.message}`);
-    for (const f of fragments) assert.match(e.message, typeof f === "string" ? new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : f);
-    return true;
-  });
+  assert.throws(
+    () => parseSafetensors(bytes, LABEL),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, `safetensors.${code}`, e.message);
+      assert.ok(e.message.startsWith(LABEL), `message names the file: ${e.message}`);
+      for (const f of fragments) assert.match(e.message, typeof f === "string" ? new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : f);
+      return true;
+    },
+  );
 }
 
 describe("safetensors round trip", () => {
   for (const dtype of ["F32", "F16", "BF16"] as const) {
     test(`${dtype} values survive write -> read`, () => {
       const data = new Float32Array([0, 1, -2.5, 3.140625, 65504, -1e-3, 0.1]);
-      const bytes = writeSafetensors([{ name: "t", dtype, shape: [7], data }, { name: "u", dtype, shape: [1, 2], data: new Float32Array([5, 6]) }], { format: "pt" });
+      const bytes = writeSafetensors(
+        [
+          { name: "t", dtype, shape: [7], data },
+          { name: "u", dtype, shape: [1, 2], data: new Float32Array([5, 6]) },
+        ],
+        { format: "pt" },
+      );
       const f = parseSafetensors(bytes, LABEL);
       assert.deepEqual(f.metadata, { format: "pt" });
       const t = readFloatTensor(f, "t");
@@ -49,7 +58,10 @@ test("F16 decoding gives every one of the 65 536 halves its value, at an even an
     const out = decodeHalf(bytes.subarray(offset));
     for (let h = 0; h < 65536; h++) {
       const want = halfToFloat(h);
-      assert.ok(Object.is(out[h], Math.fround(want)) || (Number.isNaN(want) && Number.isNaN(out[h])), `half 0x${h.toString(16)} at offset ${offset}: ${out[h]} != ${want}`);
+      assert.ok(
+        Object.is(out[h], Math.fround(want)) || (Number.isNaN(want) && Number.isNaN(out[h])),
+        `half 0x${h.toString(16)} at offset ${offset}: ${out[h]} != ${want}`,
+      );
     }
   }
 });
@@ -63,14 +75,29 @@ describe("malformed safetensors are refused with a specific error", () => {
   });
   test("header not JSON", () => expectError(fileWithHeader(null, 0, "{not json"), "header-json", "not valid UTF-8 JSON"));
   test("header not an object", () => expectError(fileWithHeader([1, 2]), "header-json", "not an object"));
-  test("unknown dtype", () => expectError(fileWithHeader({ w: { dtype: "F33", shape: [1], data_offsets: [0, 4] } }, 4), "dtype", 'tensor "w"', "F33"));
-  test("bad shape", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, 4), "shape", 'tensor "w"'));
-  test("reversed offsets", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [0], data_offsets: [4, 0] } }, 4), "offsets", "reversed"));
-  test("offsets past the data", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, 4), "bounds", 'tensor "w"', "truncated"));
-  test("byte length != shape x dtype", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, 8), "length", "needs 12"));
-  test("overlapping tensors", () => expectError(fileWithHeader({
-    a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
-  }, 12), "overlap", '"a"', '"b"'));
+  test("unknown dtype", () =>
+    expectError(fileWithHeader({ w: { dtype: "F33", shape: [1], data_offsets: [0, 4] } }, 4), "dtype", 'tensor "w"', "F33"));
+  test("bad shape", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, 4), "shape", 'tensor "w"'));
+  test("reversed offsets", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [0], data_offsets: [4, 0] } }, 4), "offsets", "reversed"));
+  test("offsets past the data", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, 4), "bounds", 'tensor "w"', "truncated"));
+  test("byte length != shape x dtype", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, 8), "length", "needs 12"));
+  test("overlapping tensors", () =>
+    expectError(
+      fileWithHeader(
+        {
+          a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+          b: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
+        },
+        12,
+      ),
+      "overlap",
+      '"a"',
+      '"b"',
+    ));
   test("metadata of non-strings", () => expectError(fileWithHeader({ __metadata__: { a: 1 } }), "metadata"));
   test("a weight tensor of integer dtype", () => {
     const f = parseSafetensors(fileWithHeader({ w: { dtype: "I32", shape: [1], data_offsets: [0, 4] } }, 4), LABEL);
@@ -89,15 +116,24 @@ describe("the safetensors library's rules, exactly", () => {
   test("a UTF-8 BOM before the header JSON", () =>
     expectError(raw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ w }))]), 4), "bom", "byte-order mark"));
   test("__metadata__ that is a list", () => expectError(fileWithHeader({ __metadata__: ["a"], w }, 4), "metadata", "got a list"));
-  test("__metadata__ null is no metadata (as the library's Option)", () => assert.deepEqual(parseSafetensors(fileWithHeader({ __metadata__: null, w }, 4), LABEL).metadata, {}));
+  test("__metadata__ null is no metadata (as the library's Option)", () =>
+    assert.deepEqual(parseSafetensors(fileWithHeader({ __metadata__: null, w }, 4), LABEL).metadata, {}));
   test("the same tensor name twice", () =>
-    expectError(raw(`{"w":${JSON.stringify(w)},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8), "duplicate", 'tensor "w" appears twice'));
-  test("a field twice inside one tensor", () => expectError(raw(`{"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`, 4), "duplicate", 'field "dtype"'));
+    expectError(
+      raw(`{"w":${JSON.stringify(w)},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8),
+      "duplicate",
+      'tensor "w" appears twice',
+    ));
+  test("a field twice inside one tensor", () =>
+    expectError(raw(`{"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`, 4), "duplicate", 'field "dtype"'));
   test("a fractional offset", () => expectError(raw(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}`, 4), "offsets"));
-  test("a gap before the first tensor", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "gap", "contiguous from byte 0"));
+  test("a gap before the first tensor", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "gap", "contiguous from byte 0"));
   test("bytes after the last tensor", () => expectError(fileWithHeader({ w }, 8), "coverage", "covered exactly"));
-  test("a shape that overflows", () => expectError(fileWithHeader({ w: { dtype: "F32", shape: [2 ** 30, 2 ** 30], data_offsets: [0, 4] } }, 4), "overflow"));
-  test("sub-byte dtypes must end on a byte boundary", () => expectError(fileWithHeader({ w: { dtype: "F4", shape: [3], data_offsets: [0, 1] } }, 1), "misaligned"));
+  test("a shape that overflows", () =>
+    expectError(fileWithHeader({ w: { dtype: "F32", shape: [2 ** 30, 2 ** 30], data_offsets: [0, 4] } }, 4), "overflow"));
+  test("sub-byte dtypes must end on a byte boundary", () =>
+    expectError(fileWithHeader({ w: { dtype: "F4", shape: [3], data_offsets: [0, 1] } }, 1), "misaligned"));
   test("a header over the library's 100 000 000-byte limit", () => {
     const b = fileWithHeader({});
     new DataView(b.buffer, b.byteOffset).setBigUint64(0, 100_000_001n, true);
@@ -107,18 +143,32 @@ describe("the safetensors library's rules, exactly", () => {
     const f = parseSafetensors(raw(` \t\n${JSON.stringify({ w })}   `, 4), LABEL);
     assert.deepEqual(f.tensors.get("w")?.shape, [1]);
   });
-  test("a lone surrogate escape is not valid JSON (serde_json refuses it)", () => expectError(raw(`{"\\ud800":${JSON.stringify(w)}}`, 4), "header-json", "surrogate"));
+  test("a lone surrogate escape is not valid JSON (serde_json refuses it)", () =>
+    expectError(raw(`{"\\ud800":${JSON.stringify(w)}}`, 4), "header-json", "surrogate"));
 });
 
 describe("model weights against config", () => {
   const spec = { V: 50, D: 8, H: 2, E: 4, L: 1 };
-  const write = (mutate: (t: { name: string; dtype: "F32" | "F16" | "BF16"; shape: number[]; data: Float32Array }[]) => void, dtype: "F32" | "F16" | "BF16" = "F32") => {
-    const tensors = weightsToNamedTensors(randomWeights(spec)).map(([name, t]) => ({ name, dtype, shape: t.shape, data: new Float32Array(t.data) }));
+  const write = (
+    mutate: (t: { name: string; dtype: "F32" | "F16" | "BF16"; shape: number[]; data: Float32Array }[]) => void,
+    dtype: "F32" | "F16" | "BF16" = "F32",
+  ) => {
+    const tensors = weightsToNamedTensors(randomWeights(spec)).map(([name, t]) => ({
+      name,
+      dtype,
+      shape: t.shape,
+      data: new Float32Array(t.data),
+    }));
     mutate(tensors);
     return parseSafetensors(writeSafetensors(tensors), LABEL);
   };
   test("missing tensor names the TL name and shape", () => {
-    const f = write((ts) => ts.splice(ts.findIndex((t) => t.name === "blocks.0.attn.W_K"), 1));
+    const f = write((ts) =>
+      ts.splice(
+        ts.findIndex((t) => t.name === "blocks.0.attn.W_K"),
+        1,
+      ),
+    );
     assert.throws(() => weightsFromSafetensors(configFor(spec), f), /required tensor "blocks\.0\.attn\.W_K" \[2, 8, 4\] is missing/);
   });
   test("wrong shape", () => {
@@ -126,7 +176,10 @@ describe("model weights against config", () => {
       const t = ts.find((x) => x.name === "unembed.W_U")!;
       t.shape = [spec.V, spec.D];
     });
-    assert.throws(() => weightsFromSafetensors(configFor(spec), f), /"unembed\.W_U" has shape \[50, 8\] but config\.json implies \[8, 50\]/);
+    assert.throws(
+      () => weightsFromSafetensors(configFor(spec), f),
+      /"unembed\.W_U" has shape \[50, 8\] but config\.json implies \[8, 50\]/,
+    );
   });
   test("NaN / Inf reported with count and position", () => {
     const f = write((ts) => {
@@ -144,7 +197,11 @@ describe("model weights against config", () => {
         t.data[11] = NaN;
         t.data[12] = Infinity;
       }, dtype);
-      assert.throws(() => weightsFromSafetensors(configFor(spec), f), /"unembed\.W_U" contains 3 NaN\/Inf value\(s\), first at flat index 3/, dtype);
+      assert.throws(
+        () => weightsFromSafetensors(configFor(spec), f),
+        /"unembed\.W_U" contains 3 NaN\/Inf value\(s\), first at flat index 3/,
+        dtype,
+      );
       const ok = write((ts) => ts.find((x) => x.name === "unembed.W_U")!.data.fill(65504), dtype); // F16's largest finite value
       assert.doesNotThrow(() => weightsFromSafetensors(configFor(spec), ok), dtype);
     }

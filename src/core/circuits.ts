@@ -47,7 +47,14 @@ export function ovCircuit(w: ModelWeights, layer: number, head: number): Factore
 }
 
 /** QK expanded to token space with its BOS normalization; rows and columns embedded by the given maps. */
-export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: Float32Array, V: number, bos: number, mm: MatMulFn | Products): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
+export async function tokenQK(
+  qk: FactoredMatrix,
+  queries: Float32Array,
+  keys: Float32Array,
+  V: number,
+  bos: number,
+  mm: MatMulFn | Products,
+): Promise<{ qk: FactoredMatrix; bosKey: Float32Array }> {
   const { matrix, removed } = await (await qk.premultiply(queries, V, mm)).postmultiplyTransposedMinusColumn(keys, V, bos, mm);
   return { qk: matrix, bosKey: removed };
 }
@@ -55,20 +62,33 @@ export async function tokenQK(qk: FactoredMatrix, queries: Float32Array, keys: F
 /** A token-space QK minus its BOS column, and the BOS key's factor row. `full` must be a product
  * just made: its right factor is reused. */
 export function bosNormalized(full: FactoredMatrix, bos: number): { qk: FactoredMatrix; bosKey: Float32Array } {
-  const E = full.rank, bosKey = full.right.slice(bos * E, (bos + 1) * E);
+  const E = full.rank,
+    bosKey = full.right.slice(bos * E, (bos + 1) * E);
   return { qk: full.minusColumn(bos, true), bosKey };
 }
 
 /** OV expanded to token space (sources embedded, outputs unembedded by W_U) with its row-mean normalization. */
-export async function tokenOV(ov: FactoredMatrix, sources: Float32Array, w: ModelWeights, mm: MatMulFn | Products): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
+export async function tokenOV(
+  ov: FactoredMatrix,
+  sources: Float32Array,
+  w: ModelWeights,
+  mm: MatMulFn | Products,
+): Promise<{ ov: FactoredMatrix; outputMean: Float64Array }> {
   const V = w.config.d_vocab;
   const { matrix, removedMean } = await (await ov.premultiply(sources, V, mm)).postmultiplyRowCentered(w.W_U.data, V, mm);
   return { ov: matrix, outputMean: removedMean };
 }
 
 /** The direct path of one head: W_E on both sides of QK, W_E and W_U around OV. */
-export async function headCircuits(w: ModelWeights, layer: number, head: number, bos: number, mm: MatMulFn | Products = jsMatMul): Promise<HeadCircuits> {
-  const WE = w.W_E.data, V = w.config.d_vocab;
+export async function headCircuits(
+  w: ModelWeights,
+  layer: number,
+  head: number,
+  bos: number,
+  mm: MatMulFn | Products = jsMatMul,
+): Promise<HeadCircuits> {
+  const WE = w.W_E.data,
+    V = w.config.d_vocab;
   const { qk, bosKey } = await tokenQK(qkCircuit(w, layer, head), WE, WE, V, bos, mm);
   const { ov, outputMean } = await tokenOV(ovCircuit(w, layer, head), WE, w, mm);
   return { qk, ov, bosKey, outputMean };

@@ -53,7 +53,8 @@ export function parseConfig(raw: unknown, label: string, fallbackName: string): 
     if (!Number.isSafeInteger(c[k]) || (c[k] as number) <= 0) {
       bad(`"${k}" must be a positive integer (got ${preview(c[k])}); use TransformerLens HookedTransformerConfig names`);
     }
-    if ((c[k] as number) > CONFIG_LIMITS[k]) bad(`"${k}" ${c[k]} exceeds Head Lens's limit of ${CONFIG_LIMITS[k]}; is config.json for this model?`);
+    if ((c[k] as number) > CONFIG_LIMITS[k])
+      bad(`"${k}" ${c[k]} exceeds Head Lens's limit of ${CONFIG_LIMITS[k]}; is config.json for this model?`);
   }
   if (c.attn_only !== true) bad(`"attn_only" must be true: Head Lens analyzes attention-only transformers (got ${preview(c.attn_only)})`);
   const pos = c.positional_embedding_type ?? "standard";
@@ -65,7 +66,10 @@ export function parseConfig(raw: unknown, label: string, fallbackName: string): 
     bad(`"normalization_type" ${preview(norm)} is not supported; use "LN", "LNPre" or null`);
   }
   if (typeof c.tokenizer_name !== "string" || c.tokenizer_name === "") bad(`"tokenizer_name" must be a string such as "gpt2"`);
-  if (c.bos_token_id !== undefined && (!Number.isSafeInteger(c.bos_token_id) || (c.bos_token_id as number) < 0 || (c.bos_token_id as number) >= (c.d_vocab as number))) {
+  if (
+    c.bos_token_id !== undefined &&
+    (!Number.isSafeInteger(c.bos_token_id) || (c.bos_token_id as number) < 0 || (c.bos_token_id as number) >= (c.d_vocab as number))
+  ) {
     bad(`"bos_token_id" ${preview(c.bos_token_id)} must be an id in [0, d_vocab=${c.d_vocab})`);
   }
   for (const k of ["vocab_map", "priors"] as const) {
@@ -116,7 +120,11 @@ export function impliedParameterCount(c: ModelConfig): number {
  */
 export function checkConfigFitsWeights(c: ModelConfig, configLabel: string, weightsLabel: string, tensorBytes: number): void {
   // No tensor data at all is the weights file's fault, whatever the config says.
-  if (tensorBytes === 0) throw new HeadLensError(`${weightsLabel}: holds no tensor data: it is not a model's weights (or they were saved in another file)`, "weights.empty");
+  if (tensorBytes === 0)
+    throw new HeadLensError(
+      `${weightsLabel}: holds no tensor data: it is not a model's weights (or they were saved in another file)`,
+      "weights.empty",
+    );
   const params = impliedParameterCount(c);
   if (params * 2 > tensorBytes) {
     const dims = POSITIVE_INTS.map((k) => `${k}=${c[k]}`).join(", ");

@@ -30,23 +30,30 @@ export interface DiagonalRanks {
 export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl: StreamControl): Promise<DiagonalRanks> {
   if (m.rows !== m.cols) throw new Error(`diagonal ranks of a non-square ${m.rows}×${m.cols} matrix`);
   if (!k.rowCountsAndColMax) throw new Error("these kernels cannot count against a threshold");
-  const r = m.rank, n = m.rows, [maxNorm, rowNorms] = await Promise.all([m.rightMaxNorm(k), m.leftNorms(k)]);
-  const lo = new Float32Array(n), hi = new Float32Array(n), diag = new Float64Array(n);
+  const r = m.rank,
+    n = m.rows,
+    [maxNorm, rowNorms] = await Promise.all([m.rightMaxNorm(k), m.leftNorms(k)]);
+  const lo = new Float32Array(n),
+    hi = new Float32Array(n),
+    diag = new Float64Array(n);
   // |fl32(x·y) − x·y| ≤ r·2⁻²³·‖x‖‖y‖ (a bound for any summation order, FMA or not), widened to float32.
   const slack = 2 * r * 2 ** -23;
   for (let i = 0; i < n; i++) {
-    const d = (diag[i] = m.at(i, i)), eps = slack * rowNorms[i] * maxNorm + 1e-30;
+    const d = (diag[i] = m.at(i, i)),
+      eps = slack * rowNorms[i] * maxNorm + 1e-30;
     lo[i] = Math.fround(d - eps) - Math.abs(Math.fround(d - eps)) * 2 ** -23;
     hi[i] = Math.fround(d + eps) + Math.abs(Math.fround(d + eps)) * 2 ** -23;
   }
   const { above, atLeast, colMax } = await k.rowCountsAndColMax(m.left, transpose2d(m.right, n, r), n, r, n, lo, hi, ctl);
   // atLeast counts the diagonal itself.
-  const lower = above, upper = Int32Array.from(atLeast, (x) => x - 1);
+  const lower = above,
+    upper = Int32Array.from(atLeast, (x) => x - 1);
   const resolve = async (rows: number[]) => {
     const block = Math.max(1, Math.floor(ctl.blockBytes / (4 * n)));
     for (let s = 0; s < rows.length; s += block) {
       ctl.check();
-      const ids = rows.slice(s, s + block), exact = await exactRows(m, ids, k);
+      const ids = rows.slice(s, s + block),
+        exact = await exactRows(m, ids, k);
       ids.forEach((i, b) => (lower[i] = upper[i] = exact[b].countAbove(diag[i])));
     }
   };
@@ -55,10 +62,13 @@ export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl:
 
 /** Median (lower) rank and the shares at rank 0 and below 10, exact, resolving only the rows they depend on. */
 export async function diagonalStats(d: DiagonalRanks): Promise<DiagonalStats> {
-  const { lower, upper } = d, n = lower.length, h = Math.floor((n - 1) / 2);
+  const { lower, upper } = d,
+    n = lower.length,
+    h = Math.floor((n - 1) / 2);
   const straddles = (i: number, t: number) => lower[i] < t && upper[i] >= t; // unsure whether rank_i < t
   for (;;) {
-    const mLo = nth(lower, h), mHi = nth(upper, h);
+    const mLo = nth(lower, h),
+      mHi = nth(upper, h);
     const rows: number[] = [];
     for (let i = 0; i < n; i++) {
       if (lower[i] === upper[i]) continue;
@@ -67,7 +77,8 @@ export async function diagonalStats(d: DiagonalRanks): Promise<DiagonalStats> {
     if (!rows.length) break;
     await d.resolve(rows);
   }
-  let top1 = 0, top10 = 0;
+  let top1 = 0,
+    top10 = 0;
   for (let i = 0; i < n; i++) {
     if (upper[i] === 0) top1++;
     if (upper[i] < 10) top10++;

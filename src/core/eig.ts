@@ -27,7 +27,8 @@ function toHessenberg(a: Float64Array, n: number): void {
   const w = n + 1;
   const A = (i: number, j: number) => i * w + j;
   for (let m = 2; m < n; m++) {
-    let x = 0, i = m;
+    let x = 0,
+      i = m;
     for (let j = m; j <= n; j++) {
       if (Math.abs(a[A(j, m - 1)]) > Math.abs(x)) {
         x = a[A(j, m - 1)];
@@ -57,14 +58,24 @@ function toHessenberg(a: Float64Array, n: number): void {
 function hqr(a: Float64Array, n: number): Complex[] {
   const w = n + 1;
   const A = (i: number, j: number) => i * w + j;
-  const wr = new Float64Array(n + 1), wi = new Float64Array(n + 1);
+  const wr = new Float64Array(n + 1),
+    wi = new Float64Array(n + 1);
   const sign = (x: number, y: number) => (y >= 0 ? Math.abs(x) : -Math.abs(x));
   let anorm = 0;
   for (let i = 1; i <= n; i++) for (let j = Math.max(i - 1, 1); j <= n; j++) anorm += Math.abs(a[A(i, j)]);
-  let nn = n, t = 0;
-  let p = 0, q = 0, r = 0, s = 0, x = 0, y = 0, z = 0, ww = 0;
+  let nn = n,
+    t = 0;
+  let p = 0,
+    q = 0,
+    r = 0,
+    s = 0,
+    x = 0,
+    y = 0,
+    z = 0,
+    ww = 0;
   while (nn >= 1) {
-    let its = 0, l: number;
+    let its = 0,
+      l: number;
     do {
       for (l = nn; l >= 2; l--) {
         s = Math.abs(a[A(l - 1, l - 1)]) + Math.abs(a[A(l, l)]);
@@ -187,10 +198,14 @@ function hqr(a: Float64Array, n: number): Complex[] {
  * error of the transform they actually use.
  */
 export function symmetricEigen(m: ArrayLike<number>, n: number): { values: number[]; vectors: Float64Array } {
-  const a = Float64Array.from(m), d = new Float64Array(n), e = new Float64Array(n);
-  for (let i = n - 1; i > 0; i--) { // tred2
+  const a = Float64Array.from(m),
+    d = new Float64Array(n),
+    e = new Float64Array(n);
+  for (let i = n - 1; i > 0; i--) {
+    // tred2
     const l = i - 1;
-    let h = 0, scale = 0;
+    let h = 0,
+      scale = 0;
     if (l > 0) {
       for (let k = 0; k < i; k++) scale += Math.abs(a[i * n + k]);
       if (scale === 0) e[i] = a[i * n + l];
@@ -251,7 +266,10 @@ export function symmetricEigen(m: ArrayLike<number>, n: number): { values: numbe
       let g = (d[l + 1] - d[l]) / (2 * e[l]);
       let r = Math.hypot(g, 1);
       g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0, i = m - 1;
+      let s = 1,
+        c = 1,
+        p = 0,
+        i = m - 1;
       for (; i >= l; i--) {
         let f = s * e[i];
         const b = c * e[i];

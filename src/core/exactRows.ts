@@ -36,7 +36,11 @@ export function exactRowFromDense(row: Float64Array): ExactRow {
       return m;
     },
     top: (n, w) => topK(w ? row.map((x, j) => x * w[j]) : row, n),
-    bottom: (n) => topK(row.map((x) => -x), n),
+    bottom: (n) =>
+      topK(
+        row.map((x) => -x),
+        n,
+      ),
     countAbove: (t) => {
       let c = 0;
       for (let j = 0; j < row.length; j++) if (row[j] > t) c++;
@@ -48,7 +52,8 @@ export function exactRowFromDense(row: Float64Array): ExactRow {
 /** Exact rows `rows` of m: one float32 GEMM, then exact float64 entries only where they matter. */
 export async function exactRows(m: FactoredMatrix, rows: number[], k: ReductionKernels): Promise<ExactRow[]> {
   if (!k.rowsOf || rows.length === 0) return rows.map((i) => exactRowFromDense(m.row(i)));
-  const r = m.rank, V = m.cols;
+  const r = m.rank,
+    V = m.cols;
   const [f32, yNorms] = await Promise.all([k.rowsOf(m.gatherRows(rows), rows.length, m.right, V, r), m.rightNorms(k)]);
   for (let j = 0; j < f32.length; j++) if (!Number.isFinite(f32[j])) return rows.map((i) => exactRowFromDense(m.row(i)));
   const g = 1.01 * (gammaF32(r) + r * 2 ** -52);
@@ -77,8 +82,12 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, band: Band): E
   };
   /** topK over the exact values (sign·value·weight) of the candidates, listed by ascending index. */
   const exactTop = (cand: number[], n: number, sign: number, w?: ArrayLike<number>) =>
-    topK(cand.map((j) => (w ? at(j) * w[j] : sign * at(j))), n).map((c) => cand[c]);
-  const top = (n: number, sign: number, w?: ArrayLike<number>) => (n <= 0 ? [] : exactTop(w ? bandCandidatesWeighted(f, band, n, w) : bandCandidates(f, band, n, sign), n, sign, w));
+    topK(
+      cand.map((j) => (w ? at(j) * w[j] : sign * at(j))),
+      n,
+    ).map((c) => cand[c]);
+  const top = (n: number, sign: number, w?: ArrayLike<number>) =>
+    n <= 0 ? [] : exactTop(w ? bandCandidatesWeighted(f, band, n, w) : bandCandidates(f, band, n, sign), n, sign, w);
   return {
     at,
     max: () => at(top(1, 1)[0]),
@@ -106,10 +115,13 @@ function bandedRow(m: FactoredMatrix, i: number, f: Float32Array, band: Band): E
 
 /** Indices (ascending) whose sign·value can be among the n largest. */
 function bandCandidates(f: Float32Array, band: Band, n: number, sign: number): number[] {
-  const { yNorms, c, tiny } = band, best: number[] = [], kept: number[] = [];
+  const { yNorms, c, tiny } = band,
+    best: number[] = [],
+    kept: number[] = [];
   let floor = -Infinity;
   for (let j = 0; j < f.length; j++) {
-    const b = c * yNorms[j] + tiny, v = sign * f[j];
+    const b = c * yNorms[j] + tiny,
+      v = sign * f[j];
     if (v + b < floor) continue;
     kept.push(j);
     if (v - b > floor) floor = nthOrNone(best, v - b, n);
@@ -119,10 +131,13 @@ function bandCandidates(f: Float32Array, band: Band, n: number, sign: number): n
 
 /** Indices (ascending) whose value·w_j (w_j ≥ 0) can be among the n largest. */
 function bandCandidatesWeighted(f: Float32Array, band: Band, n: number, w: ArrayLike<number>): number[] {
-  const { yNorms, c, tiny } = band, best: number[] = [], kept: number[] = [];
+  const { yNorms, c, tiny } = band,
+    best: number[] = [],
+    kept: number[] = [];
   let floor = -Infinity;
   for (let j = 0; j < f.length; j++) {
-    const b = c * yNorms[j] + tiny, hi = (f[j] + b) * w[j];
+    const b = c * yNorms[j] + tiny,
+      hi = (f[j] + b) * w[j];
     if (hi < floor) continue;
     kept.push(j);
     const lo = (f[j] - b) * w[j];

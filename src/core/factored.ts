@@ -66,7 +66,10 @@ export class FactoredMatrix {
   /** The transpose (memoized, so its cached rows and norms are kept). */
   get T(): FactoredMatrix {
     if (!this.transposed) {
-      this.transposed = new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, { left: () => this.rightGram(), right: () => this.leftGram() });
+      this.transposed = new FactoredMatrix(this.right, this.left, this.cols, this.rows, this.rank, {
+        left: () => this.rightGram(),
+        right: () => this.leftGram(),
+      });
       this.transposed.transposed = this;
     }
     return this.transposed;
@@ -100,7 +103,9 @@ export class FactoredMatrix {
 
   /** A·M for A [n, rows]: only the left factor changes. */
   async premultiply(a: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(await productsOf(mm).matmul(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank, { right: () => this.rightGram() });
+    return new FactoredMatrix(await productsOf(mm).matmul(a, this.left, n, this.rows, this.rank), this.right, n, this.cols, this.rank, {
+      right: () => this.rightGram(),
+    });
   }
 
   /** M·B for B [cols, n]: the right factor becomes (rightᵀ·B)ᵀ. */
@@ -113,21 +118,28 @@ export class FactoredMatrix {
    * postmultiply(b) followed by rowCentered(), in one pass over the new right factor: the same
    * numbers (each mean sums j = 0, 1, … in float64), one V × rank copy and transpose fewer.
    */
-  async postmultiplyRowCentered(b: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
-    const p = productsOf(mm), r = this.rank;
+  async postmultiplyRowCentered(
+    b: Float32Array,
+    n: number,
+    mm: MatMulFn | Products = jsMatMul,
+  ): Promise<{ matrix: FactoredMatrix; removedMean: Float64Array }> {
+    const p = productsOf(mm),
+      r = this.rank;
     if (p.matmulTA) {
       // bᵀ·right is the new right factor as it is ([n, rank]): row-major sweeps, no transpose.
       const right = await p.matmulTA(b, this.right, this.cols, n, r);
       return { matrix: new FactoredMatrix(this.left, right, this.rows, n, r), removedMean: subtractColumnMeans(right, n, r) };
     }
     const rt = await p.matmul(transpose2d(this.right, this.cols, r), b, r, this.cols, n); // [rank, n]
-    const mean = new Float64Array(r), right = new Float32Array(n * r);
+    const mean = new Float64Array(r),
+      right = new Float32Array(n * r);
     for (let e = 0; e < r; e++) {
       let s = 0;
       for (let j = e * n, end = j + n; j < end; j++) s += rt[j];
       mean[e] = s / n;
     }
-    for (let j0 = 0; j0 < n; j0 += 64) { // transpose in tiles, subtracting the means
+    for (let j0 = 0; j0 < n; j0 += 64) {
+      // transpose in tiles, subtracting the means
       const j1 = Math.min(n, j0 + 64);
       for (let e = 0; e < r; e++) for (let j = j0; j < j1; j++) right[j * r + e] = rt[e * n + j] - mean[e];
     }
@@ -136,15 +148,23 @@ export class FactoredMatrix {
 
   /** M·Btᵀ for Bt [n, cols] (e.g. keys embedded by W_E: M·W_Eᵀ): the right factor becomes Bt·right. */
   async postmultiplyTransposed(bt: Float32Array, n: number, mm: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
-    return new FactoredMatrix(this.left, await productsOf(mm).matmul(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank, { left: () => this.leftGram() });
+    return new FactoredMatrix(this.left, await productsOf(mm).matmul(bt, this.right, n, this.cols, this.rank), this.rows, n, this.rank, {
+      left: () => this.leftGram(),
+    });
   }
 
   /**
    * postmultiplyTransposed(bt) followed by minusColumn(c) — the notebook's BOS normalization of QK —
    * in one fused product where the kernels have it; `removed` is column c's right-factor row.
    */
-  async postmultiplyTransposedMinusColumn(bt: Float32Array, n: number, c: number, mm: MatMulFn | Products = jsMatMul): Promise<{ matrix: FactoredMatrix; removed: Float32Array }> {
-    const p = productsOf(mm), r = this.rank;
+  async postmultiplyTransposedMinusColumn(
+    bt: Float32Array,
+    n: number,
+    c: number,
+    mm: MatMulFn | Products = jsMatMul,
+  ): Promise<{ matrix: FactoredMatrix; removed: Float32Array }> {
+    const p = productsOf(mm),
+      r = this.rank;
     if (p.matmulMinusRow) {
       const { diff, row } = await p.matmulMinusRow(bt, this.right, n, this.cols, r, c);
       return { matrix: new FactoredMatrix(this.left, diff, this.rows, n, r), removed: row };
@@ -160,19 +180,23 @@ export class FactoredMatrix {
    */
   async compose(other: FactoredMatrix, products: MatMulFn | Products = jsMatMul): Promise<FactoredMatrix> {
     if (this.cols !== other.rows) throw new Error(`cannot compose ${this.rows}×${this.cols} with ${other.rows}×${other.cols}`);
-    const r1 = this.rank, r2 = other.rank, mm = productsOf(products).matmul;
+    const r1 = this.rank,
+      r2 = other.rank,
+      mm = productsOf(products).matmul;
     const middle = await mm(transpose2d(this.right, this.cols, r1), other.left, r1, this.cols, r2); // [r1, r2]
     if (r1 <= r2) {
       // right' = R2 · middleᵀ  [cols2, r1]; its Gram is middle · (R2ᵀR2) · middleᵀ.
       const right = await mm(other.right, transpose2d(middle, r1, r2), other.cols, r2, r1);
       return new FactoredMatrix(this.left, right, this.rows, other.cols, r1, {
-        left: () => this.leftGram(), right: () => sandwich(middle, other.rightGram(), r1, r2),
+        left: () => this.leftGram(),
+        right: () => sandwich(middle, other.rightGram(), r1, r2),
       });
     }
     // left' = L1 · middle  [rows, r2]; its Gram is middleᵀ · (L1ᵀL1) · middle.
     const left = await mm(this.left, middle, this.rows, r1, r2);
     return new FactoredMatrix(left, other.right, this.rows, other.cols, r2, {
-      left: () => sandwich(transpose2d(middle, r1, r2), this.leftGram(), r2, r1), right: () => other.rightGram(),
+      left: () => sandwich(transpose2d(middle, r1, r2), this.leftGram(), r2, r1),
+      right: () => other.rightGram(),
     });
   }
 
@@ -182,7 +206,8 @@ export class FactoredMatrix {
    * that nothing else holds (it is not valid afterwards).
    */
   minusColumn(c: number, reuse = false): FactoredMatrix {
-    const r = this.rank, right = reuse ? this.right : new Float32Array(this.right);
+    const r = this.rank,
+      right = reuse ? this.right : new Float32Array(this.right);
     const base = this.right.slice(c * r, (c + 1) * r);
     for (let j = 0; j < this.cols; j++) for (let e = 0; e < r; e++) right[j * r + e] -= base[e];
     return new FactoredMatrix(this.left, right, this.rows, this.cols, r);
@@ -251,7 +276,8 @@ export class FactoredMatrix {
 
   /** The left factor's listed rows, packed [rows.length, rank]. */
   gatherRows(rows: ArrayLike<number>): Float32Array {
-    const r = this.rank, x = new Float32Array(rows.length * r);
+    const r = this.rank,
+      x = new Float32Array(rows.length * r);
     for (let i = 0; i < rows.length; i++) x.set(this.left.subarray(rows[i] * r, (rows[i] + 1) * r), i * r);
     return x;
   }
@@ -265,7 +291,10 @@ export class FactoredMatrix {
     const blockBytes = opts.blockBytes ?? 12 << 20;
     if (k.rowMaxOfRows && !(opts.prepack && k.rowMaxSession)) {
       const ctl = { check: () => {}, blockBytes };
-      return { run: (ids) => k.rowMaxOfRows!(this.gatherRows(ids), ids.length, this.right, this.cols, this.rank, ctl), release: async () => {} };
+      return {
+        run: (ids) => k.rowMaxOfRows!(this.gatherRows(ids), ids.length, this.right, this.cols, this.rank, ctl),
+        release: async () => {},
+      };
     }
     if (!k.rowMaxSession) throw new Error("these kernels have no row-max sessions");
     const r = this.rank;
@@ -289,7 +318,8 @@ export class FactoredMatrix {
 
   /** ‖M‖_F² = Σ (LᵀL) ∘ (RᵀR): two rank × rank Gram matrices, float64 (reused across products). */
   frobeniusNormSquared(): number {
-    const gl = this.leftGram(), gr = this.rightGram();
+    const gl = this.leftGram(),
+      gr = this.rightGram();
     let s = 0;
     for (let i = 0; i < gl.length; i++) s += gl[i] * gr[i];
     return Math.max(0, s);
@@ -308,7 +338,8 @@ const RECENT = 8;
  */
 function subtractColumnMeans(a: Float32Array, n: number, r: number): Float64Array {
   const mean = new Float64Array(r);
-  let j = 0, o = 0;
+  let j = 0,
+    o = 0;
   // Two rows per sweep, still added one after the other: (mean + row j) + row j+1 (≈ 1.5× faster).
   for (; j + 1 < n; j += 2, o += 2 * r) for (let e = 0; e < r; e++) mean[e] = mean[e] + a[o + e] + a[o + r + e];
   for (; j < n; j++, o += r) for (let e = 0; e < r; e++) mean[e] += a[o + e];
@@ -329,17 +360,19 @@ function cached(recent: Map<number, Float64Array>, i: number, compute: () => Flo
 /** M·G·Mᵀ for M [p, q] (float32 or float64) and a symmetric G [q, q] -> [p, p], float64. */
 function sandwich(m: ArrayLike<number>, g: Float64Array, p: number, q: number): Float64Array {
   const mg = new Float64Array(p * q);
-  for (let i = 0; i < p; i++) for (let k = 0; k < q; k++) {
-    const v = m[i * q + k];
-    if (v === 0) continue;
-    for (let j = 0; j < q; j++) mg[i * q + j] += v * g[k * q + j];
-  }
+  for (let i = 0; i < p; i++)
+    for (let k = 0; k < q; k++) {
+      const v = m[i * q + k];
+      if (v === 0) continue;
+      for (let j = 0; j < q; j++) mg[i * q + j] += v * g[k * q + j];
+    }
   const out = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let k = 0; k < q; k++) s += mg[i * q + k] * m[j * q + k];
-    out[i * p + j] = s;
-  }
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let k = 0; k < q; k++) s += mg[i * q + k] * m[j * q + k];
+      out[i * p + j] = s;
+    }
   return out;
 }
 
@@ -350,13 +383,13 @@ function gram(a: Float32Array, b: Float32Array, n: number, p: number, q: number)
     for (let i = 0; i < p; i++) {
       const av = a[k * p + i];
       if (av === 0) continue;
-      const row = i * q, bo = k * q;
+      const row = i * q,
+        bo = k * q;
       for (let j = 0; j < q; j++) out[row + j] += av * b[bo + j];
     }
   }
   return out;
 }
-
 
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s = 0;

@@ -49,7 +49,8 @@ export interface ModelMetrics {
 }
 
 export function copyingScore(eigenvalues: Complex[]): number {
-  let re = 0, abs = 0;
+  let re = 0,
+    abs = 0;
   for (const e of eigenvalues) {
     re += e.re;
     abs += Math.hypot(e.re, e.im);
@@ -85,15 +86,20 @@ export async function compositionScores(w: ModelWeights, mode: CompositionType, 
   const { n_layers: L, n_heads: H } = w.config;
   const ov = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => ovCircuit(w, l, h)));
   const right = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => reader(w, l, h, mode)));
-  const out: CompositionScores = Array.from({ length: L }, () => Array.from({ length: H }, () => Array.from({ length: L }, () => new Array<number>(H).fill(0))));
-  for (let l1 = 0; l1 < L; l1++) for (let h1 = 0; h1 < H; h1++) {
-    const left = ov[l1][h1], leftNorm = left.frobeniusNorm();
-    for (let l2 = l1 + 1; l2 < L; l2++) for (let h2 = 0; h2 < H; h2++) {
-      const r = right[l2][h2];
-      const denom = leftNorm * r.frobeniusNorm();
-      out[l1][h1][l2][h2] = denom > 0 ? (await left.compose(r, mm)).frobeniusNorm() / denom : 0;
+  const out: CompositionScores = Array.from({ length: L }, () =>
+    Array.from({ length: H }, () => Array.from({ length: L }, () => new Array<number>(H).fill(0))),
+  );
+  for (let l1 = 0; l1 < L; l1++)
+    for (let h1 = 0; h1 < H; h1++) {
+      const left = ov[l1][h1],
+        leftNorm = left.frobeniusNorm();
+      for (let l2 = l1 + 1; l2 < L; l2++)
+        for (let h2 = 0; h2 < H; h2++) {
+          const r = right[l2][h2];
+          const denom = leftNorm * r.frobeniusNorm();
+          out[l1][h1][l2][h2] = denom > 0 ? (await left.compose(r, mm)).frobeniusNorm() / denom : 0;
+        }
     }
-  }
   return out;
 }
 
@@ -134,7 +140,8 @@ export function metricSequences(vocab: number, bos: number, nCtx: number): { tok
  */
 export function patternScores(pattern: Float32Array, B: number, H: number, T: number, h: number, repeat: number): PatternScores {
   const mean = (rows: [number, number], col: (i: number) => number) => {
-    let s = 0, n = 0;
+    let s = 0,
+      n = 0;
     for (let b = 0; b < B; b++) {
       const base = (b * H + h) * T * T;
       for (let i = rows[0]; i < rows[1]; i++) {

@@ -36,34 +36,50 @@ export const COPYING_THRESHOLD = 0.5;
 
 export const TRAITS: readonly TraitInfo[] = [
   {
-    key: "induction", label: "induction", title: "Induction", threshold: PATTERN_THRESHOLD,
+    key: "induction",
+    label: "induction",
+    title: "Induction",
+    threshold: PATTERN_THRESHOLD,
     meaning: "mean attention from the second copy of a token to the token that followed its first copy, on repeated random sequences",
     source: DETECTOR,
   },
   {
-    key: "prevToken", label: "prev-token", title: "Previous token", threshold: PATTERN_THRESHOLD,
+    key: "prevToken",
+    label: "prev-token",
+    title: "Previous token",
+    threshold: PATTERN_THRESHOLD,
     meaning: "mean attention to the previous position, on the same sequences",
     source: DETECTOR,
   },
   {
-    key: "duplicateToken", label: "duplicate", title: "Duplicate token", threshold: PATTERN_THRESHOLD,
+    key: "duplicateToken",
+    label: "duplicate",
+    title: "Duplicate token",
+    threshold: PATTERN_THRESHOLD,
     meaning: "mean attention from the second copy of a token to its first copy",
     source: DETECTOR,
   },
   {
-    key: "copying", label: "copying", title: "Copying", threshold: COPYING_THRESHOLD,
-    meaning: "Σλ.real / Σ|λ| over the eigenvalues of the OV circuit W_E W_V W_O W_U: 1 when attending to a token raises that token's own logit",
+    key: "copying",
+    label: "copying",
+    title: "Copying",
+    threshold: COPYING_THRESHOLD,
+    meaning:
+      "Σλ.real / Σ|λ| over the eigenvalues of the OV circuit W_E W_V W_O W_U: 1 when attending to a token raises that token's own logit",
     source: FRAMEWORK,
   },
   {
-    key: "bos", label: "BOS", title: "BOS",
+    key: "bos",
+    label: "BOS",
+    title: "BOS",
     meaning: "mean attention to the BOS token, where heads rest when nothing else matches (never a badge)",
     source: DETECTOR,
   },
 ];
 
 export const COMPOSITION_INFO = {
-  meaning: "‖OV(earlier) · R(later)‖_F / (‖OV(earlier)‖_F ‖R(later)‖_F): how much of what the earlier head writes the later head reads, with R = W_Q W_Kᵀ (Q), W_K W_Qᵀ (K), W_V W_O (V); 0 unless the earlier head is in an earlier layer",
+  meaning:
+    "‖OV(earlier) · R(later)‖_F / (‖OV(earlier)‖_F ‖R(later)‖_F): how much of what the earlier head writes the later head reads, with R = W_Q W_Kᵀ (Q), W_K W_Qᵀ (K), W_V W_O (V); 0 unless the earlier head is in an earlier layer",
   source: `${FRAMEWORK}; TransformerLens's all_composition_scores`,
   types: {
     q: "The earlier head's output feeds the later head's queries.",
@@ -134,8 +150,15 @@ export function pathsInto(c: CompositionSet, layer: number, head: number): PathO
 /** The strongest pair of one composition type: earlier → later, or undefined for a one-layer model. */
 export function strongestComposition(t: CompositionScores): { from: HeadRef; to: HeadRef; score: number } | undefined {
   let best: ReturnType<typeof strongestComposition>;
-  t.forEach((byHead, l1) => byHead.forEach((byLayer, h1) => byLayer.forEach((row, l2) => row.forEach((score, h2) => {
-    if (l2 > l1 && Number.isFinite(score) && (!best || score > best.score)) best = { from: { layer: l1, head: h1 }, to: { layer: l2, head: h2 }, score };
-  }))));
+  t.forEach((byHead, l1) =>
+    byHead.forEach((byLayer, h1) =>
+      byLayer.forEach((row, l2) =>
+        row.forEach((score, h2) => {
+          if (l2 > l1 && Number.isFinite(score) && (!best || score > best.score))
+            best = { from: { layer: l1, head: h1 }, to: { layer: l2, head: h2 }, score };
+        }),
+      ),
+    ),
+  );
   return best;
 }

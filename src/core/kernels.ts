@@ -20,7 +20,14 @@ export interface Products {
   /** Aᵀ·B for A [k, m] and B [k, n], as [m, n]: the product a transpose of (Bᵀ·A) would give. */
   matmulTA?(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Promise<Float32Array>;
   /** C = A·B [m, n] and every row of C minus row `row`, rounded to float32 (JavaScript's fround(x − y)); and that row. */
-  matmulMinusRow?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, row: number): Promise<{ diff: Float32Array; row: Float32Array }>;
+  matmulMinusRow?(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    row: number,
+  ): Promise<{ diff: Float32Array; row: Float32Array }>;
 }
 
 /** A bare matmul as Products. */
@@ -52,7 +59,14 @@ export interface ReductionKernels extends Products {
   /** Σ_e A[i, e]² per row of A [n, r], summed in float32 in any order (upper bounds: normsFromSquares). */
   rowNormsSq?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
   /** A·B and its rows' squared norms (as rowNormsSq), in one pass; `keepProduct` false: the norms only. */
-  matmulNormsSq?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, keepProduct: boolean): Promise<{ product?: Float32Array; normsSq: Float32Array }>;
+  matmulNormsSq?(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    keepProduct: boolean,
+  ): Promise<{ product?: Float32Array; normsSq: Float32Array }>;
   /** out[i] = max_j (X·Y)[i, j] for X = rows × inner and Y = inner × cols, streamed in row blocks. */
   rowMax(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, ctl: StreamControl): Promise<Float32Array>;
   /** Rigorous intervals on max_j x_i·y_j (x: rows × dim, y: cols × dim), e.g. from an int8 pass. */
@@ -61,7 +75,16 @@ export interface ReductionKernels extends Products {
    * For X·Y (X rows × inner, Y inner × cols) streamed in row blocks: per row i, how many entries
    * are > hi[i] and how many are ≥ lo[i]; and per column, the max over all rows.
    */
-  rowCountsAndColMax?(x: Float32Array, y: Float32Array, rows: number, inner: number, cols: number, lo: Float32Array, hi: Float32Array, ctl: StreamControl): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
+  rowCountsAndColMax?(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    inner: number,
+    cols: number,
+    lo: Float32Array,
+    hi: Float32Array,
+    ctl: StreamControl,
+  ): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   /** out[i] = max_j x_i·y_j for x [rows, inner] and y [cols, inner] as they are (no packed session), streamed in row blocks. */
   rowMaxOfRows?(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number, ctl: StreamControl): Promise<Float32Array>;
   /** X·Yᵀ for x [rows, inner] and y [cols, inner] as they are: rows × cols, float32. */
@@ -69,6 +92,9 @@ export interface ReductionKernels extends Products {
   /** AᵀA for A = n × r (float32 is enough: only the tightness of cheap bounds depends on it). */
   gram?(a: Float32Array, n: number, r: number): Promise<Float32Array>;
   /** A session with Y (inner × cols) fixed, for repeated blocks of rows. */
-  rowMaxSession?(y: Float32Array, inner: number, cols: number): Promise<{ run(x: Float32Array, rows: number): Promise<Float32Array>; release(): Promise<void> }>;
+  rowMaxSession?(
+    y: Float32Array,
+    inner: number,
+    cols: number,
+  ): Promise<{ run(x: Float32Array, rows: number): Promise<Float32Array>; release(): Promise<void> }>;
 }
-

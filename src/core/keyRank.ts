@@ -23,12 +23,18 @@ export function ranksAbove(v: number, k: number, imp: number, t: number): boolea
  * order against the token needs their exact importance). `rounding(k)` bounds the error of key k's
  * float32-evaluated importance.
  */
-export function classifyKeys(intervals: ImportanceIntervals, rounding: (k: number) => number, t: number, imp: number): { above: number; open: number[] } {
+export function classifyKeys(
+  intervals: ImportanceIntervals,
+  rounding: (k: number) => number,
+  t: number,
+  imp: number,
+): { above: number; open: number[] } {
   let above = 0;
   const open: number[] = [];
   for (let k = 0; k < intervals.lo.length; k++) {
     if (k === t) continue;
-    let lo = intervals.lo[k], hi = intervals.hi[k];
+    let lo = intervals.lo[k],
+      hi = intervals.hi[k];
     if (lo === hi) {
       const e = rounding(k);
       lo -= e;

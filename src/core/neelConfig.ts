@@ -16,7 +16,12 @@ export function convertNeelConfig(raw: unknown, label: string, modelName: string
   if (typeof c !== "object" || c === null) throw new HeadLensError(`${label}: config.json is not a JSON object`, "config.invalid");
   const tl: Record<string, unknown> = {
     model_name: modelName,
-    d_model: c.d_model, n_layers: c.n_layers, d_head: c.d_head, n_heads: c.n_heads, n_ctx: c.n_ctx, d_vocab: c.d_vocab,
+    d_model: c.d_model,
+    n_layers: c.n_layers,
+    d_head: c.d_head,
+    n_heads: c.n_heads,
+    n_ctx: c.n_ctx,
+    d_vocab: c.d_vocab,
     tokenizer_name: c.tokenizer_name ?? NEEL_TOKENIZER,
     attn_only: c.attn_only,
     normalization_type: "normalization" in c ? c.normalization : c.normalization_type,

@@ -37,24 +37,35 @@ export interface BalancedMaps {
 }
 
 /** The maps to balanced SVD coordinates with their measured error, or undefined when a Gram matrix is singular. */
-export async function balancedMaps(left: Float32Array, right: Float32Array, rows: number, cols: number, r: number, k: ReductionKernels): Promise<BalancedMaps | undefined> {
-  const cl = cholesky(await gramOf(left, rows, r, k), r), cr = cholesky(await gramOf(right, cols, r, k), r);
+export async function balancedMaps(
+  left: Float32Array,
+  right: Float32Array,
+  rows: number,
+  cols: number,
+  r: number,
+  k: ReductionKernels,
+): Promise<BalancedMaps | undefined> {
+  const cl = cholesky(await gramOf(left, rows, r, k), r),
+    cr = cholesky(await gramOf(right, cols, r, k), r);
   if (!cl || !cr) return undefined;
   const m = new Float64Array(r * r); // C_Lᵀ C_R
-  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
-    let s = 0;
-    for (let t = 0; t < r; t++) s += cl[t * r + i] * cr[t * r + j];
-    m[i * r + j] = s;
-  }
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < r; j++) {
+      let s = 0;
+      for (let t = 0; t < r; t++) s += cl[t * r + i] * cr[t * r + j];
+      m[i * r + j] = s;
+    }
   const mtm = new Float64Array(r * r);
-  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
-    let s = 0;
-    for (let t = 0; t < r; t++) s += m[t * r + i] * m[t * r + j];
-    mtm[i * r + j] = s;
-  }
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < r; j++) {
+      let s = 0;
+      for (let t = 0; t < r; t++) s += m[t * r + i] * m[t * r + j];
+      mtm[i * r + j] = s;
+    }
   const { values, vectors: w } = symmetricEigen(mtm, r);
   const sv = values.map((x) => Math.sqrt(Math.max(0, x)));
-  const us = new Float64Array(r * r), ws = new Float64Array(r * r); // U S^½ = M W S^-½, W S^½
+  const us = new Float64Array(r * r),
+    ws = new Float64Array(r * r); // U S^½ = M W S^-½, W S^½
   for (let c = 0; c < r; c++) {
     if (!(sv[c] > sv[0] * 1e-12)) return undefined; // rank-deficient: keep the original coordinates
     const f = Math.sqrt(sv[c]);
@@ -65,17 +76,21 @@ export async function balancedMaps(left: Float32Array, right: Float32Array, rows
       ws[i * r + c] = w[i * r + c] * f;
     }
   }
-  const a = Float32Array.from(solveUpper(cl, us, r)), b = Float32Array.from(solveUpper(cr, ws, r));
-  let err = 0, na = 0, nb = 0;
+  const a = Float32Array.from(solveUpper(cl, us, r)),
+    b = Float32Array.from(solveUpper(cr, ws, r));
+  let err = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < r * r; i++) {
     na += a[i] * a[i];
     nb += b[i] * b[i];
   }
-  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
-    let s = 0;
-    for (let t = 0; t < r; t++) s += a[i * r + t] * b[j * r + t];
-    err += (s - (i === j ? 1 : 0)) ** 2;
-  }
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < r; j++) {
+      let s = 0;
+      for (let t = 0; t < r; t++) s += a[i * r + t] * b[j * r + t];
+      err += (s - (i === j ? 1 : 0)) ** 2;
+    }
   na = Math.sqrt(na);
   nb = Math.sqrt(nb);
   const g = gammaF32(r);
@@ -120,12 +135,20 @@ export async function normSplitPlan(m: FactoredMatrix, k: ReductionKernels): Pro
 }
 
 /** F·M [n, r] (when asked) and upper bounds on its rows' norms, fused where the kernels can. */
-async function productNorms(f: Float32Array, map: Float32Array, n: number, r: number, k: ReductionKernels, keepProduct: boolean): Promise<{ product?: Float32Array; norms: Float64Array }> {
+async function productNorms(
+  f: Float32Array,
+  map: Float32Array,
+  n: number,
+  r: number,
+  k: ReductionKernels,
+  keepProduct: boolean,
+): Promise<{ product?: Float32Array; norms: Float64Array }> {
   if (k.matmulNormsSq) {
     const { product, normsSq } = await k.matmulNormsSq(f, map, n, r, r, keepProduct);
     // A float32 sum of squares overflows past norms of ≈ 1.8·10¹⁹: such rows are bounded in float64,
     // from the product row when there is one, else from ‖f_i·M‖ plus any float32 product's error.
-    const mNorm = normUpper64(map, 0, r * r), g = gammaF32(r);
+    const mNorm = normUpper64(map, 0, r * r),
+      g = gammaF32(r);
     const overflow = product
       ? (i: number) => normUpper64(product, i * r, r)
       : (i: number) => (normUpper64(rowTimes(f, i, map, r), 0, r) + g * normUpper64(f, i * r, r) * mNorm) * (1 + 2 ** -50);
@@ -139,10 +162,18 @@ async function productNorms(f: Float32Array, map: Float32Array, n: number, r: nu
  * Intervals on max_j l_i·r_j for every row, or for the listed rows (bounds[i] for rows[i]); the
  * `points` longest columns (in balanced coordinates) are evaluated exactly (see the file comment).
  */
-export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number, k: ReductionKernels, ctl: StreamControl, ids?: ArrayLike<number>): Promise<RowMaxBounds> {
+export async function normSplitRowMaxBounds(
+  plan: NormSplitPlan,
+  points: number,
+  k: ReductionKernels,
+  ctl: StreamControl,
+  ids?: ArrayLike<number>,
+): Promise<RowMaxBounds> {
   const { r, cols, ln, ln2, rn2, maxR } = plan;
-  const g = gammaF32(r), kappa = plan.kappa + g; // + the dense pass's own float32 error
-  const h = Math.min(points, cols), n = ids ? ids.length : plan.rows;
+  const g = gammaF32(r),
+    kappa = plan.kappa + g; // + the dense pass's own float32 error
+  const h = Math.min(points, cols),
+    n = ids ? ids.length : plan.rows;
   const { cut, next: rho } = largestTwo(rn2, h);
   const top: number[] = []; // the h longest columns (any order among equals)
   for (let j = 0; j < cols && top.length < h; j++) if (rn2[j] > cut) top.push(j);
@@ -163,13 +194,15 @@ export async function normSplitRowMaxBounds(plan: NormSplitPlan, points: number,
   const m = k.rowMaxOfRows
     ? await k.rowMaxOfRows(x, n, chosen, top.length, r, ctl)
     : await k.rowMax(x, transpose2d(chosen, top.length, r), n, r, top.length, ctl);
-  const lo = new Float64Array(n), hi = new Float64Array(n);
+  const lo = new Float64Array(n),
+    hi = new Float64Array(n);
   const w = 1 + 2 ** -40; // covers the float64 rounding of the norms and of these few operations
   for (let i = 0; i < n; i++) {
     const id = ids ? ids[i] : i;
     // e: float32 rounding of the exact part; t: the coordinates' error and the dense pass's own
     // rounding; r·2⁻¹²⁶ each for products a kernel may flush to zero below float32's normal range.
-    const e = g * ln2[id] * maxR2 * w + 2 * r * 2 ** -126, t = kappa * ln[id] * maxR * w + 2 * r * 2 ** -126;
+    const e = g * ln2[id] * maxR2 * w + 2 * r * 2 ** -126,
+      t = kappa * ln[id] * maxR * w + 2 * r * 2 ** -126;
     const tail = top.length < cols ? ln2[id] * rho * w : -Infinity; // Cauchy–Schwarz for the rest
     hi[i] = up(Math.max(m[i] + e, tail) + t);
     lo[i] = down(m[i] - e - t);
@@ -185,11 +218,15 @@ export function largestTwo(a: Float64Array, h: number): { cut: number; next: num
   const n = a.length;
   if (h <= 0) return { cut: Infinity, next: maxOfAll(a) };
   if (h >= n) return { cut: minOfAll(a), next: 0 };
-  const b = Float64Array.from(a), k = n - h; // the cut is the k-th smallest (0-based)
-  let lo = 0, hi = n - 1;
+  const b = Float64Array.from(a),
+    k = n - h; // the cut is the k-th smallest (0-based)
+  let lo = 0,
+    hi = n - 1;
   while (lo < hi) {
-    const mid = (lo + hi) >> 1, pivot = median3(b[lo], b[mid], b[hi]);
-    let i = lo, j = hi;
+    const mid = (lo + hi) >> 1,
+      pivot = median3(b[lo], b[mid], b[hi]);
+    let i = lo,
+      j = hi;
     while (i <= j) {
       while (b[i] < pivot) i++;
       while (b[j] > pivot) j--;
@@ -221,7 +258,9 @@ const down = (x: number) => x - Math.abs(x) * 2 ** -40 - Number.MIN_VALUE;
  * flushed to zero. A sum that overflowed float32 takes `overflow(i)`, a float64 bound on row i.
  */
 export function normsFromSquares(sq: Float32Array, r: number, overflow: (i: number) => number): Float64Array {
-  const g = gammaF32(r + 1), tiny = r * 2 ** -126, w = (1 + 2 ** -50) / (1 - g);
+  const g = gammaF32(r + 1),
+    tiny = r * 2 ** -126,
+    w = (1 + 2 ** -50) / (1 - g);
   const out = new Float64Array(sq.length);
   for (let i = 0; i < sq.length; i++) out[i] = Number.isFinite(sq[i]) ? Math.sqrt((sq[i] + tiny) * w) : overflow(i);
   return out;
@@ -252,10 +291,11 @@ function rowTimes(f: Float32Array, i: number, m: Float32Array, r: number): Float
 async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels): Promise<Float64Array> {
   if (k.gram) return Float64Array.from(await k.gram(a, n, r));
   const g = new Float64Array(r * r);
-  for (let i = 0; i < n; i++) for (let p = 0; p < r; p++) {
-    const x = a[i * r + p];
-    for (let q = 0; q < r; q++) g[p * r + q] += x * a[i * r + q];
-  }
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < r; p++) {
+      const x = a[i * r + p];
+      for (let q = 0; q < r; q++) g[p * r + q] += x * a[i * r + q];
+    }
   return g;
 }
 
@@ -263,7 +303,8 @@ async function gramOf(a: Float32Array, n: number, r: number, k: ReductionKernels
 function cholesky(g: Float64Array, r: number): Float64Array | undefined {
   let tr = 0;
   for (let i = 0; i < r; i++) tr += g[i * r + i];
-  const ridge = (1e-9 * tr) / r, c = new Float64Array(r * r);
+  const ridge = (1e-9 * tr) / r,
+    c = new Float64Array(r * r);
   for (let j = 0; j < r; j++) {
     let d = g[j * r + j] + ridge;
     for (let t = 0; t < j; t++) d -= c[j * r + t] ** 2;

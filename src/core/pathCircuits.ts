@@ -15,10 +15,19 @@ import { headName } from "./heads";
 /** A path's circuits: k paths have no OV side, v paths no QK side. */
 export type PathCircuits = Partial<HeadCircuits>;
 
-export async function pathCircuits(w: ModelWeights, layer: number, head: number, via: PathRef, bos: number, products: MatMulFn | Products): Promise<PathCircuits> {
+export async function pathCircuits(
+  w: ModelWeights,
+  layer: number,
+  head: number,
+  via: PathRef,
+  bos: number,
+  products: MatMulFn | Products,
+): Promise<PathCircuits> {
   const mm = productsOf(products);
-  if (via.layer >= layer) throw new Error(`a path runs through an earlier layer: ${headName(via.layer, via.head)} is not before layer ${layer}`);
-  const WE = w.W_E.data, V = w.config.d_vocab;
+  if (via.layer >= layer)
+    throw new Error(`a path runs through an earlier layer: ${headName(via.layer, via.head)} is not before layer ${layer}`);
+  const WE = w.W_E.data,
+    V = w.config.d_vocab;
   // E·OV2: what the earlier head writes, for every token it attends to (V × d_model, rank d_head).
   const moved = await ovCircuit(w, via.layer, via.head).premultiply(WE, V, mm);
   if (via.type === "k") {
@@ -26,7 +35,9 @@ export async function pathCircuits(w: ModelWeights, layer: number, head: number,
     return bosNormalized(qk, bos);
   }
   if (via.type === "q") {
-    const { matrix, removed } = await (await moved.compose(qkCircuit(w, layer, head), mm)).postmultiplyTransposedMinusColumn(WE, V, bos, mm);
+    const { matrix, removed } = await (
+      await moved.compose(qkCircuit(w, layer, head), mm)
+    ).postmultiplyTransposedMinusColumn(WE, V, bos, mm);
     return { qk: matrix, bosKey: removed, ...(await tokenOV(ovCircuit(w, layer, head), WE, w, mm)) };
   }
   const ov = await (await moved.compose(ovCircuit(w, layer, head), mm)).postmultiply(w.W_U.data, V, mm);

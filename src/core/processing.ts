@@ -39,15 +39,24 @@ function cloneWeights(w: ModelWeights): ModelWeights {
   const opt = (t?: Tensor) => (t ? clone(t) : undefined);
   return {
     config: w.config,
-    W_E: clone(w.W_E), W_pos: clone(w.W_pos),
+    W_E: clone(w.W_E),
+    W_pos: clone(w.W_pos),
     blocks: w.blocks.map((b): BlockWeights => ({
-      ln1_w: opt(b.ln1_w), ln1_b: opt(b.ln1_b),
-      W_Q: clone(b.W_Q), W_K: clone(b.W_K), W_V: clone(b.W_V),
-      b_Q: clone(b.b_Q), b_K: clone(b.b_K), b_V: clone(b.b_V),
-      W_O: clone(b.W_O), b_O: clone(b.b_O),
+      ln1_w: opt(b.ln1_w),
+      ln1_b: opt(b.ln1_b),
+      W_Q: clone(b.W_Q),
+      W_K: clone(b.W_K),
+      W_V: clone(b.W_V),
+      b_Q: clone(b.b_Q),
+      b_K: clone(b.b_K),
+      b_V: clone(b.b_V),
+      W_O: clone(b.W_O),
+      b_O: clone(b.b_O),
     })),
-    ln_final_w: opt(w.ln_final_w), ln_final_b: opt(w.ln_final_b),
-    W_U: clone(w.W_U), b_U: clone(w.b_U),
+    ln_final_w: opt(w.ln_final_w),
+    ln_final_b: opt(w.ln_final_b),
+    W_U: clone(w.W_U),
+    b_U: clone(w.b_U),
   };
 }
 
@@ -57,7 +66,11 @@ function cloneWeights(w: ModelWeights): ModelWeights {
 function foldLayerNorm(w: ModelWeights): void {
   const { n_heads: H, d_model: D, d_head: E } = w.config;
   for (const b of w.blocks) {
-    for (const [W, bias] of [[b.W_Q, b.b_Q], [b.W_K, b.b_K], [b.W_V, b.b_V]] as const) {
+    for (const [W, bias] of [
+      [b.W_Q, b.b_Q],
+      [b.W_K, b.b_K],
+      [b.W_V, b.b_V],
+    ] as const) {
       for (let h = 0; h < H; h++) {
         const base = h * D * E;
         if (b.ln1_b) {
@@ -93,14 +106,20 @@ function centerWritingWeights(w: ModelWeights): void {
  * one step after the other, in fewer sweeps over the 100 MB matrix (≈ 2× faster at V = 48k).
  */
 function processUnembed(w: ModelWeights, steps: ProcessingSteps): void {
-  const { d_model: D, d_vocab: V } = w.config, W = w.W_U.data, bU = w.b_U.data;
+  const { d_model: D, d_vocab: V } = w.config,
+    W = w.W_U.data,
+    bU = w.b_U.data;
   const rows = steps.center_unembed;
   if (steps.fold_ln) {
-    const lb = w.ln_final_b?.data, lw = w.ln_final_w?.data, colMean = new Float64Array(V);
+    const lb = w.ln_final_b?.data,
+      lw = w.ln_final_w?.data,
+      colMean = new Float64Array(V);
     for (let d = 0, o = 0; d < D; d++, o += V) {
-      const bd = lb ? lb[d] : 0, sd = lw ? lw[d] : 1; // without a scale, x·1 is exact
+      const bd = lb ? lb[d] : 0,
+        sd = lw ? lw[d] : 1; // without a scale, x·1 is exact
       for (let v = 0; v < V; v++) {
-        const x = W[o + v], y = Math.fround(x * sd);
+        const x = W[o + v],
+          y = Math.fround(x * sd);
         if (lb) bU[v] += bd * x; // skipped without a bias: b_U += 0·x would turn a −0 into +0
         W[o + v] = y;
         colMean[v] += y;

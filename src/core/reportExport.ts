@@ -16,7 +16,12 @@ export function headReportMarkdown(r: HeadReport): string {
   const out = [`## ${headName(r.layer, r.head)} (${r.model})`, "", `Execution provider: ${r.ep}; BOS id ${r.bos}.`, ""];
   const list = (items: TokenScore[]) => (items.length ? items.map((x, i) => `${i + 1}. ${mdCode(x.token)} ${fmt2(x.score)}`) : ["(none)"]);
   for (const k of r.keys) {
-    out.push(`### Key ${mdCell(k.token)} (id ${k.id})`, "", `importance ${k.importance.toPrecision(4)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)}`, "");
+    out.push(
+      `### Key ${mdCell(k.token)} (id ${k.id})`,
+      "",
+      `importance ${k.importance.toPrecision(4)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)}`,
+      "",
+    );
     out.push("Queries that prefer key (ranked by QK·p(q)^0.1; score shown: QK):", "", ...list(k.queries), "");
     out.push("Effect on logits (ranked by OV; score shown: OV):", "", ...list(k.outputs), "");
   }
@@ -30,7 +35,24 @@ const csvField = (s: string | number) => {
 
 /** One row per (key, query) and (key, output) pair. */
 export function headReportsCsv(reports: HeadReport[]): string {
-  const rows = [["model", "layer", "head", "key_rank", "key_id", "key_token", "importance", "maxQK", "maxOV", "kind", "rank", "token_id", "token", "score"]];
+  const rows = [
+    [
+      "model",
+      "layer",
+      "head",
+      "key_rank",
+      "key_id",
+      "key_token",
+      "importance",
+      "maxQK",
+      "maxOV",
+      "kind",
+      "rank",
+      "token_id",
+      "token",
+      "score",
+    ],
+  ];
   for (const r of reports) {
     r.keys.forEach((k, ki) => {
       const base = [r.model, r.layer, r.head, ki + 1, k.id, k.token, k.importance, k.maxQK, k.maxOV];

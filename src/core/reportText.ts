@@ -39,7 +39,9 @@ export function formatHeadReport(r: HeadReport): string {
   if (r.via) out.push(PATH_MEANING[r.via.type](headName(r.via.layer, r.via.head)));
   if (r.diagonal) {
     const d = r.diagonal;
-    out.push(`Own token as key: median rank ${d.medianRank} (0 = best); rank 0 for ${pct(d.top1)}, top 10 for ${pct(d.top10)} of all tokens`);
+    out.push(
+      `Own token as key: median rank ${d.medianRank} (0 = best); rank 0 for ${pct(d.top1)}, top 10 for ${pct(d.top10)} of all tokens`,
+    );
   }
   for (const k of r.keys) {
     out.push("", THIN, `Key: ${k.token}`, THIN);

@@ -9,8 +9,28 @@ import { JsonObject, JsonValue, NonInteger, StrictJsonError, parseStrictJson } f
 export type FloatDType = "F32" | "F16" | "BF16";
 /** Bits per element of every dtype the safetensors library knows (its Dtype::bitsize). */
 const DTYPE_BITS: Record<string, number> = {
-  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8,
-  F8_E5M2FNUZ: 8, I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
 };
 /** The safetensors library's MAX_HEADER_SIZE. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -55,11 +75,17 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
 
 /** The 8-byte length prefix of a safetensors file: the header's byte length (validated against the file size). */
 export function safetensorsHeaderLength(prefix: Uint8Array, fileSize: number, label: string): number {
-  if (fileSize < 8 || prefix.byteLength < 8) fail(label, `file is ${fileSize} bytes, too short for a safetensors header; is it a safetensors file?`, "short");
+  if (fileSize < 8 || prefix.byteLength < 8)
+    fail(label, `file is ${fileSize} bytes, too short for a safetensors header; is it a safetensors file?`, "short");
   const headerLen = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(label, `header length ${headerLen} exceeds the safetensors limit of ${MAX_HEADER_BYTES} bytes`, "header-bounds");
+  if (headerLen > BigInt(MAX_HEADER_BYTES))
+    fail(label, `header length ${headerLen} exceeds the safetensors limit of ${MAX_HEADER_BYTES} bytes`, "header-bounds");
   if (headerLen > BigInt(fileSize - 8)) {
-    fail(label, `header length ${headerLen} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`, "header-bounds");
+    fail(
+      label,
+      `header length ${headerLen} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`,
+      "header-bounds",
+    );
   }
   return Number(headerLen);
 }
@@ -68,12 +94,20 @@ export function safetensorsHeaderLength(prefix: Uint8Array, fileSize: number, la
  * The header alone, validated against the file's size: `start` holds at least the 8-byte prefix
  * and the header (the data section need not be read — a cheap check of a whole model file).
  */
-export function parseSafetensorsHeader(start: Uint8Array, fileSize: number, label: string): { tensors: Map<string, TensorEntry>; metadata: Record<string, string>; dataOffset: number } {
+export function parseSafetensorsHeader(
+  start: Uint8Array,
+  fileSize: number,
+  label: string,
+): { tensors: Map<string, TensorEntry>; metadata: Record<string, string>; dataOffset: number } {
   const n = safetensorsHeaderLength(start, fileSize, label);
   if (start.byteLength < 8 + n) throw new Error(`parseSafetensorsHeader: ${start.byteLength} bytes given, the header needs ${8 + n}`);
   const headerBytes = start.subarray(8, 8 + n);
   if (headerBytes[0] === 0xef && headerBytes[1] === 0xbb && headerBytes[2] === 0xbf) {
-    fail(label, "header starts with a UTF-8 byte-order mark; the safetensors format requires the JSON header without one (re-save the file)", "bom");
+    fail(
+      label,
+      "header starts with a UTF-8 byte-order mark; the safetensors format requires the JSON header without one (re-save the file)",
+      "bom",
+    );
   }
   const header = parseHeaderJson(label, headerBytes);
   const dataLength = fileSize - 8 - n;
@@ -99,8 +133,10 @@ function parseHeaderJson(label: string, headerBytes: Uint8Array): JsonObject {
     header = parseStrictJson(text!);
   } catch (e) {
     if (!(e instanceof StrictJsonError)) throw e;
-    if (e.kind === "duplicate" && e.path.length === 0) fail(label, `tensor ${quoteName(e.key!)} appears twice in the header; each tensor name must be unique`, "duplicate");
-    if (e.kind === "duplicate") fail(label, `tensor ${quoteName(e.path[0])}: field ${quoteName(e.key!)} appears twice in the header`, "duplicate");
+    if (e.kind === "duplicate" && e.path.length === 0)
+      fail(label, `tensor ${quoteName(e.key!)} appears twice in the header; each tensor name must be unique`, "duplicate");
+    if (e.kind === "duplicate")
+      fail(label, `tensor ${quoteName(e.path[0])}: field ${quoteName(e.key!)} appears twice in the header`, "duplicate");
     fail(label, `header is not valid UTF-8 JSON (${e.message})`, "header-json");
   }
   if (!(header! instanceof Map)) fail(label, "header JSON is not an object", "header-json");
@@ -118,20 +154,27 @@ function validateMetadata(label: string, raw: JsonValue): Record<string, string>
 
 const isSize = (x: JsonValue) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 const show = (x: JsonValue | undefined): string =>
-  x === undefined ? "nothing" : JSON.stringify(x, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v instanceof NonInteger ? v.value : v))?.slice(0, 80) ?? "?";
+  x === undefined
+    ? "nothing"
+    : (JSON.stringify(x, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v instanceof NonInteger ? v.value : v))?.slice(0, 80) ??
+      "?");
 
 function validateEntry(label: string, name: string, raw: JsonValue, dataLen: number): TensorEntry {
   const where = `tensor ${quoteName(name)}`;
   if (!(raw instanceof Map)) return fail(label, `${where}: entry is not an object with dtype, shape and data_offsets`, "entry");
-  const dtype = raw.get("dtype"), shape = raw.get("shape"), offsets = raw.get("data_offsets");
+  const dtype = raw.get("dtype"),
+    shape = raw.get("shape"),
+    offsets = raw.get("data_offsets");
   if (typeof dtype !== "string" || !(dtype in DTYPE_BITS)) fail(label, `${where}: unknown dtype ${show(dtype)}`, "dtype");
-  if (!Array.isArray(shape) || !shape.every(isSize)) fail(label, `${where}: shape ${show(shape)} is not a list of non-negative integers`, "shape");
+  if (!Array.isArray(shape) || !shape.every(isSize))
+    fail(label, `${where}: shape ${show(shape)} is not a list of non-negative integers`, "shape");
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
     fail(label, `${where}: data_offsets ${show(offsets)} must be two non-negative integers`, "offsets");
   }
   const [begin, end] = offsets as number[];
   if (begin > end) fail(label, `${where}: data_offsets [${begin}, ${end}] are reversed`, "offsets");
-  if (end > dataLen) fail(label, `${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section (file truncated?)`, "bounds");
+  if (end > dataLen)
+    fail(label, `${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section (file truncated?)`, "bounds");
   const dims = shape as number[];
   let elements = 1;
   for (const d of dims) {
@@ -152,15 +195,28 @@ function checkContiguousCover(label: string, tensors: Map<string, TensorEntry>, 
   let covered = 0;
   let prevName = "";
   for (const [name, t] of sorted) {
-    if (t.begin < covered) fail(label, `tensor ${quoteName(name)} bytes [${t.begin}, ${t.end}) overlap tensor ${quoteName(prevName)} (ends at ${covered}); tensors must not overlap`, "overlap");
+    if (t.begin < covered)
+      fail(
+        label,
+        `tensor ${quoteName(name)} bytes [${t.begin}, ${t.end}) overlap tensor ${quoteName(prevName)} (ends at ${covered}); tensors must not overlap`,
+        "overlap",
+      );
     if (t.begin > covered) {
-      fail(label, `tensor ${quoteName(name)} starts at byte ${t.begin} but the tensors before it end at ${covered}; the format requires tensors contiguous from byte 0`, "gap");
+      fail(
+        label,
+        `tensor ${quoteName(name)} starts at byte ${t.begin} but the tensors before it end at ${covered}; the format requires tensors contiguous from byte 0`,
+        "gap",
+      );
     }
     covered = t.end;
     prevName = name;
   }
   if (covered !== dataLen) {
-    fail(label, `the tensors cover ${covered} of the ${dataLen} data bytes; the format requires the data section to be covered exactly (extra bytes at the end)`, "coverage");
+    fail(
+      label,
+      `the tensors cover ${covered} of the ${dataLen} data bytes; the format requires the data section to be covered exactly (extra bytes at the end)`,
+      "coverage",
+    );
   }
 }
 
@@ -176,9 +232,14 @@ export function readFloatTensor(file: SafetensorsFile, name: string): { shape: n
       new Uint8Array(data.buffer).set(bytes); // copy: the source may be unaligned
       break;
     }
-    case "F16": ({ data, finite } = decodeHalfChecked(bytes)); break;
-    case "BF16": ({ data, finite } = decodeBf16Checked(bytes)); break;
-    default: fail(file.label, unsupportedDtype(entry.dtype, name), "dtype");
+    case "F16":
+      ({ data, finite } = decodeHalfChecked(bytes));
+      break;
+    case "BF16":
+      ({ data, finite } = decodeBf16Checked(bytes));
+      break;
+    default:
+      fail(file.label, unsupportedDtype(entry.dtype, name), "dtype");
   }
   return { shape: entry.shape, data, finite };
 }
@@ -200,7 +261,10 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
 }
 
 /** The 8-byte length and JSON header for tensors written in this order (data follows, unpadded). */
-export function safetensorsHeader(tensors: { name: string; dtype: FloatDType; shape: number[] }[], metadata?: Record<string, string>): Buffer {
+export function safetensorsHeader(
+  tensors: { name: string; dtype: FloatDType; shape: number[] }[],
+  metadata?: Record<string, string>,
+): Buffer {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;

@@ -47,10 +47,19 @@ export function denseKeyRows(circuits: HeadCircuits): KeyRows {
  * recomputed exactly (float64) from the key's column and row, and the keys re-sorted by that exact
  * importance, so the figures shown never carry the streamed pass's float32 rounding.
  */
-export function keyReports(circuits: HeadCircuits, keys: number[], priorW: Float64Array, sizes: ReportSizes, label: TokenLabel, rows: KeyRows = denseKeyRows(circuits)): KeyReport[] {
+export function keyReports(
+  circuits: HeadCircuits,
+  keys: number[],
+  priorW: Float64Array,
+  sizes: ReportSizes,
+  label: TokenLabel,
+  rows: KeyRows = denseKeyRows(circuits),
+): KeyReport[] {
   const reports = keys.map((k): KeyReport => {
-    const qk = rows.qkCol(k), ov = rows.ovRow(k);
-    const maxQK = qk.max(), maxOV = ov.max();
+    const qk = rows.qkCol(k),
+      ov = rows.ovRow(k);
+    const maxQK = qk.max(),
+      maxOV = ov.max();
     return {
       id: k,
       token: label(k),
@@ -69,7 +78,14 @@ export function keyReports(circuits: HeadCircuits, keys: number[], priorW: Float
  * no OV side: importance = max_q QKn · p^0.1, no outputs. v paths have no QK side: importance =
  * max_o OVn · p^0.1 over sources, no queries. A missing figure is NaN (null in JSON).
  */
-export function pathKeyReports(type: PathType, c: PathCircuits, keys: number[], priorW: Float64Array, sizes: ReportSizes, label: TokenLabel): KeyReport[] {
+export function pathKeyReports(
+  type: PathType,
+  c: PathCircuits,
+  keys: number[],
+  priorW: Float64Array,
+  sizes: ReportSizes,
+  label: TokenLabel,
+): KeyReport[] {
   if (type === "q") return keyReports(c as HeadCircuits, keys, priorW, sizes, label);
   const reports = keys.map((k): KeyReport => {
     if (type === "k") {
@@ -81,16 +97,26 @@ export function pathKeyReports(type: PathType, c: PathCircuits, keys: number[], 
         if (qk[q] > maxQK) maxQK = qk[q];
       }
       return {
-        id: k, token: label(k), importance: maxQK * priorW[k], maxQK, maxOV: NaN,
-        queries: topK(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: qk[q] })), outputs: [],
+        id: k,
+        token: label(k),
+        importance: maxQK * priorW[k],
+        maxQK,
+        maxOV: NaN,
+        queries: topK(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: qk[q] })),
+        outputs: [],
       };
     }
     const ov = c.ov!.row(k);
     let maxOV = -Infinity;
     for (let o = 0; o < ov.length; o++) if (ov[o] > maxOV) maxOV = ov[o];
     return {
-      id: k, token: label(k), importance: maxOV * priorW[k], maxQK: NaN, maxOV,
-      queries: [], outputs: topK(ov, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov[o] })),
+      id: k,
+      token: label(k),
+      importance: maxOV * priorW[k],
+      maxQK: NaN,
+      maxOV,
+      queries: [],
+      outputs: topK(ov, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: ov[o] })),
     };
   });
   return reports.sort((a, b) => b.importance - a.importance || a.id - b.id);

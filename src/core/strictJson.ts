@@ -101,9 +101,9 @@ export function parseStrictJson(text: string): JsonValue {
       return c === "{" ? readObject(depth + 1) : readArray(depth + 1);
     }
     if (c === '"') return readString();
-    if (c === "t") return expect("true"), true;
-    if (c === "f") return expect("false"), false;
-    if (c === "n") return expect("null"), null;
+    if (c === "t") return (expect("true"), true);
+    if (c === "f") return (expect("false"), false);
+    if (c === "n") return (expect("null"), null);
     if (c === "-" || (c >= "0" && c <= "9")) return readNumber();
     return fail(pos >= text.length ? "unexpected end of JSON" : `unexpected character ${JSON.stringify(c)}`);
   };
@@ -111,7 +111,7 @@ export function parseStrictJson(text: string): JsonValue {
     pos++;
     const out: JsonValue[] = [];
     skipSpace();
-    if (text[pos] === "]") return pos++, out;
+    if (text[pos] === "]") return (pos++, out);
     for (;;) {
       out.push(readValue(depth));
       skipSpace();
@@ -124,7 +124,7 @@ export function parseStrictJson(text: string): JsonValue {
     pos++;
     const out: JsonObject = new Map();
     skipSpace();
-    if (text[pos] === "}") return pos++, out;
+    if (text[pos] === "}") return (pos++, out);
     for (;;) {
       skipSpace();
       if (text[pos] !== '"') fail("expected a string key");

@@ -40,7 +40,8 @@ export function slice0(t: Tensor, i: number): Tensor {
 
 /** Aᵀ for A [rows, cols], in 32 × 32 tiles so reads and writes both stay in cache (2× at V × 64). */
 export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols), B = 32;
+  const out = new Float32Array(rows * cols),
+    B = 32;
   for (let i0 = 0; i0 < rows; i0 += B) {
     const i1 = Math.min(rows, i0 + B);
     for (let j0 = 0; j0 < cols; j0 += B) {

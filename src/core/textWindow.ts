@@ -14,7 +14,8 @@ export interface OffsetRange {
  * and the engine keeps the last n_ctx of them — the cursor stays inside, near the end).
  */
 export function windowAround(text: string, cursor: number, nCtx: number): OffsetRange {
-  const before = 6 * nCtx, after = 2 * nCtx;
+  const before = 6 * nCtx,
+    after = 2 * nCtx;
   if (text.length <= before) return { start: 0, end: text.length };
   let start = Math.max(0, cursor - before);
   if (start > 0) {

@@ -73,7 +73,9 @@ export function spansFromTokenBytes(text: string, pieces: (Uint8Array | undefine
 
 /** The index of the token whose span contains `offset` (else the last token starting before it), or -1. */
 export function tokenAt(spans: readonly TokenSpan[], offset: number): number {
-  let lo = 0, hi = spans.length - 1, best = -1;
+  let lo = 0,
+    hi = spans.length - 1,
+    best = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (spans[mid].start <= offset) {

@@ -8,12 +8,14 @@ export function topK(values: Scores, n: number): number[] {
   // Bounded min-heap of candidate indices keyed by (value, -index).
   const heap: number[] = [];
   const less = (a: number, b: number) => {
-    const va = key(values[a]), vb = key(values[b]);
+    const va = key(values[a]),
+      vb = key(values[b]);
     return va < vb || (va === vb && a > b);
   };
   const sift = (i: number) => {
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < heap.length && less(heap[l], heap[m])) m = l;
       if (r < heap.length && less(heap[r], heap[m])) m = r;
@@ -25,7 +27,7 @@ export function topK(values: Scores, n: number): number[] {
   for (let i = 0; i < values.length; i++) {
     if (heap.length < k) {
       heap.push(i);
-      for (let j = heap.length - 1; j > 0; ) {
+      for (let j = heap.length - 1; j > 0;) {
         const p = (j - 1) >> 1;
         if (!less(heap[j], heap[p])) break;
         [heap[j], heap[p]] = [heap[p], heap[j]];

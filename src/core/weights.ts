@@ -81,10 +81,16 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
     blocks: Array.from({ length: config.n_layers }, (_, l) => {
       const b = `blocks.${l}.`;
       return {
-        ln1_w: opt(b + "ln1.w"), ln1_b: opt(b + "ln1.b"),
-        W_Q: get(b + "attn.W_Q"), W_K: get(b + "attn.W_K"), W_V: get(b + "attn.W_V"),
-        b_Q: get(b + "attn.b_Q"), b_K: get(b + "attn.b_K"), b_V: get(b + "attn.b_V"),
-        W_O: get(b + "attn.W_O"), b_O: get(b + "attn.b_O"),
+        ln1_w: opt(b + "ln1.w"),
+        ln1_b: opt(b + "ln1.b"),
+        W_Q: get(b + "attn.W_Q"),
+        W_K: get(b + "attn.W_K"),
+        W_V: get(b + "attn.W_V"),
+        b_Q: get(b + "attn.b_Q"),
+        b_K: get(b + "attn.b_K"),
+        b_V: get(b + "attn.b_V"),
+        W_O: get(b + "attn.W_O"),
+        b_O: get(b + "attn.b_O"),
       };
     }),
     ln_final_w: opt("ln_final.w"),
@@ -98,12 +104,21 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
  * The config fits the file and every tensor it needs is present with its shape and a float dtype:
  * everything that can be known from a safetensors header, before any weight is decoded.
  */
-export function checkTensorTable(config: ModelConfig, tensors: Map<string, TensorEntry>, label: string, configLabel: string, dataBytes: number): void {
+export function checkTensorTable(
+  config: ModelConfig,
+  tensors: Map<string, TensorEntry>,
+  label: string,
+  configLabel: string,
+  dataBytes: number,
+): void {
   checkConfigFitsWeights(config, configLabel, label, dataBytes);
   for (const [name, shape] of expectedShapes(config)) {
     const entry = tensors.get(name);
     if (!entry) {
-      throw new HeadLensError(`${label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`, "weights.missing");
+      throw new HeadLensError(
+        `${label}: required tensor "${name}" [${shape.join(", ")}] is missing (TransformerLens state-dict names expected)`,
+        "weights.missing",
+      );
     }
     checkShape(label, name, entry.shape, shape);
     if (!FLOAT_DTYPES.has(entry.dtype)) throw new HeadLensError(`${label}: ${unsupportedDtype(entry.dtype, name)}`, "weights.dtype");
@@ -112,7 +127,10 @@ export function checkTensorTable(config: ModelConfig, tensors: Map<string, Tenso
 
 export function checkShape(label: string, name: string, got: number[], want: number[]): void {
   if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-    throw new HeadLensError(`${label}: tensor "${name}" has shape [${got.join(", ")}] but config.json implies [${want.join(", ")}]`, "weights.shape");
+    throw new HeadLensError(
+      `${label}: tensor "${name}" has shape [${got.join(", ")}] but config.json implies [${want.join(", ")}]`,
+      "weights.shape",
+    );
   }
 }
 
@@ -121,20 +139,31 @@ export function checkFinite(label: string, name: string, data: Float32Array): vo
   const bad = firstNonFinite(data);
   if (bad < 0) return;
   const count = data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
-  throw new HeadLensError(`${label}: tensor "${name}" contains ${count} NaN/Inf value(s), first at flat index ${bad}; the weights are corrupt`, "weights.nonfinite");
+  throw new HeadLensError(
+    `${label}: tensor "${name}" contains ${count} NaN/Inf value(s), first at flat index ${bad}; the weights are corrupt`,
+    "weights.nonfinite",
+  );
 }
 
 /** Flattens weights back into TransformerLens-named tensors (for writing safetensors). */
 export function weightsToNamedTensors(w: ModelWeights): [string, Tensor][] {
-  const out: [string, Tensor][] = [["embed.W_E", w.W_E], ["pos_embed.W_pos", w.W_pos]];
+  const out: [string, Tensor][] = [
+    ["embed.W_E", w.W_E],
+    ["pos_embed.W_pos", w.W_pos],
+  ];
   w.blocks.forEach((b, l) => {
     const p = `blocks.${l}.`;
     if (b.ln1_w) out.push([p + "ln1.w", b.ln1_w]);
     if (b.ln1_b) out.push([p + "ln1.b", b.ln1_b]);
     out.push(
-      [p + "attn.W_Q", b.W_Q], [p + "attn.W_K", b.W_K], [p + "attn.W_V", b.W_V],
-      [p + "attn.b_Q", b.b_Q], [p + "attn.b_K", b.b_K], [p + "attn.b_V", b.b_V],
-      [p + "attn.W_O", b.W_O], [p + "attn.b_O", b.b_O],
+      [p + "attn.W_Q", b.W_Q],
+      [p + "attn.W_K", b.W_K],
+      [p + "attn.W_V", b.W_V],
+      [p + "attn.b_Q", b.b_Q],
+      [p + "attn.b_K", b.b_K],
+      [p + "attn.b_V", b.b_V],
+      [p + "attn.W_O", b.W_O],
+      [p + "attn.b_O", b.b_O],
     );
   });
   if (w.ln_final_w) out.push(["ln_final.w", w.ln_final_w]);

@@ -53,17 +53,26 @@ export async function runConversion(job: ConvertJob, opts: ConvertRunOptions = {
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new HeadLensError(`${job.pthPath}: converting it took longer than ${(deadline / 1000).toFixed(1)} s and was stopped; the file may be malformed or hostile`, "convert.timeout"));
+        reject(
+          new HeadLensError(
+            `${job.pthPath}: converting it took longer than ${(deadline / 1000).toFixed(1)} s and was stopped; the file may be malformed or hostile`,
+            "convert.timeout",
+          ),
+        );
       }, deadline);
       const settle = (e?: Error) => {
         clearTimeout(timer);
         if (e) reject(e);
         else resolve();
       };
-      const channel = new Channel<Record<string, never>, ConvertApi>(nodePort(worker), { makeError: (m, code) => new HeadLensError(m, code as HeadLensError["code"]) });
+      const channel = new Channel<Record<string, never>, ConvertApi>(nodePort(worker), {
+        makeError: (m, code) => new HeadLensError(m, code as HeadLensError["code"]),
+      });
       channel.call("convert", job).then(() => settle(), settle);
       worker.on("error", (e: Error) => settle(workerFailure(job, e, limits)));
-      worker.on("exit", (code) => settle(new HeadLensError(`${job.pthPath}: the conversion worker stopped unexpectedly (exit code ${code})`, "convert.crashed")));
+      worker.on("exit", (code) =>
+        settle(new HeadLensError(`${job.pthPath}: the conversion worker stopped unexpectedly (exit code ${code})`, "convert.crashed")),
+      );
     });
   } finally {
     await worker.terminate();
@@ -74,7 +83,10 @@ export async function runConversion(job: ConvertJob, opts: ConvertRunOptions = {
 function workerFailure(job: ConvertJob, e: Error & { code?: string }, limits: ResourceLimits): HeadLensError {
   if (e.code === "ERR_WORKER_OUT_OF_MEMORY") {
     const mb = limits.maxOldGenerationSizeMb;
-    return new HeadLensError(`${job.pthPath}: converting it needed more than the ${mb} MB memory limit and was stopped; the file may be malformed or hostile`, "convert.memory");
+    return new HeadLensError(
+      `${job.pthPath}: converting it needed more than the ${mb} MB memory limit and was stopped; the file may be malformed or hostile`,
+      "convert.memory",
+    );
   }
   return new HeadLensError(`${job.pthPath}: the conversion worker failed (${oneLine(e.message || String(e))})`, "convert.crashed");
 }

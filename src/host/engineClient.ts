@@ -9,7 +9,20 @@ import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
-import { AnalyzeEvent, AnalyzeParams, EngineApi, EngineHostApi, HoverParams, HoverResult, Identity, ModelDescription, ModelRequest, TokenParams, TokenResult, WorkerConfig } from "../protocol/engine";
+import {
+  AnalyzeEvent,
+  AnalyzeParams,
+  EngineApi,
+  EngineHostApi,
+  HoverParams,
+  HoverResult,
+  Identity,
+  ModelDescription,
+  ModelRequest,
+  TokenParams,
+  TokenResult,
+  WorkerConfig,
+} from "../protocol/engine";
 
 export interface EngineClientOptions extends WorkerConfig {
   /** Path of the bundled worker script (dist/worker.js). */
@@ -63,7 +76,10 @@ export class EngineClient {
   }
 
   /** The model run on a text or ids; its patterns stream (onEvent) before the predictions arrive. */
-  attention(request: AttentionParams, opts: { signal?: AbortSignal; onEvent?: (e: AttentionEvent) => void } = {}): Promise<AttentionResult> {
+  attention(
+    request: AttentionParams,
+    opts: { signal?: AbortSignal; onEvent?: (e: AttentionEvent) => void } = {},
+  ): Promise<AttentionResult> {
     return this.call("attention", request, opts);
   }
 
@@ -89,7 +105,8 @@ export class EngineClient {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
-    const w = this.worker, channel = this.channel;
+    const w = this.worker,
+      channel = this.channel;
     this.worker = undefined;
     this.channel = undefined;
     if (!w || !channel) return;
@@ -102,7 +119,11 @@ export class EngineClient {
     clearTimeout(timer);
   }
 
-  private async call<M extends keyof EngineApi & string>(method: M, params: EngineApi[M]["params"], opts: CallOptions<EngineApi[M] extends { event: infer E } ? E : never> = {}): Promise<EngineApi[M]["result"]> {
+  private async call<M extends keyof EngineApi & string>(
+    method: M,
+    params: EngineApi[M]["params"],
+    opts: CallOptions<EngineApi[M] extends { event: infer E } ? E : never> = {},
+  ): Promise<EngineApi[M]["result"]> {
     if (this.disposed) throw new HeadLensError("the engine has been shut down", "engine.disposed");
     if (opts.signal?.aborted) throw new HeadLensError("analysis cancelled", "cancelled");
     const channel = this.ensureWorker();
@@ -135,6 +156,8 @@ export class EngineClient {
     this.worker = undefined;
     this.channel = undefined;
     this.options.log?.(`engine worker crashed (${why}); a new one starts with the next request`);
-    channel?.close(new HeadLensError(`the analysis engine crashed (${why}); it has been restarted — run the analysis again`, "engine.crashed"));
+    channel?.close(
+      new HeadLensError(`the analysis engine crashed (${why}); it has been restarted — run the analysis again`, "engine.crashed"),
+    );
   }
 }

@@ -24,7 +24,11 @@ export interface Port {
 }
 
 /** A Port over a Node worker or its parentPort (anything with postMessage/on/off for "message"). */
-export function nodePort(target: { postMessage(m: unknown): void; on(ev: "message", h: (m: unknown) => void): unknown; off(ev: "message", h: (m: unknown) => void): unknown }): Port {
+export function nodePort(target: {
+  postMessage(m: unknown): void;
+  on(ev: "message", h: (m: unknown) => void): unknown;
+  off(ev: "message", h: (m: unknown) => void): unknown;
+}): Port {
   return {
     post: (m) => target.postMessage(m),
     listen: (h) => {
@@ -94,7 +98,11 @@ export class Channel<Serves extends Api, Calls extends Api> {
     return this;
   }
 
-  call<M extends keyof Calls & string>(method: M, params: Calls[M]["params"], opts: CallOptions<EventOf<Calls[M]>> = {}): Promise<Calls[M]["result"]> {
+  call<M extends keyof Calls & string>(
+    method: M,
+    params: Calls[M]["params"],
+    opts: CallOptions<EventOf<Calls[M]>> = {},
+  ): Promise<Calls[M]["result"]> {
     const make = this.options.makeError ?? defaultError;
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (opts.signal?.aborted) return Promise.reject(make("cancelled", "cancelled"));

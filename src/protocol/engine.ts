@@ -88,7 +88,15 @@ export type AnalyzeEvent =
    * follow at once) and the heads to compute. */
   | { type: "identified"; identity: Identity; cached: HeadRef[]; computing: HeadRef[] }
   /** The computation starts (only when some heads are not cached). */
-  | { type: "started"; model: string; ep: ExecutionProvider; heads: HeadRef[]; prior: string; identity: Identity; strategy: "dense" | "pruned" | "path" }
+  | {
+      type: "started";
+      model: string;
+      ep: ExecutionProvider;
+      heads: HeadRef[];
+      prior: string;
+      identity: Identity;
+      strategy: "dense" | "pruned" | "path";
+    }
   | { type: "progress"; fraction: number; layer: number; head: number }
   | ({ type: "head" } & HeadResult);
 

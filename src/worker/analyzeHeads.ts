@@ -18,13 +18,16 @@ export interface AnalyzeDeps extends AnalysisDeps {
 }
 
 /** Progress is throttled: hundreds of blocks per head would flood the host (and a webview). */
-const PROGRESS_STEP = 0.01, PROGRESS_MS = 250;
+const PROGRESS_STEP = 0.01,
+  PROGRESS_MS = 250;
 
 export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<AnalyzeEvent>, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   const t0 = performance.now();
   ctx.throwIfCancelled();
   const { identity, config } = deps.store.lookup(req);
-  const heads = req.via ? resolvePathHeads(req.heads, req.via, config.n_layers, config.n_heads) : resolveHeads(req.heads, config.n_layers, config.n_heads);
+  const heads = req.via
+    ? resolvePathHeads(req.heads, req.via, config.n_layers, config.n_heads)
+    : resolveHeads(req.heads, config.n_layers, config.n_heads);
   const settings: ReportSettings = { ...req.sizes, prior: req.priors };
   const hits = new Map<HeadRef, HeadResult>();
   for (const h of heads) {
@@ -40,17 +43,33 @@ export async function analyzeHeads(req: AnalyzeParams, ctx: HandlerContext<Analy
 }
 
 /** Computes heads and keeps each under the identity it was actually computed from (a file may have changed meanwhile). */
-async function compute(req: AnalyzeParams, heads: HeadRef[], settings: ReportSettings, ctx: HandlerContext<AnalyzeEvent>, deps: AnalyzeDeps): Promise<Identity> {
+async function compute(
+  req: AnalyzeParams,
+  heads: HeadRef[],
+  settings: ReportSettings,
+  ctx: HandlerContext<AnalyzeEvent>,
+  deps: AnalyzeDeps,
+): Promise<Identity> {
   ctx.throwIfCancelled();
   const analyzer = await HeadAnalyzer.open(deps, req);
   const { identity, prior, stored } = analyzer;
   const key = ResultCache.key(identity, req.sizes, req.via);
-  ctx.emit({ type: "started", model: stored.model.config.model_name, ep: analyzer.backend.ep, heads, prior: prior.source, identity, strategy: req.via ? "path" : analyzer.strategy });
-  let lastSent = 0, lastFraction = -1;
+  ctx.emit({
+    type: "started",
+    model: stored.model.config.model_name,
+    ep: analyzer.backend.ep,
+    heads,
+    prior: prior.source,
+    identity,
+    strategy: req.via ? "path" : analyzer.strategy,
+  });
+  let lastSent = 0,
+    lastFraction = -1;
   for (const [i, h] of heads.entries()) {
     const th = performance.now();
     const ctl = analyzer.control(ctx.signal, (f) => {
-      const fraction = (i + f) / heads.length, now = performance.now();
+      const fraction = (i + f) / heads.length,
+        now = performance.now();
       if (fraction - lastFraction < PROGRESS_STEP && now - lastSent < PROGRESS_MS) return;
       lastSent = now;
       lastFraction = fraction;

@@ -31,7 +31,8 @@ export function i64(name: string, values: number[]): Initializer {
 /** [H, A, B] -> [A, H*B]: all heads side by side, so one MatMul projects every head. */
 export function headsSideBySide(data: Float32Array, H: number, A: number, B: number): Float32Array {
   const out = new Float32Array(H * A * B);
-  for (let h = 0; h < H; h++) for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) out[a * H * B + h * B + b] = data[(h * A + a) * B + b];
+  for (let h = 0; h < H; h++)
+    for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) out[a * H * B + h * B + b] = data[(h * A + a) * B + b];
   return out;
 }
 
@@ -60,8 +61,13 @@ export function bodyGraph(w: ModelWeights): Graph {
   const shortformer = w.config.positional_embedding_type === "shortformer";
   const norm = w.config.normalization_type !== null;
   const g = new GraphBuilder();
-  g.inits.push(f32("scale", [], [1 / Math.sqrt(E)]), f32("neg_inf", [], [-Infinity]), i64("split_heads", [0, H, E]),
-    i64("merge_heads", [0, H * E]), i64("heads_out", [H, E, D]));
+  g.inits.push(
+    f32("scale", [], [1 / Math.sqrt(E)]),
+    f32("neg_inf", [], [-Infinity]),
+    i64("split_heads", [0, H, E]),
+    i64("merge_heads", [0, H * E]),
+    i64("heads_out", [H, E, D]),
+  );
   if (norm) g.inits.push(f32("eps", [], [LN_EPS]));
   /** Centre and scale over d_model (LNPre), then the weight and bias if the model has them (LN). */
   const normalize = (x: string, wName?: string, bName?: string): { y: string; scale?: string } => {
@@ -136,12 +142,34 @@ export function bodyGraph(w: ModelWeights): Graph {
 export function unembedGraph(w: ModelWeights, K: number): Graph {
   const { d_model: D, d_vocab: V } = w.config;
   const g = new GraphBuilder();
-  g.inits.push(f32("W_U", [D, V], w.W_U.data), f32("b_U", [V], w.b_U.data), i64("k", [Math.min(K, V)]), i64("one", [1]), i64("vocab_axis", [1]));
+  g.inits.push(
+    f32("W_U", [D, V], w.W_U.data),
+    f32("b_U", [V], w.b_U.data),
+    i64("k", [Math.min(K, V)]),
+    i64("one", [1]),
+    i64("vocab_axis", [1]),
+  );
   const logits = g.op("Add", [g.op("MatMul", ["x", "W_U"]), "b_U"]); // [R,V]
-  const max = g.op("ReduceMax", [logits], [{ name: "axes", ints: [1] }, { name: "keepdims", int: 1 }]);
+  const max = g.op(
+    "ReduceMax",
+    [logits],
+    [
+      { name: "axes", ints: [1] },
+      { name: "keepdims", int: 1 },
+    ],
+  );
   const sumExp = g.op("ReduceSum", [g.op("Exp", [g.op("Sub", [logits, max])]), "vocab_axis"], [{ name: "keepdims", int: 1 }]);
   const lse = g.op("Add", [max, g.op("Log", [sumExp])]); // [R,1], stable: max subtracted before exp
-  const [topV] = g.multi("TopK", [logits, "k"], ["top_v", "topId"], [{ name: "axis", int: -1 }, { name: "largest", int: 1 }, { name: "sorted", int: 1 }]);
+  const [topV] = g.multi(
+    "TopK",
+    [logits, "k"],
+    ["top_v", "topId"],
+    [
+      { name: "axis", int: -1 },
+      { name: "largest", int: 1 },
+      { name: "sorted", int: 1 },
+    ],
+  );
   g.op("Sub", [topV, lse], undefined, "topLogProb");
   const nextCol = g.op("Unsqueeze", ["next", "one"]); // [R,1]
   const nextLogit = g.op("GatherElements", [logits, nextCol], [{ name: "axis", int: 1 }]);
@@ -150,7 +178,10 @@ export function unembedGraph(w: ModelWeights, K: number): Graph {
   g.op("ReduceSum", [above, "vocab_axis"], [{ name: "keepdims", int: 0 }], "above");
   return {
     name: "attention_unembed",
-    inputs: [{ name: "x", type: ElemType.FLOAT, dims: ["R", D] }, { name: "next", type: ElemType.INT64, dims: ["R"] }],
+    inputs: [
+      { name: "x", type: ElemType.FLOAT, dims: ["R", D] },
+      { name: "next", type: ElemType.INT64, dims: ["R"] },
+    ],
     outputs: [
       { name: "topLogProb", type: ElemType.FLOAT, dims: ["R", K] },
       { name: "topId", type: ElemType.INT64, dims: ["R", K] },

@@ -97,7 +97,8 @@ export async function runBody(backend: OrtBackend, session: Ort.InferenceSession
   const resid0 = new Float32Array(T * D);
   const pos = shortformer ? w.W_pos.data.slice(0, T * D) : undefined;
   for (let t = 0; t < T; t++) {
-    const e = ids[t] * D, o = t * D;
+    const e = ids[t] * D,
+      o = t * D;
     for (let d = 0; d < D; d++) resid0[o + d] = w.W_E.data[e + d] + (shortformer ? 0 : w.W_pos.data[o + d]);
   }
   const keep = new Uint8Array(T * T);
@@ -118,18 +119,28 @@ export async function runBody(backend: OrtBackend, session: Ort.InferenceSession
 
 /** Top-K, and the actual next token's log-prob and rank, for every position, `rows` at a time. */
 export async function runUnembed(
-  backend: OrtBackend, session: Ort.InferenceSession, w: ModelWeights, final: Float32Array, ids: number[], K: number,
-  rows: number, check: () => void,
+  backend: OrtBackend,
+  session: Ort.InferenceSession,
+  w: ModelWeights,
+  final: Float32Array,
+  ids: number[],
+  K: number,
+  rows: number,
+  check: () => void,
 ): Promise<UnembedOutput> {
   const { d_model: D } = w.config;
   const T = ids.length;
   const out: UnembedOutput = {
-    topLogProb: new Float32Array(T * K), topId: new Int32Array(T * K), nextLogProb: new Float32Array(T), nextRank: new Int32Array(T),
+    topLogProb: new Float32Array(T * K),
+    topId: new Int32Array(T * K),
+    nextLogProb: new Float32Array(T),
+    nextRank: new Int32Array(T),
   };
   const next = BigInt64Array.from({ length: T }, (_, t) => BigInt(t + 1 < T ? ids[t + 1] : 0));
   for (let start = 0; start < T; start += rows) {
     check();
-    const end = Math.min(T, start + rows), n = end - start;
+    const end = Math.min(T, start + rows),
+      n = end - start;
     const r = await session.run({
       x: backend.tensor("float32", final.subarray(start * D, end * D), [n, D]),
       next: backend.tensor("int64", next.subarray(start, end), [n]),

@@ -73,16 +73,26 @@ export class HeadAnalyzer {
   async ranking(h: HeadRef, ctl: RunControl): Promise<{ importance: ImportanceIntervals; circuits: HeadCircuits }> {
     const importance = this.store.importance(this.stored, this.prior, h);
     if (!importance) return this.direct(h, RANKING_SIZES, ctl);
-    const circuits = await this.store.circuits(this.stored, h.layer, h.head, () => circuitsFor(this.backend, { weights: this.stored.model.weights, layer: h.layer, head: h.head, bos: this.stored.model.vocab.bos }));
+    const circuits = await this.store.circuits(this.stored, h.layer, h.head, () =>
+      circuitsFor(this.backend, { weights: this.stored.model.weights, layer: h.layer, head: h.head, bos: this.stored.model.vocab.bos }),
+    );
     return { importance, circuits };
   }
 
   private job(h: HeadRef, sizes: ReportSizes): HeadJob {
     const { config, vocab, weights } = this.stored.model;
     return {
-      modelName: config.model_name, weights, bos: vocab.bos, layer: h.layer, head: h.head,
-      prior: this.prior.p, priorW: this.prior.w, priorSource: this.prior.source, sizes,
-      label: (id) => vocab.display(id), byteLength: (id) => vocab.bytes(id)?.length,
+      modelName: config.model_name,
+      weights,
+      bos: vocab.bos,
+      layer: h.layer,
+      head: h.head,
+      prior: this.prior.p,
+      priorW: this.prior.w,
+      priorSource: this.prior.source,
+      sizes,
+      label: (id) => vocab.display(id),
+      byteLength: (id) => vocab.bytes(id)?.length,
     };
   }
 }
@@ -91,8 +101,10 @@ export class HeadAnalyzer {
 export function resolveHeads(heads: HeadRef[] | "all", nLayers: number, nHeads: number): HeadRef[] {
   if (heads === "all") return allHeads(nLayers, nHeads);
   for (const h of heads) {
-    if (!Number.isInteger(h.layer) || h.layer < 0 || h.layer >= nLayers) throw new HeadLensError(`layer ${h.layer} does not exist: the model has layers 0–${nLayers - 1}`, "request.layer");
-    if (!Number.isInteger(h.head) || h.head < 0 || h.head >= nHeads) throw new HeadLensError(`head ${h.head} does not exist: the model has heads 0–${nHeads - 1}`, "request.head");
+    if (!Number.isInteger(h.layer) || h.layer < 0 || h.layer >= nLayers)
+      throw new HeadLensError(`layer ${h.layer} does not exist: the model has layers 0–${nLayers - 1}`, "request.layer");
+    if (!Number.isInteger(h.head) || h.head < 0 || h.head >= nHeads)
+      throw new HeadLensError(`head ${h.head} does not exist: the model has heads 0–${nHeads - 1}`, "request.head");
   }
   return heads;
 }
@@ -104,6 +116,10 @@ export function resolvePathHeads(heads: HeadRef[] | "all", via: PathRef, nLayers
   if (!["k", "q", "v"].includes(via.type)) throw new HeadLensError(`path type "${via.type}" is not one of k, q, v`, "request.via");
   resolveHeads([via], nLayers, nHeads);
   const bad = resolved.find((h) => h.layer <= via.layer);
-  if (bad) throw new HeadLensError(`${headName(bad.layer, bad.head)} cannot compose with ${headName(via.layer, via.head)}: a path runs through a head of an earlier layer`, "request.via");
+  if (bad)
+    throw new HeadLensError(
+      `${headName(bad.layer, bad.head)} cannot compose with ${headName(via.layer, via.head)}: a path runs through a head of an earlier layer`,
+      "request.via",
+    );
   return resolved;
 }

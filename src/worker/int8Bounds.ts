@@ -55,10 +55,19 @@ export const CHUNK_COLS = 512;
 
 /** Row max of X·W for W given as column chunks [dim, width_c] (int8), X uint8 with zero point 128. */
 function int8Graph(chunks: Int8Array[], dim: number): Graph {
-  const nodes: Graph["nodes"] = [], parts: string[] = [];
+  const nodes: Graph["nodes"] = [],
+    parts: string[] = [];
   chunks.forEach((_, c) => {
     nodes.push({ op: "MatMulInteger", inputs: ["X", `W${c}`, "XZ"], outputs: [`P${c}`] });
-    nodes.push({ op: "ReduceMax", inputs: [`P${c}`], outputs: [chunks.length === 1 ? "Y" : `R${c}`], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] });
+    nodes.push({
+      op: "ReduceMax",
+      inputs: [`P${c}`],
+      outputs: [chunks.length === 1 ? "Y" : `R${c}`],
+      attributes: [
+        { name: "axes", ints: [1] },
+        { name: "keepdims", int: 0 },
+      ],
+    });
     parts.push(`R${c}`);
   });
   if (chunks.length > 1) nodes.push({ op: "Max", inputs: parts, outputs: ["Y"] });
@@ -68,7 +77,12 @@ function int8Graph(chunks: Int8Array[], dim: number): Graph {
     outputs: [{ name: "Y", type: ElemType.INT32, dims: ["b"] }],
     nodes,
     initializers: [
-      ...chunks.map((w, c) => ({ name: `W${c}`, type: ElemType.INT8, dims: [dim, w.length / dim], raw: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) })),
+      ...chunks.map((w, c) => ({
+        name: `W${c}`,
+        type: ElemType.INT8,
+        dims: [dim, w.length / dim],
+        raw: new Uint8Array(w.buffer, w.byteOffset, w.byteLength),
+      })),
       { name: "XZ", type: ElemType.UINT8, dims: [], raw: new Uint8Array([X_ZERO_POINT]) },
     ],
   };
@@ -81,9 +95,22 @@ const sq = { norm: 0, err: 0, quant: 0 };
  * Writes round(v/scale), clamped to ±range, plus `zeroPoint` for the dim entries of v at `off`
  * into out[outOff + e·outStride], and leaves the squared norms in `sq`.
  */
-function quantize(v: Float32Array, off: number, dim: number, scale: number, range: number, out: Int8Array | Uint8Array, outOff: number, outStride: number, zeroPoint: number): void {
-  const inv = 1 / scale, shift = range + 1;
-  let norm = 0, err = 0, quant = 0;
+function quantize(
+  v: Float32Array,
+  off: number,
+  dim: number,
+  scale: number,
+  range: number,
+  out: Int8Array | Uint8Array,
+  outOff: number,
+  outStride: number,
+  zeroPoint: number,
+): void {
+  const inv = 1 / scale,
+    shift = range + 1;
+  let norm = 0,
+    err = 0,
+    quant = 0;
   for (let e = 0; e < dim; e++) {
     const x = v[off + e];
     let u = x * inv; // may land a hair outside ±range by rounding
@@ -93,7 +120,8 @@ function quantize(v: Float32Array, off: number, dim: number, scale: number, rang
     // below use the value actually chosen, so the rounding rule does not affect rigour.
     const t = ((u + shift + 0.5) | 0) - shift;
     out[outOff + e * outStride] = t + zeroPoint;
-    const q = scale * t, d = x - q;
+    const q = scale * t,
+      d = x - q;
     norm += x * x;
     err += d * d;
     quant += q * q;
@@ -117,9 +145,11 @@ function quantizePoints(y: Float32Array, cols: number, dim: number, range: numbe
   const amax = absMax(y, 0, y.length);
   const scale = amax > 0 ? amax / range : 1;
   const chunks: Int8Array[] = [];
-  let maxNormSq = 0, maxErrSq = 0;
+  let maxNormSq = 0,
+    maxErrSq = 0;
   for (let c0 = 0; c0 < cols; c0 += chunkCols) {
-    const width = Math.min(chunkCols, cols - c0), q = new Int8Array(dim * width); // written column-wise: stays in cache
+    const width = Math.min(chunkCols, cols - c0),
+      q = new Int8Array(dim * width); // written column-wise: stays in cache
     for (let j = 0; j < width; j++) {
       quantize(y, (c0 + j) * dim, dim, scale, range, q, j, width, 0);
       maxNormSq = Math.max(maxNormSq, sq.norm);
@@ -134,17 +164,29 @@ function quantizePoints(y: Float32Array, cols: number, dim: number, range: numbe
 export const INT8_BLOCK_ROWS = 512;
 
 export async function int8RowMaxBounds(
-  backend: OrtBackend, x: Float32Array, rows: number, y: Float32Array, cols: number, dim: number,
-  blockRows: number, check: CancelCheck, chunkCols = CHUNK_COLS,
+  backend: OrtBackend,
+  x: Float32Array,
+  rows: number,
+  y: Float32Array,
+  cols: number,
+  dim: number,
+  blockRows: number,
+  check: CancelCheck,
+  chunkCols = CHUNK_COLS,
 ): Promise<RowMaxBounds> {
   const range = await weightRange(backend);
   const pts = quantizePoints(y, cols, dim, range, chunkCols);
   const session = await backend.createSession(int8Graph(pts.chunks, dim));
-  const lo = new Float64Array(rows), hi = new Float64Array(rows);
+  const lo = new Float64Array(rows),
+    hi = new Float64Array(rows);
   // Every row quantized with its own scale, up front: x'_i = s_i·x̃_i, and its error bound ε_i.
-  const xq = new Uint8Array(rows * dim), scale = new Float64Array(rows), eps = new Float64Array(rows);
+  const xq = new Uint8Array(rows * dim),
+    scale = new Float64Array(rows),
+    eps = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
-    const off = i * dim, amax = absMax(x, off, off + dim), s = amax > 0 ? amax / 127 : 1;
+    const off = i * dim,
+      amax = absMax(x, off, off + dim),
+      s = amax > 0 ? amax / 127 : 1;
     quantize(x, off, dim, s, 127, xq, off, 1, X_ZERO_POINT);
     scale[i] = s * pts.scale;
     eps[i] = Math.sqrt(sq.err) * pts.maxNorm + Math.sqrt(sq.quant) * pts.maxErr + FLOAT32_SLACK * Math.sqrt(sq.norm) * pts.maxNorm;

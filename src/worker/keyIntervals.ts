@@ -15,7 +15,11 @@ export class KeyIntervals {
   /** Exact float32 importance of keys evaluated so far (NaN: not evaluated). */
   readonly exact: Float64Array;
 
-  constructor(readonly qk: RowMaxBounds, readonly ov: RowMaxBounds, private readonly priorW: Float64Array) {
+  constructor(
+    readonly qk: RowMaxBounds,
+    readonly ov: RowMaxBounds,
+    private readonly priorW: Float64Array,
+  ) {
     const V = priorW.length;
     this.lo = new Float64Array(V);
     this.hi = new Float64Array(V);
@@ -24,7 +28,10 @@ export class KeyIntervals {
   }
 
   private update(k: number): void {
-    const a = this.qk.lo[k], b = this.qk.hi[k], cLo = Math.max(0, this.ov.lo[k]), cHi = Math.max(0, this.ov.hi[k]);
+    const a = this.qk.lo[k],
+      b = this.qk.hi[k],
+      cLo = Math.max(0, this.ov.lo[k]),
+      cHi = Math.max(0, this.ov.hi[k]);
     if (!(a === a && b === b && cLo === cLo && cHi === cHi)) throw new Error(`importance bound of key ${k} is NaN`); // never prune on a broken bound
     const w = this.priorW[k];
     this.lo[k] = w * (a >= 0 ? a * cLo : a * cHi);
@@ -82,7 +89,8 @@ export class KeyIntervals {
 
   /** The intervals hovers and token ranks reuse: exact keys collapse to their float32 value. */
   toImportance(): ImportanceIntervals {
-    const lo = Float64Array.from(this.lo), hi = Float64Array.from(this.hi);
+    const lo = Float64Array.from(this.lo),
+      hi = Float64Array.from(this.hi);
     for (let k = 0; k < lo.length; k++) if (!Number.isNaN(this.exact[k])) lo[k] = hi[k] = this.exact[k];
     return { lo, hi };
   }

@@ -33,8 +33,12 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const deps = {
-  store: new ModelStore(config.mediaDir), cache: config.cacheDir ? new ResultCache(config.cacheDir) : undefined, runs: new AttentionRuns(),
-  backend, blockBytes: config.blockBytes, exclusive,
+  store: new ModelStore(config.mediaDir),
+  cache: config.cacheDir ? new ResultCache(config.cacheDir) : undefined,
+  runs: new AttentionRuns(),
+  backend,
+  blockBytes: config.blockBytes,
+  exclusive,
 };
 
 /** Unexpected failures (not HeadLensErrors) are logged with their stack before they reach the host. */
@@ -50,16 +54,40 @@ function logged<A extends unknown[], R>(method: string, handler: (...args: A) =>
 }
 
 channel
-  .serve("describe", logged("describe", ({ modelDir }) => deps.store.describe(modelDir)))
-  .serve("identify", logged("identify", (req) => deps.store.identify(req)))
-  .serve("hover", logged("hover", (req) => hoverInfo(req, deps.store, backend)))
-  .serve("token", logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, deps))))
-  .serve("metrics", logged("metrics", (req) => metricsRequest(req.modelDir, deps)))
+  .serve(
+    "describe",
+    logged("describe", ({ modelDir }) => deps.store.describe(modelDir)),
+  )
+  .serve(
+    "identify",
+    logged("identify", (req) => deps.store.identify(req)),
+  )
+  .serve(
+    "hover",
+    logged("hover", (req) => hoverInfo(req, deps.store, backend)),
+  )
+  .serve(
+    "token",
+    logged("token", (req, ctx) => exclusive(() => tokenHeads(req, ctx, deps))),
+  )
+  .serve(
+    "metrics",
+    logged("metrics", (req) => metricsRequest(req.modelDir, deps)),
+  )
   // Not queued behind analyses: one forward pass is cheap and runs between their blocks.
-  .serve("attention", logged("attention", (req, ctx) => runText(req, ctx, deps)))
-  .serve("attentionPattern", logged("attentionPattern", (req) => deps.runs.pattern(req)))
+  .serve(
+    "attention",
+    logged("attention", (req, ctx) => runText(req, ctx, deps)),
+  )
+  .serve(
+    "attentionPattern",
+    logged("attentionPattern", (req) => deps.runs.pattern(req)),
+  )
   // Answers from the cache at once; what must be computed waits its turn (exclusive).
-  .serve("analyze", logged("analyze", (req, ctx) => analyzeHeads(req, ctx, deps)))
+  .serve(
+    "analyze",
+    logged("analyze", (req, ctx) => analyzeHeads(req, ctx, deps)),
+  )
   .serve("shutdown", () => {
     channel.close(new HeadLensError("the engine is shutting down", "engine.disposed")); // aborts running requests
     const exitWhenIdle = () => (channel.serving === 0 ? process.exit(0) : setTimeout(exitWhenIdle, 5));

@@ -37,17 +37,24 @@ export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Pr
   const patterns = await batchPatterns(backend, w, tokens);
   const T = tokens[0].length;
   const heads: HeadMetrics[] = [];
-  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) {
-    heads.push({ layer: l, head: h, copying: copying[l][h], ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
-  }
-  const composition = { q: await compositionScores(w, "q", mm), k: await compositionScores(w, "k", mm), v: await compositionScores(w, "v", mm) };
+  for (let l = 0; l < L; l++)
+    for (let h = 0; h < H; h++) {
+      heads.push({ layer: l, head: h, copying: copying[l][h], ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
+    }
+  const composition = {
+    q: await compositionScores(w, "q", mm),
+    k: await compositionScores(w, "k", mm),
+    v: await compositionScores(w, "v", mm),
+  };
   return { model: w.config.model_name, heads, composition };
 }
 
 /** Each layer's attention patterns [B, H, T, T] over equal-length sequences, from the live-attention forward graph. */
 export async function batchPatterns(backend: OrtBackend, w: ModelWeights, sequences: number[][]): Promise<Float32Array[]> {
   const { n_layers: L, n_heads: H } = w.config;
-  const B = sequences.length, T = sequences[0].length, size = H * T * T;
+  const B = sequences.length,
+    T = sequences[0].length,
+    size = H * T * T;
   const out = Array.from({ length: L }, () => new Float32Array(B * size));
   const session = await backend.createSession(bodyGraph(w));
   try {

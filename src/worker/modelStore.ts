@@ -76,7 +76,10 @@ export class ModelStore {
    * files are hashed (once per stamp) and the prior's file read, but no weight is loaded. */
   lookup(req: ModelRequest): { identity: Identity; config: ModelConfig } {
     const files = this.files(req.modelDir);
-    return { identity: { model: files.identity, prior: resolvePrior(req.priors, this.priorFiles(req.modelDir, files.config)).identity }, config: files.config };
+    return {
+      identity: { model: files.identity, prior: resolvePrior(req.priors, this.priorFiles(req.modelDir, files.config)).identity },
+      config: files.config,
+    };
   }
 
   /** The model, loaded (and processed) once per content; reloaded when any of its files changes. */

@@ -9,7 +9,6 @@ import { Graph, buildModel, ElemType } from "./onnxModel";
 import { HeadLensError } from "../core/errors";
 import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../protocol/engine";
 
-
 // Loaded on first use: describing models and tokenizing for hovers need no native runtime.
 let ortModule: typeof Ort | undefined;
 const ort = (): typeof Ort => (ortModule ??= require("onnxruntime-node") as typeof Ort);
@@ -40,7 +39,10 @@ export class CancelledError extends HeadLensError {
 export class OrtBackend {
   private sessions = new Map<string, Promise<Ort.InferenceSession>>();
 
-  private constructor(readonly ep: ExecutionProvider, private readonly opts: Ort.InferenceSession.SessionOptions) {}
+  private constructor(
+    readonly ep: ExecutionProvider,
+    private readonly opts: Ort.InferenceSession.SessionOptions,
+  ) {}
 
   static async create(options: BackendOptions): Promise<OrtBackend> {
     const log = options.log ?? (() => {});
@@ -70,7 +72,10 @@ export class OrtBackend {
         log(`execution provider ${ep} failed to initialize: ${(e as Error).message.split("\n")[0]}`);
       }
     }
-    throw new HeadLensError(`no execution provider could be initialized (${reasons.join("; ")}); include "cpu" in the preference list`, "engine.ep");
+    throw new HeadLensError(
+      `no execution provider could be initialized (${reasons.join("; ")}); include "cpu" in the preference list`,
+      "engine.ep",
+    );
   }
 
   /** An onnxruntime tensor (the native module stays unloaded until a backend exists). */
@@ -99,7 +104,11 @@ export class OrtBackend {
    * shapes: onnxruntime allocating them and onnxruntime-node copying them out costs ≈ 5 ms more per
    * 12 MB output (a V × 64 factor), ≈ 30 ms per head at V = 48k.
    */
-  private async runInto<K extends string>(s: Ort.InferenceSession, feeds: Record<string, Ort.Tensor>, outputs: Record<K, number[]>): Promise<Record<K, Float32Array>> {
+  private async runInto<K extends string>(
+    s: Ort.InferenceSession,
+    feeds: Record<string, Ort.Tensor>,
+    outputs: Record<K, number[]>,
+  ): Promise<Record<K, Float32Array>> {
     const out = {} as Record<K, Float32Array>;
     if (this.ep !== "cpu") {
       // Measured on the CPU provider only; a device provider allocates and copies its outputs itself.
@@ -121,7 +130,10 @@ export class OrtBackend {
   async matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
     const s = await this.session("matmul", () => ({
       name: "matmul",
-      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
+      inputs: [
+        { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
+        { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] },
+      ],
       outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }],
       nodes: [{ op: "MatMul", inputs: ["A", "B"], outputs: ["C"] }],
     }));
@@ -148,7 +160,17 @@ export class OrtBackend {
       name: "rownorms",
       inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["n", "r"] }],
       outputs: [{ name: "N", type: ElemType.FLOAT, dims: ["n"] }],
-      nodes: [{ op: "ReduceSumSquare", inputs: ["A"], outputs: ["N"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] }],
+      nodes: [
+        {
+          op: "ReduceSumSquare",
+          inputs: ["A"],
+          outputs: ["N"],
+          attributes: [
+            { name: "axes", ints: [1] },
+            { name: "keepdims", int: 0 },
+          ],
+        },
+      ],
     }));
     return (await s.run({ A: this.tensor("float32", a, [n, r]) })).N.data as Float32Array;
   }
@@ -157,15 +179,36 @@ export class OrtBackend {
    * C = A[m,k] · B[k,n] and Σ_j C[i, j]² per row, in one run; `keepProduct` false returns the
    * squared norms only (the product never leaves onnxruntime).
    */
-  async matmulNormsSq(a: Float32Array, b: Float32Array, m: number, k: number, n: number, keepProduct: boolean): Promise<{ product?: Float32Array; normsSq: Float32Array }> {
+  async matmulNormsSq(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    keepProduct: boolean,
+  ): Promise<{ product?: Float32Array; normsSq: Float32Array }> {
     const key = keepProduct ? "matmulnorms" : "matmulnormsonly";
     const s = await this.session(key, () => ({
       name: key,
-      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }],
-      outputs: [...(keepProduct ? [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }] : []), { name: "N", type: ElemType.FLOAT, dims: ["m"] }],
+      inputs: [
+        { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
+        { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] },
+      ],
+      outputs: [
+        ...(keepProduct ? [{ name: "C", type: ElemType.FLOAT, dims: ["m", "n"] }] : []),
+        { name: "N", type: ElemType.FLOAT, dims: ["m"] },
+      ],
       nodes: [
         { op: "MatMul", inputs: ["A", "B"], outputs: ["C"] },
-        { op: "ReduceSumSquare", inputs: ["C"], outputs: ["N"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+        {
+          op: "ReduceSumSquare",
+          inputs: ["C"],
+          outputs: ["N"],
+          attributes: [
+            { name: "axes", ints: [1] },
+            { name: "keepdims", int: 0 },
+          ],
+        },
       ],
     }));
     const feeds = { A: this.tensor("float32", a, [m, k]), B: this.tensor("float32", b, [k, n]) };
@@ -178,18 +221,36 @@ export class OrtBackend {
    * C − C[row] for C = A[m,k] · B[k,n] — every row minus one of them, in float32, which is
    * JavaScript's fround(x − y) — and C[row] itself.
    */
-  async matmulMinusRow(a: Float32Array, b: Float32Array, m: number, k: number, n: number, row: number): Promise<{ diff: Float32Array; row: Float32Array }> {
+  async matmulMinusRow(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    row: number,
+  ): Promise<{ diff: Float32Array; row: Float32Array }> {
     const s = await this.session("matmulminusrow", () => ({
       name: "matmulminusrow",
-      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["m", "k"] }, { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] }, { name: "ROW", type: ElemType.INT64, dims: [1] }],
-      outputs: [{ name: "D", type: ElemType.FLOAT, dims: ["m", "n"] }, { name: "R", type: ElemType.FLOAT, dims: [1, "n"] }],
+      inputs: [
+        { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
+        { name: "B", type: ElemType.FLOAT, dims: ["k", "n"] },
+        { name: "ROW", type: ElemType.INT64, dims: [1] },
+      ],
+      outputs: [
+        { name: "D", type: ElemType.FLOAT, dims: ["m", "n"] },
+        { name: "R", type: ElemType.FLOAT, dims: [1, "n"] },
+      ],
       nodes: [
         { op: "MatMul", inputs: ["A", "B"], outputs: ["C"] },
         { op: "Gather", inputs: ["C", "ROW"], outputs: ["R"], attributes: [{ name: "axis", int: 0 }] },
         { op: "Sub", inputs: ["C", "R"], outputs: ["D"] },
       ],
     }));
-    const feeds = { A: this.tensor("float32", a, [m, k]), B: this.tensor("float32", b, [k, n]), ROW: this.tensor("int64", BigInt64Array.from([BigInt(row)]), [1]) };
+    const feeds = {
+      A: this.tensor("float32", a, [m, k]),
+      B: this.tensor("float32", b, [k, n]),
+      ROW: this.tensor("int64", BigInt64Array.from([BigInt(row)]), [1]),
+    };
     const r = await this.runInto(s, feeds, { D: [m, n], R: [1, n] });
     return { diff: r.D, row: r.R };
   }
@@ -200,10 +261,20 @@ export class OrtBackend {
   }
 
   /** One Gemm with A or B transposed (a cached session for each), written into a new array of `out`'s shape. */
-  private async gemm(trans: "A" | "B", a: Float32Array, aDims: number[], b: Float32Array, bDims: number[], out: number[]): Promise<Float32Array> {
+  private async gemm(
+    trans: "A" | "B",
+    a: Float32Array,
+    aDims: number[],
+    b: Float32Array,
+    bDims: number[],
+    out: number[],
+  ): Promise<Float32Array> {
     const s = await this.session(`gemmT${trans}`, () => ({
       name: `gemmT${trans}`,
-      inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["a0", "a1"] }, { name: "B", type: ElemType.FLOAT, dims: ["b0", "b1"] }],
+      inputs: [
+        { name: "A", type: ElemType.FLOAT, dims: ["a0", "a1"] },
+        { name: "B", type: ElemType.FLOAT, dims: ["b0", "b1"] },
+      ],
       outputs: [{ name: "C", type: ElemType.FLOAT, dims: ["c0", "c1"] }],
       nodes: [{ op: "Gemm", inputs: ["A", "B"], outputs: ["C"], attributes: [{ name: `trans${trans}`, int: 1 }] }],
     }));
@@ -214,21 +285,45 @@ export class OrtBackend {
    * out[i] = max_j x_i·y_j for X [rows, inner] and Y [cols, inner] both as inputs (one cached
    * session, Gemm with transB: no transpose, no per-matrix session), in blocks of `blockRows` rows.
    */
-  async rowMaxOfRows(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number, blockRows: number, check: CancelCheck): Promise<Float32Array> {
+  async rowMaxOfRows(
+    x: Float32Array,
+    rows: number,
+    y: Float32Array,
+    cols: number,
+    inner: number,
+    blockRows: number,
+    check: CancelCheck,
+  ): Promise<Float32Array> {
     const s = await this.session("rowmaxT", () => ({
       name: "rowmaxT",
-      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", "k"] }, { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] }],
+      inputs: [
+        { name: "X", type: ElemType.FLOAT, dims: ["b", "k"] },
+        { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] },
+      ],
       outputs: [{ name: "M", type: ElemType.FLOAT, dims: ["b"] }],
       nodes: [
         { op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] },
-        { op: "ReduceMax", inputs: ["P"], outputs: ["M"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+        {
+          op: "ReduceMax",
+          inputs: ["P"],
+          outputs: ["M"],
+          attributes: [
+            { name: "axes", ints: [1] },
+            { name: "keepdims", int: 0 },
+          ],
+        },
       ],
     }));
-    const out = new Float32Array(rows), yt = new (ort().Tensor)("float32", y, [cols, inner]);
+    const out = new Float32Array(rows),
+      yt = new (ort().Tensor)("float32", y, [cols, inner]);
     for (let start = 0; start < rows; start += blockRows) {
       check();
       const end = Math.min(rows, start + blockRows);
-      out.set((await s.run({ X: new (ort().Tensor)("float32", x.subarray(start * inner, end * inner), [end - start, inner]), Y: yt })).M.data as Float32Array, start);
+      out.set(
+        (await s.run({ X: new (ort().Tensor)("float32", x.subarray(start * inner, end * inner), [end - start, inner]), Y: yt })).M
+          .data as Float32Array,
+        start,
+      );
     }
     return out;
   }
@@ -250,13 +345,22 @@ export class OrtBackend {
       outputs: [{ name: "Y", type: ElemType.FLOAT, dims: ["b"] }],
       nodes: [
         { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
-        { op: "ReduceMax", inputs: ["P"], outputs: ["Y"], attributes: [{ name: "axes", ints: [1] }, { name: "keepdims", int: 0 }] },
+        {
+          op: "ReduceMax",
+          inputs: ["P"],
+          outputs: ["Y"],
+          attributes: [
+            { name: "axes", ints: [1] },
+            { name: "keepdims", int: 0 },
+          ],
+        },
       ],
       initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
     };
     const s = await this.createSession(graph);
     return {
-      run: async (x: Float32Array, rows: number) => (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]) })).Y.data as Float32Array,
+      run: async (x: Float32Array, rows: number) =>
+        (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]) })).Y.data as Float32Array,
       release: () => s.release(),
     };
   }
@@ -267,8 +371,14 @@ export class OrtBackend {
    * contiguous (last) axis.
    */
   async blockedRowMax(
-    x: Float32Array, m: Float32Array, rows: number, inner: number, cols: number,
-    blockRows: number, check: CancelCheck, onBlock?: (done: number) => void,
+    x: Float32Array,
+    m: Float32Array,
+    rows: number,
+    inner: number,
+    cols: number,
+    blockRows: number,
+    check: CancelCheck,
+    onBlock?: (done: number) => void,
   ): Promise<Float32Array> {
     const s = await this.rowMaxSession(m, inner, cols);
     try {
@@ -289,7 +399,19 @@ export class OrtBackend {
    * Per block of rows X (b × inner) against a fixed Y (inner × cols, packed once): per row, the count
    * of entries > HI[row] and ≥ LO[row]; and the block's max of every column (accumulated by the caller).
    */
-  async rowCountSession(y: Float32Array, inner: number, cols: number): Promise<{ run(x: Float32Array, rows: number, lo: Float32Array, hi: Float32Array): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>; release(): Promise<void> }> {
+  async rowCountSession(
+    y: Float32Array,
+    inner: number,
+    cols: number,
+  ): Promise<{
+    run(
+      x: Float32Array,
+      rows: number,
+      lo: Float32Array,
+      hi: Float32Array,
+    ): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
+    release(): Promise<void>;
+  }> {
     if (cols >= 2 ** 24) throw new Error(`row counts over ${cols} columns would not be exact in float32`);
     const graph: Graph = {
       name: "rowcounts",
@@ -312,7 +434,15 @@ export class OrtBackend {
         { op: "GreaterOrEqual", inputs: ["P", "LO"], outputs: ["E"] },
         { op: "Cast", inputs: ["E"], outputs: ["EI"], attributes: [{ name: "to", int: ElemType.FLOAT }] },
         { op: "ReduceSum", inputs: ["EI", "AXIS1"], outputs: ["ATLEAST"], attributes: [{ name: "keepdims", int: 0 }] },
-        { op: "ReduceMax", inputs: ["P"], outputs: ["COLMAX"], attributes: [{ name: "axes", ints: [0] }, { name: "keepdims", int: 0 }] },
+        {
+          op: "ReduceMax",
+          inputs: ["P"],
+          outputs: ["COLMAX"],
+          attributes: [
+            { name: "axes", ints: [0] },
+            { name: "keepdims", int: 0 },
+          ],
+        },
       ],
       initializers: [
         { name: "Y", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
@@ -322,8 +452,16 @@ export class OrtBackend {
     const s = await this.createSession(graph);
     return {
       run: async (x, rows, lo, hi) => {
-        const r = await s.run({ X: this.tensor("float32", x, [rows, inner]), LO: this.tensor("float32", lo, [rows, 1]), HI: this.tensor("float32", hi, [rows, 1]) });
-        return { above: Int32Array.from(r.ABOVE.data as Float32Array), atLeast: Int32Array.from(r.ATLEAST.data as Float32Array), colMax: r.COLMAX.data as Float32Array };
+        const r = await s.run({
+          X: this.tensor("float32", x, [rows, inner]),
+          LO: this.tensor("float32", lo, [rows, 1]),
+          HI: this.tensor("float32", hi, [rows, 1]),
+        });
+        return {
+          above: Int32Array.from(r.ABOVE.data as Float32Array),
+          atLeast: Int32Array.from(r.ATLEAST.data as Float32Array),
+          colMax: r.COLMAX.data as Float32Array,
+        };
       },
       release: () => s.release(),
     };

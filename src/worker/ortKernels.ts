@@ -12,19 +12,38 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
     matmulNormsSq: (a, b, m, k, n, keep) => backend.matmulNormsSq(a, b, m, k, n, keep),
     gram: (a, n, r) => backend.gram(a, n, r),
     rowsOf: (x, rows, y, cols, inner) => backend.rowsOf(x, rows, y, cols, inner),
-    rowMax: (x, y, rows, inner, cols, ctl) => backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
-    rowMaxBounds: (x, rows, y, cols, dim, ctl) => int8RowMaxBounds(backend, x, rows, y, cols, dim, Math.min(INT8_BLOCK_ROWS, blockRowsFor(Math.min(cols, CHUNK_COLS), ctl.blockBytes)), ctl.check),
+    rowMax: (x, y, rows, inner, cols, ctl) =>
+      backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
+    rowMaxBounds: (x, rows, y, cols, dim, ctl) =>
+      int8RowMaxBounds(
+        backend,
+        x,
+        rows,
+        y,
+        cols,
+        dim,
+        Math.min(INT8_BLOCK_ROWS, blockRowsFor(Math.min(cols, CHUNK_COLS), ctl.blockBytes)),
+        ctl.check,
+      ),
     rowMaxSession: (y, inner, cols) => backend.rowMaxSession(y, inner, cols),
-    rowMaxOfRows: (x, rows, y, cols, inner, ctl) => backend.rowMaxOfRows(x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
+    rowMaxOfRows: (x, rows, y, cols, inner, ctl) =>
+      backend.rowMaxOfRows(x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
     rowCountsAndColMax: async (x, y, rows, inner, cols, lo, hi, ctl) => {
       const session = await backend.rowCountSession(y, inner, cols);
-      const above = new Int32Array(rows), atLeast = new Int32Array(rows), colMax = new Float32Array(cols).fill(-Infinity);
+      const above = new Int32Array(rows),
+        atLeast = new Int32Array(rows),
+        colMax = new Float32Array(cols).fill(-Infinity);
       const block = blockRowsFor(cols, ctl.blockBytes);
       try {
         for (let start = 0; start < rows; start += block) {
           ctl.check();
           const end = Math.min(rows, start + block);
-          const r = await session.run(x.subarray(start * inner, end * inner), end - start, lo.subarray(start, end), hi.subarray(start, end));
+          const r = await session.run(
+            x.subarray(start * inner, end * inner),
+            end - start,
+            lo.subarray(start, end),
+            hi.subarray(start, end),
+          );
           above.set(r.above, start);
           atLeast.set(r.atLeast, start);
           for (let j = 0; j < cols; j++) if (r.colMax[j] > colMax[j]) colMax[j] = r.colMax[j];

@@ -12,7 +12,12 @@ import { CANDIDATE_MARGIN, HeadJob, headDetails, RunControl, streamPart } from "
 import { OrtBackend } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
 
-export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRef, ctl: RunControl): Promise<{ report: HeadReport; details: HeadDetails }> {
+export async function analyzePath(
+  backend: OrtBackend,
+  job: HeadJob,
+  via: PathRef,
+  ctl: RunControl,
+): Promise<{ report: HeadReport; details: HeadDetails }> {
   const V = job.weights.config.d_vocab;
   const kernels = ortKernels(backend);
   ctl.check();
@@ -31,6 +36,15 @@ export async function analyzePath(backend: OrtBackend, job: HeadJob, via: PathRe
   }
   const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
   const keys = pathKeyReports(via.type, c, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
-  const report: HeadReport = { model: job.modelName, layer: job.layer, head: job.head, bos: job.bos, ep: backend.ep, keys, via: { ...via }, ...(diagonal ? { diagonal } : {}) };
+  const report: HeadReport = {
+    model: job.modelName,
+    layer: job.layer,
+    head: job.head,
+    bos: job.bos,
+    ep: backend.ep,
+    keys,
+    via: { ...via },
+    ...(diagonal ? { diagonal } : {}),
+  };
   return { report, details: headDetails(report, c, job) };
 }

@@ -67,10 +67,13 @@ const CHEAP_POINTS = 256;
  * float32 MACs each) is cheaper than an int8 pass over them (≈ 1/2.3 of that) plus its fixed cost
  * (quantizing V points, one session): about break-even at 2 % of 48k keys on this machine.
  */
-const EXACT_SHARE = 0.02, EXACT_MIN = 256;
+const EXACT_SHARE = 0.02,
+  EXACT_MIN = 256;
 
 /** Exact points of the refined cheap bound, the sample it is tried on, the share of the sample it must prune. */
-const REFINE_POINTS = 4096, REFINE_SAMPLE = 512, REFINE_MIN_SHARE = 0.25;
+const REFINE_POINTS = 4096,
+  REFINE_SAMPLE = 512,
+  REFINE_MIN_SHARE = 0.25;
 
 export interface PruneTuning {
   refinePoints?: number;
@@ -81,13 +84,29 @@ export interface PruneTuning {
   exactLimit?: number;
 }
 
-export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: RunControl, tuning: PruneTuning = {}): Promise<HeadAnalysis & { stats: PruneStats }> {
-  const batchSize = tuning.batch ?? BATCH, fallbackShare = tuning.fallbackShare ?? FALLBACK_SHARE;
-  const points = tuning.points ?? CHEAP_POINTS, refinePoints = tuning.refinePoints ?? REFINE_POINTS;
+export async function analyzeHeadPruned(
+  backend: OrtBackend,
+  job: HeadJob,
+  ctl: RunControl,
+  tuning: PruneTuning = {},
+): Promise<HeadAnalysis & { stats: PruneStats }> {
+  const batchSize = tuning.batch ?? BATCH,
+    fallbackShare = tuning.fallbackShare ?? FALLBACK_SHARE;
+  const points = tuning.points ?? CHEAP_POINTS,
+    refinePoints = tuning.refinePoints ?? REFINE_POINTS;
   const V = job.weights.config.d_vocab;
   const exactLimit = tuning.exactLimit ?? Math.max(EXACT_MIN, EXACT_SHARE * V);
-  const kernels = ortKernels(backend), whole = streamPart(ctl, V, 0, 0);
-  const stats: PruneStats = { evaluated: 0, vocab: V, aliveAfterCheap: 0, refined: [], int8Rows: [], ms: { circuits: 0, cheap: 0, refine: 0, int8: 0, exact: 0, report: 0 }, fellBack: false };
+  const kernels = ortKernels(backend),
+    whole = streamPart(ctl, V, 0, 0);
+  const stats: PruneStats = {
+    evaluated: 0,
+    vocab: V,
+    aliveAfterCheap: 0,
+    refined: [],
+    int8Rows: [],
+    ms: { circuits: 0, cheap: 0, refine: 0, int8: 0, exact: 0, report: 0 },
+    fellBack: false,
+  };
   const timed = async <T>(stage: keyof PruneStats["ms"], f: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     try {
@@ -100,44 +119,51 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
   const circuits = await timed("circuits", () => circuitsFor(backend, job));
   const columns = circuits.qk.T; // rows = keys, columns = queries
   ctl.check();
-  const keys = await timed("cheap", async () => new KeyIntervals(
-    await columns.rowMaxNormSplitBounds(kernels, whole, points),
-    await circuits.ov.rowMaxNormSplitBounds(kernels, whole, points),
-    job.priorW,
-  ));
+  const keys = await timed(
+    "cheap",
+    async () =>
+      new KeyIntervals(
+        await columns.rowMaxNormSplitBounds(kernels, whole, points),
+        await circuits.ov.rowMaxNormSplitBounds(kernels, whole, points),
+        job.priorW,
+      ),
+  );
   ctl.progress?.(0.05);
   const want = Math.min(V, job.sizes.nKeys + CANDIDATE_MARGIN);
   const best: number[] = []; // exact importances of the current top `want`, ascending
   let floor = keys.nthBestLowerBound(want); // already a threshold: `want` keys are at least this important
   const threshold = () => Math.max(best.length === want ? best[0] : -Infinity, floor);
   const [qSession, oSession] = await Promise.all([columns.rowMaxEvaluator(kernels), circuits.ov.rowMaxEvaluator(kernels)]);
-  const evaluate = (batch: number[]) => timed("exact", async () => {
-    const rows = batch.length === 1 ? [batch[0], batch[0]] : batch; // one row could take a GEMV path that rounds differently
-    const [maxQK, maxOV] = await Promise.all([qSession.run(rows), oSession.run(rows)]);
-    batch.forEach((k, i) => {
-      const imp = maxQK[i] * maxOV[i] * job.priorW[k];
-      keys.setExact(k, imp);
-      keepLargest(best, imp, want);
+  const evaluate = (batch: number[]) =>
+    timed("exact", async () => {
+      const rows = batch.length === 1 ? [batch[0], batch[0]] : batch; // one row could take a GEMV path that rounds differently
+      const [maxQK, maxOV] = await Promise.all([qSession.run(rows), oSession.run(rows)]);
+      batch.forEach((k, i) => {
+        const imp = maxQK[i] * maxOV[i] * job.priorW[k];
+        keys.setExact(k, imp);
+        keepLargest(best, imp, want);
+      });
+      stats.evaluated += batch.length;
     });
-    stats.evaluated += batch.length;
-  });
   const byBound = (ks: number[]) => ks.sort((a, b) => keys.hi[b] - keys.hi[a] || a - b);
   /**
    * The cheap bound again with many more exact points, for the alive keys of one circuit: tried on
    * a sample first and run on the rest only when it prunes (QK of isotropic weights: the BOS shift
    * makes the longest queries decisive; OV there: never). Costs ≈ 1/5 of an int8 pass per key.
    */
-  const refine = (circuit: "qk" | "ov", m: FactoredMatrix, alive: number[]) => timed("refine", async () => {
-    if (refinePoints <= points) return alive;
-    const step = Math.max(1, Math.floor(alive.length / REFINE_SAMPLE)), sample = alive.filter((_, i) => i % step === 0);
-    keys.tighten(circuit, sample, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, sample));
-    if (sample.filter((k) => keys.hi[k] < threshold()).length >= REFINE_MIN_SHARE * sample.length) {
-      const rest = alive.filter((_, i) => i % step !== 0);
-      keys.tighten(circuit, rest, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, rest));
-      stats.refined.push({ circuit, rows: alive.length });
-    }
-    return keys.alive(threshold());
-  });
+  const refine = (circuit: "qk" | "ov", m: FactoredMatrix, alive: number[]) =>
+    timed("refine", async () => {
+      if (refinePoints <= points) return alive;
+      const step = Math.max(1, Math.floor(alive.length / REFINE_SAMPLE)),
+        sample = alive.filter((_, i) => i % step === 0);
+      keys.tighten(circuit, sample, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, sample));
+      if (sample.filter((k) => keys.hi[k] < threshold()).length >= REFINE_MIN_SHARE * sample.length) {
+        const rest = alive.filter((_, i) => i % step !== 0);
+        keys.tighten(circuit, rest, await m.rowMaxNormSplitBounds(kernels, whole, refinePoints, rest));
+        stats.refined.push({ circuit, rows: alive.length });
+      }
+      return keys.alive(threshold());
+    });
   let released = false;
   try {
     let alive = keys.alive(threshold());
@@ -146,7 +172,8 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
       alive = keys.alive(threshold());
     }
     stats.aliveAfterCheap = alive.length;
-    const order: ("qk" | "ov")[] = keys.aliveIfExact("qk", alive, threshold()) <= keys.aliveIfExact("ov", alive, threshold()) ? ["qk", "ov"] : ["ov", "qk"];
+    const order: ("qk" | "ov")[] =
+      keys.aliveIfExact("qk", alive, threshold()) <= keys.aliveIfExact("ov", alive, threshold()) ? ["qk", "ov"] : ["ov", "qk"];
     for (const circuit of order) {
       if (alive.length <= exactLimit) break;
       ctl.check();
@@ -173,7 +200,7 @@ export async function analyzeHeadPruned(backend: OrtBackend, job: HeadJob, ctl: 
     }
     // Exact evaluation in decreasing upper-bound order until no key left can reach the top.
     byBound(alive);
-    for (let i = 0; i < alive.length; ) {
+    for (let i = 0; i < alive.length;) {
       ctl.check();
       if (keys.hi[alive[i]] < threshold()) break;
       const batch: number[] = [];

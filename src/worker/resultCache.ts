@@ -26,11 +26,18 @@ export class ResultCache {
   /** The cache key of every head computed from this identity with these sizes (and through this path). */
   static key(identity: Identity, sizes: ReportSizes, via?: PathRef): string {
     const path = via ? [via.layer, via.head, via.type] : [];
-    return createHash("sha256").update(JSON.stringify([FORMAT, identity.model, identity.prior, sizes.nKeys, sizes.nQueries, sizes.nOutputs, ...path])).digest("hex").slice(0, 32);
+    return createHash("sha256")
+      .update(JSON.stringify([FORMAT, identity.model, identity.prior, sizes.nKeys, sizes.nQueries, sizes.nOutputs, ...path]))
+      .digest("hex")
+      .slice(0, 32);
   }
 
   get(key: string, h: HeadRef): HeadResult | undefined {
-    return this.read(`${key}-${h.layer}-${h.head}`, (v: HeadResult) => !!v?.report?.keys && v.report.layer === h.layer && v.report.head === h.head && typeof v.computedWith?.prior !== "undefined");
+    return this.read(
+      `${key}-${h.layer}-${h.head}`,
+      (v: HeadResult) =>
+        !!v?.report?.keys && v.report.layer === h.layer && v.report.head === h.head && typeof v.computedWith?.prior !== "undefined",
+    );
   }
 
   put(key: string, value: HeadResult): void {

@@ -11,7 +11,16 @@ import { headName } from "../core/heads";
 import { headPattern, thumbnails } from "../core/patternThumbnail";
 import { spansFromTokenBytes } from "../core/tokenSpans";
 import { HandlerContext } from "../protocol/channel";
-import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult, PatternPayload, RunInfo, RunToken } from "../protocol/attention";
+import {
+  AttentionEvent,
+  AttentionParams,
+  AttentionResult,
+  PatternParams,
+  PatternResult,
+  PatternPayload,
+  RunInfo,
+  RunToken,
+} from "../protocol/attention";
 import { AttentionSessions, runBody, runUnembed } from "./attentionRun";
 import { Vocabulary } from "./loaders/vocabulary";
 import { ModelStore } from "./modelStore";
@@ -61,7 +70,10 @@ export class AttentionRuns {
     if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
     const { layer, head } = req;
     if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
-      throw new HeadLensError(`no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`, "request.head");
+      throw new HeadLensError(
+        `no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`,
+        "request.head",
+      );
     }
     return { ...req, T: run.T, weights: headPattern(run.patterns[layer], head, run.T) };
   }
@@ -70,7 +82,11 @@ export class AttentionRuns {
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /** Ids with their places in the text; BOS first unless ids were given. */
-export function tokensFor(vocab: Vocabulary, input: AttentionParams["input"], nCtx: number): { tokens: RunToken[]; bos: number | null; truncated: number } {
+export function tokensFor(
+  vocab: Vocabulary,
+  input: AttentionParams["input"],
+  nCtx: number,
+): { tokens: RunToken[]; bos: number | null; truncated: number } {
   const token = (id: number, start: number, end: number): RunToken => {
     const bytes = vocab.bytes(id);
     return { id, token: vocab.display(id), text: bytes ? decoder.decode(bytes) : vocab.display(id), start, end };
@@ -79,18 +95,26 @@ export function tokensFor(vocab: Vocabulary, input: AttentionParams["input"], nC
     const ids = input.tokens;
     if (ids.length === 0) throw new HeadLensError("no token ids given; pass at least one id", "request.noTokens");
     const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab.size);
-    if (bad !== undefined) throw new HeadLensError(`token id ${bad} is outside the model's vocabulary (0–${vocab.size - 1})`, "request.token");
-    if (ids.length > nCtx) throw new HeadLensError(`${ids.length} token ids exceed the model's context of ${nCtx}; pass at most ${nCtx}`, "request.tooLong");
+    if (bad !== undefined)
+      throw new HeadLensError(`token id ${bad} is outside the model's vocabulary (0–${vocab.size - 1})`, "request.token");
+    if (ids.length > nCtx)
+      throw new HeadLensError(`${ids.length} token ids exceed the model's context of ${nCtx}; pass at most ${nCtx}`, "request.tooLong");
     return { tokens: ids.map((id) => token(id, 0, 0)), bos: null, truncated: 0 };
   }
   const text = input.text;
-  if (text.includes("\u0000")) throw new HeadLensError("the text contains NUL characters (a binary file?); select text to run the model on", "request.binary");
-  if (text.length === 0) throw new HeadLensError("the text is empty; select some text or put the cursor in a non-empty file", "request.empty");
+  if (text.includes("\u0000"))
+    throw new HeadLensError("the text contains NUL characters (a binary file?); select text to run the model on", "request.binary");
+  if (text.length === 0)
+    throw new HeadLensError("the text is empty; select some text or put the cursor in a non-empty file", "request.empty");
   const { ids, pieces } = vocab.encodePieces(text);
-  if (ids.length === 0) throw new HeadLensError("the text tokenizes to no tokens; select some text the model's tokenizer can read", "request.noTokens");
+  if (ids.length === 0)
+    throw new HeadLensError("the text tokenizes to no tokens; select some text the model's tokenizer can read", "request.noTokens");
   const spans = spansFromTokenBytes(text, pieces);
   const keepFrom = Math.max(0, ids.length - (nCtx - 1));
-  const tokens = [token(vocab.bos, 0, 0), ...ids.slice(keepFrom).map((id, i) => token(id, spans[keepFrom + i].start, spans[keepFrom + i].end))];
+  const tokens = [
+    token(vocab.bos, 0, 0),
+    ...ids.slice(keepFrom).map((id, i) => token(id, spans[keepFrom + i].start, spans[keepFrom + i].end)),
+  ];
   return { tokens, bos: vocab.bos, truncated: keepFrom };
 }
 
@@ -100,7 +124,9 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const { config, vocab, weights } = stored.model;
   const { tokens, bos, truncated } = tokensFor(vocab, req.input, config.n_ctx);
   const ids = tokens.map((t) => t.id);
-  const T = ids.length, L = config.n_layers, H = config.n_heads;
+  const T = ids.length,
+    L = config.n_layers,
+    H = config.n_heads;
   const K = Math.min(Math.max(1, req.topK ?? 5), config.d_vocab);
   const tokenizeMs = performance.now() - t0;
   const backend = await deps.backend();
@@ -110,24 +136,37 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const body = await runBody(backend, await s.body(key, weights), weights, ids);
   ctx.throwIfCancelled();
   const run: RunInfo = {
-    runId: deps.runs.keep(T, H, body.patterns), model: config.model_name, identity: stored.identity, nLayers: L, nHeads: H, nCtx: config.n_ctx, bos, tokens, truncated,
+    runId: deps.runs.keep(T, H, body.patterns),
+    model: config.model_name,
+    identity: stored.identity,
+    nLayers: L,
+    nHeads: H,
+    nCtx: config.n_ctx,
+    bos,
+    tokens,
+    truncated,
   };
-  const patterns: PatternPayload = req.patterns === "full"
-    ? { kind: "full", layers: body.patterns }
-    : (() => {
-      const layers = body.patterns.map((p) => thumbnails(p, H, T, THUMBNAIL_SIZE));
-      return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
-    })();
+  const patterns: PatternPayload =
+    req.patterns === "full"
+      ? { kind: "full", layers: body.patterns }
+      : (() => {
+          const layers = body.patterns.map((p) => thumbnails(p, H, T, THUMBNAIL_SIZE));
+          return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
+        })();
   const patternsMs = performance.now() - t0;
   ctx.emit({ type: "patterns", run, patterns, elapsedMs: patternsMs });
 
   const rows = Math.max(1, Math.floor(deps.blockBytes / (4 * config.d_vocab)));
   const u = await runUnembed(backend, await s.unembed(key, weights, K), weights, body.final, ids, K, rows, () => ctx.throwIfCancelled());
-  const top = Array.from({ length: T }, (_, t) => Array.from({ length: K }, (_, k) => {
-    const id = u.topId[t * K + k];
-    return { id, token: vocab.display(id), p: Math.exp(u.topLogProb[t * K + k]) };
-  }));
-  const next = ids.map((_, t) => (t + 1 < T ? { id: ids[t + 1], token: tokens[t + 1].token, rank: u.nextRank[t], logProb: u.nextLogProb[t] } : null));
+  const top = Array.from({ length: T }, (_, t) =>
+    Array.from({ length: K }, (_, k) => {
+      const id = u.topId[t * K + k];
+      return { id, token: vocab.display(id), p: Math.exp(u.topLogProb[t * K + k]) };
+    }),
+  );
+  const next = ids.map((_, t) =>
+    t + 1 < T ? { id: ids[t + 1], token: tokens[t + 1].token, rank: u.nextRank[t], logProb: u.nextLogProb[t] } : null,
+  );
   const dla = new Float32Array(T * L * H);
   for (let t = 0; t < T; t++) {
     for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) dla[(t * L + l) * H + h] = t + 1 < T ? body.dla[l][h * T + t] : NaN;

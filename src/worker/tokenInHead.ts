@@ -22,7 +22,16 @@ export interface RankSource {
   rounding: (k: number) => number;
 }
 
-export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, head: number, priorW: Float64Array, n: number, label: TokenLabel, importance?: RankSource): TokenInHead {
+export function tokenInHead(
+  c: HeadCircuits,
+  tokenId: number,
+  layer: number,
+  head: number,
+  priorW: Float64Array,
+  n: number,
+  label: TokenLabel,
+  importance?: RankSource,
+): TokenInHead {
   const row = c.ov.row(tokenId); // OVn[token, :]
   const asQuery = c.qk.row(tokenId); // QKn[token, :]
   const exact = (k: number) => keyFigures(c, k, priorW).importance;
@@ -30,10 +39,16 @@ export function tokenInHead(c: HeadCircuits, tokenId: number, layer: number, hea
   let rank: Pick<TokenInHead, "keyRank" | "keyRankMax"> = {};
   if (importance) {
     const { above, open } = classifyKeys(importance.intervals, importance.rounding, tokenId, imp);
-    rank = open.length <= MAX_EXACT_RANK_KEYS ? { keyRank: above + countAbove(open, exact, tokenId, imp) } : { keyRank: above, keyRankMax: above + open.length };
+    rank =
+      open.length <= MAX_EXACT_RANK_KEYS
+        ? { keyRank: above + countAbove(open, exact, tokenId, imp) }
+        : { keyRank: above, keyRankMax: above + open.length };
   }
   return {
-    layer, head, ...rank, importance: imp,
+    layer,
+    head,
+    ...rank,
+    importance: imp,
     topOutputs: topK(row, n).map((o) => ({ id: o, token: label(o), score: row[o] })),
     preferredKeys: topK(asQuery, n).map((k) => ({ id: k, token: label(k), score: asQuery[k] })),
   };

@@ -16,14 +16,69 @@ import { openFile, screenshotFailures, vsix } from "./uxSupport";
 import { randomWeights, writeModelDir } from "../support/models";
 
 const OUT = join(REPO, "test-output");
-const WORDS = ["value", "system", "return", "people", "government", "country", "number", "string", "file", "data", "world", "state", "public", "power",
-  "money", "water", "history", "family", "market", "table", "model", "class", "method", "object", "error", "result", "point", "house", "school",
-  "children", "program", "energy", "policy", "nation", "freedom", "future", "health", "labor", "trade", "peace", "security", "union", "budget",
-  "growth", "science", "income", "problem", "question", "answer", "reason", "example", "format", "module", "index", "length", "window", "buffer"];
+const WORDS = [
+  "value",
+  "system",
+  "return",
+  "people",
+  "government",
+  "country",
+  "number",
+  "string",
+  "file",
+  "data",
+  "world",
+  "state",
+  "public",
+  "power",
+  "money",
+  "water",
+  "history",
+  "family",
+  "market",
+  "table",
+  "model",
+  "class",
+  "method",
+  "object",
+  "error",
+  "result",
+  "point",
+  "house",
+  "school",
+  "children",
+  "program",
+  "energy",
+  "policy",
+  "nation",
+  "freedom",
+  "future",
+  "health",
+  "labor",
+  "trade",
+  "peace",
+  "security",
+  "union",
+  "budget",
+  "growth",
+  "science",
+  "income",
+  "problem",
+  "question",
+  "answer",
+  "reason",
+  "example",
+  "format",
+  "module",
+  "index",
+  "length",
+  "window",
+  "buffer",
+];
 /** 30 words in a seeded random order, each one GPT-2 token in demo-attn-2l's vocabulary, written twice. */
 function repeatedWords(): string[] {
   let x = 12345;
-  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return [...WORDS].sort(() => rand() - 0.5).slice(0, 30);
 }
 const R = repeatedWords();
@@ -52,8 +107,11 @@ before(async () => {
   w.config.n_ctx = 1024;
   w.W_pos = { shape: [1024, 64], data: new Float32Array(1024 * 64).map((_, i) => Math.sin(i * 12.9898) * 0.1) };
   const wideDir = writeModelDir(join(mkdtempSync(join(tmpdir(), "head-lens-e2e-attn-")), "wide-ctx"), w, "F16");
-  s = await startVSCode(vsix(), { "induction.txt": INDUCTION_TEXT, "example.py": CODE, "empty.txt": "", "long.txt": `${COPY}\n`.repeat(40) },
-    { "headLens.attention.debounceMs": 200, "editor.wordWrap": "on", "headLens.modelFolders": [wideDir] });
+  s = await startVSCode(
+    vsix(),
+    { "induction.txt": INDUCTION_TEXT, "example.py": CODE, "empty.txt": "", "long.txt": `${COPY}\n`.repeat(40) },
+    { "headLens.attention.debounceMs": 200, "editor.wordWrap": "on", "headLens.modelFolders": [wideDir] },
+  );
 });
 after(async () => {
   await s?.close();
@@ -73,27 +131,40 @@ async function gotoPosition(page: Page, line: number, column: number): Promise<v
 /** Background alphas of the editor's attention highlights (rgba(0, 95, 210, a) in light themes). */
 /** The lowest text contrast among the logit-attribution cells (grid and details), and how many there are. */
 async function dlaContrast(): Promise<{ cells: number; worst: number }> {
-  return panel().locator(".dla, .dla-table td").evaluateAll((els) => {
-    const rgb = (c: string) => (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "").split(/[\s,/]+/).filter(Boolean).slice(0, 3).map(Number);
-    const lum = (c: number[]) => c.map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + [0.2126, 0.7152, 0.0722][i] * v, 0);
-    const shown = els.filter((e) => e.textContent && (e as HTMLElement).style.background);
-    const ratios = shown.map((e) => {
-      const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(rgb(getComputedStyle(e).backgroundColor))].sort((x, y) => y - x);
-      return (a + 0.05) / (b + 0.05);
+  return panel()
+    .locator(".dla, .dla-table td")
+    .evaluateAll((els) => {
+      const rgb = (c: string) =>
+        (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "")
+          .split(/[\s,/]+/)
+          .filter(Boolean)
+          .slice(0, 3)
+          .map(Number);
+      const lum = (c: number[]) =>
+        c
+          .map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+          .reduce((s, v, i) => s + [0.2126, 0.7152, 0.0722][i] * v, 0);
+      const shown = els.filter((e) => e.textContent && (e as HTMLElement).style.background);
+      const ratios = shown.map((e) => {
+        const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(rgb(getComputedStyle(e).backgroundColor))].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+      });
+      return { cells: shown.length, worst: Math.min(...ratios) };
     });
-    return { cells: shown.length, worst: Math.min(...ratios) };
-  });
 }
 
 async function highlightAlphas(page: Page, rgb: string): Promise<number[]> {
-  return page.locator(".monaco-editor .view-overlays, .monaco-editor .view-lines").first().evaluate((_, rgbPrefix) => {
-    const out: number[] = [];
-    for (const e of document.querySelectorAll(".monaco-editor .view-overlays div, .monaco-editor .view-lines span")) {
-      const m = new RegExp(`rgba\\(${rgbPrefix}, ([\\d.]+)\\)`).exec(getComputedStyle(e).backgroundColor);
-      if (m) out.push(Number(m[1]));
-    }
-    return out;
-  }, rgb);
+  return page
+    .locator(".monaco-editor .view-overlays, .monaco-editor .view-lines")
+    .first()
+    .evaluate((_, rgbPrefix) => {
+      const out: number[] = [];
+      for (const e of document.querySelectorAll(".monaco-editor .view-overlays div, .monaco-editor .view-lines span")) {
+        const m = new RegExp(`rgba\\(${rgbPrefix}, ([\\d.]+)\\)`).exec(getComputedStyle(e).backgroundColor);
+        if (m) out.push(Number(m[1]));
+      }
+      return out;
+    }, rgb);
 }
 
 describe("live attention in VS Code", () => {
@@ -119,12 +190,16 @@ describe("live attention in VS Code", () => {
     const big = panel().locator(".big canvas[data-head='L1H0']");
     await big.waitFor({ timeout: 30_000 });
     const geo = await big.evaluate((c) => ({ ...(c as HTMLCanvasElement).dataset }));
-    const T = Number(geo.t), cell = Number(geo.cell), ox = Number(geo.originX), oy = Number(geo.originY);
+    const T = Number(geo.t),
+      cell = Number(geo.cell),
+      ox = Number(geo.originX),
+      oy = Number(geo.originY);
     assert.equal(T, 2 + 2 * R.length);
     // From each token of the second copy, the weight on the token after its first occurrence.
     const weights: number[] = [];
     for (let k = 2; k < R.length - 1; k += 3) {
-      const q = 1 + R.length + k, key = 1 + k + 1;
+      const q = 1 + R.length + k,
+        key = 1 + k + 1;
       await big.hover({ position: { x: ox + (key + 0.5) * cell, y: oy + (q + 0.5) * cell } });
       const tip = panel().locator(".cell-tip");
       await tip.filter({ hasText: `query ${q} ` }).waitFor();
@@ -137,21 +212,37 @@ describe("live attention in VS Code", () => {
   });
 
   test("hovering a token in the strip colours the tokens it attends to and lists the top positions", async () => {
-    const k = 10, q = 1 + R.length + k;
+    const k = 10,
+      q = 1 + R.length + k;
     await panel().locator(`.strip .tok[data-i='${q}']`).hover();
     await panel().locator(".details .attended li").first().waitFor();
     // Heads park the rest of their attention on BOS: the induction target is next to it at the top.
-    const listed = await panel().locator(".details .attended li").evaluateAll((els) => els.map((e) => ({ key: Number((e as HTMLElement).dataset.key), w: Number((e as HTMLElement).dataset.weight) })));
+    const listed = await panel()
+      .locator(".details .attended li")
+      .evaluateAll((els) =>
+        els.map((e) => ({ key: Number((e as HTMLElement).dataset.key), w: Number((e as HTMLElement).dataset.weight) })),
+      );
     const target = listed.find((x) => x.key === 1 + k + 1);
-    assert.ok(target && target.w > 0.15 && listed.slice(0, 3).includes(target), `the token after the first occurrence is among the top three: ${JSON.stringify(listed)}`);
-    assert.deepEqual(listed.map((x) => x.w), [...listed.map((x) => x.w)].sort((a, b) => b - a), "strongest first");
+    assert.ok(
+      target && target.w > 0.15 && listed.slice(0, 3).includes(target),
+      `the token after the first occurrence is among the top three: ${JSON.stringify(listed)}`,
+    );
+    assert.deepEqual(
+      listed.map((x) => x.w),
+      [...listed.map((x) => x.w)].sort((a, b) => b - a),
+      "strongest first",
+    );
     assert.match(await panel().locator(".details").innerText(), /top next tokens/i);
-    const coloured = await panel().locator(".strip .tok").evaluateAll((els) => els.filter((e) => (e as HTMLElement).style.background !== "").length);
+    const coloured = await panel()
+      .locator(".strip .tok")
+      .evaluateAll((els) => els.filter((e) => (e as HTMLElement).style.background !== "").length);
     assert.ok(coloured > 1);
     // The panel maximized (wide layout: heads and tokens left, the enlarged head right), for the README.
     await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
     await runCommand(s.page, "View: Toggle Maximize Editor Group");
-    await panel().locator(".layout").evaluate((e) => window.scrollTo(0, 0) ?? e);
+    await panel()
+      .locator(".layout")
+      .evaluate((e) => window.scrollTo(0, 0) ?? e);
     await panel().locator(`.strip .tok[data-i='${q}']`).hover();
     await s.page.waitForTimeout(500);
     await s.page.screenshot({ path: join(OUT, "attention-panel-wide.png") });
@@ -164,8 +255,12 @@ describe("live attention in VS Code", () => {
     const column = COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3; // inside word k of the second copy
     await gotoPosition(s.page, 1, column);
     const q = 1 + R.length + k;
-    await panel().locator(".details h3", { hasText: `Position ${q}:` }).waitFor({ timeout: 10_000 });
-    const top = await panel().locator(".details .attended li").evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.key)));
+    await panel()
+      .locator(".details h3", { hasText: `Position ${q}:` })
+      .waitFor({ timeout: 10_000 });
+    const top = await panel()
+      .locator(".details .attended li")
+      .evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.key)));
     assert.ok(top.slice(0, 2).includes(1 + k + 1), `L1H0 attends from position ${q} to ${1 + k + 1}: ${top}`);
     let alphas: number[] = [];
     for (let i = 0; i < 50 && alphas.length === 0; i++) {
@@ -174,16 +269,34 @@ describe("live attention in VS Code", () => {
     }
     assert.ok(alphas.length > 0, "the editor shows attention highlights");
     // BOS has no place in the text: the strongest highlight is the strongest key in the text.
-    const w = Number(await panel().locator(`.details .attended li[data-key='${1 + k + 1}']`).getAttribute("data-weight"));
-    assert.ok(alphas.some((a) => Math.abs(a - 0.75 * Math.round(w * 20) / 20) < 0.01), `a highlight of opacity ${0.75 * Math.round(w * 20) / 20} for weight ${w}: ${alphas}`);
+    const w = Number(
+      await panel()
+        .locator(`.details .attended li[data-key='${1 + k + 1}']`)
+        .getAttribute("data-weight"),
+    );
+    assert.ok(
+      alphas.some((a) => Math.abs(a - (0.75 * Math.round(w * 20)) / 20) < 0.01),
+      `a highlight of opacity ${(0.75 * Math.round(w * 20)) / 20} for weight ${w}: ${alphas}`,
+    );
     // The query token is framed, with the head's name and its weight on BOS after it.
-    const labels = await s.page.locator(".editor-instance .view-lines").first().evaluate((root) =>
-      [...root.querySelectorAll("span")].map((e) => e.textContent + getComputedStyle(e, "::after").content).filter((t) => t.includes("L1H0")));
-    assert.ok(labels.some((t) => /L1H0 from ' [a-z]+' · BOS [01]\.\d\d/.test(t)), `query label: ${labels}`);
+    const labels = await s.page
+      .locator(".editor-instance .view-lines")
+      .first()
+      .evaluate((root) =>
+        [...root.querySelectorAll("span")]
+          .map((e) => e.textContent + getComputedStyle(e, "::after").content)
+          .filter((t) => t.includes("L1H0")),
+      );
+    assert.ok(
+      labels.some((t) => /L1H0 from ' [a-z]+' · BOS [01]\.\d\d/.test(t)),
+      `query label: ${labels}`,
+    );
     await s.page.screenshot({ path: join(OUT, "attention-editor-light.png") });
     // Another cursor position, another query token: the highlights follow.
     await gotoPosition(s.page, 1, COPY.length + R.slice(0, 5).reduce((n, w2) => n + w2.length + 1, 0) + 3);
-    await panel().locator(".details h3", { hasText: `Position ${1 + R.length + 5}:` }).waitFor({ timeout: 10_000 });
+    await panel()
+      .locator(".details h3", { hasText: `Position ${1 + R.length + 5}:` })
+      .waitFor({ timeout: 10_000 });
   });
 
   test("an edit re-runs the model (debounced) on the edited text", async () => {
@@ -208,7 +321,10 @@ describe("live attention in VS Code", () => {
     await s.page.keyboard.press("Control+A");
     await runCommand(s.page, "Head Lens: Show Attention");
     await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 256 tokens" }).waitFor({ timeout: 60_000 });
-    assert.match(await panel().locator(".notice").innerText(), /longer than the model's context \(n_ctx 256\): its first [0-9,]+ tokens were dropped/);
+    assert.match(
+      await panel().locator(".notice").innerText(),
+      /longer than the model's context \(n_ctx 256\): its first [0-9,]+ tokens were dropped/,
+    );
   });
 
   test("an empty file gives one clear message; the extension keeps working", async () => {
@@ -217,7 +333,10 @@ describe("live attention in VS Code", () => {
     const toast = s.page.locator(".notification-toast", { hasText: "the text is empty" });
     await toast.waitFor({ timeout: 30_000 });
     assert.equal(await s.page.locator(".notification-toast", { hasText: "Head Lens" }).count(), 1);
-    await toast.locator(".codicon-notifications-clear").click().catch(() => undefined);
+    await toast
+      .locator(".codicon-notifications-clear")
+      .click()
+      .catch(() => undefined);
     await openFile(s.page, "induction.txt");
     await s.page.keyboard.press("Control+A");
     await runCommand(s.page, "Head Lens: Show Attention");
@@ -263,7 +382,9 @@ describe("live attention in VS Code", () => {
     assert.equal(caption(await panel().locator(".meta").innerText()), before);
     const k = 14;
     await gotoPosition(s.page, 1, COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0) + 3);
-    await panel().locator(".details h3", { hasText: `Position ${1 + R.length + k}:` }).waitFor({ timeout: 10_000 });
+    await panel()
+      .locator(".details h3", { hasText: `Position ${1 + R.length + k}:` })
+      .waitFor({ timeout: 10_000 });
     let alphas: number[] = [];
     for (let i = 0; i < 50 && alphas.length === 0; i++) {
       await s.page.waitForTimeout(100);
@@ -277,12 +398,19 @@ describe("live attention in VS Code", () => {
     await openFile(s.page, "long.txt"); // 40 lines × 31 tokens: more than either context
     await s.page.keyboard.press("Control+A");
     await runCommand(s.page, "Head Lens: Show Attention"); // the panel's model, demo-attn-2l (n_ctx 256)
-    await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 256 tokens (BOS prepended)" }).waitFor({ timeout: 60_000 });
+    await panel()
+      .locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 256 tokens (BOS prepended)" })
+      .waitFor({ timeout: 60_000 });
     await panel().locator("button.link", { hasText: "Change model…" }).click();
     await answerPicks(s.page, "wide-ctx");
     await panel().locator("h1", { hasText: "Attention · wide-ctx" }).waitFor({ timeout: 60_000 });
-    await panel().locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 1,024 tokens (BOS prepended)" }).waitFor({ timeout: 120_000 });
-    assert.match(await panel().locator(".notice").innerText(), /\(n_ctx 1024\): its first 217 tokens were dropped; the run covers BOS and the last 1023/);
+    await panel()
+      .locator(".meta", { hasText: "long.txt, selection, lines 1–40 · 1,024 tokens (BOS prepended)" })
+      .waitFor({ timeout: 120_000 });
+    assert.match(
+      await panel().locator(".notice").innerText(),
+      /\(n_ctx 1024\): its first 217 tokens were dropped; the run covers BOS and the last 1023/,
+    );
     assert.equal(await panel().locator(".thumb").count(), 8, "2 layers × 4 heads");
     assert.equal(await panel().locator(".strip .tok").count(), 1024);
     await panel().locator(".thumb[data-layer='1'][data-head='2']").click();
@@ -291,7 +419,9 @@ describe("live attention in VS Code", () => {
     const geo = await big.evaluate((c) => ({ ...(c as HTMLCanvasElement).dataset }));
     assert.equal(Number(geo.t), 1024);
     // The last query's weight on BOS, read exactly from the enlarged pattern.
-    const cell = Number(geo.cell), ox = Number(geo.originX), oy = Number(geo.originY);
+    const cell = Number(geo.cell),
+      ox = Number(geo.originX),
+      oy = Number(geo.originY);
     await big.hover({ position: { x: ox + 0.5 * cell, y: oy + 1023.5 * cell } });
     const tip = panel().locator(".cell-tip").filter({ hasText: "query 1023 " });
     await tip.waitFor();

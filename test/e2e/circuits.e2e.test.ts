@@ -37,7 +37,9 @@ async function frameWith(page: Page, selector: string, timeout = 120_000): Promi
     for (const f of page.frames()) {
       try {
         if (await f.locator(selector).count()) return f;
-      } catch { /* a frame going away */ }
+      } catch {
+        /* a frame going away */
+      }
     }
     if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
     await page.waitForTimeout(250);
@@ -52,7 +54,6 @@ async function showTab(title: string | RegExp): Promise<void> {
   await s.page.waitForTimeout(800);
 }
 
-
 describe("issue #12: the circuits, visible in VS Code", () => {
   test("expanding a model gives its heads badges: L1H0 induction, L0H3 prev-token; tooltips carry every figure; nothing is cut", async () => {
     await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
@@ -63,10 +64,15 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await l1h0.waitFor({ timeout: 60_000 });
     assert.match(await l1h0.locator(".label-description").innerText(), /^induction 0\.87$/);
     assert.match(await s.page.locator(`.monaco-list-row[aria-label^="L0H3,"] .label-description`).innerText(), /^prev-token 0\.5\d$/);
-    assert.match(await s.page.locator(`.monaco-list-row[aria-label^="L0H0,"]`).getAttribute("aria-label") ?? "", /^L0H0, not analyzed$/, "nothing notable: no badge");
+    assert.match(
+      (await s.page.locator(`.monaco-list-row[aria-label^="L0H0,"]`).getAttribute("aria-label")) ?? "",
+      /^L0H0, not analyzed$/,
+      "nothing notable: no badge",
+    );
     assert.equal(await s.page.locator(`.monaco-list-row[aria-label^="L0H0,"] .label-description`).count(), 0);
-    const cut = await s.page.locator(".pane-body .monaco-list-row .monaco-icon-label-container").evaluateAll((els) =>
-      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    const cut = await s.page
+      .locator(".pane-body .monaco-list-row .monaco-icon-label-container")
+      .evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
     assert.deepEqual(cut, []);
     await l1h0.hover();
     const tip = s.page.locator(".monaco-hover, .workbench-hover", { hasText: "strongest trait" });
@@ -83,7 +89,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await runCommand(s.page, "Head Lens: Choose Hover Model and Head…", "demo-attn-2l", "L1H0");
     await hoverWord(s.page, "notes.md", "function", "Which heads use", 60_000);
     await s.page.locator(".monaco-hover a", { hasText: "Which heads use ' function'?" }).click();
-    let f = await frameWith(s.page, TOKENS);
+    const f = await frameWith(s.page, TOKENS);
     assert.match(await f.locator("h1").innerText(), /Which heads use ␣function\?/);
     assert.match(await f.locator("header .meta").innerText(), /demo-attn-2l · token id \d+ · prior: bundled corpus/);
     // Cancellable while it runs (the first run computes every head's key importance), then run again.
@@ -93,10 +99,15 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await f.locator(".status", { hasText: "All 8 heads." }).waitFor({ timeout: 120_000 });
     const rows = f.locator(`${TOKENS} tbody tr`);
     assert.equal(await rows.count(), 8);
-    const column = async (i: number) => (await f.locator(`${TOKENS} tbody tr`).evaluateAll((trs, j) => trs.map((tr) => tr.children[j].textContent!.trim()), i));
+    const column = async (i: number) =>
+      await f.locator(`${TOKENS} tbody tr`).evaluateAll((trs, j) => trs.map((tr) => tr.children[j].textContent!.trim()), i);
     const num = (t: string) => Number(t.replace(/,/g, ""));
     const ranks = (await column(1)).map(num);
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), "sorted by key rank by default");
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => a - b),
+      "sorted by key rank by default",
+    );
     assert.equal(await f.locator(`${TOKENS} th[aria-sort="ascending"]`).innerText(), "Key rank▲");
     // Every column sorts, both ways.
     const headers = f.locator(`${TOKENS} thead button.sort`);
@@ -110,7 +121,10 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await f.locator(`${TOKENS} thead button.sort`, { hasText: "Importance" }).click();
     assert.equal(await f.locator(`${TOKENS} th[aria-sort]`).getAttribute("aria-sort"), "descending");
     const imp = (await column(2)).map(num);
-    assert.deepEqual(imp, [...imp].sort((a, b) => b - a));
+    assert.deepEqual(
+      imp,
+      [...imp].sort((a, b) => b - a),
+    );
     // The table is one tab stop; arrow keys move inside it; Enter opens the row's head.
     assert.equal(await f.locator(`${TOKENS} [data-row][tabindex="0"]`).count(), 1);
     const top = (await column(0))[0];
@@ -120,14 +134,15 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await s.page.keyboard.press("Enter");
     const [layer, head] = /^L(\d+)H(\d+)$/.exec(top)!.slice(1);
     const panel = await frameWith(s.page, `#head-${layer}-${head}:not(.pending) .card`);
-    assert.ok(await panel.locator(`#head-${layer}-${head} .card`).count() > 0, `${top} opened in the heads panel`);
+    assert.ok((await panel.locator(`#head-${layer}-${head} .card`).count()) > 0, `${top} opened in the heads panel`);
   });
 
   test("the palette command takes a token: typed text must be one token", async () => {
     await runCommand(s.page, "Head Lens: Which Heads Use a Token…", "demo-attn-2l");
     const input = s.page.locator(".quick-input-widget input");
     await input.waitFor();
-    if (await s.page.locator(".quick-input-list .label-name", { hasText: "Type a token…" }).count()) await answerPicks(s.page, "Type a token…");
+    if (await s.page.locator(".quick-input-list .label-name", { hasText: "Type a token…" }).count())
+      await answerPicks(s.page, "Type a token…");
     await input.fill("the value");
     await s.page.locator(".quick-input-message", { hasText: /is 2 tokens/ }).waitFor({ timeout: 30_000 });
     await input.fill(" the");
@@ -137,10 +152,16 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await f.locator("h1", { hasText: "␣the" }).waitFor({ timeout: 30_000 });
     await f.locator(".status", { hasText: "All 8 heads." }).waitFor({ timeout: 120_000 });
     // The sort chosen for the last token is kept; back to the token's rank among each head's keys.
-    if ((await f.locator(`${TOKENS} th[aria-sort]`).innerText()) !== "Key rank▲") await f.locator(`${TOKENS} thead button.sort`, { hasText: "Key rank" }).click();
+    if ((await f.locator(`${TOKENS} th[aria-sort]`).innerText()) !== "Key rank▲")
+      await f.locator(`${TOKENS} thead button.sort`, { hasText: "Key rank" }).click();
     await f.locator(`${TOKENS} th[aria-sort="ascending"]`, { hasText: "Key rank" }).waitFor();
-    const ranks = (await f.locator(`${TOKENS} tbody tr`).evaluateAll((trs) => trs.map((tr) => Number(tr.children[1].textContent!.replace(/,/g, "")))));
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+    const ranks = await f
+      .locator(`${TOKENS} tbody tr`)
+      .evaluateAll((trs) => trs.map((tr) => Number(tr.children[1].textContent!.replace(/,/g, ""))));
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => a - b),
+    );
   });
 
   test("the overview opens from the palette; its top K-composition cell is L0H3 → L1H0 and opens the path's cards with the induction signature", async () => {
@@ -156,7 +177,8 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     const l1h0 = f.locator(`${OVERVIEW} tbody tr`, { has: f.locator("th", { hasText: "L1H0" }) });
     assert.match(await l1h0.locator("td").first().innerText(), /^induction 0\.87$/);
     const explain = await f.locator(".explain").innerText();
-    for (const m of ["Induction", "Previous token", "Duplicate token", "Copying", "BOS", "Composition", "Badge"]) assert.match(explain, new RegExp(`^${m}\\s`, "m"), m);
+    for (const m of ["Induction", "Previous token", "Duplicate token", "Copying", "BOS", "Composition", "Badge"])
+      assert.match(explain, new RegExp(`^${m}\\s`, "m"), m);
     assert.match(explain, /Elhage et al\. 2021/);
     assert.match(explain, /Olsson et al\. 2022/);
     // Each heatmap is one tab stop; cells are buttons named in words; Enter opens the path.
@@ -180,7 +202,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     assert.equal(await sec.locator("vscode-single-select vscode-option").count(), 13);
     // Chips whose token is the key itself are marked (the induction pattern: query = key).
     const same = sec.locator(".chip.same");
-    assert.ok(await same.count() > 0, "a query equal to its key is marked");
+    assert.ok((await same.count()) > 0, "a query equal to its key is marked");
     assert.match(await same.first().innerText(), /=key\s*\(the key itself\)/);
   });
 
@@ -203,12 +225,20 @@ describe("issue #12: the circuits, visible in VS Code", () => {
   });
 
   test("axe-core finds no serious or critical violation in the overview, the token table and a path section, in light, dark and high-contrast themes (screenshots)", async () => {
-    const themes: [string, string, string][] = [["light", "Default Light Modern", "vs"], ["dark", "Dark Modern", "vs-dark"], ["high-contrast", "Dark High Contrast", "hc-black"]];
+    const themes: [string, string, string][] = [
+      ["light", "Default Light Modern", "vs"],
+      ["dark", "Dark Modern", "vs-dark"],
+      ["high-contrast", "Dark High Contrast", "hc-black"],
+    ];
     for (const [name, theme, cls] of themes) {
       if (name !== "light") await runCommand(s.page, "Preferences: Color Theme", theme);
       await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
       await s.page.waitForTimeout(1200);
-      for (const [tab, selector, file] of [[/^Overview: demo-attn-2l/, OVERVIEW, "overview"], [/^Which heads use/, TOKENS, "tokens"], [/^Head Lens: demo-attn-2l/, HEADS, "path"]] as const) {
+      for (const [tab, selector, file] of [
+        [/^Overview: demo-attn-2l/, OVERVIEW, "overview"],
+        [/^Which heads use/, TOKENS, "tokens"],
+        [/^Head Lens: demo-attn-2l/, HEADS, "path"],
+      ] as const) {
         await showTab(tab);
         const f = await frameWith(s.page, selector);
         if (file === "path") {

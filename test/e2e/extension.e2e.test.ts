@@ -15,7 +15,9 @@ import { hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
-let bigDir = "", streamDir = "", brokenDir = "";
+let bigDir = "",
+  streamDir = "",
+  brokenDir = "";
 let hub: FakeHub;
 
 before(async () => {
@@ -24,15 +26,32 @@ before(async () => {
   // finished before a cancel are cached, so the streaming test needs a model nothing has touched),
   // and a folder whose weights are truncated.
   const models = mkdtempSync(join(tmpdir(), "head-lens-e2e-models-"));
-  bigDir = writeModelDir(join(models, "big-random"), randomWeights({ V: 40000, D: 64, H: 8, E: 64, L: 1, seed: 5, name: "big-random" }), "F16");
-  streamDir = writeModelDir(join(models, "big-stream"), randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 7, name: "big-stream" }), "F16");
-  brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
+  bigDir = writeModelDir(
+    join(models, "big-random"),
+    randomWeights({ V: 40000, D: 64, H: 8, E: 64, L: 1, seed: 5, name: "big-random" }),
+    "F16",
+  );
+  streamDir = writeModelDir(
+    join(models, "big-stream"),
+    randomWeights({ V: 40000, D: 64, H: 4, E: 64, L: 1, seed: 7, name: "big-stream" }),
+    "F16",
+  );
+  brokenDir = writeModelDir(
+    join(models, "broken-model"),
+    randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }),
+  );
   const st = join(brokenDir, "model.safetensors");
   writeFileSync(st, readFileSync(st).subarray(0, 3000));
   // The hub: a local server with the hub's URL layout, serving a tiny model under attn-only-1l's name.
-  hub = await startFakeHub(join(REPO, "test", "fixtures", "hub"), "t", { "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code" });
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [bigDir, streamDir, brokenDir] },
-    { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(models, "hf-cache") });
+  hub = await startFakeHub(join(REPO, "test", "fixtures", "hub"), "t", {
+    "NeelNanda/Attn_Only_2L512W_C4_Code": "NeelNanda/Attn_Only_Tiny_C4_Code",
+  });
+  s = await startVSCode(
+    vsix(),
+    { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" },
+    { "headLens.modelFolders": [bigDir, streamDir, brokenDir] },
+    { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(models, "hf-cache") },
+  );
 });
 after(async () => {
   if (process.env.HEAD_LENS_E2E_KEEP) console.log(`e2e home kept: ${s?.home}`);
@@ -68,14 +87,36 @@ describe("Head Lens in VS Code", () => {
     const section = panel().locator("#head-1-2:not(.pending)");
     await section.waitFor({ timeout: 120_000 });
     const cardTokens = await section.locator(".key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
-    const firstQueries = await section.locator(".card").first().locator(".chips").first().locator(".chip").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    const firstQueries = await section
+      .locator(".card")
+      .first()
+      .locator(".chips")
+      .first()
+      .locator(".chip")
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
     // The CLI on the very model folder the installed extension analyzed.
-    const installed = join(s.home, "extensions", readdirSync(join(s.home, "extensions")).find((d) => d.startsWith("head-lens."))!, "models", "demo-attn-2l");
-    const cli = spawnSync(process.execPath, [join(REPO, "dist", "cli.js"), "analyze", "--model", installed, "--layer", "1", "--head", "2", "--json"], { encoding: "utf8" });
+    const installed = join(
+      s.home,
+      "extensions",
+      readdirSync(join(s.home, "extensions")).find((d) => d.startsWith("head-lens."))!,
+      "models",
+      "demo-attn-2l",
+    );
+    const cli = spawnSync(
+      process.execPath,
+      [join(REPO, "dist", "cli.js"), "analyze", "--model", installed, "--layer", "1", "--head", "2", "--json"],
+      { encoding: "utf8" },
+    );
     assert.equal(cli.status, 0, cli.stderr);
     const json = JSON.parse(cli.stdout);
-    assert.deepEqual(cardTokens, json.keys.map((k: { token: string }) => k.token));
-    assert.deepEqual(firstQueries, json.keys[0].queries.map((q: { token: string }) => q.token));
+    assert.deepEqual(
+      cardTokens,
+      json.keys.map((k: { token: string }) => k.token),
+    );
+    assert.deepEqual(
+      firstQueries,
+      json.keys[0].queries.map((q: { token: string }) => q.token),
+    );
     // The tree now describes the analyzed head.
     await s.page.locator(`.monaco-list-row[aria-label^="L1H2, analyzed"]`).waitFor();
     await s.page.screenshot({ path: join(OUT, "panel-light.png") });
@@ -104,7 +145,8 @@ describe("Head Lens in VS Code", () => {
 
   test("Analyze Layer streams heads in one by one with progress", async () => {
     await runCommand(s.page, "Head Lens: Analyze Layer", "big-stream");
-    let sawPartial = false, sawProgress = false;
+    let sawPartial = false,
+      sawProgress = false;
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
       const [done, pending] = [await finished().count(), await panel().locator("section.head.pending").count()];
@@ -173,11 +215,15 @@ describe("Head Lens in VS Code", () => {
   test("the panel survives a window reload (restored from its saved state)", async () => {
     await runCommand(s.page, "Head Lens: Analyze Head", "demo-attn-2l", "Layer 0", "L0H1");
     await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
-    const before = await panel().locator("#head-0-1 .key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    const before = await panel()
+      .locator("#head-0-1 .key-token")
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
     await runCommand(s.page, "Developer: Reload Window");
     await s.page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
     await panel().locator("#head-0-1 .card").first().waitFor({ timeout: 60_000 });
-    const after = await panel().locator("#head-0-1 .key-token").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
+    const after = await panel()
+      .locator("#head-0-1 .key-token")
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
     assert.deepEqual(after, before);
   });
 
@@ -207,11 +253,14 @@ describe("Head Lens in VS Code", () => {
     const deadline = Date.now() + 60_000;
     let seen = "";
     while (Date.now() < deadline) {
-      const snapshot = await panel().locator("body").evaluate(() => ({
-        shown: (document.getElementById("priors") as HTMLSelectElement | null)?.value ?? "",
-        cards: [...document.querySelectorAll("section.head:not(.pending) .head-title .meta")].map((e) => e.textContent ?? ""),
-      }));
-      for (const c of snapshot.cards) assert.ok(c.includes(`prior: ${snapshot.shown}`), `card "${c}" under the displayed prior "${snapshot.shown}"`);
+      const snapshot = await panel()
+        .locator("body")
+        .evaluate(() => ({
+          shown: (document.getElementById("priors") as HTMLSelectElement | null)?.value ?? "",
+          cards: [...document.querySelectorAll("section.head:not(.pending) .head-title .meta")].map((e) => e.textContent ?? ""),
+        }));
+      for (const c of snapshot.cards)
+        assert.ok(c.includes(`prior: ${snapshot.shown}`), `card "${c}" under the displayed prior "${snapshot.shown}"`);
       seen = snapshot.cards.join("|");
       if (snapshot.shown === "uniform" && /prior: uniform/.test(seen)) break;
       await s.page.waitForTimeout(50);

@@ -37,42 +37,82 @@ function freePort(): Promise<number> {
 }
 
 export function writeUserSettings(file: string, theme: string, extra: Record<string, unknown> = {}): void {
-  writeFileSync(file, JSON.stringify({
-    ...extra,
-    "workbench.colorTheme": theme,
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "editor.hover.delay": 150,
-    "files.simpleDialog.enable": true,
-    "window.dialogStyle": "custom",
-    "workbench.colorCustomizations": {},
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...extra,
+        "workbench.colorTheme": theme,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": false,
+        "security.workspace.trust.enabled": false,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoCheckUpdates": false,
+        "extensions.autoUpdate": false,
+        "update.mode": "none",
+        "editor.hover.delay": 150,
+        "files.simpleDialog.enable": true,
+        "window.dialogStyle": "custom",
+        "workbench.colorCustomizations": {},
+      },
+      null,
+      2,
+    ),
+  );
 }
 
-export async function startVSCode(vsix: string, workspaceFiles: Record<string, string>, extraSettings: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}): Promise<Session> {
+export async function startVSCode(
+  vsix: string,
+  workspaceFiles: Record<string, string>,
+  extraSettings: Record<string, unknown> = {},
+  extraEnv: Record<string, string> = {},
+): Promise<Session> {
   const home = mkdtempSync(join(tmpdir(), "head-lens-e2e-"));
   const env = {
-    ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local", "share"),
-    XDG_CACHE_HOME: join(home, ".cache"), VSCODE_CLI_DISABLE_TELEMETRY: "1", ...extraEnv,
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    VSCODE_CLI_DISABLE_TELEMETRY: "1",
+    ...extraEnv,
   };
-  const userData = join(home, "user-data"), extensions = join(home, "extensions"), workspace = join(home, "workspace");
+  const userData = join(home, "user-data"),
+    extensions = join(home, "extensions"),
+    workspace = join(home, "workspace");
   mkdirSync(join(userData, "User"), { recursive: true });
   mkdirSync(workspace, { recursive: true });
   for (const [name, text] of Object.entries(workspaceFiles)) writeFileSync(join(workspace, name), text);
   const settingsFile = join(userData, "User", "settings.json");
   writeUserSettings(settingsFile, "Default Light Modern", extraSettings);
-  const install = spawnSync(process.execPath, [ENTRY, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix], { env, encoding: "utf8", timeout: 120_000 });
+  const install = spawnSync(
+    process.execPath,
+    [ENTRY, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix],
+    { env, encoding: "utf8", timeout: 120_000 },
+  );
   if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
     throw new Error(`installing ${vsix} into code-server failed: ${install.stdout}\n${install.stderr}`);
   }
   const port = await freePort();
-  const server = spawn(process.execPath, [ENTRY, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData,
-    "--extensions-dir", extensions, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const server = spawn(
+    process.execPath,
+    [
+      ENTRY,
+      "--auth",
+      "none",
+      "--bind-addr",
+      `127.0.0.1:${port}`,
+      "--user-data-dir",
+      userData,
+      "--extensions-dir",
+      extensions,
+      "--disable-telemetry",
+      "--disable-update-check",
+      "--disable-workspace-trust",
+      workspace,
+    ],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let serverLog = "";
   server.stdout!.on("data", (d) => (serverLog += d));
   server.stderr!.on("data", (d) => (serverLog += d));
@@ -83,14 +123,27 @@ export async function startVSCode(vsix: string, workspaceFiles: Record<string, s
   }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
   await page.locator(".statusbar").waitFor({ timeout: 60_000 });
   return {
-    page, browser, server, home, workspace, settingsFile,
+    page,
+    browser,
+    server,
+    home,
+    workspace,
+    settingsFile,
     async close() {
       await browser.close().catch(() => undefined);
       server.kill("SIGTERM");
@@ -102,8 +155,10 @@ const escapeRe = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Clicks the quick-pick row whose label is exactly `label` (Enter could pick a "recently used" row). */
 async function pickRow(page: Page, label: string, timeout = 30_000): Promise<void> {
-  const row = page.locator(".quick-input-widget .quick-input-list .monaco-list-row")
-    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) }).first();
+  const row = page
+    .locator(".quick-input-widget .quick-input-list .monaco-list-row")
+    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) })
+    .first();
   await row.waitFor({ state: "visible", timeout });
   await row.click();
 }

@@ -10,22 +10,48 @@ import { join } from "node:path";
 import type { Frame } from "playwright-core";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, hoverWord, innerPanelFrame, openFile, readOutputChannel, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
+import {
+  axeSeriousViolations,
+  hoverWord,
+  innerPanelFrame,
+  openFile,
+  readOutputChannel,
+  screenshotFailures,
+  treeRowIn,
+  typePath,
+  vsix,
+} from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
-let slowDir = "", brokenDir = "", garbageDir = "";
+let slowDir = "",
+  brokenDir = "",
+  garbageDir = "";
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   const models = mkdtempSync(join(tmpdir(), "head-lens-ux-models-"));
   // Slow enough that an analysis is seen running; truncated weights (listed in the settings); garbage weights (added by the user).
-  slowDir = writeModelDir(join(models, "slow-random"), randomWeights({ V: 40000, D: 64, H: 8, E: 64, L: 1, seed: 5, name: "slow-random" }), "F16");
-  brokenDir = writeModelDir(join(models, "broken-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }));
+  slowDir = writeModelDir(
+    join(models, "slow-random"),
+    randomWeights({ V: 40000, D: 64, H: 8, E: 64, L: 1, seed: 5, name: "slow-random" }),
+    "F16",
+  );
+  brokenDir = writeModelDir(
+    join(models, "broken-model"),
+    randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 6, name: "broken-model" }),
+  );
   writeFileSync(join(brokenDir, "model.safetensors"), readFileSync(join(brokenDir, "model.safetensors")).subarray(0, 3000));
-  garbageDir = writeModelDir(join(models, "garbage-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 7, name: "garbage-model" }));
+  garbageDir = writeModelDir(
+    join(models, "garbage-model"),
+    randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 7, name: "garbage-model" }),
+  );
   writeFileSync(join(garbageDir, "model.safetensors"), Buffer.from("this is not a safetensors file at all, just garbage bytes"));
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" }, { "headLens.modelFolders": [slowDir, brokenDir] });
+  s = await startVSCode(
+    vsix(),
+    { "notes.md": "# Notes\n\nThe function returns the value of the key.\n" },
+    { "headLens.modelFolders": [slowDir, brokenDir] },
+  );
 });
 after(async () => {
   await s?.close();
@@ -53,8 +79,9 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await treeRow("slow-random").waitFor();
     assert.equal(await cancelAction().count(), 0, "no Cancel action while nothing runs");
     // Nothing in the tree is cut at the default sidebar width.
-    const cut = await s.page.locator(".pane-body .monaco-list-row .monaco-icon-label-container").evaluateAll((els) =>
-      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    const cut = await s.page
+      .locator(".pane-body .monaco-list-row .monaco-icon-label-container")
+      .evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
     assert.deepEqual(cut, []);
     await runCommand(s.page, "Head Lens: Analyze Layer", "slow-random");
     await cancelAction().filter({ visible: true }).first().waitFor({ timeout: 30_000 });
@@ -74,7 +101,10 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await hoverStatus().filter({ hasText: "Head Lens: demo-attn-2l · L1H0" }).waitFor({ timeout: 10_000 });
     // One name everywhere: the panel's headings are the tree's.
     const titles = await panel().locator("section.head h2").allInnerTexts();
-    assert.deepEqual(titles.map((t) => t.replace(/[▾▸]\s*/, "").trim()), ["L0H0", "L0H1", "L0H2", "L0H3", "L1H0"]);
+    assert.deepEqual(
+      titles.map((t) => t.replace(/[▾▸]\s*/, "").trim()),
+      ["L0H0", "L0H1", "L0H2", "L0H3", "L1H0"],
+    );
     assert.doesNotMatch(await panel().locator("body").innerText(), /Head \d+:\d+/);
     const text = await hoverFunction();
     assert.match(text, /Head Lens: demo-attn-2l · L1H0/);
@@ -105,15 +135,17 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await panel().locator("#head-1-0:not(.pending) .card").first().waitFor({ timeout: 60_000 });
     // An analyzed head's description (top key → top output) fits the default sidebar too.
     await s.page.locator(`.monaco-list-row[aria-label^="L1H0, analyzed"]`).waitFor();
-    const cut = await s.page.locator(".pane-body .monaco-list-row .monaco-icon-label-container").evaluateAll((els) =>
-      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    const cut = await s.page
+      .locator(".pane-body .monaco-list-row .monaco-icon-label-container")
+      .evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
     assert.deepEqual(cut, []);
     frame = await innerPanelFrame(s.page);
-    const titleBelowBar = async (id: string) => frame.evaluate((sel) => {
-      const bar = document.querySelector("header.top")!.getBoundingClientRect().bottom;
-      const t = document.querySelector(`${sel} h2`)!.getBoundingClientRect();
-      return { bar, top: t.top, ok: t.top >= bar - 1 && t.bottom < window.innerHeight };
-    }, id);
+    const titleBelowBar = async (id: string) =>
+      frame.evaluate((sel) => {
+        const bar = document.querySelector("header.top")!.getBoundingClientRect().bottom;
+        const t = document.querySelector(`${sel} h2`)!.getBoundingClientRect();
+        return { bar, top: t.top, ok: t.top >= bar - 1 && t.bottom < window.innerHeight };
+      }, id);
     // Layer 0 above it, then a tree click must bring L1H0 (now at the bottom of a long page) into view.
     await runCommand(s.page, "Head Lens: Analyze Layer", "demo-attn-2l", "Layer 0");
     await panel().locator("#head-0-3:not(.pending) .card").first().waitFor({ timeout: 60_000 });
@@ -142,7 +174,12 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
   test("13: another tab in the panel's group and back: the panel comes back at the head being read", async () => {
     await panel().locator(".head-index a", { hasText: "L0H3" }).click();
     frame = await innerPanelFrame(s.page);
-    const top = (f: Frame) => f.evaluate(() => document.querySelector("#head-0-3")!.getBoundingClientRect().top - document.querySelector("header.top")!.getBoundingClientRect().bottom);
+    const top = (f: Frame) =>
+      f.evaluate(
+        () =>
+          document.querySelector("#head-0-3")!.getBoundingClientRect().top -
+          document.querySelector("header.top")!.getBoundingClientRect().bottom,
+      );
     /** The offset once it stops changing (layout and scrolling settle). */
     const settled = async (f: Frame) => {
       let last = await top(f);
@@ -169,8 +206,12 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
   });
 
   test("7: a chip list is one tab stop with arrow keys inside; each head has a skip link; focus is visible", async () => {
-    const stops = await frame.evaluate(() => [...document.querySelectorAll<HTMLElement>("*")]
-      .filter((e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0).length);
+    const stops = await frame.evaluate(
+      () =>
+        [...document.querySelectorAll<HTMLElement>("*")].filter(
+          (e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0,
+        ).length,
+    );
     const chips = await panel().locator(".chip").count();
     assert.ok(chips > 500, `${chips} chips`);
     assert.ok(stops < 150, `${stops} tab stops for ${chips} chips`);
@@ -178,13 +219,15 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await list.locator(".chip").first().focus();
     await s.page.keyboard.press("ArrowRight");
     const focused = () => frame.evaluate(() => (document.activeElement as HTMLElement).dataset.nav ?? document.activeElement?.className);
-    assert.match(await focused() ?? "", /^q-0:0:0:1$/);
-    const outline = await frame.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle + " " + getComputedStyle(document.activeElement!).outlineWidth);
+    assert.match((await focused()) ?? "", /^q-0:0:0:1$/);
+    const outline = await frame.evaluate(
+      () => getComputedStyle(document.activeElement!).outlineStyle + " " + getComputedStyle(document.activeElement!).outlineWidth,
+    );
     assert.equal(outline, "solid 2px");
     await s.page.keyboard.press("End");
-    assert.match(await focused() ?? "", /^q-0:0:0:19$/);
+    assert.match((await focused()) ?? "", /^q-0:0:0:19$/);
     await s.page.keyboard.press("Tab");
-    assert.match(await focused() ?? "", /^o-0:0:0:0$/, "Tab leaves the list for the next one");
+    assert.match((await focused()) ?? "", /^o-0:0:0:0$/, "Tab leaves the list for the next one");
     await panel().locator("#head-0-0 a.skip-link").focus();
     assert.ok(await panel().locator("#head-0-0 a.skip-link").isVisible(), "the skip link shows when focused");
     await s.page.keyboard.press("Enter");
@@ -199,14 +242,27 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
       return panel().locator(".tooltip").innerText();
     };
     assert.match(await tipOf(1), /ranking score\s+-?\d+\.\d{4} = QK · p\(q\)\^0\.1/);
-    const scores = () => card.locator(".chips").first().locator(".chip .score").allInnerTexts().then((t) => t.map(Number));
+    const scores = () =>
+      card
+        .locator(".chips")
+        .first()
+        .locator(".chip .score")
+        .allInnerTexts()
+        .then((t) => t.map(Number));
     const rule = await scores();
-    assert.notDeepEqual(rule, [...rule].sort((a, b) => b - a), "the notebook's order is not the shown score's");
+    assert.notDeepEqual(
+      rule,
+      [...rule].sort((a, b) => b - a),
+      "the notebook's order is not the shown score's",
+    );
     await panel().locator("#querySort").click();
     await panel().locator("#querySort [role=option]", { hasText: "QK (shown score)" }).click();
     await panel().locator("#head-1-0 .card h3", { hasText: "sorted by QK" }).first().waitFor();
     const byScore = await scores();
-    assert.deepEqual(byScore, [...rule].sort((a, b) => b - a));
+    assert.deepEqual(
+      byScore,
+      [...rule].sort((a, b) => b - a),
+    );
     await panel().locator("#querySort").click();
     await panel().locator("#querySort [role=option]", { hasText: "QK·p^0.1 (notebook)" }).click();
   });
@@ -219,7 +275,11 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await legend.locator("summary").click();
     assert.equal(await legend.getAttribute("open"), null, "the legend collapses");
     await legend.locator("summary").click();
-    const titles = await panel().locator("#head-1-0 .card").first().locator(".figures dt abbr").evaluateAll((els) => els.map((e) => e.getAttribute("title")));
+    const titles = await panel()
+      .locator("#head-1-0 .card")
+      .first()
+      .locator(".figures dt abbr")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("title")));
     assert.equal(titles.length, 3);
     for (const t of titles) assert.match(t ?? "", /=/, `a formula: ${t}`);
     await panel().locator("#head-1-0 .card").first().locator(".chips").nth(1).locator(".chip").first().hover();
@@ -237,13 +297,18 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     const applyDisabled = async () => (await panel().locator("#apply").getAttribute("disabled")) !== null;
     assert.equal(await cards().count(), 5);
     assert.ok(await applyDisabled(), "nothing to apply");
-    const keys = panel().locator("#nKeys input"), note = panel().locator(".unapplied");
+    const keys = panel().locator("#nKeys input"),
+      note = panel().locator(".unapplied");
     await keys.fill("2");
     await note.filter({ hasText: "Not applied yet" }).waitFor();
     assert.match(await note.innerText(), /the cards show keys 5 · queries 20 · outputs 20 · prior bundled/);
     assert.ok(!(await applyDisabled()), "Apply is enabled");
     assert.equal(await cards().count(), 5, "nothing re-ran");
-    for (const [theme, cls, name] of [["Dark Modern", "vs-dark", "dark"], ["Dark High Contrast", "hc-black", "high-contrast"], ["Light Modern", "vs", "light"]]) {
+    for (const [theme, cls, name] of [
+      ["Dark Modern", "vs-dark", "dark"],
+      ["Dark High Contrast", "hc-black", "high-contrast"],
+      ["Light Modern", "vs", "light"],
+    ]) {
       await runCommand(s.page, "Preferences: Color Theme", theme);
       await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
       await s.page.waitForTimeout(800);
@@ -274,15 +339,25 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
   test("8: chips are readable, and axe-core finds no serious or critical violation in light, dark and high-contrast themes", async () => {
     const sizes = await frame.evaluate(() => {
       const chip = document.querySelector(".chip")!;
-      const tok = getComputedStyle(chip.querySelector(".tok")!), score = getComputedStyle(chip.querySelector(".score")!);
+      const tok = getComputedStyle(chip.querySelector(".tok")!),
+        score = getComputedStyle(chip.querySelector(".score")!);
       return { tok: parseFloat(tok.fontSize), score: parseFloat(score.fontSize), opacity: Number(score.opacity) };
     });
     assert.ok(sizes.tok >= 13 && sizes.score >= 12 && sizes.opacity === 1, JSON.stringify(sizes));
-    const glyphs = await frame.evaluate(() => [...document.querySelectorAll<HTMLElement>(".chip")]
-      .filter((c) => /^[^\p{L}\p{N}\u2423\\]+$/u.test(c.querySelector(".tok")!.textContent!))
-      .map((c) => getComputedStyle(c.querySelector(".tok")!).letterSpacing));
-    assert.ok(glyphs.length > 0 && glyphs.every((l) => l !== "normal" && parseFloat(l) > 0), `punctuation-only tokens are spaced: ${glyphs.slice(0, 5)}`);
-    for (const [theme, cls] of [["Default Light Modern", "vs"], ["Dark Modern", "vs-dark"], ["Dark High Contrast", "hc-black"]]) {
+    const glyphs = await frame.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>(".chip")]
+        .filter((c) => /^[^\p{L}\p{N}\u2423\\]+$/u.test(c.querySelector(".tok")!.textContent!))
+        .map((c) => getComputedStyle(c.querySelector(".tok")!).letterSpacing),
+    );
+    assert.ok(
+      glyphs.length > 0 && glyphs.every((l) => l !== "normal" && parseFloat(l) > 0),
+      `punctuation-only tokens are spaced: ${glyphs.slice(0, 5)}`,
+    );
+    for (const [theme, cls] of [
+      ["Default Light Modern", "vs"],
+      ["Dark Modern", "vs-dark"],
+      ["Dark High Contrast", "hc-black"],
+    ]) {
       if (theme !== "Default Light Modern") await runCommand(s.page, "Preferences: Color Theme", theme);
       await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
       await s.page.waitForTimeout(1500);
@@ -294,7 +369,9 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
   });
 
   test("4: Export has no side effect on the panel, saves to the workspace folder, offers Open, lists queries and outputs separately", async () => {
-    const before = await panel().locator("section.head").evaluateAll((els) => els.map((e) => e.id));
+    const before = await panel()
+      .locator("section.head")
+      .evaluateAll((els) => els.map((e) => e.id));
     await runCommand(s.page, "Head Lens: Export Report…", "Every head of demo-attn-2l (8)", "Markdown");
     const input = s.page.locator(".quick-input-widget input");
     await input.waitFor();
@@ -306,7 +383,13 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     const toast = s.page.locator(".notification-toast", { hasText: "exported 8 heads" });
     await toast.waitFor({ timeout: 120_000 });
     assert.ok(existsSync(file));
-    assert.deepEqual(await panel().locator("section.head").evaluateAll((els) => els.map((e) => e.id)), before, "the panel still shows what it showed");
+    assert.deepEqual(
+      await panel()
+        .locator("section.head")
+        .evaluateAll((els) => els.map((e) => e.id)),
+      before,
+      "the panel still shows what it showed",
+    );
     const md = readFileSync(file, "utf8");
     assert.match(md, /^## L1H3 \(demo-attn-2l\)$/m);
     assert.doesNotMatch(md, /\| rank \| query/);
@@ -351,6 +434,9 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     await panel().locator("#head-0-1:not(.pending) .card").first().waitFor({ timeout: 60_000 });
     const log = await readOutputChannel(s.page, "Head Lens: Show Output", /analyzed demo-attn-1l L0H1/);
     assert.match(log, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyze demo-attn-1l L0H1 · providers cpu · strategy auto/);
-    assert.match(log, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyzed demo-attn-1l L0H1 · provider cpu · strategy pruned \(asked: auto\) · \d+\.\d\d s/);
+    assert.match(
+      log,
+      /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] analyzed demo-attn-1l L0H1 · provider cpu · strategy pruned \(asked: auto\) · \d+\.\d\d s/,
+    );
   });
 });

@@ -41,7 +41,10 @@ async function main(): Promise<void> {
       const chip = panel.locator("#head-1-0 .chip").nth(3);
       await chip.scrollIntoViewIfNeeded();
       await chip.hover();
-      await panel.locator(".tooltip").waitFor({ timeout: 10_000 }).catch(() => undefined);
+      await panel
+        .locator(".tooltip")
+        .waitFor({ timeout: 10_000 })
+        .catch(() => undefined);
       await s.page.screenshot({ path: join(out, `${prefix}-${name}.png`) });
       console.log(`wrote ${prefix}-${name}.png`);
     }

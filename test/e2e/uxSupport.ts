@@ -6,7 +6,10 @@ import type { Frame, Locator, Page } from "playwright-core";
 import { REPO, runCommand, Session } from "./harness";
 
 export function vsix(): string {
-  const f = readdirSync(REPO).filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n)).sort().pop();
+  const f = readdirSync(REPO)
+    .filter((n) => /^head-lens-linux-x64-.*\.vsix$/.test(n))
+    .sort()
+    .pop();
   if (!f) throw new Error("no head-lens-linux-x64-*.vsix: run `npm run package` first");
   return join(REPO, f);
 }
@@ -21,7 +24,8 @@ export function screenshotFailures(session: () => Session | undefined, out: stri
   let shot = 0;
   afterEach(async (t) => {
     const s = session();
-    if (s && (t as unknown as { passed?: boolean }).passed === false) await s.page.screenshot({ path: join(out, `${prefix}failure-${++shot}.png`) }).catch(() => undefined);
+    if (s && (t as unknown as { passed?: boolean }).passed === false)
+      await s.page.screenshot({ path: join(out, `${prefix}failure-${++shot}.png`) }).catch(() => undefined);
   });
 }
 
@@ -48,10 +52,27 @@ export async function axeSeriousViolations(frame: Frame): Promise<AxeFinding[]> 
   const source = readFileSync(join(REPO, "node_modules", "axe-core", "axe.min.js"), "utf8");
   await frame.evaluate(`${source}\n;void 0`);
   return frame.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: Document,
+            opts: object,
+          ): Promise<{
+            violations: { id: string; impact: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
+          }>;
+        };
+      }
+    ).axe;
     const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)}: ${n.failureSummary ?? ""}`) }));
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)}: ${n.failureSummary ?? ""}`),
+      }));
   });
 }
 
@@ -73,8 +94,13 @@ export async function readOutputChannel(page: Page, showCommand: string, until: 
   let text = "";
   for (let i = 0; i < 50; i++) {
     // Wrapped lines are separate elements: join them without separators, ordered by their position.
-    text = await lines.first().evaluate((e) => [...e.querySelectorAll<HTMLElement>(".view-line")]
-      .sort((a, b) => a.offsetTop - b.offsetTop).map((l) => l.textContent ?? "").join("").replace(/\u00a0/g, " "));
+    text = await lines.first().evaluate((e) =>
+      [...e.querySelectorAll<HTMLElement>(".view-line")]
+        .sort((a, b) => a.offsetTop - b.offsetTop)
+        .map((l) => l.textContent ?? "")
+        .join("")
+        .replace(/\u00a0/g, " "),
+    );
     if (until.test(text)) break;
     await page.waitForTimeout(200);
   }

@@ -51,16 +51,21 @@ export function referenceRun(w: ModelWeights, tokens: number[]): ReferenceRun {
   for (const blk of w.blocks) {
     const xn = resid.map((x) => ln(x, blk.ln1_w?.data, blk.ln1_b?.data));
     const qkIn = shortformer ? xn.map((x, i) => x.map((v, d) => v + posRows[i][d])) : xn;
-    const proj = (inp: Float64Array[], W: Float32Array, b: Float32Array, h: number) => inp.map((x) => new Float64Array(E).map((_, e) => {
-      let s = b[h * E + e];
-      for (let d = 0; d < D; d++) s += x[d] * W[(h * D + d) * E + e];
-      return s;
-    }));
+    const proj = (inp: Float64Array[], W: Float32Array, b: Float32Array, h: number) =>
+      inp.map((x) =>
+        new Float64Array(E).map((_, e) => {
+          let s = b[h * E + e];
+          for (let d = 0; d < D; d++) s += x[d] * W[(h * D + d) * E + e];
+          return s;
+        }),
+      );
     const out = resid.map((x) => x.map((v, d) => v + blk.b_O.data[d]));
     const layerPatterns: number[][][] = [];
     const layerResults: Float64Array[][] = [];
     for (let h = 0; h < H; h++) {
-      const q = proj(qkIn, blk.W_Q.data, blk.b_Q.data, h), k = proj(qkIn, blk.W_K.data, blk.b_K.data, h), v = proj(xn, blk.W_V.data, blk.b_V.data, h);
+      const q = proj(qkIn, blk.W_Q.data, blk.b_Q.data, h),
+        k = proj(qkIn, blk.W_K.data, blk.b_K.data, h),
+        v = proj(xn, blk.W_V.data, blk.b_V.data, h);
       const pat: number[][] = [];
       const results: Float64Array[] = [];
       for (let i = 0; i < T; i++) {
@@ -102,7 +107,12 @@ export function referenceRun(w: ModelWeights, tokens: number[]): ReferenceRun {
     return l.map((x) => x - lse);
   });
   return {
-    patterns, logProbs, logits, headResults, embed, pos: shortformer ? null : posRows,
+    patterns,
+    logProbs,
+    logits,
+    headResults,
+    embed,
+    pos: shortformer ? null : posRows,
     biases: w.blocks.map((b) => Float64Array.from(b.b_O.data)),
     finalScale: resid.map((x) => (norm ? scaleOf(x).scale : 1)),
   };

@@ -8,10 +8,11 @@ import { ModelWeights } from "../../src/core/weights";
 /** Naive float64 matmul: C[m,n] = A[m,k] · B[k,n]. */
 export function mm64(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
-    const av = a[i * k + p];
-    for (let j = 0; j < n; j++) out[i * n + j] += av * b[p * n + j];
-  }
+  for (let i = 0; i < m; i++)
+    for (let p = 0; p < k; p++) {
+      const av = a[i * k + p];
+      for (let j = 0; j < n; j++) out[i * n + j] += av * b[p * n + j];
+    }
   return out;
 }
 
@@ -22,7 +23,9 @@ function transpose(a: Float64Array, r: number, c: number): Float64Array {
 }
 
 function sortedDesc(values: Float64Array, n: number): number[] {
-  return Array.from(values.keys()).sort((a, b) => values[b] - values[a] || a - b).slice(0, n);
+  return Array.from(values.keys())
+    .sort((a, b) => values[b] - values[a] || a - b)
+    .slice(0, n);
 }
 
 export interface Oracle {
@@ -36,7 +39,15 @@ export interface Oracle {
   priorWeight: Float64Array;
 }
 
-export function denseOracle(w: ModelWeights, layer: number, head: number, bos: number, prior: Float64Array, sizes: ReportSizes, label: (id: number) => string): Oracle {
+export function denseOracle(
+  w: ModelWeights,
+  layer: number,
+  head: number,
+  bos: number,
+  prior: Float64Array,
+  sizes: ReportSizes,
+  label: (id: number) => string,
+): Oracle {
   const { d_vocab: V, d_model: D, d_head: E } = w.config;
   const b = w.blocks[layer];
   const sl = (t: Float32Array, n: number) => t.subarray(head * n, (head + 1) * n);
@@ -57,7 +68,8 @@ export function denseOracle(w: ModelWeights, layer: number, head: number, bos: n
     for (let o = 0; o < V; o++) OV[s * V + o] -= m;
   }
   const pw = prior.map((p) => Math.pow(p, 0.1));
-  const maxQK = new Float64Array(V).fill(-Infinity), maxOV = new Float64Array(V).fill(-Infinity);
+  const maxQK = new Float64Array(V).fill(-Infinity),
+    maxOV = new Float64Array(V).fill(-Infinity);
   for (let q = 0; q < V; q++) for (let k = 0; k < V; k++) maxQK[k] = Math.max(maxQK[k], QK[q * V + k]);
   for (let s = 0; s < V; s++) for (let o = 0; o < V; o++) maxOV[s] = Math.max(maxOV[s], OV[s * V + o]);
   const imp = new Float64Array(V).map((_, k) => maxQK[k] * maxOV[k] * pw[k]);
@@ -66,14 +78,21 @@ export function denseOracle(w: ModelWeights, layer: number, head: number, bos: n
     const weighted = col.map((x, q) => x * pw[q]);
     const row = OV.slice(k * V, (k + 1) * V);
     return {
-      id: k, token: label(k), importance: imp[k], maxQK: maxQK[k], maxOV: maxOV[k],
+      id: k,
+      token: label(k),
+      importance: imp[k],
+      maxQK: maxQK[k],
+      maxOV: maxOV[k],
       queries: sortedDesc(weighted, sizes.nQueries).map((q) => ({ id: q, token: label(q), score: col[q] })),
       outputs: sortedDesc(row, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: row[o] })),
     };
   });
   return {
     report: { model: w.config.model_name, layer, head, bos, ep: "oracle", keys },
-    importance: imp, maxQK, maxOV, priorWeight: pw,
+    importance: imp,
+    maxQK,
+    maxOV,
+    priorWeight: pw,
     qkColumn: (k) => new Float64Array(V).map((_, q) => QK[q * V + k]),
     ovRow: (k) => OV.slice(k * V, (k + 1) * V),
   };

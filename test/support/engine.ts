@@ -10,8 +10,12 @@ export const MEDIA_DIR = join(REPO_ROOT, "media");
 
 export function testEngine(blockBytes = 256 * 1024, extra: Partial<EngineClientOptions> = {}): EngineClient {
   return new EngineClient({
-    epPreference: ["cpu"], blockBytes, mediaDir: MEDIA_DIR, threads: 2,
-    workerPath: join(REPO_ROOT, "dist", "worker.js"), ...extra,
+    epPreference: ["cpu"],
+    blockBytes,
+    mediaDir: MEDIA_DIR,
+    threads: 2,
+    workerPath: join(REPO_ROOT, "dist", "worker.js"),
+    ...extra,
   });
 }
 
@@ -22,11 +26,15 @@ export function testEngine(blockBytes = 256 * 1024, extra: Partial<EngineClientO
 export function crashableEngine(blockBytes?: number): { engine: EngineClient; crash(): void } {
   let current: Worker | undefined;
   const engine = testEngine(blockBytes, {
-    createWorker: (path, workerData) => (current = new Worker(`
+    createWorker: (path, workerData) =>
+      (current = new Worker(
+        `
       const { parentPort } = require("node:worker_threads");
       parentPort.on("message", (m) => { if (m === "crash-for-test") setImmediate(() => { throw new Error("crash requested by a test"); }); });
       require(${JSON.stringify(path)});
-    `, { eval: true, workerData })),
+    `,
+        { eval: true, workerData },
+      )),
   });
   return { engine, crash: () => current?.postMessage("crash-for-test") };
 }

@@ -68,23 +68,31 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const gitBlobSha1 = (b: Buffer) => createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
 const amzDate = (t: number) => new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, "");
 const fromAmzDate = (s: string) => Date.parse(s.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
-const sign = (path: string, date: string, expires: string) => createHmac("sha256", SIGNING_KEY).update(`${path}\n${date}\n${expires}`).digest("hex");
+const sign = (path: string, date: string, expires: string) =>
+  createHmac("sha256", SIGNING_KEY).update(`${path}\n${date}\n${expires}`).digest("hex");
 const textType = (file: string) => TEXT_TYPES[file.slice(file.lastIndexOf("."))];
 
 function loadRepos(root: string): Map<string, Map<string, Buffer>> {
   const repos = new Map<string, Map<string, Buffer>>();
-  for (const owner of readdirSync(root)) for (const name of readdirSync(join(root, owner))) {
-    const files = new Map<string, Buffer>();
-    const walk = (d: string) => {
-      for (const f of readdirSync(d)) {
-        const p = join(d, f);
-        if (statSync(p).isDirectory()) walk(p);
-        else files.set(relative(join(root, owner, name), p).split("\\").join("/"), readFileSync(p));
-      }
-    };
-    walk(join(root, owner, name));
-    repos.set(`${owner}/${name}`, files);
-  }
+  for (const owner of readdirSync(root))
+    for (const name of readdirSync(join(root, owner))) {
+      const files = new Map<string, Buffer>();
+      const walk = (d: string) => {
+        for (const f of readdirSync(d)) {
+          const p = join(d, f);
+          if (statSync(p).isDirectory()) walk(p);
+          else
+            files.set(
+              relative(join(root, owner, name), p)
+                .split("\\")
+                .join("/"),
+              readFileSync(p),
+            );
+        }
+      };
+      walk(join(root, owner, name));
+      repos.set(`${owner}/${name}`, files);
+    }
   return repos;
 }
 
@@ -94,7 +102,12 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
   for (const [alias, target] of Object.entries(aliases)) repos.set(alias, repos.get(target)!);
   const commitOf = (repo: string) => sha1(`commit:${repo}`);
   const hub: FakeHub = {
-    url: "", cdnUrl: "", server: createServer(), cdn: createServer(), requests: [], commitOf,
+    url: "",
+    cdnUrl: "",
+    server: createServer(),
+    cdn: createServer(),
+    requests: [],
+    commitOf,
     faults: { cutShort: 0, corrupt: 0, gated: new Set(), expireNext: 0, forceGzip: false, metaOnRedirect: false, weakEtags: false },
     close: async () => {
       for (const s of [hub.server, hub.cdn]) {
@@ -108,8 +121,12 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
 
   const log = (host: FakeRequest["host"], req: IncomingMessage, res: ServerResponse, url: URL) => {
     const entry: FakeRequest = {
-      host, method: req.method!, path: url.pathname, range: req.headers.range,
-      authorization: req.headers.authorization, acceptEncoding: req.headers["accept-encoding"],
+      host,
+      method: req.method!,
+      path: url.pathname,
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+      acceptEncoding: req.headers["accept-encoding"],
     };
     hub.requests.push(entry);
     res.on("finish", () => (entry.status = res.statusCode));
@@ -118,7 +135,13 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
   /** Hub errors: status + X-Error-Code + X-Error-Message, a short JSON body. */
   const fail = (res: ServerResponse, status: number, code: string | undefined, message: string, extra: Record<string, string> = {}) => {
     const body = JSON.stringify({ error: message });
-    res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), ...(code ? { "X-Error-Code": code } : {}), "X-Error-Message": message, ...extra });
+    res.writeHead(status, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": String(Buffer.byteLength(body)),
+      ...(code ? { "X-Error-Code": code } : {}),
+      "X-Error-Message": message,
+      ...extra,
+    });
     res.end(body);
   };
   /** Repo and revision checks shared by the listing and resolve: undefined when the answer was sent. */
@@ -129,8 +152,18 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
     if (rev !== "main" && rev !== commitOf(repo)) return void fail(res, 404, "RevisionNotFound", `Invalid rev id: ${rev}`);
     if (forFiles && hub.faults.gated.has(repo) && auth !== `Bearer ${token}`) {
       return void (auth
-        ? fail(res, 403, "GatedRepo", `Access to model ${repo} is restricted and you are not in the authorized list. Visit ${hub.url}/${repo} to ask for access.`)
-        : fail(res, 401, "GatedRepo", `Access to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.`));
+        ? fail(
+            res,
+            403,
+            "GatedRepo",
+            `Access to model ${repo} is restricted and you are not in the authorized list. Visit ${hub.url}/${repo} to ask for access.`,
+          )
+        : fail(
+            res,
+            401,
+            "GatedRepo",
+            `Access to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+          ));
     }
     return files;
   };
@@ -143,11 +176,22 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       const [repo, rev] = [m[1], decodeURIComponent(m[2])];
       const files = access(req, res, repo, rev, false);
       if (!files) return;
-      const json = Buffer.from(JSON.stringify({
-        id: repo, sha: commitOf(repo), private: false, gated: hub.faults.gated.has(repo) ? "auto" : false,
-        siblings: [...files.keys()].map((rfilename) => ({ rfilename })),
-      }));
-      return sendText(req, res, json, { "Content-Type": "application/json; charset=utf-8", ETag: `W/"${json.length.toString(16)}-${sha1(json).slice(0, 27)}"` }, false);
+      const json = Buffer.from(
+        JSON.stringify({
+          id: repo,
+          sha: commitOf(repo),
+          private: false,
+          gated: hub.faults.gated.has(repo) ? "auto" : false,
+          siblings: [...files.keys()].map((rfilename) => ({ rfilename })),
+        }),
+      );
+      return sendText(
+        req,
+        res,
+        json,
+        { "Content-Type": "application/json; charset=utf-8", ETag: `W/"${json.length.toString(16)}-${sha1(json).slice(0, 27)}"` },
+        false,
+      );
     }
     m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (m) {
@@ -158,7 +202,8 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       const body = files.get(file);
       if (!body) return fail(res, 404, "EntryNotFound", "Entry not found", { "X-Repo-Commit": commit });
       if (LFS.test(file)) return redirectToCdn(res, repo, commit, file, body);
-      const location = `/api/resolve-cache/models/${repo}/${commit}/${file.split("/").map(encodeURIComponent).join("/")}` +
+      const location =
+        `/api/resolve-cache/models/${repo}/${commit}/${file.split("/").map(encodeURIComponent).join("/")}` +
         `?${encodeURIComponent(url.pathname)}=&etag=${encodeURIComponent(`"${gitBlobSha1(body)}"`)}`;
       const meta: Record<string, string> = hub.faults.metaOnRedirect ? { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(body)}"` } : {};
       return redirect(res, 307, "Temporary Redirect", location, meta);
@@ -172,7 +217,11 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       const body = files.get(file);
       if (!body) return fail(res, 404, "EntryNotFound", "Entry not found", { "X-Repo-Commit": commit });
       const etag = `${hub.faults.weakEtags ? "W/" : ""}"${gitBlobSha1(body)}"`;
-      return sendText(req, res, body, { "Content-Type": textType(file) ?? "application/octet-stream", "X-Repo-Commit": commit, ETag: etag });
+      return sendText(req, res, body, {
+        "Content-Type": textType(file) ?? "application/octet-stream",
+        "X-Repo-Commit": commit,
+        ETag: etag,
+      });
     }
     fail(res, 404, undefined, "Not found");
   };
@@ -180,7 +229,13 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
   /** Express-style redirect: a text body whose length is the redirect's Content-Length. */
   const redirect = (res: ServerResponse, status: number, reason: string, location: string, headers: Record<string, string>) => {
     const text = `${reason}. Redirecting to ${location}`;
-    res.writeHead(status, { ...headers, Location: location, "Content-Type": "text/plain; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)), Vary: "Origin, Accept" });
+    res.writeHead(status, {
+      ...headers,
+      Location: location,
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Length": String(Buffer.byteLength(text)),
+      Vary: "Origin, Accept",
+    });
     res.end(res.req.method === "HEAD" ? undefined : text);
   };
 
@@ -191,13 +246,19 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
     const born = hub.faults.expireNext > 0 ? (hub.faults.expireNext--, Date.now() - 2 * URL_LIFETIME_S * 1000) : Date.now();
     const [date, expires] = [amzDate(born), String(URL_LIFETIME_S)];
     const query = new URLSearchParams({
-      "X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Date": date, "X-Amz-Expires": expires,
-      "X-Amz-Signature": sign(path, date, expires), "X-Amz-SignedHeaders": "host",
+      "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+      "X-Amz-Date": date,
+      "X-Amz-Expires": expires,
+      "X-Amz-Signature": sign(path, date, expires),
+      "X-Amz-SignedHeaders": "host",
       "response-content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file)}; filename="${file}";`,
     });
     const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${body.length}\n`);
     redirect(res, 302, "Found", `${hub.cdnUrl}${path}?${query}`, {
-      "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(pointer)}"`, "X-Linked-Etag": `"${oid}"`, "X-Linked-Size": String(body.length),
+      "X-Repo-Commit": commit,
+      ETag: `"${gitBlobSha1(pointer)}"`,
+      "X-Linked-Etag": `"${oid}"`,
+      "X-Linked-Size": String(body.length),
     });
   };
 
@@ -211,15 +272,21 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
     const q = url.searchParams;
     const [date, expires, signature] = [q.get("X-Amz-Date") ?? "", q.get("X-Amz-Expires") ?? "", q.get("X-Amz-Signature") ?? ""];
     if (req.headers.authorization) {
-      return xml(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified");
+      return xml(
+        400,
+        "InvalidArgument",
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+      );
     }
-    if (signature !== sign(url.pathname, date, expires)) return xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+    if (signature !== sign(url.pathname, date, expires))
+      return xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
     if (Date.now() > fromAmzDate(date) + Number(expires) * 1000) return xml(403, "AccessDenied", "Request has expired");
     const blob = blobs.get(url.pathname.split("/").pop()!);
     if (!blob) return xml(404, "NoSuchKey", "The specified key does not exist.");
     const name = blob.file.split("/").pop()!;
     serveBytes(req, res, blob.body, {
-      "Content-Type": "application/octet-stream", ETag: `"${sha256(Buffer.from(`cdn:${sha256(blob.body)}`))}"`,
+      "Content-Type": "application/octet-stream",
+      ETag: `"${sha256(Buffer.from(`cdn:${sha256(blob.body)}`))}"`,
       "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(name)}; filename="${name}";`,
     });
   };
@@ -239,10 +306,12 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
 
   /** Identity bytes with Range support (bytes=a- and bytes=a-b). */
   const serveBytes = (req: IncomingMessage, res: ServerResponse, full: Buffer, headers: Record<string, string>, faults = true) => {
-    let body = full, status = 200;
+    let body = full,
+      status = 200;
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     if (range) {
-      const start = Number(range[1]), end = range[2] ? Math.min(Number(range[2]), full.length - 1) : full.length - 1;
+      const start = Number(range[1]),
+        end = range[2] ? Math.min(Number(range[2]), full.length - 1) : full.length - 1;
       if (start >= full.length) return void res.writeHead(416, { "Content-Range": `bytes */${full.length}` }).end();
       body = full.subarray(start, end + 1);
       status = 206;

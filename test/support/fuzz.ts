@@ -39,7 +39,8 @@ export function assertCleanError(e: unknown, want: Expected): void {
   assert.ok(!/[\r\n]/.test(message), `the message is one line: ${JSON.stringify(message)}`);
   assert.ok(message.length < 600, `the message is short (${message.length} characters)`);
   assert.ok(message.startsWith(`${want.file}:`), `the message names ${want.file}: ${message}`);
-  if (typeof want.code === "string") assert.ok(code === want.code || code.startsWith(want.code), `code ${code}, expected ${want.code}: ${message}`);
+  if (typeof want.code === "string")
+    assert.ok(code === want.code || code.startsWith(want.code), `code ${code}, expected ${want.code}: ${message}`);
   if (want.code instanceof RegExp) assert.match(code, want.code, message);
   if (want.message) assert.match(message, want.message);
   assert.ok(!existsSync(SENTINEL), "nothing from the file was executed");

@@ -10,8 +10,18 @@ import { PickleWriter } from "./pickleWriter";
 import { writePth, writeZip } from "./zipWriter";
 
 export const TINY_CONFIG: ModelConfig = {
-  model_name: "tiny", n_layers: 1, d_model: 4, n_heads: 2, d_head: 2, d_vocab: 8, n_ctx: 4,
-  positional_embedding_type: "standard", normalization_type: "LN", attn_only: true, tokenizer_name: "gpt2", bos_token_id: 0,
+  model_name: "tiny",
+  n_layers: 1,
+  d_model: 4,
+  n_heads: 2,
+  d_head: 2,
+  d_vocab: 8,
+  n_ctx: 4,
+  positional_embedding_type: "standard",
+  normalization_type: "LN",
+  attn_only: true,
+  tokenizer_name: "gpt2",
+  bos_token_id: 0,
 };
 
 /** What a tensor's rebuild call says, where a test wants it to lie. */
@@ -37,7 +47,14 @@ export interface CheckpointOptions {
 }
 
 const ELEMENT_BYTES: Record<string, number> = {
-  FloatStorage: 4, DoubleStorage: 8, HalfStorage: 2, BFloat16Storage: 2, LongStorage: 8, IntStorage: 4, BoolStorage: 1, ByteStorage: 1,
+  FloatStorage: 4,
+  DoubleStorage: 8,
+  HalfStorage: 2,
+  BFloat16Storage: 2,
+  LongStorage: 8,
+  IntStorage: 4,
+  BoolStorage: 1,
+  ByteStorage: 1,
 };
 
 /** A valid TL state dict as torch.save writes it: OrderedDict of tensors, one storage each. */
@@ -87,7 +104,9 @@ export function memoBomb(w: PickleWriter, depth: number, width: number, firstMem
   for (let level = 1; level <= depth; level++) {
     w.mark();
     for (let i = 0; i < width; i++) w.get(firstMemo + level - 1);
-    w.list().put(firstMemo + level).pop();
+    w.list()
+      .put(firstMemo + level)
+      .pop();
   }
   return w;
 }
@@ -108,19 +127,47 @@ export interface HostileCase {
 
 /** The inputs, each ≤ 1 MB. */
 export function hostileCases(): HostileCase[] {
-  const t = (name: string, what: string, pth: Buffer, config: HostileCase["config"] = TINY_CONFIG): HostileCase => ({ name, what, config, pth });
+  const t = (name: string, what: string, pth: Buffer, config: HostileCase["config"] = TINY_CONFIG): HostileCase => ({
+    name,
+    what,
+    config,
+    pth,
+  });
   // A state dict whose tensor's persistent id is a 10^9-leaf memo bomb (error messages print it).
-  const persidBomb = memoBomb(new PickleWriter().emptyDict(), 9, 10).str("embed.W_E")
-    .global("torch._utils", "_rebuild_tensor_v2").mark().get(1009).binPersId().int(0).mark().int(1).tuple().mark().int(1).tuple()
-    .tuple().reduce().setItem().stop().bytes();
+  const persidBomb = memoBomb(new PickleWriter().emptyDict(), 9, 10)
+    .str("embed.W_E")
+    .global("torch._utils", "_rebuild_tensor_v2")
+    .mark()
+    .get(1009)
+    .binPersId()
+    .int(0)
+    .mark()
+    .int(1)
+    .tuple()
+    .mark()
+    .int(1)
+    .tuple()
+    .tuple()
+    .reduce()
+    .setItem()
+    .stop()
+    .bytes();
   // The same bomb as a dict key (turned into a string for the tensor's name).
   const keyBomb = memoBomb(new PickleWriter().emptyDict(), 9, 10).get(1009).none().setItem().stop().bytes();
   const deep = deepList(new PickleWriter().emptyDict(), 100_000).none().setItem().stop().bytes();
   // BINSTRING with a negative length: a naive reader jumps back and loops forever.
-  const negative = new PickleWriter().raw(Buffer.from([0x54, 0xfb, 0xff, 0xff, 0xff])).stop().bytes();
+  const negative = new PickleWriter()
+    .raw(Buffer.from([0x54, 0xfb, 0xff, 0xff, 0xff]))
+    .stop()
+    .bytes();
   // A 1-element storage viewed as 2^28 elements through stride 0.
-  const broadcast = new PickleWriter().emptyDict().str("embed.W_E")
-    .rebuildTensor((p) => p.storage("FloatStorage", "0", 1), 0, [1 << 28], [0]).setItem().stop().bytes();
+  const broadcast = new PickleWriter()
+    .emptyDict()
+    .str("embed.W_E")
+    .rebuildTensor((p) => p.storage("FloatStorage", "0", 1), 0, [1 << 28], [0])
+    .setItem()
+    .stop()
+    .bytes();
   const zipBomb = writeZip([
     { name: "archive/data.pkl", data: new PickleWriter().emptyDict().stop().bytes() },
     { name: "archive/data/0", data: Buffer.alloc(512 * 1024 * 1024), deflate: true },
@@ -128,12 +175,19 @@ export function hostileCases(): HostileCase[] {
   return [
     t("memo-bomb-persid", "10^9-leaf memo bomb as a storage persistent id", writePth(persidBomb, { "0": Buffer.alloc(4) })),
     t("memo-bomb-key", "10^9-leaf memo bomb as a state-dict key", writePth(keyBomb)),
-    t("huge-n-layers", "config n_layers = 50 000 000 beside a valid 1-layer checkpoint", tinyCheckpoint(), { ...TINY_CONFIG, n_layers: 50_000_000 }),
+    t("huge-n-layers", "config n_layers = 50 000 000 beside a valid 1-layer checkpoint", tinyCheckpoint(), {
+      ...TINY_CONFIG,
+      n_layers: 50_000_000,
+    }),
     t("huge-length-claim", "a 1-element storage viewed as [2^28] with stride 0", writePth(broadcast, { "0": Buffer.alloc(4) })),
     t("deep-nesting", "a list nested 100 000 deep as a state-dict key", writePth(deep)),
     t("negative-length", "BINSTRING with length -5 (jumps back onto itself)", writePth(negative)),
     t("zip-bomb", "a 512 MiB deflated storage entry in a ~0.5 MB archive", zipBomb),
     t("nan-weight", "a NaN in embed.W_E", tinyCheckpoint({ mutate: (n, v) => n === "embed.W_E" && (v[3] = NaN) })),
-    t("float64-weight", "embed.W_E saved as float64 (DoubleStorage)", tinyCheckpoint({ storageType: (n) => (n === "embed.W_E" ? "DoubleStorage" : "FloatStorage") })),
+    t(
+      "float64-weight",
+      "embed.W_E saved as float64 (DoubleStorage)",
+      tinyCheckpoint({ storageType: (n) => (n === "embed.W_E" ? "DoubleStorage" : "FloatStorage") }),
+    ),
   ];
 }

@@ -22,9 +22,17 @@ export interface RandomModelSpec {
 
 export function configFor(s: RandomModelSpec): ModelConfig {
   return {
-    model_name: s.name ?? `random-V${s.V}-L${s.L}`, n_layers: s.L, d_model: s.D, n_heads: s.H, d_head: s.E,
-    d_vocab: s.V, n_ctx: 16, positional_embedding_type: s.pos ?? "standard",
-    normalization_type: s.norm === undefined ? "LN" : s.norm, attn_only: true, tokenizer_name: "gpt2",
+    model_name: s.name ?? `random-V${s.V}-L${s.L}`,
+    n_layers: s.L,
+    d_model: s.D,
+    n_heads: s.H,
+    d_head: s.E,
+    d_vocab: s.V,
+    n_ctx: 16,
+    positional_embedding_type: s.pos ?? "standard",
+    normalization_type: s.norm === undefined ? "LN" : s.norm,
+    attn_only: true,
+    tokenizer_name: "gpt2",
     bos_token_id: s.bos ?? 0,
   };
 }
@@ -35,7 +43,11 @@ export function randomWeights(s: RandomModelSpec): ModelWeights {
   const { V, D, H, E } = s;
   const g = (shape: number[], std: number) => tensor(shape, fill(new Float32Array(shape.reduce((a, b) => a * b, 1)), std));
   const hasLN = config.normalization_type === "LN";
-  const lnw = () => tensor([D], fill(new Float32Array(D), 0.2).map((x) => 1 + x));
+  const lnw = () =>
+    tensor(
+      [D],
+      fill(new Float32Array(D), 0.2).map((x) => 1 + x),
+    );
   return {
     config,
     W_E: g([V, D], 1 / Math.sqrt(D)),
@@ -43,9 +55,14 @@ export function randomWeights(s: RandomModelSpec): ModelWeights {
     blocks: Array.from({ length: s.L }, () => ({
       ln1_w: hasLN ? lnw() : undefined,
       ln1_b: hasLN ? g([D], 0.1) : undefined,
-      W_Q: g([H, D, E], 1 / Math.sqrt(D)), W_K: g([H, D, E], 1 / Math.sqrt(D)), W_V: g([H, D, E], 1 / Math.sqrt(D)),
-      b_Q: g([H, E], 0.1), b_K: g([H, E], 0.1), b_V: g([H, E], 0.1),
-      W_O: g([H, E, D], 1 / Math.sqrt(E)), b_O: g([D], 0.1),
+      W_Q: g([H, D, E], 1 / Math.sqrt(D)),
+      W_K: g([H, D, E], 1 / Math.sqrt(D)),
+      W_V: g([H, D, E], 1 / Math.sqrt(D)),
+      b_Q: g([H, E], 0.1),
+      b_K: g([H, E], 0.1),
+      b_V: g([H, E], 0.1),
+      W_O: g([H, E, D], 1 / Math.sqrt(E)),
+      b_O: g([D], 0.1),
     })),
     ln_final_w: hasLN ? lnw() : undefined,
     ln_final_b: hasLN ? g([D], 0.1) : undefined,
@@ -82,8 +99,12 @@ export function trainedLikeWeights(s: TrainedLikeSpec): ModelWeights {
   const w = randomWeights(s);
   const { V, D, H, E } = s;
   const fill = gaussianFiller((s.seed ?? 1) + 7919);
-  const z = fill(new Float32Array(V), 1), zu = fill(new Float32Array(V), 1);
-  const sigma = s.embedSigma ?? 0.5, sigmaU = s.unembedSigma ?? 0.5, nOut = s.outliers ?? 8, bos = s.bos ?? 0;
+  const z = fill(new Float32Array(V), 1),
+    zu = fill(new Float32Array(V), 1);
+  const sigma = s.embedSigma ?? 0.5,
+    sigmaU = s.unembedSigma ?? 0.5,
+    nOut = s.outliers ?? 8,
+    bos = s.bos ?? 0;
   const scale = new Float64Array(V).map((_, v) => Math.exp(sigma * z[v]));
   for (let i = 0; i < nOut; i++) {
     const v = (bos + 1 + Math.floor(((i + 0.5) * V) / nOut)) % V;
@@ -99,14 +120,16 @@ export function trainedLikeWeights(s: TrainedLikeSpec): ModelWeights {
   const gauss = (n: number, std: number) => fill(new Float32Array(n), std);
   for (const b of w.blocks) {
     for (let h = 0; h < H; h++) {
-      const R = orthogonal(E, fill), R2 = orthogonal(E, fill);
+      const R = orthogonal(E, fill),
+        R2 = orthogonal(E, fill);
       // A·diag(s)·B for A [rows, E] Gaussian and B [E, E] orthogonal, written into dst at off.
       const put = (dst: Float32Array, off: number, a: Float32Array, rows: number, bm: Float64Array, f: number) => {
-        for (let i = 0; i < rows; i++) for (let j = 0; j < E; j++) {
-          let acc = 0;
-          for (let e = 0; e < E; e++) acc += a[i * E + e] * sv[e] * bm[e * E + j];
-          dst[off + i * E + j] = acc * f;
-        }
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < E; j++) {
+            let acc = 0;
+            for (let e = 0; e < E; e++) acc += a[i * E + e] * sv[e] * bm[e * E + j];
+            dst[off + i * E + j] = acc * f;
+          }
       };
       put(b.W_Q.data, h * D * E, gauss(D * E, 1 / Math.sqrt(D)), D, R, norm);
       put(b.W_K.data, h * D * E, gauss(D * E, 1 / Math.sqrt(D)), D, R, norm);

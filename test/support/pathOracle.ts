@@ -29,7 +29,8 @@ const frob = (a: Float64Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
 /** TransformerLens's composition score for one pair, from dense D × D matrices. */
 export function compositionScore64(w: ModelWeights, l1: number, h1: number, l2: number, h2: number, mode: "q" | "k" | "v"): number {
   const D = w.config.d_model;
-  const ov = headMatrices(w, l1, h1).ov, m2 = headMatrices(w, l2, h2);
+  const ov = headMatrices(w, l1, h1).ov,
+    m2 = headMatrices(w, l2, h2);
   const right = mode === "q" ? m2.qk : mode === "k" ? T(m2.qk, D, D) : m2.ov;
   return frob(mm64(ov, right, D, D, D)) / (frob(ov) * frob(right));
 }

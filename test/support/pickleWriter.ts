@@ -13,25 +13,63 @@ export class PickleWriter {
     this.parts.push(Buffer.from(bytes));
     return this;
   }
-  mark(): this { return this.op(0x28); }
-  none(): this { return this.op(0x4e); }
-  emptyDict(): this { return this.op(0x7d); }
-  emptyList(): this { return this.op(0x5d); }
-  emptyTuple(): this { return this.op(0x29); }
-  tuple(): this { return this.op(0x74); }
-  tuple2(): this { return this.op(0x86); }
-  list(): this { return this.op(0x6c); }
-  append(): this { return this.op(0x61); }
-  appends(): this { return this.op(0x65); }
-  setItem(): this { return this.op(0x73); }
-  setItems(): this { return this.op(0x75); }
-  dup(): this { return this.op(0x32); }
-  pop(): this { return this.op(0x30); }
-  reduce(): this { return this.op(0x52); }
-  build(): this { return this.op(0x62); }
-  binPersId(): this { return this.op(0x51); }
-  stop(): this { return this.op(0x2e); }
-  newFalse(): this { return this.op(0x89); }
+  mark(): this {
+    return this.op(0x28);
+  }
+  none(): this {
+    return this.op(0x4e);
+  }
+  emptyDict(): this {
+    return this.op(0x7d);
+  }
+  emptyList(): this {
+    return this.op(0x5d);
+  }
+  emptyTuple(): this {
+    return this.op(0x29);
+  }
+  tuple(): this {
+    return this.op(0x74);
+  }
+  tuple2(): this {
+    return this.op(0x86);
+  }
+  list(): this {
+    return this.op(0x6c);
+  }
+  append(): this {
+    return this.op(0x61);
+  }
+  appends(): this {
+    return this.op(0x65);
+  }
+  setItem(): this {
+    return this.op(0x73);
+  }
+  setItems(): this {
+    return this.op(0x75);
+  }
+  dup(): this {
+    return this.op(0x32);
+  }
+  pop(): this {
+    return this.op(0x30);
+  }
+  reduce(): this {
+    return this.op(0x52);
+  }
+  build(): this {
+    return this.op(0x62);
+  }
+  binPersId(): this {
+    return this.op(0x51);
+  }
+  stop(): this {
+    return this.op(0x2e);
+  }
+  newFalse(): this {
+    return this.op(0x89);
+  }
 
   int(n: number): this {
     if (n >= 0 && n < 256) return this.op(0x4b, n);
@@ -49,7 +87,7 @@ export class PickleWriter {
     const bytes: number[] = [];
     for (let x = v; ; x >>= 8n) {
       bytes.push(Number(x & 0xffn));
-      if ((x >= -128n && x < 128n)) break;
+      if (x >= -128n && x < 128n) break;
     }
     return this.op(0x8a, bytes.length, ...bytes);
   }

@@ -14,7 +14,8 @@ export function gaussianFiller(seed: number): (a: Float32Array, std: number) => 
   const rnd = mulberry32(seed);
   return (a, std) => {
     for (let i = 0; i < a.length; i += 2) {
-      const u = Math.max(rnd(), 1e-12), v = rnd();
+      const u = Math.max(rnd(), 1e-12),
+        v = rnd();
       const r = Math.sqrt(-2 * Math.log(u)) * std;
       a[i] = r * Math.cos(2 * Math.PI * v);
       if (i + 1 < a.length) a[i + 1] = r * Math.sin(2 * Math.PI * v);

@@ -8,7 +8,15 @@ import { ReportSizes } from "../../src/core/report";
 import { ModelWeights } from "../../src/core/weights";
 import { mm64, Oracle } from "./denseOracle";
 
-export function streamOracle(w: ModelWeights, layer: number, head: number, bos: number, prior: Float64Array, sizes: ReportSizes, label: (id: number) => string): Oracle {
+export function streamOracle(
+  w: ModelWeights,
+  layer: number,
+  head: number,
+  bos: number,
+  prior: Float64Array,
+  sizes: ReportSizes,
+  label: (id: number) => string,
+): Oracle {
   const { d_vocab: V, d_model: D, d_head: E } = w.config;
   const b = w.blocks[layer];
   const sl = (t: Float32Array, n: number) => t.subarray(head * n, (head + 1) * n);
@@ -34,7 +42,8 @@ export function streamOracle(w: ModelWeights, layer: number, head: number, bos: 
     for (let e = 0; e < E; e++) x += S[s * E + e] * OU[e * V + o];
     return x;
   };
-  const maxQK = new Float64Array(V), maxOV = new Float64Array(V);
+  const maxQK = new Float64Array(V),
+    maxOV = new Float64Array(V);
   for (let k = 0; k < V; k++) {
     let m = -Infinity;
     for (let q = 0; q < V; q++) m = Math.max(m, qk(q, k));
@@ -47,16 +56,35 @@ export function streamOracle(w: ModelWeights, layer: number, head: number, bos: 
   }
   const pw = prior.map((p) => Math.pow(p, 0.1));
   const imp = new Float64Array(V).map((_, k) => maxQK[k] * maxOV[k] * pw[k]);
-  const top = (v: Float64Array, n: number) => Array.from(v.keys()).sort((a, c) => v[c] - v[a] || a - c).slice(0, n);
+  const top = (v: Float64Array, n: number) =>
+    Array.from(v.keys())
+      .sort((a, c) => v[c] - v[a] || a - c)
+      .slice(0, n);
   const qkColumn = (k: number) => new Float64Array(V).map((_, q) => qk(q, k));
   const ovRow = (k: number) => new Float64Array(V).map((_, o) => ov(k, o));
   const keys = top(imp, sizes.nKeys).map((k) => {
-    const col = qkColumn(k), row = ovRow(k);
+    const col = qkColumn(k),
+      row = ovRow(k);
     return {
-      id: k, token: label(k), importance: imp[k], maxQK: maxQK[k], maxOV: maxOV[k],
-      queries: top(col.map((x, q) => x * pw[q]), sizes.nQueries).map((q) => ({ id: q, token: label(q), score: col[q] })),
+      id: k,
+      token: label(k),
+      importance: imp[k],
+      maxQK: maxQK[k],
+      maxOV: maxOV[k],
+      queries: top(
+        col.map((x, q) => x * pw[q]),
+        sizes.nQueries,
+      ).map((q) => ({ id: q, token: label(q), score: col[q] })),
       outputs: top(row, sizes.nOutputs).map((o) => ({ id: o, token: label(o), score: row[o] })),
     };
   });
-  return { report: { model: w.config.model_name, layer, head, bos, ep: "oracle", keys }, importance: imp, maxQK, maxOV, qkColumn, ovRow, priorWeight: pw };
+  return {
+    report: { model: w.config.model_name, layer, head, bos, ep: "oracle", keys },
+    importance: imp,
+    maxQK,
+    maxOV,
+    qkColumn,
+    ovRow,
+    priorWeight: pw,
+  };
 }

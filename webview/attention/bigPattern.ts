@@ -48,7 +48,8 @@ export class BigPattern {
     const cell = Math.max(1, Math.min(24, Math.floor(MAX_PLOT_PX / T)));
     this.data = { T, weights, tokens, bos, cell };
     this.hoveredRow = undefined; // a new pattern: the next hover reports its row again
-    const plot = T * cell, size = MARGIN + plot + 4;
+    const plot = T * cell,
+      size = MARGIN + plot + 4;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(size * dpr);
     this.canvas.height = Math.round(size * dpr);
@@ -99,7 +100,8 @@ export class BigPattern {
     const d = this.data;
     if (!d) return;
     const r = this.canvas.getBoundingClientRect();
-    const i = Math.floor((e.clientY - r.top - MARGIN) / d.cell), j = Math.floor((e.clientX - r.left - MARGIN) / d.cell);
+    const i = Math.floor((e.clientY - r.top - MARGIN) / d.cell),
+      j = Math.floor((e.clientX - r.left - MARGIN) / d.cell);
     if (i < 0 || j < 0 || i >= d.T || j >= d.T) {
       this.tip.textContent = "";
       this.hoverRow(undefined);
@@ -107,7 +109,8 @@ export class BigPattern {
     }
     const label = (k: number) => `${k} ${d.tokens[k].token}`;
     const w = d.weights[i * d.T + j];
-    this.tip.textContent = j > i ? `query ${label(i)} cannot attend to the later key ${label(j)}` : `query ${label(i)} → key ${label(j)}: ${w.toFixed(4)}`;
+    this.tip.textContent =
+      j > i ? `query ${label(i)} cannot attend to the later key ${label(j)}` : `query ${label(i)} → key ${label(j)}: ${w.toFixed(4)}`;
     this.tip.dataset.query = String(i);
     this.tip.dataset.key = String(j);
     this.tip.dataset.weight = String(w);

@@ -28,13 +28,17 @@ export interface Palette {
 export function readPalette(): Palette {
   const st = getComputedStyle(document.body);
   const v = (name: string) => st.getPropertyValue(name);
-  const highContrast = document.body.classList.contains("vscode-high-contrast") || document.body.classList.contains("vscode-high-contrast-light");
+  const highContrast =
+    document.body.classList.contains("vscode-high-contrast") || document.body.classList.contains("vscode-high-contrast-light");
   const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
   const background = rgbOf(v("--vscode-editor-background"), dark ? [30, 30, 30] : [255, 255, 255]);
   const foreground = rgbOf(v("--vscode-foreground"), dark ? [204, 204, 204] : [59, 59, 59]);
   const ink = rgbOf(v("--vscode-charts-blue"), dark ? [55, 148, 255] : [0, 95, 210]);
   return {
-    background, foreground, ink, highContrast,
+    background,
+    foreground,
+    ink,
+    highContrast,
     text: v("--vscode-foreground").trim() || (dark ? "#ccc" : "#333"),
     muted: v("--vscode-descriptionForeground").trim() || (dark ? "#999" : "#666"),
     grid: v("--vscode-panel-border").trim() || "rgba(128,128,128,0.35)",

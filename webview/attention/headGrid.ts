@@ -36,8 +36,19 @@ export class HeadGrid {
         const canvas = el("canvas", { width: "1", height: "1", "aria-hidden": "true" });
         const metrics = el("span", { class: "metrics" });
         const dla = el("span", { class: "dla" });
-        const fig = el("figure", { class: "thumb", role: "listitem", tabindex: "0", "data-layer": String(l), "data-head": String(h), "aria-label": `L${l}H${h}: enlarge` },
-          canvas, el("figcaption", {}, el("b", {}, `L${l}H${h}`), metrics, dla));
+        const fig = el(
+          "figure",
+          {
+            class: "thumb",
+            role: "listitem",
+            tabindex: "0",
+            "data-layer": String(l),
+            "data-head": String(h),
+            "aria-label": `L${l}H${h}: enlarge`,
+          },
+          canvas,
+          el("figcaption", {}, el("b", {}, `L${l}H${h}`), metrics, dla),
+        );
         const choose = () => this.cb.choose(l, h);
         fig.addEventListener("click", choose);
         fig.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), choose()));
@@ -52,17 +63,18 @@ export class HeadGrid {
   draw(L: number, H: number, size: number, layers: Uint8Array[], palette: Palette): void {
     this.build(L, H);
     this.last = { size, layers };
-    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) {
-      const { canvas } = this.cells[l][h];
-      if (canvas.width !== size) {
-        canvas.width = size;
-        canvas.height = size;
+    for (let l = 0; l < L; l++)
+      for (let h = 0; h < H; h++) {
+        const { canvas } = this.cells[l][h];
+        if (canvas.width !== size) {
+          canvas.width = size;
+          canvas.height = size;
+        }
+        const ctx = canvas.getContext("2d")!;
+        const img = ctx.createImageData(size, size);
+        paint(img.data, layers[l].subarray(h * size * size, (h + 1) * size * size), 1 / 255, palette);
+        ctx.putImageData(img, 0, 0);
       }
-      const ctx = canvas.getContext("2d")!;
-      const img = ctx.createImageData(size, size);
-      paint(img.data, layers[l].subarray(h * size * size, (h + 1) * size * size), 1 / 255, palette);
-      ctx.putImageData(img, 0, 0);
-    }
   }
 
   /** Repaints with the last thumbnails (a theme change). */
@@ -77,31 +89,43 @@ export class HeadGrid {
 
   /** Head metrics beside each head ("induction 0.89 · prev 0.02"). */
   showMetrics(metrics: HeadMetrics[] | undefined, note?: string): void {
-    for (const row of this.cells) for (const c of row) {
-      c.metrics.textContent = "";
-      c.metrics.title = note ?? "";
-    }
+    for (const row of this.cells)
+      for (const c of row) {
+        c.metrics.textContent = "";
+        c.metrics.title = note ?? "";
+      }
     for (const m of metrics ?? []) {
       const c = this.cells[m.layer]?.[m.head];
       if (!c) continue;
-      const parts: [string, number][] = [["ind", m.induction], ["prev", m.prevToken], ["copy", m.copying], ["dup", m.duplicateToken], ["bos", m.bos]];
-      c.metrics.textContent = parts.slice(0, 3).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(" · ");
+      const parts: [string, number][] = [
+        ["ind", m.induction],
+        ["prev", m.prevToken],
+        ["copy", m.copying],
+        ["dup", m.duplicateToken],
+        ["bos", m.bos],
+      ];
+      c.metrics.textContent = parts
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(" · ");
       c.metrics.title = `induction ${m.induction.toFixed(3)}, previous token ${m.prevToken.toFixed(3)}, copying ${m.copying.toFixed(3)}, duplicate token ${m.duplicateToken.toFixed(3)}, BOS ${m.bos.toFixed(3)} (weight-space and synthetic-sequence metrics)`;
     }
   }
 
   /** Each head's logit attribution to the actual next token at the selected position. */
   showDla(values: ((l: number, h: number) => number) | undefined, scale: number, palette: Palette): void {
-    this.cells.forEach((row, l) => row.forEach((c, h) => {
-      const v = values?.(l, h);
-      if (v === undefined || Number.isNaN(v)) {
-        c.dla.textContent = "";
-        c.dla.style.background = "";
-        return;
-      }
-      c.dla.textContent = `DLA ${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
-      c.dla.style.background = signedBackground(palette, v, scale);
-      c.dla.title = "Direct logit attribution of this head to the actual next token at the selected position";
-    }));
+    this.cells.forEach((row, l) =>
+      row.forEach((c, h) => {
+        const v = values?.(l, h);
+        if (v === undefined || Number.isNaN(v)) {
+          c.dla.textContent = "";
+          c.dla.style.background = "";
+          return;
+        }
+        c.dla.textContent = `DLA ${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
+        c.dla.style.background = signedBackground(palette, v, scale);
+        c.dla.title = "Direct logit attribution of this head to the actual next token at the selected position";
+      }),
+    );
   }
 }

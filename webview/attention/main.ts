@@ -43,22 +43,37 @@ const strip = new TokenStrip(palette, {
   },
   choose: (i) => run && channel.notify("choosePosition", { runId: run.runId, position: i }),
 });
-const empty = el("p", { class: "empty" }, "Select text in an editor and run “Head Lens: Show Attention” (editor context menu, or Ctrl+Alt+A).");
-const body = el("div", { class: "layout", hidden: "" },
-  el("section", { class: "grid-section" }, el("h2", {}, "Heads"), el("p", { class: "hint" }, "Click a head to enlarge it and to highlight its attention in the editor as the cursor moves."), grid.root),
+const empty = el(
+  "p",
+  { class: "empty" },
+  "Select text in an editor and run “Head Lens: Show Attention” (editor context menu, or Ctrl+Alt+A).",
+);
+const body = el(
+  "div",
+  { class: "layout", hidden: "" },
+  el(
+    "section",
+    { class: "grid-section" },
+    el("h2", {}, "Heads"),
+    el("p", { class: "hint" }, "Click a head to enlarge it and to highlight its attention in the editor as the cursor moves."),
+    grid.root,
+  ),
   bigSection,
   el("section", { class: "tokens-section" }, el("h2", {}, "Tokens"), strip.strip, strip.details),
 );
 const changeModel = el("button", { class: "link", hidden: "" }, "Change model…");
 changeModel.addEventListener("click", () => channel.notify("chooseModel", {}));
-document.getElementById("app")!.replaceChildren(el("header", { class: "top" }, el("div", { class: "title" }, title, changeModel), meta, notice, status), empty, body);
+document
+  .getElementById("app")!
+  .replaceChildren(el("header", { class: "top" }, el("div", { class: "title" }, title, changeModel), meta, notice, status), empty, body);
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
     grid.showDla(undefined, 1, palette);
     return;
   }
-  const L = run.nLayers, H = run.nHeads;
+  const L = run.nLayers,
+    H = run.nHeads;
   let scale = 0;
   for (let k = 0; k < L * H; k++) scale = Math.max(scale, Math.abs(dla[t * L * H + k]));
   grid.showDla((l, h) => dla![(t * L + l) * H + h], scale, palette);
@@ -92,7 +107,9 @@ channel
     const T = r.tokens.length;
     meta.textContent = `${r.source} · ${T.toLocaleString("en-US")} tokens${r.bos !== null ? " (BOS prepended)" : ""} · patterns in ${r.elapsedMs.toFixed(0)} ms`;
     notice.hidden = r.truncated === 0;
-    notice.textContent = r.truncated ? `The text is longer than the model's context (n_ctx ${r.nCtx}): its first ${r.truncated.toLocaleString("en-US")} tokens were dropped; the run covers BOS and the last ${r.nCtx - 1}.` : "";
+    notice.textContent = r.truncated
+      ? `The text is longer than the model's context (n_ctx ${r.nCtx}): its first ${r.truncated.toLocaleString("en-US")} tokens were dropped; the run covers BOS and the last ${r.nCtx - 1}.`
+      : "";
     if (r.patterns.kind === "thumbnails") grid.draw(r.nLayers, r.nHeads, r.patterns.size, r.patterns.layers, palette);
     grid.select(head?.layer, head?.head);
     if (metrics?.identity === r.identity) grid.showMetrics(metrics.heads, metrics.note);
@@ -114,7 +131,10 @@ channel
     drawBig();
   })
   .serve("metrics", (m) => {
-    metrics = "heads" in m ? { identity: m.identity, heads: m.heads } : { identity: m.identity, note: `Head metrics unavailable: ${m.unavailable}` };
+    metrics =
+      "heads" in m
+        ? { identity: m.identity, heads: m.heads }
+        : { identity: m.identity, note: `Head metrics unavailable: ${m.unavailable}` };
     if (run?.identity === m.identity) grid.showMetrics(metrics.heads, metrics.note);
     drawBig();
   })

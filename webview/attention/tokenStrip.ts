@@ -47,7 +47,10 @@ export class TokenStrip {
   private data?: PositionData;
   private selected?: number;
 
-  constructor(private palette: Palette, private readonly cb: StripCallbacks) {
+  constructor(
+    private palette: Palette,
+    private readonly cb: StripCallbacks,
+  ) {
     this.strip = el("div", { class: "strip", "aria-label": "Tokens of the run" });
     this.details = el("div", { class: "details", "aria-live": "polite" });
     this.strip.addEventListener("mouseover", (e) => {
@@ -65,9 +68,21 @@ export class TokenStrip {
   setTokens(data: PositionData): void {
     this.data = data;
     this.selected = undefined;
-    this.spans = data.tokens.map((t, i) => el("span", { class: `tok${i === 0 && data.bos ? " bos" : ""}`, "data-i": String(i), title: `${i}: ${t.token} (id ${t.id})` }, ...tokenNodes(t, i, data.bos)));
+    this.spans = data.tokens.map((t, i) =>
+      el(
+        "span",
+        { class: `tok${i === 0 && data.bos ? " bos" : ""}`, "data-i": String(i), title: `${i}: ${t.token} (id ${t.id})` },
+        ...tokenNodes(t, i, data.bos),
+      ),
+    );
     this.strip.replaceChildren(...this.spans);
-    this.details.replaceChildren(el("p", { class: "hint" }, "Hover a token to see what the chosen head attends to from it and what the model predicts there; click it to select it in the editor."));
+    this.details.replaceChildren(
+      el(
+        "p",
+        { class: "hint" },
+        "Hover a token to see what the chosen head attends to from it and what the model predicts there; click it to select it in the editor.",
+      ),
+    );
   }
 
   /** A new theme: the details are drawn again with its colours. */
@@ -98,32 +113,69 @@ export class TokenStrip {
     const t = d.tokens[position];
     const parts: HTMLElement[] = [el("h3", {}, `Position ${position}: ${t.token}`)];
     const next = d.next?.[position];
-    if (next) parts.push(el("p", { class: "next" }, `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`));
+    if (next)
+      parts.push(
+        el(
+          "p",
+          { class: "next" },
+          `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`,
+        ),
+      );
     else if (d.next) parts.push(el("p", { class: "next" }, "Last position: no actual next token."));
     if (d.top?.[position]) {
-      parts.push(el("h4", {}, "Top next tokens"), el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, el("code", {}, x.token), ` ${x.p.toFixed(3)}`))));
+      parts.push(
+        el("h4", {}, "Top next tokens"),
+        el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, el("code", {}, x.token), ` ${x.p.toFixed(3)}`))),
+      );
     } else parts.push(el("p", { class: "hint" }, "Predictions are on their way…"));
     if (row && p) {
       const best = topKeys(row, 5);
-      parts.push(el("h4", {}, `${p.name} attends most to`), el("ol", { class: "attended" },
-        ...best.map((b) => el("li", { "data-key": String(b.key), "data-weight": String(b.weight) }, `${b.key} `, el("code", {}, b.key === 0 && d.bos ? "⟨bos⟩" : d.tokens[b.key].token), ` ${b.weight.toFixed(3)}`))));
+      parts.push(
+        el("h4", {}, `${p.name} attends most to`),
+        el(
+          "ol",
+          { class: "attended" },
+          ...best.map((b) =>
+            el(
+              "li",
+              { "data-key": String(b.key), "data-weight": String(b.weight) },
+              `${b.key} `,
+              el("code", {}, b.key === 0 && d.bos ? "⟨bos⟩" : d.tokens[b.key].token),
+              ` ${b.weight.toFixed(3)}`,
+            ),
+          ),
+        ),
+      );
     } else parts.push(el("p", { class: "hint" }, "Click a head in the grid to see its attention from here."));
     if (d.dla && next) parts.push(this.dlaTable(d, position));
     this.details.replaceChildren(...parts);
   }
 
   private dlaTable(d: PositionData, t: number): HTMLElement {
-    const L = d.nLayers, H = d.nHeads;
+    const L = d.nLayers,
+      H = d.nHeads;
     const v = (l: number, h: number) => d.dla![(t * L + l) * H + h];
     let scale = 0;
     for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) scale = Math.max(scale, Math.abs(v(l, h)));
     const head = el("tr", {}, el("th", {}, ""), ...Array.from({ length: H }, (_, h) => el("th", {}, `H${h}`)));
-    const rows = Array.from({ length: L }, (_, l) => el("tr", {}, el("th", {}, `L${l}`), ...Array.from({ length: H }, (_, h) => {
-      const x = v(l, h);
-      const td = el("td", {}, `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`);
-      td.style.background = signedBackground(this.palette, x, scale);
-      return td;
-    })));
-    return el("div", {}, el("h4", {}, "Direct logit attribution to the actual next token"), el("table", { class: "dla-table" }, head, ...rows));
+    const rows = Array.from({ length: L }, (_, l) =>
+      el(
+        "tr",
+        {},
+        el("th", {}, `L${l}`),
+        ...Array.from({ length: H }, (_, h) => {
+          const x = v(l, h);
+          const td = el("td", {}, `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`);
+          td.style.background = signedBackground(this.palette, x, scale);
+          return td;
+        }),
+      ),
+    );
+    return el(
+      "div",
+      {},
+      el("h4", {}, "Direct logit attribution to the actual next token"),
+      el("table", { class: "dla-table" }, head, ...rows),
+    );
   }
 }

@@ -25,22 +25,47 @@ export interface CardEnv extends PathEnv {
 }
 
 /** The section's frame: a skip link to what follows, the title (a disclosure button) and meta. */
-function frame(layer: number, head: number, env: CardEnv, meta: HTMLElement, extra: HTMLElement[], body: HTMLElement, pending: boolean): HTMLElement {
+function frame(
+  layer: number,
+  head: number,
+  env: CardEnv,
+  meta: HTMLElement,
+  extra: HTMLElement[],
+  body: HTMLElement,
+  pending: boolean,
+): HTMLElement {
   const key = headKey({ layer, head });
   const name = headName(layer, head);
   const collapsed = env.collapsed(key);
-  const toggle = el("button", { class: "toggle", "aria-expanded": String(!collapsed), "aria-controls": `cards-${layer}-${head}`, "data-nav": `toggle-${key}`, title: collapsed ? `Show ${name}` : `Collapse ${name}` },
-    el("span", { class: "chevron", "aria-hidden": "true" }, collapsed ? "▸" : "▾"), name);
+  const toggle = el(
+    "button",
+    {
+      class: "toggle",
+      "aria-expanded": String(!collapsed),
+      "aria-controls": `cards-${layer}-${head}`,
+      "data-nav": `toggle-${key}`,
+      title: collapsed ? `Show ${name}` : `Collapse ${name}`,
+    },
+    el("span", { class: "chevron", "aria-hidden": "true" }, collapsed ? "▸" : "▾"),
+    name,
+  );
   toggle.addEventListener("click", () => env.toggleCollapsed(key));
   const skip = el("a", { class: "skip-link", href: "#", "data-skip": key, "data-nav": `skip-${key}` }, `Skip ${name}`);
   // The path bar, what the shown path means, then its cards: all hidden with the head.
   const paths = pathBar(layer, head, env);
   const wrap = el("div", { class: "head-body", id: `cards-${layer}-${head}` }, ...(paths ? [paths] : []), body);
   if (collapsed) wrap.hidden = true;
-  const sec = el("section", { class: `head${pending ? " pending" : ""}${collapsed ? " collapsed" : ""}`, id: headId(layer, head), "aria-labelledby": `title-${layer}-${head}` },
+  const sec = el(
+    "section",
+    {
+      class: `head${pending ? " pending" : ""}${collapsed ? " collapsed" : ""}`,
+      id: headId(layer, head),
+      "aria-labelledby": `title-${layer}-${head}`,
+    },
     skip,
     el("div", { class: "head-title" }, el("h2", { id: `title-${layer}-${head}` }, toggle), meta, ...extra),
-    wrap);
+    wrap,
+  );
   if (pending) sec.setAttribute("aria-busy", "true");
   sec.dataset.order = String(layer * 1000 + head);
   sec.dataset.head = key;
@@ -48,20 +73,40 @@ function frame(layer: number, head: number, env: CardEnv, meta: HTMLElement, ext
 }
 
 export function skeleton(layer: number, head: number, what: string, env: CardEnv): HTMLElement {
-  return frame(layer, head, env, el("span", { class: "meta" }, what), [],
-    el("div", { class: "cards" }, ...[0, 1, 2].map(() => el("div", { class: "card skeleton", "aria-hidden": "true" }))), true);
+  return frame(
+    layer,
+    head,
+    env,
+    el("span", { class: "meta" }, what),
+    [],
+    el("div", { class: "cards" }, ...[0, 1, 2].map(() => el("div", { class: "card skeleton", "aria-hidden": "true" }))),
+    true,
+  );
 }
 
 export function headSection(h: HeadResult, env: CardEnv): HTMLElement {
   const r = h.report;
   const via = r.via;
-  const what = via ? `${headName(r.layer, r.head)}'s path via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]})` : `${headName(r.layer, r.head)}'s`;
-  const copy = el("vscode-button", { secondary: "", class: "copy", title: `Copy ${what} report as text`, "data-nav": `copy-${r.layer}:${r.head}` }, "Copy report");
+  const what = via
+    ? `${headName(r.layer, r.head)}'s path via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]})`
+    : `${headName(r.layer, r.head)}'s`;
+  const copy = el(
+    "vscode-button",
+    { secondary: "", class: "copy", title: `Copy ${what} report as text`, "data-nav": `copy-${r.layer}:${r.head}` },
+    "Copy report",
+  );
   copy.addEventListener("click", () => env.copy(r.layer, r.head, via));
-  const allScores = r.keys.flatMap((k, i) => [...k.queries, ...k.outputs, ...(h.details.keys[i]?.suppressed ?? [])].map((x) => Math.abs(x.score)));
+  const allScores = r.keys.flatMap((k, i) =>
+    [...k.queries, ...k.outputs, ...(h.details.keys[i]?.suppressed ?? [])].map((x) => Math.abs(x.score)),
+  );
   const scale = Math.max(1e-12, ...allScores);
-  const meta = el("span", { class: "meta" }, `${via ? `via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]}) · ` : ""}${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · `,
-    el("abbr", { title: FORMULAS.prior }, "prior"), `: ${h.details.prior}`);
+  const meta = el(
+    "span",
+    { class: "meta" },
+    `${via ? `via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]}) · ` : ""}${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · `,
+    el("abbr", { title: FORMULAS.prior }, "prior"),
+    `: ${h.details.prior}`,
+  );
   const cards = el("div", { class: "cards" }, ...r.keys.map((_, i) => keyCard(h, i, scale, env)));
   const body = via ? el("div", {}, pathIntro(via, r.diagonal, env.model.dVocab), cards) : cards;
   const sec = frame(r.layer, r.head, env, meta, [copy], body, false);
@@ -81,15 +126,37 @@ function keyCard(h: HeadResult, index: number, scale: number, env: CardEnv): HTM
   const d = h.details.keys[index];
   const via = h.report.via;
   const where = `${h.report.layer}:${h.report.head}:${index}`;
-  const ctx = (kind: ChipContext["kind"], rank: number, of: number, baseline: number): ChipContext => ({ kind, rank, of, baseline, key: k.token, details: h.details, model: env.model });
+  const ctx = (kind: ChipContext["kind"], rank: number, of: number, baseline: number): ChipContext => ({
+    kind,
+    rank,
+    of,
+    baseline,
+    key: k.token,
+    details: h.details,
+    model: env.model,
+  });
   const queries = k.queries.map((x, i) => ({ x, c: ctx("query", i + 1, k.queries.length, d.queryBaselines[i]) }));
   if (env.querySort === "score") queries.sort((a, b) => b.x.score - a.x.score || a.c.rank - b.c.rank);
   const outputs = k.outputs.map((x, i) => ({ x, c: ctx("output", i + 1, k.outputs.length, d.ovRowMean) }));
   const suppressed = (d.suppressed ?? []).map((x, i) => ({ x, c: ctx("suppressed", i + 1, d.suppressed!.length, d.ovRowMean) }));
-  const list = (items: typeof queries, label: string, nav: string) => el("div", { class: "chips", role: "toolbar", "aria-label": label, "data-list": nav },
-    ...items.map(({ x, c }, i) => chip(x, c, scale, env, `${nav}:${i}`, x.id === k.id)));
+  const list = (items: typeof queries, label: string, nav: string) =>
+    el(
+      "div",
+      { class: "chips", role: "toolbar", "aria-label": label, "data-list": nav },
+      ...items.map(({ x, c }, i) => chip(x, c, scale, env, `${nav}:${i}`, x.id === k.id)),
+    );
   const vis = visibleToken(k.token);
-  const keyTok = el("button", { class: `key-token token${isGlyphToken(vis) ? " glyph" : ""}`, "data-id": String(k.id), "data-token": k.token, "data-nav": `key-${where}`, title: `Key ${k.token} (id ${k.id}): click to pin it everywhere` }, vis);
+  const keyTok = el(
+    "button",
+    {
+      class: `key-token token${isGlyphToken(vis) ? " glyph" : ""}`,
+      "data-id": String(k.id),
+      "data-token": k.token,
+      "data-nav": `key-${where}`,
+      title: `Key ${k.token} (id ${k.id}): click to pin it everywhere`,
+    },
+    vis,
+  );
   keyTok.addEventListener("click", () => env.pin(k.id));
   const sortNote = env.querySort === "rule" ? "sorted by QK·p^0.1" : "sorted by QK";
   const formulas = via ? PATH_FORMULAS[via.type] : FORMULAS;
@@ -102,22 +169,36 @@ function keyCard(h: HeadResult, index: number, scale: number, env: CardEnv): HTM
   const role = keyRole(via);
   const notes = [
     ...(role ? [el("span", { class: "key-role" }, role)] : []),
-    ...(d.selfOutputRank !== undefined ? [el("span", { class: "self-rank", title: FORMULAS.selfOutputRank },
-      el("abbr", { title: FORMULAS.selfOutputRank }, "own-output rank"), ` ${d.selfOutputRank.toLocaleString("en-US")}${d.selfOutputRank === 0 ? " (copies itself)" : ""}`)] : []),
+    ...(d.selfOutputRank !== undefined
+      ? [
+          el(
+            "span",
+            { class: "self-rank", title: FORMULAS.selfOutputRank },
+            el("abbr", { title: FORMULAS.selfOutputRank }, "own-output rank"),
+            ` ${d.selfOutputRank.toLocaleString("en-US")}${d.selfOutputRank === 0 ? " (copies itself)" : ""}`,
+          ),
+        ]
+      : []),
   ];
   const parts: HTMLElement[] = [
     el("div", { class: "card-head" }, el("div", { class: "key-wrap" }, keyTok, ...notes), el("dl", { class: "figures" }, ...figures)),
   ];
   if (via?.type !== "v") {
-    parts.push(el("h3", { title: FORMULAS.queries }, queriesHeading(via), el("span", { class: "sort-note" }, `· ${sortNote}`)),
-      list(queries, `${queriesHeading(via)}${k.token}, ${sortNote}`, `q-${where}`));
+    parts.push(
+      el("h3", { title: FORMULAS.queries }, queriesHeading(via), el("span", { class: "sort-note" }, `· ${sortNote}`)),
+      list(queries, `${queriesHeading(via)}${k.token}, ${sortNote}`, `q-${where}`),
+    );
   }
   if (via?.type !== "k") {
-    parts.push(el("h3", { title: FORMULAS.outputs }, "Effect on logits ", el("span", { class: "sort-note" }, "· sorted by OV")),
-      list(outputs, `Effect of key ${k.token} on logits, sorted by OV`, `o-${where}`));
+    parts.push(
+      el("h3", { title: FORMULAS.outputs }, "Effect on logits ", el("span", { class: "sort-note" }, "· sorted by OV")),
+      list(outputs, `Effect of key ${k.token} on logits, sorted by OV`, `o-${where}`),
+    );
     if (suppressed.length) {
-      parts.push(el("h3", { title: FORMULAS.suppressed }, "Suppressed ", el("span", { class: "sort-note" }, "· most negative OV first")),
-        list(suppressed, `Outputs key ${k.token} suppresses most, most negative first`, `s-${where}`));
+      parts.push(
+        el("h3", { title: FORMULAS.suppressed }, "Suppressed ", el("span", { class: "sort-note" }, "· most negative OV first")),
+        list(suppressed, `Outputs key ${k.token} suppresses most, most negative first`, `s-${where}`),
+      );
     }
   }
   return el("article", { class: "card", "aria-label": `Key ${k.token}` }, ...parts);
@@ -126,9 +207,22 @@ function keyCard(h: HeadResult, index: number, scale: number, env: CardEnv): HTM
 function chip(x: TokenScore, c: ChipContext, scale: number, env: CardEnv, nav: string, same: boolean): HTMLElement {
   const vis = visibleToken(x.token);
   // The key's own token among its queries or outputs: marked, in words for screen readers too.
-  const mark = same ? [el("span", { class: "same-mark", "aria-hidden": "true" }, "=key"), el("span", { class: "sr-only" }, "(the key itself) ")] : [];
-  const b = el("button", { class: `chip token${isGlyphToken(vis) ? " glyph" : ""}${same ? " same" : ""}`, "data-id": String(x.id), "data-token": x.token, "data-nav": nav, tabindex: "-1" },
-    ...mark, el("span", { class: "tok" }, vis), el("span", { class: "score" }, x.score.toFixed(2)));
+  const mark = same
+    ? [el("span", { class: "same-mark", "aria-hidden": "true" }, "=key"), el("span", { class: "sr-only" }, "(the key itself) ")]
+    : [];
+  const b = el(
+    "button",
+    {
+      class: `chip token${isGlyphToken(vis) ? " glyph" : ""}${same ? " same" : ""}`,
+      "data-id": String(x.id),
+      "data-token": x.token,
+      "data-nav": nav,
+      tabindex: "-1",
+    },
+    ...mark,
+    el("span", { class: "tok" }, vis),
+    el("span", { class: "score" }, x.score.toFixed(2)),
+  );
   b.dataset.score = String(x.score);
   b.dataset.scale = String(scale);
   if (c.kind === "query") b.dataset.rankScore = String(queryRankScore(x, c.details));

@@ -22,7 +22,7 @@ export function queryRankScore(x: TokenScore, details: HeadDetails): number {
   return p === undefined ? NaN : x.score * Math.pow(p, 0.1);
 }
 
-const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] ?? "th"}`;
+const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`;
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : "—");
 
 /** The rows of a chip's tooltip: what each number is, in one line each. */
@@ -46,12 +46,17 @@ export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string]
     rows.push(["OV (shown)", `${f4(x.score)} = OV[k,o] − mean over o of OV[k,o]`]);
     // center_unembed makes every row mean of OV zero up to rounding: say so rather than repeat the same number.
     const negligible = Math.abs(c.baseline) < 1e-6 * Math.max(1, Math.abs(x.score));
-    rows.push(negligible
-      ? ["row mean", "≈ 0 (the unembedding is centred, so removing it changes nothing)"]
-      : ["OV before row-mean removal", `${f4(x.score + c.baseline)} (row mean ${f4(c.baseline)})`]);
-    rows.push(["rank", c.kind === "suppressed"
-      ? `${ordinal(c.rank)} most suppressed of key ${c.key}'s outputs (most negative OV first)`
-      : `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`]);
+    rows.push(
+      negligible
+        ? ["row mean", "≈ 0 (the unembedding is centred, so removing it changes nothing)"]
+        : ["OV before row-mean removal", `${f4(x.score + c.baseline)} (row mean ${f4(c.baseline)})`],
+    );
+    rows.push([
+      "rank",
+      c.kind === "suppressed"
+        ? `${ordinal(c.rank)} most suppressed of key ${c.key}'s outputs (most negative OV first)`
+        : `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`,
+    ]);
   }
   return rows;
 }

@@ -33,7 +33,9 @@ function select(id: string, label: string, options: [string, string][], value: s
 export type Draft = Partial<Record<SizeField, string>> & { priors?: string };
 type SizeField = "nKeys" | "nQueries" | "nOutputs";
 const SIZE_FIELDS: { id: SizeField; label: string; min: number; max: number }[] = [
-  { id: "nKeys", label: "Keys", ...SIZE_LIMITS.nKeys }, { id: "nQueries", label: "Queries", ...SIZE_LIMITS.nQueries }, { id: "nOutputs", label: "Outputs", ...SIZE_LIMITS.nOutputs },
+  { id: "nKeys", label: "Keys", ...SIZE_LIMITS.nKeys },
+  { id: "nQueries", label: "Queries", ...SIZE_LIMITS.nQueries },
+  { id: "nOutputs", label: "Outputs", ...SIZE_LIMITS.nOutputs },
 ];
 
 /**
@@ -46,7 +48,8 @@ export function readDraft(applied: ReportSettings, draft: Draft): { settings: Re
     const text = draft[f.id];
     if (text === undefined) continue;
     const v = Number(text);
-    if (text.trim() === "" || !Number.isInteger(v) || v < f.min || v > f.max) return { invalid: `${f.label}: enter a whole number from ${f.min} to ${f.max}` };
+    if (text.trim() === "" || !Number.isInteger(v) || v < f.min || v > f.max)
+      return { invalid: `${f.label}: enter a whole number from ${f.min} to ${f.max}` };
     out[f.id] = v;
   }
   return { settings: out };
@@ -62,7 +65,8 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
     const r = readDraft(s.settings, draft);
     const next = "settings" in r && !sameSettings(r.settings, s.settings) ? r.settings : undefined;
     apply.toggleAttribute("disabled", !next);
-    note.textContent = "invalid" in r ? r.invalid : next ? `Not applied yet (Apply or Enter): the cards show ${describeSettings(s.settings, true)}` : "";
+    note.textContent =
+      "invalid" in r ? r.invalid : next ? `Not applied yet (Apply or Enter): the cards show ${describeSettings(s.settings, true)}` : "";
     return next;
   };
   const applyNow = () => {
@@ -71,7 +75,15 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   };
   apply.addEventListener("click", applyNow);
   const num = (f: (typeof SIZE_FIELDS)[number]) => {
-    const field = el("vscode-textfield", { id: f.id, type: "number", min: String(f.min), max: String(f.max), value: draft[f.id] ?? String(s.settings[f.id]), "aria-label": f.label, "data-nav": `setting-${f.id}` });
+    const field = el("vscode-textfield", {
+      id: f.id,
+      type: "number",
+      min: String(f.min),
+      max: String(f.max),
+      value: draft[f.id] ?? String(s.settings[f.id]),
+      "aria-label": f.label,
+      "data-nav": `setting-${f.id}`,
+    });
     field.addEventListener("input", () => {
       const text = field.value;
       if (text === String(s.settings[f.id])) delete draft[f.id];
@@ -89,7 +101,12 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   // The select's values are the setting's string form of each prior.
   const applied = priorSpecString(s.settings.prior);
   const priors = ["bundled", "uniform", ...new Set([applied, draft.priors ?? "bundled"].filter((o) => o !== "bundled" && o !== "uniform"))];
-  const prior = select("priors", "Prior", priors.map((o) => [o, priorLabel(parsePriorSpec(o))]), draft.priors ?? applied);
+  const prior = select(
+    "priors",
+    "Prior",
+    priors.map((o) => [o, priorLabel(parsePriorSpec(o))]),
+    draft.priors ?? applied,
+  );
   const priorSelect = prior.querySelector<HTMLElement & { value: string }>("vscode-single-select")!;
   priorSelect.setAttribute("data-nav", "setting-priors");
   priorSelect.addEventListener("change", () => {
@@ -101,7 +118,15 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   });
   mark();
   // The notebook ranks queries by QK·p^0.1 but shows QK: say so, and offer the shown order.
-  const sort = select("querySort", "Queries sorted by", [["rule", "QK·p^0.1 (notebook)"], ["score", "QK (shown score)"]], view.querySort);
+  const sort = select(
+    "querySort",
+    "Queries sorted by",
+    [
+      ["rule", "QK·p^0.1 (notebook)"],
+      ["score", "QK (shown score)"],
+    ],
+    view.querySort,
+  );
   sort.querySelector("vscode-single-select")!.addEventListener("change", (ev) => {
     const v = (ev.target as HTMLSelectElement).value;
     env.setQuerySort(v === "score" ? "score" : "rule");
@@ -110,11 +135,25 @@ export function header(s: PanelState, view: PanelView, env: HeaderEnv): HTMLElem
   cancel.addEventListener("click", () => env.cancel());
   const m = s.model;
   const current = el("p", { class: "current" }, "Viewing ", el("strong", { id: "current-head" }, "—"));
-  return el("header", { class: "top" },
-    el("div", { class: "title" }, el("h1", {}, m.name), el("span", { class: "meta" }, `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")}`), current),
+  return el(
+    "header",
+    { class: "top" },
+    el(
+      "div",
+      { class: "title" },
+      el("h1", {}, m.name),
+      el(
+        "span",
+        { class: "meta" },
+        `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")}`,
+      ),
+      current,
+    ),
     el("div", { class: "controls" }, ...SIZE_FIELDS.map(num), prior, apply, ...(env.busy ? [cancel] : []), sort),
     note,
     ...(env.heads.length ? [headIndex(env.heads, env.jump)] : []),
-    env.busy ? el("vscode-progress-bar", { value: String(Math.round(100 * (env.progress ?? 0))), max: "100", "aria-label": "Analysis progress" }) : "",
+    env.busy
+      ? el("vscode-progress-bar", { value: String(Math.round(100 * (env.progress ?? 0))), max: "100", "aria-label": "Analysis progress" })
+      : "",
   );
 }

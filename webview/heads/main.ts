@@ -18,7 +18,16 @@ import { Draft, header } from "./header";
 import { focusedKey, initRoving, installKeyboard, restoreFocus } from "../shared/rovingKeyboard";
 import { legend } from "./legend";
 import { connect } from "../shared/connect";
-import { Anchor, captureAnchor, restoreAnchor, scrollToHead, trackCurrentHead, trackHeaderHeight, updateCurrentHead, whenSettled } from "./navigation";
+import {
+  Anchor,
+  captureAnchor,
+  restoreAnchor,
+  scrollToHead,
+  trackCurrentHead,
+  trackHeaderHeight,
+  updateCurrentHead,
+  whenSettled,
+} from "./navigation";
 
 const { vscode, channel } = connect<PanelState, HeadsPanelApi, HeadsPanelHostApi>();
 const app = document.getElementById("app")!;
@@ -69,7 +78,9 @@ channel
     if (!state) return;
     const r = head.report;
     pending.delete(resultKey(r, r.via));
-    state.heads = state.heads.filter((h) => !(h.report.layer === r.layer && h.report.head === r.head && pathKey(h.report.via) === pathKey(r.via)));
+    state.heads = state.heads.filter(
+      (h) => !(h.report.layer === r.layer && h.report.head === r.head && pathKey(h.report.via) === pathKey(r.via)),
+    );
     state.heads.push(head);
     state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
     changed();
@@ -148,7 +159,8 @@ const env: CardEnv = {
   // Showing a path that is not on screen under the displayed settings asks the host for it.
   select(layer, head, via) {
     setPath(headKey({ layer, head }), via ?? null);
-    if (!currentResult(layer, head, via) && !pending.has(resultKey({ layer, head }, via))) channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
+    if (!currentResult(layer, head, via) && !pending.has(resultKey({ layer, head }, via)))
+      channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
   },
   // Not while re-rendering: restoring focus is not the user choosing a head.
   focusHead: (layer, head) => rendering || channel.notify("focusHead", { layer, head }),
@@ -187,10 +199,13 @@ function render(): void {
   const heads = sections.map((sec) => {
     return parseHeadKey(sec.dataset.head)!;
   });
-  const body = sections.length ? [...sections, el("p", { class: "end", id: "end" }, "End of the panel.")]
+  const body = sections.length
+    ? [...sections, el("p", { class: "end", id: "end" }, "End of the panel.")]
     : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
   const top = header(s, view(), {
-    busy: pending.size > 0, progress: progress?.fraction, heads,
+    busy: pending.size > 0,
+    progress: progress?.fraction,
+    heads,
     draft,
     edited: (d) => (draft = d),
     apply: (settings) => channel.notify("applySettings", { settings }),
@@ -236,14 +251,28 @@ function render(): void {
 /** The result of a head's path computed under the settings displayed, if the panel has it. */
 function currentResult(layer: number, head: number, via: PathRef | undefined): HeadResult | undefined {
   const s = state;
-  return s?.heads.find((h) => h.report.layer === layer && h.report.head === head && pathKey(h.report.via) === pathKey(via) && h.computedWith && sameSettings(h.computedWith, s.settings));
+  return s?.heads.find(
+    (h) =>
+      h.report.layer === layer &&
+      h.report.head === head &&
+      pathKey(h.report.via) === pathKey(via) &&
+      h.computedWith &&
+      sameSettings(h.computedWith, s.settings),
+  );
 }
 
 function skeletonText(layer: number, head: number, via: PathRef | undefined, why: "pending" | "outdated" | "missing"): string {
   const path = via ? `path via ${headName(via.layer, via.head)} (${via.type.toUpperCase()}): ` : "";
   const here = progress && progress.layer === layer && progress.head === head && pathKey(progress.via) === pathKey(via);
   if (why === "missing") return `${path}not analyzed under these settings; choose it in the path bar to analyze it`;
-  return path + (here ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request` : why === "outdated" ? "computed under other settings: waiting for the new results…" : "queued…");
+  return (
+    path +
+    (here
+      ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request`
+      : why === "outdated"
+        ? "computed under other settings: waiting for the new results…"
+        : "queued…")
+  );
 }
 
 function updateProgress(): void {
@@ -312,13 +341,17 @@ installKeyboard((key) => {
 trackCurrentHead();
 // Remember where the reader is, for when the tab comes back (the webview is re-created then).
 let anchorTimer: ReturnType<typeof setTimeout> | undefined;
-window.addEventListener("scroll", () => {
-  clearTimeout(anchorTimer);
-  anchorTimer = setTimeout(() => {
-    if (!state || unsettled || savedAnchor) return; // a render is placing the page: its own position is not the reader's
-    view().anchor = captureAnchor();
-    vscode.setState(state);
-  }, 150);
-}, { passive: true });
+window.addEventListener(
+  "scroll",
+  () => {
+    clearTimeout(anchorTimer);
+    anchorTimer = setTimeout(() => {
+      if (!state || unsettled || savedAnchor) return; // a render is placing the page: its own position is not the reader's
+      view().anchor = captureAnchor();
+      vscode.setState(state);
+    }, 150);
+  },
+  { passive: true },
+);
 render();
 channel.notify("ready", {});

@@ -39,7 +39,9 @@ export function trackHeaderHeight(): void {
 /** Resolves once the VS Code Elements in `root` have rendered (Lit renders them a microtask
  * later), so that the sticky bar has its real height before anything is measured against it. */
 export function whenSettled(root: ParentNode): Promise<unknown> {
-  const updates = [...root.querySelectorAll("*")].map((e) => (e as unknown as { updateComplete?: Promise<unknown> }).updateComplete).filter(Boolean);
+  const updates = [...root.querySelectorAll("*")]
+    .map((e) => (e as unknown as { updateComplete?: Promise<unknown> }).updateComplete)
+    .filter(Boolean);
   return Promise.all(updates);
 }
 
@@ -88,14 +90,18 @@ export function updateCurrentHead(): void {
 
 export function trackCurrentHead(): void {
   let queued = false;
-  window.addEventListener("scroll", () => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => {
-      queued = false;
-      updateCurrentHead();
-    });
-  }, { passive: true });
+  window.addEventListener(
+    "scroll",
+    () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        updateCurrentHead();
+      });
+    },
+    { passive: true },
+  );
 }
 
 /** What the reader is looking at: the first head not yet scrolled past, and its offset from the bar. */

@@ -39,26 +39,56 @@ export function pathBar(layer: number, head: number, env: PathEnv): HTMLElement 
   if (current && !shown.includes(current)) shown.push(current);
   const button = (text: string, label: string, title: string, via: PathRef | undefined) => {
     const on = pathKey(via) === sel;
-    const b = el("button", { class: `path-opt${on ? " on" : ""}`, "aria-pressed": String(on), "aria-label": label, title, tabindex: "-1", "data-nav": `path-${layer}:${head}:${pathKey(via) || "direct"}` }, text);
+    const b = el(
+      "button",
+      {
+        class: `path-opt${on ? " on" : ""}`,
+        "aria-pressed": String(on),
+        "aria-label": label,
+        title,
+        tabindex: "-1",
+        "data-nav": `path-${layer}:${head}:${pathKey(via) || "direct"}`,
+      },
+      text,
+    );
     b.addEventListener("click", () => env.select(layer, head, via));
     return b;
   };
-  const bar = el("div", { class: "pathbar", role: "toolbar", "aria-label": `Paths of ${name}, strongest composition first`, "data-list": `paths-${layer}:${head}` },
+  const bar = el(
+    "div",
+    {
+      class: "pathbar",
+      role: "toolbar",
+      "aria-label": `Paths of ${name}, strongest composition first`,
+      "data-list": `paths-${layer}:${head}`,
+    },
     button("Direct", `Direct path of ${name}`, `${name}'s own QK and OV circuits, from the token embeddings`, undefined),
-    ...shown.map((o) => button(optionText(o), optionName(o), PATH_MEANING[o.type](headName(o.layer, o.head)), o)));
+    ...shown.map((o) => button(optionText(o), optionName(o), PATH_MEANING[o.type](headName(o.layer, o.head)), o)),
+  );
   const parts: (HTMLElement | string)[] = [el("span", { class: "path-label" }, "Path"), bar];
   if (all.length) {
     const id = `all-paths-${layer}-${head}`;
-    const select = el("vscode-single-select", { id, label: `All ${all.length} paths into ${name}, strongest first`, "aria-label": `All ${all.length} paths into ${name}, strongest first`, "data-nav": `allpaths-${layer}:${head}` });
-    select.append(el("vscode-option", { value: "" }, "Direct"), ...all.map((o) => {
-      const opt = el("vscode-option", { value: pathKey(o) }, optionText(o));
-      if (pathKey(o) === sel) opt.setAttribute("selected", "");
-      return opt;
-    }));
+    const select = el("vscode-single-select", {
+      id,
+      label: `All ${all.length} paths into ${name}, strongest first`,
+      "aria-label": `All ${all.length} paths into ${name}, strongest first`,
+      "data-nav": `allpaths-${layer}:${head}`,
+    });
+    select.append(
+      el("vscode-option", { value: "" }, "Direct"),
+      ...all.map((o) => {
+        const opt = el("vscode-option", { value: pathKey(o) }, optionText(o));
+        if (pathKey(o) === sel) opt.setAttribute("selected", "");
+        return opt;
+      }),
+    );
     if (!sel) select.firstElementChild!.setAttribute("selected", "");
     select.addEventListener("change", (ev) => env.select(layer, head, parsePathKey((ev.target as HTMLSelectElement).value)));
     parts.push(el("span", { class: "all-paths" }, el("vscode-label", { for: id, class: "meta" }, `All ${all.length}:`), select));
-  } else parts.push(el("span", { class: "meta" }, env.pathsError ? `paths unavailable: ${env.pathsError}` : "ordering the paths by composition score…"));
+  } else
+    parts.push(
+      el("span", { class: "meta" }, env.pathsError ? `paths unavailable: ${env.pathsError}` : "ordering the paths by composition score…"),
+    );
   return el("div", { class: "paths" }, ...parts);
 }
 
@@ -68,12 +98,21 @@ export function pathIntro(via: PathRef, diagonal: DiagonalStats | undefined, voc
   const parts: HTMLElement[] = [el("p", { class: "path-meaning" }, PATH_MEANING[via.type](earlier))];
   if (diagonal) {
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-    parts.push(el("p", { class: "diagonal" },
-      el("strong", {}, "Induction signature: "), "a token's own token as its key has median rank ",
-      el("strong", { class: "median-rank" }, diagonal.medianRank.toLocaleString("en-US")),
-      ` of ${vocab.toLocaleString("en-US")} (0 = its best key); rank 0 for ${pct(diagonal.top1)}, top 10 for ${pct(diagonal.top10)} of all tokens.`),
-    el("p", { class: "meta diagonal-why" },
-      `For every token at the query, where the same token ranks among all keys through this path: near 0 means that through ${earlier} a token looks for an earlier copy of itself, as an induction head does through a previous-token head; an unrelated circuit gives about ${Math.round(vocab / 2).toLocaleString("en-US")}.`));
+    parts.push(
+      el(
+        "p",
+        { class: "diagonal" },
+        el("strong", {}, "Induction signature: "),
+        "a token's own token as its key has median rank ",
+        el("strong", { class: "median-rank" }, diagonal.medianRank.toLocaleString("en-US")),
+        ` of ${vocab.toLocaleString("en-US")} (0 = its best key); rank 0 for ${pct(diagonal.top1)}, top 10 for ${pct(diagonal.top10)} of all tokens.`,
+      ),
+      el(
+        "p",
+        { class: "meta diagonal-why" },
+        `For every token at the query, where the same token ranks among all keys through this path: near 0 means that through ${earlier} a token looks for an earlier copy of itself, as an induction head does through a previous-token head; an unrelated circuit gives about ${Math.round(vocab / 2).toLocaleString("en-US")}.`,
+      ),
+    );
   }
   return el("div", { class: "path-intro" }, ...parts);
 }

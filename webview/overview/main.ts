@@ -7,7 +7,15 @@ import type { HeadMetrics, ModelMetrics } from "../../src/core/headMetrics";
 import type { OverviewApi, OverviewHostApi } from "../../src/protocol/overviewPanel";
 import type { ModelSummary } from "../../src/protocol/page";
 import { headName } from "../../src/core/heads";
-import { COMPOSITION_INFO, compositionBaseline, strongestTrait, TRAITS, TraitInfo, PATTERN_THRESHOLD, COPYING_THRESHOLD } from "../../src/core/headTraits";
+import {
+  COMPOSITION_INFO,
+  compositionBaseline,
+  strongestTrait,
+  TRAITS,
+  TraitInfo,
+  PATTERN_THRESHOLD,
+  COPYING_THRESHOLD,
+} from "../../src/core/headTraits";
 import { chipColor, onPaletteChange, Palette, readPalette } from "../shared/colors";
 import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../shared/gridKeyboard";
@@ -39,16 +47,34 @@ const openHead = (h: { layer: number; head: number }) => channel.notify("openHea
 function columns(): Column<HeadMetrics>[] {
   const badge = (h: HeadMetrics) => strongestTrait(h);
   const trait = (t: TraitInfo): Column<HeadMetrics> => ({
-    key: t.key, title: t.title, help: `${capital(t.meaning)} (${t.source}).`, numeric: true, firstDir: "desc",
-    value: (h) => h[t.key], text: (h) => h[t.key].toFixed(3),
+    key: t.key,
+    title: t.title,
+    help: `${capital(t.meaning)} (${t.source}).`,
+    numeric: true,
+    firstDir: "desc",
+    value: (h) => h[t.key],
+    text: (h) => h[t.key].toFixed(3),
     // Shaded by the score itself (all are on a 0–1 scale; copying can go to −1).
     color: (h) => chipColor(palette, h[t.key], 1),
   });
   return [
-    { key: "head", title: "Head", help: "The head, named as in the tree and the heads panel.", firstDir: "asc", value: (h) => h.layer * 1e4 + h.head, text: (h) => headName(h.layer, h.head) },
     {
-      key: "badge", title: "Badge", help: BADGE_RULE, firstDir: "desc",
-      value: (h) => { const b = badge(h); return b ? b.score / b.trait.threshold! : 0; },
+      key: "head",
+      title: "Head",
+      help: "The head, named as in the tree and the heads panel.",
+      firstDir: "asc",
+      value: (h) => h.layer * 1e4 + h.head,
+      text: (h) => headName(h.layer, h.head),
+    },
+    {
+      key: "badge",
+      title: "Badge",
+      help: BADGE_RULE,
+      firstDir: "desc",
+      value: (h) => {
+        const b = badge(h);
+        return b ? b.score / b.trait.threshold! : 0;
+      },
       text: (h) => badge(h)?.text ?? "—",
     },
     ...TRAITS.map(trait),
@@ -59,22 +85,35 @@ const BADGE_RULE = `The head's strongest trait: of the pattern scores (badge fro
 const capital = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 function render(): void {
-  const focus = focusedCell(), focusNav = focusedKey();
+  const focus = focusedCell(),
+    focusNav = focusedKey();
   const m = state.model;
   if (!m) {
     app.replaceChildren(el("p", { class: "empty" }, "Loading Head Lens…"));
     return;
   }
-  const top = el("header", { class: "top overview-top" },
-    el("div", { class: "title" }, el("h1", {}, `${m.name}: model overview`),
-      el("span", { class: "meta" }, `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")} · from the weights alone (no prior, no report settings)`)));
+  const top = el(
+    "header",
+    { class: "top overview-top" },
+    el(
+      "div",
+      { class: "title" },
+      el("h1", {}, `${m.name}: model overview`),
+      el(
+        "span",
+        { class: "meta" },
+        `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")} · from the weights alone (no prior, no report settings)`,
+      ),
+    ),
+  );
   const body: HTMLElement[] = [];
   if (state.error) body.push(el("p", { class: "status error", role: "alert" }, `The metrics could not be computed: ${state.error}`));
   else if (!state.metrics) {
-    body.push(el("vscode-progress-bar", { indeterminate: "", "aria-label": "Computing the metrics" }),
-      el("p", { class: "status", role: "status" }, "Computing the head metrics and composition scores in the engine…"));
-  }
-  else body.push(...content(m, state.metrics));
+    body.push(
+      el("vscode-progress-bar", { indeterminate: "", "aria-label": "Computing the metrics" }),
+      el("p", { class: "status", role: "status" }, "Computing the head metrics and composition scores in the engine…"),
+    );
+  } else body.push(...content(m, state.metrics));
   app.replaceChildren(top, ...body, explanations());
   initGrids(app);
   if (focus) restoreCell(focus);
@@ -84,44 +123,85 @@ function render(): void {
 function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
   const cols = columns();
   const table = sortableTable<HeadMetrics>({
-    id: "metrics", caption: "Every head's traits. Click a cell (or press Enter on it) to open the head in the heads panel; click a column's title to sort.",
-    columns: cols, rows: metrics.heads, sort: state.sort,
+    id: "metrics",
+    caption:
+      "Every head's traits. Click a cell (or press Enter on it) to open the head in the heads panel; click a column's title to sort.",
+    columns: cols,
+    rows: metrics.heads,
+    sort: state.sort,
     onSort: (sort) => {
       state.sort = sort;
       vscode.setState(state);
       render();
     },
-    cellLabel: (h, c) => c.key === "head" ? `${headName(h.layer, h.head)}, open the head` : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
+    cellLabel: (h, c) =>
+      c.key === "head"
+        ? `${headName(h.layer, h.head)}, open the head`
+        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
     open: openHead,
     rowClass: (h) => (strongestTrait(h) ? "has-badge" : ""),
   });
   const heads = el("section", { class: "block", "aria-labelledby": "heads-title" }, el("h2", { id: "heads-title" }, "Heads"), table);
   const env = {
-    nLayers: m.nLayers, nHeads: m.nHeads, palette, baseline: m.dModel ? compositionBaseline(m.dModel) : NaN,
+    nLayers: m.nLayers,
+    nHeads: m.nHeads,
+    palette,
+    baseline: m.dModel ? compositionBaseline(m.dModel) : NaN,
     open: (from: { layer: number; head: number }, to: { layer: number; head: number }, type: "q" | "k" | "v") =>
       channel.notify("openPath", { layer: to.layer, head: to.head, via: { layer: from.layer, head: from.head, type } }),
   };
-  const maps = m.nLayers < 2
-    ? [el("p", { class: "meta" }, "A one-layer model has no composition: every path is direct.")]
-    : [el("div", { class: "heatmaps" }, ...(["k", "q", "v"] as const).map((t) => heatmap(t, metrics.composition[t], env)))];
-  const comp = el("section", { class: "block", "aria-labelledby": "comp-title" },
+  const maps =
+    m.nLayers < 2
+      ? [el("p", { class: "meta" }, "A one-layer model has no composition: every path is direct.")]
+      : [el("div", { class: "heatmaps" }, ...(["k", "q", "v"] as const).map((t) => heatmap(t, metrics.composition[t], env)))];
+  const comp = el(
+    "section",
+    { class: "block", "aria-labelledby": "comp-title" },
     el("h2", { id: "comp-title" }, "Composition"),
-    el("p", { class: "meta" }, "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: its key cards, and for K and Q the induction signature."),
-    ...(m.dModel ? [el("p", { class: "meta baseline" }, `For comparison, independent random matrices of this shape score about 1/√d_model = ${compositionBaseline(m.dModel).toFixed(3)} (d_model ${m.dModel}); a pair well above it composes.`)] : []),
-    ...maps);
+    el(
+      "p",
+      { class: "meta" },
+      "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: its key cards, and for K and Q the induction signature.",
+    ),
+    ...(m.dModel
+      ? [
+          el(
+            "p",
+            { class: "meta baseline" },
+            `For comparison, independent random matrices of this shape score about 1/√d_model = ${compositionBaseline(m.dModel).toFixed(3)} (d_model ${m.dModel}); a pair well above it composes.`,
+          ),
+        ]
+      : []),
+    ...maps,
+  );
   return [heads, comp];
 }
 
 /** One sentence per metric, with its source. */
 function explanations(): HTMLElement {
-  const row = (term: string, text: string, source: string) => [el("dt", {}, term), el("dd", {}, `${capital(text)}. `, el("cite", {}, source))];
-  return el("section", { class: "block explain", "aria-labelledby": "explain-title" },
+  const row = (term: string, text: string, source: string) => [
+    el("dt", {}, term),
+    el("dd", {}, `${capital(text)}. `, el("cite", {}, source)),
+  ];
+  return el(
+    "section",
+    { class: "block explain", "aria-labelledby": "explain-title" },
     el("h2", { id: "explain-title" }, "What the figures mean"),
-    el("dl", {},
+    el(
+      "dl",
+      {},
       ...TRAITS.flatMap((t) => row(t.title, t.meaning, t.source)),
       ...row("Composition", COMPOSITION_INFO.meaning, COMPOSITION_INFO.source),
-      el("dt", {}, "Badge"), el("dd", {}, `${BADGE_RULE} The tree shows it next to the head.`),
-      el("dt", {}, "Sequences"), el("dd", {}, "The pattern scores are measured on the model's own forward pass over 16 fixed sequences: BOS, then 50 random tokens, then the same 50 again.")));
+      el("dt", {}, "Badge"),
+      el("dd", {}, `${BADGE_RULE} The tree shows it next to the head.`),
+      el("dt", {}, "Sequences"),
+      el(
+        "dd",
+        {},
+        "The pattern scores are measured on the model's own forward pass over 16 fixed sequences: BOS, then 50 random tokens, then the same 50 again.",
+      ),
+    ),
+  );
 }
 
 onPaletteChange((next) => {

@@ -31,7 +31,10 @@ export function parse(s: string): [number, number, number, number] | undefined {
   }
   m = /^rgba?\(([^)]+)\)$/i.exec(s);
   if (m) {
-    const p = m[1].split(/[\s,/]+/).filter(Boolean).map((x) => (x.endsWith("%") ? parseFloat(x) / 100 : parseFloat(x)));
+    const p = m[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map((x) => (x.endsWith("%") ? parseFloat(x) / 100 : parseFloat(x)));
     if (p.length >= 3 && p.slice(0, 3).every(Number.isFinite)) return [p[0], p[1], p[2], p.length > 3 && Number.isFinite(p[3]) ? p[3] : 1];
   }
   return undefined;
@@ -96,7 +99,8 @@ export function scaleGradient(p: Palette): string {
 export function onPaletteChange(f: (palette: Palette) => void): void {
   let last = JSON.stringify(readPalette());
   onThemeChange(() => {
-    const next = readPalette(), key = JSON.stringify(next);
+    const next = readPalette(),
+      key = JSON.stringify(next);
     if (key === last) return;
     last = key;
     f(next);

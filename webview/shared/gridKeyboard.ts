@@ -22,7 +22,10 @@ function setActive(grid: HTMLElement, cell: HTMLElement | undefined): void {
 export function initGrids(root: ParentNode): void {
   for (const grid of root.querySelectorAll<HTMLElement>("[data-grid]")) {
     const key = active.get(grid.dataset.grid ?? "");
-    setActive(grid, cellsOf(grid).find((c) => cellKey(c) === key));
+    setActive(
+      grid,
+      cellsOf(grid).find((c) => cellKey(c) === key),
+    );
   }
 }
 
@@ -55,13 +58,26 @@ export function installGridKeyboard(): void {
     const row = cells.filter((c) => pos(c)[0] === r0);
     let next: HTMLElement | undefined;
     switch (ev.key) {
-      case "ArrowRight": next = step(cells, t, 0, 1); break;
-      case "ArrowLeft": next = step(cells, t, 0, -1); break;
-      case "ArrowDown": next = step(cells, t, 1, 0); break;
-      case "ArrowUp": next = step(cells, t, -1, 0); break;
-      case "Home": next = ev.ctrlKey ? cells[0] : row[0]; break;
-      case "End": next = ev.ctrlKey ? cells[cells.length - 1] : row[row.length - 1]; break;
-      default: return;
+      case "ArrowRight":
+        next = step(cells, t, 0, 1);
+        break;
+      case "ArrowLeft":
+        next = step(cells, t, 0, -1);
+        break;
+      case "ArrowDown":
+        next = step(cells, t, 1, 0);
+        break;
+      case "ArrowUp":
+        next = step(cells, t, -1, 0);
+        break;
+      case "Home":
+        next = ev.ctrlKey ? cells[0] : row[0];
+        break;
+      case "End":
+        next = ev.ctrlKey ? cells[cells.length - 1] : row[row.length - 1];
+        break;
+      default:
+        return;
     }
     ev.preventDefault();
     if (!next) return;

@@ -45,8 +45,12 @@ export function restoreFocus(key: string | undefined): void {
 }
 
 const MOVES: Record<string, (i: number, n: number) => number> = {
-  ArrowRight: (i) => i + 1, ArrowDown: (i) => i + 1, ArrowLeft: (i) => i - 1, ArrowUp: (i) => i - 1,
-  Home: () => 0, End: (_, n) => n - 1,
+  ArrowRight: (i) => i + 1,
+  ArrowDown: (i) => i + 1,
+  ArrowLeft: (i) => i - 1,
+  ArrowUp: (i) => i - 1,
+  Home: () => 0,
+  End: (_, n) => n - 1,
 };
 
 /** Installs the document-level keyboard handling once. `skipTo(key)` moves past the head `key`. */

@@ -48,13 +48,17 @@ export function sortRows<R>(rows: R[], columns: Column<R>[], sort: SortState): R
   const sign = sort.dir === "asc" ? 1 : -1;
   const cmp = (a: number | string, b: number | string) => {
     if (typeof a === "number" && typeof b === "number") {
-      const na = Number.isNaN(a), nb = Number.isNaN(b);
+      const na = Number.isNaN(a),
+        nb = Number.isNaN(b);
       if (na || nb) return Number(na) - Number(nb); // missing values last, either way
       return sign * (a - b);
     }
     return sign * String(a).localeCompare(String(b), "en", { numeric: true });
   };
-  return rows.map((r, i) => ({ r, i })).sort((x, y) => cmp(col.value(x.r), col.value(y.r)) || x.i - y.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => cmp(col.value(x.r), col.value(y.r)) || x.i - y.i)
+    .map((x) => x.r);
 }
 
 export function nextSort(current: SortState, col: { key: string; firstDir: SortDir }): SortState {
@@ -63,19 +67,31 @@ export function nextSort(current: SortState, col: { key: string; firstDir: SortD
 }
 
 export function sortableTable<R>(t: TableSpec<R>): HTMLElement {
-  const head = el("tr", {}, ...t.columns.map((c) => {
-    const on = t.sort.key === c.key;
-    const arrow = on ? (t.sort.dir === "asc" ? "▲" : "▼") : "";
-    const b = el("button", { class: "sort", title: `${c.help} Click to sort.`, "data-nav": `sort-${t.id}-${c.key}` },
-      c.title, el("span", { class: "arrow", "aria-hidden": "true" }, arrow));
-    b.addEventListener("click", () => t.onSort(nextSort(t.sort, c)));
-    const th = el("th", { scope: "col", class: c.numeric ? "num" : "" }, b);
-    if (on) th.setAttribute("aria-sort", t.sort.dir === "asc" ? "ascending" : "descending");
-    return th;
-  }));
+  const head = el(
+    "tr",
+    {},
+    ...t.columns.map((c) => {
+      const on = t.sort.key === c.key;
+      const arrow = on ? (t.sort.dir === "asc" ? "▲" : "▼") : "";
+      const b = el(
+        "button",
+        { class: "sort", title: `${c.help} Click to sort.`, "data-nav": `sort-${t.id}-${c.key}` },
+        c.title,
+        el("span", { class: "arrow", "aria-hidden": "true" }, arrow),
+      );
+      b.addEventListener("click", () => t.onSort(nextSort(t.sort, c)));
+      const th = el("th", { scope: "col", class: c.numeric ? "num" : "" }, b);
+      if (on) th.setAttribute("aria-sort", t.sort.dir === "asc" ? "ascending" : "descending");
+      return th;
+    }),
+  );
   const rows = sortRows(t.rows, t.columns, t.sort).map((r, i) => {
     const cells = t.columns.map((c, j) => {
-      const b = el("button", { class: "cell", "data-row": String(i), "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) }, c.text(r));
+      const b = el(
+        "button",
+        { class: "cell", "data-row": String(i), "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) },
+        c.text(r),
+      );
       const bg = c.color?.(r);
       if (bg) {
         b.classList.add("shaded");
@@ -86,8 +102,11 @@ export function sortableTable<R>(t: TableSpec<R>): HTMLElement {
     });
     return el("tr", { class: t.rowClass?.(r) ?? "" }, ...cells);
   });
-  return el("table", { class: "heads-table", id: t.id, "data-grid": t.id },
+  return el(
+    "table",
+    { class: "heads-table", id: t.id, "data-grid": t.id },
     el("caption", {}, t.caption),
     el("thead", {}, head),
-    el("tbody", {}, ...rows));
+    el("tbody", {}, ...rows),
+  );
 }

@@ -56,48 +56,133 @@ const int = (n: number) => n.toLocaleString("en-US");
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "—");
 
 const COLUMNS: Column<TokenHead>[] = [
-  { key: "head", title: "Head", help: "The head, named as in the tree and the heads panel.", firstDir: "asc", value: (h) => h.layer * 1e4 + h.head, text: (h) => headName(h.layer, h.head) },
-  { key: "keyRank", title: "Key rank", help: "Where the token ranks among all the head's keys by importance, exactly (0 = the head's most important key).", numeric: true, firstDir: "asc", value: (h) => h.keyRank, text: (h) => int(h.keyRank) },
-  { key: "importance", title: "Importance", help: "The token's importance as a key: max QK · max OV · p(key)^0.1.", numeric: true, firstDir: "desc", value: (h) => h.importance, text: (h) => h.importance.toPrecision(3) },
-  { key: "maxQK", title: "Max QK", help: "The most any query prefers this key: max over q of QK[q,k] − QK[q,BOS].", numeric: true, firstDir: "desc", value: (h) => h.maxQK, text: (h) => f2(h.maxQK) },
-  { key: "maxOV", title: "Max OV", help: "The most attending to this token raises any output's logit: max over o of OV[k,o] minus the row mean.", numeric: true, firstDir: "desc", value: (h) => h.maxOV, text: (h) => f2(h.maxOV) },
-  { key: "selfOutputRank", title: "Own-output rank", help: "Where the token itself ranks among the outputs it raises in this head (0 = it raises its own logit most: copying).", numeric: true, firstDir: "asc", value: (h) => h.selfOutputRank, text: (h) => int(h.selfOutputRank) },
   {
-    key: "bestKeys", title: "Best keys as a query", help: "The keys this token prefers most as a query (by QK[q,k] − QK[q,BOS]); sorted by the best one's score.", firstDir: "desc",
-    value: (h) => h.bestKeys[0]?.score ?? NaN, text: (h) => h.bestKeys.map((k) => visibleToken(k.token)).join("  "),
+    key: "head",
+    title: "Head",
+    help: "The head, named as in the tree and the heads panel.",
+    firstDir: "asc",
+    value: (h) => h.layer * 1e4 + h.head,
+    text: (h) => headName(h.layer, h.head),
+  },
+  {
+    key: "keyRank",
+    title: "Key rank",
+    help: "Where the token ranks among all the head's keys by importance, exactly (0 = the head's most important key).",
+    numeric: true,
+    firstDir: "asc",
+    value: (h) => h.keyRank,
+    text: (h) => int(h.keyRank),
+  },
+  {
+    key: "importance",
+    title: "Importance",
+    help: "The token's importance as a key: max QK · max OV · p(key)^0.1.",
+    numeric: true,
+    firstDir: "desc",
+    value: (h) => h.importance,
+    text: (h) => h.importance.toPrecision(3),
+  },
+  {
+    key: "maxQK",
+    title: "Max QK",
+    help: "The most any query prefers this key: max over q of QK[q,k] − QK[q,BOS].",
+    numeric: true,
+    firstDir: "desc",
+    value: (h) => h.maxQK,
+    text: (h) => f2(h.maxQK),
+  },
+  {
+    key: "maxOV",
+    title: "Max OV",
+    help: "The most attending to this token raises any output's logit: max over o of OV[k,o] minus the row mean.",
+    numeric: true,
+    firstDir: "desc",
+    value: (h) => h.maxOV,
+    text: (h) => f2(h.maxOV),
+  },
+  {
+    key: "selfOutputRank",
+    title: "Own-output rank",
+    help: "Where the token itself ranks among the outputs it raises in this head (0 = it raises its own logit most: copying).",
+    numeric: true,
+    firstDir: "asc",
+    value: (h) => h.selfOutputRank,
+    text: (h) => int(h.selfOutputRank),
+  },
+  {
+    key: "bestKeys",
+    title: "Best keys as a query",
+    help: "The keys this token prefers most as a query (by QK[q,k] − QK[q,BOS]); sorted by the best one's score.",
+    firstDir: "desc",
+    value: (h) => h.bestKeys[0]?.score ?? NaN,
+    text: (h) => h.bestKeys.map((k) => visibleToken(k.token)).join("  "),
   },
 ];
 
 function render(): void {
   const q = state.query;
   if (!q) {
-    app.replaceChildren(el("p", { class: "empty" }, "No token yet. Run “Head Lens: Which Heads Use a Token…”, or use the link in an editor hover."));
+    app.replaceChildren(
+      el("p", { class: "empty" }, "No token yet. Run “Head Lens: Which Heads Use a Token…”, or use the link in an editor hover."),
+    );
     return;
   }
-  const focus = focusedCell(), focusNav = focusedKey();
+  const focus = focusedCell(),
+    focusNav = focusedKey();
   const running = !state.outcome;
   const done = state.rows.length;
   const tok = el("code", { class: "token-name" }, visibleToken(q.token.token));
-  const top = el("header", { class: "top" },
-    el("div", { class: "title" }, el("h1", {}, "Which heads use ", tok, "?"),
-      el("span", { class: "meta" }, `${q.model.name} · token id ${q.token.id} · prior: ${priorLabel(q.prior)} · exact ranks among ${int(q.model.dVocab)} keys`)),
+  const top = el(
+    "header",
+    { class: "top" },
+    el(
+      "div",
+      { class: "title" },
+      el("h1", {}, "Which heads use ", tok, "?"),
+      el(
+        "span",
+        { class: "meta" },
+        `${q.model.name} · token id ${q.token.id} · prior: ${priorLabel(q.prior)} · exact ranks among ${int(q.model.dVocab)} keys`,
+      ),
+    ),
     el("div", { class: "controls" }, ...actions(running)),
-    running ? el("vscode-progress-bar", { value: String(Math.round(100 * state.fraction)), max: "100", "aria-label": "Progress over the heads" }) : "");
-  const statusText = running ? `${done} of ${q.total} heads so far…`
-    : state.outcome!.error ? `Failed after ${done} of ${q.total} heads: ${state.outcome!.error}`
-    : state.outcome!.cancelled ? `Cancelled after ${done} of ${q.total} heads.` : `All ${q.total} heads.`;
+    running
+      ? el("vscode-progress-bar", { value: String(Math.round(100 * state.fraction)), max: "100", "aria-label": "Progress over the heads" })
+      : "",
+  );
+  const statusText = running
+    ? `${done} of ${q.total} heads so far…`
+    : state.outcome!.error
+      ? `Failed after ${done} of ${q.total} heads: ${state.outcome!.error}`
+      : state.outcome!.cancelled
+        ? `Cancelled after ${done} of ${q.total} heads.`
+        : `All ${q.total} heads.`;
   const table = sortableTable<TokenHead>({
-    id: "token-heads", caption: `Every head by where ${q.token.token} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
-    columns: COLUMNS, rows: state.rows, sort: state.sort,
+    id: "token-heads",
+    caption: `Every head by where ${q.token.token} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
+    columns: COLUMNS,
+    rows: state.rows,
+    sort: state.sort,
     onSort: (sort) => {
       state.sort = sort;
       changed();
     },
-    cellLabel: (h, c) => c.key === "head" ? `${headName(h.layer, h.head)}, open the head` : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
+    cellLabel: (h, c) =>
+      c.key === "head"
+        ? `${headName(h.layer, h.head)}, open the head`
+        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
     open: (h) => channel.notify("openHead", { layer: h.layer, head: h.head }),
   });
-  app.replaceChildren(top, el("p", { class: "status", role: "status" }, statusText), table,
-    el("p", { class: "meta explain-line" }, "Key rank and importance depend on the prior shown above (importance weighs a key by p(key)^0.1); max QK, max OV, own-output rank and best keys do not."));
+  app.replaceChildren(
+    top,
+    el("p", { class: "status", role: "status" }, statusText),
+    table,
+    el(
+      "p",
+      { class: "meta explain-line" },
+      "Key rank and importance depend on the prior shown above (importance weighs a key by p(key)^0.1); max QK, max OV, own-output rank and best keys do not.",
+    ),
+  );
   initGrids(app);
   if (focus) restoreCell(focus);
   else restoreFocus(focusNav);

@@ -35,18 +35,36 @@ export function parseVia(v: string): PathRef {
 }
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  let layer: number | undefined, head: number | undefined, all = false, via: PathRef | undefined;
+  let layer: number | undefined,
+    head: number | undefined,
+    all = false,
+    via: PathRef | undefined;
   const sizes = { ...DEFAULT_SIZES };
   const o = parseOptions(argv, (flag, take) => {
     switch (flag) {
-      case "--layer": layer = take.int(0); return true;
-      case "--head": head = take.int(0); return true;
-      case "--all": all = true; return true;
-      case "--via": via = parseVia(take.value()); return true;
-      case "--keys": sizes.nKeys = take.int(1); return true;
-      case "--queries": sizes.nQueries = take.int(0); return true;
-      case "--outputs": sizes.nOutputs = take.int(0); return true;
-      default: return false;
+      case "--layer":
+        layer = take.int(0);
+        return true;
+      case "--head":
+        head = take.int(0);
+        return true;
+      case "--all":
+        all = true;
+        return true;
+      case "--via":
+        via = parseVia(take.value());
+        return true;
+      case "--keys":
+        sizes.nKeys = take.int(1);
+        return true;
+      case "--queries":
+        sizes.nQueries = take.int(0);
+        return true;
+      case "--outputs":
+        sizes.nOutputs = take.int(0);
+        return true;
+      default:
+        return false;
     }
   });
   if (all && (layer !== undefined || head !== undefined)) throw new UsageError("use either --all or --layer/--head, not both");
@@ -54,13 +72,16 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const heads: HeadRef[] | "all" = all ? "all" : [{ layer: layer!, head: head! }];
   const progress = showProgress(o);
   return withEngine(o, async (engine, modelDir) => {
-    let model = "", ep = "", t0 = 0;
+    let model = "",
+      ep = "",
+      t0 = 0;
     const reports: HeadReport[] = await engine.analyze(
       { modelDir, heads, strategy: o.strategy, priors: o.prior, sizes, ...(via ? { via } : {}) },
       {
         onEvent: (ev) => {
           if (ev.type === "started") ({ model, ep, t0 } = { ...ev, t0: performance.now() });
-          if (ev.type === "progress" && progress) process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  ${headName(ev.layer, ev.head)}`);
+          if (ev.type === "progress" && progress)
+            process.stderr.write(`\r${(100 * ev.fraction).toFixed(0).padStart(3)}%  ${headName(ev.layer, ev.head)}`);
           if (ev.type === "head" && !o.json) {
             if (progress) process.stderr.write("\r\x1b[K");
             process.stdout.write(formatHeadReport(ev.report));
@@ -69,7 +90,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       },
     );
     // The analysis alone (model loaded): what the benchmarks quote beside the whole command's time.
-    if (process.env.HEAD_LENS_VERBOSE) process.stderr.write(`head-lens: analyzed ${reports.length} head(s) in ${((performance.now() - t0) / 1000).toFixed(3)} s on ${ep}\n`);
+    if (process.env.HEAD_LENS_VERBOSE)
+      process.stderr.write(`head-lens: analyzed ${reports.length} head(s) in ${((performance.now() - t0) / 1000).toFixed(3)} s on ${ep}\n`);
     if (o.json) {
       const out: HeadReport | ModelReport = heads === "all" ? { model, ep, heads: reports } : reports[0];
       process.stdout.write(JSON.stringify(out) + "\n");

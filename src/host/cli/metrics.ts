@@ -20,7 +20,13 @@ Options:
 ${COMMON_HELP}`;
 
 /** The columns, in the CLI's order (the traits' meanings are in core/headTraits.ts). */
-const COLUMNS: [TraitKey, string][] = [["copying", "copying"], ["prevToken", "prev-token"], ["induction", "induction"], ["duplicateToken", "duplicate"], ["bos", "bos"]];
+const COLUMNS: [TraitKey, string][] = [
+  ["copying", "copying"],
+  ["prevToken", "prev-token"],
+  ["induction", "induction"],
+  ["duplicateToken", "duplicate"],
+  ["bos", "bos"],
+];
 
 export async function metricsCommand(argv: string[]): Promise<number> {
   const o = parseOptions(argv, () => false);
@@ -38,7 +44,11 @@ export function metricsText(m: ModelMetrics): string {
   for (const mode of ["q", "k", "v"] as const) {
     const pairs: [number, string][] = [];
     const c = m.composition[mode];
-    c.forEach((a, l1) => a.forEach((b, h1) => b.forEach((row, l2) => row.forEach((v, h2) => l1 < l2 && pairs.push([v, `${headName(l1, h1)} → ${headName(l2, h2)}`])))));
+    c.forEach((a, l1) =>
+      a.forEach((b, h1) =>
+        b.forEach((row, l2) => row.forEach((v, h2) => l1 < l2 && pairs.push([v, `${headName(l1, h1)} → ${headName(l2, h2)}`]))),
+      ),
+    );
     pairs.sort((a, b) => b[0] - a[0]);
     out.push("", `${mode.toUpperCase()}-composition, strongest first:`, ...pairs.slice(0, 5).map(([v, p]) => `  ${p}  ${v.toFixed(3)}`));
   }

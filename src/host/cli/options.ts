@@ -4,7 +4,17 @@
  */
 import { join, resolve } from "node:path";
 import { parsePriorSpec, PriorSpec } from "../../core/priorSpec";
-import { BLOCK_MB_LIMITS, DEFAULT_BLOCK_MB, DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, KNOWN_EPS, MIB, Strategy, STRATEGIES } from "../../protocol/engine";
+import {
+  BLOCK_MB_LIMITS,
+  DEFAULT_BLOCK_MB,
+  DEFAULT_EP_PREFERENCE,
+  DEFAULT_STRATEGY,
+  ExecutionProvider,
+  KNOWN_EPS,
+  MIB,
+  Strategy,
+  STRATEGIES,
+} from "../../protocol/engine";
 
 export class UsageError extends Error {}
 
@@ -36,33 +46,59 @@ export const COMMON_HELP = `  --model <m>          a model folder (config.json +
 /** Reads argv with the command's own flags (a handler per flag) after the common ones. */
 export function parseOptions(argv: string[], own: (flag: string, take: Taker) => boolean): CommonOptions {
   const out: CommonOptions = {
-    model: DEFAULT_MODEL_DIR, revision: "main", prior: "bundled", json: false, ep: [...DEFAULT_EP_PREFERENCE],
-    blockBytes: DEFAULT_BLOCK_BYTES, strategy: DEFAULT_STRATEGY,
+    model: DEFAULT_MODEL_DIR,
+    revision: "main",
+    prior: "bundled",
+    json: false,
+    ep: [...DEFAULT_EP_PREFERENCE],
+    blockBytes: DEFAULT_BLOCK_BYTES,
+    strategy: DEFAULT_STRATEGY,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const take = taker(argv, () => ++i, flag);
     if (own(flag, take)) continue;
     switch (flag) {
-      case "--model": out.model = take.value(); break;
-      case "--revision": out.revision = take.value(); break;
-      case "--priors": out.prior = parsePriorSpec(take.value()); break;
-      case "--json": out.json = true; break;
-      case "--block-mb": out.blockBytes = take.int(BLOCK_MB_LIMITS.min) * MIB; break;
+      case "--model":
+        out.model = take.value();
+        break;
+      case "--revision":
+        out.revision = take.value();
+        break;
+      case "--priors":
+        out.prior = parsePriorSpec(take.value());
+        break;
+      case "--json":
+        out.json = true;
+        break;
+      case "--block-mb":
+        out.blockBytes = take.int(BLOCK_MB_LIMITS.min) * MIB;
+        break;
       case "--strategy": {
         const v = take.value();
-        if (!STRATEGIES.includes(v as Strategy)) throw new UsageError(`--strategy must be ${STRATEGIES.map((x) => `"${x}"`).join(", ").replace(/, ([^,]*)$/, " or $1")} (got "${v}")`);
+        if (!STRATEGIES.includes(v as Strategy))
+          throw new UsageError(
+            `--strategy must be ${STRATEGIES.map((x) => `"${x}"`)
+              .join(", ")
+              .replace(/, ([^,]*)$/, " or $1")} (got "${v}")`,
+          );
         out.strategy = v as Strategy;
         break;
       }
       case "--ep": {
-        const eps = take.value().split(",").map((s) => s.trim()).filter(Boolean);
+        const eps = take
+          .value()
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
         const bad = eps.find((e) => !KNOWN_EPS.includes(e as ExecutionProvider));
-        if (bad || eps.length === 0) throw new UsageError(`--ep: unknown execution provider "${bad ?? ""}"; choose from ${KNOWN_EPS.join(", ")}`);
+        if (bad || eps.length === 0)
+          throw new UsageError(`--ep: unknown execution provider "${bad ?? ""}"; choose from ${KNOWN_EPS.join(", ")}`);
         out.ep = eps as ExecutionProvider[];
         break;
       }
-      default: throw new UsageError(`unknown option "${flag}" (see --help)`);
+      default:
+        throw new UsageError(`unknown option "${flag}" (see --help)`);
     }
   }
   return out;

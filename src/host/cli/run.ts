@@ -30,7 +30,10 @@ Options:
 ${COMMON_HELP}`;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  let input: AttentionInput | undefined, top = 5, edges = 5, both = false;
+  let input: AttentionInput | undefined,
+    top = 5,
+    edges = 5,
+    both = false;
   const o = parseOptions(argv, (flag, take) => {
     switch (flag) {
       case "--text":
@@ -40,14 +43,23 @@ export async function runCommand(argv: string[]): Promise<number> {
       case "--tokens": {
         both ||= input !== undefined;
         const v = take.value();
-        const parts = v.split(",").map((x) => x.trim()).filter(Boolean);
-        if (!parts.length || parts.some((x) => !/^\d+$/.test(x))) throw new UsageError(`--tokens must be comma-separated token ids such as 50256,464,3290 (got "${v}")`);
+        const parts = v
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+        if (!parts.length || parts.some((x) => !/^\d+$/.test(x)))
+          throw new UsageError(`--tokens must be comma-separated token ids such as 50256,464,3290 (got "${v}")`);
         input = { tokens: parts.map(Number) };
         return true;
       }
-      case "--top": top = take.int(1); return true;
-      case "--edges": edges = take.int(1); return true;
-      default: return false;
+      case "--top":
+        top = take.int(1);
+        return true;
+      case "--edges":
+        edges = take.int(1);
+        return true;
+      default:
+        return false;
     }
   });
   if (!input || both) throw new UsageError('say what to run on: --text "…" or --tokens ID,ID,… (one of them)');
@@ -64,39 +76,61 @@ const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
 /** The --json document (attention rows exactly as float32 gives them, other figures to 6 digits). */
 export function runJson(r: AttentionResult, patterns: PatternPayload): string {
-  const T = r.tokens.length, L = r.nLayers, H = r.nHeads;
+  const T = r.tokens.length,
+    L = r.nLayers,
+    H = r.nHeads;
   const layers = patterns.kind === "full" ? patterns.layers : [];
-  const attention = layers.map((p) => Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T)))));
+  const attention = layers.map((p) =>
+    Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T)))),
+  );
   const body = {
-    model: r.model, bos: r.bos,
+    model: r.model,
+    bos: r.bos,
     tokens: r.tokens.map((t) => ({ id: t.id, token: t.token })),
     attention,
     top: r.top.map((row) => row.map((p) => ({ id: p.id, token: p.token, p: round(p.p) }))),
     next: r.next.map((n) => (n ? { id: n.id, token: n.token, rank: n.rank, logprob: round(n.logProb) } : null)),
-    dla: Array.from({ length: T }, (_, t) => Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => {
-      const v = r.dla[(t * L + l) * H + h];
-      return Number.isNaN(v) ? null : round(v);
-    }))),
+    dla: Array.from({ length: T }, (_, t) =>
+      Array.from({ length: L }, (_, l) =>
+        Array.from({ length: H }, (_, h) => {
+          const v = r.dla[(t * L + l) * H + h];
+          return Number.isNaN(v) ? null : round(v);
+        }),
+      ),
+    ),
   };
   return JSON.stringify(body) + "\n";
 }
 
 /** Per head its strongest edges (query → key, weight), then each position's predictions. */
 export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: number): string {
-  const T = r.tokens.length, L = r.nLayers, H = r.nHeads;
+  const T = r.tokens.length,
+    L = r.nLayers,
+    H = r.nHeads;
   const tok = (i: number) => `${i} ${r.tokens[i].token}`;
-  const lines = [`${r.model}: ${T} tokens${r.bos !== null ? " (BOS prepended)" : ""}${r.truncated ? `, the first ${r.truncated} text tokens dropped (n_ctx ${r.nCtx})` : ""}`, ""];
+  const lines = [
+    `${r.model}: ${T} tokens${r.bos !== null ? " (BOS prepended)" : ""}${r.truncated ? `, the first ${r.truncated} text tokens dropped (n_ctx ${r.nCtx})` : ""}`,
+    "",
+  ];
   if (patterns.kind === "full") {
     // Heads park spare attention on BOS: those edges say little, so they are left out.
     const skip = r.bos !== null ? 0 : -1;
     lines.push(`Strongest attention edges per head (query → key: weight${skip === 0 ? "; edges to BOS left out" : ""})`);
-    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) {
-      const p = patterns.layers[l];
-      const edges: { q: number; k: number; w: number }[] = [];
-      for (let q = 1; q < T; q++) for (const e of topKeys(p.subarray((h * T + q) * T, (h * T + q + 1) * T), nEdges + 1)) if (e.key !== skip) edges.push({ q, k: e.key, w: e.weight });
-      edges.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
-      lines.push(`${headName(l, h)}  ${edges.slice(0, nEdges).map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`).join(", ")}`);
-    }
+    for (let l = 0; l < L; l++)
+      for (let h = 0; h < H; h++) {
+        const p = patterns.layers[l];
+        const edges: { q: number; k: number; w: number }[] = [];
+        for (let q = 1; q < T; q++)
+          for (const e of topKeys(p.subarray((h * T + q) * T, (h * T + q + 1) * T), nEdges + 1))
+            if (e.key !== skip) edges.push({ q, k: e.key, w: e.weight });
+        edges.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
+        lines.push(
+          `${headName(l, h)}  ${edges
+            .slice(0, nEdges)
+            .map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`)
+            .join(", ")}`,
+        );
+      }
     lines.push("");
   }
   lines.push("Next-token predictions per position (p); the actual next token's rank and log-prob");

@@ -14,8 +14,11 @@ export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTT
 /** Runs `work` with an engine and the model's folder; exit 0, or 1 with one line on stderr. */
 export async function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
   const engine = new EngineClient({
-    epPreference: o.ep, blockBytes: o.blockBytes, mediaDir: MEDIA_DIR,
-    threads: availableParallelism(), workerPath: join(__dirname, "worker.js"),
+    epPreference: o.ep,
+    blockBytes: o.blockBytes,
+    mediaDir: MEDIA_DIR,
+    threads: availableParallelism(),
+    workerPath: join(__dirname, "worker.js"),
     log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
   });
   try {
@@ -38,10 +41,16 @@ async function resolveModel(o: CommonOptions): Promise<string> {
   if (existsSync(path) && path.endsWith(".pth")) return prepareLocalPth(path, storage);
   const spec = hubModel(o.model);
   if (!spec && /[\\/]|^\./.test(o.model)) {
-    throw new HeadLensError(`model folder ${path} does not exist (expected a folder with config.json and model.safetensors, or a .pth file)`, "model.missing");
+    throw new HeadLensError(
+      `model folder ${path} does not exist (expected a folder with config.json and model.safetensors, or a .pth file)`,
+      "model.missing",
+    );
   }
   if (!spec) {
-    throw new HeadLensError(`model "${o.model}" is neither a folder, a .pth file, nor a hub model (${HUB_MODELS.map((m) => m.name).join(", ")})`, "model.missing");
+    throw new HeadLensError(
+      `model "${o.model}" is neither a folder, a .pth file, nor a hub model (${HUB_MODELS.map((m) => m.name).join(", ")})`,
+      "model.missing",
+    );
   }
   const tty = process.stderr.isTTY;
   let lastDraw = 0;
@@ -54,7 +63,9 @@ async function resolveModel(o: CommonOptions): Promise<string> {
       lastDraw = now;
       const pct = (100 * p.received) / p.total;
       const bar = "#".repeat(Math.round(pct / 4)).padEnd(25, ".");
-      process.stderr.write(`\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${(p.received / 2 ** 20).toFixed(1)}/${(p.total / 2 ** 20).toFixed(1)} MiB ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`);
+      process.stderr.write(
+        `\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${(p.received / 2 ** 20).toFixed(1)}/${(p.total / 2 ** 20).toFixed(1)} MiB ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`,
+      );
     },
   }).finally(() => tty && process.stderr.write("\r\x1b[K"));
 }

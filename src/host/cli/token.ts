@@ -19,11 +19,13 @@ Options:
 ${COMMON_HELP}`;
 
 export async function tokenCommand(argv: string[]): Promise<number> {
-  let id: number | undefined, text: string | undefined, n = 5;
+  let id: number | undefined,
+    text: string | undefined,
+    n = 5;
   const o = parseOptions(argv, (flag, take) => {
-    if (!flag.startsWith("--") && text === undefined) return (text = flag), true; // flags' values never arrive here
-    if (flag === "--id") return (id = take.int(0)), true;
-    if (flag === "--keys") return (n = take.int(1)), true;
+    if (!flag.startsWith("--") && text === undefined) return ((text = flag), true); // flags' values never arrive here
+    if (flag === "--id") return ((id = take.int(0)), true);
+    if (flag === "--keys") return ((n = take.int(1)), true);
     return false;
   });
   if ((id === undefined) === (text === undefined)) throw new UsageError("say which token: a TEXT argument or --id N (one of them)");
@@ -42,8 +44,16 @@ export function tokenText(r: TokenResult): string {
   const out = [`Token ${r.token.token} (id ${r.token.id}) in ${r.model}, heads by its rank as a key (0 = most important key):`, ""];
   out.push("head    key rank   importance   max QK   max OV   own-output rank   best keys as a query");
   for (const h of r.heads) {
-    out.push(headName(h.layer, h.head).padEnd(8) + String(h.keyRank).padStart(8) + h.importance.toPrecision(3).padStart(13) + fmt2(h.maxQK).padStart(9) + fmt2(h.maxOV).padStart(9)
-      + String(h.selfOutputRank).padStart(18) + "   " + h.bestKeys.map((k) => k.token).join(" "));
+    out.push(
+      headName(h.layer, h.head).padEnd(8) +
+        String(h.keyRank).padStart(8) +
+        h.importance.toPrecision(3).padStart(13) +
+        fmt2(h.maxQK).padStart(9) +
+        fmt2(h.maxOV).padStart(9) +
+        String(h.selfOutputRank).padStart(18) +
+        "   " +
+        h.bestKeys.map((k) => k.token).join(" "),
+    );
   }
   return out.join("\n") + "\n";
 }

@@ -119,7 +119,9 @@ export class AnalysisService {
   async cached(model: ModelEntry, settings: ReportSettings, ref: HeadRef, via?: PathRef): Promise<HeadResult | undefined> {
     if (!model.config) return undefined;
     let hit: HeadResult | undefined;
-    await this.o.engine().analyze({ ...this.request(model, [ref], settings, via), cachedOnly: true }, { onEvent: (e) => e.type === "head" && (hit = e) });
+    await this.o
+      .engine()
+      .analyze({ ...this.request(model, [ref], settings, via), cachedOnly: true }, { onEvent: (e) => e.type === "head" && (hit = e) });
     return hit && resultOf(hit);
   }
 
@@ -151,7 +153,14 @@ export class AnalysisService {
   }
 
   private request(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef) {
-    return { modelDir: model.dir, heads, priors: settings.prior, sizes: sizesOf(settings), strategy: this.o.engineSettings().strategy, ...(via ? { via } : {}) };
+    return {
+      modelDir: model.dir,
+      heads,
+      priors: settings.prior,
+      sizes: sizesOf(settings),
+      strategy: this.o.engineSettings().strategy,
+      ...(via ? { via } : {}),
+    };
   }
 
   /** One engine request: cached heads arrive at once, the others are computed with a progress notification. */
@@ -160,12 +169,15 @@ export class AnalysisService {
     this.controllers.add(ac);
     const { strategy, epPreference } = this.o.engineSettings();
     const name = modelName(model);
-    const request = (hs: HeadRef[]) => `${name} ${headList(hs)}${via ? ` ${pathName(via)}` : ""} · providers ${epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
+    const request = (hs: HeadRef[]) =>
+      `${name} ${headList(hs)}${via ? ` ${pathName(via)}` : ""} · providers ${epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
     const started = Date.now();
     const out = new Map<string, HeadResult>();
     let computing: HeadRef[] = [];
     let ui: ReturnType<ProgressUi> | undefined;
-    let reported = 0, ep = "", ran = "";
+    let reported = 0,
+      ep = "",
+      ran = "";
     try {
       await this.o.engine().analyze(this.request(model, heads, settings, via), {
         signal: ac.signal,
@@ -173,7 +185,10 @@ export class AnalysisService {
           if (ev.type === "identified") {
             computing = ev.computing;
             const cached = ev.cached;
-            if (cached.length) this.o.log.info(`${name} ${headList(cached)}${via ? ` ${pathName(via)}` : ""}: from the cache (${describeSettings(settings)})`);
+            if (cached.length)
+              this.o.log.info(
+                `${name} ${headList(cached)}${via ? ` ${pathName(via)}` : ""}: from the cache (${describeSettings(settings)})`,
+              );
             if (!computing.length) return;
             this.o.log.info(`analyze ${request(computing)}`);
             this.emit((l) => l.pending?.(model, computing, via));
@@ -194,22 +209,29 @@ export class AnalysisService {
             if (!value.cached) {
               this.lastEp = value.report.ep;
               this.lastElapsedMs = value.elapsedMs;
-              this.o.log.info(`${name} ${headName(value.report.layer, value.report.head)}: provider ${value.report.ep} · ${(value.elapsedMs / 1000).toFixed(2)} s`);
+              this.o.log.info(
+                `${name} ${headName(value.report.layer, value.report.head)}: provider ${value.report.ep} · ${(value.elapsedMs / 1000).toFixed(2)} s`,
+              );
             }
             this.emit((l) => l.head?.(model, value));
           }
         },
       });
       if (computing.length) {
-        this.o.log.info(`analyzed ${name} ${headList(computing)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`);
+        this.o.log.info(
+          `analyzed ${name} ${headList(computing)} · provider ${ep} · strategy ${ran} (asked: ${strategy}) · ${seconds(started)}`,
+        );
         this.emit((l) => l.finished?.(model, { cancelled: false }, computing, via));
       }
       return out;
     } catch (e) {
       const cancelled = isCancelled(e);
-      if (cancelled) this.o.log.info(`cancelled ${request(computing)} after ${seconds(started)} (${out.size} of ${heads.length} heads done)`);
+      if (cancelled)
+        this.o.log.info(`cancelled ${request(computing)} after ${seconds(started)} (${out.size} of ${heads.length} heads done)`);
       else this.o.log.error(`failed ${request(heads)} after ${seconds(started)}: ${errorMessage(e)}`);
-      this.emit((l) => l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, computing.length ? computing : heads, via));
+      this.emit((l) =>
+        l.finished?.(model, { cancelled, error: cancelled ? undefined : errorMessage(e) }, computing.length ? computing : heads, via),
+      );
       throw e;
     } finally {
       ui?.done();

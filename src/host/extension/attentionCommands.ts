@@ -18,7 +18,12 @@ const NO_EDITOR = "no text editor is active: open a file, select some text (or p
 
 /** A pick of the models that can run, the attention panel's first and marked. */
 async function pickRunnable(s: Services, current?: LoadableModel): Promise<LoadableModel | undefined> {
-  const m = await pickModel(s, { title: "run which model on the text?", loadableOnly: true, current, currentLabel: "in the attention panel" });
+  const m = await pickModel(s, {
+    title: "run which model on the text?",
+    loadableOnly: true,
+    current,
+    currentLabel: "in the attention panel",
+  });
   return isLoadable(m) ? m : undefined;
 }
 
@@ -58,7 +63,11 @@ export function registerAttention(s: Services): AttentionController {
   reg("headLens.stopAttentionHighlights", () => controller.stop());
   s.context.subscriptions.push(
     controller,
-    registerRestore<{ session?: AttentionSession | null }>(PAGES.attention, (panel, state) => controller.restore(panel, state?.session), (e) => s.reportError("restore the attention panel", e)),
+    registerRestore<{ session?: AttentionSession | null }>(
+      PAGES.attention,
+      (panel, state) => controller.restore(panel, state?.session),
+      (e) => s.reportError("restore the attention panel", e),
+    ),
   );
   return controller;
 }

@@ -63,7 +63,10 @@ export class AttentionController implements vscode.Disposable {
   private readonly engine: () => EngineClient;
   private readonly log: vscode.LogOutputChannel;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry">) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry">,
+  ) {
     this.engine = s.engine;
     this.log = s.log;
     this.listeners = [
@@ -111,7 +114,8 @@ export class AttentionController implements vscode.Disposable {
       ? { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end), kind: "selection" }
       : { ...windowAround(doc.getText(), doc.offsetAt(sel.active), nCtx), kind: "text around the cursor" };
     // Only the last n_ctx tokens are used: a huge selection need not be tokenized whole.
-    if (range.end - range.start > MAX_CHARS_PER_POSITION * nCtx) range = { start: range.end - MAX_CHARS_PER_POSITION * nCtx, end: range.end, kind: "end of the selection" };
+    if (range.end - range.start > MAX_CHARS_PER_POSITION * nCtx)
+      range = { start: range.end - MAX_CHARS_PER_POSITION * nCtx, end: range.end, kind: "end of the selection" };
     const panel = this.ensurePanel();
     if (this.model?.id !== model.id) {
       this.head = undefined; // another model's heads are other heads
@@ -142,14 +146,19 @@ export class AttentionController implements vscode.Disposable {
     if (superseded()) return;
     const model = this.s.registry.get(session.modelId);
     if (!isLoadable(model)) {
-      panel.post("failed", { message: `the model it ran (${session.modelId}) is no longer listed or cannot be loaded. Select text and run Head Lens: Show Attention again.` });
+      panel.post("failed", {
+        message: `the model it ran (${session.modelId}) is no longer listed or cannot be loaded. Select text and run Head Lens: Show Attention again.`,
+      });
       return;
     }
     let doc: vscode.TextDocument;
     try {
       doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(session.uri));
     } catch (e) {
-      if (!superseded()) panel.post("failed", { message: `${session.uri} cannot be opened (${errorMessage(e)}). Select text and run Head Lens: Show Attention again.` });
+      if (!superseded())
+        panel.post("failed", {
+          message: `${session.uri} cannot be opened (${errorMessage(e)}). Select text and run Head Lens: Show Attention again.`,
+        });
       return;
     }
     if (superseded()) return;
@@ -190,8 +199,14 @@ export class AttentionController implements vscode.Disposable {
 
   /** Hands the panel what a reload needs to run it again (kept in its saved state). */
   private remember(): void {
-    const src = this.source, model = this.model;
-    this.panel?.post("session", src && model ? { modelId: model.id, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: this.head ?? null } : null);
+    const src = this.source,
+      model = this.model;
+    this.panel?.post(
+      "session",
+      src && model
+        ? { modelId: model.id, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: this.head ?? null }
+        : null,
+    );
   }
 
   private ensurePanel(restored?: vscode.WebviewPanel): AttentionPanel {
@@ -224,10 +239,13 @@ export class AttentionController implements vscode.Disposable {
     const s = this.source!;
     // A range ending at the start of a line (a selection of whole lines) ends on the line before.
     const endPos = doc.positionAt(s.end);
-    const from = doc.positionAt(s.start).line + 1, to = Math.max(from, endPos.line + (endPos.character === 0 && s.end > s.start ? 0 : 1));
+    const from = doc.positionAt(s.start).line + 1,
+      to = Math.max(from, endPos.line + (endPos.character === 0 && s.end > s.start ? 0 : 1));
     const name = doc.uri.path.split("/").pop();
     const st = attentionSettings();
-    const live = this.liveAllowed(doc) ? "" : ` · editor highlights off (${st.editorHighlights ? `file over ${st.maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
+    const live = this.liveAllowed(doc)
+      ? ""
+      : ` · editor highlights off (${st.editorHighlights ? `file over ${st.maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
     return `${name}, ${s.kind}, line${from === to ? ` ${from}` : `s ${from}–${to}`}${live}`;
   }
 
@@ -244,20 +262,32 @@ export class AttentionController implements vscode.Disposable {
     const source = this.caption(doc);
     this.panel?.post("running", { source });
     try {
-      const result = await this.engine().attention({ modelDir: model.dir, input: { text }, patterns: "thumbnails" }, {
-        signal: ac.signal,
-        onEvent: (e) => {
-          if (ac.signal.aborted) return;
-          this.run = { info: e.run, textStart: start, textLength: text.length, version };
-          this.pattern = undefined;
-          this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
-          void this.fetchPattern();
-          this.fetchMetrics(model, e.run.identity);
+      const result = await this.engine().attention(
+        { modelDir: model.dir, input: { text }, patterns: "thumbnails" },
+        {
+          signal: ac.signal,
+          onEvent: (e) => {
+            if (ac.signal.aborted) return;
+            this.run = { info: e.run, textStart: start, textLength: text.length, version };
+            this.pattern = undefined;
+            this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
+            void this.fetchPattern();
+            this.fetchMetrics(model, e.run.identity);
+          },
         },
-      });
+      );
       if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
-      this.panel?.post("predictions", { runId: result.runId, top: result.top, next: result.next, dla: result.dla, timings: result.timings, ep: result.ep });
-      this.log.info(`attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`);
+      this.panel?.post("predictions", {
+        runId: result.runId,
+        top: result.top,
+        next: result.next,
+        dla: result.dla,
+        timings: result.timings,
+        ep: result.ep,
+      });
+      this.log.info(
+        `attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,
+      );
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted) return;
       this.panel?.post("failed", { message: errorMessage(e) });
@@ -267,7 +297,8 @@ export class AttentionController implements vscode.Disposable {
   }
 
   private async fetchPattern(): Promise<void> {
-    const run = this.run, head = this.head;
+    const run = this.run,
+      head = this.head;
     if (!run || !head) return;
     try {
       const p = await this.engine().attentionPattern({ runId: run.info.runId, layer: head.layer, head: head.head });
@@ -298,7 +329,8 @@ export class AttentionController implements vscode.Disposable {
     if (!this.source || e.document.uri.toString() !== this.source.uri.toString() || e.contentChanges.length === 0) return;
     // Changes in one event refer to the document before the event, later ones first in the list.
     let r: OffsetRange = this.source;
-    for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) r = rangeAfterEdit(r, c.rangeOffset, c.rangeLength, c.text.length);
+    for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset))
+      r = rangeAfterEdit(r, c.rangeOffset, c.rangeLength, c.text.length);
     this.source = { ...this.source, ...r };
     this.remember();
     this.decorations.clear(); // stale until the re-run
@@ -318,7 +350,9 @@ export class AttentionController implements vscode.Disposable {
   }
 
   private highlight(editor: vscode.TextEditor): void {
-    const run = this.run, p = this.pattern, doc = editor.document;
+    const run = this.run,
+      p = this.pattern,
+      doc = editor.document;
     const current = run && doc.version === run.version;
     const rel = current ? doc.offsetAt(editor.selection.active) - run.textStart : -1;
     const tokens = run?.info.tokens ?? [];
@@ -331,19 +365,27 @@ export class AttentionController implements vscode.Disposable {
       this.decorations.clear(editor);
       return;
     }
-    const T = p.T, name = headName(p.layer, p.head);
-    const range = (i: number) => new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
+    const T = p.T,
+      name = headName(p.layer, p.head);
+    const range = (i: number) =>
+      new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
     const keys: KeyHighlight[] = [];
     for (let j = 0; j <= q; j++) {
       const w = p.weights[q * T + j];
-      if (tokens[j].end > tokens[j].start) keys.push({ range: range(j), weight: w, hover: `**${name}**: ${(100 * w).toFixed(1)} % of ${tokens[q].token}'s attention (position ${q}) goes to ${tokens[j].token} (position ${j})` });
+      if (tokens[j].end > tokens[j].start)
+        keys.push({
+          range: range(j),
+          weight: w,
+          hover: `**${name}**: ${(100 * w).toFixed(1)} % of ${tokens[q].token}'s attention (position ${q}) goes to ${tokens[j].token} (position ${j})`,
+        });
     }
     const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * T].toFixed(2)}` : "";
     this.decorations.show(editor, range(q), `${name} from ${tokens[q].token}${bos}`, keys);
   }
 
   private revealPosition(runId: string, position: number): void {
-    const run = this.run, doc = this.document();
+    const run = this.run,
+      doc = this.document();
     if (!run || !doc || run.info.runId !== runId || doc.version !== run.version) return;
     const t = run.info.tokens[position];
     if (!t || t.end === t.start) return;

@@ -18,10 +18,14 @@ export interface KeyHighlight {
 
 function palette(kind: vscode.ColorThemeKind): { rgb: string; border?: string } {
   switch (kind) {
-    case vscode.ColorThemeKind.Light: return { rgb: "0, 95, 210" };
-    case vscode.ColorThemeKind.HighContrast: return { rgb: "255, 196, 0", border: "rgba(255, 196, 0, 0.9)" };
-    case vscode.ColorThemeKind.HighContrastLight: return { rgb: "0, 70, 190", border: "rgba(0, 70, 190, 0.9)" };
-    default: return { rgb: "64, 156, 255" };
+    case vscode.ColorThemeKind.Light:
+      return { rgb: "0, 95, 210" };
+    case vscode.ColorThemeKind.HighContrast:
+      return { rgb: "255, 196, 0", border: "rgba(255, 196, 0, 0.9)" };
+    case vscode.ColorThemeKind.HighContrastLight:
+      return { rgb: "0, 70, 190", border: "rgba(0, 70, 190, 0.9)" };
+    default:
+      return { rgb: "64, 156, 255" };
   }
 }
 

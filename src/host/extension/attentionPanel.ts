@@ -17,7 +17,13 @@ export class AttentionPanel {
   constructor(extensionUri: vscode.Uri, restored?: vscode.WebviewPanel) {
     this.host = restored
       ? WebviewHost.adopt(restored, PAGES.attention, extensionUri, TITLE, { waiting: "flush" })
-      : WebviewHost.create(PAGES.attention, extensionUri, TITLE, { column: vscode.ViewColumn.Beside, preserveFocus: true }, { waiting: "flush" });
+      : WebviewHost.create(
+          PAGES.attention,
+          extensionUri,
+          TITLE,
+          { column: vscode.ViewColumn.Beside, preserveFocus: true },
+          { waiting: "flush" },
+        );
   }
 
   get post(): WebviewHost<AttentionPanelHostApi, AttentionPanelApi>["post"] {

@@ -13,9 +13,11 @@ function pathsOutOf(m: ModelMetrics, layer: number, head: number): { layer: numb
   const out: { layer: number; head: number; type: "q" | "k" | "v"; score: number }[] = [];
   for (const type of ["q", "k", "v"] as const) {
     const byLayer = m.composition[type][layer]?.[head] ?? [];
-    byLayer.forEach((row, l2) => row.forEach((score, h2) => {
-      if (l2 > layer && Number.isFinite(score)) out.push({ layer: l2, head: h2, type, score });
-    }));
+    byLayer.forEach((row, l2) =>
+      row.forEach((score, h2) => {
+        if (l2 > layer && Number.isFinite(score)) out.push({ layer: l2, head: h2, type, score });
+      }),
+    );
   }
   return out.sort((a, b) => b.score - a.score);
 }
@@ -35,11 +37,14 @@ export function metricsTooltip(m: ModelMetrics, layer: number, head: number): st
     ...TRAITS.map((t) => `| ${t.label} | ${h[t.key].toFixed(3)} | ${t.threshold === undefined ? "never" : t.threshold.toFixed(2)} |`),
     "",
   ];
-  const name3 = (p: { layer: number; head: number; type: string; score: number }) => `${p.type.toUpperCase()} ${headName(p.layer, p.head)} ${p.score.toFixed(3)}`;
+  const name3 = (p: { layer: number; head: number; type: string; score: number }) =>
+    `${p.type.toUpperCase()} ${headName(p.layer, p.head)} ${p.score.toFixed(3)}`;
   const into = m.composition ? pathsInto(m.composition, layer, head).slice(0, 3) : [];
   const out = m.composition ? pathsOutOf(m, layer, head).slice(0, 3) : [];
   if (into.length) lines.push(`Strongest compositions into ${name}: ${into.map(name3).join(" · ")}`, "");
   if (out.length) lines.push(`Strongest compositions out of ${name}: ${out.map(name3).join(" · ")}`, "");
-  lines.push("Badge: the trait with the highest score ÷ threshold among those at or above it. Pattern scores: TransformerLens's head detector, Olsson et al. 2022; copying and composition: Elhage et al. 2021. **Head Lens: Model Overview** explains each.");
+  lines.push(
+    "Badge: the trait with the highest score ÷ threshold among those at or above it. Pattern scores: TransformerLens's head detector, Olsson et al. 2022; copying and composition: Elhage et al. 2021. **Head Lens: Model Overview** explains each.",
+  );
   return lines.join("\n");
 }

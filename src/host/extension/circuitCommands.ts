@@ -40,16 +40,23 @@ async function pickToken(s: Services, model: LoadableModel): Promise<{ id: numbe
   const word = wordAtCursor();
   if (word) {
     const r = await tokenize(word);
-    const items: (vscode.QuickPickItem & { t?: { id: number; token: string } })[] = r.tokens.map((t) => ({ label: t.token, description: `id ${t.id} · prior ${t.p.toExponential(2)}`, t: { id: t.id, token: t.token } }));
+    const items: (vscode.QuickPickItem & { t?: { id: number; token: string } })[] = r.tokens.map((t) => ({
+      label: t.token,
+      description: `id ${t.id} · prior ${t.p.toExponential(2)}`,
+      t: { id: t.id, token: t.token },
+    }));
     items.push({ label: "Type a token…", description: "text that is one token of the model" });
-    const pick = await vscode.window.showQuickPick(items, { title: `Head Lens: which heads use… (tokens of “${word}” under ${modelName(model)})`, placeHolder: "Pick a token of the word under the cursor, or type one" });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `Head Lens: which heads use… (tokens of “${word}” under ${modelName(model)})`,
+      placeHolder: "Pick a token of the word under the cursor, or type one",
+    });
     if (!pick) return undefined;
     if (pick.t) return pick.t;
   }
   let found: { id: number; token: string } | undefined;
   const text = await vscode.window.showInputBox({
     title: `Head Lens: which heads use… (${modelName(model)})`,
-    prompt: "One token of the model's vocabulary; mind the leading space: \" the\" and \"the\" are different tokens",
+    prompt: 'One token of the model\'s vocabulary; mind the leading space: " the" and "the" are different tokens',
     value: word ?? " the",
     validateInput: async (v) => {
       if (!v) return "Type a token";
@@ -89,10 +96,14 @@ export function registerCircuitCommands(s: Services): void {
   });
 
   s.context.subscriptions.push(
-    registerRestore<{ model?: { id: string } }>(PAGES.overview, async (panel, state) => {
-      const model = await restoredModel(s, panel, state?.model?.id);
-      if (model) OverviewPanel.restore(s, panel, model);
-    }, (e) => s.reportError("restore the model overview", e)),
+    registerRestore<{ model?: { id: string } }>(
+      PAGES.overview,
+      async (panel, state) => {
+        const model = await restoredModel(s, panel, state?.model?.id);
+        if (model) OverviewPanel.restore(s, panel, model);
+      },
+      (e) => s.reportError("restore the model overview", e),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, "priors")) TokenPanel.open()?.rerunIfPriorChanged();
     }),

@@ -44,15 +44,22 @@ export function registerCommands(s: Services): void {
   });
 
   reg("headLens.setPriors", async () => {
-    const pick = await vscode.window.showQuickPick([
-      { label: "bundled", description: "unigram counts of the model's (or Head Lens's) corpus" },
-      { label: "uniform", description: "every token equally likely" },
-      { label: "words.txt…", description: "a file of text lines, counted as the notebook does" },
-    ], { title: "Head Lens: token prior" });
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: "bundled", description: "unigram counts of the model's (or Head Lens's) corpus" },
+        { label: "uniform", description: "every token equally likely" },
+        { label: "words.txt…", description: "a file of text lines, counted as the notebook does" },
+      ],
+      { title: "Head Lens: token prior" },
+    );
     if (!pick) return;
     let value = pick.label;
     if (value === "words.txt…") {
-      const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: "Use as token prior", filters: { Text: ["txt"], "All files": ["*"] } });
+      const files = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        openLabel: "Use as token prior",
+        filters: { Text: ["txt"], "All files": ["*"] },
+      });
       if (!files?.length) return;
       value = files[0].fsPath;
     }

@@ -33,28 +33,43 @@ export function registerExport(s: Services, reg: Register): void {
     const scope = await vscode.window.showQuickPick(
       [
         ...(panelHeads.length ? [{ label: `Heads shown in the panel (${panelHeads.length})`, heads: panelHeads }] : []),
-        { label: `Every head of ${modelName(model)} (${all.length})`, heads: all, description: "analyzes what is not cached yet; the panel is left as it is" },
+        {
+          label: `Every head of ${modelName(model)} (${all.length})`,
+          heads: all,
+          description: "analyzes what is not cached yet; the panel is left as it is",
+        },
       ],
       { title: "Head Lens: export which heads?" },
     );
     if (!scope) return;
-    const format = await vscode.window.showQuickPick([
-      { label: "Markdown", ext: "md" }, { label: "JSON", ext: "json", description: "identical to the CLI's --json" }, { label: "CSV", ext: "csv" },
-    ], { title: "Head Lens: export format" });
+    const format = await vscode.window.showQuickPick(
+      [
+        { label: "Markdown", ext: "md" },
+        { label: "JSON", ext: "json", description: "identical to the CLI's --json" },
+        { label: "CSV", ext: "csv" },
+      ],
+      { title: "Head Lens: export format" },
+    );
     if (!format) return;
-    const uri = await vscode.window.showSaveDialog({ filters: { [format.label]: [format.ext] }, defaultUri: defaultExportUri(`${modelName(model)}-heads.${format.ext}`), title: "Export Head Lens report" });
+    const uri = await vscode.window.showSaveDialog({
+      filters: { [format.label]: [format.ext] },
+      defaultUri: defaultExportUri(`${modelName(model)}-heads.${format.ext}`),
+      title: "Export Head Lens report",
+    });
     if (!uri) return;
     // Analyzed without touching the panel: it shows only the heads it was asked to show.
     const reports: HeadReport[] = (await s.analysis.analyze(model, scope.heads, settings)).map((h) => h.report);
     let text: string;
     if (format.ext === "json") {
-      const body: HeadReport | ModelReport = reports.length === 1 ? reports[0] : { model: reports[0].model, ep: reports[0].ep, heads: reports };
+      const body: HeadReport | ModelReport =
+        reports.length === 1 ? reports[0] : { model: reports[0].model, ep: reports[0].ep, heads: reports };
       text = JSON.stringify(body) + "\n";
     } else if (format.ext === "csv") text = headReportsCsv(reports);
     else text = `# Head Lens report: ${modelName(model)}\n\n` + reports.map(headReportMarkdown).join("\n");
     writeFileSync(uri.fsPath, text);
     s.log.info(`exported ${reports.length} head${reports.length === 1 ? "" : "s"} of ${modelName(model)} to ${uri.fsPath}`);
-    void vscode.window.showInformationMessage(`Head Lens: exported ${reports.length} head${reports.length === 1 ? "" : "s"} to ${uri.fsPath}`, "Open")
+    void vscode.window
+      .showInformationMessage(`Head Lens: exported ${reports.length} head${reports.length === 1 ? "" : "s"} to ${uri.fsPath}`, "Open")
       .then((pick) => pick && vscode.window.showTextDocument(uri, { preview: false }))
       .then(undefined, (e) => s.reportError("open the export", e));
   });

@@ -31,24 +31,39 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   let client: EngineClient | undefined;
-  const engine = () => (client ??= new EngineClient({
-    ...readSettings().engine, mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
-    workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
-    cacheDir: vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath,
-    threads: availableParallelism(), log: (m) => log.info(m),
-  }));
+  const engine = () =>
+    (client ??= new EngineClient({
+      ...readSettings().engine,
+      mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
+      workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
+      cacheDir: vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath,
+      threads: availableParallelism(),
+      log: (m) => log.info(m),
+    }));
 
-  const registry = new ModelRegistry(vscode.Uri.joinPath(context.extensionUri, "models").fsPath, context.globalState, vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath, engine);
+  const registry = new ModelRegistry(
+    vscode.Uri.joinPath(context.extensionUri, "models").fsPath,
+    context.globalState,
+    vscode.Uri.joinPath(context.globalStorageUri, "converted").fsPath,
+    engine,
+  );
   const analysis = new AnalysisService({
-    engine, log, progress: notificationProgress,
+    engine,
+    log,
+    progress: notificationProgress,
     engineSettings: () => ({ strategy: readSettings().strategy, epPreference: readSettings().engine.epPreference }),
   });
   const tree = new HeadTreeProvider(registry, analysis);
   const treeView = vscode.window.createTreeView("headLens.models", { treeDataProvider: tree, showCollapseAll: true });
   const hoverContext = new HoverContext(registry, context.workspaceState);
   const heads = new HeadsPanels({
-    extensionUri: context.extensionUri, analysis, hoverContext, log, reportError,
-    reportSettings: () => readSettings().report, writeReportSettings,
+    extensionUri: context.extensionUri,
+    analysis,
+    hoverContext,
+    log,
+    reportError,
+    reportSettings: () => readSettings().report,
+    writeReportSettings,
   });
   const s: Services = { context, log, registry, engine, analysis, heads, treeView, hoverContext, reportError };
 
@@ -58,8 +73,12 @@ export function activate(context: vscode.ExtensionContext): void {
   status.command = "headLens.showOutput";
   const updateStatus = () => {
     const ep = (analysis.lastEp || readSettings().engine.epPreference[0]).toUpperCase();
-    status.text = analysis.busy ? `$(loading~spin) ${ep}` : `$(chip) ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
-    status.tooltip = analysis.lastEp ? `Head Lens: execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s. Click for the log.` : "Head Lens: no head analyzed yet. Click for the log.";
+    status.text = analysis.busy
+      ? `$(loading~spin) ${ep}`
+      : `$(chip) ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
+    status.tooltip = analysis.lastEp
+      ? `Head Lens: execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s. Click for the log.`
+      : "Head Lens: no head analyzed yet. Click for the log.";
     status.show();
     // Shows the Cancel action only while something runs.
     void vscode.commands.executeCommand("setContext", "headLens.busy", analysis.busy);
@@ -75,7 +94,9 @@ export function activate(context: vscode.ExtensionContext): void {
     priorWatcher = undefined;
     const prior = readSettings().report.prior;
     if (typeof prior === "string" || !isAbsolute(prior.wordsFile)) return;
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(prior.wordsFile)), basename(prior.wordsFile)));
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(dirname(prior.wordsFile)), basename(prior.wordsFile)),
+    );
     const changed = () => {
       tree.refresh();
       settingsChanged.schedule();
@@ -84,13 +105,21 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   watchPrior();
   context.subscriptions.push(
-    log, treeView, status, hoverContext, heads,
+    log,
+    treeView,
+    status,
+    hoverContext,
+    heads,
     analysis.listen({ pending: updateStatus, head: updateStatus, finished: () => setTimeout(updateStatus, 0) }),
     vscode.languages.registerHoverProvider(hoverSelector(), new TokenHoverProvider(hoverContext, engine, log)),
-    registerRestore<PanelState>(PAGES.heads, async (panel, state) => {
-      const model = await restoredModel(s, panel, state?.model?.id);
-      if (model) await heads.restore(panel, model, state);
-    }, (e) => reportError("restore the heads panel", e)),
+    registerRestore<PanelState>(
+      PAGES.heads,
+      async (panel, state) => {
+        const model = await restoredModel(s, panel, state?.model?.id);
+        if (model) await heads.restore(panel, model, state);
+      },
+      (e) => reportError("restore the heads panel", e),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, ...ENGINE_KEYS)) {
         const old = client;

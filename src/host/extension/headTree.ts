@@ -26,7 +26,10 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   /** Models whose metrics were asked for since the last refresh (a re-render asks nothing new). */
   private asked = new Set<string>();
 
-  constructor(private readonly registry: ModelRegistry, private readonly analysis: AnalysisService) {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly analysis: AnalysisService,
+  ) {
     registry.onDidChange(() => this.changed.fire(undefined));
     analysis.listen({
       head: (model, h) => {
@@ -61,7 +64,8 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       }
       return Array.from({ length: shape.layers }, (_, layer) => ({ kind: "layer", model: node.model, layer }));
     }
-    if (node.kind === "layer") return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
+    if (node.kind === "layer")
+      return Array.from({ length: shape.heads }, (_, head) => ({ kind: "head", model: node.model, layer: node.layer, head }));
     return [];
   }
 
@@ -74,7 +78,10 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   async getTreeItem(node: TreeNode): Promise<vscode.TreeItem> {
     if (node.kind === "model") {
       const m = node.model;
-      const item = new vscode.TreeItem(modelName(m), modelShape(m) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(
+        modelName(m),
+        modelShape(m) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+      );
       item.id = m.id;
       item.contextValue = m.source === "folder" ? "model.folder" : "model";
       if (m.hub && !m.config) {
@@ -87,7 +94,9 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         item.description = `${m.hub ? "ready · " : ""}${c.n_layers}L × ${c.n_heads}H`;
         item.tooltip = `${modelName(m)}: ${shapeText(c.n_layers, c.n_heads, c.d_vocab)}\n${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
         item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
-        item.accessibilityInformation = { label: `${modelName(m)}, ${m.hub ? "ready, " : ""}${shapeText(c.n_layers, c.n_heads, c.d_vocab)}` };
+        item.accessibilityInformation = {
+          label: `${modelName(m)}, ${m.hub ? "ready, " : ""}${shapeText(c.n_layers, c.n_heads, c.d_vocab)}`,
+        };
       } else {
         // Broken: marked in red, the reason in the tooltip; analysis refuses it with the same reason.
         item.accessibilityInformation = { label: `${modelName(m)}, broken, cannot be loaded: ${m.error}` };
@@ -128,11 +137,15 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       if (metrics) md.appendMarkdown(metricsTooltip(metrics, node.layer, node.head) + "\n\n---\n\n");
       md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
       for (const k of shown.report.keys) {
-        md.appendMarkdown(`- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`);
+        md.appendMarkdown(
+          `- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`,
+        );
       }
       item.tooltip = md;
       item.iconPath = new vscode.ThemeIcon("pass");
-      item.accessibilityInformation = { label: `${name}, analyzed,${badge ? ` ${badge.text},` : ""} top key ${top.token} → ${top.outputs[0]?.token ?? "?"}` };
+      item.accessibilityInformation = {
+        label: `${name}, analyzed,${badge ? ` ${badge.text},` : ""} top key ${top.token} → ${top.outputs[0]?.token ?? "?"}`,
+      };
     } else {
       if (badge) item.description = badge.text;
       if (metrics) {

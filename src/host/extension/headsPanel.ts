@@ -30,7 +30,11 @@ export class HeadsPanel {
   private composition?: { composition?: CompositionSet; error?: string };
 
   /** A new panel, or (`restored`) the one VS Code re-created after a reload with the state its page saved. */
-  constructor(readonly model: LoadableModel, extensionUri: vscode.Uri, restored?: { panel: vscode.WebviewPanel; state?: PanelState }) {
+  constructor(
+    readonly model: LoadableModel,
+    extensionUri: vscode.Uri,
+    restored?: { panel: vscode.WebviewPanel; state?: PanelState },
+  ) {
     const title = `Head Lens: ${modelName(model)}`;
     const options = {
       waiting: "flush" as const,
@@ -48,12 +52,17 @@ export class HeadsPanel {
 
   /** Heads this panel shows (direct paths), in order. */
   shown(): HeadRef[] {
-    return this.shownPaths().filter((p) => !p.via).map((p) => p.ref);
+    return this.shownPaths()
+      .filter((p) => !p.via)
+      .map((p) => p.ref);
   }
 
   /** Every head and path this panel shows (the direct path has no `via`), heads in order. */
   shownPaths(): { ref: HeadRef; via?: PathRef }[] {
-    const out = [...this.heads.keys()].map(parseResultKey).filter((k) => k !== undefined).map((k) => (k.via ? { ref: k.head, via: k.via } : { ref: k.head }));
+    const out = [...this.heads.keys()]
+      .map(parseResultKey)
+      .filter((k) => k !== undefined)
+      .map((k) => (k.via ? { ref: k.head, via: k.via } : { ref: k.head }));
     return out.sort((a, b) => byHead(a.ref, b.ref));
   }
 
@@ -73,7 +82,13 @@ export class HeadsPanel {
       const heads = event.pending.filter((h) => this.wants(h, event.via));
       if (heads.length) this.post("pending", event.via ? { heads, via: event.via } : { heads });
     } else if ("progress" in event) {
-      if (this.wants(event.at, event.via)) this.post("progress", { fraction: event.progress, layer: event.at.layer, head: event.at.head, ...(event.via ? { via: event.via } : {}) });
+      if (this.wants(event.at, event.via))
+        this.post("progress", {
+          fraction: event.progress,
+          layer: event.at.layer,
+          head: event.at.head,
+          ...(event.via ? { via: event.via } : {}),
+        });
     } else if ("head" in event) {
       if (this.wants(event.head.report, event.head.report.via)) this.post("head", { head: event.head });
     } else if (event.heads.some((h) => this.wants(h, event.via))) this.post("finished", event.finished);

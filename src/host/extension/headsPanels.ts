@@ -93,7 +93,8 @@ export class HeadsPanels implements vscode.Disposable {
       g.heads.push(ref);
       groups.set(pathKey(via), g);
     }
-    for (const g of [...groups.values()].sort((a, b) => Number(!!a.via) - Number(!!b.via))) await this.analyzeInto(panel.model, g.heads, g.via);
+    for (const g of [...groups.values()].sort((a, b) => Number(!!a.via) - Number(!!b.via)))
+      await this.analyzeInto(panel.model, g.heads, g.via);
   }
 
   /** The settings shown, and the composition scores that order each head's paths (computed once per model). */
@@ -119,28 +120,45 @@ export class HeadsPanels implements vscode.Disposable {
   /** Serves a panel's requests (analyze, apply settings, copy, cancel) and lists it. */
   private attach(panel: HeadsPanel): HeadsPanel {
     const model = panel.model;
-    const guard = <P>(what: string, f: (p: P) => Promise<void> | void) => async (p: P) => {
-      try {
-        await f(p);
-      } catch (e) {
-        if (!isCancelled(e)) this.d.reportError(what, e);
-      }
-    };
+    const guard =
+      <P>(what: string, f: (p: P) => Promise<void> | void) =>
+      async (p: P) => {
+        try {
+          await f(p);
+        } catch (e) {
+          if (!isCancelled(e)) this.d.reportError(what, e);
+        }
+      };
     panel.host.channel
       // The configuration listener re-runs the shown heads under the new settings (refreshAll).
-      .serve("applySettings", guard("apply settings", ({ settings }) => this.d.writeReportSettings(settings)))
-      .serve("analyzeHead", guard("analyze head", (ref) => this.show(model, [ref])))
-      .serve("analyzeLayer", guard("analyze layer", ({ layer }) => this.show(model, allHeads(layer + 1, model.config.n_heads, layer))))
+      .serve(
+        "applySettings",
+        guard("apply settings", ({ settings }) => this.d.writeReportSettings(settings)),
+      )
+      .serve(
+        "analyzeHead",
+        guard("analyze head", (ref) => this.show(model, [ref])),
+      )
+      .serve(
+        "analyzeLayer",
+        guard("analyze layer", ({ layer }) => this.show(model, allHeads(layer + 1, model.config.n_heads, layer))),
+      )
       .serve("cancel", () => this.d.analysis.cancelAll())
       // Working in a head (focus or click inside it) makes it the hover's head.
       .serve("focusHead", (ref) => this.d.hoverContext.set(model, ref))
-      .serve("analyzePath", guard("analyze path", ({ layer, head, via }) => this.show(model, [{ layer, head }], via)))
-      .serve("copyReport", guard("copy report", async ({ via, ...ref }) => {
-        const hit = await this.d.analysis.cached(model, this.d.reportSettings(), ref, via);
-        if (!hit) return;
-        await vscode.env.clipboard.writeText(formatHeadReport(hit.report));
-        void vscode.window.setStatusBarMessage(`Head Lens: report of ${headName(ref.layer, ref.head)} copied`, 3000);
-      }));
+      .serve(
+        "analyzePath",
+        guard("analyze path", ({ layer, head, via }) => this.show(model, [{ layer, head }], via)),
+      )
+      .serve(
+        "copyReport",
+        guard("copy report", async ({ via, ...ref }) => {
+          const hit = await this.d.analysis.cached(model, this.d.reportSettings(), ref, via);
+          if (!hit) return;
+          await vscode.env.clipboard.writeText(formatHeadReport(hit.report));
+          void vscode.window.setStatusBarMessage(`Head Lens: report of ${headName(ref.layer, ref.head)} copied`, 3000);
+        }),
+      );
     return this.panels.add(model.id, panel);
   }
 }

@@ -17,7 +17,11 @@ import { readSettings } from "./settings";
 const MAX_TOKENS = 8;
 
 export class TokenHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly context: HoverContext, private readonly engine: () => EngineClient, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly context: HoverContext,
+    private readonly engine: () => EngineClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
     const settings = readSettings();
@@ -34,11 +38,16 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     token.onCancellationRequested(() => ac.abort());
     try {
       // The worker tokenizes, looks the prior up and computes the head's figures: it owns the model.
-      const r = await this.engine().hover({ modelDir: model.dir, priors: settings.report.prior, text, maxTokens: MAX_TOKENS, head: target.head, n: 5 }, ac.signal);
+      const r = await this.engine().hover(
+        { modelDir: model.dir, priors: settings.report.prior, text, maxTokens: MAX_TOKENS, head: target.head, n: 5 },
+        ac.signal,
+      );
       const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
       const md = new vscode.MarkdownString(undefined, true);
       md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
-      md.appendMarkdown(`**Head Lens: ${this.context.label(target).replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}** ([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))\n\n`);
+      md.appendMarkdown(
+        `**Head Lens: ${this.context.label(target).replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}** ([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))\n\n`,
+      );
       md.appendMarkdown(`\`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
       for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
@@ -51,8 +60,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       const h = r.inHead;
       if (h && r.tokens.length) {
         // The token table's key rank: 0 = the head's most important key.
-        const rank = h.keyRank === undefined ? "" : ` (key rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax !== undefined ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")}, 0 = most important)`;
-        md.appendMarkdown(`\n**In ${headName(h.layer, h.head)}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`);
+        const rank =
+          h.keyRank === undefined
+            ? ""
+            : ` (key rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax !== undefined ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")}, 0 = most important)`;
+        md.appendMarkdown(
+          `\n**In ${headName(h.layer, h.head)}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`,
+        );
         md.appendMarkdown(`- top outputs: ${h.topOutputs.map((o) => `${code(o.token)} ${fmt2(o.score)}`).join(", ")}\n`);
         md.appendMarkdown(`- as a query it prefers keys: ${h.preferredKeys.map((k) => `${code(k.token)} ${fmt2(k.score)}`).join(", ")}\n`);
       }
@@ -67,5 +81,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 export function hoverSelector(): vscode.DocumentSelector {
   const langs = readSettings().hover.languages;
   if (!langs.length || langs.includes("*")) return [{ scheme: "file" }, { scheme: "untitled" }, { scheme: "vscode-remote" }];
-  return langs.flatMap((language) => [{ language, scheme: "file" }, { language, scheme: "untitled" }]);
+  return langs.flatMap((language) => [
+    { language, scheme: "file" },
+    { language, scheme: "untitled" },
+  ]);
 }

@@ -29,7 +29,10 @@ export class HoverContext implements vscode.Disposable {
   private saved: Saved | undefined;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly registry: ModelRegistry, private readonly memento: vscode.Memento) {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly memento: vscode.Memento,
+  ) {
     this.saved = memento.get<Saved>(STATE_KEY);
     this.item = vscode.window.createStatusBarItem("headLens.hoverContext", vscode.StatusBarAlignment.Right, 101);
     this.item.name = "Head Lens: hover model and head";
@@ -52,7 +55,8 @@ export class HoverContext implements vscode.Disposable {
 
   set(model: ModelEntry, head?: HeadRef): void {
     const next: Saved = { model: model.id, head: head && { layer: head.layer, head: head.head } };
-    if (this.saved?.model === next.model && this.saved.head?.layer === next.head?.layer && this.saved.head?.head === next.head?.head) return;
+    if (this.saved?.model === next.model && this.saved.head?.layer === next.head?.layer && this.saved.head?.head === next.head?.head)
+      return;
     this.saved = next;
     void this.memento.update(STATE_KEY, next);
     this.update();
@@ -73,16 +77,24 @@ export class HoverContext implements vscode.Disposable {
       void vscode.window.showWarningMessage("Head Lens: no usable model to describe tokens with. Add a model folder first.");
       return;
     }
-    const m = await vscode.window.showQuickPick(models.map((model) => ({
-      label: modelName(model), model, description: model.id === now?.model.id ? "current" : `${model.config!.n_layers}L × ${model.config!.n_heads}H`,
-    })), { title: "Head Lens hover: model", placeHolder: "The model editor hovers tokenize with" });
+    const m = await vscode.window.showQuickPick(
+      models.map((model) => ({
+        label: modelName(model),
+        model,
+        description: model.id === now?.model.id ? "current" : `${model.config!.n_layers}L × ${model.config!.n_heads}H`,
+      })),
+      { title: "Head Lens hover: model", placeHolder: "The model editor hovers tokenize with" },
+    );
     if (!m) return;
     const c = m.model.config!;
     const heads = allHeads(c.n_layers, c.n_heads);
-    const h = await vscode.window.showQuickPick([
-      ...heads.map((ref) => ({ label: headName(ref.layer, ref.head), ref })),
-      { label: "No head", description: "tokens and priors only", ref: undefined },
-    ], { title: `Head Lens hover: head of ${modelName(m.model)}`, placeHolder: "The head editor hovers describe the token in" });
+    const h = await vscode.window.showQuickPick(
+      [
+        ...heads.map((ref) => ({ label: headName(ref.layer, ref.head), ref })),
+        { label: "No head", description: "tokens and priors only", ref: undefined },
+      ],
+      { title: `Head Lens hover: head of ${modelName(m.model)}`, placeHolder: "The head editor hovers describe the token in" },
+    );
     if (!h) return;
     this.set(m.model, h.ref);
   }

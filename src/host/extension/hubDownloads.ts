@@ -30,7 +30,7 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
     try {
       const files = await hub.listFiles(spec.repo, revision());
       const pth = files.find((f) => f.endsWith("final.pth"));
-      if (pth) size = ` (${(await hub.fileSize(spec.repo, revision(), pth) / 2 ** 20).toFixed(0)} MB)`;
+      if (pth) size = ` (${((await hub.fileSize(spec.repo, revision(), pth)) / 2 ** 20).toFixed(0)} MB)`;
     } catch (e) {
       s.reportError(`cannot download ${spec.name}`, e);
       return undefined;
@@ -38,7 +38,8 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
   }
   const pick = await vscode.window.showInformationMessage(
     `${spec.name} is not downloaded yet. Download ${spec.repo}${size} from the Hugging Face hub into ${hub.cacheDir}?`,
-    { modal: true }, "Download",
+    { modal: true },
+    "Download",
   );
   if (pick !== "Download") return undefined;
   await vscode.window.withProgress(
@@ -48,7 +49,8 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
       token.onCancellationRequested(() => ac.abort());
       let shown = 0;
       await prepareHubModel(spec, hub, s.context.globalStorageUri.fsPath, {
-        revision: revision(), signal: ac.signal,
+        revision: revision(),
+        signal: ac.signal,
         onStep: (step) => progress.report({ message: step }),
         onProgress: (p) => {
           const pct = Math.floor((100 * p.received) / p.total);
@@ -67,7 +69,12 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
 
 export function registerHubCommands(s: Services, reg: Register): void {
   reg("headLens.setHubToken", async () => {
-    const token = await vscode.window.showInputBox({ title: "Hugging Face access token", prompt: "Used for gated or private repositories; stored in VS Code's secret storage", password: true, ignoreFocusOut: true });
+    const token = await vscode.window.showInputBox({
+      title: "Hugging Face access token",
+      prompt: "Used for gated or private repositories; stored in VS Code's secret storage",
+      password: true,
+      ignoreFocusOut: true,
+    });
     if (token === undefined) return;
     if (token) await s.context.secrets.store(TOKEN_SECRET, token);
     else await s.context.secrets.delete(TOKEN_SECRET);

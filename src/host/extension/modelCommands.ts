@@ -15,7 +15,12 @@ export function registerModelCommands(s: Services, reg: Register): void {
   reg("headLens.addModelFolder", async (dir?: string) => {
     let folder = typeof dir === "string" ? dir : undefined;
     if (!folder) {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Add Model Folder", title: "A folder with config.json and model.safetensors" });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: "Add Model Folder",
+        title: "A folder with config.json and model.safetensors",
+      });
       folder = picked?.[0]?.fsPath;
     }
     if (!folder) return;
@@ -32,7 +37,9 @@ export function registerModelCommands(s: Services, reg: Register): void {
 
   reg("headLens.openModelFile", async () => {
     const picked = await vscode.window.showOpenDialog({
-      canSelectMany: false, openLabel: "Open Model", title: "A TransformerLens .pth or .safetensors (with config.json beside it)",
+      canSelectMany: false,
+      openLabel: "Open Model",
+      title: "A TransformerLens .pth or .safetensors (with config.json beside it)",
       filters: { "TransformerLens weights": ["pth", "safetensors"] },
     });
     const file = picked?.[0]?.fsPath;
@@ -41,8 +48,10 @@ export function registerModelCommands(s: Services, reg: Register): void {
       throw new Error(`${file}: a safetensors model must be named model.safetensors, with config.json in the same folder`);
     }
     const folder = file.endsWith(".pth")
-      ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Head Lens: converting ${basename(file)}` },
-        () => prepareLocalPth(file, s.context.globalStorageUri.fsPath))
+      ? await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Head Lens: converting ${basename(file)}` },
+          () => prepareLocalPth(file, s.context.globalStorageUri.fsPath),
+        )
       : dirname(file);
     const entry = await s.registry.addFolder(folder);
     if (!isLoadable(entry)) {

@@ -2,7 +2,6 @@
 import * as vscode from "vscode";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ModelConfig } from "../../core/config";
 import { errorMessage } from "../../core/errors";
 import { EngineClient } from "../engineClient";
 import { HUB_MODELS, HubModelSpec } from "../hub/knownModels";
@@ -42,7 +41,10 @@ export class ModelRegistry {
   /** Lists the folders and asks the engine to check each (config and weights file; nothing large is read). */
   refresh(): Promise<void> {
     const bundled = existsSync(this.bundledRoot)
-      ? readdirSync(this.bundledRoot).sort().map((name) => join(this.bundledRoot, name)).filter((d) => statSync(d).isDirectory())
+      ? readdirSync(this.bundledRoot)
+          .sort()
+          .map((name) => join(this.bundledRoot, name))
+          .filter((d) => statSync(d).isDirectory())
       : [];
     const work = Promise.all([
       ...bundled.map((dir) => this.describe(dir, "bundled")),
@@ -71,9 +73,16 @@ export class ModelRegistry {
   }
 
   async removeFolder(dir: string): Promise<void> {
-    await this.state.update(FOLDERS_KEY, this.state.get<string[]>(FOLDERS_KEY, []).filter((d) => d !== dir));
+    await this.state.update(
+      FOLDERS_KEY,
+      this.state.get<string[]>(FOLDERS_KEY, []).filter((d) => d !== dir),
+    );
     const listed = readSettings().modelFolders;
-    if (listed.some((d) => resolve(d) === dir)) await writeSetting("modelFolders", listed.filter((d) => resolve(d) !== dir));
+    if (listed.some((d) => resolve(d) === dir))
+      await writeSetting(
+        "modelFolders",
+        listed.filter((d) => resolve(d) !== dir),
+      );
     await this.refresh();
   }
 
@@ -87,7 +96,10 @@ export class ModelRegistry {
   private async describeHub(spec: HubModelSpec): Promise<ModelEntry> {
     const id = `hub:${spec.name}`;
     const converted = existsSync(this.convertedRoot)
-      ? readdirSync(this.convertedRoot).filter((d) => d.startsWith(`${spec.name}-`) && existsSync(join(this.convertedRoot, d, "model.safetensors"))).sort().pop()
+      ? readdirSync(this.convertedRoot)
+          .filter((d) => d.startsWith(`${spec.name}-`) && existsSync(join(this.convertedRoot, d, "model.safetensors")))
+          .sort()
+          .pop()
       : undefined;
     if (converted) return { ...(await this.describe(join(this.convertedRoot, converted), "hub")), id, hub: spec };
     return { id, dir: "", source: "hub", hub: spec };

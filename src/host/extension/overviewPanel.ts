@@ -17,13 +17,23 @@ export class OverviewPanel {
   readonly host: WebviewHost<OverviewHostApi, OverviewApi>;
   private last?: OverviewApi["show"]["params"];
 
-  private constructor(readonly model: LoadableModel, private readonly s: Services, restored?: vscode.WebviewPanel) {
+  private constructor(
+    readonly model: LoadableModel,
+    private readonly s: Services,
+    restored?: vscode.WebviewPanel,
+  ) {
     const title = `Overview: ${modelName(model)}`;
     // A hidden page is not retained: the re-created one gets the latest figures.
     const options = { waiting: "discard" as const, onReady: () => this.last && this.host.post("show", this.last) };
     this.host = restored
       ? WebviewHost.adopt(restored, PAGES.overview, s.context.extensionUri, title, options)
-      : WebviewHost.create(PAGES.overview, s.context.extensionUri, title, { column: vscode.ViewColumn.Active, preserveFocus: false }, options);
+      : WebviewHost.create(
+          PAGES.overview,
+          s.context.extensionUri,
+          title,
+          { column: vscode.ViewColumn.Active, preserveFocus: false },
+          options,
+        );
     const open = (what: string, f: () => Promise<void>) => f().catch((e) => s.reportError(what, e));
     this.host.channel
       .serve("openHead", (ref) => open("open head", () => s.heads.show(model, [ref])))

@@ -18,5 +18,10 @@ export const PAGES = {
   overview: { viewType: "headLens.overview", script: "overview.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
   tokens: { viewType: "headLens.tokenHeads", script: "tokens.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
   // A run's thumbnails, predictions and the enlarged head's exact pattern would have to be sent again on every tab switch.
-  attention: { viewType: "headLens.attention", script: "attention.js", styles: ["base.css", "attention.css"], retainContextWhenHidden: true },
+  attention: {
+    viewType: "headLens.attention",
+    script: "attention.js",
+    styles: ["base.css", "attention.css"],
+    retainContextWhenHidden: true,
+  },
 } satisfies Record<string, PageSpec>;

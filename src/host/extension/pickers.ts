@@ -27,14 +27,22 @@ export async function pickModel(s: Pick<Services, "registry">, o: ModelPick): Pr
   if (usable.length === 1 && !o.current) return usable[0];
   const ordered = [...listed].sort((a, b) => Number(b.id === o.current?.id) - Number(a.id === o.current?.id));
   const items = ordered.map((m) => ({
-    label: modelName(m), model: m, detail: m.error ?? m.dir,
+    label: modelName(m),
+    model: m,
+    detail: m.error ?? m.dir,
     description: `${m.id === o.current?.id && o.currentLabel ? `${o.currentLabel} · ` : ""}${shape(m)}`,
   }));
-  return (await vscode.window.showQuickPick(items, { title: `Head Lens: ${o.title}`, placeHolder: "Pick a model", matchOnDescription: true }))?.model;
+  return (
+    await vscode.window.showQuickPick(items, { title: `Head Lens: ${o.title}`, placeHolder: "Pick a model", matchOnDescription: true })
+  )?.model;
 }
 
 const shape = (m: ModelEntry) =>
-  m.config ? `${m.config.n_layers}L × ${m.config.n_heads}H · V ${m.config.d_vocab} · n_ctx ${m.config.n_ctx}` : m.hub ? `hub · not downloaded · ${m.hub.layers}L × ${m.hub.heads}H` : "broken: cannot be loaded";
+  m.config
+    ? `${m.config.n_layers}L × ${m.config.n_heads}H · V ${m.config.d_vocab} · n_ctx ${m.config.n_ctx}`
+    : m.hub
+      ? `hub · not downloaded · ${m.hub.layers}L × ${m.hub.heads}H`
+      : "broken: cannot be loaded";
 
 /** The model to act on, loadable: `model` (a tree item's, the hover's) or a pick; hub models downloaded first. */
 export async function usableModel(s: Services, model: ModelEntry | undefined, title = "model"): Promise<LoadableModel | undefined> {
@@ -58,7 +66,10 @@ async function pickNumber(title: string, count: number, label: (i: number) => st
 export async function targetLayer(s: Services, node: TreeNode | undefined): Promise<{ model: LoadableModel; layer: number } | undefined> {
   const model = await usableModel(s, node?.model);
   if (!model) return undefined;
-  const layer = node && node.kind !== "model" ? node.layer : await pickNumber(`Head Lens: layer of ${modelName(model)}`, model.config.n_layers, (i) => `Layer ${i}`);
+  const layer =
+    node && node.kind !== "model"
+      ? node.layer
+      : await pickNumber(`Head Lens: layer of ${modelName(model)}`, model.config.n_layers, (i) => `Layer ${i}`);
   return layer === undefined ? undefined : { model, layer };
 }
 
@@ -66,19 +77,36 @@ export async function targetLayer(s: Services, node: TreeNode | undefined): Prom
 export async function targetHead(s: Services, node: TreeNode | undefined): Promise<{ model: LoadableModel; head: HeadRef } | undefined> {
   const t = await targetLayer(s, node);
   if (!t) return undefined;
-  const head = node?.kind === "head" ? node.head : await pickNumber(`Head Lens: head of layer ${t.layer}`, t.model.config.n_heads, (i) => headName(t.layer, i));
+  const head =
+    node?.kind === "head"
+      ? node.head
+      : await pickNumber(`Head Lens: head of layer ${t.layer}`, t.model.config.n_heads, (i) => headName(t.layer, i));
   return head === undefined ? undefined : { model: t.model, head: { layer: t.layer, head } };
 }
 
 /** One head of the model, from one list ("L1H0"). */
-export async function pickHead(model: LoadableModel, title: string, extra: { label: string; description: string }[] = []): Promise<HeadRef | null | undefined> {
-  const heads = allHeads(model.config.n_layers, model.config.n_heads).map((ref) => ({ label: headName(ref.layer, ref.head), ref: ref as HeadRef | null }));
-  const pick = await vscode.window.showQuickPick([...heads, ...extra.map((e) => ({ ...e, ref: null }))], { title: `Head Lens: ${title}`, placeHolder: "Type to filter, e.g. L1H0" });
+export async function pickHead(
+  model: LoadableModel,
+  title: string,
+  extra: { label: string; description: string }[] = [],
+): Promise<HeadRef | null | undefined> {
+  const heads = allHeads(model.config.n_layers, model.config.n_heads).map((ref) => ({
+    label: headName(ref.layer, ref.head),
+    ref: ref as HeadRef | null,
+  }));
+  const pick = await vscode.window.showQuickPick([...heads, ...extra.map((e) => ({ ...e, ref: null }))], {
+    title: `Head Lens: ${title}`,
+    placeHolder: "Type to filter, e.g. L1H0",
+  });
   return pick ? pick.ref : undefined;
 }
 
 /** The model a restored page showed, if it is still listed and loadable; otherwise the page closes. */
-export async function restoredModel(s: Pick<Services, "registry">, panel: vscode.WebviewPanel, id: string | undefined): Promise<LoadableModel | undefined> {
+export async function restoredModel(
+  s: Pick<Services, "registry">,
+  panel: vscode.WebviewPanel,
+  id: string | undefined,
+): Promise<LoadableModel | undefined> {
   await s.registry.ready;
   const model = id === undefined ? undefined : s.registry.get(id);
   if (isLoadable(model)) return model;

@@ -19,6 +19,7 @@ export function commandRegistrar(s: Pick<Services, "context" | "reportError">): 
 
 /** The command's title as the palette shows it ("Choose Attention Head"), for messages about it. */
 function commandTitle(context: vscode.ExtensionContext, id: string): string {
-  const commands = (context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands ?? [];
+  const commands =
+    (context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands ?? [];
   return commands.find((c) => c.command === id)?.title.replace(/…$/, "") ?? id.replace("headLens.", "");
 }

@@ -8,7 +8,16 @@
 import { parsePriorSpec } from "../../core/priorSpec";
 import { DEFAULT_SIZES } from "../../core/report";
 import { ReportSettings, SIZE_LIMITS } from "../../core/reportSettings";
-import { BLOCK_MB_LIMITS, DEFAULT_BLOCK_MB, DEFAULT_EP_PREFERENCE, DEFAULT_STRATEGY, ExecutionProvider, MIB, Strategy, STRATEGIES } from "../../protocol/engine";
+import {
+  BLOCK_MB_LIMITS,
+  DEFAULT_BLOCK_MB,
+  DEFAULT_EP_PREFERENCE,
+  DEFAULT_STRATEGY,
+  ExecutionProvider,
+  MIB,
+  Strategy,
+  STRATEGIES,
+} from "../../protocol/engine";
 
 export const SECTION = "headLens";
 
@@ -40,7 +49,8 @@ export function settingsFrom(get: (key: string) => unknown): Settings {
     const n = Math.round(Number(get(key)));
     return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : fallback;
   };
-  const size = (key: string, field: keyof typeof SIZE_LIMITS) => int(key, DEFAULT_SIZES[field], SIZE_LIMITS[field].min, SIZE_LIMITS[field].max);
+  const size = (key: string, field: keyof typeof SIZE_LIMITS) =>
+    int(key, DEFAULT_SIZES[field], SIZE_LIMITS[field].min, SIZE_LIMITS[field].max);
   const strings = (key: string) => {
     const v = get(key);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
@@ -51,17 +61,30 @@ export function settingsFrom(get: (key: string) => unknown): Settings {
   const eps = strings("executionProviders") as ExecutionProvider[] | undefined;
   const strategy = get("strategy");
   return {
-    report: { nKeys: size("keys", "nKeys"), nQueries: size("queries", "nQueries"), nOutputs: size("outputs", "nOutputs"), prior: parsePriorSpec(text("priors", DEFAULT_PRIOR)) },
+    report: {
+      nKeys: size("keys", "nKeys"),
+      nQueries: size("queries", "nQueries"),
+      nOutputs: size("outputs", "nOutputs"),
+      prior: parsePriorSpec(text("priors", DEFAULT_PRIOR)),
+    },
     engine: {
       epPreference: eps?.length ? eps : [...DEFAULT_EP_PREFERENCE],
       blockBytes: int("blockSizeMB", DEFAULT_BLOCK_MB, BLOCK_MB_LIMITS.min, BLOCK_MB_LIMITS.max) * MIB,
     },
     strategy: STRATEGIES.includes(strategy as Strategy) ? (strategy as Strategy) : DEFAULT_STRATEGY,
-    hover: { enabled: bool("hover.enabled", HOVER_DEFAULTS.enabled), languages: strings("hover.languages") ?? [...HOVER_DEFAULTS.languages] },
+    hover: {
+      enabled: bool("hover.enabled", HOVER_DEFAULTS.enabled),
+      languages: strings("hover.languages") ?? [...HOVER_DEFAULTS.languages],
+    },
     attention: {
       editorHighlights: bool("attention.editorHighlights", ATTENTION_DEFAULTS.editorHighlights),
       maxFileSize: int("attention.maxFileSize", ATTENTION_DEFAULTS.maxFileSize, ATTENTION_LIMITS.maxFileSize.min),
-      debounceMs: int("attention.debounceMs", ATTENTION_DEFAULTS.debounceMs, ATTENTION_LIMITS.debounceMs.min, ATTENTION_LIMITS.debounceMs.max),
+      debounceMs: int(
+        "attention.debounceMs",
+        ATTENTION_DEFAULTS.debounceMs,
+        ATTENTION_LIMITS.debounceMs.min,
+        ATTENTION_LIMITS.debounceMs.max,
+      ),
     },
     modelFolders: strings("modelFolders") ?? [],
     hubRevision: text("hub.revision", DEFAULT_HUB_REVISION),

@@ -29,7 +29,13 @@ export class TokenPanel {
 
   private constructor(private readonly s: Services) {
     // A hidden page is not retained: the re-created one gets the whole table again.
-    this.host = WebviewHost.create(PAGES.tokens, s.context.extensionUri, "Which heads use…", { column: vscode.ViewColumn.Active, preserveFocus: false }, { waiting: "discard", onReady: () => this.replay() });
+    this.host = WebviewHost.create(
+      PAGES.tokens,
+      s.context.extensionUri,
+      "Which heads use…",
+      { column: vscode.ViewColumn.Active, preserveFocus: false },
+      { waiting: "discard", onReady: () => this.replay() },
+    );
     this.host.channel
       .serve("openHead", (ref) => {
         if (this.model) s.heads.show(this.model, [ref]).catch((e) => s.reportError("open head", e));
@@ -83,24 +89,27 @@ export class TokenPanel {
         cancel.onCancellationRequested(() => ac.abort());
         let reported = 0;
         try {
-          await this.s.engine().token({ modelDir: model.dir, priors: prior, token: { id: token.id }, n: BEST_KEYS, strategy: settings.strategy }, {
-            signal: ac.signal,
-            onEvent: (ev) => {
-              if (ac !== this.controller) return; // a newer run replaced this one
-              if (ev.type === "progress") {
-                this.fraction = ev.fraction;
-                const pct = Math.floor(100 * ev.fraction);
-                if (pct > reported) {
-                  progress.report({ increment: pct - reported, message: `${pct} %` });
-                  reported = pct;
+          await this.s.engine().token(
+            { modelDir: model.dir, priors: prior, token: { id: token.id }, n: BEST_KEYS, strategy: settings.strategy },
+            {
+              signal: ac.signal,
+              onEvent: (ev) => {
+                if (ac !== this.controller) return; // a newer run replaced this one
+                if (ev.type === "progress") {
+                  this.fraction = ev.fraction;
+                  const pct = Math.floor(100 * ev.fraction);
+                  if (pct > reported) {
+                    progress.report({ increment: pct - reported, message: `${pct} %` });
+                    reported = pct;
+                  }
+                  this.host.post("progress", { fraction: ev.fraction });
+                } else {
+                  this.rows.push(ev.head);
+                  this.host.post("head", { head: ev.head });
                 }
-                this.host.post("progress", { fraction: ev.fraction });
-              } else {
-                this.rows.push(ev.head);
-                this.host.post("head", { head: ev.head });
-              }
+              },
             },
-          });
+          );
           this.s.log.info(`token ${what}: ${this.rows.length} heads in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
           this.finish(ac, { cancelled: false });
         } catch (e) {

@@ -27,7 +27,13 @@ export class WebviewHost<Serves extends PageHostApi, Calls extends Api> implemen
   private readonly port: HeldPort;
   private everReady = false;
 
-  private constructor(readonly panel: vscode.WebviewPanel, spec: PageSpec, extensionUri: vscode.Uri, title: string, options: HostOptions) {
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    spec: PageSpec,
+    extensionUri: vscode.Uri,
+    title: string,
+    options: HostOptions,
+  ) {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "head-lens.svg");
     panel.webview.options = {
       enableScripts: true,
@@ -49,13 +55,30 @@ export class WebviewHost<Serves extends PageHostApi, Calls extends Api> implemen
   }
 
   /** A new panel for the page. */
-  static create<S extends PageHostApi, C extends Api>(spec: PageSpec, extensionUri: vscode.Uri, title: string, show: { column: vscode.ViewColumn; preserveFocus: boolean }, options: HostOptions): WebviewHost<S, C> {
-    const panel = vscode.window.createWebviewPanel(spec.viewType, title, { viewColumn: show.column, preserveFocus: show.preserveFocus }, { retainContextWhenHidden: spec.retainContextWhenHidden });
+  static create<S extends PageHostApi, C extends Api>(
+    spec: PageSpec,
+    extensionUri: vscode.Uri,
+    title: string,
+    show: { column: vscode.ViewColumn; preserveFocus: boolean },
+    options: HostOptions,
+  ): WebviewHost<S, C> {
+    const panel = vscode.window.createWebviewPanel(
+      spec.viewType,
+      title,
+      { viewColumn: show.column, preserveFocus: show.preserveFocus },
+      { retainContextWhenHidden: spec.retainContextWhenHidden },
+    );
     return new WebviewHost<S, C>(panel, spec, extensionUri, title, options);
   }
 
   /** A panel VS Code re-created after a window reload (its page starts empty). */
-  static adopt<S extends PageHostApi, C extends Api>(panel: vscode.WebviewPanel, spec: PageSpec, extensionUri: vscode.Uri, title: string, options: HostOptions): WebviewHost<S, C> {
+  static adopt<S extends PageHostApi, C extends Api>(
+    panel: vscode.WebviewPanel,
+    spec: PageSpec,
+    extensionUri: vscode.Uri,
+    title: string,
+    options: HostOptions,
+  ): WebviewHost<S, C> {
     panel.title = title;
     return new WebviewHost<S, C>(panel, spec, extensionUri, title, options);
   }
@@ -116,7 +139,9 @@ class HeldPort implements Port {
 function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, spec: PageSpec, title: string): string {
   const nonce = randomBytes(16).toString("base64");
   const src = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", spec.script));
-  const links = spec.styles.map((s) => `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", s))}">`).join("\n");
+  const links = spec.styles
+    .map((s) => `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", s))}">`)
+    .join("\n");
   const csp = [
     "default-src 'none'",
     `style-src ${webview.cspSource}`,
@@ -174,7 +199,11 @@ export class PageSet<P extends { host: { onDidDispose(f: () => void): unknown; o
 }
 
 /** Restores pages of one kind after a window reload; a restore that fails closes its panel (never a blank page). */
-export function registerRestore<S>(spec: PageSpec, restore: (panel: vscode.WebviewPanel, state: S | undefined) => Promise<void> | void, onError: (e: unknown) => void): vscode.Disposable {
+export function registerRestore<S>(
+  spec: PageSpec,
+  restore: (panel: vscode.WebviewPanel, state: S | undefined) => Promise<void> | void,
+  onError: (e: unknown) => void,
+): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(spec.viewType, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       try {

@@ -18,7 +18,19 @@
  * chunker (~5.7 MB unpacked). Wrapping all that around it would not be smaller than this file.
  */
 import { createHash } from "node:crypto";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -183,9 +195,11 @@ export class HubClient {
     const length = isRedirect(res.status) || encoded ? null : h.get("content-length"); // a redirect's length is its own text
     const size = Number(h.get("x-linked-size") ?? length ?? NaN);
     const where = `${s.repo}/${s.file}: the hub's answer (HTTP ${res.status} from ${new URL(answer.url).pathname})`;
-    if (!SHA.test(commit)) throw new HeadLensError(`${where} has no X-Repo-Commit; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`, "hub.protocol");
+    if (!SHA.test(commit))
+      throw new HeadLensError(`${where} has no X-Repo-Commit; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`, "hub.protocol");
     if (!ETAG.test(etag)) throw new HeadLensError(`${where} has no usable etag (got "${etag}")`, "hub.protocol");
-    if (!Number.isSafeInteger(size) || size < 0) throw new HeadLensError(`${where} gives no file size (X-Linked-Size or an uncompressed Content-Length)`, "hub.protocol");
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new HeadLensError(`${where} gives no file size (X-Linked-Size or an uncompressed Content-Length)`, "hub.protocol");
     const location = isRedirect(res.status) ? h.get("location") : null;
     return { commit, etag, size, url: location ? new URL(location, answer.url).href : answer.url };
   }
@@ -206,7 +220,10 @@ export class HubClient {
     const actual = await fileDigest(partial, meta.etag.length === 64 ? "sha256" : "git-sha1", meta.size);
     if (actual !== meta.etag) {
       rmSync(partial, { force: true }); // corrupt bytes are never kept, never used
-      throw new HeadLensError(`download of ${file} is corrupt (hash ${actual}, hub says ${meta.etag}); it was deleted, run it again`, "hub.integrity");
+      throw new HeadLensError(
+        `download of ${file} is corrupt (hash ${actual}, hub says ${meta.etag}); it was deleted, run it again`,
+        "hub.integrity",
+      );
     }
     renameSync(partial, blob);
   }
@@ -228,7 +245,8 @@ export class HubClient {
       rmSync(partial, { force: true });
       return this.fetchInto(meta, partial, s, 0, opts);
     }
-    if (res.status === 200) have = 0; // the server ignored Range (gzip does): the whole file follows
+    if (res.status === 200)
+      have = 0; // the server ignored Range (gzip does): the whole file follows
     else if (res.status !== 206) throw await this.httpError(res, s, new URL(at).origin !== this.origin);
     const fh = await open(partial, have > 0 ? "a" : "w");
     const t0 = performance.now();
@@ -249,8 +267,12 @@ export class HubClient {
         opts.onProgress?.({ file, received, total: meta.size, bytesPerSecond: secs > 0 ? (received - have) / secs : 0 });
       }
     } catch (e) {
-      if (opts.signal?.aborted) throw new HeadLensError(`download of ${file} cancelled (kept ${received} bytes to resume later)`, "cancelled");
-      throw new HeadLensError(`download of ${file} was interrupted after ${received} of ${meta.size} bytes (${(e as Error).message}); run it again to resume`, "hub.interrupted");
+      if (opts.signal?.aborted)
+        throw new HeadLensError(`download of ${file} cancelled (kept ${received} bytes to resume later)`, "cancelled");
+      throw new HeadLensError(
+        `download of ${file} was interrupted after ${received} of ${meta.size} bytes (${(e as Error).message}); run it again to resume`,
+        "hub.interrupted",
+      );
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       await fh.close();
@@ -277,7 +299,11 @@ export class HubClient {
       const next = new URL(location, url).href;
       if (stopAtCdn && (new URL(next).origin !== this.origin || res.headers.has("x-linked-etag"))) return { res, url, commit };
       await res.body?.cancel();
-      if (hop === MAX_REDIRECTS) throw new HeadLensError(`${url}: more than ${MAX_REDIRECTS} redirects; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`, "hub.protocol");
+      if (hop === MAX_REDIRECTS)
+        throw new HeadLensError(
+          `${url}: more than ${MAX_REDIRECTS} redirects; is HF_ENDPOINT (${this.endpoint}) a Hugging Face hub?`,
+          "hub.protocol",
+        );
       url = next;
     }
   }
@@ -285,7 +311,8 @@ export class HubClient {
   /** The hub's X-Error-Code (as huggingface_hub's hf_raise_for_status reads it) as a message that says what to do. */
   private async httpError(res: Response, s: Subject, cdn = false): Promise<HeadLensError> {
     const code = res.headers.get("x-error-code") ?? "";
-    const said = res.headers.get("x-error-message") ?? (cdn ? /<Message>([^<]*)<\/Message>/.exec(await res.text().catch(() => ""))?.[1] : undefined);
+    const said =
+      res.headers.get("x-error-message") ?? (cdn ? /<Message>([^<]*)<\/Message>/.exec(await res.text().catch(() => ""))?.[1] : undefined);
     await res.body?.cancel().catch(() => undefined);
     const page = `${this.endpoint}/${s.repo}`;
     const setToken = `set HF_TOKEN (or run "Head Lens: Set Hugging Face Token…")`;
@@ -293,7 +320,11 @@ export class HubClient {
     let msg: string;
     if (cdn) {
       // A signed link past its expiry, or refused for another reason: a fresh HEAD gets a new one.
-      if (res.status === 400 || res.status === 403) return new HeadLensError(`the download link for ${s.file} was refused (${status}); run it again for a fresh link`, "hub.linkRefused");
+      if (res.status === 400 || res.status === 403)
+        return new HeadLensError(
+          `the download link for ${s.file} was refused (${status}); run it again for a fresh link`,
+          "hub.linkRefused",
+        );
       msg = `download of ${s.file} failed at the file server (${status}); run it again`;
     } else if (code === "GatedRepo" && res.status === 403) {
       msg = `${s.repo} is gated and your token has no access to it yet: accept its terms at ${page} (some repos wait for the authors' approval), then try again`;
@@ -316,11 +347,17 @@ export class HubClient {
   private networkError(what: string, e: unknown): HeadLensError {
     if (e instanceof HeadLensError) return e;
     if ((e as Error)?.name === "AbortError") return new HeadLensError(`download of ${what} cancelled`, "cancelled");
-    return new HeadLensError(`${what}: the hub at ${this.endpoint} is unreachable (${(e as Error).message}); check the network, or set HF_HUB_OFFLINE=1 to use only cached files`, "hub.network");
+    return new HeadLensError(
+      `${what}: the hub at ${this.endpoint} is unreachable (${(e as Error).message}); check the network, or set HF_HUB_OFFLINE=1 to use only cached files`,
+      "hub.network",
+    );
   }
 
   private offlineError(repo: string, revision: string, what: string): never {
-    throw new HeadLensError(`${repo}@${revision}: HF_HUB_OFFLINE is set and ${what} is not in the cache (${this.repoDir(repo)}); download it once with network access`, "hub.offline");
+    throw new HeadLensError(
+      `${repo}@${revision}: HF_HUB_OFFLINE is set and ${what} is not in the cache (${this.repoDir(repo)}); download it once with network access`,
+      "hub.offline",
+    );
   }
 
   private readRef(repo: string, revision: string): string | undefined {

@@ -28,7 +28,8 @@ export async function prepareHubModel(spec: HubModelSpec, hub: HubClient, storag
   opts.onStep?.(`listing ${spec.repo}@${revision}`);
   const files = await hub.listFiles(spec.repo, revision, opts.signal);
   const pthName = files.find((f) => f.endsWith("final.pth")); // TransformerLens takes the first such file
-  if (!pthName) throw new HeadLensError(`${spec.repo}@${revision}: no file ending in final.pth (files: ${files.slice(0, 8).join(", ")})`, "hub.layout");
+  if (!pthName)
+    throw new HeadLensError(`${spec.repo}@${revision}: no file ending in final.pth (files: ${files.slice(0, 8).join(", ")})`, "hub.layout");
   if (!files.includes("config.json")) throw new HeadLensError(`${spec.repo}@${revision}: no config.json`, "hub.layout");
   opts.onStep?.(`downloading ${spec.repo}/config.json`);
   const configPath = await hub.download(spec.repo, revision, "config.json", opts);
@@ -53,19 +54,33 @@ export async function prepareLocalPth(pthPath: string, storageDir: string, conve
   const configStat = statSync(configPath, { throwIfNoEntry: false });
   if (!configStat?.isFile()) throw new HeadLensError(`${pthPath}: a .pth needs its config.json in the same folder`, "model.missing");
   if (configStat.size > MAX_CONFIG_BYTES) {
-    throw new HeadLensError(`${configPath}: ${configStat.size} bytes is larger than any model config (limit ${MAX_CONFIG_BYTES}); is it the right file?`, "config.invalid");
+    throw new HeadLensError(
+      `${configPath}: ${configStat.size} bytes is larger than any model config (limit ${MAX_CONFIG_BYTES}); is it the right file?`,
+      "config.invalid",
+    );
   }
   const tokenizer = join(dir, "tokenizer.json");
   const st = statSync(pthPath);
   // The cache key covers the checkpoint's identity and the config's bytes (hashed, never parsed here).
-  const key = createHash("sha256").update(`${realpathSync(pthPath)}|${st.size}|${st.mtimeMs}|`).update(readFileSync(configPath)).digest("hex").slice(0, 24);
+  const key = createHash("sha256")
+    .update(`${realpathSync(pthPath)}|${st.size}|${st.mtimeMs}|`)
+    .update(readFileSync(configPath))
+    .digest("hex")
+    .slice(0, 24);
   const out = join(storageDir, "converted", `${basename(pthPath, ".pth")}-${key}`);
   if (existsSync(join(out, "model.safetensors"))) return out;
   await runConversion(job(configPath, pthPath, existsSync(tokenizer) ? tokenizer : undefined, out, basename(pthPath, ".pth")), convert);
   return out;
 }
 
-function job(configPath: string, pthPath: string, tokenizerPath: string | undefined, out: string, name: string, extra: Record<string, unknown> = {}): ConvertJob {
+function job(
+  configPath: string,
+  pthPath: string,
+  tokenizerPath: string | undefined,
+  out: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): ConvertJob {
   // Unique per conversion: two windows converting the same file never share a temp folder.
   const tmp = `${out}.tmp-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   return { configPath, pthPath, tokenizerPath, out, tmp, name, extra };

@@ -32,9 +32,14 @@ export async function convertCheckpoint(job: ConvertJob): Promise<void> {
 async function convertInto(job: ConvertJob): Promise<void> {
   const { config, tokenizerName } = readConfig(job);
   if (tokenizerName !== undefined && tokenizerName !== "gpt2" && !job.tokenizerPath) {
-    throw new HeadLensError(`${job.pthPath}: its config names tokenizer "${String(tokenizerName)}"; put that tokenizer's tokenizer.json beside the .pth`, "tokenizer.missing");
+    throw new HeadLensError(
+      `${job.pthPath}: its config names tokenizer "${String(tokenizerName)}"; put that tokenizer's tokenizer.json beside the .pth`,
+      "tokenizer.missing",
+    );
   }
-  const bos = job.tokenizerPath ? HfTokenizerVocabulary.fromFile(job.tokenizerPath, config.d_vocab, config.tokenizer_name).bos : config.bos_token_id;
+  const bos = job.tokenizerPath
+    ? HfTokenizerVocabulary.fromFile(job.tokenizerPath, config.d_vocab, config.tokenizer_name).bos
+    : config.bos_token_id;
   const ckpt = await openPth(await readFile(job.pthPath), job.pthPath);
   checkConfigFitsWeights(config, job.configPath, job.pthPath, ckpt.storageBytes);
   const shapes = [...expectedShapes(config)];
@@ -43,14 +48,18 @@ async function convertInto(job: ConvertJob): Promise<void> {
   rmSync(job.tmp, { recursive: true, force: true });
   mkdirSync(job.tmp, { recursive: true });
   writeTensors(join(job.tmp, "model.safetensors"), ckpt, shapes, job.pthPath);
-  writeFileSync(join(job.tmp, "config.json"), JSON.stringify({ ...config, ...(bos !== undefined ? { bos_token_id: bos } : {}), ...job.extra }, null, 2));
+  writeFileSync(
+    join(job.tmp, "config.json"),
+    JSON.stringify({ ...config, ...(bos !== undefined ? { bos_token_id: bos } : {}), ...job.extra }, null, 2),
+  );
   if (job.tokenizerPath) copyFileSync(job.tokenizerPath, join(job.tmp, "tokenizer.json"));
   rmSync(job.out, { recursive: true, force: true });
   renameSync(job.tmp, job.out); // atomic: a half-written conversion is never used
 }
 
 function readConfig(job: ConvertJob): { config: ModelConfig; tokenizerName: unknown } {
-  if (!existsSync(job.configPath)) throw new HeadLensError(`${job.pthPath}: a .pth needs its config.json in the same folder`, "model.missing");
+  if (!existsSync(job.configPath))
+    throw new HeadLensError(`${job.pthPath}: a .pth needs its config.json in the same folder`, "model.missing");
   const raw = readBoundedJson(job.configPath, MAX_CONFIG_BYTES, "model config", "config.invalid");
   const tokenizerName = typeof raw === "object" && raw !== null ? (raw as { tokenizer_name?: unknown }).tokenizer_name : undefined;
   return { config: parseAnyConfig(raw, job.configPath, job.name), tokenizerName };
@@ -58,7 +67,8 @@ function readConfig(job: ConvertJob): { config: ModelConfig; tokenizerName: unkn
 
 function checkRequired(ckpt: PthCheckpoint, name: string, shape: number[]): void {
   const dtype = ckpt.dtypeOf(name);
-  if (!dtype) throw new HeadLensError(`${ckpt.label}: tensor "${name}" [${shape.join(", ")}] is missing from the state dict`, "weights.missing");
+  if (!dtype)
+    throw new HeadLensError(`${ckpt.label}: tensor "${name}" [${shape.join(", ")}] is missing from the state dict`, "weights.missing");
   checkShape(ckpt.label, name, ckpt.shapeOf(name)!, shape);
   if (!FLOAT_DTYPES.has(dtype)) throw new HeadLensError(`${ckpt.label}: ${unsupportedDtype(dtype, name)}`, "weights.dtype");
 }
@@ -67,7 +77,13 @@ function checkRequired(ckpt: PthCheckpoint, name: string, shape: number[]): void
 function writeTensors(path: string, ckpt: PthCheckpoint, shapes: [string, number[]][], source: string): void {
   const fd = openSync(path, "w");
   try {
-    writeSync(fd, safetensorsHeader(shapes.map(([name, shape]) => ({ name, dtype: "F32" as const, shape })), { source }));
+    writeSync(
+      fd,
+      safetensorsHeader(
+        shapes.map(([name, shape]) => ({ name, dtype: "F32" as const, shape })),
+        { source },
+      ),
+    );
     for (const [name] of shapes) {
       const t = ckpt.read(name);
       checkFinite(ckpt.label, name, t.data);

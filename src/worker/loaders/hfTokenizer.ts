@@ -38,13 +38,20 @@ export class HfTokenizerVocabulary implements Vocabulary {
   private readonly special = new Map<number, string>();
   private readonly decoderMap = byteDecoder();
 
-  constructor(json: Record<string, unknown>, readonly size: number, name: string, bos: number | undefined, label: string) {
+  constructor(
+    json: Record<string, unknown>,
+    readonly size: number,
+    name: string,
+    bos: number | undefined,
+    label: string,
+  ) {
     this.tokenizer = name;
     this.tok = new Tokenizer(json, {});
     this.byteLevel = JSON.stringify(json.decoder ?? {}).includes("ByteLevel");
     for (const t of (json.added_tokens as { id: number; content: string }[] | undefined) ?? []) this.special.set(t.id, t.content);
     const found = bos ?? this.tok.token_to_id("<|BOS|>") ?? this.tok.token_to_id("<|endoftext|>");
-    if (found === undefined || found < 0 || found >= size) throw new HeadLensError(`${label}: no BOS token (<|BOS|> or <|endoftext|>) in the tokenizer; set bos_token_id`, "tokenizer.bos");
+    if (found === undefined || found < 0 || found >= size)
+      throw new HeadLensError(`${label}: no BOS token (<|BOS|> or <|endoftext|>) in the tokenizer; set bos_token_id`, "tokenizer.bos");
     this.bos = found;
   }
 
@@ -56,7 +63,8 @@ export class HfTokenizerVocabulary implements Vocabulary {
       if (e instanceof HeadLensError) throw e;
       throw new HeadLensError(`${path}: cannot read tokenizer.json (${oneLine((e as Error).message)})`, "tokenizer.read");
     }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new HeadLensError(`${path}: tokenizer.json must hold a JSON object`, "tokenizer.read");
+    if (typeof json !== "object" || json === null || Array.isArray(json))
+      throw new HeadLensError(`${path}: tokenizer.json must hold a JSON object`, "tokenizer.read");
     return new HfTokenizerVocabulary(json as Record<string, unknown>, size, name, bos, path);
   }
 

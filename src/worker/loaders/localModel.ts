@@ -78,7 +78,10 @@ export function loadLocalModel(dirArg: string): LoadedModel {
   const dir = resolve(dirArg);
   const config = readModelConfig(dir);
   const stPath = join(dir, "model.safetensors");
-  const file = parseSafetensors(weightsFile(stPath, (p) => readFileSync(p)), stPath);
+  const file = parseSafetensors(
+    weightsFile(stPath, (p) => readFileSync(p)),
+    stPath,
+  );
   const weights = weightsFromSafetensors(config, file, join(dir, "config.json"));
   return { dir, config, weights, vocab: checkVocabulary(vocabularyFor(config, dir), config, dir) };
 }

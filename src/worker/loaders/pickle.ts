@@ -14,7 +14,18 @@ import { Global, PyDict, StorageRef, StorageType, TensorRef, UnpickleLimits, Val
 export { PyDict, StorageType } from "./pickleValues";
 export type { StorageRef, TensorRef } from "./pickleValues";
 
-const STORAGE_TYPES = ["FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage", "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"];
+const STORAGE_TYPES = [
+  "FloatStorage",
+  "HalfStorage",
+  "BFloat16Storage",
+  "DoubleStorage",
+  "LongStorage",
+  "IntStorage",
+  "ShortStorage",
+  "CharStorage",
+  "ByteStorage",
+  "BoolStorage",
+];
 const ALLOWED = new Set([
   "collections.OrderedDict",
   "torch._utils._rebuild_tensor_v2",
@@ -101,9 +112,13 @@ export function unpickle(data: Uint8Array, label: string, limits: UnpickleLimits
     for (const item of items) (l as unknown[]).push(item); // no push(...items): a long list would overflow the stack
   };
   const global = (module: unknown, name: unknown) => {
-    if (typeof module !== "string" || typeof name !== "string") return fail(`STACK_GLOBAL needs two strings, got ${describe(module)} and ${describe(name)}`);
+    if (typeof module !== "string" || typeof name !== "string")
+      return fail(`STACK_GLOBAL needs two strings, got ${describe(module)} and ${describe(name)}`);
     const g = new Global(module, name);
-    if (!ALLOWED.has(g.qualified)) fail(`refuses global ${describe(g.qualified).slice(1, -1)}: only tensors and state dicts may be unpickled (the file may be malicious)`);
+    if (!ALLOWED.has(g.qualified))
+      fail(
+        `refuses global ${describe(g.qualified).slice(1, -1)}: only tensors and state dicts may be unpickled (the file may be malicious)`,
+      );
     return name.endsWith("Storage") ? new StorageType(name) : g;
   };
 
@@ -111,76 +126,237 @@ export function unpickle(data: Uint8Array, label: string, limits: UnpickleLimits
     if (ops > data.length) fail("does not advance (malformed pickle)"); // every opcode consumes ≥ 1 byte
     const op = u8();
     switch (op) {
-      case 0x80: { const v = u8(); if (v > 5) fail(`uses pickle protocol ${v}; at most 5 exists`); break; } // PROTO
-      case 0x95: u64(); break; // FRAME (a hint only)
+      case 0x80: {
+        const v = u8();
+        if (v > 5) fail(`uses pickle protocol ${v}; at most 5 exists`);
+        break;
+      } // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME (a hint only)
       case 0x2e: // STOP
         if (stack.length !== 1 || metastack.length) fail("STOP with a malformed stack");
         return stack[0];
-      case 0x28: mark(); break; // MARK
-      case 0x30: if (stack.length) stack.pop(); else popMark(); break; // POP (of an empty stack: the MARK)
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: { const x = top(); sizes.reused(x); push(x); break; } // DUP
-      case 0x4e: push(null); break; // NONE
-      case 0x88: push(true); break; // NEWTRUE
-      case 0x89: push(false); break; // NEWFALSE
-      case 0x4a: push(i32()); break; // BININT
-      case 0x4b: push(u8()); break; // BININT1
-      case 0x4d: push(u16()); break; // BININT2
-      case 0x8a: push(long1(bytes(u8()))); break; // LONG1
-      case 0x47: need(8); push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT (big-endian)
-      case 0x49: { // INT (text)
+      case 0x28:
+        mark();
+        break; // MARK
+      case 0x30:
+        if (stack.length) stack.pop();
+        else popMark();
+        break; // POP (of an empty stack: the MARK)
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32: {
+        const x = top();
+        sizes.reused(x);
+        push(x);
+        break;
+      } // DUP
+      case 0x4e:
+        push(null);
+        break; // NONE
+      case 0x88:
+        push(true);
+        break; // NEWTRUE
+      case 0x89:
+        push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        push(i32());
+        break; // BININT
+      case 0x4b:
+        push(u8());
+        break; // BININT1
+      case 0x4d:
+        push(u16());
+        break; // BININT2
+      case 0x8a:
+        push(long1(bytes(u8())));
+        break; // LONG1
+      case 0x47:
+        need(8);
+        push(view.getFloat64(pos, false));
+        pos += 8;
+        break; // BINFLOAT (big-endian)
+      case 0x49: {
+        // INT (text)
         const s = line();
         if (s === "01" || s === "00") push(s === "01");
         else if (/^-?\d{1,20}$/.test(s)) push(Number.parseInt(s, 10));
         else fail(`malformed INT ${describe(s)}`);
         break;
       }
-      case 0x4c: push(intLine("LONG")); break; // LONG (text)
-      case 0x46: push(Number.parseFloat(line())); break; // FLOAT (text)
-      case 0x53: push(line().replace(/^(['"])(.*)\1$/s, "$2")); break; // STRING (text)
-      case 0x58: push(utf8(u32())); break; // BINUNICODE
-      case 0x8c: push(utf8(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: push(utf8(u64())); break; // BINUNICODE8
-      case 0x54: push(latin1(i32())); break; // BINSTRING (a negative length is refused by need)
-      case 0x55: push(latin1(u8())); break; // SHORT_BINSTRING
-      case 0x42: push(bytes(u32())); break; // BINBYTES
-      case 0x43: push(bytes(u8())); break; // SHORT_BINBYTES
-      case 0x29: tuple([]); break; // EMPTY_TUPLE (tuples are plain arrays)
-      case 0x5d: tuple([]); break; // EMPTY_LIST
-      case 0x7d: push(sizes.made(new PyDict(), [])); break; // EMPTY_DICT
-      case 0x74: tuple(popMark()); break; // TUPLE
-      case 0x6c: tuple(popMark()); break; // LIST
-      case 0x85: tuple([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(), a = pop(); tuple([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(), b = pop(), a = pop(); tuple([a, b, c]); break; } // TUPLE3
-      case 0x64: { const kv = popMark(); const d = sizes.made(new PyDict(), []); setItems(d, kv); push(d); break; } // DICT
-      case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x61: { const v = pop(); append(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x70: memo.set(intLine("PUT index"), top()); break; // PUT (text)
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: memoGet(u8()); break; // BINGET
-      case 0x6a: memoGet(u32()); break; // LONG_BINGET
-      case 0x67: memoGet(intLine("GET index")); break; // GET (text)
-      case 0x63: { const module = line(); push(global(module, line())); break; } // GLOBAL
-      case 0x93: { const name = pop(), module = pop(); push(global(module, name)); break; } // STACK_GLOBAL
-      case 0x69: { // INST
-        const module = line(), name = line();
-        fail(`refuses INST ${describe(`${module}.${name}`).slice(1, -1)}: instantiating classes is not allowed (the file may be malicious)`);
+      case 0x4c:
+        push(intLine("LONG"));
+        break; // LONG (text)
+      case 0x46:
+        push(Number.parseFloat(line()));
+        break; // FLOAT (text)
+      case 0x53:
+        push(line().replace(/^(['"])(.*)\1$/s, "$2"));
+        break; // STRING (text)
+      case 0x58:
+        push(utf8(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        push(utf8(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        push(utf8(u64()));
+        break; // BINUNICODE8
+      case 0x54:
+        push(latin1(i32()));
+        break; // BINSTRING (a negative length is refused by need)
+      case 0x55:
+        push(latin1(u8()));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        push(bytes(u32()));
+        break; // BINBYTES
+      case 0x43:
+        push(bytes(u8()));
+        break; // SHORT_BINBYTES
+      case 0x29:
+        tuple([]);
+        break; // EMPTY_TUPLE (tuples are plain arrays)
+      case 0x5d:
+        tuple([]);
+        break; // EMPTY_LIST
+      case 0x7d:
+        push(sizes.made(new PyDict(), []));
+        break; // EMPTY_DICT
+      case 0x74:
+        tuple(popMark());
+        break; // TUPLE
+      case 0x6c:
+        tuple(popMark());
+        break; // LIST
+      case 0x85:
+        tuple([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop(),
+          a = pop();
+        tuple([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop(),
+          b = pop(),
+          a = pop();
+        tuple([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x64: {
+        const kv = popMark();
+        const d = sizes.made(new PyDict(), []);
+        setItems(d, kv);
+        push(d);
+        break;
+      } // DICT
+      case 0x73: {
+        const v = pop(),
+          k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x61: {
+        const v = pop();
+        append(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        append(top(), items);
+        break;
+      } // APPENDS
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x70:
+        memo.set(intLine("PUT index"), top());
+        break; // PUT (text)
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+        memoGet(u8());
+        break; // BINGET
+      case 0x6a:
+        memoGet(u32());
+        break; // LONG_BINGET
+      case 0x67:
+        memoGet(intLine("GET index"));
+        break; // GET (text)
+      case 0x63: {
+        const module = line();
+        push(global(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop(),
+          module = pop();
+        push(global(module, name));
+        break;
+      } // STACK_GLOBAL
+      case 0x69: {
+        // INST
+        const module = line(),
+          name = line();
+        fail(
+          `refuses INST ${describe(`${module}.${name}`).slice(1, -1)}: instantiating classes is not allowed (the file may be malicious)`,
+        );
         break;
       }
-      case 0x6f: { const args = popMark(); fail(`refuses OBJ of ${describe(args[0])}: instantiating classes is not allowed`); break; }
-      case 0x81: { pop(); fail(`refuses NEWOBJ of ${describe(pop())}: instantiating classes is not allowed`); break; }
-      case 0x92: { pop(); pop(); fail(`refuses NEWOBJ_EX of ${describe(pop())}: instantiating classes is not allowed`); break; }
-      case 0x82: case 0x83: case 0x84: fail("refuses extension-registry globals (EXT1/EXT2/EXT4)"); break;
-      case 0x50: fail("refuses text persistent ids (PERSID)"); break;
-      case 0x51: push(persistent(pop(), fail)); break; // BINPERSID
-      case 0x52: { const args = pop(), fn = pop(); push(reduce(fn, args, sizes, fail)); break; } // REDUCE
-      case 0x62: { const state = pop(); build(top(), state, sizes, fail); break; } // BUILD
-      default: fail(`unsupported pickle opcode 0x${op.toString(16)} at byte ${pos - 1}`);
+      case 0x6f: {
+        const args = popMark();
+        fail(`refuses OBJ of ${describe(args[0])}: instantiating classes is not allowed`);
+        break;
+      }
+      case 0x81: {
+        pop();
+        fail(`refuses NEWOBJ of ${describe(pop())}: instantiating classes is not allowed`);
+        break;
+      }
+      case 0x92: {
+        pop();
+        pop();
+        fail(`refuses NEWOBJ_EX of ${describe(pop())}: instantiating classes is not allowed`);
+        break;
+      }
+      case 0x82:
+      case 0x83:
+      case 0x84:
+        fail("refuses extension-registry globals (EXT1/EXT2/EXT4)");
+        break;
+      case 0x50:
+        fail("refuses text persistent ids (PERSID)");
+        break;
+      case 0x51:
+        push(persistent(pop(), fail));
+        break; // BINPERSID
+      case 0x52: {
+        const args = pop(),
+          fn = pop();
+        push(reduce(fn, args, sizes, fail));
+        break;
+      } // REDUCE
+      case 0x62: {
+        const state = pop();
+        build(top(), state, sizes, fail);
+        break;
+      } // BUILD
+      default:
+        fail(`unsupported pickle opcode 0x${op.toString(16)} at byte ${pos - 1}`);
     }
   }
 }
@@ -197,7 +373,14 @@ const isCount = (x: unknown): x is number => typeof x === "number" && Number.isS
 
 function persistent(pid: unknown, fail: Fail): StorageRef {
   const p = Array.isArray(pid) ? pid : [];
-  if (p.length !== 5 || p[0] !== "storage" || !(p[1] instanceof StorageType) || typeof p[2] !== "string" || !/^[\w.-]{1,64}$/.test(p[2]) || !isCount(p[4])) {
+  if (
+    p.length !== 5 ||
+    p[0] !== "storage" ||
+    !(p[1] instanceof StorageType) ||
+    typeof p[2] !== "string" ||
+    !/^[\w.-]{1,64}$/.test(p[2]) ||
+    !isCount(p[4])
+  ) {
     fail(`unexpected persistent id ${describe(pid)}; expected ('storage', type, key, location, numel)`);
   }
   return { kind: "storage", type: p[1] as StorageType, key: p[2] as string, numel: p[4] as number };
@@ -209,7 +392,8 @@ function reduce(fn: unknown, args: unknown, sizes: ValueSizes, fail: Fail): unkn
   switch (fn.qualified) {
     case "collections.OrderedDict": {
       const pairs = args.length === 0 ? [] : args[0];
-      if (!Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2)) return fail("OrderedDict(...) of something other than (key, value) pairs");
+      if (!Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2))
+        return fail("OrderedDict(...) of something other than (key, value) pairs");
       const d = sizes.made(new PyDict(), pairs.flat());
       for (const [k, v] of pairs as unknown[][]) d.map.set(k, v);
       return d;
@@ -217,7 +401,13 @@ function reduce(fn: unknown, args: unknown, sizes: ValueSizes, fail: Fail): unkn
     case "torch._utils._rebuild_tensor_v2": {
       const [storage, offset, size, stride] = args as [StorageRef, unknown, unknown, unknown];
       const dims = (x: unknown): x is number[] => Array.isArray(x) && x.length <= MAX_DIMS && x.every(isCount);
-      if ((storage as StorageRef | undefined)?.kind !== "storage" || !isCount(offset) || !dims(size) || !dims(stride) || size.length !== stride.length) {
+      if (
+        (storage as StorageRef | undefined)?.kind !== "storage" ||
+        !isCount(offset) ||
+        !dims(size) ||
+        !dims(stride) ||
+        size.length !== stride.length
+      ) {
         return fail(`malformed _rebuild_tensor_v2 arguments ${describe(args)}`);
       }
       const t: TensorRef = { kind: "tensor", storage, offset, size, stride };
@@ -225,7 +415,8 @@ function reduce(fn: unknown, args: unknown, sizes: ValueSizes, fail: Fail): unkn
     }
     case "torch._utils._rebuild_parameter":
     case "torch._utils._rebuild_parameter_with_state":
-      if ((args[0] as TensorRef | undefined)?.kind !== "tensor") return fail(`${fn.qualified} of ${describe(args[0])}, which is not a tensor`);
+      if ((args[0] as TensorRef | undefined)?.kind !== "tensor")
+        return fail(`${fn.qualified} of ${describe(args[0])}, which is not a tensor`);
       return args[0];
     default:
       return fail(`refuses to call ${fn.qualified}`);

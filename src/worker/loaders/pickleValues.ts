@@ -16,7 +16,10 @@ export class StorageType {
 }
 
 export class Global {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
   get qualified(): string {
     return `${this.module}.${this.name}`;
   }
@@ -69,7 +72,10 @@ export class ValueSizes {
   private readonly sealed = new WeakSet<object>();
   private referenced = 0;
 
-  constructor(private readonly limits: UnpickleLimits, private readonly fail: (what: string) => never) {}
+  constructor(
+    private readonly limits: UnpickleLimits,
+    private readonly fail: (what: string) => never,
+  ) {}
 
   nodes(x: unknown): number {
     return typeof x === "object" && x !== null ? (this.sizes.get(x)?.nodes ?? 1) : 1;

@@ -88,7 +88,10 @@ export function resolvePrior(spec: PriorSpec, files: PriorFiles): PriorSource {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new HeadLensError(`priors file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass "uniform", "bundled" or a words.txt path`, "priors.read");
+    throw new HeadLensError(
+      `priors file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass "uniform", "bundled" or a words.txt path`,
+      "priors.read",
+    );
   }
   return { identity: `words:${sha256(text)}:${path}`, build: (vocab) => wordsPrior(text, vocab, `words file ${path}`) };
 }
@@ -113,7 +116,8 @@ function bundledPrior(ctx: PriorContext, file: string): Prior {
     return priorFromCounts(counts, "bundled (the model's training corpus)");
   }
   const shared = file;
-  if (!existsSync(shared)) throw new HeadLensError(`the bundled prior ${shared} is missing; use --priors uniform or a words.txt`, "priors.missing");
+  if (!existsSync(shared))
+    throw new HeadLensError(`the bundled prior ${shared} is missing; use --priors uniform or a words.txt`, "priors.missing");
   const raw = readJson(shared) as { ids?: number[]; counts?: number[] };
   if (!Array.isArray(raw.ids) || !Array.isArray(raw.counts) || raw.ids.length !== raw.counts.length) {
     throw new HeadLensError(`${shared}: expected {"ids": [...], "counts": [...]} of equal length`, "priors.invalid");

@@ -18,9 +18,16 @@ import { readZipEntries } from "./zipArchive";
 
 /** Storage class -> safetensors-style dtype name and element size. */
 const STORAGE_DTYPES: Record<string, [dtype: string, bytes: number]> = {
-  FloatStorage: ["F32", 4], HalfStorage: ["F16", 2], BFloat16Storage: ["BF16", 2], DoubleStorage: ["F64", 8],
-  LongStorage: ["I64", 8], IntStorage: ["I32", 4], ShortStorage: ["I16", 2], CharStorage: ["I8", 1],
-  ByteStorage: ["U8", 1], BoolStorage: ["BOOL", 1],
+  FloatStorage: ["F32", 4],
+  HalfStorage: ["F16", 2],
+  BFloat16Storage: ["BF16", 2],
+  DoubleStorage: ["F64", 8],
+  LongStorage: ["I64", 8],
+  IntStorage: ["I32", 4],
+  ShortStorage: ["I16", 2],
+  CharStorage: ["I8", 1],
+  ByteStorage: ["U8", 1],
+  BoolStorage: ["BOOL", 1],
 };
 const FLOAT_DTYPES = new Set(["F32", "F16", "BF16"]);
 /** A state dict's pickle holds ≈ 100 bytes per tensor: 64 MiB is over half a million tensors. */
@@ -103,20 +110,27 @@ export async function parsePth(bytes: Buffer, label: string): Promise<PthStateDi
 
 export async function openPth(bytes: Buffer, label: string): Promise<PthCheckpoint> {
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
-    fail(label, "is in PyTorch's legacy (pre-1.6, non-zip) format, which Head Lens does not read; re-save it with torch ≥ 1.6: torch.save(torch.load(f), f2)", "pth.legacy");
+    fail(
+      label,
+      "is in PyTorch's legacy (pre-1.6, non-zip) format, which Head Lens does not read; re-save it with torch ≥ 1.6: torch.save(torch.load(f), f2)",
+      "pth.legacy",
+    );
   }
-  if (bytes.length < 4 || bytes.readUInt32LE(0) !== 0x04034b50) fail(label, "is not a PyTorch zip checkpoint (no zip signature)", "pth.zip");
+  if (bytes.length < 4 || bytes.readUInt32LE(0) !== 0x04034b50)
+    fail(label, "is not a PyTorch zip checkpoint (no zip signature)", "pth.zip");
   const entries = await readZipEntries(bytes, label);
   const pickles = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length === 0) fail(label, "has no <archive>/data.pkl entry: not a torch.save checkpoint");
-  if (pickles.length > 1) fail(label, `holds ${pickles.length} data.pkl entries (${pickles.slice(0, 3).join(", ")}); a torch.save checkpoint has one`);
+  if (pickles.length > 1)
+    fail(label, `holds ${pickles.length} data.pkl entries (${pickles.slice(0, 3).join(", ")}); a torch.save checkpoint has one`);
   const prefix = pickles[0].slice(0, -"data.pkl".length);
   const byteorder = entries.get(prefix + "byteorder");
   if (byteorder && new TextDecoder().decode(byteorder.subarray(0, 16)).trim() !== "little") {
     fail(label, "stores big-endian tensors; only little-endian checkpoints are supported");
   }
   const pkl = entries.get(pickles[0])!;
-  if (pkl.length > MAX_PICKLE_BYTES) fail(label, `has a ${pkl.length}-byte data.pkl; a state dict's is far smaller (limit ${MAX_PICKLE_BYTES})`);
+  if (pkl.length > MAX_PICKLE_BYTES)
+    fail(label, `has a ${pkl.length}-byte data.pkl; a state dict's is far smaller (limit ${MAX_PICKLE_BYTES})`);
   const root = unpickle(pkl, label);
   if (!(root instanceof PyDict)) fail(label, `holds ${describe(root)} at its top level, not a state dict (a dict of tensors)`);
   return indexTensors(root as PyDict, entries, prefix, label);
@@ -127,7 +141,8 @@ function indexTensors(dict: PyDict, entries: Map<string, Uint8Array>, prefix: st
   const nonTensors: string[] = [];
   const storages = new Map<string, Uint8Array>();
   const storageTypes = new Map<string, string>();
-  let storageBytes = 0, storedElements = 0;
+  let storageBytes = 0,
+    storedElements = 0;
   for (const [k, v] of dict.map) {
     if (typeof k !== "string") fail(label, `has a state-dict key that is ${describe(k)}, not a tensor name`);
     const name = k as string;
@@ -141,7 +156,8 @@ function indexTensors(dict: PyDict, entries: Map<string, Uint8Array>, prefix: st
     const previousType = storageTypes.get(key);
     if (previousType === undefined) {
       const bytes = entries.get(`${prefix}data/${key}`) ?? fail(label, `${where} refers to storage data/${key}, which the archive lacks`);
-      if (bytes.length / el < numel) fail(label, `storage of ${where} holds ${Math.floor(bytes.length / el)} elements but declares ${numel} (truncated?)`);
+      if (bytes.length / el < numel)
+        fail(label, `storage of ${where} holds ${Math.floor(bytes.length / el)} elements but declares ${numel} (truncated?)`);
       storages.set(key, bytes);
       storageTypes.set(key, type.name);
       storageBytes += numel * el;
@@ -167,7 +183,10 @@ function checkView(t: TensorRef, label: string, where: string): void {
   for (const d of t.size) {
     numel *= d;
     if (numel > available) {
-      fail(label, `${where} [${t.size.join(", ")}] claims more elements than its ${available}-element storage holds (a broadcast view? save a contiguous copy)`);
+      fail(
+        label,
+        `${where} [${t.size.join(", ")}] claims more elements than its ${available}-element storage holds (a broadcast view? save a contiguous copy)`,
+      );
     }
   }
   let last = t.offset;
@@ -188,9 +207,12 @@ function decodeView(t: TensorRef, storage: Uint8Array, dtype: string, numel: num
   }
   // Strided view: walk the index space in row-major order, decoding element by element.
   const view = new DataView(storage.buffer, storage.byteOffset, storage.byteLength);
-  const at = dtype === "F32" ? (i: number) => view.getFloat32(4 * i, true)
-    : dtype === "F16" ? (i: number) => halfToFloat(view.getUint16(2 * i, true))
-    : (i: number) => bf16ToFloat(view.getUint16(2 * i, true));
+  const at =
+    dtype === "F32"
+      ? (i: number) => view.getFloat32(4 * i, true)
+      : dtype === "F16"
+        ? (i: number) => halfToFloat(view.getUint16(2 * i, true))
+        : (i: number) => bf16ToFloat(view.getUint16(2 * i, true));
   const out = new Float32Array(numel);
   const idx = new Array<number>(t.size.length).fill(0);
   for (let i = 0; i < numel; i++) {

@@ -79,7 +79,10 @@ export class Gpt2Tokenizer {
 export class Gpt2Vocabulary implements Vocabulary {
   readonly tokenizer = "gpt2";
   private readonly tok = Gpt2Tokenizer.get();
-  constructor(readonly size: number, readonly bos: number = Gpt2Tokenizer.BOS) {}
+  constructor(
+    readonly size: number,
+    readonly bos: number = Gpt2Tokenizer.BOS,
+  ) {}
   bytes(id: number): Uint8Array | undefined {
     return id >= 0 && id < this.size ? this.tok.bytes(id) : undefined;
   }
@@ -102,7 +105,11 @@ export class MappedGpt2Vocabulary implements Vocabulary {
   private readonly tok = Gpt2Tokenizer.get();
   private readonly toModel = new Map<number, number>();
   readonly size: number;
-  constructor(private readonly gpt2Ids: number[], readonly bos: number, readonly unk: number) {
+  constructor(
+    private readonly gpt2Ids: number[],
+    readonly bos: number,
+    readonly unk: number,
+  ) {
     this.size = gpt2Ids.length;
     gpt2Ids.forEach((g, i) => {
       if (g >= 0) this.toModel.set(g, i);
@@ -134,9 +141,13 @@ export class MappedGpt2Vocabulary implements Vocabulary {
 export function vocabularyFor(config: ModelConfig, dir: string): Vocabulary {
   const label = join(dir, "config.json");
   const tokenizerJson = join(dir, "tokenizer.json");
-  if (existsSync(tokenizerJson)) return HfTokenizerVocabulary.fromFile(tokenizerJson, config.d_vocab, config.tokenizer_name, config.bos_token_id);
+  if (existsSync(tokenizerJson))
+    return HfTokenizerVocabulary.fromFile(tokenizerJson, config.d_vocab, config.tokenizer_name, config.bos_token_id);
   if (config.tokenizer_name !== "gpt2") {
-    throw new HeadLensError(`${label}: tokenizer "${config.tokenizer_name}" needs its tokenizer.json in the model folder (or use "gpt2")`, "tokenizer.unsupported");
+    throw new HeadLensError(
+      `${label}: tokenizer "${config.tokenizer_name}" needs its tokenizer.json in the model folder (or use "gpt2")`,
+      "tokenizer.unsupported",
+    );
   }
   if (config.vocab_map) return loadVocabMap(join(dir, config.vocab_map), config);
   return new Gpt2Vocabulary(config.d_vocab, config.bos_token_id ?? Gpt2Tokenizer.BOS);
@@ -157,6 +168,7 @@ function loadVocabMap(path: string, config: ModelConfig): MappedGpt2Vocabulary {
   }
   const bos = config.bos_token_id ?? (raw.bos as number);
   const unk = typeof raw.unk === "number" ? raw.unk : -1;
-  if (!Number.isInteger(bos) || bos < 0 || bos >= ids.length) throw new HeadLensError(`${path}: no valid BOS id (set "bos" here or "bos_token_id" in config.json)`, "vocab.invalid");
+  if (!Number.isInteger(bos) || bos < 0 || bos >= ids.length)
+    throw new HeadLensError(`${path}: no valid BOS id (set "bos" here or "bos_token_id" in config.json)`, "vocab.invalid");
   return new MappedGpt2Vocabulary(ids as number[], bos, unk);
 }

@@ -20,7 +20,8 @@ function zipError(label: string, what: string): HeadLensError {
 export function readZipEntries(bytes: Buffer, label: string): Promise<Map<string, Uint8Array>> {
   return new Promise((resolve, reject) => {
     yauzl.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (err, zip) => {
-      if (err || !zip) return reject(zipError(label, `not a readable zip archive (${err?.message ?? "unknown error"}); the file may be truncated`));
+      if (err || !zip)
+        return reject(zipError(label, `not a readable zip archive (${err?.message ?? "unknown error"}); the file may be truncated`));
       const out = new Map<string, Uint8Array>();
       let inflateBudget = INFLATE_FACTOR * bytes.length;
       let failed = false;
@@ -37,22 +38,37 @@ export function readZipEntries(bytes: Buffer, label: string): Promise<Map<string
         if (out.has(name)) return stop(zipError(label, `holds two entries named ${JSON.stringify(name)}`));
         if (entry.isEncrypted()) return stop(zipError(label, `entry ${JSON.stringify(name)} is encrypted`));
         if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
-          return stop(zipError(label, `entry ${JSON.stringify(name)} uses compression method ${entry.compressionMethod}; torch.save writes uncompressed archives`));
+          return stop(
+            zipError(
+              label,
+              `entry ${JSON.stringify(name)} uses compression method ${entry.compressionMethod}; torch.save writes uncompressed archives`,
+            ),
+          );
         }
         if (entry.compressionMethod === DEFLATED) {
           inflateBudget -= entry.uncompressedSize;
           if (inflateBudget < 0) {
-            return stop(zipError(label, `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); torch.save writes uncompressed archives`));
+            return stop(
+              zipError(
+                label,
+                `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); torch.save writes uncompressed archives`,
+              ),
+            );
           }
         }
         zip.readLocalFileHeader(entry, { minimal: true }, (e, header) => {
           if (failed) return;
-          if (e || !header) return stop(zipError(label, `cannot read entry ${JSON.stringify(name)} (${e?.message ?? "no header"}); the file may be truncated`));
+          if (e || !header)
+            return stop(
+              zipError(label, `cannot read entry ${JSON.stringify(name)} (${e?.message ?? "no header"}); the file may be truncated`),
+            );
           const raw = bytes.subarray(header.fileDataStart, header.fileDataStart + entry.compressedSize);
           try {
             out.set(name, entry.compressionMethod === STORED ? raw : inflate(raw, entry.uncompressedSize, name, label));
           } catch (ie) {
-            return stop(ie instanceof HeadLensError ? ie : zipError(label, `cannot inflate entry ${JSON.stringify(name)} (${(ie as Error).message})`));
+            return stop(
+              ie instanceof HeadLensError ? ie : zipError(label, `cannot inflate entry ${JSON.stringify(name)} (${(ie as Error).message})`),
+            );
           }
           zip.readEntry();
         });
@@ -64,6 +80,7 @@ export function readZipEntries(bytes: Buffer, label: string): Promise<Map<string
 
 function inflate(raw: Uint8Array, declared: number, name: string, label: string): Uint8Array {
   const out = inflateRawSync(raw, { maxOutputLength: Math.max(1, declared) });
-  if (out.length !== declared) throw zipError(label, `entry ${JSON.stringify(name)} inflates to ${out.length} bytes but declares ${declared}`);
+  if (out.length !== declared)
+    throw zipError(label, `entry ${JSON.stringify(name)} inflates to ${out.length} bytes but declares ${declared}`);
   return out;
 }

@@ -1,0 +1,39 @@
+// Lint as VS Code's extension generator sets it up (typescript-eslint's recommended rules, strict
+// equality, no thrown literals), plus the type-aware rules that catch promises nobody waits for and
+// code nobody uses. Formatting is Prettier's (npm run format), not the linter's.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "out/", "node_modules/", "test/e2e/node_modules/", "training/", "**/*.js", "**/*.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { project: ["./tsconfig.test.json", "./tsconfig.e2e.json"], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // node:test's test() and describe() return promises the runner itself waits for.
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: "package",
+              package: "node:test",
+              name: ["test", "describe", "it", "suite", "before", "after", "beforeEach", "afterEach"],
+            },
+          ],
+        },
+      ],
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-expressions": ["error", { allowShortCircuit: true, allowTernary: true }],
+      // Two reasons to require: onnxruntime is loaded lazily (describing a model or a hover loads no
+      // native code), and these packages ship CommonJS builds with ES-module declarations.
+      "@typescript-eslint/no-require-imports": ["error", { allow: ["^onnxruntime-node$", "^js-tiktoken/", "^@huggingface/tokenizers$"] }],
+      eqeqeq: ["error", "always", { null: "ignore" }],
+      "no-throw-literal": "error",
+    },
+  },
+);
