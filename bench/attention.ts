@@ -215,11 +215,13 @@ async function main(): Promise<void> {
       `  engine in process   first patterns ${ms(ip.first)}; all (top-5, next-token fit, DLA) ${ms(ip.total)}; cold first run ${ip.cold.toFixed(0)} ms`,
     );
     console.log(
-      `  engine via worker   first patterns ${ms(wk.first)}; all ${ms(wk.total)}; cold ${wk.cold.toFixed(0)} ms; thumbnails ${(wk.thumbBytes / 1024).toFixed(0)} KiB; one exact head ${ms(wk.head)} (${((4 * T * T) / 1024).toFixed(0)} KiB)`,
+      `  engine via worker   first patterns ${ms(wk.first)}; all ${ms(wk.total)}; cold ${wk.cold.toFixed(0)} ms; ` +
+        `thumbnails ${(wk.thumbBytes / 1024).toFixed(0)} KiB; one exact head ${ms(wk.head)} (${((4 * T * T) / 1024).toFixed(0)} KiB)`,
     );
     console.log(`  numpy float32       patterns ${ms(np.patterns_s.map((s) => s * 1000))}; all ${ms(np.total_s.map((s) => s * 1000))}`);
     console.log(
-      `  numpy / engine      patterns ${((median(np.patterns_s) * 1000) / median(ip.first)).toFixed(2)}x; all ${((median(np.total_s) * 1000) / median(ip.total)).toFixed(2)}x`,
+      `  numpy / engine      patterns ${((median(np.patterns_s) * 1000) / median(ip.first)).toFixed(2)}x; ` +
+        `all ${((median(np.total_s) * 1000) / median(ip.total)).toFixed(2)}x`,
     );
     const row = ip.patterns[L - 1].subarray((T - 1) * T, T * T); // head 0 of the last layer, last query
     const lp = ip.result.next.slice(0, -1).map((n) => n!.logProb);
@@ -228,11 +230,14 @@ async function main(): Promise<void> {
     if (c === cases[0]) {
       const d = await duringAnalysis(c, cases[1].dir);
       console.log(
-        `  while the worker streams a head analysis of the 48k model (${(d.analysisMs / 1000).toFixed(1)} s): first patterns ${ms(d.busy)} (idle worker: ${d.idle.toFixed(0)} ms)`,
+        `  while the worker streams a head analysis of the 48k model (${(d.analysisMs / 1000).toFixed(1)} s): ` +
+          `first patterns ${ms(d.busy)} (idle worker: ${d.idle.toFixed(0)} ms)`,
       );
     }
     console.log(
-      `  max |engine − numpy|: pattern row ${maxDiff(row, np.pattern_l1h0_row_last).toExponential(1)}, next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`,
+      `  max |engine − numpy|: pattern row ${maxDiff(row, np.pattern_l1h0_row_last).toExponential(1)}, ` +
+        `next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ` +
+        `ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`,
     );
   }
 }

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
   console.log(`  ratio numpy / engine:      ${(np / eng).toFixed(2)}x`);
   console.log(`  same keys as the peer:     ${JSON.stringify(keys) === JSON.stringify(p.keys)} (${keys.join(", ")})`);
   console.log(
-    `sgemm 4096³: onnxruntime ${sgemm.toFixed(3)} s = ${sgemmRate.toFixed(0)} GFLOP/s; numpy ${((2 * n ** 3) / p.sgemm4096_s / 1e9).toFixed(0)} GFLOP/s (single run)`,
+    `sgemm 4096³: onnxruntime ${sgemm.toFixed(3)} s = ${sgemmRate.toFixed(0)} GFLOP/s; ` +
+      `numpy ${((2 * n ** 3) / p.sgemm4096_s / 1e9).toFixed(0)} GFLOP/s (single run)`,
   );
   console.log(`  engine FLOP rate / onnxruntime sgemm rate: ${((100 * engRate) / sgemmRate).toFixed(0)} %`);
   console.log(`engine process peak RSS: ${rss.toFixed(0)} MiB (includes the 48k-vocab weights held in float32)`);

@@ -115,14 +115,19 @@ async function compare(
   console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads, load ${loadBefore} → ${load()}:`);
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
   console.log(
-    `  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`,
+    `  pruned (ours): median ${median(pruned).toFixed(3)} s/head  [${pruned.map((x) => x.toFixed(2)).join(", ")}]; ` +
+      `speed-up ${(median(dense) / median(pruned)).toFixed(2)}×`,
   );
   console.log(
-    `    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`,
+    `    stages (medians): factors ${ms((s) => s.ms.circuits)}, cheap bounds ${ms((s) => s.ms.cheap)}, ` +
+      `refined bounds ${ms((s) => s.ms.refine)}, int8 ${ms((s) => s.ms.int8)}, exact ${ms((s) => s.ms.exact)}, report ${ms((s) => s.ms.report)}`,
   );
   const refined = (s: PruneStats) => s.refined.reduce((a, r) => a + r.rows, 0);
+  const share = (keys: (s: PruneStats) => number) => pct(median(stats.map((s) => keys(s) / V)));
   console.log(
-    `    keys alive after cheap bounds ${pct(median(stats.map((s) => s.aliveAfterCheap / V)))}; refined ${pct(median(stats.map((s) => refined(s) / V)))}; int8 rows OV ${pct(median(stats.map((s) => int8(s, "ov") / V)))}, QK ${pct(median(stats.map((s) => int8(s, "qk") / V)))}; evaluated exactly ${pct(median(stats.map((s) => s.evaluated / V)))}; dense fallback on ${stats.filter((s) => s.fellBack).length}`,
+    `    keys alive after cheap bounds ${share((s) => s.aliveAfterCheap)}; refined ${share(refined)}; ` +
+      `int8 rows OV ${share((s) => int8(s, "ov"))}, QK ${share((s) => int8(s, "qk"))}; evaluated exactly ${share((s) => s.evaluated)}; ` +
+      `dense fallback on ${stats.filter((s) => s.fellBack).length}`,
   );
   console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V)} here`);
   if (numpy) {

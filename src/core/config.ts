@@ -129,7 +129,8 @@ export function checkConfigFitsWeights(c: ModelConfig, configLabel: string, weig
   if (params * 2 > tensorBytes) {
     const dims = POSITIVE_INTS.map((k) => `${k}=${c[k]}`).join(", ");
     throw new HeadLensError(
-      `${configLabel}: ${dims} imply ${params.toLocaleString("en-US")} weights (≥ ${(params * 2).toLocaleString("en-US")} bytes) but ${weightsLabel} holds ${tensorBytes.toLocaleString("en-US")} bytes of tensor data; config.json does not describe these weights`,
+      `${configLabel}: ${dims} imply ${params.toLocaleString("en-US")} weights (≥ ${(params * 2).toLocaleString("en-US")} bytes) ` +
+        `but ${weightsLabel} holds ${tensorBytes.toLocaleString("en-US")} bytes of tensor data; config.json does not describe these weights`,
       "config.mismatch",
     );
   }

@@ -79,7 +79,8 @@ export const TRAITS: readonly TraitInfo[] = [
 
 export const COMPOSITION_INFO = {
   meaning:
-    "‖OV(earlier) · R(later)‖_F / (‖OV(earlier)‖_F ‖R(later)‖_F): how much of what the earlier head writes the later head reads, with R = W_Q W_Kᵀ (Q), W_K W_Qᵀ (K), W_V W_O (V); 0 unless the earlier head is in an earlier layer",
+    "‖OV(earlier) · R(later)‖_F / (‖OV(earlier)‖_F ‖R(later)‖_F): how much of what the earlier head writes the later head reads, " +
+    "with R = W_Q W_Kᵀ (Q), W_K W_Qᵀ (K), W_V W_O (V); 0 unless the earlier head is in an earlier layer",
   source: `${FRAMEWORK}; TransformerLens's all_composition_scores`,
   types: {
     q: "The earlier head's output feeds the later head's queries.",

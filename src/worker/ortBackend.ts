@@ -25,11 +25,6 @@ export interface BackendOptions {
 /** Throws a CancelledError when the caller's cancel flag is set; checked between blocks. */
 export type CancelCheck = () => void;
 
-export interface RowMaxSession {
-  run(x: Float32Array, rows: number): Promise<Float32Array>;
-  release(): Promise<void>;
-}
-
 export class CancelledError extends HeadLensError {
   constructor() {
     super("analysis cancelled", "cancelled");
@@ -89,7 +84,8 @@ export class OrtBackend {
     if (out[3] !== 4) throw new Error("probe matmul returned a wrong result");
   }
 
-  private session(key: string, graph: () => Graph): Promise<Ort.InferenceSession> {
+  /** A session for a graph built once per key and kept for the backend's life. */
+  cachedSession(key: string, graph: () => Graph): Promise<Ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
       s = ort().InferenceSession.create(buildModel(graph()), this.opts);
@@ -128,7 +124,7 @@ export class OrtBackend {
 
   /** C[m,n] = A[m,k] · B[k,n]. */
   async matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
-    const s = await this.session("matmul", () => ({
+    const s = await this.cachedSession("matmul", () => ({
       name: "matmul",
       inputs: [
         { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
@@ -142,7 +138,7 @@ export class OrtBackend {
 
   /** AᵀA for A [n, r] (one cached session; the transpose happens inside onnxruntime). */
   async gram(a: Float32Array, n: number, r: number): Promise<Float32Array> {
-    const s = await this.session("gram", () => ({
+    const s = await this.cachedSession("gram", () => ({
       name: "gram",
       inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["n", "r"] }],
       outputs: [{ name: "G", type: ElemType.FLOAT, dims: ["r", "r"] }],
@@ -156,7 +152,7 @@ export class OrtBackend {
 
   /** Σ_e A[i, e]² per row of A [n, r], float32 (ReduceSumSquare: any order, see normsFromSquares). */
   async rowNormsSq(a: Float32Array, n: number, r: number): Promise<Float32Array> {
-    const s = await this.session("rownorms", () => ({
+    const s = await this.cachedSession("rownorms", () => ({
       name: "rownorms",
       inputs: [{ name: "A", type: ElemType.FLOAT, dims: ["n", "r"] }],
       outputs: [{ name: "N", type: ElemType.FLOAT, dims: ["n"] }],
@@ -188,7 +184,7 @@ export class OrtBackend {
     keepProduct: boolean,
   ): Promise<{ product?: Float32Array; normsSq: Float32Array }> {
     const key = keepProduct ? "matmulnorms" : "matmulnormsonly";
-    const s = await this.session(key, () => ({
+    const s = await this.cachedSession(key, () => ({
       name: key,
       inputs: [
         { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
@@ -229,7 +225,7 @@ export class OrtBackend {
     n: number,
     row: number,
   ): Promise<{ diff: Float32Array; row: Float32Array }> {
-    const s = await this.session("matmulminusrow", () => ({
+    const s = await this.cachedSession("matmulminusrow", () => ({
       name: "matmulminusrow",
       inputs: [
         { name: "A", type: ElemType.FLOAT, dims: ["m", "k"] },
@@ -269,7 +265,7 @@ export class OrtBackend {
     bDims: number[],
     out: number[],
   ): Promise<Float32Array> {
-    const s = await this.session(`gemmT${trans}`, () => ({
+    const s = await this.cachedSession(`gemmT${trans}`, () => ({
       name: `gemmT${trans}`,
       inputs: [
         { name: "A", type: ElemType.FLOAT, dims: ["a0", "a1"] },
@@ -281,190 +277,9 @@ export class OrtBackend {
     return (await this.runInto(s, { A: this.tensor("float32", a, aDims), B: this.tensor("float32", b, bDims) }, { C: out })).C;
   }
 
-  /**
-   * out[i] = max_j x_i·y_j for X [rows, inner] and Y [cols, inner] both as inputs (one cached
-   * session, Gemm with transB: no transpose, no per-matrix session), in blocks of `blockRows` rows.
-   */
-  async rowMaxOfRows(
-    x: Float32Array,
-    rows: number,
-    y: Float32Array,
-    cols: number,
-    inner: number,
-    blockRows: number,
-    check: CancelCheck,
-  ): Promise<Float32Array> {
-    const s = await this.session("rowmaxT", () => ({
-      name: "rowmaxT",
-      inputs: [
-        { name: "X", type: ElemType.FLOAT, dims: ["b", "k"] },
-        { name: "Y", type: ElemType.FLOAT, dims: ["n", "k"] },
-      ],
-      outputs: [{ name: "M", type: ElemType.FLOAT, dims: ["b"] }],
-      nodes: [
-        { op: "Gemm", inputs: ["X", "Y"], outputs: ["P"], attributes: [{ name: "transB", int: 1 }] },
-        {
-          op: "ReduceMax",
-          inputs: ["P"],
-          outputs: ["M"],
-          attributes: [
-            { name: "axes", ints: [1] },
-            { name: "keepdims", int: 0 },
-          ],
-        },
-      ],
-    }));
-    const out = new Float32Array(rows),
-      yt = new (ort().Tensor)("float32", y, [cols, inner]);
-    for (let start = 0; start < rows; start += blockRows) {
-      check();
-      const end = Math.min(rows, start + blockRows);
-      out.set(
-        (await s.run({ X: new (ort().Tensor)("float32", x.subarray(start * inner, end * inner), [end - start, inner]), Y: yt })).M
-          .data as Float32Array,
-        start,
-      );
-    }
-    return out;
-  }
-
   /** X·Yᵀ for X [rows, inner] and Y [cols, inner] (Gemm with transB). */
   rowsOf(x: Float32Array, rows: number, y: Float32Array, cols: number, inner: number): Promise<Float32Array> {
     return this.gemm("B", x, [rows, inner], y, [cols, inner], [rows, cols]);
-  }
-
-  /**
-   * A session computing out[i] = max_j (X · M)[i, j] for any block of rows X (b × inner), with
-   * M (inner × cols) baked in as a constant so onnxruntime packs it for its GEMM kernel once, not
-   * once per block (measured ≈15–25 % faster at 64-row blocks). Release it when done.
-   */
-  async rowMaxSession(m: Float32Array, inner: number, cols: number): Promise<RowMaxSession> {
-    const graph: Graph = {
-      name: "rowmax",
-      inputs: [{ name: "X", type: ElemType.FLOAT, dims: ["b", inner] }],
-      outputs: [{ name: "Y", type: ElemType.FLOAT, dims: ["b"] }],
-      nodes: [
-        { op: "MatMul", inputs: ["X", "M"], outputs: ["P"] },
-        {
-          op: "ReduceMax",
-          inputs: ["P"],
-          outputs: ["Y"],
-          attributes: [
-            { name: "axes", ints: [1] },
-            { name: "keepdims", int: 0 },
-          ],
-        },
-      ],
-      initializers: [{ name: "M", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(m.buffer, m.byteOffset, m.byteLength) }],
-    };
-    const s = await this.createSession(graph);
-    return {
-      run: async (x: Float32Array, rows: number) =>
-        (await s.run({ X: new (ort().Tensor)("float32", x, [rows, inner]) })).Y.data as Float32Array,
-      release: () => s.release(),
-    };
-  }
-
-  /**
-   * out[i] = max_j (X · M)[i, j] for X = rows × inner and M = inner × cols, streamed in blocks of
-   * `blockRows` rows so that only a blockRows × cols slab exists at a time, each reduced along its
-   * contiguous (last) axis.
-   */
-  async blockedRowMax(
-    x: Float32Array,
-    m: Float32Array,
-    rows: number,
-    inner: number,
-    cols: number,
-    blockRows: number,
-    check: CancelCheck,
-    onBlock?: (done: number) => void,
-  ): Promise<Float32Array> {
-    const s = await this.rowMaxSession(m, inner, cols);
-    try {
-      const out = new Float32Array(rows);
-      for (let start = 0; start < rows; start += blockRows) {
-        check();
-        const end = Math.min(rows, start + blockRows);
-        out.set(await s.run(x.subarray(start * inner, end * inner), end - start), start);
-        onBlock?.(end);
-      }
-      return out;
-    } finally {
-      await s.release();
-    }
-  }
-
-  /**
-   * Per block of rows X (b × inner) against a fixed Y (inner × cols, packed once): per row, the count
-   * of entries > HI[row] and ≥ LO[row]; and the block's max of every column (accumulated by the caller).
-   */
-  async rowCountSession(
-    y: Float32Array,
-    inner: number,
-    cols: number,
-  ): Promise<{
-    run(
-      x: Float32Array,
-      rows: number,
-      lo: Float32Array,
-      hi: Float32Array,
-    ): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
-    release(): Promise<void>;
-  }> {
-    if (cols >= 2 ** 24) throw new Error(`row counts over ${cols} columns would not be exact in float32`);
-    const graph: Graph = {
-      name: "rowcounts",
-      inputs: [
-        { name: "X", type: ElemType.FLOAT, dims: ["b", inner] },
-        { name: "LO", type: ElemType.FLOAT, dims: ["b", 1] },
-        { name: "HI", type: ElemType.FLOAT, dims: ["b", 1] },
-      ],
-      outputs: [
-        // Counts as float32 (exact below 2²⁴): ReduceSum over a float cast is ≈ 30 % faster than over int32.
-        { name: "ABOVE", type: ElemType.FLOAT, dims: ["b"] },
-        { name: "ATLEAST", type: ElemType.FLOAT, dims: ["b"] },
-        { name: "COLMAX", type: ElemType.FLOAT, dims: [cols] },
-      ],
-      nodes: [
-        { op: "MatMul", inputs: ["X", "Y"], outputs: ["P"] },
-        { op: "Greater", inputs: ["P", "HI"], outputs: ["G"] },
-        { op: "Cast", inputs: ["G"], outputs: ["GI"], attributes: [{ name: "to", int: ElemType.FLOAT }] },
-        { op: "ReduceSum", inputs: ["GI", "AXIS1"], outputs: ["ABOVE"], attributes: [{ name: "keepdims", int: 0 }] },
-        { op: "GreaterOrEqual", inputs: ["P", "LO"], outputs: ["E"] },
-        { op: "Cast", inputs: ["E"], outputs: ["EI"], attributes: [{ name: "to", int: ElemType.FLOAT }] },
-        { op: "ReduceSum", inputs: ["EI", "AXIS1"], outputs: ["ATLEAST"], attributes: [{ name: "keepdims", int: 0 }] },
-        {
-          op: "ReduceMax",
-          inputs: ["P"],
-          outputs: ["COLMAX"],
-          attributes: [
-            { name: "axes", ints: [0] },
-            { name: "keepdims", int: 0 },
-          ],
-        },
-      ],
-      initializers: [
-        { name: "Y", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
-        { name: "AXIS1", type: ElemType.INT64, dims: [1], raw: new Uint8Array(BigInt64Array.from([1n]).buffer) },
-      ],
-    };
-    const s = await this.createSession(graph);
-    return {
-      run: async (x, rows, lo, hi) => {
-        const r = await s.run({
-          X: this.tensor("float32", x, [rows, inner]),
-          LO: this.tensor("float32", lo, [rows, 1]),
-          HI: this.tensor("float32", hi, [rows, 1]),
-        });
-        return {
-          above: Int32Array.from(r.ABOVE.data as Float32Array),
-          atLeast: Int32Array.from(r.ATLEAST.data as Float32Array),
-          colMax: r.COLMAX.data as Float32Array,
-        };
-      },
-      release: () => s.release(),
-    };
   }
 
   /** A session for a graph of the caller's, with this backend's provider and options. */

@@ -1,4 +1,5 @@
 /** The factored-matrix reductions (core/factored.ts ReductionKernels) on the onnxruntime backend. */
+import { blockedRowMax, rowCountSession, rowMaxOfRows, rowMaxSession } from "./streamedReductions";
 import { ReductionKernels } from "../core/factored";
 import { CHUNK_COLS, INT8_BLOCK_ROWS, int8RowMaxBounds } from "./int8Bounds";
 import { blockRowsFor, OrtBackend } from "./ortBackend";
@@ -13,7 +14,7 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
     gram: (a, n, r) => backend.gram(a, n, r),
     rowsOf: (x, rows, y, cols, inner) => backend.rowsOf(x, rows, y, cols, inner),
     rowMax: (x, y, rows, inner, cols, ctl) =>
-      backend.blockedRowMax(x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
+      blockedRowMax(backend, x, y, rows, inner, cols, blockRowsFor(cols, ctl.blockBytes), ctl.check, ctl.progress),
     rowMaxBounds: (x, rows, y, cols, dim, ctl) =>
       int8RowMaxBounds(
         backend,
@@ -25,11 +26,11 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
         Math.min(INT8_BLOCK_ROWS, blockRowsFor(Math.min(cols, CHUNK_COLS), ctl.blockBytes)),
         ctl.check,
       ),
-    rowMaxSession: (y, inner, cols) => backend.rowMaxSession(y, inner, cols),
+    rowMaxSession: (y, inner, cols) => rowMaxSession(backend, y, inner, cols),
     rowMaxOfRows: (x, rows, y, cols, inner, ctl) =>
-      backend.rowMaxOfRows(x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
+      rowMaxOfRows(backend, x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
     rowCountsAndColMax: async (x, y, rows, inner, cols, lo, hi, ctl) => {
-      const session = await backend.rowCountSession(y, inner, cols);
+      const session = await rowCountSession(backend, y, inner, cols);
       const above = new Int32Array(rows),
         atLeast = new Int32Array(rows),
         colMax = new Float32Array(cols).fill(-Infinity);

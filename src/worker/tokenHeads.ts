@@ -62,7 +62,8 @@ function resolveToken(
   if (ids.length !== 1) {
     const shown = ids.map(display).join(" ");
     throw new HeadLensError(
-      `"${spec.text}" is ${ids.length} tokens${ids.length ? ` (${shown})` : ""}; give text that is one token (mind the leading space: " foo" and "foo" differ) or --id N`,
+      `"${spec.text}" is ${ids.length} tokens${ids.length ? ` (${shown})` : ""}; ` +
+        `give text that is one token (mind the leading space: " foo" and "foo" differ) or --id N`,
       "request.token",
     );
   }

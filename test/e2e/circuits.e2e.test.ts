@@ -84,7 +84,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await s.page.mouse.move(800, 500);
   });
 
-  test("the hover's “Which heads use” link opens the token table: it streams, cancels, runs again, sorts by every column, and a row opens the head", async () => {
+  test("the hover's “Which heads use” link opens the token table: it streams, cancels, runs again, sorts, a row opens the head", async () => {
     // The hover's model and head (the status bar's item): demo-attn-2l.
     await runCommand(s.page, "Head Lens: Choose Hover Model and Head…", "demo-attn-2l", "L1H0");
     await hoverWord(s.page, "notes.md", "function", "Which heads use", 60_000);
@@ -224,7 +224,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await panel.locator(`#head-1-0[data-path="0:3:k"] .diagonal`).waitFor({ timeout: 30_000 });
   });
 
-  test("axe-core finds no serious or critical violation in the overview, the token table and a path section, in light, dark and high-contrast themes (screenshots)", async () => {
+  test("axe-core: no serious or critical violation in the overview, the token table and a path section, in three themes (screenshots)", async () => {
     const themes: [string, string, string][] = [
       ["light", "Default Light Modern", "vs"],
       ["dark", "Dark Modern", "vs-dark"],

@@ -275,7 +275,8 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       return xml(
         400,
         "InvalidArgument",
-        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, " +
+          "Signature query string parameter or the Authorization header should be specified",
       );
     }
     if (signature !== sign(url.pathname, date, expires))

@@ -108,7 +108,9 @@ export class HeadGrid {
         .slice(0, 3)
         .map(([k, v]) => `${k} ${v.toFixed(2)}`)
         .join(" · ");
-      c.metrics.title = `induction ${m.induction.toFixed(3)}, previous token ${m.prevToken.toFixed(3)}, copying ${m.copying.toFixed(3)}, duplicate token ${m.duplicateToken.toFixed(3)}, BOS ${m.bos.toFixed(3)} (weight-space and synthetic-sequence metrics)`;
+      c.metrics.title =
+        `induction ${m.induction.toFixed(3)}, previous token ${m.prevToken.toFixed(3)}, copying ${m.copying.toFixed(3)}, ` +
+        `duplicate token ${m.duplicateToken.toFixed(3)}, BOS ${m.bos.toFixed(3)} (weight-space and synthetic-sequence metrics)`;
     }
   }
 

@@ -83,7 +83,8 @@ function drawBig(): void {
   if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
   const name = headName(head.layer, head.head);
   const m = metrics?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
-  bigTitle.textContent = `${name}${m ? ` · induction ${m.induction.toFixed(2)} · previous token ${m.prevToken.toFixed(2)} · copying ${m.copying.toFixed(2)}` : ""}`;
+  const traits = m && ` · induction ${m.induction.toFixed(2)} · previous token ${m.prevToken.toFixed(2)} · copying ${m.copying.toFixed(2)}`;
+  bigTitle.textContent = `${name}${traits ?? ""}`;
   bigSection.hidden = false;
   big.draw(name, pattern.T, pattern.weights, run.tokens, run.bos !== null, palette);
   strip.update({ pattern: { name, T: pattern.T, weights: pattern.weights } });
@@ -105,10 +106,12 @@ channel
     title.textContent = `Attention · ${r.model}`;
     changeModel.hidden = false;
     const T = r.tokens.length;
-    meta.textContent = `${r.source} · ${T.toLocaleString("en-US")} tokens${r.bos !== null ? " (BOS prepended)" : ""} · patterns in ${r.elapsedMs.toFixed(0)} ms`;
+    const bos = r.bos !== null ? " (BOS prepended)" : "";
+    meta.textContent = `${r.source} · ${T.toLocaleString("en-US")} tokens${bos} · patterns in ${r.elapsedMs.toFixed(0)} ms`;
     notice.hidden = r.truncated === 0;
     notice.textContent = r.truncated
-      ? `The text is longer than the model's context (n_ctx ${r.nCtx}): its first ${r.truncated.toLocaleString("en-US")} tokens were dropped; the run covers BOS and the last ${r.nCtx - 1}.`
+      ? `The text is longer than the model's context (n_ctx ${r.nCtx}): its first ${r.truncated.toLocaleString("en-US")} tokens were dropped; ` +
+        `the run covers BOS and the last ${r.nCtx - 1}.`
       : "";
     if (r.patterns.kind === "thumbnails") grid.draw(r.nLayers, r.nHeads, r.patterns.size, r.patterns.layers, palette);
     grid.select(head?.layer, head?.head);
@@ -164,7 +167,9 @@ channel
   .serve("stopped", () => {
     body.classList.remove("stale");
     changeModel.hidden = true; // nothing is followed: there is no text to run under another model
-    status.textContent = `Stopped following the editor: no highlights, no re-runs on edits.${run ? " The panel shows the last run." : ""} Run Head Lens: Show Attention to follow the editor again.`;
+    status.textContent =
+      `Stopped following the editor: no highlights, no re-runs on edits.${run ? " The panel shows the last run." : ""} ` +
+      "Run Head Lens: Show Attention to follow the editor again.";
   })
   .serve("session", (session) => vscode.setState({ session }));
 

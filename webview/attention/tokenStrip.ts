@@ -118,7 +118,8 @@ export class TokenStrip {
         el(
           "p",
           { class: "next" },
-          `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`,
+          `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, ` +
+            `log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`,
         ),
       );
     else if (d.next) parts.push(el("p", { class: "next" }, "Last position: no actual next token."));

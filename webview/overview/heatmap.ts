@@ -76,7 +76,8 @@ export function heatmap(type: CompositionType, t: number[][][][], env: HeatmapEn
         const times = Number.isFinite(env.baseline) ? `${(best.score / env.baseline).toFixed(1)}× the random baseline` : "";
         b.setAttribute(
           "aria-label",
-          `Strongest ${name}: ${headName(best.from.layer, best.from.head)} → ${headName(best.to.layer, best.to.head)} ${fmt3(best.score)}${times ? `, ${times}` : ""}, open the path`,
+          `Strongest ${name}: ${headName(best.from.layer, best.from.head)} → ${headName(best.to.layer, best.to.head)} ` +
+            `${fmt3(best.score)}${times ? `, ${times}` : ""}, open the path`,
         );
         b.addEventListener("click", () => env.open(best.from, best.to, type));
         return el("p", { class: "strongest" }, "Strongest: ", b, ...(times ? [el("span", { class: "meta" }, ` · ${times}`)] : []));

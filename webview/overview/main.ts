@@ -81,7 +81,9 @@ function columns(): Column<HeadMetrics>[] {
   ];
 }
 
-const BADGE_RULE = `The head's strongest trait: of the pattern scores (badge from ${PATTERN_THRESHOLD}) and copying (from ${COPYING_THRESHOLD}), the one with the highest score ÷ threshold; none when no trait reaches its threshold.`;
+const BADGE_RULE =
+  `The head's strongest trait: of the pattern scores (badge from ${PATTERN_THRESHOLD}) and copying (from ${COPYING_THRESHOLD}), ` +
+  "the one with the highest score ÷ threshold; none when no trait reaches its threshold.";
 const capital = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 function render(): void {
@@ -102,7 +104,8 @@ function render(): void {
       el(
         "span",
         { class: "meta" },
-        `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")} · from the weights alone (no prior, no report settings)`,
+        `${m.nLayers} layer${m.nLayers > 1 ? "s" : ""} · ${m.nHeads} heads · V ${m.dVocab.toLocaleString("en-US")} · ` +
+          "from the weights alone (no prior, no report settings)",
       ),
     ),
   );
@@ -161,14 +164,16 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
     el(
       "p",
       { class: "meta" },
-      "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: its key cards, and for K and Q the induction signature.",
+      "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: " +
+        "its key cards, and for K and Q the induction signature.",
     ),
     ...(m.dModel
       ? [
           el(
             "p",
             { class: "meta baseline" },
-            `For comparison, independent random matrices of this shape score about 1/√d_model = ${compositionBaseline(m.dModel).toFixed(3)} (d_model ${m.dModel}); a pair well above it composes.`,
+            `For comparison, independent random matrices of this shape score about 1/√d_model = ${compositionBaseline(m.dModel).toFixed(3)} ` +
+              `(d_model ${m.dModel}); a pair well above it composes.`,
           ),
         ]
       : []),

@@ -109,7 +109,8 @@ export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: 
     H = r.nHeads;
   const tok = (i: number) => `${i} ${r.tokens[i].token}`;
   const lines = [
-    `${r.model}: ${T} tokens${r.bos !== null ? " (BOS prepended)" : ""}${r.truncated ? `, the first ${r.truncated} text tokens dropped (n_ctx ${r.nCtx})` : ""}`,
+    `${r.model}: ${T} tokens${r.bos !== null ? " (BOS prepended)" : ""}` +
+      (r.truncated ? `, the first ${r.truncated} text tokens dropped (n_ctx ${r.nCtx})` : ""),
     "",
   ];
   if (patterns.kind === "full") {

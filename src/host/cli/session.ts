@@ -63,8 +63,9 @@ async function resolveModel(o: CommonOptions): Promise<string> {
       lastDraw = now;
       const pct = (100 * p.received) / p.total;
       const bar = "#".repeat(Math.round(pct / 4)).padEnd(25, ".");
+      const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
       process.stderr.write(
-        `\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${(p.received / 2 ** 20).toFixed(1)}/${(p.total / 2 ** 20).toFixed(1)} MiB ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`,
+        `\r\x1b[K${p.file} [${bar}] ${pct.toFixed(0)} % ${mib(p.received)}/${mib(p.total)} MiB ${mib(p.bytesPerSecond)} MiB/s`,
       );
     },
   }).finally(() => tty && process.stderr.write("\r\x1b[K"));

@@ -170,7 +170,8 @@ export class AnalysisService {
     const { strategy, epPreference } = this.o.engineSettings();
     const name = modelName(model);
     const request = (hs: HeadRef[]) =>
-      `${name} ${headList(hs)}${via ? ` ${pathName(via)}` : ""} · providers ${epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
+      `${name} ${headList(hs)}${via ? ` ${pathName(via)}` : ""} · ` +
+      `providers ${epPreference.join(",")} · strategy ${strategy} · ${describeSettings(settings)}`;
     const started = Date.now();
     const out = new Map<string, HeadResult>();
     let computing: HeadRef[] = [];

@@ -8,41 +8,20 @@
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
-import { OffsetRange, rangeAfterEdit, windowAround } from "../../core/textWindow";
+import { OffsetRange, rangeAfterEdit } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
-import { PatternResult, RunInfo } from "../../protocol/attention";
+import { PatternResult } from "../../protocol/attention";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { EngineClient } from "../engineClient";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
-import { AttentionDecorations, KeyHighlight } from "./attentionDecorations";
+import { AttentionDecorations } from "./attentionDecorations";
+import { caption, docLength, keyHighlights, liveAllowed, ShownRun, Source, sourceIn } from "./attentionText";
 import { AttentionPanel } from "./attentionPanel";
 import { isLoadable, LoadableModel, modelName } from "./modelEntry";
 import type { Services } from "./services";
 import { affects, readSettings } from "./settings";
 
 const attentionSettings = () => readSettings().attention;
-
-/** No token is longer than this many characters in practice (GPT-2's longest are ≈ 64). */
-const MAX_CHARS_PER_POSITION = 64;
-
-interface Source extends OffsetRange {
-  uri: vscode.Uri;
-  /** "selection" or "around the cursor", for the panel's caption. */
-  kind: string;
-}
-
-interface ShownRun {
-  info: RunInfo;
-  /** Document offset of the run's text and the document version it was read at. */
-  textStart: number;
-  textLength: number;
-  version: number;
-}
-
-/** The document's length without copying its text. */
-function docLength(doc: vscode.TextDocument): number {
-  return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-}
 
 export class AttentionController implements vscode.Disposable {
   private panel?: AttentionPanel;
@@ -107,15 +86,7 @@ export class AttentionController implements vscode.Disposable {
 
   /** Show Attention: the selection, or the text around the cursor, under `model`. */
   async show(editor: vscode.TextEditor, model: LoadableModel): Promise<void> {
-    const doc = editor.document;
-    const sel = editor.selection;
-    const nCtx = model.config.n_ctx;
-    let range = !sel.isEmpty
-      ? { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end), kind: "selection" }
-      : { ...windowAround(doc.getText(), doc.offsetAt(sel.active), nCtx), kind: "text around the cursor" };
-    // Only the last n_ctx tokens are used: a huge selection need not be tokenized whole.
-    if (range.end - range.start > MAX_CHARS_PER_POSITION * nCtx)
-      range = { start: range.end - MAX_CHARS_PER_POSITION * nCtx, end: range.end, kind: "end of the selection" };
+    const source = sourceIn(editor, model.config.n_ctx);
     const panel = this.ensurePanel();
     if (this.model?.id !== model.id) {
       this.head = undefined; // another model's heads are other heads
@@ -125,7 +96,7 @@ export class AttentionController implements vscode.Disposable {
     }
     this.generation++;
     this.model = model;
-    this.source = { uri: doc.uri, ...range };
+    this.source = source;
     this.remember();
     panel.reveal();
     await this.runNow(true);
@@ -231,22 +202,7 @@ export class AttentionController implements vscode.Disposable {
   }
 
   private liveAllowed(doc: vscode.TextDocument): boolean {
-    const s = attentionSettings();
-    return s.editorHighlights && docLength(doc) <= s.maxFileSize;
-  }
-
-  private caption(doc: vscode.TextDocument): string {
-    const s = this.source!;
-    // A range ending at the start of a line (a selection of whole lines) ends on the line before.
-    const endPos = doc.positionAt(s.end);
-    const from = doc.positionAt(s.start).line + 1,
-      to = Math.max(from, endPos.line + (endPos.character === 0 && s.end > s.start ? 0 : 1));
-    const name = doc.uri.path.split("/").pop();
-    const st = attentionSettings();
-    const live = this.liveAllowed(doc)
-      ? ""
-      : ` · editor highlights off (${st.editorHighlights ? `file over ${st.maxFileSize.toLocaleString("en-US")} characters, headLens.attention.maxFileSize` : "headLens.attention.editorHighlights"})`;
-    return `${name}, ${s.kind}, line${from === to ? ` ${from}` : `s ${from}–${to}`}${live}`;
+    return liveAllowed(doc, attentionSettings());
   }
 
   /** Runs the model on the source's current text; `explicit` runs report failures as notifications. */
@@ -259,7 +215,7 @@ export class AttentionController implements vscode.Disposable {
     const { start, end } = this.source;
     const text = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end)));
     const version = doc.version;
-    const source = this.caption(doc);
+    const source = caption(doc, this.source, attentionSettings());
     this.panel?.post("running", { source });
     try {
       const result = await this.engine().attention(
@@ -286,7 +242,8 @@ export class AttentionController implements vscode.Disposable {
         ep: result.ep,
       });
       this.log.info(
-        `attention: ${modelName(model)}, ${result.tokens.length} tokens: patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,
+        `attention: ${modelName(model)}, ${result.tokens.length} tokens: ` +
+          `patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,
       );
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted) return;
@@ -365,22 +322,8 @@ export class AttentionController implements vscode.Disposable {
       this.decorations.clear(editor);
       return;
     }
-    const T = p.T,
-      name = headName(p.layer, p.head);
-    const range = (i: number) =>
-      new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
-    const keys: KeyHighlight[] = [];
-    for (let j = 0; j <= q; j++) {
-      const w = p.weights[q * T + j];
-      if (tokens[j].end > tokens[j].start)
-        keys.push({
-          range: range(j),
-          weight: w,
-          hover: `**${name}**: ${(100 * w).toFixed(1)} % of ${tokens[q].token}'s attention (position ${q}) goes to ${tokens[j].token} (position ${j})`,
-        });
-    }
-    const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * T].toFixed(2)}` : "";
-    this.decorations.show(editor, range(q), `${name} from ${tokens[q].token}${bos}`, keys);
+    const h = keyHighlights(doc, run, p, q);
+    this.decorations.show(editor, h.query, h.label, h.keys);
   }
 
   private revealPosition(runId: string, position: number): void {

@@ -44,7 +44,9 @@ export function metricsTooltip(m: ModelMetrics, layer: number, head: number): st
   if (into.length) lines.push(`Strongest compositions into ${name}: ${into.map(name3).join(" · ")}`, "");
   if (out.length) lines.push(`Strongest compositions out of ${name}: ${out.map(name3).join(" · ")}`, "");
   lines.push(
-    "Badge: the trait with the highest score ÷ threshold among those at or above it. Pattern scores: TransformerLens's head detector, Olsson et al. 2022; copying and composition: Elhage et al. 2021. **Head Lens: Model Overview** explains each.",
+    "Badge: the trait with the highest score ÷ threshold among those at or above it. " +
+      "Pattern scores: TransformerLens's head detector, Olsson et al. 2022; copying and composition: Elhage et al. 2021. " +
+      "**Head Lens: Model Overview** explains each.",
   );
   return lines.join("\n");
 }

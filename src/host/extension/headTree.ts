@@ -92,7 +92,9 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       } else if (m.config) {
         const c = m.config;
         item.description = `${m.hub ? "ready · " : ""}${c.n_layers}L × ${c.n_heads}H`;
-        item.tooltip = `${modelName(m)}: ${shapeText(c.n_layers, c.n_heads, c.d_vocab)}\n${m.dir}\nd_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}, ${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
+        const dims = `d_model ${c.d_model}, d_head ${c.d_head}, n_ctx ${c.n_ctx}`;
+        const kind = `${c.normalization_type ?? "no"} norm, ${c.positional_embedding_type} positions, tokenizer ${c.tokenizer_name}`;
+        item.tooltip = `${modelName(m)}: ${shapeText(c.n_layers, c.n_heads, c.d_vocab)}\n${m.dir}\n${dims}, ${kind}`;
         item.iconPath = new vscode.ThemeIcon(m.source === "bundled" ? "package" : m.source === "hub" ? "cloud" : "folder");
         item.accessibilityInformation = {
           label: `${modelName(m)}, ${m.hub ? "ready, " : ""}${shapeText(c.n_layers, c.n_heads, c.d_vocab)}`,
@@ -138,7 +140,8 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
       for (const k of shown.report.keys) {
         md.appendMarkdown(
-          `- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · top output \`${k.outputs[0]?.token ?? ""}\`\n`,
+          `- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · ` +
+            `top output \`${k.outputs[0]?.token ?? ""}\`\n`,
         );
       }
       item.tooltip = md;

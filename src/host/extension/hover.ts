@@ -43,27 +43,26 @@ export class TokenHoverProvider implements vscode.HoverProvider {
         ac.signal,
       );
       const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
+      const escaped = (t: string) => t.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&");
+      const int = (n: number) => n.toLocaleString("en-US");
       const md = new vscode.MarkdownString(undefined, true);
       md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
-      md.appendMarkdown(
-        `**Head Lens: ${this.context.label(target).replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}** ([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))\n\n`,
-      );
+      const change = `([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))`;
+      md.appendMarkdown(`**Head Lens: ${escaped(this.context.label(target))}** ${change}\n\n`);
       md.appendMarkdown(`\`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
       for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
       // Every head by this token's rank as a key: a sortable table (tokenPanel.ts).
       const which = r.tokens.map((t) => {
         const args = encodeURIComponent(JSON.stringify([{ model: model.id, id: t.id, token: t.token }]));
-        return `[Which heads use ${t.token.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&")}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
+        return `[Which heads use ${escaped(t.token)}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
       });
       if (which.length) md.appendMarkdown(`\n${which.join(" · ")}\n`);
       const h = r.inHead;
       if (h && r.tokens.length) {
         // The token table's key rank: 0 = the head's most important key.
-        const rank =
-          h.keyRank === undefined
-            ? ""
-            : ` (key rank ${h.keyRank.toLocaleString("en-US")}${h.keyRankMax !== undefined ? `–${h.keyRankMax.toLocaleString("en-US")}` : ""} of ${r.vocabSize.toLocaleString("en-US")}, 0 = most important)`;
+        const upTo = h.keyRankMax !== undefined ? `–${int(h.keyRankMax)}` : "";
+        const rank = h.keyRank === undefined ? "" : ` (key rank ${int(h.keyRank)}${upTo} of ${int(r.vocabSize)}, 0 = most important)`;
         md.appendMarkdown(
           `\n**In ${headName(h.layer, h.head)}**, ${code(r.tokens[0].token)} as a key: importance ${h.importance.toPrecision(3)}${rank}\n\n`,
         );

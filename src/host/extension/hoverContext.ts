@@ -103,7 +103,8 @@ export class HoverContext implements vscode.Disposable {
     const t = this.current();
     this.item.text = `$(telescope) Head Lens: ${this.label(t)}`;
     this.item.tooltip = t
-      ? `Editor hovers tokenize with ${modelName(t.model)}${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}. Click to change.`
+      ? `Editor hovers tokenize with ${modelName(t.model)}` +
+        `${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}. Click to change.`
       : "Head Lens: no usable model";
     this.item.accessibilityInformation = { label: `Head Lens hover context: ${this.label(t)}. Click to change.` };
     this.item.show();

@@ -54,9 +54,10 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
         onStep: (step) => progress.report({ message: step }),
         onProgress: (p) => {
           const pct = Math.floor((100 * p.received) / p.total);
+          const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
           progress.report({
             increment: pct > shown ? pct - shown : undefined,
-            message: `${p.file}: ${(p.received / 2 ** 20).toFixed(1)} / ${(p.total / 2 ** 20).toFixed(1)} MB at ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MB/s`,
+            message: `${p.file}: ${mb(p.received)} / ${mb(p.total)} MB at ${mb(p.bytesPerSecond)} MB/s`,
           });
           shown = Math.max(shown, pct);
         },

@@ -35,6 +35,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { HeadLensError } from "../../core/errors";
+import { httpError, networkError, Subject as ErrorSubject } from "./hubErrors";
 
 export interface HubOptions {
   endpoint?: string;
@@ -79,11 +80,7 @@ interface FileMeta {
 }
 
 /** Which repo, revision and file a request was about, for error messages. */
-interface Subject {
-  repo: string;
-  revision: string;
-  file?: string;
-}
+type Subject = ErrorSubject & { revision: string };
 
 const SHA = /^[0-9a-f]{40}$/;
 const ETAG = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -97,6 +94,7 @@ export class HubClient {
   readonly offline: boolean;
   private readonly token?: string;
   private readonly origin: string;
+  private readonly errorContext: { endpoint: string; hasToken: boolean };
 
   constructor(opts: HubOptions = hubOptionsFromEnv()) {
     this.endpoint = (opts.endpoint ?? "https://huggingface.co").replace(/\/+$/, "");
@@ -104,6 +102,7 @@ export class HubClient {
     this.cacheDir = opts.cacheDir ?? defaultCacheDir();
     this.offline = opts.offline ?? false;
     this.token = opts.token;
+    this.errorContext = { endpoint: this.endpoint, hasToken: !!this.token };
   }
 
   repoDir(repo: string): string {
@@ -127,9 +126,9 @@ export class HubClient {
     } catch (e) {
       const cached = this.cachedListing(repo, revision);
       if (cached && !(e instanceof HeadLensError)) return cached;
-      throw this.networkError(repo, e);
+      throw networkError(repo, e, this.endpoint);
     }
-    if (!res.ok) throw await this.httpError(res, { repo, revision });
+    if (!res.ok) throw await httpError(res, { repo, revision }, this.errorContext);
     const body = (await res.json()) as { sha?: string; siblings?: { rfilename: string }[] };
     if (!body.siblings) throw new HeadLensError(`${repo}: the hub's answer has no file list`, "hub.protocol");
     if (body.sha && SHA.test(body.sha)) this.writeRef(repo, revision, body.sha);
@@ -184,10 +183,10 @@ export class HubClient {
       // identity: a compressed answer has no Content-Length of the file (huggingface_hub does the same).
       answer = await this.send(url, { method: "HEAD", headers: { "Accept-Encoding": "identity" }, signal }, true);
     } catch (e) {
-      throw this.networkError(`${s.repo}/${s.file}`, e);
+      throw networkError(`${s.repo}/${s.file}`, e, this.endpoint);
     }
     const { res } = answer;
-    if (res.status >= 400) throw await this.httpError(res, s);
+    if (res.status >= 400) throw await httpError(res, s, this.errorContext);
     const h = res.headers;
     const commit = h.get("x-repo-commit") ?? answer.commit ?? "";
     const etag = (h.get("x-linked-etag") ?? h.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "");
@@ -237,7 +236,7 @@ export class HubClient {
     try {
       ({ res, url: at } = await this.send(meta.url, { headers, signal: opts.signal }, false));
     } catch (e) {
-      throw this.networkError(file, e);
+      throw networkError(file, e, this.endpoint);
     }
     const from = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
     if (have > 0 && (res.status === 416 || (res.status === 206 && Number(from?.[1]) !== have))) {
@@ -247,7 +246,7 @@ export class HubClient {
     }
     if (res.status === 200)
       have = 0; // the server ignored Range (gzip does): the whole file follows
-    else if (res.status !== 206) throw await this.httpError(res, s, new URL(at).origin !== this.origin);
+    else if (res.status !== 206) throw await httpError(res, s, this.errorContext, new URL(at).origin !== this.origin);
     const fh = await open(partial, have > 0 ? "a" : "w");
     const t0 = performance.now();
     let received = have;
@@ -306,51 +305,6 @@ export class HubClient {
         );
       url = next;
     }
-  }
-
-  /** The hub's X-Error-Code (as huggingface_hub's hf_raise_for_status reads it) as a message that says what to do. */
-  private async httpError(res: Response, s: Subject, cdn = false): Promise<HeadLensError> {
-    const code = res.headers.get("x-error-code") ?? "";
-    const said =
-      res.headers.get("x-error-message") ?? (cdn ? /<Message>([^<]*)<\/Message>/.exec(await res.text().catch(() => ""))?.[1] : undefined);
-    await res.body?.cancel().catch(() => undefined);
-    const page = `${this.endpoint}/${s.repo}`;
-    const setToken = `set HF_TOKEN (or run "Head Lens: Set Hugging Face Token…")`;
-    const status = `HTTP ${res.status}${said ? `: ${said}` : ""}`;
-    let msg: string;
-    if (cdn) {
-      // A signed link past its expiry, or refused for another reason: a fresh HEAD gets a new one.
-      if (res.status === 400 || res.status === 403)
-        return new HeadLensError(
-          `the download link for ${s.file} was refused (${status}); run it again for a fresh link`,
-          "hub.linkRefused",
-        );
-      msg = `download of ${s.file} failed at the file server (${status}); run it again`;
-    } else if (code === "GatedRepo" && res.status === 403) {
-      msg = `${s.repo} is gated and your token has no access to it yet: accept its terms at ${page} (some repos wait for the authors' approval), then try again`;
-    } else if (code === "GatedRepo") {
-      msg = `${s.repo} is gated: accept its terms at ${page} while signed in, then ${setToken} to a token of that account`;
-    } else if (res.status === 401 && said === "Invalid credentials in Authorization header") {
-      msg = `the hub refused the access token (invalid credentials); ${setToken} to a valid one, or remove it`;
-    } else if (code === "RepoNotFound" || res.status === 401) {
-      msg = `repository ${s.repo} not found on ${this.endpoint}: check the model name${this.token ? "" : `; if it is private, ${setToken}`}`;
-    } else if (code === "RevisionNotFound") {
-      msg = `${s.repo} has no revision "${s.revision}": check the branch, tag or commit`;
-    } else if (code === "EntryNotFound") {
-      msg = `${s.repo}@${s.revision} has no file "${s.file}"`;
-    } else {
-      msg = `${s.repo}: cannot get ${s.file ?? "the file list"}`;
-    }
-    return new HeadLensError(`${msg} (${status})`, `hub.http.${code || res.status}`);
-  }
-
-  private networkError(what: string, e: unknown): HeadLensError {
-    if (e instanceof HeadLensError) return e;
-    if ((e as Error)?.name === "AbortError") return new HeadLensError(`download of ${what} cancelled`, "cancelled");
-    return new HeadLensError(
-      `${what}: the hub at ${this.endpoint} is unreachable (${(e as Error).message}); check the network, or set HF_HUB_OFFLINE=1 to use only cached files`,
-      "hub.network",
-    );
   }
 
   private offlineError(repo: string, revision: string, what: string): never {

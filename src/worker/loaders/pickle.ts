@@ -9,40 +9,17 @@
  * ValueSizes refuses memo bombs and deep nesting while they are built (see pickleValues.ts).
  */
 import { HeadLensError } from "../../core/errors";
-import { Global, PyDict, StorageRef, StorageType, TensorRef, UnpickleLimits, ValueSizes, describe, limitsFor } from "./pickleValues";
+import { ALLOWED, build, Fail, persistent, reduce } from "./pickleGlobals";
+import { Global, PyDict, StorageType, UnpickleLimits, ValueSizes, describe, limitsFor } from "./pickleValues";
 
 export { PyDict, StorageType } from "./pickleValues";
 export type { StorageRef, TensorRef } from "./pickleValues";
-
-const STORAGE_TYPES = [
-  "FloatStorage",
-  "HalfStorage",
-  "BFloat16Storage",
-  "DoubleStorage",
-  "LongStorage",
-  "IntStorage",
-  "ShortStorage",
-  "CharStorage",
-  "ByteStorage",
-  "BoolStorage",
-];
-const ALLOWED = new Set([
-  "collections.OrderedDict",
-  "torch._utils._rebuild_tensor_v2",
-  "torch._utils._rebuild_parameter",
-  "torch._utils._rebuild_parameter_with_state",
-  ...STORAGE_TYPES.map((s) => `torch.${s}`),
-]);
-/** torch tensors have at most 64 dimensions. */
-const MAX_DIMS = 64;
 
 export class PickleError extends HeadLensError {
   constructor(label: string, what: string) {
     super(`${label}: ${what}`, "pth.pickle");
   }
 }
-
-type Fail = (what: string) => never;
 
 export function unpickle(data: Uint8Array, label: string, limits: UnpickleLimits = limitsFor(data.length)): unknown {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -367,67 +344,4 @@ function long1(b: Uint8Array): number {
   for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
   if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return Number(v);
-}
-
-const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-
-function persistent(pid: unknown, fail: Fail): StorageRef {
-  const p = Array.isArray(pid) ? pid : [];
-  if (
-    p.length !== 5 ||
-    p[0] !== "storage" ||
-    !(p[1] instanceof StorageType) ||
-    typeof p[2] !== "string" ||
-    !/^[\w.-]{1,64}$/.test(p[2]) ||
-    !isCount(p[4])
-  ) {
-    fail(`unexpected persistent id ${describe(pid)}; expected ('storage', type, key, location, numel)`);
-  }
-  return { kind: "storage", type: p[1] as StorageType, key: p[2] as string, numel: p[4] as number };
-}
-
-function reduce(fn: unknown, args: unknown, sizes: ValueSizes, fail: Fail): unknown {
-  if (!(fn instanceof Global)) return fail(`refuses to call ${describe(fn)}`);
-  if (!Array.isArray(args)) return fail(`REDUCE of ${fn.qualified} without an argument tuple`);
-  switch (fn.qualified) {
-    case "collections.OrderedDict": {
-      const pairs = args.length === 0 ? [] : args[0];
-      if (!Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2))
-        return fail("OrderedDict(...) of something other than (key, value) pairs");
-      const d = sizes.made(new PyDict(), pairs.flat());
-      for (const [k, v] of pairs as unknown[][]) d.map.set(k, v);
-      return d;
-    }
-    case "torch._utils._rebuild_tensor_v2": {
-      const [storage, offset, size, stride] = args as [StorageRef, unknown, unknown, unknown];
-      const dims = (x: unknown): x is number[] => Array.isArray(x) && x.length <= MAX_DIMS && x.every(isCount);
-      if (
-        (storage as StorageRef | undefined)?.kind !== "storage" ||
-        !isCount(offset) ||
-        !dims(size) ||
-        !dims(stride) ||
-        size.length !== stride.length
-      ) {
-        return fail(`malformed _rebuild_tensor_v2 arguments ${describe(args)}`);
-      }
-      const t: TensorRef = { kind: "tensor", storage, offset, size, stride };
-      return sizes.made(t, [size, stride]);
-    }
-    case "torch._utils._rebuild_parameter":
-    case "torch._utils._rebuild_parameter_with_state":
-      if ((args[0] as TensorRef | undefined)?.kind !== "tensor")
-        return fail(`${fn.qualified} of ${describe(args[0])}, which is not a tensor`);
-      return args[0];
-    default:
-      return fail(`refuses to call ${fn.qualified}`);
-  }
-}
-
-function build(obj: unknown, state: unknown, sizes: ValueSizes, fail: Fail): void {
-  if (obj instanceof PyDict && state instanceof PyDict) {
-    sizes.grew(obj, [state]);
-    for (const [k, v] of state.map) if (typeof k === "string") obj.attrs.set(k, v); // e.g. OrderedDict._metadata
-    return;
-  }
-  fail(`refuses BUILD on ${describe(obj)} (only state-dict attributes may be set)`);
 }

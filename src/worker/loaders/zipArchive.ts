@@ -51,7 +51,8 @@ export function readZipEntries(bytes: Buffer, label: string): Promise<Map<string
             return stop(
               zipError(
                 label,
-                `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); torch.save writes uncompressed archives`,
+                `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); ` +
+                  "torch.save writes uncompressed archives",
               ),
             );
           }
