@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { openFile, screenshotFailures, vsix } from "./uxSupport";
+import { openFile, screenshotFailures, vsix, reloadWindow } from "./uxSupport";
 import { randomWeights, writeModelDir } from "../support/models";
 
 const OUT = join(REPO, "test-output");
@@ -299,6 +299,40 @@ describe("live attention in VS Code", () => {
       .waitFor({ timeout: 10_000 });
   });
 
+  test("the cursor moving inside one token tells the panel nothing; moving to the next token tells it once", async () => {
+    const k = 7; // word k of the second copy: " word", one token of at least 4 letters
+    const start = COPY.length + R.slice(0, k).reduce((n, w) => n + w.length + 1, 0);
+    await gotoPosition(s.page, 1, start + 2); // just after the token's leading space (columns are 1-based)
+    await panel()
+      .locator(".details h3", { hasText: `Position ${1 + R.length + k}:` })
+      .waitFor({ timeout: 10_000 });
+    // Count the "chosen" position messages the page receives from now on.
+    await panel()
+      .locator("body")
+      .evaluate(() => {
+        const w = window as unknown as { chosenSeen: number[] };
+        w.chosenSeen = [];
+        window.addEventListener("message", (e) => {
+          const m = e.data as { method?: string; params?: { position?: number } };
+          if (m?.method === "chosen" && m.params?.position !== undefined) w.chosenSeen.push(m.params.position);
+        });
+      });
+    const seen = () =>
+      panel()
+        .locator("body")
+        .evaluate(() => (window as unknown as { chosenSeen: number[] }).chosenSeen);
+    await s.page.keyboard.press("ArrowRight"); // 2, then 3 characters into " word": still inside it
+    await s.page.keyboard.press("ArrowRight");
+    await s.page.waitForTimeout(500);
+    assert.deepEqual(await seen(), [], "moves inside one token post nothing");
+    // From 3 characters into " word" to the next token's leading space.
+    for (let i = 3; i < R[k].length + 1; i++) await s.page.keyboard.press("ArrowRight");
+    await panel()
+      .locator(".details h3", { hasText: `Position ${2 + R.length + k}:` })
+      .waitFor({ timeout: 10_000 });
+    assert.deepEqual(await seen(), [2 + R.length + k], "the next token is posted once");
+  });
+
   test("an edit re-runs the model (debounced) on the edited text", async () => {
     await gotoPosition(s.page, 1, 2 * COPY.length + 1); // the end of the line (End would stop at the wrap)
     await s.page.keyboard.type(" peace", { delay: 30 });
@@ -375,8 +409,7 @@ describe("live attention in VS Code", () => {
     await openFile(s.page, "induction.txt");
     await s.page.keyboard.press("Control+S"); // the edit above, on disk: the reload reads the same text
     await s.page.locator(".tab.dirty").waitFor({ state: "detached" });
-    await runCommand(s.page, "Developer: Reload Window");
-    await s.page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    await reloadWindow(s.page);
     await panel().locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 120_000 });
     await panel().locator(".thumb.chosen[data-layer='1'][data-head='0']").waitFor();
     assert.equal(caption(await panel().locator(".meta").innerText()), before);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { FakeHub, startFakeHub } from "../support/fakeHub";
-import { hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
+import { hoverWord, newestLog, screenshotFailures, treeRowIn, vsix, reloadWindow } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 let s: Session;
@@ -68,6 +68,34 @@ async function showHeadLensView(): Promise<void> {
   await treeRow("demo-attn-2l").waitFor();
 }
 const finished = () => panel().locator("section.head:not(.pending)");
+
+/** The panel's computed colours beside the theme's own variables, each resolved by the browser. */
+async function panelColours(): Promise<Record<string, string>> {
+  return panel()
+    .locator("body")
+    .evaluate((body) => {
+      const resolve = (cssVar: string) => {
+        const probe = document.createElement("span");
+        probe.style.setProperty("color", `var(${cssVar}, transparent)`); // CSSOM: the CSP forbids style attributes
+        body.append(probe);
+        const c = getComputedStyle(probe).color;
+        probe.remove();
+        return c;
+      };
+      const chip = document.querySelector(".chip:not(.same)"); // the key's own token is framed in the foreground colour
+      return {
+        themeClasses: body.className,
+        page: getComputedStyle(body).backgroundColor,
+        text: getComputedStyle(document.querySelector("h1")!).color,
+        card: getComputedStyle(document.querySelector(".card")!).backgroundColor,
+        chipBorder: chip ? getComputedStyle(chip).borderTopColor : "",
+        themeBackground: resolve("--vscode-editor-background"),
+        themeForeground: resolve("--vscode-foreground"),
+        themeSideBar: resolve("--vscode-sideBar-background"),
+        themeContrastBorder: resolve("--vscode-contrastBorder"),
+      };
+    });
+}
 
 describe("Head Lens in VS Code", () => {
   test("the Head Lens view lists the bundled models; model → layer → head expands", async () => {
@@ -218,20 +246,45 @@ describe("Head Lens in VS Code", () => {
     const before = await panel()
       .locator("#head-0-1 .key-token")
       .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
-    await runCommand(s.page, "Developer: Reload Window");
-    await s.page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    await reloadWindow(s.page);
     await panel().locator("#head-0-1 .card").first().waitFor({ timeout: 60_000 });
     const after = await panel()
       .locator("#head-0-1 .key-token")
       .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.token));
     assert.deepEqual(after, before);
+    // Every heads panel of this window (one per model analyzed above) is restored when its tab is
+    // shown, and re-runs its heads from the cache once: a restore refreshes its own panel, not
+    // every panel restored before it again.
+    const tabs = s.page.locator(".tab[aria-label^='Head Lens: ']");
+    for (let i = 0; i < (await tabs.count()); i++) {
+      await tabs.nth(i).click();
+      await s.page.waitForTimeout(1500);
+    }
+    await tabs.filter({ hasText: "demo-attn-2l" }).first().click();
+    const log = newestLog(join(s.home, "user-data", "logs"));
+    const refreshes = new Map<string, number>();
+    for (const m of log.matchAll(/\] (\S+) (?:(?:L\d+H\d+(?:, )?)+|\d+ heads)( via \S+ \([QKV]\))?: from the cache/g)) {
+      const key = `${m[1]}${m[2] ?? ""}`; // a panel's direct heads, or one of its paths
+      refreshes.set(key, (refreshes.get(key) ?? 0) + 1);
+    }
+    assert.ok(refreshes.size >= 3, `several panels were restored: ${[...refreshes.keys()]}\n${log}`);
+    assert.deepEqual(
+      [...refreshes].filter(([, n]) => n !== 1),
+      [],
+      `each restored panel re-ran its heads once:\n${log}`,
+    );
   });
 
-  test("the panel in the high-contrast theme (screenshot)", async () => {
+  test("the panel in the high-contrast theme takes the theme's colours (and a screenshot)", async () => {
     await runCommand(s.page, "Preferences: Color Theme", "Dark High Contrast");
     await s.page.locator(".monaco-workbench.hc-black").waitFor({ timeout: 30_000 });
     await panel().locator("section.head:not(.pending) .card").first().waitFor({ timeout: 30_000 });
     await s.page.waitForTimeout(800);
+    // VS Code's Dark High Contrast: black editor, white text, its contrast border around chips.
+    const c = await panelColours();
+    assert.match(c.themeClasses, /\bvscode-high-contrast\b/);
+    assert.deepEqual([c.page, c.text], ["rgb(0, 0, 0)", "rgb(255, 255, 255)"]);
+    assert.deepEqual([c.page, c.text, c.chipBorder], [c.themeBackground, c.themeForeground, c.themeContrastBorder]);
     await s.page.screenshot({ path: join(OUT, "panel-high-contrast.png") });
   });
 
@@ -241,6 +294,11 @@ describe("Head Lens in VS Code", () => {
     await runCommand(s.page, "Preferences: Color Theme", "Dark Modern");
     await s.page.locator(".monaco-workbench.vs-dark").waitFor({ timeout: 30_000 });
     await s.page.waitForTimeout(1000);
+    // VS Code's Dark Modern: #1f1f1f editor, #cccccc text, cards on the side bar's #181818.
+    const c = await panelColours();
+    assert.match(c.themeClasses, /\bvscode-dark\b/);
+    assert.deepEqual([c.page, c.text, c.card], ["rgb(31, 31, 31)", "rgb(204, 204, 204)", "rgb(24, 24, 24)"]);
+    assert.deepEqual([c.page, c.text, c.card], [c.themeBackground, c.themeForeground, c.themeSideBar]);
     await s.page.screenshot({ path: join(OUT, "panel-dark.png") });
   });
 

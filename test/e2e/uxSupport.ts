@@ -1,6 +1,6 @@
 /** Helpers for the panel-and-tree end-to-end tests: the panel's frame, axe-core, dialogs, the log. */
 import { afterEach } from "node:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Locator, Page } from "playwright-core";
 import { REPO, runCommand, Session } from "./harness";
@@ -145,4 +145,35 @@ export async function openFile(page: Page, name: string): Promise<void> {
   }
   await tab.click();
   await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+}
+
+/** The text of the newest log file named `name` under `root` (VS Code writes each output channel of a
+ * window session to its own file: a reload starts a new one). */
+export function newestLog(root: string, name = "Head Lens.log"): string {
+  const found: { path: string; mtime: number }[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(name)) found.push({ path: p, mtime: statSync(p).mtimeMs });
+    }
+  };
+  walk(root);
+  const newest = found.sort((a, b) => b.mtime - a.mtime)[0];
+  return newest ? readFileSync(newest.path, "utf8") : "";
+}
+
+/** Reloads the window and waits for the new workbench (not the old one still on screen while it unloads). */
+export async function reloadWindow(page: Page): Promise<void> {
+  const marked = () => page.evaluate(() => (window as unknown as { headLensBeforeReload?: boolean }).headLensBeforeReload === true);
+  await page.evaluate(() => ((window as unknown as { headLensBeforeReload?: boolean }).headLensBeforeReload = true));
+  await runCommand(page, "Developer: Reload Window");
+  for (let i = 0; ; i++) {
+    // While the page navigates, evaluating fails: that, too, means "not reloaded yet".
+    const old = await marked().catch(() => true);
+    if (!old && (await page.locator(".monaco-workbench").count()) > 0) break;
+    if (i > 300) throw new Error("the window did not reload within 60 s");
+    await page.waitForTimeout(200);
+  }
+  await page.locator(".statusbar").waitFor({ timeout: 60_000 });
 }
