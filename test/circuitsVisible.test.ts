@@ -167,6 +167,30 @@ test("a token's key rank in every head is exact (the dense float64 ranking)", as
   }
 });
 
+test("the hover says the token table's key rank: one meaning, 0 = the head's most important key", async () => {
+  const { dir, w } = model({ V: 300, D: 24, H: 2, E: 8, L: 2, seed: 92, bos: 0 });
+  const V = w.config.d_vocab;
+  const order = denseOracle(w, 1, 1, 0, new Float64Array(V).fill(1 / V), { nKeys: V, nQueries: 0, nOutputs: 0 }, String).report.keys.map(
+    (k) => k.id,
+  );
+  const head = { layer: 1, head: 1 };
+  await engine.analyze({ modelDir: dir, heads: [head], priors: "uniform", sizes: { nKeys: 3, nQueries: 0, nOutputs: 0 } });
+  // GPT-2's ids 0–93 are the printable characters "!"…"~": text a hover can be asked about.
+  const printable = order.filter((id) => id < 94);
+  for (const id of [printable[0], printable[1], printable[20], printable[printable.length - 1]]) {
+    const hover = await engine.hover({ modelDir: dir, priors: "uniform", text: String.fromCharCode(33 + id), maxTokens: 1, head, n: 1 });
+    assert.equal(hover.tokens[0].id, id);
+    const table = (await engine.token({ modelDir: dir, priors: "uniform", token: { id }, n: 1 })).heads.find(
+      (h) => h.layer === 1 && h.head === 1,
+    )!;
+    assert.deepEqual(
+      [hover.inHead?.keyRank, hover.inHead?.keyRankMax, table.keyRank],
+      [order.indexOf(id), undefined, order.indexOf(id)],
+      `token ${id}`,
+    );
+  }
+});
+
 test("demo-attn-2l: L0H3 → L1H0 is the strongest K-composition, L1H0 is an induction head, its path shows the diagonal", async () => {
   const dir = join(REPO_ROOT, "models", "demo-attn-2l");
   const m = await engine.metrics(dir);

@@ -4,6 +4,7 @@
  * Built once per model shape; a new run only repaints the canvases.
  */
 import type { HeadMetrics } from "../../src/core/headMetrics";
+import { headName } from "../../src/core/heads";
 import { paint, Palette, signedBackground } from "./canvasColors";
 import { el } from "../shared/dom";
 
@@ -44,10 +45,10 @@ export class HeadGrid {
             tabindex: "0",
             "data-layer": String(l),
             "data-head": String(h),
-            "aria-label": `L${l}H${h}: enlarge`,
+            "aria-label": `${headName(l, h)}: enlarge`,
           },
           canvas,
-          el("figcaption", {}, el("b", {}, `L${l}H${h}`), metrics, dla),
+          el("figcaption", {}, el("b", {}, headName(l, h)), metrics, dla),
         );
         const choose = () => this.cb.choose(l, h);
         fig.addEventListener("click", choose);
