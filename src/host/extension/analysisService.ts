@@ -6,7 +6,7 @@
  * shared by every caller, and a failure is remembered until the model is listed again. No `vscode`
  * import: the progress notification and the log are handed in (test/analysisService.test.ts).
  */
-import { errorMessage, isCancelled } from "../../core/errors";
+import { errorCode, errorMessage, isCancelled } from "../../core/errors";
 import { ModelMetrics } from "../../core/headMetrics";
 import { headKey, headList, headName, HeadRef, pathKey, pathName } from "../../core/heads";
 import { PathRef } from "../../core/report";
@@ -109,7 +109,8 @@ export class AnalysisService {
       return m;
     } catch (e) {
       const error = e instanceof Error ? e : new Error(errorMessage(e));
-      this.failedMetrics.set(model, error);
+      // What the model's files cause is remembered; a crashed, replaced or cancelled engine is not the model's.
+      if (!isCancelled(e) && !errorCode(e).startsWith("engine.")) this.failedMetrics.set(model, error);
       this.o.log.warn(`metrics of ${modelName(model)}: ${errorMessage(e)}`);
       throw error;
     }
