@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "out/", "node_modules/", "test/e2e/node_modules/", "training/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["dist/", "out/", "node_modules/", "test/e2e/node_modules/", "training/", "**/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,7 +26,7 @@ export default tseslint.config(
           ],
         },
       ],
-      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
       "@typescript-eslint/no-unused-expressions": ["error", { allowShortCircuit: true, allowTernary: true }],
       // Two reasons to require: onnxruntime is loaded lazily (describing a model or a hover loads no
@@ -35,5 +35,11 @@ export default tseslint.config(
       eqeqeq: ["error", "always", { null: "ignore" }],
       "no-throw-literal": "error",
     },
+  },
+  // The build scripts are plain JavaScript modules outside the TypeScript projects.
+  {
+    files: ["**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { console: "readonly", process: "readonly" } },
   },
 );

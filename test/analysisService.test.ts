@@ -19,7 +19,7 @@ after(() => engine.dispose());
 const settings = { nKeys: 3, nQueries: 4, nOutputs: 4, prior: "uniform" as const };
 
 /** The service on an engine whose requests are counted by method. */
-function service(): { analysis: AnalysisService; calls: Record<string, number>; notifications: string[]; log: string[] } {
+function service(): { analysis: AnalysisService; calls: Record<string, number>; notifications: string[]; log: string[]; events: string[] } {
   const calls: Record<string, number> = {};
   const counted = new Proxy(engine, {
     get(target, name: string) {
@@ -32,14 +32,21 @@ function service(): { analysis: AnalysisService; calls: Record<string, number>; 
     },
   }) as EngineClient;
   const notifications: string[] = [],
-    log: string[] = [];
+    log: string[] = [],
+    events: string[] = [];
   const analysis = new AnalysisService({
     engine: () => counted,
     log: { info: (m) => log.push(m), warn: (m) => log.push(m), error: (m) => log.push(m) },
     progress: (title) => (notifications.push(title), { report: () => undefined, done: () => undefined }),
     engineSettings: () => ({ strategy: "auto", epPreference: ["cpu"] }),
   });
-  return { analysis, calls, notifications, log };
+  analysis.listen({
+    pending: () => events.push("pending"),
+    head: (_, h) => events.push(`head ${h.report.layer}:${h.report.head}${h.cached ? " cached" : ""}`),
+    finished: () => events.push("finished"),
+    settled: () => events.push(`settled, busy ${analysis.busy}`),
+  });
+  return { analysis, calls, notifications, log, events };
 }
 
 async function listed(dir: string): Promise<ModelEntry> {
@@ -114,7 +121,11 @@ test("a model's metrics that failed are not asked again (a tree refresh, an edit
   await assert.rejects(analysis.metrics(model), /model\.safetensors/);
   await assert.rejects(analysis.metrics(model), /model\.safetensors/);
   assert.equal(calls.metrics, 1, "the failure is remembered");
-  assert.match(analysis.metricsFailure(model) ?? "", /model\.safetensors/, "and said where the tree shows it");
+  assert.match(
+    analysis.metricsFailure(model) ?? "",
+    /model\.safetensors.*; run Head Lens: Refresh Models to try again$/,
+    "and said where the tree shows it, with what to do",
+  );
   const relisted = { ...model };
   await assert.rejects(analysis.metrics(relisted));
   assert.equal(calls.metrics, 2, "a model listed again is asked again");
@@ -128,4 +139,42 @@ test("metrics are one request per model for concurrent callers, and known afterw
   assert.equal(a, b);
   assert.equal(analysis.knownMetrics(model), a);
   assert.equal(a.heads.length, 4);
+});
+
+test("a fully cached analysis ends with the service idle: no pending heads, no notification, and its listeners told it settled", async () => {
+  const model = await listed(writeModelDir(join(tempDir(), "m"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 35 })));
+  await service().analysis.analyze(model, [{ layer: 0, head: 0 }], settings);
+  const { analysis, events, notifications } = service();
+  const settled = new Promise<void>((r) => analysis.listen({ settled: r }));
+  await analysis.analyze(model, [{ layer: 0, head: 0 }], settings); // resolves when the head lands
+  await settled; // the request ends just after
+  assert.deepEqual(events, ["head 0:0 cached", "settled, busy false"]);
+  assert.deepEqual(notifications, []);
+  assert.equal(analysis.busy, false);
+});
+
+test("a head that has landed is not joined to the rest of its request: asked again, it comes back at once", async () => {
+  const model = await listed(writeModelDir(join(tempDir(), "m"), randomWeights({ V: 6000, D: 48, H: 6, E: 16, L: 1, seed: 36 })));
+  await service().analysis.analyze(model, [{ layer: 0, head: 0 }], settings); // cached from now on
+  const { analysis, calls, events } = service();
+  let firstDone = false;
+  let again: Promise<unknown> | undefined;
+  analysis.listen({
+    head: (_, h) => {
+      if (h.cached && !again) again = analysis.analyze(model, [{ layer: 0, head: 0 }], settings);
+    },
+  });
+  const first = analysis
+    .analyze(
+      model,
+      [0, 1, 2, 3, 4, 5].map((head) => ({ layer: 0, head })),
+      settings,
+    )
+    .then(() => (firstDone = true));
+  await new Promise<void>((r) => analysis.listen({ head: () => again && r() }));
+  await again;
+  assert.equal(firstDone, false, "the second request did not wait for the first one's other heads");
+  await first;
+  assert.equal(calls.analyze, 2);
+  assert.equal(events.filter((e) => e === "head 0:0 cached").length, 2, "and its listeners heard about it again");
 });

@@ -81,28 +81,19 @@ test("package.json declares the product's own defaults and limits", () => {
     [setting("attention.debounceMs").default, setting("attention.debounceMs").minimum, setting("attention.debounceMs").maximum],
     [ATTENTION_DEFAULTS.debounceMs, ATTENTION_LIMITS.debounceMs.min, ATTENTION_LIMITS.debounceMs.max],
   );
-  const read = new Set([
-    "keys",
-    "queries",
-    "outputs",
-    "priors",
-    "executionProviders",
-    "blockSizeMB",
-    "strategy",
-    "hover.enabled",
-    "hover.languages",
-    "modelFolders",
-    "hub.revision",
-    "attention.editorHighlights",
-    "attention.maxFileSize",
-    "attention.debounceMs",
-  ]);
+  const read = new Set<string>();
+  settingsFrom((key) => (read.add(key), declared[`${SECTION}.${key}`]?.default));
   assert.deepEqual(
     Object.keys(declared)
       .map((k) => k.slice(SECTION.length + 1))
       .filter((k) => !read.has(k)),
     [],
     "every declared setting is read",
+  );
+  assert.deepEqual(
+    [...read].filter((k) => !declared[`${SECTION}.${k}`]),
+    [],
+    "every setting read is declared",
   );
 });
 

@@ -66,6 +66,12 @@ async function compute(
   let lastSent = 0,
     lastFraction = -1;
   for (const [i, h] of heads.entries()) {
+    // Another request may have computed it while this one waited its turn.
+    const hit = deps.cache?.get(key, h);
+    if (hit) {
+      ctx.emit({ type: "head", ...hit, cached: true });
+      continue;
+    }
     const th = performance.now();
     const ctl = analyzer.control(ctx.signal, (f) => {
       const fraction = (i + f) / heads.length,

@@ -4,24 +4,30 @@
  * identity), the report sizes and the path. Only the worker reads and writes it: it computes the
  * identity from the bytes it reads, so a request is answered from here or computed in one round
  * trip. Files are written atomically (temp + rename); a file that does not parse, or does not have
- * the shape this version writes, is deleted and treated as a miss.
+ * the shape this version writes, is deleted and treated as a miss; files of an earlier format are
+ * deleted when the cache opens. Memory keeps the most recently used entries only.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelMetrics } from "../core/headMetrics";
 import { HeadRef } from "../core/heads";
 import { PathRef, ReportSizes } from "../core/report";
 import { HeadResult, Identity } from "../protocol/engine";
 
-/** Bumped when what is stored changes shape (v2: settings carry a parsed prior). */
-const FORMAT = 2;
+/** Bumped when what is stored changes shape (v2: settings carry a parsed prior); it prefixes every file. */
+const FORMAT = "v2";
+/** Entries kept in memory (a head's result is tens of KB; the worker also holds the model). */
+const MEMORY_ENTRIES = 500;
 
 export class ResultCache {
+  /** Most recently used last. */
   private memory = new Map<string, unknown>();
 
   /** `dir`: where entries persist (besides memory). */
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    deleteOtherFormats(dir);
+  }
 
   /** The cache key of every head computed from this identity with these sizes (and through this path). */
   static key(identity: Identity, sizes: ReportSizes, via?: PathRef): string {
@@ -55,8 +61,11 @@ export class ResultCache {
 
   private read<T>(id: string, valid: (v: T) => boolean): T | undefined {
     const hit = this.memory.get(id) as T | undefined;
-    if (hit) return hit;
-    const file = join(this.dir, `${id}.json`);
+    if (hit) {
+      this.remember(id, hit);
+      return hit;
+    }
+    const file = join(this.dir, `${FORMAT}-${id}.json`);
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -66,7 +75,7 @@ export class ResultCache {
     try {
       const value = JSON.parse(text) as T;
       if (!valid(value)) throw new Error("wrong shape");
-      this.memory.set(id, value);
+      this.remember(id, value);
       return value;
     } catch {
       try {
@@ -78,16 +87,40 @@ export class ResultCache {
     }
   }
 
-  private write(id: string, value: unknown): void {
+  private remember(id: string, value: unknown): void {
+    this.memory.delete(id);
     this.memory.set(id, value);
+    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+  }
+
+  private write(id: string, value: unknown): void {
+    this.remember(id, value);
     try {
       mkdirSync(this.dir, { recursive: true });
-      const file = join(this.dir, `${id}.json`);
+      const file = join(this.dir, `${FORMAT}-${id}.json`);
       const tmp = `${file}.${process.pid}.${process.hrtime.bigint()}.tmp`;
       writeFileSync(tmp, JSON.stringify(value));
       renameSync(tmp, file);
     } catch {
       // The disk cache is an optimization: the memory copy still serves this session.
+    }
+  }
+}
+
+/** Entries an earlier version wrote can never be read again (their keys differ): they go. */
+function deleteOtherFormats(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no cache yet
+  }
+  for (const name of names) {
+    if (!name.endsWith(".json") || name.startsWith(`${FORMAT}-`)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* gone already, or another window's worker took it */
     }
   }
 }

@@ -6,7 +6,7 @@
  * shared by every caller, and a failure is remembered until the model is listed again. No `vscode`
  * import: the progress notification and the log are handed in (test/analysisService.test.ts).
  */
-import { errorCode, errorMessage, isCancelled } from "../../core/errors";
+import { errorCode, errorMessage, HeadLensError, isCancelled } from "../../core/errors";
 import { ModelMetrics } from "../../core/headMetrics";
 import { headKey, headList, headName, HeadRef, pathKey, pathName } from "../../core/heads";
 import { PathRef } from "../../core/report";
@@ -23,6 +23,8 @@ export interface AnalysisListener {
   finished?(model: ModelEntry, outcome: { cancelled: boolean; error?: string }, heads: HeadRef[], via?: PathRef): void;
   /** A model's head metrics arrived (computed, or from the cache). */
   metrics?(model: ModelEntry, metrics: ModelMetrics): void;
+  /** An engine request of this service ended, however it ended (whether the service is busy changed). */
+  settled?(): void;
 }
 
 export interface Log {
@@ -46,11 +48,13 @@ type Metrics = ModelMetrics & { identity: string };
 
 export class AnalysisService {
   private listeners: AnalysisListener[] = [];
+  /** Each head being analyzed, until its own result lands (not until its whole request ends). */
   private inFlight = new Map<string, Promise<HeadResult>>();
   private controllers = new Set<AbortController>();
   private metricsInFlight = new Map<string, Promise<Metrics>>();
-  /** The last metrics of each listed model (entries are replaced when the registry lists a model again). */
-  private lastMetrics = new WeakMap<ModelEntry, Metrics>();
+  /** The last metrics received for each model id (each carries the identity it was computed from). */
+  private lastMetrics = new Map<string, Metrics>();
+  /** Failures are the listed entry's: a model listed again (a new entry) is asked again. */
   private failedMetrics = new WeakMap<ModelEntry, Error>();
   lastEp = "";
   lastElapsedMs = 0;
@@ -88,7 +92,7 @@ export class AnalysisService {
 
   /** The metrics last received for a model, if any (tree badges read them synchronously). */
   knownMetrics(model: ModelEntry): Metrics | undefined {
-    return this.lastMetrics.get(model);
+    return this.lastMetrics.get(model.id);
   }
 
   /** Why a model's metrics could not be computed, if they could not. */
@@ -103,15 +107,17 @@ export class AnalysisService {
       const t0 = Date.now();
       const m = await this.o.engine().metrics(model.dir);
       this.o.log.info(`metrics of ${modelName(model)}: ${seconds(t0)}`);
-      const before = this.lastMetrics.get(model);
-      this.lastMetrics.set(model, m);
+      const before = this.lastMetrics.get(model.id);
+      this.lastMetrics.set(model.id, m);
       if (before?.identity !== m.identity) this.emit((l) => l.metrics?.(model, m));
       return m;
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(errorMessage(e));
-      // What the model's files cause is remembered; a crashed, replaced or cancelled engine is not the model's.
-      if (!isCancelled(e) && !errorCode(e).startsWith("engine.")) this.failedMetrics.set(model, error);
       this.o.log.warn(`metrics of ${modelName(model)}: ${errorMessage(e)}`);
+      // Remembered (a crash too: the model may be what crashes the engine), except a cancel or an
+      // engine shut down for new settings, which say nothing about the model.
+      if (isCancelled(e) || errorCode(e) === "engine.disposed") throw e;
+      const error = new HeadLensError(`${errorMessage(e)}; run Head Lens: Refresh Models to try again`, errorCode(e));
+      this.failedMetrics.set(model, error);
       throw error;
     }
   }
@@ -122,38 +128,31 @@ export class AnalysisService {
     let hit: HeadResult | undefined;
     await this.o
       .engine()
-      .analyze({ ...this.request(model, [ref], settings, via), cachedOnly: true }, { onEvent: (e) => e.type === "head" && (hit = e) });
+      .analyze({ ...this.params(model, [ref], settings, via), cachedOnly: true }, { onEvent: (e) => e.type === "head" && (hit = e) });
     return hit && resultOf(hit);
   }
 
-  /** Analyzes heads of a model; resolves with every head's result (cached ones included). */
+  /** Analyzes heads of a model; resolves with every head's result (cached ones included). A head
+   * another request is analyzing is joined until its result lands, then asked for again. */
   async analyze(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef): Promise<HeadResult[]> {
     if (!model.config) throw new Error(`${modelName(model)} cannot be analyzed: ${model.error}`);
     const id = (h: HeadRef) => `${model.id}|${describeSettings(settings)}|${pathKey(via)}|${headKey(h)}`;
-    const results = new Map<string, Promise<HeadResult>>();
-    const todo = heads.filter((h) => {
-      const flying = this.inFlight.get(id(h));
-      if (flying) results.set(id(h), flying);
-      return !flying;
-    });
+    const todo = heads.filter((h) => !this.inFlight.has(id(h)));
+    const joined = new Map(heads.map((h) => [id(h), this.inFlight.get(id(h))]));
     if (todo.length) {
-      const run = this.run(model, todo, settings, via);
+      const settle = (h: HeadRef, p: Promise<HeadResult>) => this.inFlight.get(id(h)) === p && this.inFlight.delete(id(h));
+      const results = this.run(model, todo, settings, via, (h) => settle(h, results.get(headKey(h))!));
       for (const h of todo) {
-        const p = run.then((all) => {
-          const r = all.get(headKey(h));
-          if (!r) throw new Error(`the engine sent no result for ${headName(h.layer, h.head)}`);
-          return r;
-        });
-        p.catch(() => undefined);
+        const p = results.get(headKey(h))!;
         this.inFlight.set(id(h), p);
-        results.set(id(h), p);
-        p.finally(() => this.inFlight.delete(id(h))).catch(() => undefined);
+        joined.set(id(h), p);
+        p.catch(() => undefined).finally(() => settle(h, p)); // a failed or cancelled head
       }
     }
-    return Promise.all(heads.map((h) => results.get(id(h))!));
+    return Promise.all(heads.map((h) => joined.get(id(h))!));
   }
 
-  private request(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef) {
+  private params(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef) {
     return {
       modelDir: model.dir,
       heads,
@@ -164,8 +163,36 @@ export class AnalysisService {
     };
   }
 
-  /** One engine request: cached heads arrive at once, the others are computed with a progress notification. */
-  private async run(model: ModelEntry, heads: HeadRef[], settings: ReportSettings, via?: PathRef): Promise<Map<string, HeadResult>> {
+  /** One engine request: cached heads arrive at once, the others are computed with a progress
+   * notification; each head's promise settles when its own result lands (by headKey). */
+  private run(
+    model: ModelEntry,
+    heads: HeadRef[],
+    settings: ReportSettings,
+    via: PathRef | undefined,
+    landed: (h: HeadRef) => void,
+  ): Map<string, Promise<HeadResult>> {
+    const pending = new Map(heads.map((h) => [headKey(h), deferred<HeadResult>()]));
+    const fail = (e: unknown) => pending.forEach((d) => d.reject(e));
+    const land = (r: HeadResult) => {
+      pending.get(headKey(r.report))?.resolve(r);
+      landed(r.report); // before its listeners hear of it: who asks for it from then on gets a new request
+    };
+    this.stream(model, heads, settings, via, land).then(
+      () => fail(new Error(`the engine sent no result for ${headList(heads)}; run the analysis again`)),
+      fail,
+    );
+    return new Map([...pending].map(([k, d]) => [k, d.promise]));
+  }
+
+  /** The request itself: its events reach the listeners, each head result `landed`. */
+  private async stream(
+    model: ModelEntry,
+    heads: HeadRef[],
+    settings: ReportSettings,
+    via: PathRef | undefined,
+    landed: (r: HeadResult) => void,
+  ): Promise<void> {
     const ac = new AbortController();
     this.controllers.add(ac);
     const { strategy, epPreference } = this.o.engineSettings();
@@ -181,7 +208,7 @@ export class AnalysisService {
       ep = "",
       ran = "";
     try {
-      await this.o.engine().analyze(this.request(model, heads, settings, via), {
+      await this.o.engine().analyze(this.params(model, heads, settings, via), {
         signal: ac.signal,
         onEvent: (ev) => {
           if (ev.type === "identified") {
@@ -208,6 +235,7 @@ export class AnalysisService {
           } else if (ev.type === "head") {
             const value = resultOf(ev);
             out.set(headKey(value.report), value);
+            landed(value);
             if (!value.cached) {
               this.lastEp = value.report.ep;
               this.lastElapsedMs = value.elapsedMs;
@@ -225,7 +253,6 @@ export class AnalysisService {
         );
         this.emit((l) => l.finished?.(model, { cancelled: false }, computing, via));
       }
-      return out;
     } catch (e) {
       const cancelled = isCancelled(e);
       if (cancelled)
@@ -238,6 +265,7 @@ export class AnalysisService {
     } finally {
       ui?.done();
       this.controllers.delete(ac);
+      this.emit((l) => l.settled?.());
     }
   }
 
@@ -250,6 +278,13 @@ export class AnalysisService {
       }
     }
   }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
+  let resolve!: (v: T) => void, reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined); // a head nobody awaits any more must not be an unhandled rejection
+  return { promise, resolve, reject };
 }
 
 /** A head event without its event tag. */

@@ -226,6 +226,7 @@ export class AttentionController implements vscode.Disposable {
             if (ac.signal.aborted) return;
             this.run = { info: e.run, textStart: start, textLength: text.length, version };
             this.pattern = undefined;
+            this.shownPosition = undefined; // the page keeps a position only while the new run has it
             this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
             void this.fetchPattern();
             this.fetchMetrics(model, e.run.identity);

@@ -110,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     hoverContext,
     heads,
-    analysis.listen({ pending: updateStatus, head: updateStatus, finished: () => setTimeout(updateStatus, 0) }),
+    analysis.listen({ pending: updateStatus, head: updateStatus, settled: () => setTimeout(updateStatus, 0) }),
     vscode.languages.registerHoverProvider(hoverSelector(), new TokenHoverProvider(hoverContext, engine, log)),
     registerRestore<PanelState>(
       PAGES.heads,

@@ -23,14 +23,15 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   readonly onDidChangeTreeData = this.changed.event;
   /** Heads' results seen since the last refresh (the description of an analyzed head). */
   private known = new Map<string, HeadResult>();
-  /** Models whose metrics were asked for since the last refresh (a re-render asks nothing new). */
+  /** Models whose metrics, and heads whose cached result, were asked for since the last refresh:
+   * a re-render (one per streamed head) asks the engine nothing new. */
   private asked = new Set<string>();
 
   constructor(
     private readonly registry: ModelRegistry,
     private readonly analysis: AnalysisService,
   ) {
-    registry.onDidChange(() => this.changed.fire(undefined));
+    registry.onDidChange(() => this.refresh()); // models listed again: new entries, maybe new files
     analysis.listen({
       head: (model, h) => {
         if (h.report.via) return; // a path's result says nothing about the head's direct path
@@ -123,10 +124,12 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     item.id = `${node.model.id}/L${node.layer}H${node.head}`;
     item.contextValue = "head";
     item.command = { command: ANALYZE_HEAD, title: "Analyze Head", arguments: [node] };
-    let shown = this.known.get(key(node.model.id, node.layer, node.head));
-    if (!shown && node.model.config) {
+    const k = key(node.model.id, node.layer, node.head);
+    let shown = this.known.get(k);
+    if (!shown && node.model.config && !this.asked.has(k)) {
+      this.asked.add(k);
       shown = await this.analysis.cached(node.model, readSettings().report, node).catch(() => undefined);
-      if (shown) this.known.set(key(node.model.id, node.layer, node.head), shown);
+      if (shown) this.known.set(k, shown);
     }
     const metrics = this.analysis.knownMetrics(node.model);
     const failure = this.analysis.metricsFailure(node.model);
