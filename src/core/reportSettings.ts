@@ -2,7 +2,7 @@
  * What a head's report is computed under: its sizes and the token prior. Results carry the settings
  * they were computed with; a panel shows a result only while they are the settings it displays.
  */
-import { PriorSpec, priorSpecString, samePrior, fileName } from "./priorSpec";
+import { fileName, parsePriorSpec, PriorSpec, priorSpecString, samePrior } from "./priorSpec";
 import { ReportSizes } from "./report";
 
 export interface ReportSettings extends ReportSizes {
@@ -26,4 +26,13 @@ export function describeSettings(s: ReportSettings, short = false): string {
 
 export function sizesOf(s: ReportSizes): ReportSizes {
   return { nKeys: s.nKeys, nQueries: s.nQueries, nOutputs: s.nOutputs };
+}
+
+/** Settings saved by an earlier version (a page's state, a restored panel's results) read as today's:
+ * the prior was its setting's string form (`priors`) before it was parsed once where it is read. */
+export function savedSettings(s: unknown): ReportSettings | undefined {
+  const o = s as Partial<ReportSettings> & { priors?: unknown };
+  if (typeof o?.nKeys !== "number" || typeof o.nQueries !== "number" || typeof o.nOutputs !== "number") return undefined;
+  if (o.prior !== undefined) return o as ReportSettings;
+  return typeof o.priors === "string" ? { ...sizesOf(o as ReportSettings), prior: parsePriorSpec(o.priors) } : undefined;
 }

@@ -7,6 +7,7 @@ import * as vscode from "vscode";
 import { CompositionSet } from "../../core/headMetrics";
 import { byHead, HeadRef, parseResultKey, resultKey } from "../../core/heads";
 import { PathRef } from "../../core/report";
+import { savedSettings } from "../../core/reportSettings";
 import { HeadResult } from "../../protocol/engine";
 import { HeadsPanelApi, HeadsPanelHostApi, PanelState } from "../../protocol/headsPanel";
 import { LoadableModel, modelName } from "./modelEntry";
@@ -47,7 +48,10 @@ export class HeadsPanel {
     this.host = restored
       ? WebviewHost.adopt(restored.panel, PAGES.heads, extensionUri, title, options)
       : WebviewHost.create(PAGES.heads, extensionUri, title, { column: vscode.ViewColumn.Active, preserveFocus: true }, options);
-    for (const h of restored?.state?.heads ?? []) this.heads.set(resultKey(h.report, h.report.via), h);
+    for (const h of restored?.state?.heads ?? []) {
+      const computedWith = savedSettings(h.computedWith); // a state saved by an earlier version too
+      if (computedWith) this.heads.set(resultKey(h.report, h.report.via), { ...h, computedWith });
+    }
   }
 
   /** Heads this panel shows (direct paths), in order. */
