@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_SIZES } from "../src/core/report";
-import { SIZE_LIMITS } from "../src/core/reportSettings";
+import { savedSettings, SIZE_LIMITS } from "../src/core/reportSettings";
 import {
   ATTENTION_DEFAULTS,
   ATTENTION_LIMITS,
@@ -130,4 +130,14 @@ test("hand-edited settings.json values are clamped or replaced by the defaults, 
   assert.deepEqual(s.hover.languages, HOVER_DEFAULTS.languages);
   assert.equal(s.attention.debounceMs, ATTENTION_LIMITS.debounceMs.max);
   assert.deepEqual(s.modelFolders, ["/a"]);
+});
+
+test("settings an earlier version saved (a panel's state, its results) read as today's; anything else is refused", () => {
+  const sizes = { nKeys: 5, nQueries: 20, nOutputs: 20 };
+  assert.deepEqual(savedSettings({ ...sizes, priors: "/home/me/words.txt" }), { ...sizes, prior: { wordsFile: "/home/me/words.txt" } });
+  assert.deepEqual(savedSettings({ ...sizes, priors: "uniform" }), { ...sizes, prior: "uniform" });
+  assert.deepEqual(savedSettings({ ...sizes, prior: "bundled" }), { ...sizes, prior: "bundled" });
+  for (const bad of [undefined, null, "bundled", { ...sizes }, { nKeys: "5", nQueries: 20, nOutputs: 20, prior: "uniform" }]) {
+    assert.equal(savedSettings(bad), undefined, JSON.stringify(bad));
+  }
 });
