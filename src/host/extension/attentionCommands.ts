@@ -7,32 +7,14 @@ import * as vscode from "vscode";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { AttentionController } from "./attentionController";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
-import { isLoadable, LoadableModel, modelName } from "./modelEntry";
+import { modelName } from "./modelEntry";
 import { PAGES } from "./pages";
-import { pickHead, pickModel } from "./pickers";
+import { pickHead, pickRunModel, runModel } from "./pickers";
 import { commandRegistrar } from "./register";
 import type { Services } from "./services";
 import { registerRestore } from "./webviewHost";
 
 const NO_EDITOR = "no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again";
-
-/** A pick of the models that can run, the attention panel's first and marked. */
-async function pickRunnable(s: Services, current?: LoadableModel): Promise<LoadableModel | undefined> {
-  const m = await pickModel(s, {
-    title: "run which model on the text?",
-    loadableOnly: true,
-    current,
-    currentLabel: "in the attention panel",
-  });
-  return isLoadable(m) ? m : undefined;
-}
-
-/** The model attention runs: the attention panel's, else the heads panel's, else the user's pick. */
-async function activeModel(s: Services, controller: AttentionController): Promise<LoadableModel | undefined> {
-  const current = controller.currentModel ?? s.heads.activeModel();
-  const listed = current && s.registry.get(current.id);
-  return isLoadable(listed) ? listed : pickRunnable(s);
-}
 
 export function registerAttention(s: Services): AttentionController {
   const controller = new AttentionController(s.context.extensionUri, s);
@@ -41,7 +23,7 @@ export function registerAttention(s: Services): AttentionController {
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new Error(NO_EDITOR);
     await s.registry.ready;
-    const model = await activeModel(s, controller);
+    const model = await runModel(s, controller.currentModel);
     if (model) await controller.show(editor, model);
   });
   reg("headLens.chooseAttentionHead", async (ref?: { layer: number; head: number }) => {
@@ -51,7 +33,7 @@ export function registerAttention(s: Services): AttentionController {
     if (head) await controller.chooseHead({ layer: head.layer, head: head.head });
   });
   reg(CHOOSE_ATTENTION_MODEL, async () => {
-    const model = await pickRunnable(s, controller.currentModel);
+    const model = await pickRunModel(s, controller.currentModel);
     if (!model) return;
     if (controller.following) await controller.switchModel(model);
     else {

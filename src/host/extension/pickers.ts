@@ -44,6 +44,24 @@ const shape = (m: ModelEntry) =>
       ? `hub · not downloaded · ${m.hub.layers}L × ${m.hub.heads}H`
       : "broken: cannot be loaded";
 
+/** A pick of the models that can run on a text, the attention panel's (`current`) first and marked. */
+export async function pickRunModel(s: Services, current?: LoadableModel): Promise<LoadableModel | undefined> {
+  const m = await pickModel(s, {
+    title: "run which model on the text?",
+    loadableOnly: true,
+    current,
+    currentLabel: "in the attention panel",
+  });
+  return isLoadable(m) ? m : undefined;
+}
+
+/** The model Show Attention runs: the attention panel's (`current`), else the heads panel's, else a pick. */
+export async function runModel(s: Services, current?: LoadableModel): Promise<LoadableModel | undefined> {
+  const chosen = current ?? s.heads.activeModel();
+  const listed = chosen && s.registry.get(chosen.id);
+  return isLoadable(listed) ? listed : pickRunModel(s);
+}
+
 /** The model to act on, loadable: `model` (a tree item's, the hover's) or a pick; hub models downloaded first. */
 export async function usableModel(s: Services, model: ModelEntry | undefined, title = "model"): Promise<LoadableModel | undefined> {
   let m = model ?? (await pickModel(s, { title }));
