@@ -42,7 +42,7 @@ export function legend(open: boolean, palette: Palette, onToggle: (open: boolean
     role: "img",
     "aria-label": "Colour scale: red for negative scores, blue for positive, stronger with the size of the score",
   });
-  swatch.style.setProperty("background", scaleGradient(palette)); // CSSOM: the CSP forbids style attributes
+  paintSwatch(swatch, palette);
   const details = el(
     "details",
     { class: "legend", id: "legend" },
@@ -98,4 +98,9 @@ export function legend(open: boolean, palette: Palette, onToggle: (open: boolean
   if (open) details.setAttribute("open", "");
   details.addEventListener("toggle", () => onToggle(details.open));
   return details;
+}
+
+/** The legend's colour scale (CSSOM: the CSP forbids style attributes); again on a theme change. */
+export function paintSwatch(swatch: HTMLElement, palette: Palette): void {
+  swatch.style.setProperty("background", scaleGradient(palette));
 }
