@@ -91,6 +91,76 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     assert.equal(await cancelAction().count(), 0, "the Cancel action goes away when nothing runs");
   });
 
+  test("14: while heads stream in, a focused chip or field stays the same element with the focus, and the page does not move under the reader", async () => {
+    await runCommand(s.page, "Head Lens: Analyze Layer", "slow-random");
+    await panel().locator("#head-0-0:not(.pending) .card").first().waitFor({ timeout: 120_000 });
+    await s.page.waitForTimeout(300); // the panel scrolls to the layer's first head
+    const f = await innerPanelFrame(s.page);
+    const done = () => f.locator("section.head:not(.pending)").count();
+    const nextHead = async () => {
+      const n = await done();
+      for (let i = 0; i < 600 && (await done()) === n; i++) await s.page.waitForTimeout(100);
+      assert.ok((await done()) > n, "another head streamed in");
+      await s.page.waitForTimeout(300);
+    };
+    type Probe = Window & { probe?: Element };
+    // Reading L0H0 a little way in, with one of its chips focused: a head lands below.
+    const reading = () =>
+      f.evaluate(() => ({
+        y: window.scrollY,
+        top: document.querySelector("#head-0-0")!.getBoundingClientRect().top,
+        focused: document.activeElement === (window as Probe).probe && (window as Probe).probe!.isConnected,
+      }));
+    await f.evaluate(() => {
+      window.scrollBy(0, 120);
+      const chip = document.querySelector<HTMLElement>("#head-0-0 .chip")!;
+      chip.focus({ preventScroll: true });
+      (window as Probe).probe = chip;
+    });
+    await s.page.waitForTimeout(300);
+    const before = await reading();
+    assert.ok(before.focused && (await panel().locator("section.head.pending").count()) > 1, "heads are still coming");
+    await nextHead();
+    assert.deepEqual(await reading(), before, "the chip keeps the focus; the page does not move");
+    // Reading the last queued head; a value typed into Keys (its note grows the bar) and not applied; heads land above it.
+    const read = await f.evaluate(() => {
+      const sec = [...document.querySelectorAll<HTMLElement>("section.head.pending")].pop()!;
+      window.scrollBy(0, sec.getBoundingClientRect().top - document.querySelector("header.top")!.getBoundingClientRect().bottom - 6);
+      (window as Probe).probe = document.getElementById("nKeys")!;
+      return sec.id;
+    });
+    await s.page.waitForTimeout(300);
+    const offset = () =>
+      f.evaluate(
+        (id) => ({
+          below:
+            document.getElementById(id)!.getBoundingClientRect().top - document.querySelector("header.top")!.getBoundingClientRect().bottom,
+          focused: document.activeElement === (window as Probe).probe && document.getElementById("nKeys") === (window as Probe).probe,
+        }),
+        read,
+      );
+    const first = await offset();
+    const keys = panel().locator("#nKeys input");
+    await keys.fill("3");
+    await panel().locator(".unapplied", { hasText: "Not applied yet" }).waitFor();
+    await s.page.waitForTimeout(300);
+    const typed = await offset();
+    assert.ok(typed.focused, "the Keys field has the focus");
+    assert.ok(
+      Math.abs(typed.below - first.below) <= 1,
+      `typing in the bar leaves ${read} below it: ${first.below} px, then ${typed.below} px`,
+    );
+    await nextHead();
+    const then = await offset();
+    assert.ok(then.focused, "the Keys field is the same element and keeps the focus");
+    assert.ok(Math.abs(then.below - first.below) <= 1, `${read} stays below the bar: ${first.below} px, then ${then.below} px`);
+    assert.equal(await keys.inputValue(), "3", "the typed value stays");
+    await keys.fill("5"); // nothing to apply any more
+    for (let i = 0; i < 50 && (await panel().locator(".unapplied").innerText()) !== ""; i++) await s.page.waitForTimeout(100);
+    assert.equal(await panel().locator(".unapplied").innerText(), "");
+    await panel().locator("section.head.pending").first().waitFor({ state: "detached", timeout: 120_000 });
+  });
+
   test("3, 5: after Analyze Layer the status bar names the hover's model and first head, and the hover names it too", async () => {
     await runCommand(s.page, "Head Lens: Analyze Layer", "demo-attn-2l", "Layer 0");
     await panel().locator("#head-0-3:not(.pending) .card").first().waitFor({ timeout: 120_000 });

@@ -1,5 +1,5 @@
 /** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
-import { chipColor, Palette as ChipPalette, parse, readPalette as readChipPalette } from "../shared/colors";
+import { Palette as ChipPalette, parse, readPalette as readChipPalette } from "../shared/colors";
 
 export type Rgb = [number, number, number];
 
@@ -21,7 +21,8 @@ export interface Palette {
   /** The editor's font family (canvas fonts cannot use CSS variables). */
   mono: string;
   highContrast: boolean;
-  /** Signed values (logit attributions) as the heads panel colours its chips: text stays ≥ 4.5:1. */
+  /** Signed values (logit attributions), for chipColor: mixed into the editor background as the
+   * heads panel mixes its chips, so that text stays ≥ 4.5:1. */
   signed: ChipPalette;
 }
 
@@ -70,12 +71,4 @@ export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, sca
 export function tokenBackground(w: number): string {
   const pct = Math.round(Math.max(0, Math.min(1, w)) * 85);
   return pct === 0 ? "" : `color-mix(in srgb, var(--vscode-charts-blue, #3794ff) ${pct}%, transparent)`;
-}
-
-/**
- * Diverging colour for a logit attribution (positive blue, negative red), mixed into the editor
- * background no further than the theme's foreground text keeps 4.5:1 against it (as chips are).
- */
-export function signedBackground(p: Palette, x: number, scale: number): string {
-  return chipColor(p.signed, x, scale || 1);
 }

@@ -5,7 +5,8 @@
  */
 import type { HeadMetrics } from "../../src/core/headMetrics";
 import { headName } from "../../src/core/heads";
-import { paint, Palette, signedBackground } from "./canvasColors";
+import { paint, Palette } from "./canvasColors";
+import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
 
 export interface GridCallbacks {
@@ -126,7 +127,7 @@ export class HeadGrid {
           return;
         }
         c.dla.textContent = `DLA ${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
-        c.dla.style.background = signedBackground(palette, v, scale);
+        c.dla.style.background = chipColor(palette.signed, v, scale);
         c.dla.title = "Direct logit attribution of this head to the actual next token at the selected position";
       }),
     );

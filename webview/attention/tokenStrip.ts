@@ -6,7 +6,8 @@
  */
 import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
 import { topKeys } from "../../src/core/patternThumbnail";
-import { Palette, signedBackground, tokenBackground } from "./canvasColors";
+import { Palette, tokenBackground } from "./canvasColors";
+import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
 
 export interface StripCallbacks {
@@ -167,7 +168,7 @@ export class TokenStrip {
         ...Array.from({ length: H }, (_, h) => {
           const x = v(l, h);
           const td = el("td", {}, `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`);
-          td.style.background = signedBackground(this.palette, x, scale);
+          td.style.background = chipColor(this.palette.signed, x, scale);
           return td;
         }),
       ),

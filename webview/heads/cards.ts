@@ -1,12 +1,11 @@
 /** A head's section: skip link, collapsible title, path bar, key cards with query and logit chips. */
 import type { PathRef, TokenScore } from "../../src/core/report";
-import { headName } from "../../src/core/heads";
+import { headKey, headName, parseHeadKey } from "../../src/core/heads";
 import type { HeadResult } from "../../src/protocol/engine";
 import type { ModelSummary } from "../../src/protocol/page";
 import { ChipContext, chipTooltip, queryRankScore } from "./chipTooltip";
 import { isGlyphToken, visibleToken } from "../shared/tokenText";
 import { chipColor, Palette } from "../shared/colors";
-import { headKey } from "../../src/core/heads";
 import { el, headId } from "../shared/dom";
 import { FORMULAS, PATH_FORMULAS } from "./legend";
 import { keyRole, PathEnv, pathBar, pathIntro, queriesHeading, TYPE_LETTER } from "./paths";
@@ -18,14 +17,37 @@ export interface CardEnv extends PathEnv {
   collapsed(key: string): boolean;
   toggleCollapsed(key: string): void;
   copy(layer: number, head: number, via?: PathRef): void;
-  focusHead(layer: number, head: number): void;
   pin(id: number): void;
   showTip(anchor: HTMLElement, content: HTMLElement): void;
   hideTip(): void;
 }
 
-/** The section's frame: a skip link to what follows, the title (a disclosure button) and meta. */
+/** A head's section: created once, then filled (and refilled) in place, so that the browser keeps
+ * the reader's place when it changes (a replaced element would lose its scroll anchor). */
+export function newSection(layer: number, head: number): HTMLElement {
+  const sec = el("section", { class: "head", id: headId(layer, head), "aria-labelledby": `title-${layer}-${head}` });
+  sec.dataset.order = String(layer * 1000 + head);
+  sec.dataset.head = headKey({ layer, head });
+  return sec;
+}
+
+/** Shows or hides a head's cards (and path bar) where they are, without rebuilding the section. */
+export function setCollapsed(sec: HTMLElement, collapsed: boolean): void {
+  const ref = parseHeadKey(sec.dataset.head)!;
+  const name = headName(ref.layer, ref.head);
+  sec.classList.toggle("collapsed", collapsed);
+  const body = sec.querySelector<HTMLElement>(":scope > .head-body");
+  if (body) body.hidden = collapsed;
+  const toggle = sec.querySelector<HTMLElement>("button.toggle");
+  toggle?.setAttribute("aria-expanded", String(!collapsed));
+  toggle?.setAttribute("title", collapsed ? `Show ${name}` : `Collapse ${name}`);
+  const chevron = sec.querySelector(".chevron");
+  if (chevron) chevron.textContent = collapsed ? "▸" : "▾";
+}
+
+/** Fills the section: a skip link to what follows, the title (a disclosure button), meta, the body. */
 function frame(
+  sec: HTMLElement,
   layer: number,
   head: number,
   env: CardEnv,
@@ -33,20 +55,13 @@ function frame(
   extra: HTMLElement[],
   body: HTMLElement,
   pending: boolean,
-): HTMLElement {
+): void {
   const key = headKey({ layer, head });
   const name = headName(layer, head);
-  const collapsed = env.collapsed(key);
   const toggle = el(
     "button",
-    {
-      class: "toggle",
-      "aria-expanded": String(!collapsed),
-      "aria-controls": `cards-${layer}-${head}`,
-      "data-nav": `toggle-${key}`,
-      title: collapsed ? `Show ${name}` : `Collapse ${name}`,
-    },
-    el("span", { class: "chevron", "aria-hidden": "true" }, collapsed ? "▸" : "▾"),
+    { class: "toggle", "aria-controls": `cards-${layer}-${head}`, "data-nav": `toggle-${key}` },
+    el("span", { class: "chevron", "aria-hidden": "true" }),
     name,
   );
   toggle.addEventListener("click", () => env.toggleCollapsed(key));
@@ -54,26 +69,17 @@ function frame(
   // The path bar, what the shown path means, then its cards: all hidden with the head.
   const paths = pathBar(layer, head, env);
   const wrap = el("div", { class: "head-body", id: `cards-${layer}-${head}` }, ...(paths ? [paths] : []), body);
-  if (collapsed) wrap.hidden = true;
-  const sec = el(
-    "section",
-    {
-      class: `head${pending ? " pending" : ""}${collapsed ? " collapsed" : ""}`,
-      id: headId(layer, head),
-      "aria-labelledby": `title-${layer}-${head}`,
-    },
-    skip,
-    el("div", { class: "head-title" }, el("h2", { id: `title-${layer}-${head}` }, toggle), meta, ...extra),
-    wrap,
-  );
+  sec.classList.toggle("pending", pending);
   if (pending) sec.setAttribute("aria-busy", "true");
-  sec.dataset.order = String(layer * 1000 + head);
-  sec.dataset.head = key;
-  return sec;
+  else sec.removeAttribute("aria-busy");
+  delete sec.dataset.path;
+  sec.replaceChildren(skip, el("div", { class: "head-title" }, el("h2", { id: `title-${layer}-${head}` }, toggle), meta, ...extra), wrap);
+  setCollapsed(sec, env.collapsed(key));
 }
 
-export function skeleton(layer: number, head: number, what: string, env: CardEnv): HTMLElement {
-  return frame(
+export function fillSkeleton(sec: HTMLElement, layer: number, head: number, what: string, env: CardEnv): void {
+  frame(
+    sec,
     layer,
     head,
     env,
@@ -84,7 +90,7 @@ export function skeleton(layer: number, head: number, what: string, env: CardEnv
   );
 }
 
-export function headSection(h: HeadResult, env: CardEnv): HTMLElement {
+export function fillHeadSection(sec: HTMLElement, h: HeadResult, env: CardEnv): void {
   const r = h.report;
   const via = r.via;
   const what = via
@@ -103,18 +109,15 @@ export function headSection(h: HeadResult, env: CardEnv): HTMLElement {
   const meta = el(
     "span",
     { class: "meta" },
-    `${via ? `via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]}) · ` : ""}${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · `,
+    `${via ? `via ${headName(via.layer, via.head)} (${TYPE_LETTER[via.type]}) · ` : ""}` +
+      `${r.ep.toUpperCase()} · ${(h.elapsedMs / 1000).toFixed(2)} s${h.cached ? " (cached)" : ""} · `,
     el("abbr", { title: FORMULAS.prior }, "prior"),
     `: ${h.details.prior}`,
   );
   const cards = el("div", { class: "cards" }, ...r.keys.map((_, i) => keyCard(h, i, scale, env)));
   const body = via ? el("div", {}, pathIntro(via, r.diagonal, env.model.dVocab), cards) : cards;
-  const sec = frame(r.layer, r.head, env, meta, [copy], body, false);
+  frame(sec, r.layer, r.head, env, meta, [copy], body, false);
   if (via) sec.dataset.path = `${via.layer}:${via.head}:${via.type}`;
-  // Working in a head makes it the editor hover's head (the status bar shows which).
-  sec.addEventListener("focusin", () => env.focusHead(r.layer, r.head));
-  sec.addEventListener("click", () => env.focusHead(r.layer, r.head));
-  return sec;
 }
 
 function figure(term: string, value: string, formula: string): HTMLElement[] {
@@ -226,7 +229,7 @@ function chip(x: TokenScore, c: ChipContext, scale: number, env: CardEnv, nav: s
   b.dataset.score = String(x.score);
   b.dataset.scale = String(scale);
   if (c.kind === "query") b.dataset.rankScore = String(queryRankScore(x, c.details));
-  b.style.setProperty("--chip-bg", chipColor(env.palette, x.score, scale)); // CSSOM: the CSP forbids style attributes
+  paintChip(b, env.palette);
   const show = () => env.showTip(b, chipTooltip(x, c));
   b.addEventListener("mouseenter", show);
   b.addEventListener("focus", show);
@@ -234,4 +237,14 @@ function chip(x: TokenScore, c: ChipContext, scale: number, env: CardEnv, nav: s
   b.addEventListener("blur", env.hideTip);
   b.addEventListener("click", () => env.pin(x.id));
   return b;
+}
+
+/** A chip's background from its score (CSSOM: the CSP forbids style attributes). */
+function paintChip(chip: HTMLElement, palette: Palette): void {
+  chip.style.setProperty("--chip-bg", chipColor(palette, Number(chip.dataset.score), Number(chip.dataset.scale)));
+}
+
+/** A theme change: every chip takes the new palette where it is (nothing is rebuilt). */
+export function recolorChips(root: ParentNode, palette: Palette): void {
+  for (const chip of root.querySelectorAll<HTMLElement>(".chip")) paintChip(chip, palette);
 }

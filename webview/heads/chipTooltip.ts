@@ -2,6 +2,7 @@
 import type { TokenScore } from "../../src/core/report";
 import type { HeadDetails } from "../../src/protocol/headDetails";
 import type { ModelSummary } from "../../src/protocol/page";
+import { el } from "../shared/dom";
 
 export interface ChipContext {
   /** "suppressed": an output among the most negative effects on logits. */
@@ -71,4 +72,31 @@ export function chipTooltip(x: TokenScore, c: ChipContext): HTMLElement {
     dl.append(dt, dd);
   }
   return dl;
+}
+
+let tip: HTMLElement | undefined;
+let tipAnchor: HTMLElement | undefined;
+
+/** Shows one tooltip, below its chip (above it near the window's bottom). */
+export function showTip(anchor: HTMLElement, content: HTMLElement): void {
+  hideTip();
+  tip = el("div", { id: "tip", class: "tooltip", role: "tooltip" }, content);
+  document.body.append(tip);
+  tipAnchor = anchor;
+  anchor.setAttribute("aria-describedby", "tip"); // only while the tooltip exists
+  const r = anchor.getBoundingClientRect();
+  const top = r.bottom + 6 + tip.offsetHeight > window.innerHeight ? r.top - tip.offsetHeight - 6 : r.bottom + 6;
+  tip.style.left = `${Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4, r.left))}px`;
+  tip.style.top = `${Math.max(4, top) + window.scrollY}px`;
+}
+
+export function hideTip(): void {
+  tipAnchor?.removeAttribute("aria-describedby");
+  tip?.remove();
+  tip = tipAnchor = undefined;
+}
+
+/** A refilled section took the tooltip's chip away: the tooltip goes too (others stay while heads stream in). */
+export function hideOrphanTip(): void {
+  if (tipAnchor && !tipAnchor.isConnected) hideTip();
 }

@@ -42,7 +42,7 @@ export function legend(open: boolean, palette: Palette, onToggle: (open: boolean
     role: "img",
     "aria-label": "Colour scale: red for negative scores, blue for positive, stronger with the size of the score",
   });
-  swatch.style.setProperty("background", scaleGradient(palette)); // CSSOM: the CSP forbids style attributes
+  paintSwatch(swatch, palette);
   const details = el(
     "details",
     { class: "legend", id: "legend" },
@@ -82,7 +82,9 @@ export function legend(open: boolean, palette: Palette, onToggle: (open: boolean
       ...row("= on a chip", "the chip is the key's own token: a query equal to the key, or an output equal to it (copying)."),
       ...row(
         "Path",
-        "a head in a later layer reads what earlier heads wrote: “Direct” is its own circuit from the embeddings; “via L0H3 · K” is its circuit through L0H3's output on the key side (Q: the query side, V: the value side), strongest composition first. The Model Overview shows every pair.",
+        "a head in a later layer reads what earlier heads wrote: “Direct” is its own circuit from the embeddings; " +
+          "“via L0H3 · K” is its circuit through L0H3's output on the key side (Q: the query side, V: the value side), " +
+          "strongest composition first. The Model Overview shows every pair.",
       ),
       ...row("prior p", "a token's unigram probability under the prior chosen above (the source is named under each head)."),
       ...row("colour", swatch, " red: negative, blue: positive; stronger for a larger |score| relative to the head's largest."),
@@ -98,4 +100,9 @@ export function legend(open: boolean, palette: Palette, onToggle: (open: boolean
   if (open) details.setAttribute("open", "");
   details.addEventListener("toggle", () => onToggle(details.open));
   return details;
+}
+
+/** The legend's colour scale (CSSOM: the CSP forbids style attributes); again on a theme change. */
+export function paintSwatch(swatch: HTMLElement, palette: Palette): void {
+  swatch.style.setProperty("background", scaleGradient(palette));
 }

@@ -1,4 +1,8 @@
-/** The Head Lens panel: head sections streaming in, key cards, query and logit chips, details. */
+/**
+ * The Head Lens panel: head sections streaming in, key cards, query and logit chips, details. The
+ * page is built once per model (the bar, the legend, the status line, the head sections, the end
+ * marker); each message then updates only what it concerns (sections.ts, Header.update).
+ */
 import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
@@ -8,16 +12,18 @@ import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
 import type { PathRef } from "../../src/core/report";
 import type { HeadResult } from "../../src/protocol/engine";
 import type { HeadsPanelApi, HeadsPanelHostApi, PanelState, PanelView } from "../../src/protocol/headsPanel";
-import { sameSettings } from "../../src/core/reportSettings";
-import { headKey, headName, parseHeadKey, parsePathKey, parseResultKey, pathKey, resultKey } from "../../src/core/heads";
+import { sameSettings, savedSettings } from "../../src/core/reportSettings";
+import { headKey, parseHeadKey, parsePathKey, parseResultKey, pathKey, resultKey } from "../../src/core/heads";
 import { priorSpecString } from "../../src/core/priorSpec";
-import { CardEnv, headSection, skeleton } from "./cards";
+import { recolorChips } from "./cards";
+import { hideOrphanTip, hideTip, showTip } from "./chipTooltip";
 import { onPaletteChange, Palette, readPalette } from "../shared/colors";
 import { el } from "../shared/dom";
-import { Draft, header } from "./header";
-import { focusedKey, initRoving, installKeyboard, restoreFocus } from "../shared/rovingKeyboard";
-import { legend } from "./legend";
+import { Draft, Header, header } from "./header";
+import { installKeyboard } from "../shared/rovingKeyboard";
+import { legend, paintSwatch } from "./legend";
 import { connect } from "../shared/connect";
+import { HeadSections, Progress, SectionsEnv, Shown, skeletonText } from "./sections";
 import {
   Anchor,
   captureAnchor,
@@ -31,29 +37,39 @@ import {
 
 const { vscode, channel } = connect<PanelState, HeadsPanelApi, HeadsPanelHostApi>();
 const app = document.getElementById("app")!;
-let state: PanelState | undefined = vscode.getState();
+let state: PanelState | undefined = savedState(vscode.getState());
 /** Heads (and paths of heads) being analyzed: "layer:head|pathKey". */
 const pending = new Set<string>();
-let progress: { fraction: number; layer: number; head: number; via?: PathRef } | undefined;
+let progress: Progress | undefined;
 let pathsError: string | undefined;
 const pathOf = (key: string) => view().paths?.[key] ?? "";
 let status = "";
-/** Settings typed into the bar and not applied: a re-render (a head streaming in) keeps them. */
+/** Settings typed into the bar and not applied: heads streaming in keep them. */
 let draft: Draft = {};
 /** A head to scroll to once it is on screen (from the tree, a command or the index). */
 let revealTarget: string | undefined;
 let palette: Palette = readPalette();
-let rendering = false;
-/** Renders whose layout has not settled yet keep the anchor of the last settled one. */
-let renderGen = 0;
-let unsettled: { anchor: Anchor | undefined } | undefined;
-/** Where the reader was when this webview was last hidden (restored once, by the first render). */
+/** Where the reader was when this webview was last hidden (restored once, when the new page has settled). */
 let savedAnchor: Anchor | undefined = state?.view?.anchor;
+/** The page, built once per model. `placing`: its first layout is not final yet. */
+interface Page {
+  model: string;
+  header: Header;
+  legend: HTMLElement;
+  status: HTMLElement;
+  sections: HeadSections;
+  /** "No head analyzed yet", or the end marker after the heads. */
+  empty: HTMLElement;
+  end: HTMLElement;
+}
+let page: Page | undefined;
+let placing = false;
 
 const view = (): PanelView => (state!.view ??= { querySort: "rule", legendOpen: true, collapsed: [] });
+const save = () => state && vscode.setState(state);
 const changed = () => {
-  if (state) vscode.setState(state);
-  render();
+  save();
+  refresh();
 };
 
 channel
@@ -72,7 +88,7 @@ channel
   })
   .serve("progress", (m) => {
     progress = m;
-    updateProgress(); // no full re-render for progress ticks
+    refresh(); // the progress bar and the running head's placeholder text, in place
   })
   .serve("head", ({ head }) => {
     if (!state) return;
@@ -82,7 +98,6 @@ channel
       (h) => !(h.report.layer === r.layer && h.report.head === r.head && pathKey(h.report.via) === pathKey(r.via)),
     );
     state.heads.push(head);
-    state.heads.sort((a, b) => a.report.layer - b.report.layer || a.report.head - b.report.head);
     changed();
   })
   .serve("finished", (m) => {
@@ -95,7 +110,7 @@ channel
     revealTarget = headKey(m);
     if (state) {
       if (m.via !== undefined) setPath(revealTarget, m.via);
-      expand(revealTarget);
+      setCollapsed(revealTarget, false);
     }
     requestAnimationFrame(applyReveal);
   })
@@ -118,21 +133,23 @@ function setPath(key: string, via: PathRef | null): void {
 
 /** Scrolls to the head asked for; done once its results (not a placeholder) are on screen. */
 function applyReveal(): void {
-  // While a render settles, its own callback reveals (measuring now would use a half-built bar).
-  if (unsettled || !revealTarget || !scrollToHead(revealTarget, false)) return;
+  // While the new page settles, its own callback reveals (measuring now would use a half-built bar).
+  if (placing || !revealTarget || !scrollToHead(revealTarget, false)) return;
   if (!document.querySelector(`section.head[data-head="${revealTarget}"]:not(.pending)`)) return;
   revealTarget = undefined;
 }
 
-function expand(key: string): void {
+/** Collapses or expands a head where it is (its section is not rebuilt). */
+function setCollapsed(key: string, collapsed: boolean): void {
   const v = view();
-  if (v.collapsed.includes(key)) {
-    v.collapsed = v.collapsed.filter((k) => k !== key);
-    changed();
-  }
+  if (v.collapsed.includes(key) === collapsed) return;
+  v.collapsed = collapsed ? [...v.collapsed, key] : v.collapsed.filter((k) => k !== key);
+  save();
+  page?.sections.setCollapsed(key, collapsed);
+  updateCurrentHead();
 }
 
-const env: CardEnv = {
+const env: SectionsEnv = {
   get model() {
     return state!.model;
   },
@@ -143,11 +160,7 @@ const env: CardEnv = {
     return view().querySort;
   },
   collapsed: (key) => view().collapsed.includes(key),
-  toggleCollapsed(key) {
-    const v = view();
-    v.collapsed = v.collapsed.includes(key) ? v.collapsed.filter((k) => k !== key) : [...v.collapsed, key];
-    changed();
-  },
+  toggleCollapsed: (key) => setCollapsed(key, !view().collapsed.includes(key)),
   copy: (layer, head, via) => channel.notify("copyReport", { layer, head, ...(via ? { via } : {}) }),
   get composition() {
     return state?.composition;
@@ -159,54 +172,49 @@ const env: CardEnv = {
   // Showing a path that is not on screen under the displayed settings asks the host for it.
   select(layer, head, via) {
     setPath(headKey({ layer, head }), via ?? null);
-    if (!currentResult(layer, head, via) && !pending.has(resultKey({ layer, head }, via)))
-      channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
+    const current = shownResults().get(resultKey({ layer, head }, via));
+    if (!current && !pending.has(resultKey({ layer, head }, via))) channel.notify("analyzePath", { layer, head, ...(via ? { via } : {}) });
   },
-  // Not while re-rendering: restoring focus is not the user choosing a head.
-  focusHead: (layer, head) => rendering || channel.notify("focusHead", { layer, head }),
+  focusHead: (layer, head) => channel.notify("focusHead", { layer, head }),
   pin: (id) => togglePin(id),
   showTip,
   hideTip,
+  filled(sec) {
+    applyPin(sec);
+    hideOrphanTip();
+  },
 };
 
-function render(): void {
-  hideTip();
-  if (!state) {
-    app.replaceChildren(el("p", { class: "empty" }, "Loading Head Lens…"));
-    return;
-  }
-  const s = state;
-  const focus = focusedKey();
-  // The first render of a re-created webview goes back to where the reader was.
-  const anchor = unsettled ? unsettled.anchor : (savedAnchor ?? captureAnchor());
-  // A head computed under other settings than the ones displayed is never shown as if current;
-  // each head shows one path (direct unless chosen), and only that path's result.
-  const heads0 = new Set([...s.heads.map((h) => headKey(h.report)), ...[...pending].map((k) => headKey(parseResultKey(k)!.head))]);
-  const sections: HTMLElement[] = [];
-  for (const k of heads0) {
-    const { layer, head } = parseHeadKey(k)!;
-    const via = parsePathKey(pathOf(k));
-    const h = currentResult(layer, head, via);
-    if (h) {
-      sections.push(headSection(h, env));
-      continue;
-    }
-    const waiting = pending.has(resultKey({ layer, head }, via));
-    const outdated = s.heads.some((x) => x.report.layer === layer && x.report.head === head && pathKey(x.report.via) === pathKey(via));
-    sections.push(skeleton(layer, head, skeletonText(layer, head, via, waiting ? "pending" : outdated ? "outdated" : "missing"), env));
-  }
-  sections.sort((a, b) => Number(a.dataset.order) - Number(b.dataset.order));
-  const heads = sections.map((sec) => {
-    return parseHeadKey(sec.dataset.head)!;
-  });
-  const body = sections.length
-    ? [...sections, el("p", { class: "end", id: "end" }, "End of the panel.")]
-    : [el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”.")];
-  const top = header(s, view(), {
+/** Brings the page in line with the state: only what changed is touched. */
+function refresh(): void {
+  if (!state) return; // the shell says "Loading Head Lens…" until the host's init
+  const fresh = page?.model !== state.model.id;
+  if (fresh) build();
+  const p = page!;
+  const moved = p.sections.sync(wanted());
+  const heads = p.sections.keys();
+  p.header.update({
+    settings: state.settings,
+    querySort: view().querySort,
     busy: pending.size > 0,
     progress: progress?.fraction,
     heads,
     draft,
+  });
+  if (p.status.textContent !== status) p.status.textContent = status; // a live region: said again only when it changes
+  p.empty.hidden = heads.length > 0;
+  p.end.hidden = heads.length === 0;
+  if (fresh) void whenSettled(app).then(placed);
+  else if (moved) {
+    updateCurrentHead();
+    if (revealTarget) requestAnimationFrame(applyReveal);
+  }
+}
+
+/** The page's skeleton for the state's model (once per model). */
+function build(): void {
+  const s = state!;
+  const top = header(s.model, {
     edited: (d) => (draft = d),
     apply: (settings) => channel.notify("applySettings", { settings }),
     cancel: () => channel.notify("cancel", {}),
@@ -215,118 +223,92 @@ function render(): void {
       changed();
     },
     jump: (key) => {
-      expand(key);
+      setCollapsed(key, false);
       scrollToHead(key, true);
     },
   });
   const legendEl = legend(view().legendOpen, palette, (open) => {
     view().legendOpen = open;
-    vscode.setState(s);
+    save();
   });
-  const statusEl = el("p", { class: "status", role: "status" }, status);
-  app.replaceChildren(top, legendEl, statusEl, ...body);
-  initRoving(app);
-  applyPin();
-  rendering = true;
-  try {
-    restoreFocus(focus);
-  } finally {
-    rendering = false;
-  }
-  // The DOM is rebuilt: once it has its real layout, scroll to the head asked for, or keep the
-  // one being read where it was.
-  const gen = ++renderGen;
-  unsettled = { anchor };
-  void whenSettled(app).then(() => {
-    if (gen !== renderGen) return;
-    unsettled = undefined;
-    trackHeaderHeight();
-    if (revealTarget) applyReveal();
-    else restoreAnchor(anchor);
-    savedAnchor = undefined; // used once: a head no longer in the panel is not waited for
-    updateCurrentHead();
-  });
+  page = {
+    model: s.model.id,
+    header: top,
+    legend: legendEl,
+    status: el("p", { class: "status", role: "status" }),
+    sections: new HeadSections(env),
+    empty: el("p", { class: "empty" }, "No head analyzed yet. Pick a head in the Head Lens view, or run “Head Lens: Analyze Head”."),
+    end: el("p", { class: "end", id: "end" }, "End of the panel."),
+  };
+  app.replaceChildren(top.el, legendEl, page.status, page.empty, page.sections.el, page.end);
+  trackHeaderHeight();
+  placing = true;
 }
 
-/** The result of a head's path computed under the settings displayed, if the panel has it. */
-function currentResult(layer: number, head: number, via: PathRef | undefined): HeadResult | undefined {
-  const s = state;
-  return s?.heads.find(
-    (h) =>
-      h.report.layer === layer &&
-      h.report.head === head &&
-      pathKey(h.report.via) === pathKey(via) &&
-      h.computedWith &&
-      sameSettings(h.computedWith, s.settings),
+/** The new page has its real layout: go to the head asked for, or back to where the reader was. */
+function placed(): void {
+  placing = false;
+  if (revealTarget) applyReveal();
+  else restoreAnchor(savedAnchor);
+  savedAnchor = undefined; // used once: a head no longer in the panel is not waited for
+  updateCurrentHead();
+}
+
+/** Results under the displayed settings, by resultKey (one computed under others is never shown as current). */
+function shownResults(): Map<string, HeadResult> {
+  const s = state!;
+  return new Map(
+    s.heads.filter((h) => h.computedWith && sameSettings(h.computedWith, s.settings)).map((h) => [resultKey(h.report, h.report.via), h]),
   );
 }
 
-function skeletonText(layer: number, head: number, via: PathRef | undefined, why: "pending" | "outdated" | "missing"): string {
-  const path = via ? `path via ${headName(via.layer, via.head)} (${via.type.toUpperCase()}): ` : "";
-  const here = progress && progress.layer === layer && progress.head === head && pathKey(progress.via) === pathKey(via);
-  if (why === "missing") return `${path}not analyzed under these settings; choose it in the path bar to analyze it`;
-  return (
-    path +
-    (here
-      ? `analyzing… ${Math.round(100 * progress!.fraction)} % of the request`
-      : why === "outdated"
-        ? "computed under other settings: waiting for the new results…"
-        : "queued…")
-  );
-}
-
-function updateProgress(): void {
-  if (!progress) return;
-  document.querySelector("vscode-progress-bar")?.setAttribute("value", String(Math.round(100 * progress.fraction)));
-  for (const k of pending) {
-    const { head: ref, via } = parseResultKey(k)!;
-    const hk = headKey(ref);
-    if (pathOf(hk) !== pathKey(via)) continue;
-    const meta = document.querySelector(`section.pending[data-head="${hk}"] .meta`);
-    if (meta) meta.textContent = skeletonText(ref.layer, ref.head, via, "pending");
+/** What each head's section shows: the result of its path (direct unless chosen), else why there is none. */
+function wanted(): Map<string, Shown> {
+  const s = state!;
+  const current = shownResults();
+  const computed = new Set(s.heads.map((h) => resultKey(h.report, h.report.via)));
+  const keys = new Set([...s.heads.map((h) => headKey(h.report)), ...[...pending].map((k) => headKey(parseResultKey(k)!.head))]);
+  const out = new Map<string, Shown>();
+  for (const key of keys) {
+    const ref = parseHeadKey(key)!;
+    const via = parsePathKey(pathOf(key));
+    const rk = resultKey(ref, via);
+    const result = current.get(rk);
+    if (result) {
+      out.set(key, { result });
+      continue;
+    }
+    const why = pending.has(rk) ? "pending" : computed.has(rk) ? "outdated" : "missing";
+    out.set(key, { why, via, text: skeletonText(ref.layer, ref.head, via, why, progress) });
   }
-}
-
-let tip: HTMLElement | undefined;
-let tipAnchor: HTMLElement | undefined;
-function showTip(anchor: HTMLElement, content: HTMLElement): void {
-  hideTip();
-  tip = el("div", { id: "tip", class: "tooltip", role: "tooltip" }, content);
-  document.body.append(tip);
-  tipAnchor = anchor;
-  anchor.setAttribute("aria-describedby", "tip"); // only while the tooltip exists
-  const r = anchor.getBoundingClientRect();
-  const top = r.bottom + 6 + tip.offsetHeight > window.innerHeight ? r.top - tip.offsetHeight - 6 : r.bottom + 6;
-  tip.style.left = `${Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4, r.left))}px`;
-  tip.style.top = `${Math.max(4, top) + window.scrollY}px`;
-}
-function hideTip(): void {
-  tipAnchor?.removeAttribute("aria-describedby");
-  tip?.remove();
-  tip = tipAnchor = undefined;
+  return out;
 }
 
 function togglePin(id: number): void {
   if (!state) return;
   state.pinned = state.pinned === id ? undefined : id;
-  vscode.setState(state);
-  applyPin();
+  save();
+  applyPin(document);
 }
 
-function applyPin(): void {
+/** Marks the pinned token's chips in `root` (the page, or a section just filled). */
+function applyPin(root: ParentNode): void {
   const id = state?.pinned;
   document.body.classList.toggle("has-pin", id !== undefined);
-  for (const e of document.querySelectorAll<HTMLElement>(".token")) {
+  for (const e of root.querySelectorAll<HTMLElement>(".token")) {
     const on = id !== undefined && e.dataset.id === String(id);
     e.classList.toggle("pinned", on);
     e.setAttribute("aria-pressed", String(on));
   }
 }
 
-// A theme change: recompute chip colours.
+// A theme change: chips and the legend's scale take the new colours where they are.
 onPaletteChange((next) => {
   palette = next;
-  render();
+  if (!page) return;
+  recolorChips(page.sections.el, palette);
+  const swatch = page.legend.querySelector<HTMLElement>(".swatch");
+  if (swatch) paintSwatch(swatch, palette);
 });
 
 installKeyboard((key) => {
@@ -346,12 +328,24 @@ window.addEventListener(
   () => {
     clearTimeout(anchorTimer);
     anchorTimer = setTimeout(() => {
-      if (!state || unsettled || savedAnchor) return; // a render is placing the page: its own position is not the reader's
+      if (!state || placing) return; // the new page is being placed: its position is not the reader's
       view().anchor = captureAnchor();
-      vscode.setState(state);
+      save();
     }, 150);
   },
   { passive: true },
 );
-render();
+refresh();
 channel.notify("ready", {});
+
+/** The state this page saved, read as today's (a state of an earlier version: its settings without a
+ * parsed prior), or nothing when it cannot be read. */
+function savedState(saved: PanelState | undefined): PanelState | undefined {
+  const settings = savedSettings(saved?.settings);
+  if (!saved || !settings) return undefined;
+  const heads = saved.heads.flatMap((h) => {
+    const computedWith = savedSettings(h.computedWith);
+    return computedWith ? [{ ...h, computedWith }] : [];
+  });
+  return { ...saved, settings, heads };
+}

@@ -110,7 +110,9 @@ export function pathIntro(via: PathRef, diagonal: DiagonalStats | undefined, voc
       el(
         "p",
         { class: "meta diagonal-why" },
-        `For every token at the query, where the same token ranks among all keys through this path: near 0 means that through ${earlier} a token looks for an earlier copy of itself, as an induction head does through a previous-token head; an unrelated circuit gives about ${Math.round(vocab / 2).toLocaleString("en-US")}.`,
+        "For every token at the query, where the same token ranks among all keys through this path: " +
+          `near 0 means that through ${earlier} a token looks for an earlier copy of itself, as an induction head does through a ` +
+          `previous-token head; an unrelated circuit gives about ${Math.round(vocab / 2).toLocaleString("en-US")}.`,
       ),
     );
   }

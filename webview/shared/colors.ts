@@ -82,10 +82,13 @@ export function paletteFrom(color: (name: string) => string, dark: boolean, onEd
 
 export const css = (c: RGB) => `rgb(${c.map((x) => Math.round(x)).join(" ")})`;
 
-/** A chip's background: the sign picks the hue, |score| / scale the strength. */
+/**
+ * The one signed colour of every page: chips, table and heatmap cells, logit attributions. The sign
+ * picks the hue, |score| / scale the strength (a scale of 0 — every value 0 — gives the faintest).
+ */
 export function chipColor(p: Palette, score: number, scale: number): string {
   const max = score >= 0 ? p.maxPos : p.maxNeg;
-  const t = Math.min(1, Math.abs(score) / scale);
+  const t = scale > 0 ? Math.min(1, Math.abs(score) / scale) : 0;
   const strength = Math.min(0.1, max * 0.3) + (max - Math.min(0.1, max * 0.3)) * t;
   return css(mix(score >= 0 ? p.pos : p.neg, p.card, strength));
 }

@@ -29,6 +29,12 @@ export function initGrids(root: ParentNode): void {
   }
 }
 
+/** After rows came or went: the grid keeps its one tab stop where it is (the first cell if none). */
+export function keepTabStop(grid: HTMLElement): void {
+  const stop = cellsOf(grid).find((c) => c.tabIndex === 0);
+  setActive(grid, stop);
+}
+
 /** The nearest cell from `from` in a direction: same row or column first, then the closest. */
 function step(cells: HTMLElement[], from: HTMLElement, dr: number, dc: number): HTMLElement | undefined {
   const [r0, c0] = pos(from);

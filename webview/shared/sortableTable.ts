@@ -42,8 +42,8 @@ export interface TableSpec<R> {
   rowClass?(r: R): string;
 }
 
-/** Rows sorted by a column; ties keep the given order (heads in order). */
-export function sortRows<R>(rows: R[], columns: Column<R>[], sort: SortState): R[] {
+/** The order of two rows by the sorted column (missing values last, either way); 0 for ties. */
+export function compareRows<R>(columns: Column<R>[], sort: SortState): (a: R, b: R) => number {
   const col = columns.find((c) => c.key === sort.key) ?? columns[0];
   const sign = sort.dir === "asc" ? 1 : -1;
   const cmp = (a: number | string, b: number | string) => {
@@ -55,9 +55,15 @@ export function sortRows<R>(rows: R[], columns: Column<R>[], sort: SortState): R
     }
     return sign * String(a).localeCompare(String(b), "en", { numeric: true });
   };
+  return (a, b) => cmp(col.value(a), col.value(b));
+}
+
+/** Rows sorted by a column; ties keep the given order (heads in order). */
+export function sortRows<R>(rows: R[], columns: Column<R>[], sort: SortState): R[] {
+  const cmp = compareRows(columns, sort);
   return rows
     .map((r, i) => ({ r, i }))
-    .sort((x, y) => cmp(col.value(x.r), col.value(y.r)) || x.i - y.i)
+    .sort((x, y) => cmp(x.r, y.r) || x.i - y.i)
     .map((x) => x.r);
 }
 
@@ -85,23 +91,7 @@ export function sortableTable<R>(t: TableSpec<R>): HTMLElement {
       return th;
     }),
   );
-  const rows = sortRows(t.rows, t.columns, t.sort).map((r, i) => {
-    const cells = t.columns.map((c, j) => {
-      const b = el(
-        "button",
-        { class: "cell", "data-row": String(i), "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) },
-        c.text(r),
-      );
-      const bg = c.color?.(r);
-      if (bg) {
-        b.classList.add("shaded");
-        b.style.setProperty("--cell-bg", bg);
-      }
-      b.addEventListener("click", () => t.open(r));
-      return j === 0 ? el("th", { scope: "row" }, b) : el("td", { class: c.numeric ? "num" : "" }, b);
-    });
-    return el("tr", { class: t.rowClass?.(r) ?? "" }, ...cells);
-  });
+  const rows = sortRows(t.rows, t.columns, t.sort).map((r, i) => tableRow(t, r, i));
   return el(
     "table",
     { class: "heads-table", id: t.id, "data-grid": t.id },
@@ -109,4 +99,51 @@ export function sortableTable<R>(t: TableSpec<R>): HTMLElement {
     el("thead", {}, head),
     el("tbody", {}, ...rows),
   );
+}
+
+/** The row each table row shows (placeRow compares them). */
+const rowData = new WeakMap<HTMLTableRowElement, unknown>();
+
+/** One row: its cells are buttons at grid row `index` (gridKeyboard.ts). */
+export function tableRow<R>(t: TableSpec<R>, r: R, index: number): HTMLTableRowElement {
+  const cells = t.columns.map((c, j) => {
+    const b = el("button", { class: "cell", "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) }, c.text(r));
+    const bg = c.color?.(r);
+    if (bg) {
+      b.classList.add("shaded");
+      b.style.setProperty("--cell-bg", bg);
+    }
+    b.addEventListener("click", () => t.open(r));
+    return j === 0 ? el("th", { scope: "row" }, b) : el("td", { class: c.numeric ? "num" : "" }, b);
+  });
+  const tr = el("tr", { class: t.rowClass?.(r) ?? "" }, ...cells);
+  setRowIndex(tr, index);
+  rowData.set(tr, r);
+  return tr;
+}
+
+function setRowIndex(tr: HTMLTableRowElement, index: number): void {
+  for (const b of tr.querySelectorAll<HTMLElement>("button.cell")) b.dataset.row = String(index);
+}
+
+/**
+ * Puts row `r` in the table where a full sort would (after its ties: it is the newest), replacing
+ * the row `same` matches; the other rows stay (a focused cell keeps the focus). Returns the new row.
+ */
+export function placeRow<R>(table: HTMLElement, t: TableSpec<R>, r: R, same: (a: R) => boolean): HTMLTableRowElement {
+  const body = table.querySelector("tbody")!;
+  const cmp = compareRows(t.columns, t.sort);
+  const rows = [...body.rows];
+  const old = rows.find((tr) => same(rowData.get(tr) as R));
+  const next = rows.find((tr) => tr !== old && cmp(rowData.get(tr) as R, r) > 0);
+  const tr = tableRow(t, r, 0);
+  body.insertBefore(tr, next ?? null);
+  // A replaced row's tab stop (and focus) go to the same column of the new one.
+  const stop = old?.querySelector<HTMLElement>('button.cell[tabindex="0"]');
+  const cell = stop && tr.querySelector<HTMLElement>(`button.cell[data-col="${stop.dataset.col}"]`);
+  if (cell) cell.tabIndex = 0;
+  if (cell && stop === document.activeElement) cell.focus({ preventScroll: true });
+  old?.remove();
+  [...body.rows].forEach(setRowIndex); // grid rows are sorted positions
+  return tr;
 }

@@ -9,11 +9,11 @@ import type { TokenQuery, TokenTableApi, TokenTableHostApi } from "../../src/pro
 import type { TokenHead } from "../../src/protocol/engine";
 import { headName } from "../../src/core/heads";
 import { el } from "../shared/dom";
-import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../shared/gridKeyboard";
+import { focusedCell, initGrids, installGridKeyboard, keepTabStop, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
 import { visibleToken } from "../shared/tokenText";
 import { connect } from "../shared/connect";
-import { Column, SortState, sortableTable } from "../shared/sortableTable";
+import { Column, placeRow, SortState, sortableTable, TableSpec } from "../shared/sortableTable";
 
 interface State {
   query?: TokenQuery;
@@ -26,30 +26,43 @@ interface State {
 const { vscode, channel } = connect<State, TokenTableApi, TokenTableHostApi>();
 const app = document.getElementById("app")!;
 let state: State = vscode.getState() ?? { rows: [], fraction: 0, sort: { key: "keyRank", dir: "asc" } };
+/** The page of the current query, built once per query: a streamed head adds its row only. */
+interface Page {
+  top: HTMLElement;
+  controls: HTMLElement;
+  /** What the controls offer: "cancel", "rerun" or "none". */
+  actions: string;
+  bar: HTMLElement;
+  status: HTMLElement;
+  table: HTMLElement;
+}
+let page: Page | undefined;
 
-const changed = () => {
-  vscode.setState(state);
-  render();
-};
+const save = () => vscode.setState(state);
 
 channel
   .serve("start", (q) => {
     state = { ...state, query: q, rows: [], fraction: 0, outcome: undefined };
-    changed();
+    save();
+    build();
   })
   .serve("head", ({ head }) => {
-    state.rows = [...state.rows.filter((r) => !(r.layer === head.layer && r.head === head.head)), head];
-    changed();
+    const same = (r: TokenHead) => r.layer === head.layer && r.head === head.head;
+    state.rows = [...state.rows.filter((r) => !same(r)), head];
+    save();
+    if (!page) return;
+    placeRow(page.table, tableSpec(state.query!), head, same);
+    keepTabStop(page.table);
+    updateChrome();
   })
   .serve("progress", ({ fraction }) => {
     state.fraction = fraction;
-    const bar = document.querySelector("vscode-progress-bar");
-    if (bar) bar.setAttribute("value", String(Math.round(100 * fraction)));
-    else changed();
+    updateChrome();
   })
   .serve("finished", (outcome) => {
     state.outcome = outcome;
-    changed();
+    save();
+    updateChrome();
   });
 
 const int = (n: number) => n.toLocaleString("en-US");
@@ -119,19 +132,18 @@ const COLUMNS: Column<TokenHead>[] = [
   },
 ];
 
-function render(): void {
+/** The page for the state's query: header, status, the table, the note; the chrome is then updated in place. */
+function build(): void {
   const q = state.query;
   if (!q) {
+    page = undefined;
     app.replaceChildren(
       el("p", { class: "empty" }, "No token yet. Run “Head Lens: Which Heads Use a Token…”, or use the link in an editor hover."),
     );
     return;
   }
-  const focus = focusedCell(),
-    focusNav = focusedKey();
-  const running = !state.outcome;
-  const done = state.rows.length;
   const tok = el("code", { class: "token-name" }, visibleToken(q.token.token));
+  const controls = el("div", { class: "controls" });
   const top = el(
     "header",
     { class: "top" },
@@ -145,38 +157,14 @@ function render(): void {
         `${q.model.name} · token id ${q.token.id} · prior: ${priorLabel(q.prior)} · exact ranks among ${int(q.model.dVocab)} keys`,
       ),
     ),
-    el("div", { class: "controls" }, ...actions(running)),
-    running
-      ? el("vscode-progress-bar", { value: String(Math.round(100 * state.fraction)), max: "100", "aria-label": "Progress over the heads" })
-      : "",
+    controls,
   );
-  const statusText = running
-    ? `${done} of ${q.total} heads so far…`
-    : state.outcome!.error
-      ? `Failed after ${done} of ${q.total} heads: ${state.outcome!.error}`
-      : state.outcome!.cancelled
-        ? `Cancelled after ${done} of ${q.total} heads.`
-        : `All ${q.total} heads.`;
-  const table = sortableTable<TokenHead>({
-    id: "token-heads",
-    caption: `Every head by where ${q.token.token} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
-    columns: COLUMNS,
-    rows: state.rows,
-    sort: state.sort,
-    onSort: (sort) => {
-      state.sort = sort;
-      changed();
-    },
-    cellLabel: (h, c) =>
-      c.key === "head"
-        ? `${headName(h.layer, h.head)}, open the head`
-        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
-    open: (h) => channel.notify("openHead", { layer: h.layer, head: h.head }),
-  });
+  const bar = el("vscode-progress-bar", { value: "0", max: "100", "aria-label": "Progress over the heads" });
+  page = { top, controls, actions: "", bar, status: el("p", { class: "status", role: "status" }), table: sortableTable(tableSpec(q)) };
   app.replaceChildren(
     top,
-    el("p", { class: "status", role: "status" }, statusText),
-    table,
+    page.status,
+    page.table,
     el(
       "p",
       { class: "meta explain-line" },
@@ -184,8 +172,64 @@ function render(): void {
     ),
   );
   initGrids(app);
+  updateChrome();
+}
+
+function tableSpec(q: TokenQuery): TableSpec<TokenHead> {
+  return {
+    id: "token-heads",
+    caption: `Every head by where ${q.token.token} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
+    columns: COLUMNS,
+    rows: state.rows,
+    sort: state.sort,
+    onSort: (sort) => {
+      state.sort = sort;
+      save();
+      resort(q);
+    },
+    cellLabel: (h, c) =>
+      c.key === "head"
+        ? `${headName(h.layer, h.head)}, open the head`
+        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
+    open: (h) => channel.notify("openHead", { layer: h.layer, head: h.head }),
+  };
+}
+
+/** A new sort: the table is rebuilt, the focused cell (or sort button) keeps the focus. */
+function resort(q: TokenQuery): void {
+  if (!page) return;
+  const focus = focusedCell(),
+    focusNav = focusedKey();
+  const table = sortableTable(tableSpec(q));
+  page.table.replaceWith(table);
+  page.table = table;
+  initGrids(app); // the table is a grid itself: look from above it
   if (focus) restoreCell(focus);
   else restoreFocus(focusNav);
+}
+
+/** The progress bar, Cancel / Run again and the status line, in place (a focused Cancel stays). */
+function updateChrome(): void {
+  const q = state.query;
+  if (!page || !q) return;
+  const running = !state.outcome;
+  if (!running) page.bar.remove();
+  else if (!page.bar.isConnected) page.top.append(page.bar);
+  page.bar.setAttribute("value", String(Math.round(100 * state.fraction)));
+  const kind = running ? "cancel" : state.outcome?.cancelled || state.outcome?.error ? "rerun" : "none";
+  if (page.actions !== kind) {
+    page.actions = kind;
+    page.controls.replaceChildren(...actions(running));
+  }
+  const text = statusText(q, running);
+  if (page.status.textContent !== text) page.status.textContent = text; // a live region: said again only when it changes
+}
+
+function statusText(q: TokenQuery, running: boolean): string {
+  const done = state.rows.length;
+  if (running) return `${done} of ${q.total} heads so far…`;
+  if (state.outcome!.error) return `Failed after ${done} of ${q.total} heads: ${state.outcome!.error}`;
+  return state.outcome!.cancelled ? `Cancelled after ${done} of ${q.total} heads.` : `All ${q.total} heads.`;
 }
 
 function actions(running: boolean): HTMLElement[] {
@@ -203,5 +247,5 @@ function actions(running: boolean): HTMLElement[] {
 }
 
 installGridKeyboard();
-render();
+build();
 channel.notify("ready", {});
