@@ -6,7 +6,6 @@ import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
 import type { HeadMetrics, ModelMetrics } from "../../src/core/headMetrics";
 import type { OverviewApi, OverviewHostApi } from "../../src/protocol/overviewPanel";
 import type { ModelSummary } from "../../src/protocol/page";
-import { headName } from "../../src/core/heads";
 import {
   COMPOSITION_INFO,
   compositionBaseline,
@@ -22,7 +21,7 @@ import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../sha
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
 import { heatmap } from "./heatmap";
 import { connect } from "../shared/connect";
-import { Column, SortState, sortableTable } from "../shared/sortableTable";
+import { Column, headCellLabel, headColumn, sortableTable, SortState } from "../shared/sortableTable";
 
 interface State {
   model?: ModelSummary;
@@ -58,14 +57,7 @@ function columns(): Column<HeadMetrics>[] {
     color: (h) => chipColor(palette, h[t.key], 1),
   });
   return [
-    {
-      key: "head",
-      title: "Head",
-      help: "The head, named as in the tree and the heads panel.",
-      firstDir: "asc",
-      value: (h) => h.layer * 1e4 + h.head,
-      text: (h) => headName(h.layer, h.head),
-    },
+    headColumn(),
     {
       key: "badge",
       title: "Badge",
@@ -137,10 +129,7 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
       vscode.setState(state);
       render();
     },
-    cellLabel: (h, c) =>
-      c.key === "head"
-        ? `${headName(h.layer, h.head)}, open the head`
-        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
+    cellLabel: headCellLabel,
     open: openHead,
     rowClass: (h) => (strongestTrait(h) ? "has-badge" : ""),
   });

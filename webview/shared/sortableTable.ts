@@ -3,6 +3,7 @@
  * the header cell), cells are buttons that open the row's head, and the whole table is one tab
  * stop with arrow keys inside (grid.ts). Used by the overview and the token table.
  */
+import { headName, HeadRef } from "../../src/core/heads";
 import { el } from "./dom";
 
 export type SortDir = "asc" | "desc";
@@ -146,4 +147,23 @@ export function placeRow<R>(table: HTMLElement, t: TableSpec<R>, r: R, same: (a:
   old?.remove();
   [...body.rows].forEach(setRowIndex); // grid rows are sorted positions
   return tr;
+}
+
+/** The first column of a table whose rows are heads: the head's name, sorted in model order. */
+export function headColumn<R extends HeadRef>(): Column<R> {
+  return {
+    key: "head",
+    title: "Head",
+    help: "The head, named as in the tree and the heads panel.",
+    firstDir: "asc",
+    value: (h) => h.layer * 1e4 + h.head,
+    text: (h) => headName(h.layer, h.head),
+  };
+}
+
+/** A cell's spoken name in a table of heads: "Key rank of L1H0: 14, open the head". */
+export function headCellLabel<R extends HeadRef>(h: R, c: Column<R>): string {
+  return c.key === "head"
+    ? `${headName(h.layer, h.head)}, open the head`
+    : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`;
 }

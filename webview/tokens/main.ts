@@ -7,13 +7,12 @@ import "@vscode-elements/elements/dist/vscode-progress-bar/index.js";
 import { priorLabel } from "../../src/core/priorSpec";
 import type { TokenQuery, TokenTableApi, TokenTableHostApi } from "../../src/protocol/tokenPanel";
 import type { TokenHead } from "../../src/protocol/engine";
-import { headName } from "../../src/core/heads";
 import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, keepTabStop, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
 import { visibleToken } from "../shared/tokenText";
 import { connect } from "../shared/connect";
-import { Column, placeRow, SortState, sortableTable, TableSpec } from "../shared/sortableTable";
+import { Column, headCellLabel, headColumn, placeRow, sortableTable, SortState, TableSpec } from "../shared/sortableTable";
 
 interface State {
   query?: TokenQuery;
@@ -69,14 +68,7 @@ const int = (n: number) => n.toLocaleString("en-US");
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "—");
 
 const COLUMNS: Column<TokenHead>[] = [
-  {
-    key: "head",
-    title: "Head",
-    help: "The head, named as in the tree and the heads panel.",
-    firstDir: "asc",
-    value: (h) => h.layer * 1e4 + h.head,
-    text: (h) => headName(h.layer, h.head),
-  },
+  headColumn(),
   {
     key: "keyRank",
     title: "Key rank",
@@ -187,10 +179,7 @@ function tableSpec(q: TokenQuery): TableSpec<TokenHead> {
       save();
       resort(q);
     },
-    cellLabel: (h, c) =>
-      c.key === "head"
-        ? `${headName(h.layer, h.head)}, open the head`
-        : `${c.title} of ${headName(h.layer, h.head)}: ${c.text(h)}, open the head`,
+    cellLabel: headCellLabel,
     open: (h) => channel.notify("openHead", { layer: h.layer, head: h.head }),
   };
 }
