@@ -27,8 +27,6 @@ export function allHeads(nLayers: number, nHeads: number, fromLayer = 0): HeadRe
   return out;
 }
 
-export const sameHead = (a: HeadRef, b: HeadRef) => a.layer === b.layer && a.head === b.head;
-
 /** Heads in model order (layer, then head). */
 export const byHead = (a: HeadRef, b: HeadRef) => a.layer - b.layer || a.head - b.head;
 

@@ -14,7 +14,7 @@ export interface ImportanceIntervals {
 }
 
 /** Whether key `k` of importance `v` ranks above token `t` of importance `imp`. */
-export function ranksAbove(v: number, k: number, imp: number, t: number): boolean {
+function ranksAbove(v: number, k: number, imp: number, t: number): boolean {
   return v > imp || (v === imp && k < t);
 }
 

@@ -8,7 +8,7 @@ import { headName } from "../../core/heads";
 import { OffsetRange, windowAround } from "../../core/textWindow";
 import { PatternResult, RunInfo } from "../../protocol/attention";
 import { KeyHighlight } from "./attentionDecorations";
-import type { Settings } from "./settings";
+import type { Settings } from "./settingValues";
 
 /** No token is longer than this many characters in practice (GPT-2's longest are ≈ 64). */
 const MAX_CHARS_PER_POSITION = 64;

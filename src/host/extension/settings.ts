@@ -4,9 +4,6 @@ import { priorSpecString } from "../../core/priorSpec";
 import { ReportSettings } from "../../core/reportSettings";
 import { SECTION, Settings, settingsFrom } from "./settingValues";
 
-export { SECTION } from "./settingValues";
-export type { Settings } from "./settingValues";
-
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
   return settingsFrom((key) => c.get(key));

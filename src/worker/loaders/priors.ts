@@ -72,8 +72,9 @@ export interface PriorSource {
 }
 
 /**
- * Resolves a prior spec to its identity: the words file is read (and hashed) on every call, so an
- * edited file is a different prior even within one long-lived engine.
+ * Resolves a prior spec to its identity without building it. A words file is named by the sha256 of
+ * its bytes, recomputed when its stamp changes (fileIdentity.ts, as model files are): an edited file
+ * is a different prior even within one long-lived engine, and asking again reads nothing.
  */
 export function resolvePrior(spec: PriorSpec, files: PriorFiles): PriorSource {
   if (spec === "uniform") return { identity: "uniform", build: (vocab) => uniformPrior(vocab.size) };
@@ -84,17 +85,29 @@ export function resolvePrior(spec: PriorSpec, files: PriorFiles): PriorSource {
     return { identity: `bundled:${hash}`, build: (vocab) => bundledPrior({ ...files, vocab }, file) };
   }
   const path = spec.wordsFile;
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new HeadLensError(
-      `priors file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass "uniform", "bundled" or a words.txt path`,
-      "priors.read",
-    );
-  }
-  return { identity: `words:${sha256(text)}:${path}`, build: (vocab) => wordsPrior(text, vocab, `words file ${path}`) };
+  const hash = readWords(path, () => fileHash(path));
+  if (!hash) throw unreadable(path, "ENOENT");
+  return {
+    identity: `words:${hash}:${path}`,
+    build: (vocab) => {
+      const bytes = readWords(path, () => readFileSync(path));
+      // Built from the bytes the identity names: a file edited in between would be stored under the old one.
+      if (sha256(bytes) !== hash) throw new HeadLensError(`priors file ${path}: it changed while it was read; run it again`, "priors.read");
+      return wordsPrior(bytes.toString("utf8"), vocab, `words file ${path}`);
+    },
+  };
 }
+
+function readWords<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw unreadable(path, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+  }
+}
+
+const unreadable = (path: string, why: string) =>
+  new HeadLensError(`priors file ${path}: cannot read it (${why}); pass "uniform", "bundled" or a words.txt path`, "priors.read");
 
 export function loadPrior(spec: PriorSpec, ctx: PriorContext): Prior {
   return resolvePrior(spec, ctx).build(ctx.vocab);
