@@ -2,8 +2,10 @@
 
 /** One conversion, given to the worker as its workerData. */
 export interface ConvertJob {
-  /** config.json beside the checkpoint (TransformerLens or Neel names). */
+  /** config.json beside the checkpoint (TransformerLens or Neel names); with `config`, only its label in messages. */
   configPath: string;
+  /** The config itself, for a hub model whose repo has none (its config lives in code: hub/knownModels.ts). */
+  config?: Record<string, unknown>;
   /** The user's .pth: every error names it. */
   pthPath: string;
   /** tokenizer.json to copy into the converted folder (and to read BOS from), if any. */

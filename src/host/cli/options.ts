@@ -35,7 +35,8 @@ export interface CommonOptions {
 
 export const COMMON_HELP = `  --model <m>          a model folder (config.json + model.safetensors), a TransformerLens .pth
                        (config.json beside it), or a hub model (attn-only-1l … attn-only-4l,
-                       downloaded once into the Hugging Face cache); default: bundled demo-attn-2l
+                       arena-attn-only-2l, or its repo name; downloaded once into the Hugging Face
+                       cache); default: bundled demo-attn-2l
   --revision R         hub revision for a hub model (default main)
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)

@@ -18,6 +18,7 @@ import { restoredModel } from "./pickers";
 import type { Services } from "./services";
 import { affects, readSettings, writeReportSettings } from "./settings";
 import { ENGINE_KEYS, RESULT_KEYS } from "./settingValues";
+import { registerWalkthrough } from "./walkthrough";
 import { registerRestore } from "./webviewHost";
 import { PanelState } from "../../protocol/headsPanel";
 
@@ -138,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   registerCommands(s);
   registerCircuitCommands(s);
-  registerAttention(s);
+  registerWalkthrough(s, registerAttention(s));
 }
 
 /** VS Code's progress notification, opened when work starts (a cached answer opens none). */

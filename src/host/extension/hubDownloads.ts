@@ -4,6 +4,7 @@
  */
 import * as vscode from "vscode";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
+import { checkpointFile } from "../hub/knownModels";
 import { prepareHubModel } from "../hub/prepareHubModel";
 import { ModelEntry } from "./modelEntry";
 import type { Register } from "./register";
@@ -29,7 +30,7 @@ export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<
   if (!hub.offline) {
     try {
       const files = await hub.listFiles(spec.repo, revision());
-      const pth = files.find((f) => f.endsWith("final.pth"));
+      const pth = checkpointFile(spec, files);
       if (pth) size = ` (${((await hub.fileSize(spec.repo, revision(), pth)) / 2 ** 20).toFixed(0)} MB)`;
     } catch (e) {
       s.reportError(`cannot download ${spec.name}`, e);

@@ -1,5 +1,6 @@
 /**
- * Turns a hub model (Neel-format config.json + `*final.pth` + the tokenizer repo's tokenizer.json)
+ * Turns a hub model (Neel-format config.json + `*final.pth`, or a named checkpoint and a config from
+ * hub/knownModels.ts, + the tokenizer repo's tokenizer.json)
  * or a local .pth into a model folder Head Lens can analyze: a converted copy (TL-named F32
  * safetensors, HookedTransformerConfig config.json, tokenizer.json) in a cache folder. The
  * conversion itself runs in a worker (host/convertRunner.ts): this thread only downloads, hashes
@@ -13,7 +14,7 @@ import { HeadLensError } from "../../core/errors";
 import { ConvertJob } from "../../protocol/convert";
 import { ConvertRunOptions, runConversion } from "../convertRunner";
 import { DownloadOptions, HubClient } from "./hubClient";
-import { HubModelSpec } from "./knownModels";
+import { checkpointFile, HubModelSpec } from "./knownModels";
 
 export interface PrepareOptions extends DownloadOptions {
   revision?: string;
@@ -27,23 +28,31 @@ export async function prepareHubModel(spec: HubModelSpec, hub: HubClient, storag
   const revision = opts.revision ?? "main";
   opts.onStep?.(`listing ${spec.repo}@${revision}`);
   const files = await hub.listFiles(spec.repo, revision, opts.signal);
-  const pthName = files.find((f) => f.endsWith("final.pth")); // TransformerLens takes the first such file
-  if (!pthName)
-    throw new HeadLensError(`${spec.repo}@${revision}: no file ending in final.pth (files: ${files.slice(0, 8).join(", ")})`, "hub.layout");
-  if (!files.includes("config.json")) throw new HeadLensError(`${spec.repo}@${revision}: no config.json`, "hub.layout");
-  opts.onStep?.(`downloading ${spec.repo}/config.json`);
-  const configPath = await hub.download(spec.repo, revision, "config.json", opts);
+  const pthName = checkpointFile(spec, files);
+  if (!pthName) {
+    const wanted = spec.file ?? "a file ending in final.pth";
+    throw new HeadLensError(`${spec.repo}@${revision}: no ${wanted} (files: ${files.slice(0, 8).join(", ")})`, "hub.layout");
+  }
+  if (!spec.config && !files.includes("config.json")) throw new HeadLensError(`${spec.repo}@${revision}: no config.json`, "hub.layout");
+  let configPath = `${spec.repo}: the config from ${spec.configSource ?? "Head Lens"}`;
+  if (!spec.config) {
+    opts.onStep?.(`downloading ${spec.repo}/config.json`);
+    configPath = await hub.download(spec.repo, revision, "config.json", opts);
+  }
   opts.onStep?.(`downloading ${spec.repo}/${pthName}`);
   const pthPath = await hub.download(spec.repo, revision, pthName, opts);
   opts.onStep?.(`downloading ${spec.tokenizerRepo}/tokenizer.json`);
   const tokenizerPath = await hub.download(spec.tokenizerRepo, "main", "tokenizer.json", opts);
 
-  const key = basename(realpathSync(pthPath)).slice(0, 24);
+  // The checkpoint's blob, and an inline config's own hash (a later Head Lens may correct it).
+  const configKey = spec.config ? `-${createHash("sha256").update(JSON.stringify(spec.config)).digest("hex").slice(0, 8)}` : "";
+  const key = basename(realpathSync(pthPath)).slice(0, 24) + configKey;
   const out = join(storageDir, "converted", `${spec.name}-${key}`);
   if (["config.json", "model.safetensors", "tokenizer.json"].every((f) => existsSync(join(out, f)))) return out;
 
   opts.onStep?.(`converting ${pthName}`);
-  await runConversion(job(configPath, pthPath, tokenizerPath, out, spec.name, { hub_repo: spec.repo, hub_file: pthName }), opts.convert);
+  const conversion = job(configPath, pthPath, tokenizerPath, out, spec.name, { hub_repo: spec.repo, hub_file: pthName });
+  await runConversion(spec.config ? { ...conversion, config: spec.config } : conversion, opts.convert);
   return out;
 }
 

@@ -37,8 +37,9 @@ async function convertInto(job: ConvertJob): Promise<void> {
       "tokenizer.missing",
     );
   }
+  // A config's bos_token_id wins over the tokenizer's guess (<|BOS|>, else <|endoftext|>).
   const bos = job.tokenizerPath
-    ? HfTokenizerVocabulary.fromFile(job.tokenizerPath, config.d_vocab, config.tokenizer_name).bos
+    ? HfTokenizerVocabulary.fromFile(job.tokenizerPath, config.d_vocab, config.tokenizer_name, config.bos_token_id).bos
     : config.bos_token_id;
   const ckpt = await openPth(await readFile(job.pthPath), job.pthPath);
   checkConfigFitsWeights(config, job.configPath, job.pthPath, ckpt.storageBytes);
@@ -58,6 +59,7 @@ async function convertInto(job: ConvertJob): Promise<void> {
 }
 
 function readConfig(job: ConvertJob): { config: ModelConfig; tokenizerName: unknown } {
+  if (job.config) return { config: parseAnyConfig(job.config, job.configPath, job.name), tokenizerName: job.config.tokenizer_name };
   if (!existsSync(job.configPath))
     throw new HeadLensError(`${job.pthPath}: a .pth needs its config.json in the same folder`, "model.missing");
   const raw = readBoundedJson(job.configPath, MAX_CONFIG_BYTES, "model config", "config.invalid");
