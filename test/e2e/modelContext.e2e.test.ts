@@ -49,7 +49,8 @@ const panel = () => panelFrame(s.page);
 /** The status bar item of the editor's model context ("Head Lens: demo-attn-2l · L1H0"). */
 const contextItem = () => s.page.locator(".statusbar-item", { hasText: "Head Lens:" }).filter({ hasText: "·" });
 /** The engine's status item: its provider and what its time measured. */
-const engineItem = () => s.page.locator(".statusbar-item", { hasText: /^(CPU|CUDA|DML|COREML|WEBGPU)/i });
+const engineItem = () =>
+  s.page.locator(".statusbar-item", { hasText: /\b(CPU|CUDA|DML|COREML|WEBGPU)\b/ }).filter({ hasNotText: "Head Lens:" });
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
@@ -244,9 +245,14 @@ describe("issue #21: one model context in the editor; head metrics and their lab
     assert.match(textTip, /previous token/i);
     // The repeated passage: L1H0 (the induction head) attends to the token after the first occurrence,
     // L0H3 (the previous-token head) to the token before.
-    assert.ok(score(text.L1H0, "ind") > 0.5, `L1H0 on the text: ${text.L1H0}`);
-    assert.ok(score(text.L0H3, "prev") > 0.5, `L0H3 on the text: ${text.L0H3}`);
-    assert.ok(score(text.L1H0, "ind") > score(text.L0H3, "ind"), JSON.stringify(text));
+    // Highest of all heads, and far above a head that ignores the passage (the first word of the second
+    // copy cannot be predicted, so the mean over the copy stays below the stripe's weights).
+    const heads = Object.keys(text);
+    const best = (name: string) => heads.reduce((a, b) => (score(text[b], name) > score(text[a], name) ? b : a));
+    assert.equal(best("ind"), "L1H0", JSON.stringify(text));
+    assert.equal(best("prev"), "L0H3", JSON.stringify(text));
+    assert.ok(score(text.L1H0, "ind") > 0.35, `L1H0 on the text: ${text.L1H0}`);
+    assert.ok(score(text.L0H3, "prev") > 0.35, `L0H3 on the text: ${text.L0H3}`);
     // The enlarged head's title says which score is which.
     await panel().locator(".thumb[data-layer='1'][data-head='0']").click();
     const title = panel().locator(".enlarged h2", { hasText: "on this text" });
