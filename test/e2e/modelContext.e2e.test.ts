@@ -292,4 +292,48 @@ describe("issue #21: one model context in the editor; head metrics and their lab
     await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
     await panel().locator(".thumb.chosen[data-layer='0'][data-head='3']").waitFor({ timeout: 10_000 });
   });
+
+  test("7: the score lines are readable (≥ 4.5:1) in dark, high-contrast dark and light themes (screenshots)", async () => {
+    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
+    await panel().locator(".enlarged h2", { hasText: "on this text" }).waitFor({ timeout: 30_000 });
+    for (const [theme, cls, file] of [
+      ["Dark Modern", "vs-dark", "dark"],
+      ["Dark High Contrast", "hc-black", "hc-dark"],
+      ["Light High Contrast", "hc-light", "hc-light"],
+      ["Light Modern", "vs", "light"],
+    ]) {
+      await runCommand(s.page, "Preferences: Color Theme", theme);
+      await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
+      await s.page.waitForTimeout(1000);
+      const ratios = await panel()
+        .locator(".thumb .text-scores, .thumb .metrics")
+        .evaluateAll((els) => {
+          const rgb = (c: string) =>
+            (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "")
+              .split(/[\s,/]+/)
+              .filter(Boolean)
+              .map(Number);
+          const lum = (c: number[]) =>
+            c
+              .slice(0, 3)
+              .map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+              .reduce((a, v, i) => a + [0.2126, 0.7152, 0.0722][i] * v, 0);
+          const background = (e: Element | null): number[] => {
+            for (; e; e = e.parentElement) {
+              const c = rgb(getComputedStyle(e).backgroundColor);
+              if (c.length >= 3 && (c.length < 4 || c[3] > 0)) return c;
+            }
+            return [255, 255, 255];
+          };
+          return els
+            .filter((e) => e.textContent)
+            .map((e) => {
+              const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))].sort((x, y) => y - x);
+              return (a + 0.05) / (b + 0.05);
+            });
+        });
+      assert.ok(ratios.length >= 16 && Math.min(...ratios) >= 4.5, `${theme}: ${ratios.map((r) => r.toFixed(2))}`);
+      await s.page.screenshot({ path: join(OUT, `model-context-scores-${file}.png`) });
+    }
+  });
 });
