@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { EngineClient } from "../src/host/engineClient";
 import { AnalysisService } from "../src/host/extension/analysisService";
 import { ModelEntry } from "../src/host/extension/modelEntry";
-import { tempDir, testEngine } from "./support/engine";
+import { crashableEngine, tempDir, testEngine } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 
 const engine = testEngine(256 * 1024, { cacheDir: join(tempDir(), "results") });
@@ -129,6 +129,38 @@ test("a model's metrics that failed are not asked again (a tree refresh, an edit
   const relisted = { ...model };
   await assert.rejects(analysis.metrics(relisted));
   assert.equal(calls.metrics, 2, "a model listed again is asked again");
+});
+
+test("metrics that failed because the engine crashed under them are asked again (once): the crash may be another request's", async () => {
+  // Issue #21: a crash while a model's metrics were computed hid them for the window's life.
+  const crashable = crashableEngine(256 * 1024);
+  after(() => crashable.engine.dispose());
+  const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 20000, D: 64, H: 4, E: 16, L: 2, seed: 35 }));
+  const d = await crashable.engine.describe(dir);
+  const model: ModelEntry = { id: `folder:${dir}`, dir, source: "folder", config: d.config };
+  const log: string[] = [];
+  const analysis = new AnalysisService({
+    engine: () => crashable.engine,
+    log: { info: (m) => log.push(m), warn: (m) => log.push(m), error: (m) => log.push(m) },
+    progress: () => ({ report: () => undefined, done: () => undefined }),
+    engineSettings: () => ({ strategy: "auto", epPreference: ["cpu"] }),
+  });
+  const first = analysis.metrics(model);
+  setTimeout(() => crashable.crash(), 20);
+  await assert.rejects(first, /crashed/);
+  assert.equal(analysis.metricsFailure(model), undefined, "a first crash is not the model's failure");
+  const m = await analysis.metrics(model);
+  assert.equal(m.heads.length, 8, "asked again, the metrics come");
+  // A second crash under the same model's metrics is remembered.
+  const dir2 = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 20000, D: 64, H: 4, E: 16, L: 2, seed: 36 }));
+  const fresh: ModelEntry = { ...model, id: `folder:${dir2}`, dir: dir2 };
+  const a = analysis.metrics(fresh);
+  setTimeout(() => crashable.crash(), 20);
+  await assert.rejects(a, /crashed/);
+  const b = analysis.metrics(fresh);
+  setTimeout(() => crashable.crash(), 20);
+  await assert.rejects(b, /crashed/);
+  await assert.rejects(analysis.metrics(fresh), /crashed.*Refresh Models/);
 });
 
 test("metrics are one request per model for concurrent callers, and known afterwards", async () => {

@@ -233,3 +233,18 @@ test("through the worker: patterns stream before the reply, as typed arrays; thu
     await engine.dispose();
   }
 });
+
+test("runs of two models at once (Change model… while a run is in flight) each finish with their own model's numbers", async () => {
+  // Issue #21: a run of another model released the sessions a run in flight was using ("Session already disposed").
+  const a = writeModelDir(join(tempDir(), "a"), randomWeights({ V: 3000, D: 64, H: 4, E: 16, L: 2, seed: 61 }));
+  const b = writeModelDir(join(tempDir(), "b"), randomWeights({ V: 3000, D: 64, H: 4, E: 16, L: 1, seed: 62 }));
+  const ids = Array.from({ length: 16 }, (_, i) => (i * 7) % 2999);
+  const solo = new Map<string, AttentionResult>();
+  for (const dir of [a, b]) solo.set(dir, (await run(dir, { tokens: ids })).result);
+  const together = await Promise.allSettled([a, b, a, b].map((dir) => run(dir, { tokens: ids })));
+  together.forEach((r, i) => {
+    assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
+    const dir = [a, b, a, b][i];
+    if (r.status === "fulfilled") assert.deepEqual(r.value.result.top, solo.get(dir)!.top);
+  });
+});

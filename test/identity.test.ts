@@ -94,3 +94,14 @@ test("describe checks a folder cheaply: config, safetensors header against it, v
     /attn\.W_Q" has shape \[2, 16, 4\] but config\.json implies \[3, 16, 4\]|implies/,
   );
 });
+
+test("a model folder written with a trailing separator or '..' has one identity: metrics from the cache and an attention run agree", async () => {
+  // Issue #21: the cache's lookup hashed the path as written, a load the resolved path; file names relative to
+  // a different prefix gave two identities, and the attention panel never showed the metrics (they named the other).
+  const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 2, seed: 8 }));
+  const run = await engine.attention({ modelDir: dir, input: { tokens: [1, 2, 3, 1, 2, 3] }, patterns: "thumbnails" });
+  for (const spelled of [`${dir}/`, join(dir, "..", "m") + "/", `${dir}/./`]) {
+    assert.equal((await engine.identify({ modelDir: spelled, priors: "uniform" })).model, run.identity, spelled);
+    assert.equal((await engine.metrics(spelled)).identity, run.identity, `metrics of ${spelled}`);
+  }
+});

@@ -3,6 +3,8 @@
  * typed arrays so they cross both boundaries without JSON; every run carries the model identity it
  * was computed from. The attention panel's API is in attentionPanel.ts.
  */
+import type { TextScores } from "../core/textScores";
+
 export interface RunToken {
   id: number;
   /** Display form, as the CLI prints tokens: `'tok'` with Python repr escapes. */
@@ -56,6 +58,8 @@ export interface AttentionEvent {
   type: "patterns";
   run: RunInfo;
   patterns: PatternPayload;
+  /** [L][H]: each head's previous-token and induction scores measured on this run's tokens (core/textScores.ts). */
+  textScores: TextScores[][];
   elapsedMs: number;
 }
 

@@ -1,12 +1,15 @@
 /** The host ↔ attention panel API: the last run on the user's text, its predictions and the chosen head. */
 import type { HeadMetrics } from "../core/headMetrics";
 import type { HeadRef } from "../core/heads";
+import type { TextScores } from "../core/textScores";
 import type { AttentionResult, NextTokenFit, PatternPayload, PatternResult, Prediction, RunInfo } from "./attention";
 import type { Note, PageHostApi } from "./page";
 
 /** What the panel shows about one position: predictions and the chosen head's attention from it. */
 export interface PanelRun extends RunInfo {
   patterns: PatternPayload;
+  /** [L][H]: each head's scores measured on this run's text. */
+  textScores: TextScores[][];
   /** Where the text came from, e.g. "notes.py, lines 3–40". */
   source: string;
   elapsedMs: number;

@@ -33,41 +33,77 @@ interface ModelSessions {
   key: string;
   body: Promise<Ort.InferenceSession>;
   unembed?: { k: number; session: Promise<Ort.InferenceSession> };
+  /** Runs using these sessions now: they are released only when none is (a run of another model
+   * starting meanwhile must not dispose of a session under a run still in flight). */
+  users: number;
+  /** Replaced unembedding sessions, released with the rest. */
+  retired: Promise<Ort.InferenceSession>[];
 }
 
-/** Sessions of the model last run (a new model, or new content, replaces them). */
+/** What one run uses: the model's sessions, held until `done`. */
+export interface SessionLease {
+  body(): Promise<Ort.InferenceSession>;
+  unembed(k: number): Promise<Ort.InferenceSession>;
+  done(): void;
+}
+
+/** Sessions of the model last run (a new model, or new content, replaces them once no run uses them). */
 export class AttentionSessions {
   private current?: ModelSessions;
+  private readonly draining = new Set<ModelSessions>();
 
   constructor(private readonly backend: OrtBackend) {}
 
-  private sessionsFor(key: string, w: ModelWeights): ModelSessions {
+  lease(key: string, w: ModelWeights): SessionLease {
     if (this.current?.key !== key) {
-      void this.release();
-      this.current = { key, body: this.backend.createSession(bodyGraph(w)) };
+      const old = this.current;
+      this.current = { key, body: this.backend.createSession(bodyGraph(w)), users: 0, retired: [] };
+      if (old) this.retire(old);
     }
-    return this.current;
-  }
-
-  body(key: string, w: ModelWeights): Promise<Ort.InferenceSession> {
-    return this.sessionsFor(key, w).body;
-  }
-
-  unembed(key: string, w: ModelWeights, k: number): Promise<Ort.InferenceSession> {
-    const s = this.sessionsFor(key, w);
-    if (s.unembed?.k !== k) {
-      const old = s.unembed?.session;
-      s.unembed = { k, session: this.backend.createSession(unembedGraph(w, k)) };
-      void old?.then((x) => x.release()).catch(() => undefined);
-    }
-    return s.unembed.session;
-  }
-
-  async release(): Promise<void> {
     const s = this.current;
-    this.current = undefined;
-    for (const p of [s?.body, s?.unembed?.session]) await p?.then((x) => x.release()).catch(() => undefined);
+    s.users++;
+    let held = true;
+    return {
+      body: () => s.body,
+      unembed: (k) => {
+        if (s.unembed?.k !== k) {
+          if (s.unembed) s.retired.push(s.unembed.session);
+          s.unembed = { k, session: this.backend.createSession(unembedGraph(w, k)) };
+        }
+        return s.unembed.session;
+      },
+      done: () => {
+        if (!held) return;
+        held = false;
+        s.users--;
+        if (s !== this.current && this.draining.has(s)) this.retire(s);
+        else if (s.users === 0 && s.retired.length) void releaseAll(s.retired.splice(0));
+      },
+    };
   }
+
+  /** Releases every session, waiting for none (the backend is going away). */
+  async release(): Promise<void> {
+    const all = [...this.draining, ...(this.current ? [this.current] : [])];
+    this.current = undefined;
+    this.draining.clear();
+    for (const s of all) await releaseAll(sessionsOf(s));
+  }
+
+  private retire(s: ModelSessions): void {
+    if (s.users > 0) {
+      this.draining.add(s);
+      return;
+    }
+    this.draining.delete(s);
+    void releaseAll(sessionsOf(s));
+  }
+}
+
+const sessionsOf = (s: ModelSessions) => [s.body, ...(s.unembed ? [s.unembed.session] : []), ...s.retired];
+
+async function releaseAll(sessions: Promise<Ort.InferenceSession>[]): Promise<void> {
+  for (const p of sessions) await p.then((x) => x.release()).catch(() => undefined);
 }
 
 /** Each position's next-token unembedding direction through the final LN weight, centred over

@@ -153,7 +153,9 @@ export class ModelStore {
     this.lastCircuits = { key: `${m.model.dir}|${m.identity}|${layer}:${head}`, circuits };
   }
 
-  private files(dir: string): ModelFiles {
+  /** Hashed under the resolved path: file names are relative to it, so "m/", "a/../m" and "m" name one identity. */
+  private files(modelDir: string): ModelFiles {
+    const dir = resolve(modelDir);
     const config = readModelConfig(dir);
     const paths = modelFiles(dir, config);
     const parts = paths.map((p) => `${p.slice(dir.length)}=${fileHash(p) ?? "missing"}`);

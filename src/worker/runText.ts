@@ -9,6 +9,7 @@
 import { HeadLensError } from "../core/errors";
 import { headName } from "../core/heads";
 import { headPattern, thumbnails } from "../core/patternThumbnail";
+import { textPatternScores } from "../core/textScores";
 import { spansFromTokenBytes } from "../core/tokenSpans";
 import { HandlerContext } from "../protocol/channel";
 import {
@@ -130,46 +131,51 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const K = Math.min(Math.max(1, req.topK ?? 5), config.d_vocab);
   const tokenizeMs = performance.now() - t0;
   const backend = await deps.backend();
-  const s = deps.runs.sessionsFor(backend);
-  const key = `${stored.model.dir}|${stored.identity}`;
-  ctx.throwIfCancelled();
-  const body = await runBody(backend, await s.body(key, weights), weights, ids);
-  ctx.throwIfCancelled();
-  const run: RunInfo = {
-    runId: deps.runs.keep(T, H, body.patterns),
-    model: config.model_name,
-    identity: stored.identity,
-    nLayers: L,
-    nHeads: H,
-    nCtx: config.n_ctx,
-    bos,
-    tokens,
-    truncated,
-  };
-  const patterns: PatternPayload =
-    req.patterns === "full"
-      ? { kind: "full", layers: body.patterns }
-      : (() => {
-          const layers = body.patterns.map((p) => thumbnails(p, H, T, THUMBNAIL_SIZE));
-          return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
-        })();
-  const patternsMs = performance.now() - t0;
-  ctx.emit({ type: "patterns", run, patterns, elapsedMs: patternsMs });
+  // Held for the whole run: a run of another model meanwhile does not dispose of these sessions under it.
+  const lease = deps.runs.sessionsFor(backend).lease(`${stored.model.dir}|${stored.identity}`, weights);
+  try {
+    ctx.throwIfCancelled();
+    const body = await runBody(backend, await lease.body(), weights, ids);
+    ctx.throwIfCancelled();
+    const run: RunInfo = {
+      runId: deps.runs.keep(T, H, body.patterns),
+      model: config.model_name,
+      identity: stored.identity,
+      nLayers: L,
+      nHeads: H,
+      nCtx: config.n_ctx,
+      bos,
+      tokens,
+      truncated,
+    };
+    const patterns: PatternPayload =
+      req.patterns === "full"
+        ? { kind: "full", layers: body.patterns }
+        : (() => {
+            const layers = body.patterns.map((p) => thumbnails(p, H, T, THUMBNAIL_SIZE));
+            return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
+          })();
+    const patternsMs = performance.now() - t0;
+    const textScores = body.patterns.map((p) => textPatternScores(p, H, ids, bos !== null ? 1 : 0));
+    ctx.emit({ type: "patterns", run, patterns, textScores, elapsedMs: patternsMs });
 
-  const rows = Math.max(1, Math.floor(deps.blockBytes / (4 * config.d_vocab)));
-  const u = await runUnembed(backend, await s.unembed(key, weights, K), weights, body.final, ids, K, rows, () => ctx.throwIfCancelled());
-  const top = Array.from({ length: T }, (_, t) =>
-    Array.from({ length: K }, (_, k) => {
-      const id = u.topId[t * K + k];
-      return { id, token: vocab.display(id), p: Math.exp(u.topLogProb[t * K + k]) };
-    }),
-  );
-  const next = ids.map((_, t) =>
-    t + 1 < T ? { id: ids[t + 1], token: tokens[t + 1].token, rank: u.nextRank[t], logProb: u.nextLogProb[t] } : null,
-  );
-  const dla = new Float32Array(T * L * H);
-  for (let t = 0; t < T; t++) {
-    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) dla[(t * L + l) * H + h] = t + 1 < T ? body.dla[l][h * T + t] : NaN;
+    const rows = Math.max(1, Math.floor(deps.blockBytes / (4 * config.d_vocab)));
+    const u = await runUnembed(backend, await lease.unembed(K), weights, body.final, ids, K, rows, () => ctx.throwIfCancelled());
+    const top = Array.from({ length: T }, (_, t) =>
+      Array.from({ length: K }, (_, k) => {
+        const id = u.topId[t * K + k];
+        return { id, token: vocab.display(id), p: Math.exp(u.topLogProb[t * K + k]) };
+      }),
+    );
+    const next = ids.map((_, t) =>
+      t + 1 < T ? { id: ids[t + 1], token: tokens[t + 1].token, rank: u.nextRank[t], logProb: u.nextLogProb[t] } : null,
+    );
+    const dla = new Float32Array(T * L * H);
+    for (let t = 0; t < T; t++) {
+      for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) dla[(t * L + l) * H + h] = t + 1 < T ? body.dla[l][h * T + t] : NaN;
+    }
+    return { ...run, top, next, dla, ep: backend.ep, timings: { tokenizeMs, patternsMs, totalMs: performance.now() - t0 } };
+  } finally {
+    lease.done();
   }
-  return { ...run, top, next, dla, ep: backend.ep, timings: { tokenizeMs, patternsMs, totalMs: performance.now() - t0 } };
 }

@@ -5,6 +5,8 @@
  */
 import type { HeadMetrics } from "../../src/core/headMetrics";
 import { headName } from "../../src/core/heads";
+import type { TextScores } from "../../src/core/textScores";
+import { randomLine, randomTooltip, textLine, textTooltip } from "./scoreLabels";
 import { paint, Palette } from "./canvasColors";
 import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
@@ -16,7 +18,7 @@ export interface GridCallbacks {
 export class HeadGrid {
   readonly root: HTMLElement;
   private shape = "";
-  private cells: { fig: HTMLElement; canvas: HTMLCanvasElement; metrics: HTMLElement; dla: HTMLElement }[][] = [];
+  private cells: { fig: HTMLElement; canvas: HTMLCanvasElement; text: HTMLElement; metrics: HTMLElement; dla: HTMLElement }[][] = [];
   private last?: { size: number; layers: Uint8Array[] };
 
   constructor(private readonly cb: GridCallbacks) {
@@ -36,6 +38,7 @@ export class HeadGrid {
       const row = [];
       for (let h = 0; h < H; h++) {
         const canvas = el("canvas", { width: "1", height: "1", "aria-hidden": "true" });
+        const text = el("span", { class: "text-scores" });
         const metrics = el("span", { class: "metrics" });
         const dla = el("span", { class: "dla" });
         const fig = el(
@@ -49,13 +52,13 @@ export class HeadGrid {
             "aria-label": `${headName(l, h)}: enlarge`,
           },
           canvas,
-          el("figcaption", {}, el("b", {}, headName(l, h)), metrics, dla),
+          el("figcaption", {}, el("b", {}, headName(l, h)), text, metrics, dla),
         );
         const choose = () => this.cb.choose(l, h);
         fig.addEventListener("click", choose);
         fig.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), choose()));
         this.root.append(fig);
-        row.push({ fig, canvas, metrics, dla });
+        row.push({ fig, canvas, text, metrics, dla });
       }
       this.cells.push(row);
     }
@@ -89,31 +92,31 @@ export class HeadGrid {
     this.cells.forEach((row, l) => row.forEach((c, h) => c.fig.classList.toggle("chosen", l === layer && h === head)));
   }
 
-  /** Head metrics beside each head ("induction 0.89 · prev 0.02"). */
+  /** Head metrics beside each head ("random: ind 0.89 · prev 0.02 · copy 0.31"), from random sequences and the weights. */
   showMetrics(metrics: HeadMetrics[] | undefined, note?: string): void {
     for (const row of this.cells)
       for (const c of row) {
-        c.metrics.textContent = "";
+        // A failure is said where the line would be, not only in a tooltip: lines gone without a word look like a bug.
+        c.metrics.textContent = note ? "random: unavailable" : "";
         c.metrics.title = note ?? "";
       }
     for (const m of metrics ?? []) {
       const c = this.cells[m.layer]?.[m.head];
       if (!c) continue;
-      const parts: [string, number][] = [
-        ["ind", m.induction],
-        ["prev", m.prevToken],
-        ["copy", m.copying],
-        ["dup", m.duplicateToken],
-        ["bos", m.bos],
-      ];
-      c.metrics.textContent = parts
-        .slice(0, 3)
-        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-        .join(" · ");
-      c.metrics.title =
-        `induction ${m.induction.toFixed(3)}, previous token ${m.prevToken.toFixed(3)}, copying ${m.copying.toFixed(3)}, ` +
-        `duplicate token ${m.duplicateToken.toFixed(3)}, BOS ${m.bos.toFixed(3)} (weight-space and synthetic-sequence metrics)`;
+      c.metrics.textContent = randomLine(m);
+      c.metrics.title = randomTooltip(m);
     }
+  }
+
+  /** The same pattern scores measured on the run's text ("text: ind 0.78 · prev 0.05"), [L][H]. */
+  showTextScores(scores: TextScores[][] | undefined): void {
+    this.cells.forEach((row, l) =>
+      row.forEach((c, h) => {
+        const s = scores?.[l]?.[h];
+        c.text.textContent = s ? textLine(s) : "";
+        c.text.title = s ? textTooltip(s) : "";
+      }),
+    );
   }
 
   /** Each head's logit attribution to the actual next token at the selected position. */

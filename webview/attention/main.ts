@@ -14,6 +14,7 @@ import { HeadGrid } from "./headGrid";
 import { TokenStrip } from "./tokenStrip";
 import { el } from "../shared/dom";
 import { headName } from "../../src/core/heads";
+import { titleScores } from "./scoreLabels";
 
 /** The saved state is only what the host needs to run the panel again after a window reload. */
 const { vscode, channel } = connect<{ session: AttentionSession | null }, AttentionPanelApi, AttentionPanelHostApi>();
@@ -25,12 +26,15 @@ let pattern: PatternResult | undefined;
 let position: number | undefined;
 let hovered: number | undefined;
 let dla: Float32Array | undefined;
-let metrics: { identity: string; heads?: HeadMetrics[]; note?: string } | undefined;
+/** Head metrics by model identity: a late reply for another model (after Change model…) is kept beside, never over, this one's. */
+const metricsOf = new Map<string, { heads?: HeadMetrics[]; note?: string }>();
 
 const title = el("h1", {}, "Attention");
 const meta = el("p", { class: "meta" });
 const notice = el("p", { class: "notice", hidden: "" });
 const status = el("p", { class: "status", role: "status" });
+/** Said once above the grid when the text gives no induction score. */
+const textNote = el("p", { class: "hint text-note", hidden: "" }, "Induction on this text: n/a (no repeated tokens).");
 const grid = new HeadGrid({ choose: (layer, h) => run && channel.notify("chooseHead", { layer, head: h, runId: run.runId }) });
 const big = new BigPattern((q) => strip.show(q ?? hovered ?? position));
 const bigTitle = el("h2", {}, "");
@@ -56,6 +60,13 @@ const body = el(
     { class: "grid-section" },
     el("h2", {}, "Heads"),
     el("p", { class: "hint" }, "Click a head to enlarge it and to highlight its attention in the editor as the cursor moves."),
+    el(
+      "p",
+      { class: "hint" },
+      "Under each head, “text:” is measured on this text; “random:” on fixed random sequences repeated twice (copying: on the weights). " +
+        "Hover a line for its definition.",
+    ),
+    textNote,
     grid.root,
   ),
   bigSection,
@@ -82,9 +93,8 @@ function showDla(t: number | undefined): void {
 function drawBig(): void {
   if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
   const name = headName(head.layer, head.head);
-  const m = metrics?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
-  const traits = m && ` · induction ${m.induction.toFixed(2)} · previous token ${m.prevToken.toFixed(2)} · copying ${m.copying.toFixed(2)}`;
-  bigTitle.textContent = `${name}${traits ?? ""}`;
+  const m = metricsOf.get(run.identity)?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
+  bigTitle.textContent = `${name}${titleScores(run.textScores[head.layer]?.[head.head], m)}`;
   bigSection.hidden = false;
   big.draw(name, pattern.T, pattern.weights, run.tokens, run.bos !== null, palette);
   strip.update({ pattern: { name, T: pattern.T, weights: pattern.weights } });
@@ -115,8 +125,10 @@ channel
       : "";
     if (r.patterns.kind === "thumbnails") grid.draw(r.nLayers, r.nHeads, r.patterns.size, r.patterns.layers, palette);
     grid.select(head?.layer, head?.head);
-    if (metrics?.identity === r.identity) grid.showMetrics(metrics.heads, metrics.note);
-    else grid.showMetrics(undefined);
+    const known = metricsOf.get(r.identity);
+    grid.showMetrics(known?.heads, known?.note);
+    grid.showTextScores(r.textScores);
+    textNote.hidden = r.textScores[0]?.[0]?.induction !== null;
     strip.setTokens({ tokens: r.tokens, bos: r.bos !== null, nLayers: r.nLayers, nHeads: r.nHeads });
     if (position !== undefined && position < T) strip.show(position);
     else position = undefined;
@@ -134,11 +146,9 @@ channel
     drawBig();
   })
   .serve("metrics", (m) => {
-    metrics =
-      "heads" in m
-        ? { identity: m.identity, heads: m.heads }
-        : { identity: m.identity, note: `Head metrics unavailable: ${m.unavailable}` };
-    if (run?.identity === m.identity) grid.showMetrics(metrics.heads, metrics.note);
+    const got = "heads" in m ? { heads: m.heads } : { note: `Head metrics unavailable: ${m.unavailable}` };
+    metricsOf.set(m.identity, got);
+    if (run?.identity === m.identity) grid.showMetrics(got.heads, got.note);
     drawBig();
   })
   .serve("chosen", (c) => {

@@ -56,8 +56,8 @@ export class AnalysisService {
   private lastMetrics = new Map<string, Metrics>();
   /** Failures are the listed entry's: a model listed again (a new entry) is asked again. */
   private failedMetrics = new WeakMap<ModelEntry, Error>();
-  lastEp = "";
-  lastElapsedMs = 0;
+  /** Entries whose metrics request failed once because the engine crashed (asked again once). */
+  private crashedOnce = new WeakSet<ModelEntry>();
 
   constructor(private readonly o: AnalysisOptions) {}
 
@@ -113,9 +113,15 @@ export class AnalysisService {
       return m;
     } catch (e) {
       this.o.log.warn(`metrics of ${modelName(model)}: ${errorMessage(e)}`);
-      // Remembered (a crash too: the model may be what crashes the engine), except a cancel or an
-      // engine shut down for new settings, which say nothing about the model.
+      // Remembered, except a cancel or an engine shut down for new settings, which say nothing about
+      // the model, and a first crash: the engine may have crashed under another request (it did, when
+      // a run of another model released sessions in use) and remembering it hid this model's metrics
+      // for the window's life. A second crash is the model's.
       if (isCancelled(e) || errorCode(e) === "engine.disposed") throw e;
+      if (errorCode(e) === "engine.crashed" && !this.crashedOnce.has(model)) {
+        this.crashedOnce.add(model);
+        throw e;
+      }
       const error = new HeadLensError(`${errorMessage(e)}; run Head Lens: Refresh Models to try again`, errorCode(e));
       this.failedMetrics.set(model, error);
       throw error;
@@ -237,8 +243,6 @@ export class AnalysisService {
             out.set(headKey(value.report), value);
             landed(value);
             if (!value.cached) {
-              this.lastEp = value.report.ep;
-              this.lastElapsedMs = value.elapsedMs;
               this.o.log.info(
                 `${name} ${headName(value.report.layer, value.report.head)}: provider ${value.report.ep} · ${(value.elapsedMs / 1000).toFixed(2)} s`,
               );

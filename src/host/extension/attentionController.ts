@@ -4,6 +4,11 @@
  * what that head attends to from the token under the cursor. Edits re-run the model (debounced,
  * superseded runs cancelled); files over `headLens.attention.maxFileSize` characters get the panel
  * but no live highlights or re-runs.
+ *
+ * The editor's context (hoverContext.ts: the status bar's model and head, the hover) follows what the
+ * user does here — a run, Change model…, a head chosen — and this follows it back: a head of the
+ * panel's model chosen elsewhere (heads panel, tree, status bar) is enlarged here, and while the
+ * context is another model the editor shows no highlights of this one. One model at a time.
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
@@ -44,7 +49,7 @@ export class AttentionController implements vscode.Disposable {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry">,
+    private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry" | "hoverContext" | "engineStatus">,
   ) {
     this.engine = s.engine;
     this.log = s.log;
@@ -55,6 +60,7 @@ export class AttentionController implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => affects(e, "attention") && this.refreshHighlights()),
       // The decorations re-create their colours for the new theme (their listener runs first): redraw.
       vscode.window.onDidChangeActiveColorTheme(() => this.refreshHighlights()),
+      s.hoverContext.onDidChange(() => this.followContext()),
     ];
   }
 
@@ -75,6 +81,7 @@ export class AttentionController implements vscode.Disposable {
     this.panel?.post("chosen", { head: null });
     this.model = model;
     this.remember();
+    this.s.hoverContext.set(model);
     this.panel?.reveal();
     await this.runNow(true);
   }
@@ -97,6 +104,13 @@ export class AttentionController implements vscode.Disposable {
     this.generation++;
     this.model = model;
     this.source = source;
+    // The head the editor describes, if it is this model's, is the one enlarged (one head everywhere).
+    const ctx = this.s.hoverContext.current();
+    if (!this.head && ctx?.model.id === model.id && ctx.head) {
+      this.head = ctx.head;
+      panel.post("chosen", { head: this.head });
+    }
+    this.s.hoverContext.set(model, this.head);
     this.remember();
     panel.reveal();
     await this.runNow(true);
@@ -145,6 +159,7 @@ export class AttentionController implements vscode.Disposable {
   /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
   async chooseHead(head: HeadRef): Promise<void> {
     this.head = head;
+    if (this.model) this.s.hoverContext.set(this.model, head);
     this.pattern = undefined;
     this.panel?.post("chosen", { head });
     this.remember();
@@ -227,13 +242,14 @@ export class AttentionController implements vscode.Disposable {
             this.run = { info: e.run, textStart: start, textLength: text.length, version };
             this.pattern = undefined;
             this.shownPosition = undefined; // the page keeps a position only while the new run has it
-            this.panel?.post("run", { ...e.run, patterns: e.patterns, source, elapsedMs: e.elapsedMs });
+            this.panel?.post("run", { ...e.run, patterns: e.patterns, textScores: e.textScores, source, elapsedMs: e.elapsedMs });
             void this.fetchPattern();
             this.fetchMetrics(model, e.run.identity);
           },
         },
       );
       if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
+      this.s.engineStatus.attentionRan(model, result.tokens.length, result.ep, result.timings.totalMs);
       this.panel?.post("predictions", {
         runId: result.runId,
         top: result.top,
@@ -319,12 +335,26 @@ export class AttentionController implements vscode.Disposable {
       this.shownPosition = q; // moves inside one token tell the panel nothing new
       this.panel?.post("chosen", { position: q });
     }
-    if (!run || !p || q < 0 || p.runId !== run.info.runId || !this.liveAllowed(doc)) {
+    if (!run || !p || q < 0 || p.runId !== run.info.runId || !this.liveAllowed(doc) || !this.inContext()) {
       this.decorations.clear(editor);
       return;
     }
-    const h = keyHighlights(doc, run, p, q);
+    const h = keyHighlights(doc, run, p, q, modelName(this.model!));
     this.decorations.show(editor, h.query, h.label, h.keys);
+  }
+
+  /** Whether the editor's context is this panel's model (else its highlights would be a second, unnamed model). */
+  private inContext(): boolean {
+    return this.model !== undefined && this.s.hoverContext.current()?.model.id === this.model.id;
+  }
+
+  /** The editor's context changed elsewhere: enlarge its head if it is this model's, else hide the highlights. */
+  private followContext(): void {
+    const ctx = this.s.hoverContext.current();
+    if (!this.panel || !this.model || !ctx) return;
+    if (ctx.model.id !== this.model.id) this.decorations.clear();
+    else if (ctx.head && (ctx.head.layer !== this.head?.layer || ctx.head.head !== this.head?.head)) void this.chooseHead(ctx.head);
+    else this.refreshHighlights();
   }
 
   private revealPosition(runId: string, position: number): void {

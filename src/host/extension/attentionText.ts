@@ -64,15 +64,17 @@ export function caption(doc: vscode.TextDocument, source: Source, s: Settings["a
   return `${name}, ${source.kind}, line${from === to ? ` ${from}` : `s ${from}–${to}`}${live}`;
 }
 
-/** The head's attention from query position q: the query's range and label, and each key token's weight. */
+/** The head's attention from query position q: the query's range and label, and each key token's weight.
+ * The label and hovers name the model too ("demo-attn-2l L1H0"): the editor may describe another model elsewhere. */
 export function keyHighlights(
   doc: vscode.TextDocument,
   run: ShownRun,
   p: PatternResult,
   q: number,
+  model: string,
 ): { query: vscode.Range; label: string; keys: KeyHighlight[] } {
   const tokens = run.info.tokens;
-  const name = headName(p.layer, p.head);
+  const name = `${model} ${headName(p.layer, p.head)}`;
   const range = (i: number) =>
     new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
   const keys: KeyHighlight[] = [];

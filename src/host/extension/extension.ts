@@ -11,6 +11,7 @@ import { registerCommands } from "./commands";
 import { HeadsPanels } from "./headsPanels";
 import { HeadTreeProvider } from "./headTree";
 import { hoverSelector, TokenHoverProvider } from "./hover";
+import { EngineStatus } from "./engineStatus";
 import { HoverContext } from "./hoverContext";
 import { ModelRegistry } from "./modelRegistry";
 import { PAGES } from "./pages";
@@ -66,25 +67,14 @@ export function activate(context: vscode.ExtensionContext): void {
     reportSettings: () => readSettings().report,
     writeReportSettings,
   });
-  const s: Services = { context, log, registry, engine, analysis, heads, treeView, hoverContext, reportError };
 
-  // The hover's context has its own item (hoverContext.ts); this one is the engine's: provider and last time.
-  const status = vscode.window.createStatusBarItem("headLens.status", vscode.StatusBarAlignment.Right, 100);
-  status.name = "Head Lens: execution provider";
-  status.command = "headLens.showOutput";
-  const updateStatus = () => {
-    const ep = (analysis.lastEp || readSettings().engine.epPreference[0]).toUpperCase();
-    status.text = analysis.busy
-      ? `$(loading~spin) ${ep}`
-      : `$(chip) ${ep}${analysis.lastElapsedMs ? ` · ${(analysis.lastElapsedMs / 1000).toFixed(2)} s` : ""}`;
-    status.tooltip = analysis.lastEp
-      ? `Head Lens: execution provider that ran the last head: ${analysis.lastEp}; it took ${(analysis.lastElapsedMs / 1000).toFixed(2)} s. Click for the log.`
-      : "Head Lens: no head analyzed yet. Click for the log.";
-    status.show();
-    // Shows the Cancel action only while something runs.
-    void vscode.commands.executeCommand("setContext", "headLens.busy", analysis.busy);
-  };
-  updateStatus();
+  const engineStatus = new EngineStatus(analysis);
+  const s: Services = { context, log, registry, engine, analysis, heads, treeView, hoverContext, engineStatus, reportError };
+  // Selecting a head in the tree makes it the editor's context (status bar, hover, attention highlights).
+  const treeSelection = treeView.onDidChangeSelection((e) => {
+    const n = e.selection[0];
+    if (n?.kind === "head" && n.model.config) hoverContext.set(n.model, { layer: n.layer, head: n.head });
+  });
 
   // A settings change (several keys at once from the panel's Apply) or an edit of the prior's
   // words file: every panel re-runs its heads under what is now displayed.
@@ -108,10 +98,10 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log,
     treeView,
-    status,
+    engineStatus,
+    treeSelection,
     hoverContext,
     heads,
-    analysis.listen({ pending: updateStatus, head: updateStatus, settled: () => setTimeout(updateStatus, 0) }),
     vscode.languages.registerHoverProvider(hoverSelector(), new TokenHoverProvider(hoverContext, engine, log)),
     registerRestore<PanelState>(
       PAGES.heads,

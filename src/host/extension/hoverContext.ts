@@ -1,8 +1,12 @@
 /**
- * The editor hover's context: which model it tokenizes with and which head it describes. Explicit
- * and visible (a status-bar item, "Head Lens: demo-attn-2l · L1H0"), changed by what the user
- * does — analyzing a head or layer, working in a head of the panel, or picking from the item —
- * and remembered per workspace, so closing a panel never switches it silently.
+ * The editor's model context: the one model and head the editor describes — the hover tokenizes
+ * with it and describes the head, the attention highlights show only while it is the attention
+ * panel's model (attentionController.ts). Explicit and visible (a status-bar item, "Head Lens:
+ * demo-attn-2l · L1H0"), it follows the panel the user last worked in — analyzing a head or layer,
+ * working in a head of a heads panel, selecting a head in the tree, running the attention panel,
+ * changing its model or choosing its head — or a pick from the item; remembered per workspace, so
+ * closing a panel never switches it silently. Every one of those reads and writes this one object,
+ * so the editor never describes two models at once.
  */
 import * as vscode from "vscode";
 import { allHeads, headName, HeadRef } from "../../core/heads";
@@ -35,7 +39,7 @@ export class HoverContext implements vscode.Disposable {
   ) {
     this.saved = memento.get<Saved>(STATE_KEY);
     this.item = vscode.window.createStatusBarItem("headLens.hoverContext", vscode.StatusBarAlignment.Right, 101);
-    this.item.name = "Head Lens: hover model and head";
+    this.item.name = "Head Lens: the editor's model and head";
     this.item.command = PICK_HOVER_CONTEXT;
     this.subscription = registry.onDidChange(() => this.update());
     this.update();
@@ -83,7 +87,7 @@ export class HoverContext implements vscode.Disposable {
         model,
         description: model.id === now?.model.id ? "current" : `${model.config!.n_layers}L × ${model.config!.n_heads}H`,
       })),
-      { title: "Head Lens hover: model", placeHolder: "The model editor hovers tokenize with" },
+      { title: "Head Lens: the editor's model", placeHolder: "The model editor hovers and attention highlights describe" },
     );
     if (!m) return;
     const c = m.model.config!;
@@ -104,7 +108,8 @@ export class HoverContext implements vscode.Disposable {
     this.item.text = `$(telescope) Head Lens: ${this.label(t)}`;
     this.item.tooltip = t
       ? `Editor hovers tokenize with ${modelName(t.model)}` +
-        `${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}. Click to change.`
+        `${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}; ` +
+        `attention highlights show only this model. It follows the Head Lens panel you last worked in. Click to change.`
       : "Head Lens: no usable model";
     this.item.accessibilityInformation = { label: `Head Lens hover context: ${this.label(t)}. Click to change.` };
     this.item.show();

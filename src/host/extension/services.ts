@@ -6,6 +6,7 @@
 import type * as vscode from "vscode";
 import type { EngineClient } from "../engineClient";
 import type { AnalysisService } from "./analysisService";
+import type { EngineStatus } from "./engineStatus";
 import type { HeadsPanels } from "./headsPanels";
 import type { HoverContext } from "./hoverContext";
 import type { ModelRegistry } from "./modelRegistry";
@@ -22,7 +23,10 @@ export interface Services {
   /** Opens heads (or paths of heads) in their model's heads panel. */
   heads: HeadsPanels;
   treeView: vscode.TreeView<TreeNode>;
+  /** The editor's model and head: the status bar's item, the hover and the attention highlights follow it. */
   hoverContext: HoverContext;
+  /** The engine's status-bar item (provider, what ran last and how long). */
+  engineStatus: EngineStatus;
   /** One notification per failure, details in the log. */
   reportError(what: string, e: unknown): void;
 }
