@@ -3,6 +3,7 @@
  * (the tree's badges are in headTree.ts / badges.ts, the paths in the heads panel).
  */
 import * as vscode from "vscode";
+import { iconText } from "../../core/markdownText";
 import type { TreeNode } from "./headTree";
 import { MODEL_OVERVIEW, WHICH_HEADS } from "./commandIds";
 import { LoadableModel, modelName } from "./modelEntry";
@@ -41,7 +42,7 @@ async function pickToken(s: Services, model: LoadableModel): Promise<{ id: numbe
   if (word) {
     const r = await tokenize(word);
     const items: (vscode.QuickPickItem & { t?: { id: number; token: string } })[] = r.tokens.map((t) => ({
-      label: t.token,
+      label: iconText(t.token), // "$(zap)" is a token here, not an icon
       description: `id ${t.id} · prior ${t.p.toExponential(2)}`,
       t: { id: t.id, token: t.token },
     }));
