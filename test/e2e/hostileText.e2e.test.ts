@@ -154,7 +154,8 @@ async function contrastFailures(f: Frame, selector: string): Promise<{ checked: 
       const large = px >= 24 || (px >= 18.66 && Number(st.fontWeight) >= 700);
       if (ratio < (large ? 3 : 4.5))
         failures.push(
-          `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} "${(e.textContent ?? "").slice(0, 30)}": ${ratio.toFixed(2)} (${st.color} on rgb(${bg.slice(0, 3).map(Math.round)}))`,
+          `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} "${(e.textContent ?? "").slice(0, 30)}": ${ratio.toFixed(2)} ` +
+            `(${st.color} on rgb(${bg.slice(0, 3).map(Math.round)}))`,
         );
     }
     return { checked, failures };
@@ -213,7 +214,7 @@ const PAGES = [
 ] as const;
 
 describe("issue #21: hostile token text in VS Code", () => {
-  test("5: the tree's tooltips show hostile tokens as literal text (no markup, link or icon; no CSP violation); 7: compositions against the random baseline", async () => {
+  test("5: tree tooltips show hostile tokens literally (no markup, link, icon or CSP violation); 7: compositions against the baseline", async () => {
     await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
     await treeRowIn(s.page, HOSTILE_MODEL_NAME).click();
     await treeRowIn(s.page, "Layer 1").click();

@@ -172,7 +172,9 @@ function build(): void {
 function tableSpec(q: TokenQuery): TableSpec<TokenHead> {
   return {
     id: "token-heads",
-    caption: `Every head by where ${cutToken(q.token.token)} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
+    caption:
+      `Every head by where ${cutToken(q.token.token)} ranks among its keys. ` +
+      "Click a cell (or press Enter on it) to open the head; click a column's title to sort.",
     columns: COLUMNS,
     rows: state.rows,
     sort: state.sort,

@@ -3,7 +3,8 @@
  * (the tree's badges are in headTree.ts / badges.ts, the paths in the heads panel).
  */
 import * as vscode from "vscode";
-import { iconText } from "../../core/markdownText";
+import { iconText, notificationText } from "../../core/markdownText";
+import { cutToken } from "../../core/tokenDisplay";
 import type { TreeNode } from "./headTree";
 import { MODEL_OVERVIEW, WHICH_HEADS } from "./commandIds";
 import { LoadableModel, modelName } from "./modelEntry";
@@ -67,7 +68,10 @@ async function pickToken(s: Services, model: LoadableModel): Promise<{ id: numbe
         return undefined;
       }
       found = undefined;
-      return r.tokens.length ? `“${v}” is ${r.tokens.length} tokens (${r.tokens.map((t) => t.token).join(" ")}): type one` : "No token";
+      if (!r.tokens.length) return "No token";
+      // The input box's message shows links and icons: the typed text and the tokens are data.
+      const tokens = r.tokens.map((t) => cutToken(t.token)).join(" ");
+      return notificationText(iconText(`“${cutToken(v)}” is ${r.tokens.length} tokens (${tokens}): type one`));
     },
   });
   if (text === undefined) return undefined;
