@@ -9,6 +9,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { markdownText, notificationText } from "../src/core/markdownText";
 import { cutToken } from "../src/core/tokenDisplay";
+import { HeadReport } from "../src/core/report";
+import { headReportMarkdown } from "../src/core/reportExport";
 import { HOSTILE_TOKENS } from "./support/hostileModel";
 
 // marked is ESM only; node ≥ 20.19 requires it from this CommonJS build. It is the renderer VS Code's
@@ -104,5 +106,24 @@ describe("cutToken: one rule for cutting long tokens", () => {
     const s = "🙂".repeat(30);
     assert.equal(cutToken(s, 10), `${"🙂".repeat(9)}…`);
     assert.equal(cutToken("🙂🙂", 2), "🙂🙂", "two code points fit in two");
+  });
+});
+
+describe("the Markdown export keeps hostile tokens as text", () => {
+  test("key headings and ranked lists: code spans with CommonMark's fence rule, no element made from a token", () => {
+    const t = (token: string, id: number) => ({ id, token: `'${token}'`, score: 1 });
+    const tokens = HOSTILE_TOKENS.slice(1).map((x, i) => t(x, i + 1));
+    const md = headReportMarkdown({
+      model: "m",
+      layer: 0,
+      head: 0,
+      ep: "cpu",
+      bos: 0,
+      keys: tokens.map((k) => ({ ...k, importance: 1, maxQK: 1, maxOV: 1, queries: tokens, outputs: tokens })),
+    } as unknown as HeadReport);
+    const html = marked.parse(md, { gfm: true }) as string;
+    const tags = new Set(shown(html).tags);
+    assert.deepEqual([...tags].sort(), ["code", "h2", "h3", "li", "ol", "p"]);
+    for (const k of tokens) assert.ok(shown(html).text.includes(k.token), k.token);
   });
 });
