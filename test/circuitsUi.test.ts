@@ -69,12 +69,15 @@ test("demo-attn-2l: L1H0's badge says induction, L0H3's prev-token; the stronges
     "strongest first",
   );
   assert.deepEqual(pathsInto(m.composition, 0, 2), [], "a layer-0 head reads only the embeddings");
-  const tip = metricsTooltip(m, 1, 0);
+  const tip = metricsTooltip(m, 1, 0, 128);
   assert.match(tip, /strongest trait: \*\*induction 0\.87\*\*/);
   for (const t of TRAITS) assert.match(tip, new RegExp(`\\| ${t.label} \\| -?\\d\\.\\d{3} \\|`), t.label);
   assert.match(tip, /Strongest compositions into L1H0: K L0H3 0\.17\d/);
-  assert.match(metricsTooltip(m, 0, 3), /Strongest compositions out of L0H3: K L1H0 0\.17\d/);
-  assert.match(metricsTooltip(m, 0, 0), /no trait reaches its threshold \(no badge\)/);
+  assert.match(metricsTooltip(m, 0, 3, 128), /Strongest compositions out of L0H3: K L1H0 0\.17\d/);
+  assert.match(metricsTooltip(m, 0, 0, 128), /no trait reaches its threshold \(no badge\)/);
+  // Against the random baseline 1/√128 = 0.0884: 0.174 is 2.0×; and what K-composition means.
+  assert.match(tip, /K L0H3 0\.17\d \(2\.0×\)/);
+  assert.match(tip, /random baseline 1\/√d_model = 0\.088 .*K-composition: how much L1H0's keys read what L0H3 writes\./);
 });
 
 test("the overview's random baseline is what our composition scores give on independent random weights", async () => {

@@ -3,7 +3,6 @@ import { headName } from "./heads";
 import { HeadReport, TokenScore } from "./report";
 import { fmt2 } from "./reportText";
 
-const mdCell = (s: string) => s.replace(/\|/g, "\\|").replace(/`/g, "\\`");
 /** Inline code that survives backticks in the token (a longer fence, CommonMark's rule). */
 const mdCode = (s: string) => {
   const fence = "`".repeat(Math.max(0, ...(s.match(/`+/g) ?? []).map((r) => r.length)) + 1);
@@ -17,7 +16,7 @@ export function headReportMarkdown(r: HeadReport): string {
   const list = (items: TokenScore[]) => (items.length ? items.map((x, i) => `${i + 1}. ${mdCode(x.token)} ${fmt2(x.score)}`) : ["(none)"]);
   for (const k of r.keys) {
     out.push(
-      `### Key ${mdCell(k.token)} (id ${k.id})`,
+      `### Key ${mdCode(k.token)} (id ${k.id})`, // a code span: the token's markup stays text
       "",
       `importance ${k.importance.toPrecision(4)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)}`,
       "",

@@ -77,3 +77,17 @@ function utf8SequenceLength(b: Uint8Array, i: number): number {
 export function unknownIdLabel(id: number): string {
   return `<id ${id}>`;
 }
+
+/** Where room is short (canvas axis labels, the tree's descriptions): characters of a token shown. */
+export const SHORT_TOKEN_CHARS = 12;
+/** Where a page sets tokens in text (strips, chips, tables, titles): characters shown before "…". */
+export const TOKEN_CHARS = 40;
+
+/** The one rule for a token (or any model text) where it must not take the room it likes: its first
+ * max − 1 characters and "…" when longer (cut between code points, never inside a surrogate pair).
+ * Wherever a token is cut, its whole text is in a tooltip. */
+export function cutToken(text: string, max = TOKEN_CHARS): string {
+  if (text.length <= max) return text;
+  const cps = Array.from(text);
+  return cps.length > max ? `${cps.slice(0, max - 1).join("")}…` : text;
+}

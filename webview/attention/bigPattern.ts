@@ -6,6 +6,7 @@
  */
 import type { RunToken } from "../../src/protocol/attention";
 import { paint, Palette } from "./canvasColors";
+import { cutToken, SHORT_TOKEN_CHARS } from "../../src/core/tokenDisplay";
 
 const LABEL_FONT_PX = 11;
 const MARGIN = 96; // room for labels left and top
@@ -13,8 +14,7 @@ const MAX_PLOT_PX = 440;
 
 export function shortLabel(t: RunToken, i: number, bos: boolean): string {
   if (i === 0 && bos) return "⟨bos⟩";
-  const s = t.text.replace(/\n/g, "↵").replace(/\t/g, "⇥").replace(/ /g, "·");
-  return s.length > 12 ? `${s.slice(0, 11)}…` : s;
+  return cutToken(t.text.replace(/\n/g, "↵").replace(/\t/g, "⇥").replace(/ /g, "·"), SHORT_TOKEN_CHARS);
 }
 
 export class BigPattern {
@@ -107,7 +107,7 @@ export class BigPattern {
       this.hoverRow(undefined);
       return;
     }
-    const label = (k: number) => `${k} ${d.tokens[k].token}`;
+    const label = (k: number) => `${k} ${cutToken(d.tokens[k].token)}`; // whole in the strip's tooltips
     const w = d.weights[i * d.T + j];
     this.tip.textContent =
       j > i ? `query ${label(i)} cannot attend to the later key ${label(j)}` : `query ${label(i)} → key ${label(j)}: ${w.toFixed(4)}`;

@@ -9,6 +9,7 @@ import { topKeys } from "../../src/core/patternThumbnail";
 import { Palette, tokenBackground } from "./canvasColors";
 import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
+import { cutToken } from "../../src/core/tokenDisplay";
 
 export interface StripCallbacks {
   /** A token was hovered (undefined: the pointer left the strip). */
@@ -36,9 +37,14 @@ function tokenNodes(t: RunToken, i: number, bos: boolean): (Node | string)[] {
   const out: (Node | string)[] = [];
   parts.forEach((p, k) => {
     if (k > 0) out.push(el("span", { class: "nl" }, "↵"), el("br"));
-    if (p) out.push(p.replace(/\t/g, "⇥"));
+    if (p) out.push(cutToken(p.replace(/\t/g, "⇥"))); // whole in the token's tooltip
   });
   return out;
+}
+
+/** A token in the details: cut, whole in its tooltip. */
+function tokenCode(token: string): HTMLElement {
+  return el("code", { title: token }, cutToken(token));
 }
 
 export class TokenStrip {
@@ -52,7 +58,8 @@ export class TokenStrip {
     private palette: Palette,
     private readonly cb: StripCallbacks,
   ) {
-    this.strip = el("div", { class: "strip", "aria-label": "Tokens of the run" });
+    // A scrolling region: focusable, so that the keyboard scrolls it too.
+    this.strip = el("div", { class: "strip", role: "group", tabindex: "0", "aria-label": "Tokens of the run" });
     this.details = el("div", { class: "details", "aria-live": "polite" });
     this.strip.addEventListener("mouseover", (e) => {
       const i = Number((e.target as HTMLElement).closest<HTMLElement>(".tok")?.dataset.i);
@@ -112,14 +119,14 @@ export class TokenStrip {
     const row = p && p.T === d.tokens.length ? p.weights.subarray(position * p.T, (position + 1) * p.T) : undefined;
     if (row) for (let j = 0; j <= position; j++) this.spans[j].style.background = tokenBackground(row[j]);
     const t = d.tokens[position];
-    const parts: HTMLElement[] = [el("h3", {}, `Position ${position}: ${t.token}`)];
+    const parts: HTMLElement[] = [el("h3", { title: t.token }, `Position ${position}: ${cutToken(t.token)}`)];
     const next = d.next?.[position];
     if (next)
       parts.push(
         el(
           "p",
-          { class: "next" },
-          `Actual next token ${next.token}: rank ${next.rank.toLocaleString("en-US")}, ` +
+          { class: "next", title: next.token },
+          `Actual next token ${cutToken(next.token)}: rank ${next.rank.toLocaleString("en-US")}, ` +
             `log-prob ${next.logProb.toFixed(3)} (p ${Math.exp(next.logProb).toFixed(3)})`,
         ),
       );
@@ -127,7 +134,7 @@ export class TokenStrip {
     if (d.top?.[position]) {
       parts.push(
         el("h4", {}, "Top next tokens"),
-        el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, el("code", {}, x.token), ` ${x.p.toFixed(3)}`))),
+        el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, tokenCode(x.token), ` ${x.p.toFixed(3)}`))),
       );
     } else parts.push(el("p", { class: "hint" }, "Predictions are on their way…"));
     if (row && p) {
@@ -142,7 +149,7 @@ export class TokenStrip {
               "li",
               { "data-key": String(b.key), "data-weight": String(b.weight) },
               `${b.key} `,
-              el("code", {}, b.key === 0 && d.bos ? "⟨bos⟩" : d.tokens[b.key].token),
+              tokenCode(b.key === 0 && d.bos ? "⟨bos⟩" : d.tokens[b.key].token),
               ` ${b.weight.toFixed(3)}`,
             ),
           ),

@@ -5,6 +5,7 @@ import type { HeadResult } from "../../src/protocol/engine";
 import type { ModelSummary } from "../../src/protocol/page";
 import { ChipContext, chipTooltip, queryRankScore } from "./chipTooltip";
 import { isGlyphToken, visibleToken } from "../shared/tokenText";
+import { cutToken } from "../../src/core/tokenDisplay";
 import { chipColor, Palette } from "../shared/colors";
 import { el, headId } from "../shared/dom";
 import { FORMULAS, PATH_FORMULAS } from "./legend";
@@ -158,7 +159,7 @@ function keyCard(h: HeadResult, index: number, scale: number, env: CardEnv): HTM
       "data-nav": `key-${where}`,
       title: `Key ${k.token} (id ${k.id}): click to pin it everywhere`,
     },
-    vis,
+    cutToken(vis),
   );
   keyTok.addEventListener("click", () => env.pin(k.id));
   const sortNote = env.querySort === "rule" ? "sorted by QK·p^0.1" : "sorted by QK";
@@ -189,22 +190,22 @@ function keyCard(h: HeadResult, index: number, scale: number, env: CardEnv): HTM
   if (via?.type !== "v") {
     parts.push(
       el("h3", { title: FORMULAS.queries }, queriesHeading(via), el("span", { class: "sort-note" }, `· ${sortNote}`)),
-      list(queries, `${queriesHeading(via)}${k.token}, ${sortNote}`, `q-${where}`),
+      list(queries, `${queriesHeading(via)}${cutToken(k.token)}, ${sortNote}`, `q-${where}`),
     );
   }
   if (via?.type !== "k") {
     parts.push(
       el("h3", { title: FORMULAS.outputs }, "Effect on logits ", el("span", { class: "sort-note" }, "· sorted by OV")),
-      list(outputs, `Effect of key ${k.token} on logits, sorted by OV`, `o-${where}`),
+      list(outputs, `Effect of key ${cutToken(k.token)} on logits, sorted by OV`, `o-${where}`),
     );
     if (suppressed.length) {
       parts.push(
         el("h3", { title: FORMULAS.suppressed }, "Suppressed ", el("span", { class: "sort-note" }, "· most negative OV first")),
-        list(suppressed, `Outputs key ${k.token} suppresses most, most negative first`, `s-${where}`),
+        list(suppressed, `Outputs key ${cutToken(k.token)} suppresses most, most negative first`, `s-${where}`),
       );
     }
   }
-  return el("article", { class: "card", "aria-label": `Key ${k.token}` }, ...parts);
+  return el("article", { class: "card", "aria-label": `Key ${cutToken(k.token)}` }, ...parts);
 }
 
 function chip(x: TokenScore, c: ChipContext, scale: number, env: CardEnv, nav: string, same: boolean): HTMLElement {
@@ -223,7 +224,7 @@ function chip(x: TokenScore, c: ChipContext, scale: number, env: CardEnv, nav: s
       tabindex: "-1",
     },
     ...mark,
-    el("span", { class: "tok" }, vis),
+    el("span", { class: "tok" }, cutToken(vis)), // whole in the chip's tooltip
     el("span", { class: "score" }, x.score.toFixed(2)),
   );
   b.dataset.score = String(x.score);

@@ -3,6 +3,7 @@ import type { TokenScore } from "../../src/core/report";
 import type { HeadDetails } from "../../src/protocol/headDetails";
 import type { ModelSummary } from "../../src/protocol/page";
 import { el } from "../shared/dom";
+import { cutToken } from "../../src/core/tokenDisplay";
 
 export interface ChipContext {
   /** "suppressed": an output among the most negative effects on logits. */
@@ -41,7 +42,7 @@ export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string]
       ["QK[q,k] raw", `${f4(x.score + c.baseline)} (before the BOS column is subtracted)`],
       ["QK[q,BOS]", f4(c.baseline)],
       ["ranking score", `${f4(queryRankScore(x, c.details))} = QK · p(q)^0.1`],
-      ["rank", `${ordinal(c.rank)} of ${c.of} queries of key ${c.key}, by QK · p(q)^0.1`],
+      ["rank", `${ordinal(c.rank)} of ${c.of} queries of key ${cutToken(c.key)}, by QK · p(q)^0.1`],
     );
   } else {
     rows.push(["OV (shown)", `${f4(x.score)} = OV[k,o] − mean over o of OV[k,o]`]);
@@ -55,8 +56,8 @@ export function chipTooltipRows(x: TokenScore, c: ChipContext): [string, string]
     rows.push([
       "rank",
       c.kind === "suppressed"
-        ? `${ordinal(c.rank)} most suppressed of key ${c.key}'s outputs (most negative OV first)`
-        : `${ordinal(c.rank)} of ${c.of} outputs of key ${c.key}, by OV`,
+        ? `${ordinal(c.rank)} most suppressed of key ${cutToken(c.key)}'s outputs (most negative OV first)`
+        : `${ordinal(c.rank)} of ${c.of} outputs of key ${cutToken(c.key)}, by OV`,
     ]);
   }
   return rows;

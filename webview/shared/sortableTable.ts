@@ -21,6 +21,8 @@ export interface Column<R> {
   value(r: R): number | string;
   /** What the cell shows. */
   text(r: R): string;
+  /** The cell's tooltip, where its text is cut (model text). */
+  tooltip?(r: R): string;
   numeric?: boolean;
   /** The first click on its header sorts this way (ranks ascend, scores descend). */
   firstDir: SortDir;
@@ -109,6 +111,8 @@ const rowData = new WeakMap<HTMLTableRowElement, unknown>();
 export function tableRow<R>(t: TableSpec<R>, r: R, index: number): HTMLTableRowElement {
   const cells = t.columns.map((c, j) => {
     const b = el("button", { class: "cell", "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) }, c.text(r));
+    const tip = c.tooltip?.(r);
+    if (tip) b.title = tip;
     const bg = c.color?.(r);
     if (bg) {
       b.classList.add("shaded");

@@ -11,6 +11,7 @@ import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, keepTabStop, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
 import { visibleToken } from "../shared/tokenText";
+import { cutToken } from "../../src/core/tokenDisplay";
 import { connect } from "../shared/connect";
 import { Column, headCellLabel, headColumn, placeRow, sortableTable, SortState, TableSpec } from "../shared/sortableTable";
 
@@ -120,7 +121,8 @@ const COLUMNS: Column<TokenHead>[] = [
     help: "The keys this token prefers most as a query (by QK[q,k] − QK[q,BOS]); sorted by the best one's score.",
     firstDir: "desc",
     value: (h) => h.bestKeys[0]?.score ?? NaN,
-    text: (h) => h.bestKeys.map((k) => visibleToken(k.token)).join("  "),
+    text: (h) => h.bestKeys.map((k) => cutToken(visibleToken(k.token))).join("  "),
+    tooltip: (h) => h.bestKeys.map((k) => k.token).join("\n"),
   },
 ];
 
@@ -134,7 +136,7 @@ function build(): void {
     );
     return;
   }
-  const tok = el("code", { class: "token-name" }, visibleToken(q.token.token));
+  const tok = el("code", { class: "token-name", title: q.token.token }, cutToken(visibleToken(q.token.token)));
   const controls = el("div", { class: "controls" });
   const top = el(
     "header",
@@ -156,7 +158,7 @@ function build(): void {
   app.replaceChildren(
     top,
     page.status,
-    page.table,
+    el("div", { class: "table-scroll" }, page.table), // a narrow panel scrolls the table, not the page
     el(
       "p",
       { class: "meta explain-line" },
@@ -170,7 +172,9 @@ function build(): void {
 function tableSpec(q: TokenQuery): TableSpec<TokenHead> {
   return {
     id: "token-heads",
-    caption: `Every head by where ${q.token.token} ranks among its keys. Click a cell (or press Enter on it) to open the head; click a column's title to sort.`,
+    caption:
+      `Every head by where ${cutToken(q.token.token)} ranks among its keys. ` +
+      "Click a cell (or press Enter on it) to open the head; click a column's title to sort.",
     columns: COLUMNS,
     rows: state.rows,
     sort: state.sort,

@@ -5,6 +5,8 @@
  */
 import * as vscode from "vscode";
 import { headName } from "../../core/heads";
+import { markdownText } from "../../core/markdownText";
+import { cutToken } from "../../core/tokenDisplay";
 import { OffsetRange, windowAround } from "../../core/textWindow";
 import { PatternResult, RunInfo } from "../../protocol/attention";
 import { KeyHighlight } from "./attentionDecorations";
@@ -81,9 +83,11 @@ export function keyHighlights(
   for (let j = 0; j <= q; j++) {
     const w = p.weights[q * p.T + j];
     if (tokens[j].end === tokens[j].start) continue; // BOS has no place in the text
-    const share = `${(100 * w).toFixed(1)} % of ${tokens[q].token}'s attention (position ${q})`;
-    keys.push({ range: range(j), weight: w, hover: `**${name}**: ${share} goes to ${tokens[j].token} (position ${j})` });
+    // A Markdown hover: the tokens are model text, escaped.
+    const share = `${(100 * w).toFixed(1)} % of ${markdownText(tokens[q].token)}'s attention (position ${q})`;
+    keys.push({ range: range(j), weight: w, hover: `**${name}**: ${share} goes to ${markdownText(tokens[j].token)} (position ${j})` });
   }
   const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * p.T].toFixed(2)}` : "";
-  return { query: range(q), label: `${name} from ${tokens[q].token}${bos}`, keys };
+  // Plain text after the query token, cut: a line of the editor, not a tooltip.
+  return { query: range(q), label: `${name} from ${cutToken(tokens[q].token)}${bos}`, keys };
 }

@@ -1,6 +1,6 @@
 /** Tree badges and tooltips from a model's head metrics (the rule is in src/core/headTraits.ts). */
 import { headName } from "../../core/heads";
-import { Badge, pathsInto, strongestTrait, TRAITS } from "../../core/headTraits";
+import { Badge, COMPOSITION_NAME, compositionBaseline, pathsInto, strongestTrait, TRAITS } from "../../core/headTraits";
 import { ModelMetrics } from "../../core/headMetrics";
 
 export function traitBadge(m: ModelMetrics, layer: number, head: number): Badge | undefined {
@@ -22,9 +22,13 @@ function pathsOutOf(m: ModelMetrics, layer: number, head: number): { layer: numb
   return out.sort((a, b) => b.score - a.score);
 }
 
+/** What a later head reads an earlier head's output with, by composition type. */
+const READS = { q: "queries", k: "keys", v: "values" } as const;
+
 /** Every figure of a head, as Markdown: the badge and why, each metric against its threshold,
- * the strongest compositions in and out, and where the definitions come from. */
-export function metricsTooltip(m: ModelMetrics, layer: number, head: number): string {
+ * the strongest compositions in and out (each against the random baseline of a model of width
+ * dModel, and what its letter means), and where the definitions come from. */
+export function metricsTooltip(m: ModelMetrics, layer: number, head: number, dModel: number): string {
   const h = m.heads.find((x) => x.layer === layer && x.head === head);
   const name = headName(layer, head);
   if (!h) return `**${name}**: no metrics`;
@@ -37,12 +41,24 @@ export function metricsTooltip(m: ModelMetrics, layer: number, head: number): st
     ...TRAITS.map((t) => `| ${t.label} | ${h[t.key].toFixed(3)} | ${t.threshold === undefined ? "never" : t.threshold.toFixed(2)} |`),
     "",
   ];
+  const baseline = compositionBaseline(dModel);
   const name3 = (p: { layer: number; head: number; type: string; score: number }) =>
-    `${p.type.toUpperCase()} ${headName(p.layer, p.head)} ${p.score.toFixed(3)}`;
+    `${p.type.toUpperCase()} ${headName(p.layer, p.head)} ${p.score.toFixed(3)} (${(p.score / baseline).toFixed(1)}×)`;
   const into = m.composition ? pathsInto(m.composition, layer, head).slice(0, 3) : [];
   const out = m.composition ? pathsOutOf(m, layer, head).slice(0, 3) : [];
   if (into.length) lines.push(`Strongest compositions into ${name}: ${into.map(name3).join(" · ")}`, "");
   if (out.length) lines.push(`Strongest compositions out of ${name}: ${out.map(name3).join(" · ")}`, "");
+  const strongest = into[0]
+    ? { from: into[0], to: { layer, head }, type: into[0].type }
+    : out[0] && { from: { layer, head }, to: out[0], type: out[0].type };
+  if (strongest) {
+    const [from, to] = [headName(strongest.from.layer, strongest.from.head), headName(strongest.to.layer, strongest.to.head)];
+    lines.push(
+      `× = times the random baseline 1/√d_model = ${baseline.toFixed(3)} (what independent random weights score). ` +
+        `${COMPOSITION_NAME[strongest.type]}: how much ${to}'s ${READS[strongest.type]} read what ${from} writes.`,
+      "",
+    );
+  }
   lines.push(
     "Badge: the trait with the highest score ÷ threshold among those at or above it. " +
       "Pattern scores: TransformerLens's head detector, Olsson et al. 2022; copying and composition: Elhage et al. 2021. " +

@@ -3,6 +3,8 @@
  * (the tree's badges are in headTree.ts / badges.ts, the paths in the heads panel).
  */
 import * as vscode from "vscode";
+import { iconText, notificationText } from "../../core/markdownText";
+import { cutToken } from "../../core/tokenDisplay";
 import type { TreeNode } from "./headTree";
 import { MODEL_OVERVIEW, WHICH_HEADS } from "./commandIds";
 import { LoadableModel, modelName } from "./modelEntry";
@@ -41,7 +43,7 @@ async function pickToken(s: Services, model: LoadableModel): Promise<{ id: numbe
   if (word) {
     const r = await tokenize(word);
     const items: (vscode.QuickPickItem & { t?: { id: number; token: string } })[] = r.tokens.map((t) => ({
-      label: t.token,
+      label: iconText(t.token), // "$(zap)" is a token here, not an icon
       description: `id ${t.id} · prior ${t.p.toExponential(2)}`,
       t: { id: t.id, token: t.token },
     }));
@@ -66,7 +68,10 @@ async function pickToken(s: Services, model: LoadableModel): Promise<{ id: numbe
         return undefined;
       }
       found = undefined;
-      return r.tokens.length ? `“${v}” is ${r.tokens.length} tokens (${r.tokens.map((t) => t.token).join(" ")}): type one` : "No token";
+      if (!r.tokens.length) return "No token";
+      // The input box's message shows links and icons: the typed text and the tokens are data.
+      const tokens = r.tokens.map((t) => cutToken(t.token)).join(" ");
+      return notificationText(iconText(`“${cutToken(v)}” is ${r.tokens.length} tokens (${tokens}): type one`));
     },
   });
   if (text === undefined) return undefined;

@@ -9,6 +9,7 @@ import { homedir } from "node:os";
 import { HeadReport, ModelReport } from "../../core/report";
 import { headReportMarkdown, headReportsCsv } from "../../core/reportExport";
 import { allHeads } from "../../core/heads";
+import { notificationText } from "../../core/markdownText";
 import type { TreeNode } from "./headTree";
 import { modelName } from "./modelEntry";
 import { pickModel } from "./pickers";
@@ -69,7 +70,10 @@ export function registerExport(s: Services, reg: Register): void {
     writeFileSync(uri.fsPath, text);
     s.log.info(`exported ${reports.length} head${reports.length === 1 ? "" : "s"} of ${modelName(model)} to ${uri.fsPath}`);
     void vscode.window
-      .showInformationMessage(`Head Lens: exported ${reports.length} head${reports.length === 1 ? "" : "s"} to ${uri.fsPath}`, "Open")
+      .showInformationMessage(
+        notificationText(`Head Lens: exported ${reports.length} head${reports.length === 1 ? "" : "s"} to ${uri.fsPath}`),
+        "Open",
+      )
       .then((pick) => pick && vscode.window.showTextDocument(uri, { preview: false }))
       .then(undefined, (e) => s.reportError("open the export", e));
   });

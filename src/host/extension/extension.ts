@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import { availableParallelism } from "node:os";
 import { basename, dirname, isAbsolute } from "node:path";
 import { errorMessage, isHeadLensError } from "../../core/errors";
+import { notificationText } from "../../core/markdownText";
 import { EngineClient } from "../engineClient";
 import { AnalysisService, ProgressUi } from "./analysisService";
 import { registerAttention } from "./attentionCommands";
@@ -29,7 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const msg = errorMessage(e);
     log.error(`${what}: ${msg}`);
     if (e instanceof Error && e.stack && !isHeadLensError(e)) log.debug(e.stack);
-    void vscode.window.showErrorMessage(`Head Lens: ${what}: ${msg.split("\n")[0]}`, "Show Details").then((pick) => pick && log.show(true));
+    // Errors name models, files and tokens: no link of the message may come from them.
+    void vscode.window
+      .showErrorMessage(notificationText(`Head Lens: ${what}: ${msg.split("\n")[0]}`), "Show Details")
+      .then((pick) => pick && log.show(true));
   };
 
   let client: EngineClient | undefined;
@@ -137,11 +141,15 @@ const notificationProgress: ProgressUi = (title, cancel) => {
   let done!: () => void;
   let report: ((increment: number, message: string) => void) | undefined;
   const finished = new Promise<void>((r) => (done = r));
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-    token.onCancellationRequested(cancel);
-    report = (increment, message) => progress.report({ increment, message });
-    return finished;
-  });
+  const progressTitle = notificationText(title); // names a model
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: progressTitle, cancellable: true },
+    (progress, token) => {
+      token.onCancellationRequested(cancel);
+      report = (increment, message) => progress.report({ increment, message: notificationText(message) });
+      return finished;
+    },
+  );
   return { report: (increment, message) => report?.(increment, message), done };
 };
 

@@ -4,7 +4,9 @@
  */
 import * as vscode from "vscode";
 import { headKey, headName } from "../../core/heads";
+import { markdownText } from "../../core/markdownText";
 import { fmt2 } from "../../core/reportText";
+import { cutToken, SHORT_TOKEN_CHARS } from "../../core/tokenDisplay";
 import { HeadResult } from "../../protocol/engine";
 import { ANALYZE_HEAD } from "./commandIds";
 import { metricsTooltip, traitBadge } from "./badges";
@@ -106,7 +108,7 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         item.description = "broken";
         const md = new vscode.MarkdownString();
         md.appendMarkdown("**Cannot be loaded**\n\n");
-        md.appendText(`${m.error ?? "unknown error"}\n\n${m.dir}`);
+        md.appendMarkdown(`${markdownText(m.error ?? "unknown error")}\n\n${markdownText(m.dir)}`);
         item.tooltip = md;
         item.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("list.errorForeground"));
       }
@@ -139,12 +141,13 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       // The badge, when the head has one, is the description; the top key is in the tooltip.
       item.description = badge?.text ?? `${short(top.token)} → ${short(top.outputs[0]?.token ?? "?")}`;
       const md = new vscode.MarkdownString();
-      if (metrics) md.appendMarkdown(metricsTooltip(metrics, node.layer, node.head) + "\n\n---\n\n");
+      if (metrics) md.appendMarkdown(metricsTooltip(metrics, node.layer, node.head, node.model.config!.d_model) + "\n\n---\n\n");
       md.appendMarkdown(`**${name}** (${shown.report.ep}, ${(shown.elapsedMs / 1000).toFixed(2)} s) · top key → its top output\n\n`);
+      // Token strings are model text: escaped, never Markdown (markdownText.ts says why not code spans).
       for (const k of shown.report.keys) {
         md.appendMarkdown(
-          `- key \`${k.token}\` · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · ` +
-            `top output \`${k.outputs[0]?.token ?? ""}\`\n`,
+          `- key ${markdownText(k.token)} · importance ${k.importance.toPrecision(3)} · maxQK ${fmt2(k.maxQK)} · maxOV ${fmt2(k.maxOV)} · ` +
+            `top output ${markdownText(k.outputs[0]?.token ?? "—")}\n`,
         );
       }
       item.tooltip = md;
@@ -155,7 +158,7 @@ export class HeadTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     } else {
       if (badge) item.description = badge.text;
       if (metrics) {
-        const md = new vscode.MarkdownString(metricsTooltip(metrics, node.layer, node.head));
+        const md = new vscode.MarkdownString(metricsTooltip(metrics, node.layer, node.head, node.model.config!.d_model));
         md.appendMarkdown(`\n\n${name}: not analyzed yet. Click to analyze.`);
         item.tooltip = md;
       } else item.tooltip = `${name}: not analyzed yet. Click to analyze.${failure ? `\n\nHead metrics unavailable: ${failure}` : ""}`;
@@ -172,4 +175,4 @@ const shapeText = (layers: number, heads: number | undefined, vocab?: number) =>
   `${layers} layer${layers === 1 ? "" : "s"}${heads ? `, ${heads} heads` : ""}${vocab ? `, vocabulary ${vocab.toLocaleString("en-US")}` : ""}`;
 
 /** A token display cut for the sidebar (the tooltip has it whole). */
-const short = (t: string) => (t.length > 12 ? `${t.slice(0, 11)}…` : t);
+const short = (t: string) => cutToken(t, SHORT_TOKEN_CHARS);

@@ -7,6 +7,8 @@
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { headName } from "../../core/heads";
+import { markdownText } from "../../core/markdownText";
+import { cutToken } from "../../core/tokenDisplay";
 import { fmt2 } from "../../core/reportText";
 import { EngineClient } from "../engineClient";
 import { PICK_HOVER_CONTEXT, WHICH_HEADS } from "./commandIds";
@@ -42,20 +44,22 @@ export class TokenHoverProvider implements vscode.HoverProvider {
         { modelDir: model.dir, priors: settings.report.prior, text, maxTokens: MAX_TOKENS, head: target.head, n: 5 },
         ac.signal,
       );
-      const code = (t: string) => `\`${t.replace(/[`|]/g, "\\$&")}\``;
-      const escaped = (t: string) => t.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&");
+      // Tokens, model names and the document's word are data: escaped (markdownText.ts), never code
+      // spans (no escape works inside one). The string is trusted only for its own two commands.
+      const code = markdownText,
+        escaped = markdownText;
       const int = (n: number) => n.toLocaleString("en-US");
       const md = new vscode.MarkdownString(undefined, true);
       md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
       const change = `([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))`;
       md.appendMarkdown(`**Head Lens: ${escaped(this.context.label(target))}** ${change}\n\n`);
-      md.appendMarkdown(`\`${text.replace(/`/g, "'")}\` → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
+      md.appendMarkdown(`“${markdownText(text)}” → ${r.tokens.length} token${r.tokens.length === 1 ? "" : "s"}\n\n`);
       md.appendMarkdown("| id | token | prior p |\n|---:|---|---:|\n");
       for (const t of r.tokens) md.appendMarkdown(`| ${t.id} | ${code(t.token)} | ${t.p.toExponential(2)} |\n`);
       // Every head by this token's rank as a key: a sortable table (tokenPanel.ts).
       const which = r.tokens.map((t) => {
         const args = encodeURIComponent(JSON.stringify([{ model: model.id, id: t.id, token: t.token }]));
-        return `[Which heads use ${escaped(t.token)}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
+        return `[Which heads use ${escaped(cutToken(t.token))}?](command:${WHICH_HEADS}?${args} "Every head, by this token's rank among its keys")`;
       });
       if (which.length) md.appendMarkdown(`\n${which.join(" · ")}\n`);
       const h = r.inHead;

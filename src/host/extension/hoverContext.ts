@@ -9,6 +9,7 @@
  * so the editor never describes two models at once.
  */
 import * as vscode from "vscode";
+import { iconText } from "../../core/markdownText";
 import { allHeads, headName, HeadRef } from "../../core/heads";
 import { PICK_HOVER_CONTEXT } from "./commandIds";
 import { ModelEntry, modelName } from "./modelEntry";
@@ -83,7 +84,7 @@ export class HoverContext implements vscode.Disposable {
     }
     const m = await vscode.window.showQuickPick(
       models.map((model) => ({
-        label: modelName(model),
+        label: iconText(modelName(model)),
         model,
         description: model.id === now?.model.id ? "current" : `${model.config!.n_layers}L × ${model.config!.n_heads}H`,
       })),
@@ -105,7 +106,7 @@ export class HoverContext implements vscode.Disposable {
 
   private update(): void {
     const t = this.current();
-    this.item.text = `$(telescope) Head Lens: ${this.label(t)}`;
+    this.item.text = `$(telescope) Head Lens: ${iconText(this.label(t))}`;
     this.item.tooltip = t
       ? `Editor hovers tokenize with ${modelName(t.model)}` +
         `${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}; ` +

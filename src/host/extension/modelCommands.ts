@@ -6,6 +6,7 @@
  */
 import * as vscode from "vscode";
 import { basename, dirname } from "node:path";
+import { notificationText } from "../../core/markdownText";
 import { prepareLocalPth } from "../hub/prepareHubModel";
 import { isLoadable, modelName } from "./modelEntry";
 import type { Register } from "./register";
@@ -49,7 +50,7 @@ export function registerModelCommands(s: Services, reg: Register): void {
     }
     const folder = file.endsWith(".pth")
       ? await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Head Lens: converting ${basename(file)}` },
+          { location: vscode.ProgressLocation.Notification, title: notificationText(`Head Lens: converting ${basename(file)}`) },
           () => prepareLocalPth(file, s.context.globalStorageUri.fsPath),
         )
       : dirname(file);

@@ -3,6 +3,7 @@
  * A hub model is downloaded first (after the user agrees); a broken one is refused with its reason.
  */
 import * as vscode from "vscode";
+import { iconText } from "../../core/markdownText";
 import { allHeads, headName, HeadRef } from "../../core/heads";
 import { ensureDownloaded } from "./hubDownloads";
 import { isLoadable, LoadableModel, ModelEntry, modelName } from "./modelEntry";
@@ -27,9 +28,9 @@ export async function pickModel(s: Pick<Services, "registry">, o: ModelPick): Pr
   if (usable.length === 1 && !o.current) return usable[0];
   const ordered = [...listed].sort((a, b) => Number(b.id === o.current?.id) - Number(a.id === o.current?.id));
   const items = ordered.map((m) => ({
-    label: modelName(m),
+    label: iconText(modelName(m)), // model text: "$(…)" in it is no icon
     model: m,
-    detail: m.error ?? m.dir,
+    detail: iconText(m.error ?? m.dir),
     description: `${m.id === o.current?.id && o.currentLabel ? `${o.currentLabel} · ` : ""}${shape(m)}`,
   }));
   return (

@@ -6,7 +6,9 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
+import { notificationText } from "../../core/markdownText";
 import { priorSpecString, samePrior } from "../../core/priorSpec";
+import { cutToken } from "../../core/tokenDisplay";
 import { TokenHead } from "../../protocol/engine";
 import { TokenQuery, TokenTableApi, TokenTableHostApi } from "../../protocol/tokenPanel";
 import { LoadableModel, modelName, modelSummary } from "./modelEntry";
@@ -78,13 +80,17 @@ export class TokenPanel {
     this.rows = [];
     this.fraction = 0;
     this.outcome = undefined;
-    this.host.panel.title = `Which heads use ${token.token}?`;
+    this.host.panel.title = `Which heads use ${cutToken(token.token)}?`;
     this.host.post("start", this.query);
     const what = `${modelName(model)}: which heads use ${token.token} (id ${token.id}) · prior ${priorSpecString(prior)}`;
     this.s.log.info(`token ${what}`);
     const t0 = Date.now();
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Head Lens: which heads use ${token.token}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: notificationText(`Head Lens: which heads use ${cutToken(token.token)}`),
+        cancellable: true,
+      },
       async (progress, cancel) => {
         cancel.onCancellationRequested(() => ac.abort());
         let reported = 0;

@@ -1,0 +1,129 @@
+/**
+ * Model text in VS Code Markdown stays data: each hostile string, escaped by markdownText, comes out
+ * of marked (the Markdown renderer VS Code uses, GFM on) as the very same text, with no element,
+ * link or entity made from it — inline, inside emphasis, and in a table cell. Theme icons: VS Code's
+ * own pre- and post-passes around marked (markdownRenderer.ts) are reproduced, so "$(zap)" must come
+ * out literal, not as an icon.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { markdownText, notificationText } from "../src/core/markdownText";
+import { cutToken } from "../src/core/tokenDisplay";
+import { HeadReport } from "../src/core/report";
+import { headReportMarkdown } from "../src/core/reportExport";
+import { HOSTILE_TOKENS } from "./support/hostileModel";
+
+// marked is ESM only; node ≥ 20.19 requires it from this CommonJS build. It is the renderer VS Code's
+// Markdown uses (a devDependency here, for this test only).
+type MarkedModule = typeof import("marked", { with: { "resolution-mode": "import" } });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { marked } = require("marked") as MarkedModule;
+
+const HOSTILE = [
+  ...HOSTILE_TOKENS,
+  "'\\'\"><svg onload=alert(3)>'",
+  '[x](command:workbench.action.closeWindow "t")',
+  "<https://example.com>",
+  "https://example.com/a_b_c",
+  "www.example.com",
+  "a | b | c",
+  "# heading",
+  "1. list",
+  "- item",
+  "> quote",
+  "  indented    four",
+  "___",
+  "~~strike~~",
+  "&#60;script&#62;",
+  "&lt;b&gt;",
+  "\\$(zap)",
+  "$(zap~spin) $(x",
+  "![i](https://example.com/i.png)",
+  "line\nbreak",
+  "emoji 🙂 and é",
+];
+
+/** What a browser shows for marked's HTML: the text, entities decoded; and the tags it made. */
+function shown(html: string): { text: string; tags: string[] } {
+  const tags = [...html.matchAll(/<\/?([a-z][a-z0-9]*)\b[^>]*>/gi)].map((m) => m[1].toLowerCase());
+  const text = html
+    .replace(/<[^>]*>/g, "")
+    .replace(/&(lt|gt|quot|#39|amp|nbsp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', "#39": "'", amp: "&", nbsp: " " })[e]!);
+  return { text, tags };
+}
+
+/** VS Code's markdownEscapeEscapedIcons before marked, and its icon rendering of the text after
+ * (an escaped "\$(name)" shows as "$(name)", a bare "$(name)" becomes an icon). */
+function withThemeIcons(markdown: string, render: (md: string) => string): string {
+  const pre = markdown.replace(/\\\$\([a-z0-9-]+?(?:~[a-z0-9-]*?)?\)/gi, (m) => `\\${m}`);
+  return render(pre).replace(/(\\)?\$\(([a-z0-9-]+?)(?:~[a-z0-9-]*?)?\)/gi, (m, esc: string | undefined, name: string) =>
+    esc ? m.slice(1) : `<span class="codicon codicon-${name}"></span>`,
+  );
+}
+
+const expected = (s: string) => s.replace(/\n/g, " ");
+
+describe("markdownText: model text in VS Code Markdown is shown literally", () => {
+  for (const s of HOSTILE) {
+    test(`inline: ${JSON.stringify(s.slice(0, 50))}`, () => {
+      const r = shown(marked.parseInline(markdownText(s), { gfm: true }) as string);
+      assert.deepEqual(r.tags, []);
+      assert.equal(r.text, expected(s));
+    });
+    test(`a paragraph with emphasis around it, theme icons on: ${JSON.stringify(s.slice(0, 50))}`, () => {
+      const html = withThemeIcons(`**key** ${markdownText(s)} · *score*`, (md) => marked.parse(md, { gfm: true }) as string);
+      const r = shown(html);
+      assert.deepEqual(r.tags, ["p", "strong", "strong", "em", "em", "p"]);
+      assert.equal(r.text.trim(), `key ${expected(s)} · score`);
+    });
+    test(`a table cell: ${JSON.stringify(s.slice(0, 50))}`, () => {
+      const html = marked.parse(`| id | token |\n|---:|---|\n| 7 | ${markdownText(s)} |\n`, { gfm: true }) as string;
+      const cells = [...html.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => shown(m[1]));
+      assert.equal(cells.length, 2, html);
+      assert.deepEqual(cells[1], { text: expected(s), tags: [] });
+    });
+  }
+});
+
+describe("notificationText: no link in a notification comes from model text", () => {
+  // VS Code's parseLinkedText (base/common/linkedText.ts): the only markup of a notification.
+  const LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+  for (const s of ["[x](command:workbench.action.closeWindow)", "a [b](https://example.com) c", "[f](file:///etc/passwd)"]) {
+    test(JSON.stringify(s), () => {
+      assert.equal(notificationText(s).match(LINK), null);
+      assert.equal(notificationText(s).replace(/\u200b/g, ""), s);
+    });
+  }
+});
+
+describe("cutToken: one rule for cutting long tokens", () => {
+  test("short text is unchanged; long text keeps max − 1 characters and '…'", () => {
+    assert.equal(cutToken("abc", 5), "abc");
+    assert.equal(cutToken("abcdef", 5), "abcd…");
+    assert.equal(Array.from(cutToken(HOSTILE_TOKENS[0])).length, 40);
+  });
+  test("never inside a surrogate pair", () => {
+    const s = "🙂".repeat(30);
+    assert.equal(cutToken(s, 10), `${"🙂".repeat(9)}…`);
+    assert.equal(cutToken("🙂🙂", 2), "🙂🙂", "two code points fit in two");
+  });
+});
+
+describe("the Markdown export keeps hostile tokens as text", () => {
+  test("key headings and ranked lists: code spans with CommonMark's fence rule, no element made from a token", () => {
+    const t = (token: string, id: number) => ({ id, token: `'${token}'`, score: 1 });
+    const tokens = HOSTILE_TOKENS.slice(1).map((x, i) => t(x, i + 1));
+    const md = headReportMarkdown({
+      model: "m",
+      layer: 0,
+      head: 0,
+      ep: "cpu",
+      bos: 0,
+      keys: tokens.map((k) => ({ ...k, importance: 1, maxQK: 1, maxOV: 1, queries: tokens, outputs: tokens })),
+    } as unknown as HeadReport);
+    const html = marked.parse(md, { gfm: true }) as string;
+    const tags = new Set(shown(html).tags);
+    assert.deepEqual([...tags].sort(), ["code", "h2", "h3", "li", "ol", "p"]);
+    for (const k of tokens) assert.ok(shown(html).text.includes(k.token), k.token);
+  });
+});
