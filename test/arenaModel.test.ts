@@ -15,7 +15,6 @@
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { floatToHalf, halfToFloat } from "../src/core/halfFloat";
@@ -24,13 +23,13 @@ import { tensor } from "../src/core/tensor";
 import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
 import { ARENA_ATTN_ONLY_2L_CONFIG, hubModel } from "../src/host/hub/knownModels";
 import { referenceRun } from "./support/attentionReference";
-import { REPO_ROOT, tempDir } from "./support/engine";
+import { runCliAsync as runCli } from "./support/cliProcess";
+import { tempDir } from "./support/engine";
 import { FakeHub, startFakeHub } from "./support/fakeHub";
 import { PickleWriter } from "./support/pickleWriter";
 import { gaussianFiller, mulberry32 } from "./support/random";
 import { writePth } from "./support/zipWriter";
 
-const CLI = join(REPO_ROOT, "dist", "cli.js");
 /** ARENA's HookedTransformerConfig for this model, copied from the course's code (not from Head Lens's table). */
 const CFG: ModelConfig = {
   model_name: "arena-attn-only-2l",
@@ -46,21 +45,6 @@ const CFG: ModelConfig = {
   positional_embedding_type: "shortformer",
 };
 const { d_vocab: V, d_model: D, n_heads: H, d_head: E, n_ctx: N_CTX, n_layers: L } = CFG;
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
-  const t0 = Date.now();
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = "",
-      stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (status) => res({ status, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
-  });
-}
 
 /** Random weights of the ARENA shape, rounded to float16 as they are stored (the reference must use what was written). */
 function arenaWeights(seed: number): ModelWeights {

@@ -13,6 +13,7 @@ import { AttentionEvent, AttentionResult } from "../src/protocol/attention";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
+import { AttentionSessions } from "../src/worker/attentionRun";
 import { AttentionRuns, runText } from "../src/worker/runText";
 import { componentAttribution, referenceRun } from "./support/attentionReference";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "./support/engine";
@@ -247,4 +248,31 @@ test("runs of two models at once (Change model… while a run is in flight) each
     const dir = [a, b, a, b][i];
     if (r.status === "fulfilled") assert.deepEqual(r.value.result.top, solo.get(dir)!.top);
   });
+});
+
+test("A, then B, then A again while A's first run still holds its sessions: A's sessions are taken back, not built twice", async () => {
+  // Each body session holds the model's weights (the unembedding W_U: 154 MB at ARENA's shape); a second copy is memory for nothing.
+  const built: string[] = [];
+  const released: string[] = [];
+  const fake = {
+    createSession: () => {
+      const name = `session ${built.length}`;
+      built.push(name);
+      return Promise.resolve({ release: () => (released.push(name), Promise.resolve()) });
+    },
+  } as unknown as OrtBackend;
+  const w = randomWeights({ V: 20, D: 8, H: 1, E: 4, L: 1, seed: 63 });
+  const sessions = new AttentionSessions(fake);
+  const a1 = sessions.lease("A", w);
+  const b = sessions.lease("B", w);
+  const a2 = sessions.lease("A", w);
+  assert.equal(built.length, 2, "A's body session was built again");
+  assert.equal(await a2.body(), await a1.body());
+  b.done();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(released, ["session 1"], "B's session goes once no run uses it");
+  a1.done();
+  a2.done();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(released, ["session 1"], "A's sessions stay while A is the current model");
 });

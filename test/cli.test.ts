@@ -1,26 +1,14 @@
 import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { CLI, runCliAsync as runAsync } from "./support/cliProcess";
 import { startFakeHub } from "./support/fakeHub";
 import { REPO_ROOT, tempDir } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 
-const CLI = join(REPO_ROOT, "dist", "cli.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
-
-/** Like run(), but lets this process keep serving (the fake hub lives here). */
-function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = "",
-      stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (status) => res({ status, stdout, stderr }));
-  });
-}
 
 let model = "";
 before(() => {

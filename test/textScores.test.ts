@@ -1,9 +1,10 @@
 /**
  * Head scores on the user's text (src/core/textScores.ts) against an independent float64
  * computation on TransformerLens-style patterns (test/support/attentionReference.ts): the induction
- * score written from TransformerLens's head detector (duplicate-token mask, shifted one key to the
- * right, lower triangle), the previous-token score from the sub-diagonal; and through the engine's
- * attention run, which reports them with its patterns.
+ * mask written from TransformerLens's head detector (duplicate-token mask, shifted one key to the
+ * right, lower triangle), averaged over the queries it covers (Head Lens's normalisation, not
+ * detect_head's division by every row); the previous-token score from the sub-diagonal; and through
+ * the engine's attention run, which reports them with its patterns.
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { AttentionRuns, runText } from "../src/worker/runText";
 import { referenceRun } from "./support/attentionReference";
-import { MEDIA_DIR, tempDir } from "./support/engine";
+import { MEDIA_DIR, REPO_ROOT, tempDir } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 
 /** TransformerLens's induction detection pattern (head_detector.py), with positions before `textFrom` (BOS) left out. */
@@ -120,6 +121,30 @@ describe("head scores on the text", () => {
         }
     });
   }
+
+  test("a text run (BOS prepended by the engine) scores from the first text token on, as the float64 reference does", async () => {
+    const dir = join(REPO_ROOT, "models", "demo-attn-2l");
+    const text = "The river bends north past the mill. The river bends north past the mill.";
+    const events: AttentionEvent[] = [];
+    const ctx = { emit: (e: AttentionEvent) => events.push(e), signal: new AbortController().signal, throwIfCancelled: () => undefined };
+    await runText({ modelDir: dir, input: { text }, patterns: "full" }, ctx, {
+      store: new ModelStore(MEDIA_DIR),
+      runs: new AttentionRuns(),
+      backend: () => backendPromise,
+      blockBytes: 4096,
+    });
+    const run = events[0].run;
+    assert.notEqual(run.bos, null);
+    const ids = run.tokens.map((t) => t.id);
+    const ref = referenceRun(loadLocalModel(dir).weights, ids);
+    for (let l = 0; l < run.nLayers; l++)
+      for (let h = 0; h < run.nHeads; h++) {
+        const want = expected(ref.patterns[l][h], ids, 1);
+        const got = events[0].textScores[l][h];
+        assert.ok(Math.abs(got.prevToken! - want.prevToken!) < 1e-5, `L${l}H${h} previous token: ${got.prevToken} vs ${want.prevToken}`);
+        assert.ok(Math.abs(got.induction! - want.induction!) < 1e-5, `L${l}H${h} induction: ${got.induction} vs ${want.induction}`);
+      }
+  });
 
   test("with BOS prepended (text input), BOS is neither a query nor an earlier occurrence", () => {
     const raw = randomWeights({ V: 50, D: 16, H: 2, E: 8, L: 1, norm: null, pos: "standard", seed: 53 });

@@ -10,7 +10,9 @@
  *   (at j < i), of the attention to the tokens after those occurrences, Σ A[i, j+1] over every such
  *   j (TransformerLens's induction detection pattern: every earlier occurrence counts, shifted one
  *   to the right; on a sequence repeated twice it is the diagonal i − n + 1 that the random-sequence
- *   metric averages). null when no token repeats.
+ *   metric averages). null when no token repeats. TransformerLens's detect_head ("mul") sums the
+ *   same masked weights but divides by every row (T, BOS included); here the mean is over the
+ *   queries that can score, so a text with few repeats is not scored near 0 for that alone.
  *
  * Copying is a property of the weights (the OV circuit's eigenvalues) and is not measured on a text.
  */

@@ -57,7 +57,10 @@ export class AttentionSessions {
   lease(key: string, w: ModelWeights): SessionLease {
     if (this.current?.key !== key) {
       const old = this.current;
-      this.current = { key, body: this.backend.createSession(bodyGraph(w)), users: 0, retired: [] };
+      // A → B → A while A's first run is still in flight: take A's draining sessions back, not a second copy.
+      const draining = [...this.draining].find((d) => d.key === key);
+      if (draining) this.draining.delete(draining);
+      this.current = draining ?? { key, body: this.backend.createSession(bodyGraph(w)), users: 0, retired: [] };
       if (old) this.retire(old);
     }
     const s = this.current;

@@ -53,7 +53,10 @@ export class AttentionRuns {
   private sessions?: { backend: OrtBackend; sessions: AttentionSessions };
 
   sessionsFor(backend: OrtBackend): AttentionSessions {
-    if (this.sessions?.backend !== backend) this.sessions = { backend, sessions: new AttentionSessions(backend) };
+    if (this.sessions?.backend !== backend) {
+      void this.sessions?.sessions.release(); // the old backend's sessions go with it
+      this.sessions = { backend, sessions: new AttentionSessions(backend) };
+    }
     return this.sessions.sessions;
   }
 

@@ -107,6 +107,7 @@ export class AnalysisService {
       const t0 = Date.now();
       const m = await this.o.engine().metrics(model.dir);
       this.o.log.info(`metrics of ${modelName(model)}: ${seconds(t0)}`);
+      this.crashedOnce.delete(model); // a later crash is again first forgiven, as another request's fault
       const before = this.lastMetrics.get(model.id);
       this.lastMetrics.set(model.id, m);
       if (before?.identity !== m.identity) this.emit((l) => l.metrics?.(model, m));

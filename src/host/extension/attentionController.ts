@@ -159,8 +159,10 @@ export class AttentionController implements vscode.Disposable {
   /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
   async chooseHead(head: HeadRef): Promise<void> {
     this.head = head;
-    if (this.model) this.s.hoverContext.set(this.model, head);
+    // Before the context moves: its listeners redraw the highlights, which must not be the last head's.
     this.pattern = undefined;
+    this.decorations.clear();
+    if (this.model) this.s.hoverContext.set(this.model, head);
     this.panel?.post("chosen", { head });
     this.remember();
     await this.fetchPattern();
@@ -335,7 +337,8 @@ export class AttentionController implements vscode.Disposable {
       this.shownPosition = q; // moves inside one token tell the panel nothing new
       this.panel?.post("chosen", { position: q });
     }
-    if (!run || !p || q < 0 || p.runId !== run.info.runId || !this.liveAllowed(doc) || !this.inContext()) {
+    const shown = p && p.runId === run?.info.runId && p.layer === this.head?.layer && p.head === this.head?.head;
+    if (!run || !p || !shown || q < 0 || !this.liveAllowed(doc) || !this.inContext()) {
       this.decorations.clear(editor);
       return;
     }
@@ -343,16 +346,23 @@ export class AttentionController implements vscode.Disposable {
     this.decorations.show(editor, h.query, h.label, h.keys);
   }
 
-  /** Whether the editor's context is this panel's model (else its highlights would be a second, unnamed model). */
+  /** Whether the editor's context is this panel's model and head (else its highlights would describe a second, unnamed one). */
   private inContext(): boolean {
-    return this.model !== undefined && this.s.hoverContext.current()?.model.id === this.model.id;
+    const ctx = this.s.hoverContext.current();
+    return (
+      this.model !== undefined &&
+      ctx?.model.id === this.model.id &&
+      ctx.head?.layer === this.head?.layer &&
+      ctx.head?.head === this.head?.head
+    );
   }
 
   /** The editor's context changed elsewhere: enlarge its head if it is this model's, else hide the highlights. */
   private followContext(): void {
     const ctx = this.s.hoverContext.current();
     if (!this.panel || !this.model || !ctx) return;
-    if (ctx.model.id !== this.model.id) this.decorations.clear();
+    // Another model, or this model with no head picked: the editor describes nothing of this panel's.
+    if (ctx.model.id !== this.model.id || !ctx.head) this.decorations.clear();
     else if (ctx.head && (ctx.head.layer !== this.head?.layer || ctx.head.head !== this.head?.head)) void this.chooseHead(ctx.head);
     else this.refreshHighlights();
   }

@@ -76,7 +76,7 @@ export function keyHighlights(
   model: string,
 ): { query: vscode.Range; label: string; keys: KeyHighlight[] } {
   const tokens = run.info.tokens;
-  const name = `${model} ${headName(p.layer, p.head)}`;
+  const head = headName(p.layer, p.head);
   const range = (i: number) =>
     new vscode.Range(doc.positionAt(run.textStart + tokens[i].start), doc.positionAt(run.textStart + tokens[i].end));
   const keys: KeyHighlight[] = [];
@@ -85,9 +85,13 @@ export function keyHighlights(
     if (tokens[j].end === tokens[j].start) continue; // BOS has no place in the text
     // A Markdown hover: the tokens are model text, escaped.
     const share = `${(100 * w).toFixed(1)} % of ${markdownText(tokens[q].token)}'s attention (position ${q})`;
-    keys.push({ range: range(j), weight: w, hover: `**${name}**: ${share} goes to ${markdownText(tokens[j].token)} (position ${j})` });
+    keys.push({
+      range: range(j),
+      weight: w,
+      hover: `**${markdownText(model)} ${head}**: ${share} goes to ${markdownText(tokens[j].token)} (position ${j})`,
+    });
   }
   const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * p.T].toFixed(2)}` : "";
   // Plain text after the query token, cut: a line of the editor, not a tooltip.
-  return { query: range(q), label: `${name} from ${cutToken(tokens[q].token)}${bos}`, keys };
+  return { query: range(q), label: `${cutToken(model)} ${head} from ${cutToken(tokens[q].token)}${bos}`, keys };
 }

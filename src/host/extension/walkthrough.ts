@@ -37,6 +37,16 @@ async function demoModel(s: Services): Promise<LoadableModel> {
   return m;
 }
 
+/** The sample, copied into the extension's storage: an edit must not change the installed extension
+ * (nor the next tour). A copy the user is editing is left as it is. */
+async function sampleCopy(context: vscode.ExtensionContext): Promise<vscode.Uri> {
+  const copy = vscode.Uri.joinPath(context.globalStorageUri, SAMPLE[SAMPLE.length - 1]);
+  if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === copy.toString() && d.isDirty)) return copy;
+  await vscode.workspace.fs.createDirectory(context.globalStorageUri);
+  await vscode.workspace.fs.writeFile(copy, await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, ...SAMPLE)));
+  return copy;
+}
+
 export function registerWalkthrough(s: Services, attention: AttentionController): void {
   const reg = commandRegistrar(s);
 
@@ -55,7 +65,7 @@ export function registerWalkthrough(s: Services, attention: AttentionController)
   // The whole sample selected, so Show Attention runs on both copies; then the induction head enlarged.
   reg(TOUR.attention, async () => {
     const model = await demoModel(s);
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(s.context.extensionUri, ...SAMPLE));
+    const doc = await vscode.workspace.openTextDocument(await sampleCopy(s.context));
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
     editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(doc.getText().length));
     await attention.show(editor, model);

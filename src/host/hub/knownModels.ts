@@ -16,7 +16,7 @@ export interface HubModelSpec {
   tokenizerRepo: string;
   /** The checkpoint in the repo; without it, the first file ending in final.pth (TransformerLens's rule). */
   file?: string;
-  /** HookedTransformerConfig fields, for a repo without config.json (the config lives in someone's code). */
+  /** HookedTransformerConfig fields (plus Head Lens's bos_token_id), for a repo without config.json (the config lives in someone's code). */
   config?: Record<string, unknown>;
   /** Where the inline config comes from, for messages. */
   configSource?: string;
