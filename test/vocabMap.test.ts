@@ -31,7 +31,10 @@ const set = (i: number, v: unknown) => (ids: unknown[]) => ((ids[i] = v), ids);
 test("the demo's own vocab.json loads", () => assert.equal(vocabularyFor(config, demo).size, config.d_vocab));
 
 test("an id past GPT-2's vocabulary: the entry, its value and the valid range", () => {
-  assert.match(errorFor(set(7, 60000)), /gpt2Ids\[7\] is 60000, outside GPT-2's ids 0–50256 \(or -1 for UNK\)/);
+  assert.match(
+    errorFor(set(7, 60000)),
+    /gpt2Ids\[7\] is 60000, outside GPT-2's ids 0–50256\. Fix it: "gpt2Ids" lists one GPT-2 id \(or -1 for UNK\) per model id$/,
+  );
   assert.match(errorFor(set(300, -2)), /gpt2Ids\[300\] is -2, outside/);
 });
 
@@ -40,13 +43,25 @@ test("an entry that is not an integer: the entry and its value as written", () =
   assert.match(errorFor(set(12, 1.5)), /gpt2Ids\[12\] is 1\.5, not an integer/);
   assert.match(errorFor(set(0, null)), /gpt2Ids\[0\] is null, not an integer/);
   // The first bad entry is named, not a later one.
-  assert.match(errorFor((ids) => set(9, "x")(set(4, 99999)(ids))), /gpt2Ids\[4\] is 99999/);
+  assert.match(
+    errorFor((ids) => set(9, "x")(set(4, 99999)(ids))),
+    /gpt2Ids\[4\] is 99999/,
+  );
 });
 
 test("the wrong number of entries, or no list: says how many d_vocab asks for", () => {
-  assert.match(errorFor((ids) => ids.slice(1)), new RegExp(`has ${config.d_vocab - 1} entries, but config.json's d_vocab is ${config.d_vocab}`));
-  assert.match(errorFor(() => "gpt2"), /"gpt2Ids" is not a list \(string\)/);
-  assert.match(errorFor(() => undefined), /"gpt2Ids" is missing/);
+  assert.match(
+    errorFor((ids) => ids.slice(1)),
+    new RegExp(`has ${config.d_vocab - 1} entries, but config.json's d_vocab is ${config.d_vocab}`),
+  );
+  assert.match(
+    errorFor(() => "gpt2"),
+    /"gpt2Ids" is not a list \(string\)/,
+  );
+  assert.match(
+    errorFor(() => undefined),
+    /"gpt2Ids" is missing/,
+  );
 });
 
 test("a hostile value is shown as one short line", () => {

@@ -164,7 +164,8 @@ function loadVocabMap(path: string, config: ModelConfig): MappedGpt2Vocabulary {
   }
   const ids = raw.gpt2Ids as number[];
   const problem = gpt2IdsProblem(raw.gpt2Ids, config.d_vocab);
-  if (problem) throw new HeadLensError(`${path}: ${problem}; "gpt2Ids" lists one GPT-2 id (or -1 for UNK) per model id`, "vocab.invalid");
+  if (problem)
+    throw new HeadLensError(`${path}: ${problem}. Fix it: "gpt2Ids" lists one GPT-2 id (or -1 for UNK) per model id`, "vocab.invalid");
   const bos = config.bos_token_id ?? (raw.bos as number);
   const unk = typeof raw.unk === "number" ? raw.unk : -1;
   if (!Number.isInteger(bos) || bos < 0 || bos >= ids.length)
@@ -181,7 +182,7 @@ export function gpt2IdsProblem(ids: unknown, dVocab: number): string | undefined
     const g: unknown = ids[i];
     const shown = oneLine(JSON.stringify(g) ?? String(g)).slice(0, 40);
     if (typeof g !== "number" || !Number.isInteger(g)) return `gpt2Ids[${i}] is ${shown}, not an integer`;
-    if (g < -1 || g > max) return `gpt2Ids[${i}] is ${shown}, outside GPT-2's ids 0–${max} (or -1 for UNK)`;
+    if (g < -1 || g > max) return `gpt2Ids[${i}] is ${shown}, outside GPT-2's ids 0–${max}`;
   }
   return undefined;
 }
