@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
+import type { Frame } from "playwright-core";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { openFile, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
 
@@ -19,6 +20,9 @@ const BINARY = Buffer.concat([Buffer.from("HLB1"), Buffer.alloc(12), Buffer.from
 /** The entry of demo-attn-1l's vocab.json that the broken copy gets wrong (an id past GPT-2's 50 257). */
 const BAD_INDEX = 7,
   BAD_VALUE = 60000;
+
+/** A text with a repeated passage (an induction head's stripe), for the attention panel's screenshots. */
+const REPEAT = `${" the value of the system returns a number from the table".repeat(2)}\n`;
 
 let s: Session;
 let freshDir = "";
@@ -38,7 +42,7 @@ before(async () => {
   freshDir = writeModelDir(join(models, "fresh-model"), randomWeights({ V: 300, D: 16, H: 2, E: 4, L: 1, seed: 21, name: "fresh-model" }));
   s = await startVSCode(
     vsix(),
-    { "empty.txt": "", "blob.bin": "", "words.txt": "one two three one two three\n" },
+    { "empty.txt": "", "blob.bin": "", "words.txt": "one two three one two three\n", "repeat.txt": REPEAT },
     {
       "headLens.modelFolders": [badVocab],
     },
@@ -176,5 +180,135 @@ describe("issue #21, item 6: messages on bad input", () => {
     const t = await toastWith("no text editor");
     assert.ok(t.info && !t.error, t.text);
     await clearToasts();
+  });
+});
+
+// VS Code's four kinds of theme: the name in the theme picker and the workbench's class.
+const THEMES: [string, string, string][] = [
+  ["light", "Light Modern", ".monaco-workbench.vs"],
+  ["dark", "Dark Modern", ".monaco-workbench.vs-dark"],
+  ["hc-dark", "Dark High Contrast", ".monaco-workbench.hc-black"],
+  ["hc-light", "Light High Contrast", ".monaco-workbench.hc-light"],
+];
+
+/** CIE L* of an sRGB colour, computed here (IEC 61966-2-1 transfer, D65). */
+function lightness([r, g, b]: number[]): number {
+  const lin = (v: number) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const Y = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return Y > (6 / 29) ** 3 ? 116 * Math.cbrt(Y) - 16 : (Y * 24389) / 27;
+}
+function contrastRatio(a: number[], b: number[]): number {
+  const lum = (c: number[]) =>
+    c
+      .map((v) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+      .reduce((t, v, i) => t + [0.2126, 0.7152, 0.0722][i] * v, 0);
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** The frame (of any webview) that shows `selector`. */
+async function frameWith(selector: string, timeout = 120_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of s.page.frames())
+      if (
+        await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return f;
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+    await s.page.waitForTimeout(250);
+  }
+}
+
+/** Every shaded cell of the overview: its column, the value it shows, its background and text colours. */
+async function shadedCells(f: Frame): Promise<{ column: string; value: number; bg: number[]; fg: number[] }[]> {
+  return f.locator("button.cell.shaded, button.cell.hm").evaluateAll((cells) => {
+    const rgb = (c: string) =>
+      (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "")
+        .split(/[\s,/]+/)
+        .filter(Boolean)
+        .slice(0, 3)
+        .map(Number);
+    return cells.map((b) => {
+      const table = b.closest("table")!,
+        td = b.closest("td, th") as HTMLTableCellElement;
+      const heatmap = b.closest(".heatmap")?.getAttribute("data-type");
+      const column = heatmap ? `heatmap ${heatmap}` : (table.querySelectorAll("thead th")[td.cellIndex]?.textContent ?? "?");
+      const st = getComputedStyle(b);
+      return { column, value: parseFloat(b.textContent ?? ""), bg: rgb(st.backgroundColor), fg: rgb(st.color) };
+    });
+  });
+}
+
+describe("issue #21, item 7: one sequential colour scale with a lightness range in every theme", () => {
+  test("overview: pattern scores 0.05 apart differ by ≥ 3 in CIE L*, every shaded cell's text ≥ 4.5:1; screenshots in four themes", async () => {
+    await closeLeftovers();
+    await runCommand(s.page, "View: Close All Editors");
+    await runCommand(s.page, "Head Lens: Model Overview", "demo-attn-2l");
+    const f = await frameWith(".heatmap[data-type=k] button.best");
+    for (const [name, theme, selector] of THEMES) {
+      await runCommand(s.page, "Preferences: Color Theme", theme);
+      await s.page.locator(selector).first().waitFor({ timeout: 30_000 });
+      await s.page.waitForTimeout(1200);
+      const cells = await shadedCells(f);
+      assert.ok(cells.length >= 8 * 4 + 3 * 16, `${name}: the metrics and three heatmaps are shaded (${cells.length})`);
+      for (const c of cells) {
+        const ratio = contrastRatio(c.fg, c.bg);
+        assert.ok(ratio >= 4.5, `${name}: ${c.column} ${c.value}: text ${c.fg} on ${c.bg} is ${ratio.toFixed(2)}:1`);
+      }
+      // Pattern scores are shaded by their own value (0–1): any two 0.05 apart must read apart.
+      const pattern = cells.filter((c) => /^(Induction|Previous token|Duplicate token|BOS)/.test(c.column));
+      assert.ok(pattern.length >= 8 * 4, `${name}: pattern-score cells (${pattern.length})`);
+      let pairs = 0;
+      for (const a of pattern)
+        for (const b of pattern)
+          if (b.value - a.value >= 0.05) {
+            pairs++;
+            const dl = Math.abs(lightness(b.bg) - lightness(a.bg));
+            assert.ok(dl >= 3, `${name}: ${a.column} ${a.value} vs ${b.column} ${b.value}: ΔL* ${dl.toFixed(2)}`);
+          }
+      assert.ok(pairs > 50, `${name}: pairs compared (${pairs})`);
+      await f.locator(".heatmaps").first().scrollIntoViewIfNeeded();
+      await s.page.screenshot({ path: join(OUT, `colour-scale-overview-${name}.png`) });
+    }
+  });
+
+  test("the attention panel's patterns on the same scale: screenshots in four themes", async () => {
+    await closeLeftovers();
+    await runCommand(s.page, "View: Close All Editors");
+    await openFile(s.page, "repeat.txt");
+    await s.page.keyboard.press("Control+A");
+    await runCommand(s.page, "Head Lens: Show Attention");
+    const input = s.page.locator(".quick-input-widget input");
+    if (await input.isVisible().catch(() => false)) await answerPicks(s.page, "demo-attn-2l");
+    const panel = panelFrame(s.page);
+    await panel.locator(".meta", { hasText: "repeat.txt, selection" }).waitFor({ timeout: 60_000 });
+    await panel.locator(".thumb[data-layer='1'][data-head='0']").click();
+    await panel.locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 30_000 });
+    for (const [name, theme, selector] of THEMES) {
+      await runCommand(s.page, "Preferences: Color Theme", theme);
+      await s.page.locator(selector).first().waitFor({ timeout: 30_000 });
+      await s.page.waitForTimeout(1200);
+      // The enlarged pattern's masked (future) corner is weight 0: next to the page's background, not a block of colour.
+      const corner = await panel.locator(".big canvas[data-head='L1H0']").evaluate((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const px = canvas.getContext("2d")!.getImageData(canvas.width - 8, Math.round(canvas.height * 0.3), 1, 1).data;
+        const bg = getComputedStyle(document.body).backgroundColor;
+        return {
+          px: [px[0], px[1], px[2]],
+          bg: (/rgba?\(([^)]+)\)/.exec(bg)?.[1] ?? "")
+            .split(/[\s,/]+/)
+            .slice(0, 3)
+            .map(Number),
+        };
+      });
+      const dl = Math.abs(lightness(corner.px) - lightness(corner.bg));
+      assert.ok(dl < 15, `${name}: weight 0 (${corner.px}) sits next to the background (${corner.bg}): ΔL* ${dl.toFixed(1)}`);
+      await s.page.screenshot({ path: join(OUT, `colour-scale-attention-${name}.png`) });
+    }
+    await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
   });
 });

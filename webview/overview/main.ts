@@ -16,6 +16,7 @@ import {
   COPYING_THRESHOLD,
 } from "../../src/core/headTraits";
 import { chipColor, onPaletteChange, Palette, readPalette } from "../shared/colors";
+import { sequentialCell } from "../shared/sequential";
 import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
@@ -53,8 +54,8 @@ function columns(): Column<HeadMetrics>[] {
     firstDir: "desc",
     value: (h) => h[t.key],
     text: (h) => h[t.key].toFixed(3),
-    // Shaded by the score itself (all are on a 0–1 scale; copying can go to −1).
-    color: (h) => chipColor(palette, h[t.key], 1),
+    // Shaded by the score itself: pattern scores (0–1) on the sequential scale, copying (−1 to 1) by the signed colour.
+    color: (h) => (t.key === "copying" ? chipColor(palette, h[t.key], 1) : sequentialCell(palette, h[t.key])),
   });
   return [
     headColumn(),
