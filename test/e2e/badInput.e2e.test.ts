@@ -183,10 +183,10 @@ describe("issue #21, item 6: messages on bad input", () => {
   });
 });
 
-// VS Code's four kinds of theme: the name in the theme picker and the workbench's class.
+// VS Code's four kinds of theme (dark first: the issue's), the name in the theme picker and the workbench's class.
 const THEMES: [string, string, string][] = [
-  ["light", "Light Modern", ".monaco-workbench.vs"],
   ["dark", "Dark Modern", ".monaco-workbench.vs-dark"],
+  ["light", "Light Modern", ".monaco-workbench.vs"],
   ["hc-dark", "Dark High Contrast", ".monaco-workbench.hc-black"],
   ["hc-light", "Light High Contrast", ".monaco-workbench.hc-light"],
 ];
@@ -308,6 +308,25 @@ describe("issue #21, item 7: one sequential colour scale with a lightness range 
       const dl = Math.abs(lightness(corner.px) - lightness(corner.bg));
       assert.ok(dl < 15, `${name}: weight 0 (${corner.px}) sits next to the background (${corner.bg}): ΔL* ${dl.toFixed(1)}`);
       await s.page.screenshot({ path: join(OUT, `colour-scale-attention-${name}.png`) });
+      // The token strip coloured by L1H0's attention from a token of the second copy: every token stays readable.
+      await panel.locator(".strip .tok[data-i='20']").hover();
+      await panel.locator(".strip .tok.shaded").nth(20).waitFor({ timeout: 10_000 });
+      const tokens = await panel.locator(".strip .tok.shaded").evaluateAll((els) =>
+        els.map((e) => {
+          const rgb = (c: string) =>
+            (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? "")
+              .split(/[\s,/]+/)
+              .slice(0, 3)
+              .map(Number);
+          const st = getComputedStyle(e);
+          return { text: e.textContent ?? "", fg: rgb(st.color), bg: rgb(st.backgroundColor) };
+        }),
+      );
+      for (const t of tokens) {
+        const ratio = contrastRatio(t.fg, t.bg);
+        assert.ok(ratio >= 4.5, `${name}: token ${JSON.stringify(t.text)}: ${t.fg} on ${t.bg} is ${ratio.toFixed(2)}:1`);
+      }
+      await panel.locator(".strip").screenshot({ path: join(OUT, `colour-scale-strip-${name}.png`) });
     }
     await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
   });

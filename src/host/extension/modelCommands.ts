@@ -8,6 +8,7 @@
  */
 import * as vscode from "vscode";
 import { basename, dirname, resolve } from "node:path";
+import { oneLine } from "../../core/errors";
 import { prepareLocalPth } from "../hub/prepareHubModel";
 import { isLoadable, LoadableModel, modelName } from "./modelEntry";
 import type { Register } from "./register";
@@ -29,7 +30,7 @@ export function registerModelCommands(s: Services, reg: Register): void {
     await s.registry.ready;
     const listed = s.registry.list().find((e) => e.dir && resolve(e.dir) === resolve(folder));
     if (isLoadable(listed))
-      return void offerNextStep(s, listed, `${shown(listed)} is already listed in the Head Lens view's models (${folder}).`);
+      return void offerNextStep(s, listed, `${shown(listed)} is already listed in the Head Lens view's models (${oneLine(folder)}).`);
     const entry = await s.registry.addFolder(folder);
     if (!isLoadable(entry)) {
       s.reportError(`${basename(folder)} was not added`, new Error(entry.error ?? "the model cannot be loaded"));
@@ -37,7 +38,7 @@ export function registerModelCommands(s: Services, reg: Register): void {
     }
     const c = entry.config;
     s.log.info(`added model folder ${entry.dir} (${modelName(entry)}: ${c.n_layers} layers × ${c.n_heads} heads, V ${c.d_vocab})`);
-    await offerNextStep(s, entry, `Added ${shown(entry)} to the Head Lens view's models, from ${folder}.`);
+    await offerNextStep(s, entry, `Added ${shown(entry)} to the Head Lens view's models, from ${oneLine(folder)}.`);
   });
 
   reg("headLens.openModelFile", async () => {
@@ -71,7 +72,7 @@ export function registerModelCommands(s: Services, reg: Register): void {
 /** "demo (2 layers × 4 heads)", one line: the name comes from the model's config.json. */
 function shown(m: LoadableModel): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return `${modelName(m).replace(/\s+/g, " ")} (${plural(m.config.n_layers, "layer")} × ${plural(m.config.n_heads, "head")})`;
+  return `${oneLine(modelName(m))} (${plural(m.config.n_layers, "layer")} × ${plural(m.config.n_heads, "head")})`;
 }
 
 /** Shows the model in the tree and says `message`, with Analyze (its first head in the heads panel) as the next step. */
