@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import type { Frame } from "playwright-core";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { openFile, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
+import { axeSeriousViolations, openFile, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 /** A small binary file: a header, then NUL bytes (VS Code shows its binary preview). its first NUL at offset 4. */
@@ -271,6 +271,7 @@ describe("issue #21, item 7: one sequential colour scale with a lightness range 
             assert.ok(dl >= 3, `${name}: ${a.column} ${a.value} vs ${b.column} ${b.value}: ΔL* ${dl.toFixed(2)}`);
           }
       assert.ok(pairs > 50, `${name}: pairs compared (${pairs})`);
+      assert.deepEqual(await axeSeriousViolations(f), [], `${name}: axe-core`);
       await f.locator(".heatmaps").first().scrollIntoViewIfNeeded();
       await s.page.screenshot({ path: join(OUT, `colour-scale-overview-${name}.png`) });
     }
@@ -282,10 +283,15 @@ describe("issue #21, item 7: one sequential colour scale with a lightness range 
     await openFile(s.page, "repeat.txt");
     await s.page.keyboard.press("Control+A");
     await runCommand(s.page, "Head Lens: Show Attention");
-    const input = s.page.locator(".quick-input-widget input");
-    if (await input.isVisible().catch(() => false)) await answerPicks(s.page, "demo-attn-2l");
+    // The model is asked for unless one is current (the pick opens once the model list is ready).
     const panel = panelFrame(s.page);
-    await panel.locator(".meta", { hasText: "repeat.txt, selection" }).waitFor({ timeout: 60_000 });
+    const ran = panel.locator(".meta", { hasText: "repeat.txt, selection" });
+    const pick = s.page.locator(".quick-input-widget .monaco-list-row", { hasText: "demo-attn-2l" });
+    for (let i = 0; i < 300 && !(await ran.isVisible().catch(() => false)); i++) {
+      if (await pick.isVisible()) await answerPicks(s.page, "demo-attn-2l");
+      await s.page.waitForTimeout(200);
+    }
+    await ran.waitFor({ timeout: 10_000 });
     await panel.locator(".thumb[data-layer='1'][data-head='0']").click();
     await panel.locator(".big canvas[data-head='L1H0']").waitFor({ timeout: 30_000 });
     for (const [name, theme, selector] of THEMES) {

@@ -15,8 +15,8 @@ import {
   PATTERN_THRESHOLD,
   COPYING_THRESHOLD,
 } from "../../src/core/headTraits";
-import { chipColor, onPaletteChange, Palette, readPalette } from "../shared/colors";
-import { sequentialCell } from "../shared/sequential";
+import { chipColor, onPaletteChange, Palette, readPalette, scaleGradient } from "../shared/colors";
+import { sequentialCell, sequentialGradient } from "../shared/sequential";
 import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
@@ -134,7 +134,21 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
     open: openHead,
     rowClass: (h) => (strongestTrait(h) ? "has-badge" : ""),
   });
-  const heads = el("section", { class: "block", "aria-labelledby": "heads-title" }, el("h2", { id: "heads-title" }, "Heads"), table);
+  const heads = el(
+    "section",
+    { class: "block", "aria-labelledby": "heads-title" },
+    el("h2", { id: "heads-title" }, "Heads"),
+    table,
+    el(
+      "p",
+      { class: "meta scale-legend" },
+      "Shading: 0 ",
+      swatch(sequentialGradient(palette.dark)),
+      " 1 for the attention scores; copying (−1 to 1) ",
+      swatch(scaleGradient(palette)),
+      ".",
+    ),
+  );
   const env = {
     nLayers: m.nLayers,
     nHeads: m.nHeads,
@@ -155,7 +169,8 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
       "p",
       { class: "meta" },
       "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: " +
-        "its key cards, and for K and Q the induction signature.",
+        "its key cards, and for K and Q the induction signature. Cells are shaded on the same scale as the attention scores, " +
+        "by the score over the map's strongest.",
     ),
     ...(m.dModel
       ? [
@@ -170,6 +185,13 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
     ...maps,
   );
   return [heads, comp];
+}
+
+/** A legend's colour swatch (CSSOM: the CSP forbids style attributes); the page is drawn again on a theme change. */
+function swatch(background: string): HTMLElement {
+  const s = el("span", { class: "swatch", "aria-hidden": "true" });
+  s.style.setProperty("background", background);
+  return s;
 }
 
 /** One sentence per metric, with its source. */

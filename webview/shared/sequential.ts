@@ -45,3 +45,9 @@ export function sequentialLut(dark: boolean): Uint8ClampedArray {
   for (let i = 0; i < 256; i++) lut.set(sequentialRgb(dark, i / 255), i * 3);
   return lut;
 }
+
+/** The scale as a CSS gradient from 0 (left) to 1, for a legend's swatch. */
+export function sequentialGradient(dark: boolean): string {
+  const stops = Array.from({ length: 11 }, (_, i) => css(sequentialRgb(dark, i / 10)));
+  return `linear-gradient(to right, ${stops.join(", ")})`;
+}
