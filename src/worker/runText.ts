@@ -106,8 +106,9 @@ export function tokensFor(
     return { tokens: ids.map((id) => token(id, 0, 0)), bos: null, truncated: 0 };
   }
   const text = input.text;
-  if (text.includes("\u0000"))
-    throw new HeadLensError("the text contains NUL characters (a binary file?); select text to run the model on", "request.binary");
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0)
+    throw new HeadLensError(`the text has a NUL character at offset ${nul} (a binary file?): Head Lens runs on text`, "request.binary");
   if (text.length === 0)
     throw new HeadLensError("the text is empty; select some text or put the cursor in a non-empty file", "request.empty");
   const { ids, pieces } = vocab.encodePieces(text);

@@ -1,5 +1,6 @@
 /** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
-import { Palette as ChipPalette, parse, readPalette as readChipPalette } from "../shared/colors";
+import { Palette as ChipPalette, isDarkTheme, parse, readPalette as readChipPalette } from "../shared/colors";
+import { sequentialLut } from "../shared/sequential";
 
 export type Rgb = [number, number, number];
 
@@ -12,8 +13,8 @@ function rgbOf(css: string, fallback: Rgb): Rgb {
 export interface Palette {
   background: Rgb;
   foreground: Rgb;
-  /** The colour of weight 1. */
-  ink: Rgb;
+  /** A dark or high-contrast dark theme: weights are painted on the shared sequential scale, 0 next to the background. */
+  dark: boolean;
   /** Text on canvas (axis labels). */
   text: string;
   muted: string;
@@ -31,14 +32,13 @@ export function readPalette(): Palette {
   const v = (name: string) => st.getPropertyValue(name);
   const highContrast =
     document.body.classList.contains("vscode-high-contrast") || document.body.classList.contains("vscode-high-contrast-light");
-  const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
+  const dark = isDarkTheme();
   const background = rgbOf(v("--vscode-editor-background"), dark ? [30, 30, 30] : [255, 255, 255]);
   const foreground = rgbOf(v("--vscode-foreground"), dark ? [204, 204, 204] : [59, 59, 59]);
-  const ink = rgbOf(v("--vscode-charts-blue"), dark ? [55, 148, 255] : [0, 95, 210]);
   return {
     background,
     foreground,
-    ink,
+    dark,
     highContrast,
     text: v("--vscode-foreground").trim() || (dark ? "#ccc" : "#333"),
     muted: v("--vscode-descriptionForeground").trim() || (dark ? "#999" : "#666"),
@@ -48,16 +48,12 @@ export function readPalette(): Palette {
   };
 }
 
-/** Weight w ∈ [0, 1] as a colour between the background (0) and the ink (1). */
-export function weightRgb(p: Palette, w: number): Rgb {
-  const t = Math.max(0, Math.min(1, w));
-  return [0, 1, 2].map((i) => Math.round(p.background[i] + (p.ink[i] - p.background[i]) * t)) as Rgb;
-}
+const luts = new Map<boolean, Uint8ClampedArray>();
 
-/** Fills RGBA pixels from weights (floats in [0, 1], or bytes with scale 1/255). */
-export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, scale: number, p: Palette): void {
-  const lut = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) lut.set(weightRgb(p, i / 255), i * 3);
+/** Fills RGBA pixels from weights (floats in [0, 1], or bytes with scale 1/255), on the shared sequential scale. */
+export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, scale: number, p: Pick<Palette, "dark">): void {
+  let lut = luts.get(p.dark);
+  if (!lut) luts.set(p.dark, (lut = sequentialLut(p.dark)));
   for (let i = 0; i < weights.length; i++) {
     const b = Math.max(0, Math.min(255, Math.round(weights[i] * scale * 255))) * 3;
     pixels[i * 4] = lut[b];
@@ -65,10 +61,4 @@ export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, sca
     pixels[i * 4 + 2] = lut[b + 2];
     pixels[i * 4 + 3] = 255;
   }
-}
-
-/** A CSS background for a token with weight w (the CircuitsVis colored_tokens look). */
-export function tokenBackground(w: number): string {
-  const pct = Math.round(Math.max(0, Math.min(1, w)) * 85);
-  return pct === 0 ? "" : `color-mix(in srgb, var(--vscode-charts-blue, #3794ff) ${pct}%, transparent)`;
 }

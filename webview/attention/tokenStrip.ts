@@ -6,7 +6,8 @@
  */
 import type { NextTokenFit, Prediction, RunToken } from "../../src/protocol/attention";
 import { topKeys } from "../../src/core/patternThumbnail";
-import { Palette, tokenBackground } from "./canvasColors";
+import { Palette } from "./canvasColors";
+import { sequentialCell } from "../shared/sequential";
 import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
 import { cutToken } from "../../src/core/tokenDisplay";
@@ -111,13 +112,20 @@ export class TokenStrip {
     this.selected = position;
     for (const s of this.spans) {
       s.style.background = "";
-      s.classList.remove("query");
+      s.style.color = "";
+      s.classList.remove("query", "shaded");
     }
     if (!d || position === undefined || position >= d.tokens.length) return;
     this.spans[position].classList.add("query");
     const p = d.pattern;
     const row = p && p.T === d.tokens.length ? p.weights.subarray(position * p.T, (position + 1) * p.T) : undefined;
-    if (row) for (let j = 0; j <= position; j++) this.spans[j].style.background = tokenBackground(row[j]);
+    if (row)
+      for (let j = 0; j <= position; j++) {
+        // The weight on the shared sequential scale, the token's text kept readable on it.
+        const c = sequentialCell(this.palette.signed, row[j]);
+        Object.assign(this.spans[j].style, { background: c.bg, color: c.fg });
+        this.spans[j].classList.add("shaded");
+      }
     const t = d.tokens[position];
     const parts: HTMLElement[] = [el("h3", { title: t.token }, `Position ${position}: ${cutToken(t.token)}`)];
     const next = d.next?.[position];

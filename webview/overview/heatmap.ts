@@ -1,13 +1,14 @@
 /**
  * A composition heatmap: rows are the earlier-layer heads, columns the later-layer heads; each
  * cell where the row's layer is below the column's is a button that opens the path through the
- * earlier head ("K-composition L0H3 → L1H0 0.175, open the path"). Colour: the theme's blue, mixed
- * so that the text keeps 4.5:1 contrast, stronger with the score relative to the map's largest.
+ * earlier head ("K-composition L0H3 → L1H0 0.175, open the path"). Colour: the shared sequential
+ * scale (sequential.ts) of the score relative to the map's largest, with text kept at 4.5:1.
  */
 import { headName } from "../../src/core/heads";
 import type { CompositionType } from "../../src/core/headMetrics";
 import { COMPOSITION_INFO, COMPOSITION_NAME, strongestComposition } from "../../src/core/headTraits";
-import { chipColor, Palette } from "../shared/colors";
+import { Palette } from "../shared/colors";
+import { sequentialCell } from "../shared/sequential";
 import { el } from "../shared/dom";
 
 export interface HeatmapEnv {
@@ -60,7 +61,11 @@ export function heatmap(type: CompositionType, t: number[][][][], env: HeatmapEn
           },
           Number.isFinite(score) ? fmt3(score) : "—",
         );
-        if (Number.isFinite(score)) cell.style.setProperty("--cell-bg", chipColor(env.palette, score, max));
+        if (Number.isFinite(score)) {
+          const shade = sequentialCell(env.palette, score / max);
+          cell.style.setProperty("--cell-bg", shade.bg);
+          cell.style.setProperty("--cell-fg", shade.fg);
+        }
         cell.addEventListener("click", () => env.open(a, b, type));
         return el("td", {}, cell);
       }),

@@ -15,7 +15,8 @@ import {
   PATTERN_THRESHOLD,
   COPYING_THRESHOLD,
 } from "../../src/core/headTraits";
-import { chipColor, onPaletteChange, Palette, readPalette } from "../shared/colors";
+import { chipColor, onPaletteChange, Palette, readPalette, scaleGradient } from "../shared/colors";
+import { sequentialCell, sequentialGradient } from "../shared/sequential";
 import { el } from "../shared/dom";
 import { focusedCell, initGrids, installGridKeyboard, restoreCell } from "../shared/gridKeyboard";
 import { focusedKey, restoreFocus } from "../shared/rovingKeyboard";
@@ -53,8 +54,8 @@ function columns(): Column<HeadMetrics>[] {
     firstDir: "desc",
     value: (h) => h[t.key],
     text: (h) => h[t.key].toFixed(3),
-    // Shaded by the score itself (all are on a 0–1 scale; copying can go to −1).
-    color: (h) => chipColor(palette, h[t.key], 1),
+    // Shaded by the score itself: pattern scores (0–1) on the sequential scale, copying (−1 to 1) by the signed colour.
+    color: (h) => (t.key === "copying" ? chipColor(palette, h[t.key], 1) : sequentialCell(palette, h[t.key])),
   });
   return [
     headColumn(),
@@ -133,7 +134,21 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
     open: openHead,
     rowClass: (h) => (strongestTrait(h) ? "has-badge" : ""),
   });
-  const heads = el("section", { class: "block", "aria-labelledby": "heads-title" }, el("h2", { id: "heads-title" }, "Heads"), table);
+  const heads = el(
+    "section",
+    { class: "block", "aria-labelledby": "heads-title" },
+    el("h2", { id: "heads-title" }, "Heads"),
+    table,
+    el(
+      "p",
+      { class: "meta scale-legend" },
+      "Shading: 0 ",
+      swatch(sequentialGradient(palette.dark)),
+      " 1 for the attention scores; copying (−1 to 1) ",
+      swatch(scaleGradient(palette)),
+      ".",
+    ),
+  );
   const env = {
     nLayers: m.nLayers,
     nHeads: m.nHeads,
@@ -154,7 +169,8 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
       "p",
       { class: "meta" },
       "How much each later head reads what an earlier head writes. Click a cell to open the later head's path through the earlier one: " +
-        "its key cards, and for K and Q the induction signature.",
+        "its key cards, and for K and Q the induction signature. Cells are shaded on the same scale as the attention scores, " +
+        "by the score over the map's strongest.",
     ),
     ...(m.dModel
       ? [
@@ -169,6 +185,13 @@ function content(m: ModelSummary, metrics: ModelMetrics): HTMLElement[] {
     ...maps,
   );
   return [heads, comp];
+}
+
+/** A legend's colour swatch (CSSOM: the CSP forbids style attributes); the page is drawn again on a theme change. */
+function swatch(background: string): HTMLElement {
+  const s = el("span", { class: "swatch", "aria-hidden": "true" });
+  s.style.setProperty("background", background);
+  return s;
 }
 
 /** One sentence per metric, with its source. */

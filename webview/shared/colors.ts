@@ -8,6 +8,8 @@ import { onThemeChange } from "./connect";
 export type RGB = [number, number, number];
 
 export interface Palette {
+  /** A dark or high-contrast dark theme (the sequential scale runs dark → light there). */
+  dark: boolean;
   fg: RGB;
   card: RGB;
   pos: RGB;
@@ -53,13 +55,19 @@ export function contrast(a: RGB, b: RGB): number {
   return (x + 0.05) / (y + 0.05);
 }
 
+/** A dark or high-contrast dark theme (VS Code gives high-contrast light themes both high-contrast classes). */
+export function isDarkTheme(): boolean {
+  const c = document.body.classList;
+  return c.contains("vscode-dark") || (c.contains("vscode-high-contrast") && !c.contains("vscode-high-contrast-light"));
+}
+
 /**
  * The theme's colours as VS Code sets them on the webview's root element. Chips sit on cards of the
  * side-bar colour; `onEditor`: on the editor background itself (the attention panel).
  */
 export function readPalette(onEditor = false): Palette {
   const cs = getComputedStyle(document.documentElement);
-  const dark = document.body.classList.contains("vscode-dark") || document.body.classList.contains("vscode-high-contrast");
+  const dark = isDarkTheme();
   return paletteFrom((name) => cs.getPropertyValue(`--vscode-${name}`), dark, onEditor);
 }
 
@@ -77,7 +85,7 @@ export function paletteFrom(color: (name: string) => string, dark: boolean, onEd
     while (t > 0 && contrast(fg, mix(base, card, t)) < MIN_CONTRAST) t -= 0.01;
     return Math.max(0, t);
   };
-  return { fg, card, pos, neg, maxPos: cap(pos), maxNeg: cap(neg) };
+  return { dark, fg, card, pos, neg, maxPos: cap(pos), maxNeg: cap(neg) };
 }
 
 export const css = (c: RGB) => `rgb(${c.map((x) => Math.round(x)).join(" ")})`;

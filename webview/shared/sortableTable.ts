@@ -27,7 +27,8 @@ export interface Column<R> {
   /** The first click on its header sorts this way (ranks ascend, scores descend). */
   firstDir: SortDir;
   /** A background colour for the cell (CSSOM; the CSP forbids style attributes). */
-  color?(r: R): string | undefined;
+  /** The cell's background, or its background and text colour (sequentialCell). */
+  color?(r: R): string | { bg: string; fg: string } | undefined;
 }
 
 export interface TableSpec<R> {
@@ -113,10 +114,11 @@ export function tableRow<R>(t: TableSpec<R>, r: R, index: number): HTMLTableRowE
     const b = el("button", { class: "cell", "data-col": String(j), tabindex: "-1", "aria-label": t.cellLabel(r, c) }, c.text(r));
     const tip = c.tooltip?.(r);
     if (tip) b.title = tip;
-    const bg = c.color?.(r);
-    if (bg) {
+    const shade = c.color?.(r);
+    if (shade) {
       b.classList.add("shaded");
-      b.style.setProperty("--cell-bg", bg);
+      b.style.setProperty("--cell-bg", typeof shade === "string" ? shade : shade.bg);
+      if (typeof shade !== "string") b.style.setProperty("--cell-fg", shade.fg);
     }
     b.addEventListener("click", () => t.open(r));
     return j === 0 ? el("th", { scope: "row" }, b) : el("td", { class: c.numeric ? "num" : "" }, b);

@@ -8,20 +8,20 @@ import { AttentionSession } from "../../protocol/attentionPanel";
 import { AttentionController } from "./attentionController";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
 import { modelName } from "./modelEntry";
+import { NO_EDITOR, nothingToRunIn, nothingToRunWithoutEditor, sayNothingToRun } from "./nothingToRun";
 import { PAGES } from "./pages";
 import { pickHead, pickRunModel, runModel } from "./pickers";
 import { commandRegistrar } from "./register";
 import type { Services } from "./services";
 import { registerRestore } from "./webviewHost";
 
-const NO_EDITOR = "no text editor is active: open a file, select some text (or put the cursor in it) and run Show Attention again";
-
 export function registerAttention(s: Services): AttentionController {
   const controller = new AttentionController(s.context.extensionUri, s);
   const reg = commandRegistrar(s);
   reg("headLens.showAttention", async () => {
     const editor = vscode.window.activeTextEditor;
-    if (!editor) throw new Error(NO_EDITOR);
+    const nothing = editor ? nothingToRunIn(editor) : nothingToRunWithoutEditor();
+    if (nothing || !editor) return sayNothingToRun(nothing ?? NO_EDITOR);
     await s.registry.ready;
     const model = await runModel(s, controller.currentModel);
     if (model) await controller.show(editor, model);
@@ -38,7 +38,8 @@ export function registerAttention(s: Services): AttentionController {
     if (controller.following) await controller.switchModel(model);
     else {
       const editor = vscode.window.activeTextEditor;
-      if (!editor) throw new Error(NO_EDITOR);
+      const nothing = editor ? nothingToRunIn(editor) : nothingToRunWithoutEditor();
+      if (nothing || !editor) return sayNothingToRun(nothing ?? NO_EDITOR);
       await controller.show(editor, model);
     }
   });

@@ -3,12 +3,15 @@
  * (config.json and the safetensors header against it, no weights read). A broken one gives one
  * error message with the reason and is not added; a good one is listed and, when opened, analyzed
  * into its panel (the panel is the confirmation: no "opened" message that a failure could follow).
+ * Add Model Folder says what it added and where it is listed (or that it was listed already), with
+ * the next step as a button.
  */
 import * as vscode from "vscode";
-import { basename, dirname } from "node:path";
+import { basename, dirname, resolve } from "node:path";
+import { oneLine } from "../../core/errors";
 import { notificationText } from "../../core/markdownText";
 import { prepareLocalPth } from "../hub/prepareHubModel";
-import { isLoadable, modelName } from "./modelEntry";
+import { isLoadable, LoadableModel, modelName } from "./modelEntry";
 import type { Register } from "./register";
 import type { Services } from "./services";
 
@@ -25,15 +28,18 @@ export function registerModelCommands(s: Services, reg: Register): void {
       folder = picked?.[0]?.fsPath;
     }
     if (!folder) return;
+    await s.registry.ready;
+    const listed = s.registry.list().find((e) => e.dir && resolve(e.dir) === resolve(folder));
+    if (isLoadable(listed))
+      return void offerNextStep(s, listed, `${shown(listed)} is already listed in the Head Lens view's models (${oneLine(folder)}).`);
     const entry = await s.registry.addFolder(folder);
-    if (entry.error) {
-      s.reportError(`${basename(folder)} was not added`, new Error(entry.error));
+    if (!isLoadable(entry)) {
+      s.reportError(`${basename(folder)} was not added`, new Error(entry.error ?? "the model cannot be loaded"));
       return;
     }
-    const c = entry.config!;
+    const c = entry.config;
     s.log.info(`added model folder ${entry.dir} (${modelName(entry)}: ${c.n_layers} layers × ${c.n_heads} heads, V ${c.d_vocab})`);
-    void s.treeView.reveal({ kind: "model", model: entry }, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
-    void vscode.window.setStatusBarMessage(`Head Lens: added ${modelName(entry)} (${c.n_layers} layers × ${c.n_heads} heads)`, 5000);
+    await offerNextStep(s, entry, `Added ${shown(entry)} to the Head Lens view's models, from ${oneLine(folder)}.`);
   });
 
   reg("headLens.openModelFile", async () => {
@@ -62,4 +68,18 @@ export function registerModelCommands(s: Services, reg: Register): void {
     s.log.info(`opened ${file} as ${modelName(entry)} (${entry.dir})`);
     await s.heads.show(entry, [{ layer: 0, head: 0 }]);
   });
+}
+
+/** "demo (2 layers × 4 heads)", one line: the name comes from the model's config.json. */
+function shown(m: LoadableModel): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${oneLine(modelName(m))} (${plural(m.config.n_layers, "layer")} × ${plural(m.config.n_heads, "head")})`;
+}
+
+/** Shows the model in the tree and says `message`, with Analyze (its first head in the heads panel) as the next step. */
+async function offerNextStep(s: Services, model: LoadableModel, message: string): Promise<void> {
+  void s.treeView.reveal({ kind: "model", model }, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
+  const pick = await vscode.window.showInformationMessage(notificationText(`Head Lens: ${message}`), "Analyze", "Show in Tree");
+  if (pick === "Analyze") await s.heads.show(model, [{ layer: 0, head: 0 }]);
+  else if (pick === "Show in Tree") await s.treeView.reveal({ kind: "model", model }, { select: true, focus: true, expand: true });
 }

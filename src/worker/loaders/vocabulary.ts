@@ -162,13 +162,27 @@ function loadVocabMap(path: string, config: ModelConfig): MappedGpt2Vocabulary {
     if (e instanceof HeadLensError) throw e;
     throw new HeadLensError(`${path}: cannot read the vocabulary map (${oneLine((e as Error).message)})`, "vocab.read");
   }
-  const ids = raw.gpt2Ids;
-  if (!Array.isArray(ids) || ids.length !== config.d_vocab || !ids.every((g) => Number.isInteger(g) && g >= -1 && g < Gpt2Tokenizer.SIZE)) {
-    throw new HeadLensError(`${path}: "gpt2Ids" must list ${config.d_vocab} GPT-2 ids (or -1 for UNK), one per model id`, "vocab.invalid");
-  }
+  const ids = raw.gpt2Ids as number[];
+  const problem = gpt2IdsProblem(raw.gpt2Ids, config.d_vocab);
+  if (problem)
+    throw new HeadLensError(`${path}: ${problem}. Fix it: "gpt2Ids" lists one GPT-2 id (or -1 for UNK) per model id`, "vocab.invalid");
   const bos = config.bos_token_id ?? (raw.bos as number);
   const unk = typeof raw.unk === "number" ? raw.unk : -1;
   if (!Number.isInteger(bos) || bos < 0 || bos >= ids.length)
     throw new HeadLensError(`${path}: no valid BOS id (set "bos" here or "bos_token_id" in config.json)`, "vocab.invalid");
-  return new MappedGpt2Vocabulary(ids as number[], bos, unk);
+  return new MappedGpt2Vocabulary(ids, bos, unk);
+}
+
+/** What is wrong with a vocabulary map's "gpt2Ids", naming its first bad entry; undefined when nothing is. */
+export function gpt2IdsProblem(ids: unknown, dVocab: number): string | undefined {
+  if (!Array.isArray(ids)) return `"gpt2Ids" is ${ids === undefined ? "missing" : `not a list (${typeof ids})`}`;
+  if (ids.length !== dVocab) return `"gpt2Ids" has ${ids.length} entries, but config.json's d_vocab is ${dVocab}`;
+  const max = Gpt2Tokenizer.SIZE - 1;
+  for (let i = 0; i < ids.length; i++) {
+    const g: unknown = ids[i];
+    const shown = oneLine(JSON.stringify(g) ?? String(g)).slice(0, 40);
+    if (typeof g !== "number" || !Number.isInteger(g)) return `gpt2Ids[${i}] is ${shown}, not an integer`;
+    if (g < -1 || g > max) return `gpt2Ids[${i}] is ${shown}, outside GPT-2's ids 0–${max}`;
+  }
+  return undefined;
 }
