@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { randomWeights, writeModelDir } from "../support/models";
 import type { Frame } from "playwright-core";
 import { answerPicks, panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, openFile, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, openFile, screenshotFailures, treeRowIn, typePath, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 /** A small binary file: a header, then NUL bytes (VS Code shows its binary preview). its first NUL at offset 4. */
@@ -206,22 +206,7 @@ function contrastRatio(a: number[], b: number[]): number {
   return (x + 0.05) / (y + 0.05);
 }
 
-/** The frame (of any webview) that shows `selector`. */
-async function frameWith(selector: string, timeout = 120_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of s.page.frames())
-      if (
-        await f
-          .locator(selector)
-          .count()
-          .catch(() => 0)
-      )
-        return f;
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await s.page.waitForTimeout(250);
-  }
-}
+const webviewWith = (selector: string, timeout?: number) => frameWith(s.page, selector, timeout);
 
 /** Every shaded cell of the overview: its column, the value it shows, its background and text colours. */
 async function shadedCells(f: Frame): Promise<{ column: string; value: number; bg: number[]; fg: number[] }[]> {
@@ -248,7 +233,7 @@ describe("issue #21, item 7: one sequential colour scale with a lightness range 
     await closeLeftovers();
     await runCommand(s.page, "View: Close All Editors");
     await runCommand(s.page, "Head Lens: Model Overview", "demo-attn-2l");
-    const f = await frameWith(".heatmap[data-type=k] button.best");
+    const f = await webviewWith(".heatmap[data-type=k] button.best");
     for (const [name, theme, selector] of THEMES) {
       await runCommand(s.page, "Preferences: Color Theme", theme);
       await s.page.locator(selector).first().waitFor({ timeout: 30_000 });

@@ -9,9 +9,8 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Frame, Page } from "playwright-core";
 import { answerPicks, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const SHOTS = process.env.HEAD_LENS_SCREENSHOTS ? join(REPO, "docs", "screenshots") : OUT;
@@ -30,21 +29,6 @@ screenshotFailures(() => s, OUT, "circuits-");
 
 const treeRow = (label: string) => treeRowIn(s.page, label);
 
-/** The webview document (of several open) that shows `selector`. */
-async function frameWith(page: Page, selector: string, timeout = 120_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.locator(selector).count()) return f;
-      } catch {
-        /* a frame going away */
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(250);
-  }
-}
 const OVERVIEW = "#metrics";
 const TOKENS = "#token-heads";
 const HEADS = "header.top #current-head";
@@ -59,6 +43,8 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
     await treeRow("demo-attn-2l").click();
     await treeRow("Layer 0").click();
+    // Layer 0's heads in place first: the rows below move as it expands (a click racing that lands on L0H0).
+    await s.page.locator(`.monaco-list-row[aria-label^="L0H3"]`).waitFor({ timeout: 60_000 });
     await treeRow("Layer 1").click();
     const l1h0 = s.page.locator(`.monaco-list-row[aria-label^="L1H0, induction 0."]`);
     await l1h0.waitFor({ timeout: 60_000 });

@@ -11,9 +11,9 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Frame, Locator, Page } from "playwright-core";
+import type { Locator } from "playwright-core";
 import { REPO, runCommand, Session, startVSCode } from "./harness";
-import { screenshotFailures, treeRowIn, vsix } from "./uxSupport";
+import { frameWith, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 
 const OUT = join(REPO, "test-output");
 const SHOTS = process.env.HEAD_LENS_SCREENSHOTS ? join(REPO, "docs", "screenshots") : OUT;
@@ -36,22 +36,6 @@ after(async () => {
   await s?.close();
 });
 screenshotFailures(() => s, OUT, "first-run-");
-
-/** The webview document (of several open) that shows `selector`. */
-async function frameWith(page: Page, selector: string, timeout = 120_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.locator(selector).count()) return f;
-      } catch {
-        /* a frame going away */
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(250);
-  }
-}
 
 /** The walkthrough's step (VS Code's getting-started page: one button per step, data-step-id = extension#walkthrough#step). */
 const step = (id: string): Locator => s.page.locator(`.getting-started-step[data-step-id="${EXTENSION_ID}#${WALKTHROUGH.id}#${id}"]`);

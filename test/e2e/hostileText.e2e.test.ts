@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, openFile, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, openFile, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
 import { HOSTILE_MODEL_NAME, HOSTILE_TEXT, LONG_TOKEN, writeHostileModel } from "../support/hostileModel";
 
 const OUT = join(REPO, "test-output");
@@ -68,22 +68,6 @@ async function watchCsp(page: Page): Promise<void> {
         );
       })
       .catch(() => undefined);
-  }
-}
-
-/** The webview document (of several open) that shows `selector`. */
-async function frameWith(page: Page, selector: string, timeout = 120_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.locator(selector).count()) return f;
-      } catch {
-        /* a frame going away */
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(250);
   }
 }
 
@@ -279,11 +263,11 @@ describe("issue #21: hostile token text in VS Code", () => {
     for (const [needle, shown] of [
       ["onerror", "'<img src=x onerror=alert(1)>'"],
       ["closeWindow", "'[x](command:workbench.action.closeWindow)'"],
-      ["value", "In L1H0"],
+      ["value", "In L0H0"], // the editor's head follows the attention panel's (L0H0, clicked above)
     ]) {
       const hover = await hoverText(
         needle,
-        needle === "value" ? "In L1H0" : `(position ${1 + 2 * lines.findIndex((l) => l.includes(needle))})`,
+        needle === "value" ? "In L0H0" : `(position ${1 + 2 * lines.findIndex((l) => l.includes(needle))})`,
       );
       const text = (await hover.innerText()).replace(/\u00a0/g, " ");
       assert.ok(text.includes(shown), `the editor hover shows ${shown}: ${text}`);

@@ -177,3 +177,19 @@ export async function reloadWindow(page: Page): Promise<void> {
   }
   await page.locator(".statusbar").waitFor({ timeout: 60_000 });
 }
+
+/** The webview document (of several open) that shows `selector`. */
+export async function frameWith(page: Page, selector: string, timeout = 120_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.locator(selector).count()) return f;
+      } catch {
+        /* a frame going away */
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+    await page.waitForTimeout(250);
+  }
+}
