@@ -246,6 +246,14 @@ describe("live attention in VS Code", () => {
     await panel().locator(`.strip .tok[data-i='${q}']`).hover();
     await s.page.waitForTimeout(500);
     await s.page.screenshot({ path: join(OUT, "attention-panel-wide.png") });
+    // Side by side, not on top of each other: the enlarged head (its long title included) leaves the heads their room.
+    const box = async (sel: string) => (await panel().locator(sel).first().boundingBox())!;
+    const [grid, enlarged, thumb] = [await box(".grid-section"), await box(".enlarged"), await box(".thumb")];
+    assert.ok(
+      grid.x + grid.width <= enlarged.x + 1,
+      `the heads (right edge ${grid.x + grid.width}) overlap the enlarged head (${enlarged.x})`,
+    );
+    assert.ok(thumb.width >= 100, `a head's thumbnail is ${thumb.width} px wide`);
     await runCommand(s.page, "View: Toggle Maximize Editor Group");
   });
 
