@@ -1,13 +1,13 @@
 /**
  * Model text in VS Code Markdown stays data: each hostile string, escaped by markdownText, comes out
  * of marked (the Markdown renderer VS Code uses, GFM on) as the very same text, with no element,
- * link or entity made from it — inline, inside emphasis, and in a table cell. Theme icons: VS Code's
- * own pre- and post-passes around marked (markdownRenderer.ts) are reproduced, so "$(zap)" must come
- * out literal, not as an icon.
+ * link or entity made from it — inline, inside emphasis, and in a table cell. The MarkdownStrings that
+ * carry model text have theme icons off (VS Code then runs no icon pass around marked); iconText, for
+ * quick picks and the status bar, is checked against VS Code's icon-label rule.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { markdownText, notificationText } from "../src/core/markdownText";
+import { iconText, markdownText, notificationText } from "../src/core/markdownText";
 import { cutToken } from "../src/core/tokenDisplay";
 import { HeadReport } from "../src/core/report";
 import { headReportMarkdown } from "../src/core/reportExport";
@@ -29,6 +29,10 @@ const HOSTILE = [
   "a | b | c",
   "# heading",
   "1. list",
+  "1) list",
+  "$(a~b) $(c~d)",
+  "$(",
+  "$(x y)",
   "- item",
   "> quote",
   "  indented    four",
@@ -52,15 +56,6 @@ function shown(html: string): { text: string; tags: string[] } {
   return { text, tags };
 }
 
-/** VS Code's markdownEscapeEscapedIcons before marked, and its icon rendering of the text after
- * (an escaped "\$(name)" shows as "$(name)", a bare "$(name)" becomes an icon). */
-function withThemeIcons(markdown: string, render: (md: string) => string): string {
-  const pre = markdown.replace(/\\\$\([a-z0-9-]+?(?:~[a-z0-9-]*?)?\)/gi, (m) => `\\${m}`);
-  return render(pre).replace(/(\\)?\$\(([a-z0-9-]+?)(?:~[a-z0-9-]*?)?\)/gi, (m, esc: string | undefined, name: string) =>
-    esc ? m.slice(1) : `<span class="codicon codicon-${name}"></span>`,
-  );
-}
-
 const expected = (s: string) => s.replace(/\n/g, " ");
 
 describe("markdownText: model text in VS Code Markdown is shown literally", () => {
@@ -70,8 +65,8 @@ describe("markdownText: model text in VS Code Markdown is shown literally", () =
       assert.deepEqual(r.tags, []);
       assert.equal(r.text, expected(s));
     });
-    test(`a paragraph with emphasis around it, theme icons on: ${JSON.stringify(s.slice(0, 50))}`, () => {
-      const html = withThemeIcons(`**key** ${markdownText(s)} · *score*`, (md) => marked.parse(md, { gfm: true }) as string);
+    test(`a paragraph with emphasis around it: ${JSON.stringify(s.slice(0, 50))}`, () => {
+      const html = marked.parse(`**key** ${markdownText(s)} · *score*`, { gfm: true }) as string;
       const r = shown(html);
       assert.deepEqual(r.tags, ["p", "strong", "strong", "em", "em", "p"]);
       assert.equal(r.text.trim(), `key ${expected(s)} · score`);
@@ -94,6 +89,16 @@ describe("notificationText: no link in a notification comes from model text", ()
       assert.equal(notificationText(s).replace(/\u200b/g, ""), s);
     });
   }
+});
+
+describe("iconText: quick picks and the status bar show model text as written", () => {
+  // VS Code's iconLabels (base/common/iconLabels.ts): an unescaped $(name) or $(name~modifier) is an
+  // icon; "\\$(name)" shows as "$(name)"; any other backslash or "$(" shows as it is.
+  const ICON = /(\\)?\$\(([A-Za-z0-9-]+)(?:~[A-Za-z0-9-]*)?\)/g;
+  const rendered = (label: string) =>
+    label.replace(ICON, (m, esc: string | undefined, name: string) => (esc ? m.slice(1) : `<icon ${name}>`));
+  for (const s of ["$(zap)", "$(zap~spin) and $(x", "$(", "$(document", "a $(x y) b", "\\$(zap)", "cost: $(5)"])
+    test(JSON.stringify(s), () => assert.equal(rendered(iconText(s)), s));
 });
 
 describe("cutToken: one rule for cutting long tokens", () => {

@@ -34,11 +34,11 @@ export interface PositionData {
 /** A token's text with its whitespace made visible but its line breaks kept. */
 function tokenNodes(t: RunToken, i: number, bos: boolean): (Node | string)[] {
   if (i === 0 && bos) return ["⟨bos⟩"];
-  const parts = t.text.split("\n");
+  const parts = cutToken(t.text).split("\n"); // cut first: a token of many lines is not many lines tall
   const out: (Node | string)[] = [];
   parts.forEach((p, k) => {
     if (k > 0) out.push(el("span", { class: "nl" }, "↵"), el("br"));
-    if (p) out.push(cutToken(p.replace(/\t/g, "⇥"))); // whole in the token's tooltip
+    if (p) out.push(p.replace(/\t/g, "⇥")); // whole in the token's tooltip
   });
   return out;
 }

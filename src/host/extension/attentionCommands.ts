@@ -33,15 +33,16 @@ export function registerAttention(s: Services): AttentionController {
     if (head) await controller.chooseHead({ layer: head.layer, head: head.head });
   });
   reg(CHOOSE_ATTENTION_MODEL, async () => {
+    // Nothing to run on is said before a model is asked for (when the pick would start a run).
+    const editor = vscode.window.activeTextEditor;
+    if (!controller.following) {
+      const nothing = editor ? nothingToRunIn(editor) : nothingToRunWithoutEditor();
+      if (nothing || !editor) return sayNothingToRun(nothing ?? NO_EDITOR);
+    }
     const model = await pickRunModel(s, controller.currentModel);
     if (!model) return;
     if (controller.following) await controller.switchModel(model);
-    else {
-      const editor = vscode.window.activeTextEditor;
-      const nothing = editor ? nothingToRunIn(editor) : nothingToRunWithoutEditor();
-      if (nothing || !editor) return sayNothingToRun(nothing ?? NO_EDITOR);
-      await controller.show(editor, model);
-    }
+    else if (editor) await controller.show(editor, model);
   });
   reg("headLens.stopAttentionHighlights", () => controller.stop());
   s.context.subscriptions.push(

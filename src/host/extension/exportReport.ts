@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { HeadReport, ModelReport } from "../../core/report";
 import { headReportMarkdown, headReportsCsv } from "../../core/reportExport";
 import { allHeads } from "../../core/heads";
-import { notificationText } from "../../core/markdownText";
+import { iconText, notificationText } from "../../core/markdownText";
 import type { TreeNode } from "./headTree";
 import { modelName } from "./modelEntry";
 import { pickModel } from "./pickers";
@@ -35,7 +35,7 @@ export function registerExport(s: Services, reg: Register): void {
       [
         ...(panelHeads.length ? [{ label: `Heads shown in the panel (${panelHeads.length})`, heads: panelHeads }] : []),
         {
-          label: `Every head of ${modelName(model)} (${all.length})`,
+          label: `Every head of ${iconText(modelName(model))} (${all.length})`,
           heads: all,
           description: "analyzes what is not cached yet; the panel is left as it is",
         },

@@ -49,7 +49,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       const code = markdownText,
         escaped = markdownText;
       const int = (n: number) => n.toLocaleString("en-US");
-      const md = new vscode.MarkdownString(undefined, true);
+      const md = new vscode.MarkdownString(undefined, false); // no theme icons: model text in it is escaped as data (markdownText.ts)
       md.isTrusted = { enabledCommands: [PICK_HOVER_CONTEXT, WHICH_HEADS] };
       const change = `([change](command:${PICK_HOVER_CONTEXT} "Choose the model and head hovers describe"))`;
       md.appendMarkdown(`**Head Lens: ${escaped(this.context.label(target))}** ${change}\n\n`);

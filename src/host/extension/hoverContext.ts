@@ -10,6 +10,7 @@
  */
 import * as vscode from "vscode";
 import { iconText } from "../../core/markdownText";
+import { cutToken } from "../../core/tokenDisplay";
 import { allHeads, headName, HeadRef } from "../../core/heads";
 import { PICK_HOVER_CONTEXT } from "./commandIds";
 import { ModelEntry, modelName } from "./modelEntry";
@@ -106,7 +107,7 @@ export class HoverContext implements vscode.Disposable {
 
   private update(): void {
     const t = this.current();
-    this.item.text = `$(telescope) Head Lens: ${iconText(this.label(t))}`;
+    this.item.text = `$(telescope) Head Lens: ${iconText(cutToken(this.label(t)))}`; // a 5 000-character model name stays one item
     this.item.tooltip = t
       ? `Editor hovers tokenize with ${modelName(t.model)}` +
         `${t.head ? ` and show what the token does in ${headName(t.head.layer, t.head.head)}` : ""}; ` +

@@ -40,7 +40,7 @@ export function nothingToRunWithoutEditor(): string {
   if (!(input instanceof vscode.TabInputText)) return NO_EDITOR;
   const name = fileName(input.uri);
   const nul = input.uri.scheme === "file" ? firstNul(input.uri.fsPath) : -1;
-  const why = nul >= 0 ? `looks binary (a NUL byte at offset ${nul})` : "is shown as binary, not as text";
+  const why = nul >= 0 ? `looks binary (a NUL byte at offset ${nul})` : "is not open in a text editor";
   return `${name} ${why}. ${RUNS_ON_TEXT}`;
 }
 

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { HeadLensError, oneLine } from "../../core/errors";
-import { displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
+import { cutToken, displayTokenBytes, unknownIdLabel } from "../../core/tokenDisplay";
 import { ModelConfig } from "../../core/config";
 import { HfTokenizerVocabulary } from "./hfTokenizer";
 import { readBoundedJson } from "./jsonFile";
@@ -180,7 +180,7 @@ export function gpt2IdsProblem(ids: unknown, dVocab: number): string | undefined
   const max = Gpt2Tokenizer.SIZE - 1;
   for (let i = 0; i < ids.length; i++) {
     const g: unknown = ids[i];
-    const shown = oneLine(JSON.stringify(g) ?? String(g)).slice(0, 40);
+    const shown = cutToken(oneLine(JSON.stringify(g) ?? String(g)));
     if (typeof g !== "number" || !Number.isInteger(g)) return `gpt2Ids[${i}] is ${shown}, not an integer`;
     if (g < -1 || g > max) return `gpt2Ids[${i}] is ${shown}, outside GPT-2's ids 0–${max}`;
   }
