@@ -119,7 +119,7 @@ describe("the Markdown export keeps hostile tokens as text", () => {
     const t = (token: string, id: number) => ({ id, token: `'${token}'`, score: 1 });
     const tokens = HOSTILE_TOKENS.slice(1).map((x, i) => t(x, i + 1));
     const md = headReportMarkdown({
-      model: "m",
+      model: "<img src=x onerror=alert(1)> **hostile_*model*",
       layer: 0,
       head: 0,
       ep: "cpu",

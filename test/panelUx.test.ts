@@ -48,7 +48,7 @@ const report: HeadReport = {
 
 test("the Markdown export lists queries and outputs separately, never on one table row", () => {
   const md = headReportMarkdown(report);
-  assert.match(md, /^## L1H0 \(m\)$/m);
+  assert.match(md, /^## L1H0 \(`m`\)$/m);
   assert.doesNotMatch(md, /\| rank \| query/);
   assert.match(
     md,

@@ -12,7 +12,8 @@ const mdCode = (s: string) => {
 /** One head as Markdown. Queries and outputs are separate ranked lists: query #i and output #i are
  * unrelated, so they never share a table row. */
 export function headReportMarkdown(r: HeadReport): string {
-  const out = [`## ${headName(r.layer, r.head)} (${r.model})`, "", `Execution provider: ${r.ep}; BOS id ${r.bos}.`, ""];
+  // The model's name is model text too (a config's model_name): a code span, as tokens are.
+  const out = [`## ${headName(r.layer, r.head)} (${mdCode(r.model)})`, "", `Execution provider: ${r.ep}; BOS id ${r.bos}.`, ""];
   const list = (items: TokenScore[]) => (items.length ? items.map((x, i) => `${i + 1}. ${mdCode(x.token)} ${fmt2(x.score)}`) : ["(none)"]);
   for (const k of r.keys) {
     out.push(

@@ -461,7 +461,7 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
       "the panel still shows what it showed",
     );
     const md = readFileSync(file, "utf8");
-    assert.match(md, /^## L1H3 \(demo-attn-2l\)$/m);
+    assert.match(md, /^## L1H3 \(`demo-attn-2l`\)$/m);
     assert.doesNotMatch(md, /\| rank \| query/);
     assert.match(md, /Queries that prefer key[^\n]*\n\n1\. `[^`]+` -?\d+\.\d\d\n2\. /);
     assert.match(md, /Effect on logits[^\n]*\n\n1\. `[^`]+` -?\d+\.\d\d\n/);
