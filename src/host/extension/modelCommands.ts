@@ -29,9 +29,13 @@ export function registerModelCommands(s: Services, reg: Register): void {
     }
     if (!folder) return;
     await s.registry.ready;
-    const listed = s.registry.list().find((e) => e.dir && resolve(e.dir) === resolve(folder));
-    if (isLoadable(listed))
-      return void offerNextStep(s, listed, `${shown(listed)} is already listed in the Head Lens view's models (${oneLine(folder)}).`);
+    const find = () => s.registry.list().find((e) => e.dir && resolve(e.dir) === resolve(folder));
+    if (find()) {
+      await s.registry.refresh(); // checked again from disk, as adding it again did
+      const listed = find();
+      if (isLoadable(listed))
+        return offerNextStep(s, listed, `${shown(listed)} is already listed in the Head Lens view's models (${oneLine(folder)}).`);
+    }
     const entry = await s.registry.addFolder(folder);
     if (!isLoadable(entry)) {
       s.reportError(`${basename(folder)} was not added`, new Error(entry.error ?? "the model cannot be loaded"));
