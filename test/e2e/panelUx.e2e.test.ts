@@ -465,6 +465,8 @@ describe("issue #14: the panel and tree as a researcher uses them", () => {
     assert.doesNotMatch(md, /\| rank \| query/);
     assert.match(md, /Queries that prefer key[^\n]*\n\n1\. `[^`]+` -?\d+\.\d\d\n2\. /);
     assert.match(md, /Effect on logits[^\n]*\n\n1\. `[^`]+` -?\d+\.\d\d\n/);
+    // Hovered first: a toast the pointer is on does not start hiding under the click.
+    await toast.hover();
     await toast.locator(".monaco-button", { hasText: "Open" }).click();
     await s.page.locator(".tabs-container .tab", { hasText: "demo-attn-2l-heads.md" }).waitFor({ timeout: 30_000 });
   });
