@@ -29,9 +29,13 @@ export function inductionTargets(ids: readonly number[], textFrom: number): numb
   const seen = new Map<number, number[]>();
   return ids.map((id, i) => {
     if (i < textFrom) return [];
-    const earlier = seen.get(id) ?? [];
+    const earlier = seen.get(id);
+    if (!earlier) {
+      seen.set(id, [i]);
+      return [];
+    }
     const targets = earlier.map((j) => j + 1);
-    seen.set(id, [...earlier, i]);
+    earlier.push(i);
     return targets;
   });
 }
@@ -41,8 +45,16 @@ export function inductionTargets(ids: readonly number[], textFrom: number): numb
  * token ids `ids` (length T); `textFrom` is the first text position (1 with BOS prepended, else 0).
  */
 export function textPatternScores(pattern: Float32Array, H: number, ids: readonly number[], textFrom: number): TextScores[] {
-  const T = ids.length;
+  return layerScores(pattern, H, ids.length, textFrom, inductionTargets(ids, textFrom));
+}
+
+/** Every layer's scores (patterns per layer [H, T, T]); the induction targets are found once for all layers. */
+export function textScoresByLayer(patterns: Float32Array[], H: number, ids: readonly number[], textFrom: number): TextScores[][] {
   const targets = inductionTargets(ids, textFrom);
+  return patterns.map((p) => layerScores(p, H, ids.length, textFrom, targets));
+}
+
+function layerScores(pattern: Float32Array, H: number, T: number, textFrom: number, targets: number[][]): TextScores[] {
   const firstPrev = textFrom + 1;
   const repeated = targets.filter((t) => t.length > 0).length;
   return Array.from({ length: H }, (_, h) => {

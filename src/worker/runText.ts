@@ -9,7 +9,7 @@
 import { HeadLensError } from "../core/errors";
 import { headName } from "../core/heads";
 import { headPattern, thumbnails } from "../core/patternThumbnail";
-import { textPatternScores } from "../core/textScores";
+import { textScoresByLayer } from "../core/textScores";
 import { spansFromTokenBytes } from "../core/tokenSpans";
 import { HandlerContext } from "../protocol/channel";
 import {
@@ -160,7 +160,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
             return { kind: "thumbnails", size: layers[0].size, layers: layers.map((x) => x.data) };
           })();
     const patternsMs = performance.now() - t0;
-    const textScores = body.patterns.map((p) => textPatternScores(p, H, ids, bos !== null ? 1 : 0));
+    const textScores = textScoresByLayer(body.patterns, H, ids, bos !== null ? 1 : 0);
     ctx.emit({ type: "patterns", run, patterns, textScores, elapsedMs: patternsMs });
 
     const rows = Math.max(1, Math.floor(deps.blockBytes / (4 * config.d_vocab)));
