@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
+import { ExplainParams, ExplainResult } from "../protocol/explain";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
 import {
   AnalyzeEvent,
@@ -86,6 +87,11 @@ export class EngineClient {
   /** One head's exact pattern from a recent attention run. */
   attentionPattern(request: PatternParams, signal?: AbortSignal): Promise<PatternResult> {
     return this.call("attentionPattern", request, { signal });
+  }
+
+  /** Why a head attends from a query to its keys, on a recent attention run. */
+  explain(request: ExplainParams, signal?: AbortSignal): Promise<ExplainResult> {
+    return this.call("explain", request, { signal });
   }
 
   /** One token in every head: its exact key rank and figures (streamed per head). */

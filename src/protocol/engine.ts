@@ -11,6 +11,7 @@ import type { ModelMetrics } from "../core/headMetrics";
 import type { HeadReport, PathRef, ReportSizes } from "../core/report";
 import type { ReportSettings } from "../core/reportSettings";
 import type { HeadDetails, TokenInHead } from "./headDetails";
+import type { ExplainParams, ExplainResult } from "./explain";
 import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
 
 export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
@@ -173,6 +174,8 @@ export type EngineApi = {
   attention: { params: AttentionParams; result: AttentionResult; event: AttentionEvent };
   /** One head's exact pattern from a recent `attention` run. */
   attentionPattern: { params: PatternParams; result: PatternResult };
+  /** Why a head attends from a query to its keys, on a recent `attention` run (explain.ts). */
+  explain: { params: ExplainParams; result: ExplainResult };
   /** Cancel everything and end the thread once no native call is running (terminating a worker
    * inside onnxruntime's session.run aborts the whole process). */
   shutdown: { params: Record<string, never>; result: void };

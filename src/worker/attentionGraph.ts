@@ -14,7 +14,7 @@
  * matrix and builds in milliseconds.
  */
 import { ModelWeights } from "../core/weights";
-import { ElemType, Graph, Initializer, Node } from "./onnxModel";
+import { Dim, ElemType, Graph, Initializer, Node } from "./onnxModel";
 
 export const LN_EPS = 1e-5;
 
@@ -55,7 +55,8 @@ const axesLast = [{ name: "axes", ints: [-1] }];
 
 /** Inputs: resid0 [T, D] (token + position embeddings; token only for shortformer), pos [T, D]
  * (shortformer only), keep [T, T] bool (causal mask), dir [T, D] (final-LN-weighted, centred
- * W_U column of each position's next token). Outputs: pattern{l} [H, T, T], dla{l} [H, T], final [T, D]. */
+ * W_U column of each position's next token). Outputs: pattern{l} [H, T, T], dla{l} [H, T], final [T, D];
+ * and the hooks "why" needs: v{l} and z{l} [H, T, E], with normalization lnScale{l} and finalScale [T, 1]. */
 export function bodyGraph(w: ModelWeights): Graph {
   const { n_heads: H, d_head: E, d_model: D } = w.config;
   const shortformer = w.config.positional_embedding_type === "shortformer";
@@ -81,13 +82,20 @@ export function bodyGraph(w: ModelWeights): Graph {
     return { y, scale };
   };
   const outputs: Graph["outputs"] = [];
+  /** An intermediate the run keeps for "why" (core/scoreAttribution.ts), under TransformerLens's hook name. */
+  const hook = (x: string, name: string, dims: Dim[]) => {
+    g.op("Identity", [x], undefined, name);
+    outputs.push({ name, type: ElemType.FLOAT, dims });
+  };
   const zs: string[] = [];
   let resid = "resid0";
   w.blocks.forEach((b, l) => {
     const p = `L${l}_`;
     if (b.ln1_w) g.inits.push(f32(p + "ln_w", [D], b.ln1_w.data));
     if (b.ln1_b) g.inits.push(f32(p + "ln_b", [D], b.ln1_b.data));
-    const xn = normalize(resid, b.ln1_w && p + "ln_w", b.ln1_b && p + "ln_b").y;
+    const ln1 = normalize(resid, b.ln1_w && p + "ln_w", b.ln1_b && p + "ln_b");
+    const xn = ln1.y;
+    if (ln1.scale) hook(ln1.scale, `lnScale${l}`, ["T", 1]);
     const qkIn = shortformer ? g.op("Add", [xn, "pos"]) : xn;
     const project = (name: string, x: string, W: Float32Array, bias: Float32Array) => {
       g.inits.push(f32(p + "W" + name, [D, H * E], headsSideBySide(W, H, D, E)), f32(p + "b" + name, [H * E], bias));
@@ -103,6 +111,8 @@ export function bodyGraph(w: ModelWeights): Graph {
     outputs.push({ name: pattern, type: ElemType.FLOAT, dims: [H, "T", "T"] });
     const z = g.op("MatMul", [pattern, v]); // [H,T,E]
     zs.push(z);
+    hook(v, `v${l}`, [H, "T", E]);
+    hook(z, `z${l}`, [H, "T", E]);
     const merged = g.op("Reshape", [g.op("Transpose", [z], [{ name: "perm", ints: [1, 0, 2] }]), "merge_heads"]);
     g.inits.push(f32(p + "W_O", [H * E, D], b.W_O.data), f32(p + "b_O", [D], b.b_O.data));
     resid = g.op("Add", [resid, g.op("Add", [g.op("MatMul", [merged, p + "W_O"]), p + "b_O"])]);
@@ -110,8 +120,8 @@ export function bodyGraph(w: ModelWeights): Graph {
   if (w.ln_final_w) g.inits.push(f32("lnf_w", [D], w.ln_final_w.data));
   if (w.ln_final_b) g.inits.push(f32("lnf_b", [D], w.ln_final_b.data));
   const final = normalize(resid, w.ln_final_w && "lnf_w", w.ln_final_b && "lnf_b");
-  g.op("Identity", [final.y], undefined, "final");
-  outputs.push({ name: "final", type: ElemType.FLOAT, dims: ["T", D] });
+  hook(final.y, "final", ["T", D]);
+  if (final.scale) hook(final.scale, "finalScale", ["T", 1]);
   // A head's logit attribution: (z_h W_O[h] − mean) / scale · dir = z_h · (W_O[h] · dir) / scale, dir centred.
   const dirT = g.op("Transpose", ["dir"], [{ name: "perm", ints: [1, 0] }]); // [D,T]
   const scaleRow = final.scale ? g.op("Transpose", [final.scale], [{ name: "perm", ints: [1, 0] }]) : undefined; // [1,T]

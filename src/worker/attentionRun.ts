@@ -16,6 +16,12 @@ export interface BodyOutput {
   dla: Float32Array[];
   /** [T, D]: the residual stream after the final normalization (the unembedding's input). */
   final: Float32Array;
+  /** What "why" needs (core/scoreAttribution.ts): per layer v and z [H, T, E], ln1's scale [T]
+   * (null without normalization), and the final LayerNorm's scale. */
+  v: Float32Array[];
+  z: Float32Array[];
+  lnScale: (Float32Array | null)[];
+  finalScale: Float32Array | null;
 }
 
 export interface UnembedOutput {
@@ -153,6 +159,10 @@ export async function runBody(backend: OrtBackend, session: Ort.InferenceSession
     patterns: w.blocks.map((_, l) => r[`pattern${l}`].data as Float32Array),
     dla: w.blocks.map((_, l) => r[`dla${l}`].data as Float32Array),
     final: r.final.data as Float32Array,
+    v: w.blocks.map((_, l) => r[`v${l}`].data as Float32Array),
+    z: w.blocks.map((_, l) => r[`z${l}`].data as Float32Array),
+    lnScale: w.blocks.map((_, l) => (r[`lnScale${l}`]?.data as Float32Array) ?? null),
+    finalScale: (r.finalScale?.data as Float32Array) ?? null,
   };
 }
 

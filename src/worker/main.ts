@@ -14,6 +14,7 @@ import { metricsRequest } from "./modelMetrics";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
 import { ResultCache } from "./resultCache";
+import { explain } from "./explain";
 import { AttentionRuns, runText } from "./runText";
 import { tokenHeads } from "./tokenHeads";
 
@@ -82,6 +83,10 @@ channel
   .serve(
     "attentionPattern",
     logged("attentionPattern", (req) => deps.runs.pattern(req)),
+  )
+  .serve(
+    "explain",
+    logged("explain", (req) => explain(req, deps.runs)),
   )
   // Answers from the cache at once; what must be computed waits its turn (exclusive).
   .serve(

@@ -7,6 +7,8 @@
  * then the unembedding's predictions and the heads' logit attributions come with the reply.
  */
 import { HeadLensError } from "../core/errors";
+import type { RunHooks } from "../core/scoreAttribution";
+import type { ModelWeights } from "../core/weights";
 import { headName } from "../core/heads";
 import { headPattern, thumbnails } from "../core/patternThumbnail";
 import { textScoresByLayer } from "../core/textScores";
@@ -39,11 +41,13 @@ export interface RunTextDeps {
   blockBytes: number;
 }
 
-interface KeptRun {
+/** A run kept for questions about it: its exact patterns, and the hooks "why" reads. */
+export interface KeptRun {
   runId: string;
-  T: number;
-  nHeads: number;
-  patterns: Float32Array[];
+  model: string;
+  identity: string;
+  weights: ModelWeights;
+  hooks: RunHooks;
 }
 
 /** The worker's live-attention state: the last runs' exact patterns, and the sessions built per model. */
@@ -60,26 +64,30 @@ export class AttentionRuns {
     return this.sessions.sessions;
   }
 
-  /** Keeps a run's exact patterns (the last KEPT_RUNS runs); returns its id. */
-  keep(T: number, nHeads: number, patterns: Float32Array[]): string {
+  /** Keeps a run (the last KEPT_RUNS runs); returns its id. */
+  keep(run: Omit<KeptRun, "runId">): string {
     const runId = String(this.nextRun++);
-    this.kept.push({ runId, T, nHeads, patterns });
+    this.kept.push({ ...run, runId });
     if (this.kept.length > KEPT_RUNS) this.kept.shift();
     return runId;
   }
 
+  /** A kept run and one of its heads, checked. */
+  find(runId: string, layer: number, head: number): KeptRun {
+    const run = this.kept.find((r) => r.runId === runId);
+    if (!run) throw new HeadLensError(`attention run ${runId} is no longer kept; run Show Attention again`, "request.staleRun");
+    const { n_layers: L, n_heads: H } = run.weights.config;
+    if (!(Number.isInteger(layer) && Number.isInteger(head) && layer >= 0 && layer < L && head >= 0 && head < H)) {
+      throw new HeadLensError(`no head ${headName(layer, head)} in this model (${L} layers × ${H} heads)`, "request.head");
+    }
+    return run;
+  }
+
   /** One head's exact pattern from a kept run. */
   pattern(req: PatternParams): PatternResult {
-    const run = this.kept.find((r) => r.runId === req.runId);
-    if (!run) throw new HeadLensError(`attention run ${req.runId} is no longer kept; run Show Attention again`, "request.staleRun");
-    const { layer, head } = req;
-    if (!(layer >= 0 && layer < run.patterns.length && head >= 0 && head < run.nHeads)) {
-      throw new HeadLensError(
-        `no head ${headName(layer, head)} in this model (${run.patterns.length} layers × ${run.nHeads} heads)`,
-        "request.head",
-      );
-    }
-    return { ...req, T: run.T, weights: headPattern(run.patterns[layer], head, run.T) };
+    const { hooks } = this.find(req.runId, req.layer, req.head);
+    const T = hooks.ids.length;
+    return { ...req, T, weights: headPattern(hooks.patterns[req.layer], req.head, T) };
   }
 }
 
@@ -142,7 +150,12 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
     const body = await runBody(backend, await lease.body(), weights, ids);
     ctx.throwIfCancelled();
     const run: RunInfo = {
-      runId: deps.runs.keep(T, H, body.patterns),
+      runId: deps.runs.keep({
+        model: config.model_name,
+        identity: stored.identity,
+        weights,
+        hooks: { ids, patterns: body.patterns, z: body.z, v: body.v, lnScale: body.lnScale, finalScale: body.finalScale, dla: body.dla },
+      }),
       model: config.model_name,
       identity: stored.identity,
       nLayers: L,

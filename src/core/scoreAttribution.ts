@@ -1,0 +1,217 @@
+/**
+ * Why a head attends where it does, exactly. Before layer l the residual stream at position t is a
+ * sum of named parts: embed (W_E[token]), pos (W_pos[t]; shortformer models add it after ln1, on the
+ * Q/K side only, neither centred nor scaled), each earlier head's result z·W_O (TransformerLens's
+ * stack_head_results) and bias (the earlier layers' b_O). LayerNorm's centring is linear and its
+ * scale is held at the value the run had, so the query and the key split into the same parts (bias
+ * also carries ln1's bias and b_Q / b_K) and the score splits into C × C terms
+ * q_i^c · k_j^c' / √d_head that sum to it. Relative terms subtract each term's mean over the keys
+ * the query sees: only differences between keys move the softmax.
+ *
+ * The key side is not projected part by part (C · D · d_head per key): each query part's direction
+ * a^c = W_K q^c is brought back to the residual stream once, so a key costs C · (2·D + heads·d_head).
+ */
+import { headName } from "./heads";
+import { ModelWeights } from "./weights";
+
+/** What one run of the model kept (hooks as TransformerLens names them). */
+export interface RunHooks {
+  ids: number[];
+  /** Per layer [H, T, T] (hook_pattern). */
+  patterns: Float32Array[];
+  /** Per layer [H, T, E] (hook_z) and values [H, T, E] (hook_v). */
+  z: Float32Array[];
+  v: Float32Array[];
+  /** Per layer [T]: ln1's scale (hook_scale); null without normalization. */
+  lnScale: (Float32Array | null)[];
+  /** [T]: ln_final's scale; null without normalization. */
+  finalScale: Float32Array | null;
+  /** Per layer [H, T]: each head's direct logit attribution to the next token. */
+  dla: Float32Array[];
+}
+
+export interface ScoreAttribution {
+  components: string[];
+  keys: number[];
+  terms: Float64Array;
+  relative: Float64Array;
+  scores: Float64Array;
+  weights: Float64Array;
+  movedAtQuery: number[];
+  movedAtKeys: number[][];
+  dla: number | null;
+  sources: Float64Array | null;
+}
+
+export function componentNames(layer: number, nHeads: number): string[] {
+  const heads = Array.from({ length: layer * nHeads }, (_, i) => headName(Math.floor(i / nHeads), i % nHeads));
+  return ["embed", "pos", ...heads, "bias"];
+}
+
+/** Where head (l, h) attended most from position t (the first of equal weights). */
+export function strongestKey(patterns: Float32Array[], l: number, h: number, t: number, T: number): number {
+  const row = patterns[l].subarray((h * T + t) * T, (h * T + t) * T + t + 1);
+  let best = 0;
+  for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+  return best;
+}
+
+const dot = (a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, n: number) => {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+  return s;
+};
+
+export function attributeScore(
+  w: ModelWeights,
+  run: RunHooks,
+  layer: number,
+  head: number,
+  query: number,
+  onlyKey?: number,
+): ScoreAttribution {
+  const { n_heads: H, d_head: E, d_model: D, d_vocab: V } = w.config;
+  const T = run.ids.length;
+  const norm = w.config.normalization_type !== null;
+  const shortformer = w.config.positional_embedding_type === "shortformer";
+  const blk = w.blocks[layer];
+  const components = componentNames(layer, H);
+  const C = components.length,
+    nBefore = layer * H,
+    BIAS = C - 1;
+  const scaleAt = (t: number) => (norm ? run.lnScale[layer]![t] : 1);
+  const lnW = blk.ln1_w?.data,
+    lnB = blk.ln1_b?.data;
+
+  // The residual's bias part: the earlier layers' b_O, the same at every position.
+  const bias = new Float64Array(D);
+  for (let l = 0; l < layer; l++) for (let d = 0; d < D; d++) bias[d] += w.blocks[l].b_O.data[d];
+
+  // Query side: each part as ln1 sees it at the query (centred, over the query's scale, times ln1's weight), through W_Q.
+  const qkIn = (c: number, t: number): Float64Array => {
+    const x = new Float64Array(D);
+    if (c === 0) for (let d = 0; d < D; d++) x[d] = w.W_E.data[run.ids[t] * D + d];
+    else if (c === 1) for (let d = 0; d < D; d++) x[d] = w.W_pos.data[t * D + d];
+    else if (c === BIAS) x.set(bias);
+    else {
+      const l = Math.floor((c - 2) / H),
+        h = (c - 2) % H;
+      const zo = (h * T + t) * E,
+        Wo = w.blocks[l].W_O.data;
+      for (let e = 0; e < E; e++) {
+        const ze = run.z[l][zo + e];
+        for (let d = 0; d < D; d++) x[d] += ze * Wo[(h * E + e) * D + d];
+      }
+    }
+    if (c === 1 && shortformer) return x; // added after ln1: neither centred nor scaled
+    if (norm) {
+      let mean = 0;
+      for (let d = 0; d < D; d++) mean += x[d];
+      mean /= D;
+      const s = scaleAt(t);
+      for (let d = 0; d < D; d++) x[d] = ((x[d] - mean) / s) * (lnW ? lnW[d] : 1);
+    }
+    if (c === BIAS && lnB) for (let d = 0; d < D; d++) x[d] += lnB[d];
+    return x;
+  };
+  const WQ = blk.W_Q.data,
+    WK = blk.W_K.data,
+    hD = head * D * E;
+  const q: Float64Array[] = [];
+  for (let c = 0; c < C; c++) {
+    const x = qkIn(c, query);
+    const qc = new Float64Array(E);
+    for (let d = 0; d < D; d++) {
+      const xd = x[d];
+      if (xd !== 0) for (let e = 0; e < E; e++) qc[e] += xd * WQ[hD + d * E + e];
+    }
+    if (c === BIAS) for (let e = 0; e < E; e++) qc[e] += blk.b_Q.data[head * E + e];
+    q.push(qc);
+  }
+
+  // Each query part's key direction a^c = W_K q^c / √E in the residual stream, and what reaches it from each key part.
+  const inv = 1 / Math.sqrt(E);
+  const aRaw: Float64Array[] = [],
+    aRes: Float64Array[] = [],
+    constK: number[] = [];
+  for (let c = 0; c < C; c++) {
+    const a = new Float64Array(D);
+    for (let d = 0; d < D; d++) a[d] = dot(WK, hD + d * E, q[c], 0, E) * inv;
+    aRaw.push(a);
+    // ln1 on the key: centre(x)/s · w, so x · (centre(w ⊙ a)) / s; without normalization x · a.
+    const r = new Float64Array(D);
+    let mean = 0;
+    for (let d = 0; d < D; d++) mean += r[d] = a[d] * (lnW ? lnW[d] : 1);
+    if (norm) for (let d = 0; d < D; d++) r[d] -= mean / D;
+    aRes.push(r);
+    constK.push((lnB ? dot(lnB, 0, a, 0, D) : 0) + dot(blk.b_K.data, head * E, q[c], 0, E) * inv);
+  }
+  // Earlier heads: z · (W_O a^c), so a key costs d_head per head instead of d_model.
+  const viaHead = Array.from({ length: nBefore }, (_, i) => {
+    const l = Math.floor(i / H),
+      h = i % H,
+      Wo = w.blocks[l].W_O.data;
+    const g = new Float64Array(C * E);
+    for (let c = 0; c < C; c++) for (let e = 0; e < E; e++) g[c * E + e] = dot(Wo, (h * E + e) * D, aRes[c], 0, D);
+    return g;
+  });
+  const biasDot = aRes.map((r) => dot(bias, 0, r, 0, D));
+
+  const nKeys = query + 1;
+  const all = new Float64Array(nKeys * C * C);
+  for (let j = 0; j < nKeys; j++) {
+    const s = 1 / scaleAt(j),
+      o = j * C * C;
+    const e0 = run.ids[j] * D,
+      p0 = j * D;
+    for (let c = 0; c < C; c++) {
+      const row = o + c * C;
+      all[row] = dot(w.W_E.data, e0, aRes[c], 0, D) * s;
+      all[row + 1] = shortformer ? dot(w.W_pos.data, p0, aRaw[c], 0, D) : dot(w.W_pos.data, p0, aRes[c], 0, D) * s;
+      for (let i = 0; i < nBefore; i++) {
+        const l = Math.floor(i / H),
+          h = i % H;
+        all[row + 2 + i] = dot(run.z[l], (h * T + j) * E, viaHead[i], c * E, E) * s;
+      }
+      all[row + BIAS] = biasDot[c] * s + constK[c];
+    }
+  }
+  const mean = new Float64Array(C * C);
+  for (let j = 0; j < nKeys; j++) for (let k = 0; k < C * C; k++) mean[k] += all[j * C * C + k] / nKeys;
+
+  const keys = onlyKey === undefined ? Array.from({ length: nKeys }, (_, j) => j) : [onlyKey];
+  const terms = new Float64Array(keys.length * C * C),
+    relative = new Float64Array(keys.length * C * C),
+    scores = new Float64Array(keys.length),
+    weights = new Float64Array(keys.length);
+  const pat = run.patterns[layer];
+  keys.forEach((j, n) => {
+    for (let k = 0; k < C * C; k++) {
+      const t = all[j * C * C + k];
+      terms[n * C * C + k] = t;
+      relative[n * C * C + k] = t - mean[k];
+      scores[n] += t;
+    }
+    weights[n] = pat[(head * T + query) * T + j];
+  });
+  const moved = (t: number) => Array.from({ length: nBefore }, (_, i) => strongestKey(run.patterns, Math.floor(i / H), i % H, t, T));
+
+  // The value side: the head's logit attribution at the query, p_qj · v_j · (W_O[h] · dir) / final scale.
+  let dla: number | null = null,
+    sources: Float64Array | null = null;
+  if (query + 1 < T) {
+    const next = run.ids[query + 1];
+    const dir = new Float64Array(D);
+    let m = 0;
+    for (let d = 0; d < D; d++) m += dir[d] = w.W_U.data[d * V + next] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
+    if (norm) for (let d = 0; d < D; d++) dir[d] -= m / D;
+    const Wo = blk.W_O.data,
+      out = new Float64Array(E);
+    for (let e = 0; e < E; e++) out[e] = dot(Wo, (head * E + e) * D, dir, 0, D);
+    const sf = run.finalScale ? run.finalScale[query] : 1;
+    sources = new Float64Array(nKeys);
+    for (let j = 0; j < nKeys; j++) sources[j] = (pat[(head * T + query) * T + j] * dot(run.v[layer], (head * T + j) * E, out, 0, E)) / sf;
+    dla = run.dla[layer][head * T + query];
+  }
+  return { components, keys, terms, relative, scores, weights, movedAtQuery: moved(query), movedAtKeys: keys.map(moved), dla, sources };
+}
