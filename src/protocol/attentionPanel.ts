@@ -2,7 +2,9 @@
 import type { HeadMetrics } from "../core/headMetrics";
 import type { HeadRef } from "../core/heads";
 import type { TextScores } from "../core/textScores";
+import type { PathRef } from "../core/report";
 import type { AttentionResult, NextTokenFit, PatternPayload, PatternResult, Prediction, RunInfo } from "./attention";
+import type { ExplainResult } from "./explain";
 import type { Note, PageHostApi } from "./page";
 
 /** What the panel shows about one position: predictions and the chosen head's attention from it. */
@@ -51,6 +53,10 @@ export type AttentionPanelApi = {
   failed: Note<{ message: string }>;
   /** Stop Attention Highlights: the panel keeps the last run but no longer follows the editor. */
   stopped: Note<Record<string, never>>;
+  /** Why the chosen head attends from `query` to `keys[0]` (explain.ts), for the panel's Why section. */
+  why: Note<ExplainResult>;
+  /** The Why asked for could not be computed (e.g. the run it names was replaced). */
+  whyFailed: Note<{ message: string }>;
   /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
   session: Note<AttentionSession | null>;
 };
@@ -61,6 +67,13 @@ export type AttentionPanelHostApi = PageHostApi & {
   chooseHead: Note<HeadRef & { runId: string }>;
   /** The user picked a position in the token strip: reveal its token in the editor. */
   choosePosition: Note<{ runId: string; position: number }>;
+  /**
+   * Why does head (layer, head) attend from `query` to `key` on run `runId`: a cell of the enlarged
+   * head, or a link to an earlier head's part (that head is chosen first). No key: its strongest non-BOS key.
+   */
+  why: Note<HeadRef & { runId: string; query: number; key?: number }>;
+  /** A Why part's link: head (layer, head)'s path through an earlier head (`via`), in the heads panel. */
+  openPath: Note<HeadRef & { via: PathRef }>;
   /** "Change model…": run the same text under another model (Choose Attention Model). */
   chooseModel: Note<Record<string, never>>;
 };

@@ -7,6 +7,8 @@ import type { HeadMetrics } from "../../src/core/headMetrics";
 import type { HeadRef } from "../../src/core/heads";
 import type { PatternResult } from "../../src/protocol/attention";
 import type { AttentionPanelApi, AttentionPanelHostApi, AttentionSession, PanelRun } from "../../src/protocol/attentionPanel";
+import type { ExplainResult } from "../../src/protocol/explain";
+import { TOP_SOURCES, topSources } from "../../src/core/whyParts";
 import { connect, onThemeChange } from "../shared/connect";
 import { BigPattern } from "./bigPattern";
 import { readPalette } from "./canvasColors";
@@ -15,6 +17,7 @@ import { TokenStrip } from "./tokenStrip";
 import { el } from "../shared/dom";
 import { headName } from "../../src/core/heads";
 import { titleScores } from "./scoreLabels";
+import { WhySection } from "./why";
 
 /** The saved state is only what the host needs to run the panel again after a window reload. */
 const { vscode, channel } = connect<{ session: AttentionSession | null }, AttentionPanelApi, AttentionPanelHostApi>();
@@ -36,9 +39,26 @@ const status = el("p", { class: "status", role: "status" });
 /** Said once above the grid when the text gives no induction score. */
 const textNote = el("p", { class: "hint text-note", hidden: "" }, "Induction on this text: n/a (no repeated tokens).");
 const grid = new HeadGrid({ choose: (layer, h) => run && channel.notify("chooseHead", { layer, head: h, runId: run.runId }) });
-const big = new BigPattern((q) => strip.show(q ?? hovered ?? position));
+const big = new BigPattern({
+  hoverRow: (q) => strip.show(q ?? hovered ?? position),
+  choose: (i, j) => askWhy(i, j),
+  startRow: () => position,
+});
+/** The Why asked for last (the cell, and when: the section records how long it took to appear). */
+let asked: { query: number; key: number; at: number } | undefined;
+let shownWhy: ExplainResult | undefined;
+const why = new WhySection({
+  why: (layer, h, query, key) => run && channel.notify("why", { runId: run.runId, layer, head: h, query, key }),
+  openPath: (via) => head && channel.notify("openPath", { ...head, via }),
+  reveal: (p) => run && channel.notify("choosePosition", { runId: run.runId, position: p }),
+});
 const bigTitle = el("h2", {}, "");
-const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, big.root);
+const bigHint = el(
+  "p",
+  { class: "hint" },
+  "Click a cell, or focus the pattern and use the arrow keys and Enter, to see why the head attends there.",
+);
+const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, bigHint, big.root, why.root);
 const strip = new TokenStrip(palette, {
   hover: (i) => {
     hovered = i;
@@ -90,6 +110,33 @@ function showDla(t: number | undefined): void {
   grid.showDla((l, h) => dla![(t * L + l) * H + h], scale, palette);
 }
 
+function askWhy(query: number, key: number): void {
+  if (!run || !head) return;
+  asked = { query, key, at: performance.now() };
+  why.note("Explaining…", run.tokens, run.bos !== null, headName(head.layer, head.head), query, key);
+  big.markExplained({ i: query, j: key });
+  channel.notify("why", { runId: run.runId, layer: head.layer, head: head.head, query, key });
+}
+
+/** Forgets the Why (a new run, another head). */
+function hideWhy(): void {
+  shownWhy = undefined;
+  asked = undefined;
+  why.hide();
+  big.markExplained(undefined);
+  strip.markSources([]);
+}
+
+function showWhy(r: ExplainResult): void {
+  if (!run || r.runId !== run.runId || r.layer !== head?.layer || r.head !== head.head) return;
+  shownWhy = r;
+  why.show(r, run.tokens, run.bos !== null, palette.signed);
+  big.markExplained({ i: r.query, j: r.keys[0] });
+  strip.markSources(r.sources ? topSources(r.sources, TOP_SOURCES) : []);
+  if (asked?.query === r.query && asked.key === r.keys[0]) why.root.dataset.ms = (performance.now() - asked.at).toFixed(1);
+  else delete why.root.dataset.ms; // opened from the editor or a link: no click to time from
+}
+
 function drawBig(): void {
   if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
   const name = headName(head.layer, head.head);
@@ -108,6 +155,7 @@ channel
   .serve("run", (r) => {
     run = r;
     pattern = undefined;
+    hideWhy();
     dla = undefined;
     empty.hidden = true;
     body.hidden = false;
@@ -152,6 +200,8 @@ channel
     drawBig();
   })
   .serve("chosen", (c) => {
+    const other = c.head !== undefined && (c.head?.layer !== head?.layer || c.head?.head !== head?.head);
+    if (other) hideWhy();
     if (c.head === null) {
       head = undefined;
       pattern = undefined;
@@ -170,6 +220,8 @@ channel
       }
     }
   })
+  .serve("why", (r) => showWhy(r))
+  .serve("whyFailed", ({ message }) => run && why.note(`Could not explain this cell: ${message}`, run.tokens, run.bos !== null))
   .serve("failed", ({ message }) => {
     status.textContent = `Could not run the model: ${message}`;
     body.classList.remove("stale");
@@ -190,6 +242,7 @@ onThemeChange(() => {
   drawBig();
   strip.setPalette(palette); // the attribution colours are mixed for the theme, not by CSS
   showDla(hovered ?? position);
+  if (shownWhy) showWhy(shownWhy); // the heatmap's colours are mixed for the theme
 });
 
 channel.notify("ready", {});

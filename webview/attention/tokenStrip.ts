@@ -94,6 +94,12 @@ export class TokenStrip {
     );
   }
 
+  /** Underlines the positions a Why names as the top sources of the head's logit effect (none: clears). */
+  markSources(positions: number[]): void {
+    for (const s of this.spans) s.classList.remove("source");
+    for (const j of positions) this.spans[j]?.classList.add("source");
+  }
+
   /** A new theme: the details are drawn again with its colours. */
   setPalette(palette: Palette): void {
     this.palette = palette;

@@ -1,12 +1,14 @@
 /**
  * Commands of live attention: Show Attention (palette, editor context menu, keybinding), Choose
  * Attention Head (the head whose attention the editor highlights), Choose Attention Model (the same
- * text under another model), Stop Attention Highlights; and the panel's restore after a window reload.
+ * text under another model), Stop Attention Highlights, Why Does the Head Attend Here? (palette and
+ * editor context menu while highlights are on, and the highlights' hover with its query and key);
+ * and the panel's restore after a window reload.
  */
 import * as vscode from "vscode";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { AttentionController } from "./attentionController";
-import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
+import { CHOOSE_ATTENTION_MODEL, WHY_ATTEND } from "./commandIds";
 import { modelName } from "./modelEntry";
 import { NO_EDITOR, nothingToRunIn, nothingToRunWithoutEditor, sayNothingToRun } from "./nothingToRun";
 import { PAGES } from "./pages";
@@ -45,6 +47,12 @@ export function registerAttention(s: Services): AttentionController {
     else if (editor) await controller.show(editor, model);
   });
   reg("headLens.stopAttentionHighlights", () => controller.stop());
+  // From the hover: that head, query and key; else the cursor's token and its strongest non-BOS key.
+  reg(WHY_ATTEND, async (at?: { layer: number; head: number; query: number; key: number }) => {
+    const ok = at && [at.layer, at.head, at.query, at.key].every((x) => Number.isInteger(x) && x >= 0);
+    if (ok) await controller.why({ layer: at.layer, head: at.head, query: at.query, key: at.key });
+    else await controller.whyAtCursor();
+  });
   s.context.subscriptions.push(
     controller,
     registerRestore<{ session?: AttentionSession | null }>(

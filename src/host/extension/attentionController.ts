@@ -15,18 +15,21 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
 import { OffsetRange, rangeAfterEdit } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
+import { strongestKey } from "../../core/whyParts";
 import { PatternResult } from "../../protocol/attention";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { EngineClient } from "../engineClient";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
 import { AttentionDecorations } from "./attentionDecorations";
-import { caption, docLength, keyHighlights, liveAllowed, ShownRun, Source, sourceIn } from "./attentionText";
+import { caption, docLength, keyHighlights, liveAllowed, revealToken, ShownRun, Source, sourceIn } from "./attentionText";
 import { AttentionPanel } from "./attentionPanel";
+import { AttentionWhy, cursorQuery } from "./attentionWhy";
 import { isLoadable, LoadableModel, modelName } from "./modelEntry";
 import type { Services } from "./services";
 import { affects, readSettings } from "./settings";
 
 const attentionSettings = () => readSettings().attention;
+type Needs = "engine" | "log" | "reportError" | "analysis" | "registry" | "hoverContext" | "engineStatus" | "heads";
 
 export class AttentionController implements vscode.Disposable {
   private panel?: AttentionPanel;
@@ -42,6 +45,7 @@ export class AttentionController implements vscode.Disposable {
   /** Bumped by every user action on what runs (show, switch, stop): a restore still waiting yields to it. */
   private generation = 0;
   private readonly decorations = new AttentionDecorations();
+  private readonly whys: AttentionWhy;
   private readonly listeners: vscode.Disposable[];
 
   private readonly engine: () => EngineClient;
@@ -49,10 +53,11 @@ export class AttentionController implements vscode.Disposable {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly s: Pick<Services, "engine" | "log" | "reportError" | "analysis" | "registry" | "hoverContext" | "engineStatus">,
+    private readonly s: Pick<Services, Needs>,
   ) {
     this.engine = s.engine;
     this.log = s.log;
+    this.whys = new AttentionWhy(s.engine, s.log, this.decorations);
     this.listeners = [
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
@@ -162,10 +167,32 @@ export class AttentionController implements vscode.Disposable {
     // Before the context moves: its listeners redraw the highlights, which must not be the last head's.
     this.pattern = undefined;
     this.decorations.clear();
+    this.whys.clear();
     if (this.model) this.s.hoverContext.set(this.model, head);
     this.panel?.post("chosen", { head });
     this.remember();
     await this.fetchPattern();
+  }
+
+  /** The panel's Why of head `at` from its query to its key (no key: the query's strongest non-BOS key); another head is chosen first. */
+  async why(at: HeadRef & { query: number; key?: number }): Promise<void> {
+    if (at.layer !== this.head?.layer || at.head !== this.head?.head) await this.chooseHead({ layer: at.layer, head: at.head });
+    const run = this.run,
+      head = this.head,
+      p = this.pattern,
+      panel = this.panel;
+    if (!run || !head || !panel || at.query >= run.info.tokens.length) return;
+    const key = at.key ?? (p ? strongestKey(p.weights, p.T, at.query, run.info.bos !== null) : at.query);
+    panel.reveal();
+    panel.post("chosen", { position: at.query });
+    const current = () => this.run === run && this.head === head;
+    await this.whys.show(panel, run, this.document(), { ...head, query: at.query, key: Math.min(key, at.query) }, current);
+  }
+
+  /** Why Does the Head Attend Here?: the Why of the cursor's token, as the editor highlights it. */
+  async whyAtCursor(): Promise<void> {
+    if (!this.head) throw new Error("no attention highlights here: run Head Lens: Show Attention and choose a head first");
+    await this.why({ ...this.head, query: cursorQuery(vscode.window.activeTextEditor, this.run, this.document()) });
   }
 
   /** Stops following the editor until the next Show Attention (a reload then has nothing to run again). */
@@ -183,6 +210,7 @@ export class AttentionController implements vscode.Disposable {
     clearTimeout(this.timer);
     this.source = undefined;
     this.decorations.clear();
+    this.whys.clear();
   }
 
   /** Hands the panel what a reload needs to run it again (kept in its saved state). */
@@ -205,7 +233,15 @@ export class AttentionController implements vscode.Disposable {
       .serve("chooseHead", ({ layer, head, runId }) => {
         if (runId === this.run?.info.runId) void this.chooseHead({ layer, head });
       })
-      .serve("choosePosition", ({ runId, position }) => this.revealPosition(runId, position))
+      .serve("choosePosition", ({ runId, position }) => {
+        if (runId === this.run?.info.runId) revealToken(this.run, this.document(), position);
+      })
+      .serve("why", ({ runId, ...at }) => {
+        if (runId === this.run?.info.runId) void this.why(at);
+      })
+      .serve("openPath", ({ via, ...head }) => {
+        if (this.model) this.s.heads.show(this.model, [head], via).catch((e) => this.s.reportError("open path", e));
+      })
       .serve("chooseModel", () => void vscode.commands.executeCommand(CHOOSE_ATTENTION_MODEL));
     p.host.onDidDispose(() => {
       this.panel = undefined;
@@ -243,10 +279,11 @@ export class AttentionController implements vscode.Disposable {
             if (ac.signal.aborted) return;
             this.run = { info: e.run, textStart: start, textLength: text.length, version };
             this.pattern = undefined;
+            this.whys.clear();
             this.shownPosition = undefined; // the page keeps a position only while the new run has it
             this.panel?.post("run", { ...e.run, patterns: e.patterns, textScores: e.textScores, source, elapsedMs: e.elapsedMs });
             void this.fetchPattern();
-            this.fetchMetrics(model, e.run.identity);
+            this.panel?.showMetrics(this.s.analysis, model, e.run.identity);
           },
         },
       );
@@ -285,20 +322,6 @@ export class AttentionController implements vscode.Disposable {
     } catch (e) {
       if (!isCancelled(e)) this.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
     }
-  }
-
-  /** Head metrics beside each head, from the analysis service (cached by the model's content in the
-   * worker; a failure is not asked again while typing). Shown only beside a run of that content. */
-  private fetchMetrics(model: LoadableModel, runIdentity: string): void {
-    const known = this.s.analysis.knownMetrics(model);
-    if (known?.identity === runIdentity) {
-      this.panel?.post("metrics", { identity: known.identity, heads: known.heads });
-      return;
-    }
-    this.s.analysis.metrics(model).then(
-      (m) => this.panel?.post("metrics", { identity: m.identity, heads: m.heads }),
-      (e) => this.panel?.post("metrics", { identity: runIdentity, unavailable: errorMessage(e) }),
-    );
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -365,19 +388,6 @@ export class AttentionController implements vscode.Disposable {
     if (ctx.model.id !== this.model.id || !ctx.head) this.decorations.clear();
     else if (ctx.head && (ctx.head.layer !== this.head?.layer || ctx.head.head !== this.head?.head)) void this.chooseHead(ctx.head);
     else this.refreshHighlights();
-  }
-
-  private revealPosition(runId: string, position: number): void {
-    const run = this.run,
-      doc = this.document();
-    if (!run || !doc || run.info.runId !== runId || doc.version !== run.version) return;
-    const t = run.info.tokens[position];
-    if (!t || t.end === t.start) return;
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
-    if (!editor) return;
-    const pos = doc.positionAt(run.textStart + t.start);
-    editor.selection = new vscode.Selection(pos, pos);
-    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
   dispose(): void {

@@ -2,9 +2,15 @@
  * Editor highlights of one head's attention from the token under the cursor: every key token gets
  * a background whose opacity follows its weight (20 steps; weight 1 is 75 % opaque so the text stays
  * readable), the query token gets a frame and, after it, the head's name and its weight on BOS
- * (which has no place in the text). Colours follow the theme kind, high contrast included.
+ * (which has no place in the text). Colours follow the theme kind, high contrast included. The Why
+ * section's top sources of the head's logit effect are underlined, until the next Why or run.
+ * The context key `headLens.attentionHighlights` says whether highlights are shown (Why Does the
+ * Head Attend Here? is offered then).
  */
 import * as vscode from "vscode";
+import { WHY_ATTEND } from "./commandIds";
+
+export const HIGHLIGHTS_CONTEXT = "headLens.attentionHighlights";
 
 const STEPS = 20;
 /** Weights below this are not drawn (a faint wash over every token says nothing). */
@@ -13,7 +19,20 @@ export const MIN_WEIGHT = 0.01;
 export interface KeyHighlight {
   range: vscode.Range;
   weight: number;
+  /** Markdown, model text escaped; its one command link is Why Does the Head Attend Here? */
   hover: string;
+}
+
+export interface SourceHighlight {
+  range: vscode.Range;
+  hover: string;
+}
+
+/** Hovers trust only the Why command's link (model text in them is escaped). */
+function trusted(md: string): vscode.MarkdownString {
+  const m = new vscode.MarkdownString(md);
+  m.isTrusted = { enabledCommands: [WHY_ATTEND] };
+  return m;
 }
 
 function palette(kind: vscode.ColorThemeKind): { rgb: string; border?: string } {
@@ -36,6 +55,9 @@ export function stepOf(weight: number): number {
 export class AttentionDecorations implements vscode.Disposable {
   private steps: vscode.TextEditorDecorationType[] = [];
   private query!: vscode.TextEditorDecorationType;
+  private source!: vscode.TextEditorDecorationType;
+  private sourcesIn = new Set<vscode.TextEditor>();
+  private shown = false;
   private readonly themeListener: vscode.Disposable;
   private shownIn = new Set<vscode.TextEditor>();
 
@@ -46,6 +68,7 @@ export class AttentionDecorations implements vscode.Disposable {
       this.disposeTypes();
       this.createTypes();
       this.shownIn.clear();
+      this.sourcesIn.clear();
       for (const e of editors) this.clear(e);
     });
   }
@@ -66,6 +89,34 @@ export class AttentionDecorations implements vscode.Disposable {
       borderRadius: "2px",
       after: { color: new vscode.ThemeColor("editorCodeLens.foreground"), margin: "0 0 0 1em", fontStyle: "italic" },
     });
+    // Beside the key backgrounds, not instead: a thick underline in the theme's own colour.
+    this.source = vscode.window.createTextEditorDecorationType({
+      borderWidth: "0 0 3px 0",
+      borderStyle: "solid",
+      borderColor: new vscode.ThemeColor("editorInfo.foreground"),
+    });
+  }
+
+  /** Underlines the top sources of the explained head's logit effect (replacing the last ones). */
+  showSources(editor: vscode.TextEditor, sources: SourceHighlight[]): void {
+    editor.setDecorations(
+      this.source,
+      sources.map((s) => ({ range: s.range, hoverMessage: new vscode.MarkdownString(s.hover) })),
+    );
+    this.sourcesIn.add(editor);
+  }
+
+  clearSources(): void {
+    for (const e of this.sourcesIn) e.setDecorations(this.source, []);
+    this.sourcesIn.clear();
+  }
+
+  /** Keeps the context key in step with whether any editor shows highlights. */
+  private sayShown(): void {
+    const shown = this.shownIn.size > 0;
+    if (shown === this.shown) return;
+    this.shown = shown;
+    void vscode.commands.executeCommand("setContext", HIGHLIGHTS_CONTEXT, shown);
   }
 
   /** Highlights `keys` (grouped by opacity step) and frames the query token with `label` after it. */
@@ -73,11 +124,12 @@ export class AttentionDecorations implements vscode.Disposable {
     const byStep: vscode.DecorationOptions[][] = Array.from({ length: STEPS }, () => []);
     for (const k of keys) {
       if (k.weight < MIN_WEIGHT) continue;
-      byStep[stepOf(k.weight) - 1].push({ range: k.range, hoverMessage: k.hover });
+      byStep[stepOf(k.weight) - 1].push({ range: k.range, hoverMessage: trusted(k.hover) });
     }
     this.steps.forEach((t, i) => editor.setDecorations(t, byStep[i]));
     editor.setDecorations(this.query, query ? [{ range: query, renderOptions: { after: { contentText: label } } }] : []);
     this.shownIn.add(editor);
+    this.sayShown();
   }
 
   clear(editor?: vscode.TextEditor): void {
@@ -85,10 +137,11 @@ export class AttentionDecorations implements vscode.Disposable {
       for (const t of [...this.steps, this.query]) e.setDecorations(t, []);
       this.shownIn.delete(e);
     }
+    this.sayShown();
   }
 
   private disposeTypes(): void {
-    for (const t of [...this.steps, this.query]) t.dispose();
+    for (const t of [...this.steps, this.query, this.source]) t.dispose();
   }
 
   dispose(): void {

@@ -4,7 +4,10 @@
  * re-creates it from its saved session (AttentionController.restore).
  */
 import * as vscode from "vscode";
+import { errorMessage } from "../../core/errors";
 import { AttentionPanelApi, AttentionPanelHostApi } from "../../protocol/attentionPanel";
+import type { AnalysisService } from "./analysisService";
+import type { LoadableModel } from "./modelEntry";
 import { PAGES } from "./pages";
 import { WebviewHost } from "./webviewHost";
 
@@ -28,6 +31,20 @@ export class AttentionPanel {
 
   get post(): WebviewHost<AttentionPanelHostApi, AttentionPanelApi>["post"] {
     return this.host.post.bind(this.host);
+  }
+
+  /** Head metrics beside each head, from the analysis service (cached by the model's content in the
+   * worker; a failure is not asked again while typing). Shown only beside a run of that content. */
+  showMetrics(analysis: AnalysisService, model: LoadableModel, runIdentity: string): void {
+    const known = analysis.knownMetrics(model);
+    if (known?.identity === runIdentity) {
+      this.post("metrics", { identity: known.identity, heads: known.heads });
+      return;
+    }
+    analysis.metrics(model).then(
+      (m) => this.post("metrics", { identity: m.identity, heads: m.heads }),
+      (e) => this.post("metrics", { identity: runIdentity, unavailable: errorMessage(e) }),
+    );
   }
 
   reveal(): void {

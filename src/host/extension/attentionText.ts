@@ -10,6 +10,7 @@ import { cutToken } from "../../core/tokenDisplay";
 import { OffsetRange, windowAround } from "../../core/textWindow";
 import { PatternResult, RunInfo } from "../../protocol/attention";
 import { KeyHighlight } from "./attentionDecorations";
+import { WHY_ATTEND } from "./commandIds";
 import type { Settings } from "./settingValues";
 
 /** No token is longer than this many characters in practice (GPT-2's longest are ≈ 64). */
@@ -85,13 +86,26 @@ export function keyHighlights(
     if (tokens[j].end === tokens[j].start) continue; // BOS has no place in the text
     // A Markdown hover: the tokens are model text, escaped.
     const share = `${(100 * w).toFixed(1)} % of ${markdownText(tokens[q].token)}'s attention (position ${q})`;
+    const why = `command:${WHY_ATTEND}?${encodeURIComponent(JSON.stringify([{ layer: p.layer, head: p.head, query: q, key: j }]))}`;
     keys.push({
       range: range(j),
       weight: w,
-      hover: `**${markdownText(model)} ${head}**: ${share} goes to ${markdownText(tokens[j].token)} (position ${j})`,
+      hover: `**${markdownText(model)} ${head}**: ${share} goes to ${markdownText(tokens[j].token)} (position ${j}) · [Why?](${why})`,
     });
   }
   const bos = run.info.bos !== null ? ` · BOS ${p.weights[q * p.T].toFixed(2)}` : "";
   // Plain text after the query token, cut: a line of the editor, not a tooltip.
   return { query: range(q), label: `${cutToken(model)} ${head} from ${cutToken(tokens[q].token)}${bos}`, keys };
+}
+
+/** Puts the cursor on a token of the run (a click in the panel's strip or a Why's link), if the text is still as it ran. */
+export function revealToken(run: ShownRun | undefined, doc: vscode.TextDocument | undefined, position: number): void {
+  if (!run || !doc || doc.version !== run.version) return;
+  const t = run.info.tokens[position];
+  if (!t || t.end === t.start) return;
+  const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+  if (!editor) return;
+  const pos = doc.positionAt(run.textStart + t.start);
+  editor.selection = new vscode.Selection(pos, pos);
+  editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
