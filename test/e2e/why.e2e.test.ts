@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, frameWith, openFile, screenshotFailures, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, hoverWord, openFile, screenshotFailures, vsix } from "./uxSupport";
 import { loadLocalModel } from "../../src/worker/loaders/localModel";
 import { referenceRun, ReferenceRun } from "../support/attentionReference";
 import { referenceWhy } from "../support/scoreReference";
@@ -252,17 +252,23 @@ describe("the attention panel's Why", () => {
     let underlined = 0;
     for (let n = 0; n < 50 && underlined === 0; n++) {
       await s.page.waitForTimeout(100);
-      // Border decorations are drawn in the editor's overlay layer.
-      underlined = await s.page
-        .locator(".editor-instance .monaco-editor")
-        .first()
-        .evaluate((root) => {
-          const thick = (e: Element) =>
-            getComputedStyle(e).borderBottomStyle === "solid" && parseFloat(getComputedStyle(e).borderBottomWidth) >= 2;
-          return [...root.querySelectorAll(".view-overlays div, .view-lines span")].filter(thick).length;
-        });
+      underlined = await editorUnderlines(s.page);
     }
     assert.ok(underlined > 0, "the editor underlines the top sources of the head's logit effect");
+  });
+
+  test("the highlights' hover has a Why? link for that very key", async () => {
+    const k = 12;
+    const { query, key } = cellOf(k);
+    // Another cell first, so that the link's Why is seen to replace it.
+    const other = cellOf(7);
+    const { big, cell, ox, oy } = await bigCanvas("L1H0");
+    await big.click({ position: { x: ox + (other.key + 0.5) * cell, y: oy + (other.query + 0.5) * cell } });
+    await checkWhy(1, 0, other.query, other.key);
+    // The key (position k + 2) is the first copy's word k + 1, highlighted from the cursor's token (still query).
+    await hoverWord(s.page, "why.txt", R[k + 1], "Why?");
+    await s.page.locator(".monaco-hover a", { hasText: "Why?" }).first().click();
+    await checkWhy(1, 0, query, key);
   });
 
   test("axe-core is clean with the Why open; screenshots in four themes", async () => {
@@ -280,6 +286,7 @@ describe("the attention panel's Why", () => {
       const f: Frame = await frameWith(s.page, ".why:not([hidden]) .why-top-key");
       const bad = await axeSeriousViolations(f);
       if (bad.length) problems.push(`${name}: axe: ${JSON.stringify(bad)}`);
+      if ((await editorUnderlines(s.page)) === 0) problems.push(`${name}: the editor no longer underlines the top sources`);
       const heat = await heatmapContrast(f);
       if (heat.cells < 16 || heat.worst < 4.5) problems.push(`${name}: heatmap contrast ${JSON.stringify(heat)}`);
       await f.locator(".why h2").evaluate((e) => e.scrollIntoView({ block: "start" }));
@@ -311,6 +318,18 @@ describe("the attention panel's Why", () => {
     await frameWith(s.page, `#head-1-0[data-path="0:3:k"] .card`, 180_000);
   });
 });
+
+/** How many of the editor's decorations have a thick solid underline (the top sources; border decorations sit in the overlay layer). */
+async function editorUnderlines(page: Page): Promise<number> {
+  return page
+    .locator(".editor-instance .monaco-editor")
+    .first()
+    .evaluate((root) => {
+      const thick = (e: Element) =>
+        getComputedStyle(e).borderBottomStyle === "solid" && parseFloat(getComputedStyle(e).borderBottomWidth) >= 2;
+      return [...root.querySelectorAll(".view-overlays div, .view-lines span")].filter(thick).length;
+    });
+}
 
 /** The lowest text contrast among the heatmap's cells, and how many there are. */
 async function heatmapContrast(f: Frame): Promise<{ cells: number; worst: number }> {

@@ -3,7 +3,7 @@
  * a background whose opacity follows its weight (20 steps; weight 1 is 75 % opaque so the text stays
  * readable), the query token gets a frame and, after it, the head's name and its weight on BOS
  * (which has no place in the text). Colours follow the theme kind, high contrast included. The Why
- * section's top sources of the head's logit effect are underlined, until the next Why or run.
+ * section's top sources of the head's logit effect are underlined, until the next Why, run or head.
  * The context key `headLens.attentionHighlights` says whether highlights are shown (Why Does the
  * Head Attend Here? is offered then).
  */
@@ -56,7 +56,8 @@ export class AttentionDecorations implements vscode.Disposable {
   private steps: vscode.TextEditorDecorationType[] = [];
   private query!: vscode.TextEditorDecorationType;
   private source!: vscode.TextEditorDecorationType;
-  private sourcesIn = new Set<vscode.TextEditor>();
+  /** The sources each editor underlines (drawn again in a new theme's colours). */
+  private sourcesIn = new Map<vscode.TextEditor, SourceHighlight[]>();
   private shown = false;
   private readonly themeListener: vscode.Disposable;
   private shownIn = new Set<vscode.TextEditor>();
@@ -68,8 +69,8 @@ export class AttentionDecorations implements vscode.Disposable {
       this.disposeTypes();
       this.createTypes();
       this.shownIn.clear();
-      this.sourcesIn.clear();
       for (const e of editors) this.clear(e);
+      for (const [e, sources] of this.sourcesIn) this.showSources(e, sources);
     });
   }
 
@@ -103,11 +104,11 @@ export class AttentionDecorations implements vscode.Disposable {
       this.source,
       sources.map((s) => ({ range: s.range, hoverMessage: new vscode.MarkdownString(s.hover) })),
     );
-    this.sourcesIn.add(editor);
+    this.sourcesIn.set(editor, sources);
   }
 
   clearSources(): void {
-    for (const e of this.sourcesIn) e.setDecorations(this.source, []);
+    for (const e of this.sourcesIn.keys()) e.setDecorations(this.source, []);
     this.sourcesIn.clear();
   }
 
