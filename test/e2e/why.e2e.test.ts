@@ -230,6 +230,7 @@ describe("the attention panel's Why", () => {
     assert.equal(await tip.getAttribute("role"), "status", "moves are read out");
     assert.equal(await tip.getAttribute("data-key"), String(key));
     assert.equal(await panel().locator(".cell-frame.focus:not([hidden])").count(), 1, "the focused cell is framed");
+    await s.page.screenshot({ path: join(OUT, "why-keyboard-light.png") });
     await s.page.keyboard.press("Enter");
     const ms = await checkWhy(1, 0, query, key);
     console.log(`Enter → Why (${query} → ${key}) appeared after ${ms} ms`);
@@ -295,6 +296,20 @@ describe("the attention panel's Why", () => {
       await s.page.screenshot({ path: join(OUT, `why-${name}.png`) });
     }
     await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
+    await s.page.locator(".monaco-workbench.vs").waitFor({ timeout: 30_000 });
+    // The panel maximized: the wide layout, the Why below the enlarged head beside the grid (for the docs).
+    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).click();
+    await runCommand(s.page, "View: Toggle Maximize Editor Group");
+    await s.page.waitForTimeout(800);
+    const f = await frameWith(s.page, ".why:not([hidden]) .why-top-key");
+    await f.locator("body").evaluate(() => window.scrollTo(0, 0));
+    await s.page.mouse.move(10, 800);
+    await s.page.waitForTimeout(300);
+    await s.page.screenshot({ path: join(OUT, "why-wide-light.png") });
+    await f.locator(".why h2").evaluate((e) => e.scrollIntoView({ block: "start" }));
+    await s.page.waitForTimeout(300);
+    await s.page.screenshot({ path: join(OUT, "why-wide-light-2.png") });
+    await runCommand(s.page, "View: Toggle Maximize Editor Group");
     assert.deepEqual(problems, []);
   });
 

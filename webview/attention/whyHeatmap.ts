@@ -25,7 +25,7 @@ export function whyHeatmap(
   const head = el(
     "tr",
     {},
-    el("th", { scope: "col" }, el("span", { class: "sr-only" }, "query part \\ key part"), "q \\ k"),
+    el("th", { scope: "col" }, el("span", { class: "sr-only" }, "query part \\ key part"), el("span", { "aria-hidden": "true" }, "q \\ k")),
     ...r.components.map((c, col) => el("th", { scope: "col", title: `key ← ${keyPart(col)}` }, c)),
   );
   const rows = r.components.map((c, row) =>
