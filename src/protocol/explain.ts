@@ -24,6 +24,8 @@ export interface ExplainResult {
   query: number;
   /** The residual stream's parts, in order: "embed", "pos", "L0H0" … (every earlier head), "bias". */
   components: string[];
+  /** The query's strongest key, leaving out position 0 when it holds BOS (heads park spare attention there) and the query sees another key. */
+  strongestKey: number;
   /** The positions explained: every key 0…query, or the one asked for. */
   keys: number[];
   /** [keys.length, C, C]: term[c][c'] = q_query^c · k_key^c' / √d_head (row = query side); they sum to the score. */
