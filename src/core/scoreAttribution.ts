@@ -146,35 +146,56 @@ export function attributeScore(
     aRes.push(r);
     constK.push((lnB ? dot(lnB, 0, a, 0, D) : 0) + dot(blk.b_K.data, head * E, q[c], 0, E) * inv);
   }
-  // Earlier heads: z · (W_O a^c), so a key costs d_head per head instead of d_model.
-  const viaHead = Array.from({ length: nBefore }, (_, i) => {
+  // The key side: every query part's direction, one after another ([c][d]).
+  const flat = (vs: Float64Array[]) => {
+    const out = new Float64Array(vs.length * vs[0].length);
+    vs.forEach((v, c) => out.set(v, c * v.length));
+    return out;
+  };
+  const towardsRes = flat(aRes),
+    towardsPos = shortformer ? flat(aRaw) : towardsRes;
+  // Earlier heads: z · (W_O a^c), so a key costs d_head per head instead of d_model; [head][c][e].
+  const viaHeads = new Float64Array(nBefore * C * E);
+  for (let i = 0; i < nBefore; i++) {
     const l = Math.floor(i / H),
       h = i % H,
       Wo = w.blocks[l].W_O.data;
-    const g = new Float64Array(C * E);
-    for (let c = 0; c < C; c++) for (let e = 0; e < E; e++) g[c * E + e] = dot(Wo, (h * E + e) * D, aRes[c], 0, D);
-    return g;
-  });
+    for (let c = 0; c < C; c++) for (let e = 0; e < E; e++) viaHeads[(i * C + c) * E + e] = dot(Wo, (h * E + e) * D, aRes[c], 0, D);
+  }
   const biasDot = aRes.map((r) => dot(bias, 0, r, 0, D));
 
   const nKeys = query + 1;
   const all = new Float64Array(nKeys * C * C);
+  /** all[j][c][col] = s · x · M[c] for every query part c (four sums at a time: this loop is most of the work). */
+  const project = (x: Float32Array, x0: number, n: number, M: Float64Array, m0: number, o: number, col: number, s: number) => {
+    const n4 = n - (n % 4);
+    for (let c = 0; c < C; c++) {
+      const r = m0 + c * n;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let d = 0; d < n4; d += 4) {
+        s0 += x[x0 + d] * M[r + d];
+        s1 += x[x0 + d + 1] * M[r + d + 1];
+        s2 += x[x0 + d + 2] * M[r + d + 2];
+        s3 += x[x0 + d + 3] * M[r + d + 3];
+      }
+      for (let d = n4; d < n; d++) s0 += x[x0 + d] * M[r + d];
+      all[o + c * C + col] = (s0 + s1 + s2 + s3) * s;
+    }
+  };
   for (let j = 0; j < nKeys; j++) {
     const s = 1 / scaleAt(j),
       o = j * C * C;
-    const e0 = run.ids[j] * D,
-      p0 = j * D;
-    for (let c = 0; c < C; c++) {
-      const row = o + c * C;
-      all[row] = dot(w.W_E.data, e0, aRes[c], 0, D) * s;
-      all[row + 1] = shortformer ? dot(w.W_pos.data, p0, aRaw[c], 0, D) : dot(w.W_pos.data, p0, aRes[c], 0, D) * s;
-      for (let i = 0; i < nBefore; i++) {
-        const l = Math.floor(i / H),
-          h = i % H;
-        all[row + 2 + i] = dot(run.z[l], (h * T + j) * E, viaHead[i], c * E, E) * s;
-      }
-      all[row + BIAS] = biasDot[c] * s + constK[c];
+    project(w.W_E.data, run.ids[j] * D, D, towardsRes, 0, o, 0, s);
+    project(w.W_pos.data, j * D, D, towardsPos, 0, o, 1, shortformer ? 1 : s);
+    for (let i = 0; i < nBefore; i++) {
+      const l = Math.floor(i / H),
+        h = i % H;
+      project(run.z[l], (h * T + j) * E, E, viaHeads, i * C * E, o, 2 + i, s);
     }
+    for (let c = 0; c < C; c++) all[o + c * C + BIAS] = biasDot[c] * s + constK[c];
   }
   const mean = new Float64Array(C * C);
   for (let j = 0; j < nKeys; j++) for (let k = 0; k < C * C; k++) mean[k] += all[j * C * C + k] / nKeys;
