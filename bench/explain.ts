@@ -13,12 +13,12 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { writeSafetensors } from "../src/core/safetensors";
 import { weightsToNamedTensors } from "../src/core/weights";
-import { AttentionEvent } from "../src/protocol/attention";
 import { explain } from "../src/worker/explain";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { AttentionRuns, runText } from "../src/worker/runText";
+import { AttentionRuns } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "../test/support/engine";
+import { keptRun } from "../test/support/keptRun";
 import { BIG_MODEL_NAME, writeBigModel } from "./bigModel";
 
 const arg = (name: string, dflt: number) => {
@@ -68,18 +68,7 @@ async function bench(name: string, dir: string, ids: number[], query: number): P
   const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism() });
   const store = new ModelStore(MEDIA_DIR);
   const runs = new AttentionRuns();
-  let runId = "";
-  const ctx = {
-    emit: (e: AttentionEvent) => (runId = e.run.runId),
-    signal: new AbortController().signal,
-    throwIfCancelled: () => undefined,
-  };
-  await runText({ modelDir: dir, input: { tokens: ids }, patterns: "thumbnails" }, ctx, {
-    store,
-    runs,
-    backend: async () => backend,
-    blockBytes: BLOCK,
-  });
+  const runId = await keptRun({ store, runs, backend }, dir, ids);
   const req = { runId, layer: 1, head: 0, query };
   const every = await timed(() => explain(req, runs));
   const key = explain(req, runs).strongestKey;

@@ -10,17 +10,17 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { keySideTotals } from "../src/core/whyText";
-import { AttentionEvent } from "../src/protocol/attention";
 import { explain } from "../src/worker/explain";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
-import { AttentionRuns, runText } from "../src/worker/runText";
+import { AttentionRuns } from "../src/worker/runText";
 import { referenceRun } from "./support/attentionReference";
 import { CLI } from "./support/cliProcess";
 import { MEDIA_DIR, REPO_ROOT, tempDir } from "./support/engine";
 import { randomWeights, writeModelDir } from "./support/models";
 import { mulberry32 } from "./support/random";
+import { keptRun } from "./support/keptRun";
 import { referenceWhy } from "./support/scoreReference";
 
 const DEMO = join(REPO_ROOT, "models", "demo-attn-2l");
@@ -132,18 +132,7 @@ describe("why on demo-attn-2l, BOS r r: the induction head's key comes through t
       total = 0;
     for (const seed of [11, 12, 13]) {
       const ids = repeated(seed);
-      let runId = "";
-      const ctx = {
-        emit: (e: AttentionEvent) => (runId = e.run.runId),
-        signal: new AbortController().signal,
-        throwIfCancelled: () => undefined,
-      };
-      await runText({ modelDir: DEMO, input: { tokens: ids }, patterns: "thumbnails" }, ctx, {
-        store,
-        runs,
-        backend: () => backend,
-        blockBytes: 1 << 22,
-      });
+      const runId = await keptRun({ store, runs, backend }, DEMO, ids);
       for (let q = 21; q < ids.length; q++) {
         const target = ids.indexOf(ids[q]) + 1; // the key after the token's first occurrence
         const r = explain({ runId, layer: 1, head: 0, query: q, key: target }, runs);
