@@ -18,7 +18,7 @@ import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "../test/support/engine";
-import { randomWeights, writeModelDir } from "../test/support/models";
+import { BIG_MODEL_NAME, writeBigModel } from "./bigModel";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -183,18 +183,10 @@ async function main(): Promise<void> {
     .sort()
     .map((f) => readFileSync(join(REPO_ROOT, "test", "fixtures", "natural-code", f), "utf8"))
     .join("\n\n");
-  const big = randomWeights({ V: 48262, D: 512, H: 8, E: 64, L: 2, seed: 1024, name: "bench-48k-2l" });
-  big.config.n_ctx = 1024;
-  big.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => Math.sin(i * 12.9898) * 0.1) };
-  let x = 7;
-  const ids = [0, ...Array.from({ length: 1023 }, () => 1 + ((x = (x * 48271) % 2147483647) % 48000))];
+  const big = writeBigModel();
   const cases: Case[] = [
     { name: "demo-attn-2l, 256 tokens of natural code", dir: join(REPO_ROOT, "models", "demo-attn-2l"), input: { text: code } },
-    {
-      name: "V 48 262, d_model 512, 2 layers × 8 heads, 1 024 tokens",
-      dir: writeModelDir(join(tempDir("head-lens-bench-"), "bench-48k-2l"), big),
-      input: { tokens: ids },
-    },
+    { name: BIG_MODEL_NAME, dir: big.dir, input: { tokens: big.ids } },
   ];
   for (const c of cases) {
     const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism() });

@@ -8,15 +8,15 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AttentionEvent } from "../src/protocol/attention";
 import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { ModelStore } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { explain } from "../src/worker/explain";
-import { AttentionRuns, runText } from "../src/worker/runText";
+import { AttentionRuns } from "../src/worker/runText";
 import { referenceRun } from "./support/attentionReference";
 import { MEDIA_DIR, tempDir } from "./support/engine";
 import { RandomModelSpec, randomWeights, writeModelDir } from "./support/models";
+import { keptRun } from "./support/keptRun";
 import { referenceWhy } from "./support/scoreReference";
 
 const TOL = 1e-4;
@@ -25,21 +25,7 @@ const store = new ModelStore(MEDIA_DIR);
 const runs = new AttentionRuns();
 after(async () => (await backendPromise).dispose());
 
-async function runIds(dir: string, ids: number[]): Promise<string> {
-  let runId = "";
-  const ctx = {
-    emit: (e: AttentionEvent) => (runId = e.run.runId),
-    signal: new AbortController().signal,
-    throwIfCancelled: () => undefined,
-  };
-  await runText({ modelDir: dir, input: { tokens: ids }, patterns: "thumbnails" }, ctx, {
-    store,
-    runs,
-    backend: () => backendPromise,
-    blockBytes: 4096,
-  });
-  return runId;
-}
+const runIds = (dir: string, ids: number[]) => keptRun({ store, runs, backend: backendPromise }, dir, ids);
 
 const near = (got: number, want: number, what: string) =>
   assert.ok(Math.abs(got - want) <= TOL * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);

@@ -31,15 +31,26 @@ export interface RunHooks {
 }
 
 export interface ScoreAttribution {
+  /** The residual stream's parts, in order: "embed", "pos", "L0H0" … (every earlier head), "bias". */
   components: string[];
+  /** The positions explained: every key 0…query, or the one asked for. */
   keys: number[];
+  /** [keys.length, C, C]: term[c][c'] = q_query^c · k_key^c' / √d_head (row = query side); they sum to the score. */
   terms: Float64Array;
+  /** [keys.length, C, C]: each term minus its mean over keys 0…query, i.e. what it adds to this key's
+   * score relative to the other keys (a term equal at every key does not move the softmax). */
   relative: Float64Array;
+  /** [keys.length]: the score q·k/√d_head (TransformerLens's attn_scores), the terms' sum. */
   scores: Float64Array;
+  /** [keys.length]: the attention weight (the pattern). */
   weights: Float64Array;
+  /** For each earlier head, in component order: the position it attended to most at the query. */
   movedAtQuery: number[];
+  /** [keys.length][earlier heads]: the same at each key. */
   movedAtKeys: number[][];
+  /** The head's direct logit attribution at the query to the actual next token (null at the last position). */
   dla: number | null;
+  /** [query + 1]: that attribution split by source position j (p_query,j · v_j W_O · direction); they sum to `dla`. */
   sources: Float64Array | null;
 }
 
@@ -146,35 +157,56 @@ export function attributeScore(
     aRes.push(r);
     constK.push((lnB ? dot(lnB, 0, a, 0, D) : 0) + dot(blk.b_K.data, head * E, q[c], 0, E) * inv);
   }
-  // Earlier heads: z · (W_O a^c), so a key costs d_head per head instead of d_model.
-  const viaHead = Array.from({ length: nBefore }, (_, i) => {
+  // The key side: every query part's direction, one after another ([c][d]).
+  const flat = (vs: Float64Array[]) => {
+    const out = new Float64Array(vs.length * vs[0].length);
+    vs.forEach((v, c) => out.set(v, c * v.length));
+    return out;
+  };
+  const towardsRes = flat(aRes),
+    towardsPos = shortformer ? flat(aRaw) : towardsRes;
+  // Earlier heads: z · (W_O a^c), so a key costs d_head per head instead of d_model; [head][c][e].
+  const viaHeads = new Float64Array(nBefore * C * E);
+  for (let i = 0; i < nBefore; i++) {
     const l = Math.floor(i / H),
       h = i % H,
       Wo = w.blocks[l].W_O.data;
-    const g = new Float64Array(C * E);
-    for (let c = 0; c < C; c++) for (let e = 0; e < E; e++) g[c * E + e] = dot(Wo, (h * E + e) * D, aRes[c], 0, D);
-    return g;
-  });
+    for (let c = 0; c < C; c++) for (let e = 0; e < E; e++) viaHeads[(i * C + c) * E + e] = dot(Wo, (h * E + e) * D, aRes[c], 0, D);
+  }
   const biasDot = aRes.map((r) => dot(bias, 0, r, 0, D));
 
   const nKeys = query + 1;
   const all = new Float64Array(nKeys * C * C);
+  /** all[j][c][col] = s · x · M[c] for every query part c (four sums at a time: this loop is most of the work). */
+  const project = (x: Float32Array, x0: number, n: number, M: Float64Array, m0: number, o: number, col: number, s: number) => {
+    const n4 = n - (n % 4);
+    for (let c = 0; c < C; c++) {
+      const r = m0 + c * n;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let d = 0; d < n4; d += 4) {
+        s0 += x[x0 + d] * M[r + d];
+        s1 += x[x0 + d + 1] * M[r + d + 1];
+        s2 += x[x0 + d + 2] * M[r + d + 2];
+        s3 += x[x0 + d + 3] * M[r + d + 3];
+      }
+      for (let d = n4; d < n; d++) s0 += x[x0 + d] * M[r + d];
+      all[o + c * C + col] = (s0 + s1 + s2 + s3) * s;
+    }
+  };
   for (let j = 0; j < nKeys; j++) {
     const s = 1 / scaleAt(j),
       o = j * C * C;
-    const e0 = run.ids[j] * D,
-      p0 = j * D;
-    for (let c = 0; c < C; c++) {
-      const row = o + c * C;
-      all[row] = dot(w.W_E.data, e0, aRes[c], 0, D) * s;
-      all[row + 1] = shortformer ? dot(w.W_pos.data, p0, aRaw[c], 0, D) : dot(w.W_pos.data, p0, aRes[c], 0, D) * s;
-      for (let i = 0; i < nBefore; i++) {
-        const l = Math.floor(i / H),
-          h = i % H;
-        all[row + 2 + i] = dot(run.z[l], (h * T + j) * E, viaHead[i], c * E, E) * s;
-      }
-      all[row + BIAS] = biasDot[c] * s + constK[c];
+    project(w.W_E.data, run.ids[j] * D, D, towardsRes, 0, o, 0, s);
+    project(w.W_pos.data, j * D, D, towardsPos, 0, o, 1, shortformer ? 1 : s);
+    for (let i = 0; i < nBefore; i++) {
+      const l = Math.floor(i / H),
+        h = i % H;
+      project(run.z[l], (h * T + j) * E, E, viaHeads, i * C * E, o, 2 + i, s);
     }
+    for (let c = 0; c < C; c++) all[o + c * C + BIAS] = biasDot[c] * s + constK[c];
   }
   const mean = new Float64Array(C * C);
   for (let j = 0; j < nKeys; j++) for (let k = 0; k < C * C; k++) mean[k] += all[j * C * C + k] / nKeys;

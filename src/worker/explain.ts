@@ -21,5 +21,19 @@ export function explain(req: ExplainParams, runs: AttentionRuns): ExplainResult 
       "request.position",
     );
   const a = attributeScore(run.weights, run.hooks, layer, head, query, key);
-  return { runId: req.runId, model: run.model, identity: run.identity, layer, head, query, ...a, elapsedMs: performance.now() - t0 };
+  const row = run.hooks.patterns[layer].subarray((head * T + query) * T, (head * T + query) * T + query + 1);
+  const from = run.startsWithBos && query > 0 ? 1 : 0;
+  let strongestKey = from;
+  for (let j = from + 1; j <= query; j++) if (row[j] > row[strongestKey]) strongestKey = j;
+  return {
+    runId: req.runId,
+    model: run.model,
+    identity: run.identity,
+    layer,
+    head,
+    query,
+    strongestKey,
+    ...a,
+    elapsedMs: performance.now() - t0,
+  };
 }

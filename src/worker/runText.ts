@@ -48,6 +48,8 @@ export interface KeptRun {
   identity: string;
   weights: ModelWeights;
   hooks: RunHooks;
+  /** Position 0 holds the BOS token (prepended, or given as the first id). */
+  startsWithBos: boolean;
 }
 
 /** The worker's live-attention state: the last runs' exact patterns, and the sessions built per model. */
@@ -154,6 +156,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
         model: config.model_name,
         identity: stored.identity,
         weights,
+        startsWithBos: ids[0] === vocab.bos,
         hooks: { ids, patterns: body.patterns, z: body.z, v: body.v, lnScale: body.lnScale, finalScale: body.finalScale, dla: body.dla },
       }),
       model: config.model_name,

@@ -4,8 +4,10 @@
  *   head-lens metrics …   head metrics and composition scores
  *   head-lens token …     which heads care about one token
  *   head-lens run …       the model run on a text: attention, predictions, logit attribution
+ *   head-lens explain …   why a head attends where it does: the score and the logit effect split exactly
  */
 import { errorMessage } from "../../core/errors";
+import { explainCommand, EXPLAIN_USAGE } from "./explain";
 import { analyzeCommand, ANALYZE_USAGE } from "./analyze";
 import { metricsCommand, METRICS_USAGE } from "./metrics";
 import { UsageError } from "./options";
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   metrics: { run: metricsCommand, usage: METRICS_USAGE },
   token: { run: tokenCommand, usage: TOKEN_USAGE },
   run: { run: runCommand, usage: RUN_USAGE },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
 };
 
 const USAGE = `Usage: head-lens <command> [options]
@@ -26,6 +29,7 @@ Commands:
   metrics   every head's traits (copying, previous-token, induction, …) and composition scores
   token     which heads care about one token
   run       the model on a text: every head's attention, next-token predictions, logit attribution
+  explain   why a head attends from a query to a key: the score split into query-part × key-part terms
 
 Run "head-lens <command> --help" for a command's options.
 `;

@@ -6,8 +6,9 @@
 import { headName } from "../../core/heads";
 import { HeadLensError } from "../../core/errors";
 import { topKeys } from "../../core/patternThumbnail";
-import { AttentionInput, AttentionResult, PatternPayload } from "../../protocol/attention";
-import { COMMON_HELP, parseOptions, UsageError } from "./options";
+import { AttentionResult, PatternPayload } from "../../protocol/attention";
+import { COMMON_HELP, parseOptions } from "./options";
+import { InputChoice } from "./textInput";
 import { withEngine } from "./session";
 
 export const RUN_USAGE = `Usage: head-lens run [--model <m>] (--text "…" | --tokens ID,ID,…) [--json] [--top N]
@@ -30,40 +31,16 @@ Options:
 ${COMMON_HELP}`;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  let input: AttentionInput | undefined,
-    top = 5,
-    edges = 5,
-    both = false;
+  const choice = new InputChoice();
+  let top = 5,
+    edges = 5;
   const o = parseOptions(argv, (flag, take) => {
-    switch (flag) {
-      case "--text":
-        both ||= input !== undefined;
-        input = { text: take.value() };
-        return true;
-      case "--tokens": {
-        both ||= input !== undefined;
-        const v = take.value();
-        const parts = v
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean);
-        if (!parts.length || parts.some((x) => !/^\d+$/.test(x)))
-          throw new UsageError(`--tokens must be comma-separated token ids such as 50256,464,3290 (got "${v}")`);
-        input = { tokens: parts.map(Number) };
-        return true;
-      }
-      case "--top":
-        top = take.int(1);
-        return true;
-      case "--edges":
-        edges = take.int(1);
-        return true;
-      default:
-        return false;
-    }
+    if (choice.take(flag, take)) return true;
+    if (flag === "--top") return ((top = take.int(1)), true);
+    if (flag === "--edges") return ((edges = take.int(1)), true);
+    return false;
   });
-  if (!input || both) throw new UsageError('say what to run on: --text "…" or --tokens ID,ID,… (one of them)');
-  const what = input;
+  const what = choice.chosen();
   return withEngine(o, async (engine, modelDir) => {
     let patterns: PatternPayload | undefined;
     const r = await engine.attention({ modelDir, input: what, patterns: "full", topK: top }, { onEvent: (e) => (patterns = e.patterns) });

@@ -7,7 +7,7 @@ import { EngineClient } from "../engineClient";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { hubModel, HUB_MODELS } from "../hub/knownModels";
 import { prepareHubModel, prepareLocalPth } from "../hub/prepareHubModel";
-import { CommonOptions, MEDIA_DIR } from "./options";
+import { CommonOptions, MEDIA_DIR, UsageError } from "./options";
 
 export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTTY;
 
@@ -27,7 +27,7 @@ export async function withEngine(o: CommonOptions, work: (engine: EngineClient, 
   } catch (e) {
     if (showProgress(o)) process.stderr.write("\r\x1b[K");
     process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
-    return 1;
+    return e instanceof UsageError ? 2 : 1;
   } finally {
     await engine.dispose();
   }
