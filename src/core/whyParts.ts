@@ -1,77 +1,12 @@
 /**
- * What the Why section says about one explained (query, key) cell (EngineApi `explain`): which
- * terms favour this key over the others, what each residual-stream part carries, and the head's
- * strongest key from a query. Shared by the attention panel (the page) and its host.
+ * What the attention panel's Why needs beside the words (whyText.ts, shared with the CLI): which
+ * part of the residual stream is an earlier head and where it sits (the part's links), the key a
+ * Why opens on when none is given, and the top sources of a head's logit effect.
  */
-
-/** The parts of an explain answer this needs (ExplainResult has them; core does not import protocol). */
-export interface WhyData {
-  components: string[];
-  /** [keys, C, C] */
-  terms: Float64Array;
-  /** [keys, C, C]: each term minus its mean over keys 0…query. */
-  relative: Float64Array;
-  movedAtQuery: number[];
-  movedAtKeys: number[][];
-}
-
-export interface WhyTerm {
-  /** Query-side component index. */
-  row: number;
-  /** Key-side component index. */
-  col: number;
-  term: number;
-  relative: number;
-}
-
-/** The `n` terms at key index `k` (of the answer's keys) that add most to this key's score relative to the other keys. */
-export function topTerms(w: WhyData, k: number, n: number): WhyTerm[] {
-  const C = w.components.length;
-  const all: WhyTerm[] = [];
-  for (let r = 0; r < C; r++)
-    for (let c = 0; c < C; c++) {
-      const i = (k * C + r) * C + c;
-      all.push({ row: r, col: c, term: w.terms[i], relative: w.relative[i] });
-    }
-  return all.sort((a, b) => b.relative - a.relative).slice(0, n);
-}
-
-/** Each part's whole relative contribution at key index `k`: query-side parts (row sums) and key-side parts (column sums). */
-export function partTotals(w: WhyData, k: number): { query: number[]; key: number[] } {
-  const C = w.components.length;
-  const query = new Array<number>(C).fill(0),
-    key = new Array<number>(C).fill(0);
-  for (let r = 0; r < C; r++)
-    for (let c = 0; c < C; c++) {
-      const v = w.relative[(k * C + r) * C + c];
-      query[r] += v;
-      key[c] += v;
-    }
-  return { query, key };
-}
-
-/** How many sources of a head's logit effect the Why lists and marks (strip and editor). */
-export const TOP_SOURCES = 3;
-
-/** The positions that carry most of the head's logit effect, largest |share| first. */
-export function topSources(sources: ArrayLike<number>, n: number): number[] {
-  return Array.from({ length: sources.length }, (_, j) => j)
-    .sort((a, b) => Math.abs(sources[b]) - Math.abs(sources[a]))
-    .slice(0, n);
-}
-
-/** The index of the largest value. */
-export function argmax(xs: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
-}
-
-export type PartKind = "embed" | "pos" | "head" | "bias";
 
 /** One residual-stream part at one position, and the token it carries. */
 export interface Part {
-  kind: PartKind;
+  kind: "embed" | "pos" | "head" | "bias";
   component: string;
   /** Where the part sits (the query's or the key's position). */
   position: number;
@@ -96,27 +31,24 @@ export function partAt(components: string[], c: number, position: number, moved:
   return { kind: "bias", component, position };
 }
 
-/** A part in words, tokens named by `token` (the caller quotes and cuts): "L0H3 (moved ' union' from position 12)". */
-export function partText(p: Part, token: (position: number) => string): string {
-  switch (p.kind) {
-    case "embed":
-      return `embed ${token(p.position)}`;
-    case "pos":
-      return `position ${p.position}`;
-    case "head":
-      return `${p.component} (moved ${token(p.carries!)} from position ${p.carries})`;
-    default:
-      return "bias";
-  }
-}
-
 /**
  * The key `query` attends to most in a [T, T] pattern, BOS (position 0, when prepended) left out
  * unless it is the only key: heads park attention there, which explains nothing about the text.
+ * (The engine's `explain` answers the same as its `strongestKey`; this picks the key to ask about.)
  */
-export function strongestKey(weights: ArrayLike<number>, T: number, query: number, bos: boolean): number {
+export function strongestNonBosKey(weights: ArrayLike<number>, T: number, query: number, bos: boolean): number {
   const first = bos && query > 0 ? 1 : 0;
   let best = first;
   for (let j = first + 1; j <= query; j++) if (weights[query * T + j] > weights[query * T + best]) best = j;
   return best;
+}
+
+/** How many sources of a head's logit effect the Why lists and marks (strip and editor). */
+export const TOP_SOURCES = 3;
+
+/** The positions that carry most of the head's logit effect, largest |share| first. */
+export function topSources(sources: ArrayLike<number>, n: number): number[] {
+  return Array.from({ length: sources.length }, (_, j) => j)
+    .sort((a, b) => Math.abs(sources[b]) - Math.abs(sources[a]))
+    .slice(0, n);
 }

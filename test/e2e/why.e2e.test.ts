@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, frameWith, hoverWord, openFile, screenshotFailures, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, openFile, screenshotFailures, vsix } from "./uxSupport";
 import { loadLocalModel } from "../../src/worker/loaders/localModel";
 import { referenceRun, ReferenceRun } from "../support/attentionReference";
 import { referenceWhy } from "../support/scoreReference";
@@ -267,7 +267,15 @@ describe("the attention panel's Why", () => {
     await big.click({ position: { x: ox + (other.key + 0.5) * cell, y: oy + (other.query + 0.5) * cell } });
     await checkWhy(1, 0, other.query, other.key);
     // The key (position k + 2) is the first copy's word k + 1, highlighted from the cursor's token (still query).
-    await hoverWord(s.page, "why.txt", R[k + 1], "Why?");
+    // Hover the word in the editor beside the panel (the first copy comes first).
+    const word = R[k + 1];
+    const span = s.page.locator(".editor-instance .view-lines span", { hasText: word }).first();
+    const box = (await span.boundingBox())!;
+    const line = await span.innerText();
+    await s.page.mouse.move(box.x + 5, box.y - 40);
+    await s.page.waitForTimeout(200);
+    await s.page.mouse.move(box.x + (line.indexOf(word) + 2) * (box.width / line.length), box.y + box.height / 2);
+    await s.page.locator(".monaco-hover", { hasText: "Why?" }).waitFor({ timeout: 30_000 });
     await s.page.locator(".monaco-hover a", { hasText: "Why?" }).first().click();
     await checkWhy(1, 0, query, key);
   });

@@ -8,7 +8,7 @@
 import type { RunToken } from "../../src/protocol/attention";
 import { paint, Palette } from "./canvasColors";
 import { cutToken, SHORT_TOKEN_CHARS } from "../../src/core/tokenDisplay";
-import { strongestKey } from "../../src/core/whyParts";
+import { strongestNonBosKey } from "../../src/core/whyParts";
 
 const LABEL_FONT_PX = 11;
 const MARGIN = 96; // room for labels left and top
@@ -74,7 +74,7 @@ export class BigPattern {
       if (!d) return;
       if (!this.focus) {
         const i = Math.min(d.T - 1, this.cb.startRow() ?? d.T - 1);
-        this.focus = { i, j: strongestKey(d.weights, d.T, i, d.bos) };
+        this.focus = { i, j: strongestNonBosKey(d.weights, d.T, i, d.bos) };
       }
       this.moveFocus(this.focus.i, this.focus.j);
     });

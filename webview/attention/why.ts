@@ -11,7 +11,8 @@ import type { ExplainResult } from "../../src/protocol/explain";
 import type { PathRef } from "../../src/core/report";
 import { headName } from "../../src/core/heads";
 import { cutToken } from "../../src/core/tokenDisplay";
-import { argmax, Part, partAt, partText, partTotals, TOP_SOURCES, topSources, topTerms } from "../../src/core/whyParts";
+import { partAt, TOP_SOURCES, topSources } from "../../src/core/whyParts";
+import { keySideTotals, partLabel, signed, topTerms, WhyView } from "../../src/core/whyText";
 import { Palette } from "../shared/colors";
 import { el } from "../shared/dom";
 import { whyHeatmap } from "./whyHeatmap";
@@ -27,8 +28,6 @@ export interface WhyCallbacks {
   /** A token's part or a source: put the editor's cursor on it. */
   reveal(position: number): void;
 }
-
-export const signed = (x: number, digits = 2) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`;
 
 export class WhySection {
   readonly root: HTMLElement;
@@ -67,41 +66,44 @@ export class WhySection {
     const k = 0,
       key = r.keys[k],
       i = r.query;
-    const tok = (p: number) => name(tokens, bos, p);
     this.title.textContent = this.heading(head, i, key, tokens, bos);
     Object.assign(this.root.dataset, { layer: String(r.layer), head: String(r.head), query: String(i), key: String(key) });
-    const qPart = (c: number) => partAt(r.components, c, i, r.movedAtQuery);
-    const kPart = (c: number) => partAt(r.components, c, key, r.movedAtKeys[k]);
-    const totals = partTotals(r, k);
-    const best = argmax(totals.key);
+    // The words are the CLI's (whyText.ts), tokens as the panel shows them.
+    const view: WhyView = {
+      tokens: tokens.map((_, p) => name(tokens, bos, p)),
+      components: r.components,
+      movedAtQuery: r.movedAtQuery,
+      movedAtKey: r.movedAtKeys[k],
+      query: i,
+      key,
+    };
+    const C = r.components.length;
+    const slice = (a: Float64Array) => a.subarray(k * C * C, (k + 1) * C * C);
+    const totals = keySideTotals(slice(r.relative), C);
+    const best = totals.indexOf(Math.max(...totals));
     const score = el(
       "p",
       { class: "why-score", "data-score": String(r.scores[k]), "data-weight": String(r.weights[k]) },
       `Score ${signed(r.scores[k], 3)} (q·k/√d_head) · weight ${r.weights[k].toFixed(4)}`,
     );
-    const terms = topTerms(r, k, TOP_TERMS).map((t) =>
+    const terms = topTerms(slice(r.terms), slice(r.relative), C, TOP_TERMS).map((t) =>
       el(
         "li",
-        {
-          "data-row": r.components[t.row],
-          "data-col": r.components[t.col],
-          "data-relative": String(t.relative),
-          "data-term": String(t.term),
-        },
+        { "data-row": r.components[t.q], "data-col": r.components[t.k], "data-relative": String(t.relative), "data-term": String(t.term) },
         el("span", { class: "num" }, signed(t.relative)),
         " query ← ",
-        this.part(qPart(t.row), "q", tok),
+        this.part(view, t.q, "query"),
         " × key ← ",
-        this.part(kPart(t.col), "k", tok),
+        this.part(view, t.k, "key"),
         el("span", { class: "hint" }, ` (term ${signed(t.term)})`),
       ),
     );
     const topKey = el(
       "p",
-      { class: "why-top-key", "data-component": r.components[best], "data-total": String(totals.key[best]) },
+      { class: "why-top-key", "data-component": r.components[best], "data-total": String(totals[best]) },
       "Key-side part that favours this key most (all its terms): ",
-      this.part(kPart(best), "k", tok),
-      ` ${signed(totals.key[best])}`,
+      this.part(view, best, "key"),
+      ` ${signed(totals[best])}`,
     );
     this.body.replaceChildren(
       score,
@@ -125,8 +127,8 @@ export class WhySection {
         r,
         k,
         palette,
-        (c) => partText(qPart(c), tok),
-        (c) => partText(kPart(c), tok),
+        (c) => partLabel(view, c, "query"),
+        (c) => partLabel(view, c, "key"),
       ),
       ...this.sources(r, head, tokens, bos),
     );
@@ -134,8 +136,9 @@ export class WhySection {
   }
 
   /** A part in words; an earlier head's part links to its own Why there and to the path through it. */
-  private part(p: Part, side: "q" | "k", tok: (p: number) => string): HTMLElement {
-    const text = partText(p, tok);
+  private part(view: WhyView, c: number, side: "query" | "key"): HTMLElement {
+    const text = partLabel(view, c, side);
+    const p = partAt(view.components, c, side === "query" ? view.query : view.key, side === "query" ? view.movedAtQuery : view.movedAtKey);
     if (p.kind === "bias") return el("span", { class: "part" }, text);
     if (p.kind !== "head") {
       const b = el("button", { class: "link part", title: `Put the editor's cursor on position ${p.position}` }, text);
@@ -149,13 +152,13 @@ export class WhySection {
       text,
     );
     why.addEventListener("click", () => this.cb.why(h.layer, h.head, p.position, p.carries!));
-    const kind = side === "k" ? "K" : "Q";
+    const kind = side === "key" ? "K" : "Q";
     const path = el(
       "button",
       { class: "link path", title: `Open the ${kind}-composition path through ${p.component} in the heads panel` },
       `${kind} path`,
     );
-    path.addEventListener("click", () => this.cb.openPath({ layer: h.layer, head: h.head, type: side }));
+    path.addEventListener("click", () => this.cb.openPath({ layer: h.layer, head: h.head, type: side === "key" ? "k" : "q" }));
     return el("span", { class: "part" }, why, " ", path);
   }
 

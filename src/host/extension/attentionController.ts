@@ -15,7 +15,7 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
 import { OffsetRange, rangeAfterEdit } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
-import { strongestKey } from "../../core/whyParts";
+import { strongestNonBosKey } from "../../core/whyParts";
 import { PatternResult } from "../../protocol/attention";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { EngineClient } from "../engineClient";
@@ -182,7 +182,7 @@ export class AttentionController implements vscode.Disposable {
       p = this.pattern,
       panel = this.panel;
     if (!run || !head || !panel || at.query >= run.info.tokens.length) return;
-    const key = at.key ?? (p ? strongestKey(p.weights, p.T, at.query, run.info.bos !== null) : at.query);
+    const key = at.key ?? (p ? strongestNonBosKey(p.weights, p.T, at.query, run.info.bos !== null) : at.query);
     panel.reveal();
     panel.post("chosen", { position: at.query });
     const current = () => this.run === run && this.head === head;

@@ -15,6 +15,7 @@ import { AttentionPanel } from "./attentionPanel";
 import { ShownRun } from "./attentionText";
 import { tokenAt } from "../../core/tokenSpans";
 import { TOP_SOURCES, topSources } from "../../core/whyParts";
+import { signed } from "../../core/whyText";
 
 /** The query position of the editor's cursor in the run's text, or why there is none. */
 export function cursorQuery(
@@ -92,5 +93,3 @@ export class AttentionWhy {
     this.decorations.clearSources();
   }
 }
-
-const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
