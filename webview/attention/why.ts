@@ -43,14 +43,20 @@ export class WhySection {
   hide(): void {
     this.root.hidden = true;
     this.body.replaceChildren();
-    delete this.root.dataset.query;
-    delete this.root.dataset.key;
+    this.forget();
+  }
+
+  /** The section names no explained cell (none shown, or one on its way). */
+  private forget(): void {
+    for (const k of ["layer", "head", "query", "key", "ms"]) delete this.root.dataset[k];
   }
 
   /** Says that a Why is on its way (or failed), keeping the title of the cell asked for. */
   note(text: string, tokens: RunToken[], bos: boolean, head?: string, query?: number, key?: number): void {
-    if (head !== undefined && query !== undefined && key !== undefined)
+    if (head !== undefined && query !== undefined && key !== undefined) {
       this.title.textContent = this.heading(head, query, key, tokens, bos);
+      this.forget();
+    }
     this.body.replaceChildren(el("p", { class: "hint", role: "status" }, text));
     this.root.hidden = false;
   }
