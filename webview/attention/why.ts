@@ -161,7 +161,11 @@ export class WhySection {
     const kind = side === "key" ? "K" : "Q";
     const path = el(
       "button",
-      { class: "link path", title: `Open the ${kind}-composition path through ${p.component} in the heads panel` },
+      {
+        class: "link path",
+        title: `Open the ${kind}-composition path through ${p.component} in the heads panel`,
+        "aria-label": `${kind} path: the ${kind}-composition path through ${p.component}`,
+      },
       `${kind} path`,
     );
     path.addEventListener("click", () => this.cb.openPath({ layer: h.layer, head: h.head, type: side === "key" ? "k" : "q" }));
