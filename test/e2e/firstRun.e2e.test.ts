@@ -74,10 +74,10 @@ describe("issue #21: the first-run walkthrough", () => {
     await s.page.locator(".activitybar [aria-label^='Explorer']").first().click();
   });
 
-  test("“See an induction circuit” opens from Welcome: Open Walkthrough…; its four steps are listed, none done", async () => {
+  test("“See an induction circuit” opens from Welcome: Open Walkthrough…; its five steps are listed, none done", async () => {
     await runCommand(s.page, "Welcome: Open Walkthrough...", WALKTHROUGH.title);
     await showWalkthrough();
-    assert.equal(await s.page.locator(`.getting-started-step[data-step-id^="${EXTENSION_ID}#${WALKTHROUGH.id}#"]`).count(), 4);
+    assert.equal(await s.page.locator(`.getting-started-step[data-step-id^="${EXTENSION_ID}#${WALKTHROUGH.id}#"]`).count(), 5);
     for (const st of WALKTHROUGH.steps) {
       assert.equal(await step(st.id).count(), 1, `step ${st.id} listed`);
       assert.equal(await step(st.id).locator("[role=checkbox][aria-checked=true]").count(), 0, `step ${st.id} not done yet`);
@@ -145,6 +145,19 @@ describe("issue #21: the first-run walkthrough", () => {
     );
     assert.match(tokens[first + 1], /road/);
     await expectDone("attention");
+  });
+
+  test("step 5's button opens the Why of the second “ short”: its key is the token after the first, favoured most by L0H3", async () => {
+    await doStep("why", "Ask why");
+    const f = await frameWith(s.page, ".why .why-top-key");
+    const why = f.locator(".why");
+    const tokens = await f.locator(".strip .tok").evaluateAll((els) => els.map((e) => e.textContent ?? ""));
+    const short = tokens.flatMap((t, i) => (/short/.test(t) ? [i] : []));
+    assert.equal(short.length, 2, `the repeated line's " short" twice: ${JSON.stringify(tokens)}`);
+    assert.equal(Number(await why.getAttribute("data-query")), short[1], "the query is the second copy's “ short”");
+    assert.equal(Number(await why.getAttribute("data-key")), short[0] + 1, "its key is the token after the first “ short”");
+    assert.equal(await why.locator(".why-top-key").getAttribute("data-component"), "L0H3");
+    await expectDone("why");
   });
 
   test("the walkthrough shows every step done, in four themes (screenshots)", async () => {

@@ -18,6 +18,7 @@ export const TOUR = {
   overview: "headLens.tour.overview",
   path: "headLens.tour.path",
   attention: "headLens.tour.attention",
+  why: "headLens.tour.why",
 } as const;
 
 const DEMO_ID = "bundled:demo-attn-2l";
@@ -63,13 +64,26 @@ export function registerWalkthrough(s: Services, attention: AttentionController)
   reg(TOUR.path, async () => s.heads.show(await demoModel(s), [INDUCTION], { ...PREV_TOKEN, type: "k" }));
 
   // The whole sample selected, so Show Attention runs on both copies; then the induction head enlarged.
-  reg(TOUR.attention, async () => {
+  const attentionOnSample = async (): Promise<vscode.TextEditor> => {
     const model = await demoModel(s);
     const doc = await vscode.workspace.openTextDocument(await sampleCopy(s.context));
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
     editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(doc.getText().length));
     await attention.show(editor, model);
     await attention.chooseHead(INDUCTION);
+    return editor;
+  };
+  reg(TOUR.attention, async () => {
+    await attentionOnSample();
     void vscode.window.setStatusBarMessage(`Head Lens: ${headName(INDUCTION.layer, INDUCTION.head)} on a repeated passage`, 5000);
+  });
+
+  // The Why of the repeated line's " short" (second copy) with its strongest key: the editor's own command, from the cursor.
+  reg(TOUR.why, async () => {
+    const editor = await attentionOnSample();
+    const at = editor.document.positionAt(editor.document.getText().lastIndexOf(" short") + 2);
+    editor.selection = new vscode.Selection(at, at);
+    editor.revealRange(new vscode.Range(at, at));
+    await attention.whyAtCursor();
   });
 }
