@@ -106,5 +106,19 @@ describe("why: every term, score, weight and source equals a float64 computation
     assert.throws(() => explain({ runId, layer: 0, head: 0, query: 5 }, runs), /query position 5 is outside the text's 5 tokens/);
     assert.throws(() => explain({ runId, layer: 0, head: 0, query: 2, key: 3 }, runs), /key position 3 is not one the query at 2 sees/);
     assert.throws(() => explain({ runId: "nope", layer: 0, head: 0, query: 2 }, runs), /no longer kept/);
+    // "strongest": the query's strongest key from the reference pattern (BOS, id 0, leads the second run: it is left out there).
+    const weights = loadLocalModel(dir).weights;
+    for (const ids of [
+      [1, 2, 3, 4, 5],
+      [0, 2, 3, 4, 5],
+    ]) {
+      const id = await runIds(dir, ids);
+      const row = referenceRun(weights, ids).patterns[1][1][4];
+      const from = ids[0] === 0 ? 1 : 0;
+      const want = row.slice(from, 5).reduce((b, w, j) => (w > row[b] ? j + from : b), from);
+      const strongest = explain({ runId: id, layer: 1, head: 1, query: 4, key: "strongest" }, runs);
+      assert.equal(strongest.strongestKey, want);
+      assert.deepEqual(strongest.keys, [want]);
+    }
   });
 });

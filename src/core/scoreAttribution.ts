@@ -12,6 +12,7 @@
  * a^c = W_K q^c is brought back to the residual stream once, so a key costs C · (2·D + heads·d_head).
  */
 import { headName } from "./heads";
+import { strongestNonBosKey } from "./whyParts";
 import { ModelWeights } from "./weights";
 
 /** What one run of the model kept (hooks as TransformerLens names them). */
@@ -54,17 +55,20 @@ export interface ScoreAttribution {
   sources: Float64Array | null;
 }
 
+/** A token's direction for logit attribution: W_U's column through the final LN weight, centred over
+ * d_model when the model normalizes (TransformerLens's apply_ln_to_stack centres the stack). */
+export function unembedDirection(w: ModelWeights, token: number): Float64Array {
+  const { d_model: D, d_vocab: V } = w.config;
+  const dir = new Float64Array(D);
+  let mean = 0;
+  for (let d = 0; d < D; d++) mean += dir[d] = w.W_U.data[d * V + token] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
+  if (w.config.normalization_type !== null) for (let d = 0; d < D; d++) dir[d] -= mean / D;
+  return dir;
+}
+
 export function componentNames(layer: number, nHeads: number): string[] {
   const heads = Array.from({ length: layer * nHeads }, (_, i) => headName(Math.floor(i / nHeads), i % nHeads));
   return ["embed", "pos", ...heads, "bias"];
-}
-
-/** Where head (l, h) attended most from position t (the first of equal weights). */
-export function strongestKey(patterns: Float32Array[], l: number, h: number, t: number, T: number): number {
-  const row = patterns[l].subarray((h * T + t) * T, (h * T + t) * T + t + 1);
-  let best = 0;
-  for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
-  return best;
 }
 
 const dot = (a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, n: number) => {
@@ -81,7 +85,7 @@ export function attributeScore(
   query: number,
   onlyKey?: number,
 ): ScoreAttribution {
-  const { n_heads: H, d_head: E, d_model: D, d_vocab: V } = w.config;
+  const { n_heads: H, d_head: E, d_model: D } = w.config;
   const T = run.ids.length;
   const norm = w.config.normalization_type !== null;
   const shortformer = w.config.positional_embedding_type === "shortformer";
@@ -226,17 +230,18 @@ export function attributeScore(
     }
     weights[n] = pat[(head * T + query) * T + j];
   });
-  const moved = (t: number) => Array.from({ length: nBefore }, (_, i) => strongestKey(run.patterns, Math.floor(i / H), i % H, t, T));
+  // Where each earlier head attended most from t: the token its part carries (BOS included: it may carry BOS).
+  const headPatterns = Array.from({ length: nBefore }, (_, i) =>
+    run.patterns[Math.floor(i / H)].subarray((i % H) * T * T, ((i % H) + 1) * T * T),
+  );
+  const moved = (t: number) => headPatterns.map((p) => strongestNonBosKey(p, T, t, false));
 
   // The value side: the head's logit attribution at the query, p_qj · v_j · (W_O[h] · dir) / final scale.
   let dla: number | null = null,
     sources: Float64Array | null = null;
   if (query + 1 < T) {
     const next = run.ids[query + 1];
-    const dir = new Float64Array(D);
-    let m = 0;
-    for (let d = 0; d < D; d++) m += dir[d] = w.W_U.data[d * V + next] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
-    if (norm) for (let d = 0; d < D; d++) dir[d] -= m / D;
+    const dir = unembedDirection(w, next);
     const Wo = blk.W_O.data,
       out = new Float64Array(E);
     for (let e = 0; e < E; e++) out[e] = dot(Wo, (head * E + e) * D, dir, 0, D);

@@ -55,8 +55,8 @@ export type AttentionPanelApi = {
   stopped: Note<Record<string, never>>;
   /** Why the chosen head attends from `query` to `keys[0]` (explain.ts), for the panel's Why section. */
   why: Note<ExplainResult>;
-  /** The Why asked for could not be computed (e.g. the run it names was replaced). */
-  whyFailed: Note<{ message: string }>;
+  /** The Why of this cell could not be computed (e.g. the run it names was replaced). */
+  whyFailed: Note<HeadRef & { message: string; query: number; key: number | "strongest" }>;
   /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
   session: Note<AttentionSession | null>;
 };

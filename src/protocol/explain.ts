@@ -12,8 +12,8 @@ export interface ExplainParams {
   head: number;
   /** Query position (0 = the first token, BOS when it was prepended). */
   query: number;
-  /** Explain only this key (≤ query); absent: every key 0…query. */
-  key?: number;
+  /** Explain only this key (≤ query), or only the query's strongest key (`strongestKey`); absent: every key 0…query. */
+  key?: number | "strongest";
 }
 
 export interface ExplainResult extends ScoreAttribution {

@@ -5,6 +5,7 @@
  * model identity and reused for every length (the graphs have a symbolic sequence dimension).
  */
 import type * as Ort from "onnxruntime-node";
+import { unembedDirection } from "../core/scoreAttribution";
 import { ModelWeights } from "../core/weights";
 import { bodyGraph, unembedGraph } from "./attentionGraph";
 import { OrtBackend } from "./ortBackend";
@@ -115,23 +116,11 @@ async function releaseAll(sessions: Promise<Ort.InferenceSession>[]): Promise<vo
   for (const p of sessions) await p.then((x) => x.release()).catch(() => undefined);
 }
 
-/** Each position's next-token unembedding direction through the final LN weight, centred over
- * d_model when the model normalizes (TransformerLens's apply_ln_to_stack centres the stack). */
+/** Each position's next-token attribution direction (the last position's is unused: zeros). */
 function nextTokenDirections(w: ModelWeights, ids: number[]): Float32Array {
-  const { d_model: D, d_vocab: V } = w.config;
-  const T = ids.length;
-  const dir = new Float32Array(T * D);
-  const col = new Float64Array(D);
-  for (let t = 0; t + 1 < T; t++) {
-    const next = ids[t + 1];
-    let mean = 0;
-    for (let d = 0; d < D; d++) {
-      col[d] = w.W_U.data[d * V + next] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
-      mean += col[d];
-    }
-    mean = w.config.normalization_type === null ? 0 : mean / D;
-    for (let d = 0; d < D; d++) dir[t * D + d] = col[d] - mean;
-  }
+  const D = w.config.d_model;
+  const dir = new Float32Array(ids.length * D);
+  for (let t = 0; t + 1 < ids.length; t++) dir.set(unembedDirection(w, ids[t + 1]), t * D);
   return dir;
 }
 

@@ -5,6 +5,7 @@
  */
 import { HeadLensError } from "../core/errors";
 import { attributeScore } from "../core/scoreAttribution";
+import { strongestNonBosKey } from "../core/whyParts";
 import { ExplainParams, ExplainResult } from "../protocol/explain";
 import { AttentionRuns } from "./runText";
 
@@ -15,16 +16,14 @@ export function explain(req: ExplainParams, runs: AttentionRuns): ExplainResult 
   const T = run.hooks.ids.length;
   if (!(Number.isInteger(query) && query >= 0 && query < T))
     throw new HeadLensError(`query position ${query} is outside the text's ${T} tokens (positions 0–${T - 1})`, "request.position");
-  if (key !== undefined && !(Number.isInteger(key) && key >= 0 && key <= query))
+  if (key !== undefined && key !== "strongest" && !(Number.isInteger(key) && key >= 0 && key <= query))
     throw new HeadLensError(
       `key position ${key} is not one the query at ${query} sees (keys 0–${query}: attention is causal)`,
       "request.position",
     );
-  const a = attributeScore(run.weights, run.hooks, layer, head, query, key);
-  const row = run.hooks.patterns[layer].subarray((head * T + query) * T, (head * T + query) * T + query + 1);
-  const from = run.startsWithBos && query > 0 ? 1 : 0;
-  let strongestKey = from;
-  for (let j = from + 1; j <= query; j++) if (row[j] > row[strongestKey]) strongestKey = j;
+  const pattern = run.hooks.patterns[layer].subarray(head * T * T, (head + 1) * T * T);
+  const strongestKey = strongestNonBosKey(pattern, T, query, run.startsWithBos);
+  const a = attributeScore(run.weights, run.hooks, layer, head, query, key === "strongest" ? strongestKey : key);
   return {
     runId: req.runId,
     model: run.model,

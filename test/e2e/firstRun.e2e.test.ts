@@ -63,6 +63,14 @@ async function expectDone(id: string): Promise<void> {
   await step(id).locator("[role=checkbox][aria-checked=true]").waitFor({ timeout: 15_000 });
 }
 
+/** Screenshot name, theme, the workbench's class in it. */
+const THEMES: [string, string, string][] = [
+  ["light", "Light Modern", "vs"],
+  ["dark", "Dark Modern", "vs-dark"],
+  ["high-contrast", "Dark High Contrast", "hc-black"],
+  ["high-contrast-light", "Light High Contrast", "hc-light"],
+];
+
 describe("issue #21: the first-run walkthrough", () => {
   test("the hub models are listed before download, ARENA's 2-layer model among them", async () => {
     await s.page.locator(".activitybar [aria-label='Head Lens']").first().click();
@@ -147,27 +155,33 @@ describe("issue #21: the first-run walkthrough", () => {
     await expectDone("attention");
   });
 
-  test("step 5's button opens the Why of the second “ short”: its key is the token after the first, favoured most by L0H3", async () => {
+  test("step 5's button opens the Why of the second “ wrote”: its key is the token after the first, favoured most by L0H3", async () => {
     await doStep("why", "Ask why");
     const f = await frameWith(s.page, ".why .why-top-key");
-    const why = f.locator(".why");
+    const why = f.locator("section.why");
     const tokens = await f.locator(".strip .tok").evaluateAll((els) => els.map((e) => e.textContent ?? ""));
-    const short = tokens.flatMap((t, i) => (/short/.test(t) ? [i] : []));
-    assert.equal(short.length, 2, `the repeated line's " short" twice: ${JSON.stringify(tokens)}`);
-    assert.equal(Number(await why.getAttribute("data-query")), short[1], "the query is the second copy's “ short”");
-    assert.equal(Number(await why.getAttribute("data-key")), short[0] + 1, "its key is the token after the first “ short”");
+    const wrote = tokens.flatMap((t, i) => (/wrote/.test(t) ? [i] : []));
+    assert.equal(wrote.length, 2, `the repeated line's " wrote" twice: ${JSON.stringify(tokens)}`);
+    assert.equal(Number(await why.getAttribute("data-query")), wrote[1], "the query is the second copy's “ wrote”");
+    assert.equal(Number(await why.getAttribute("data-key")), wrote[0] + 1, "its key is the token after the first “ wrote”");
     assert.equal(await why.locator(".why-top-key").getAttribute("data-component"), "L0H3");
+    const top = await why.locator(".why-terms li").evaluateAll((els) => els.slice(0, 2).map((e) => (e as HTMLElement).dataset.col));
+    assert.deepEqual(top, ["L0H3", "L0H3"], "the two terms that favour the key most come through L0H3 on the key side");
     await expectDone("why");
+    // The step's own pictures (the walkthrough's media and the README's): the panel with this Why, in three themes.
+    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).first().click();
+    for (const [name, theme, cls] of THEMES.slice(0, 3)) {
+      await runCommand(s.page, "Preferences: Color Theme", theme);
+      await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
+      await (await frameWith(s.page, "section.why h2")).locator("section.why h2").evaluate((e) => e.scrollIntoView({ block: "start" }));
+      await s.page.waitForTimeout(800);
+      await s.page.screenshot({ path: join(SHOTS, `why-tour-${name}.png`) });
+    }
+    await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
   });
 
   test("the walkthrough shows every step done, in four themes (screenshots)", async () => {
-    const themes: [string, string, string][] = [
-      ["light", "Light Modern", "vs"],
-      ["dark", "Dark Modern", "vs-dark"],
-      ["high-contrast", "Dark High Contrast", "hc-black"],
-      ["high-contrast-light", "Light High Contrast", "hc-light"],
-    ];
-    for (const [name, theme, cls] of themes) {
+    for (const [name, theme, cls] of THEMES) {
       await runCommand(s.page, "Preferences: Color Theme", theme);
       await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
       await showWalkthrough();

@@ -340,6 +340,33 @@ describe("the attention panel's Why", () => {
     await panel().locator(".why-top-key button.path", { hasText: "K path" }).click();
     await frameWith(s.page, `#head-1-0[data-path="0:3:k"] .card`, 180_000);
   });
+
+  test("choosing the enlarged head again keeps its Why and the editor's underlines; an edit takes the underlines away at once", async () => {
+    const { query, key } = cellOf(12);
+    await s.page.locator(".tab", { hasText: "Head Lens: Attention" }).first().click();
+    const { big, cell, ox, oy } = await bigCanvas("L1H0");
+    await big.click({ position: { x: ox + (key + 0.5) * cell, y: oy + (query + 0.5) * cell } });
+    await checkWhy(1, 0, query, key);
+    const underlines = async (want: (n: number) => boolean, what: string, tries = 40) => {
+      let n = -1;
+      for (let i = 0; i < tries && !want(n); i++) {
+        await s.page.waitForTimeout(25);
+        n = await editorUnderlines(s.page);
+      }
+      assert.ok(want(n), `${what}: ${n} underlines`);
+    };
+    await underlines((n) => n > 0, "the Why's top sources are underlined");
+    await panel().locator(".thumb[data-layer='1'][data-head='0']").click(); // the head already enlarged
+    await s.page.waitForTimeout(500);
+    assert.equal(await panel().locator(`section.why[data-query='${query}'][data-key='${key}'] .why-top-key`).count(), 1, "the Why stays");
+    await underlines((n) => n > 0, "the underlines stay");
+    // An edit: the underlined tokens are no longer the ones the run read (the re-run waits for the debounce).
+    await gotoPosition(s.page, 1, 1);
+    await s.page.keyboard.press("End");
+    await s.page.keyboard.type(" x");
+    await underlines((n) => n === 0, "no underline right after the edit (before the re-run, 300 ms later)", 8);
+    await s.page.keyboard.press("Control+Z");
+  });
 });
 
 /** How many of the editor's decorations have a thick solid underline (the top sources; border decorations sit in the overlay layer). */
@@ -350,7 +377,8 @@ async function editorUnderlines(page: Page): Promise<number> {
     .evaluate((root) => {
       const thick = (e: Element) =>
         getComputedStyle(e).borderBottomStyle === "solid" && parseFloat(getComputedStyle(e).borderBottomWidth) >= 2;
-      return [...root.querySelectorAll(".view-overlays div, .view-lines span")].filter(thick).length;
+      // The focused editor's current-line frame is a 2 px border too: not a decoration of ours.
+      return [...root.querySelectorAll(".view-overlays div:not(.current-line), .view-lines span")].filter(thick).length;
     });
 }
 

@@ -221,7 +221,11 @@ channel
     }
   })
   .serve("why", (r) => showWhy(r))
-  .serve("whyFailed", ({ message }) => run && why.note(`Could not explain this cell: ${message}`, run.tokens, run.bos !== null))
+  .serve("whyFailed", (f) => {
+    if (!run) return;
+    const key = f.key === "strongest" ? undefined : f.key; // the title names the key only when it was asked for
+    why.note(`Could not explain this cell: ${f.message}`, run.tokens, run.bos !== null, headName(f.layer, f.head), f.query, key);
+  })
   .serve("failed", ({ message }) => {
     status.textContent = `Could not run the model: ${message}`;
     body.classList.remove("stale");

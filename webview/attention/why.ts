@@ -33,16 +33,21 @@ export class WhySection {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
   private readonly title: HTMLElement;
+  /** Says, to a screen reader, that a Why has arrived (the section's content replaces "Explaining…" silently). */
+  private readonly announce: HTMLElement;
 
   constructor(private readonly cb: WhyCallbacks) {
     this.title = el("h2", { id: "why-title" }, "Why");
     this.body = el("div", { class: "why-body" });
-    this.root = el("section", { class: "why", hidden: "", "aria-labelledby": "why-title" }, this.title, this.body);
+    this.announce = el("p", { class: "sr-only", role: "status" });
+    this.root = el("section", { class: "why", hidden: "", "aria-labelledby": "why-title" }, this.title, this.announce, this.body);
   }
 
   hide(): void {
     this.root.hidden = true;
+    this.title.textContent = "Why";
     this.body.replaceChildren();
+    this.announce.textContent = "";
     this.forget();
   }
 
@@ -53,7 +58,7 @@ export class WhySection {
 
   /** Says that a Why is on its way (or failed), keeping the title of the cell asked for. */
   note(text: string, tokens: RunToken[], bos: boolean, head?: string, query?: number, key?: number): void {
-    if (head !== undefined && query !== undefined && key !== undefined) {
+    if (head !== undefined && query !== undefined) {
       this.title.textContent = this.heading(head, query, key, tokens, bos);
       this.forget();
     }
@@ -61,9 +66,10 @@ export class WhySection {
     this.root.hidden = false;
   }
 
-  private heading(head: string, query: number, key: number, tokens: RunToken[], bos: boolean): string {
+  /** No key: the query's strongest, which the engine is still finding. */
+  private heading(head: string, query: number, key: number | undefined, tokens: RunToken[], bos: boolean): string {
     const tok = (p: number) => name(tokens, bos, p);
-    return `Why ${head} attends from ${query} ${tok(query)} to ${key} ${tok(key)}`;
+    return `Why ${head} attends from ${query} ${tok(query)}` + (key === undefined ? "" : ` to ${key} ${tok(key)}`);
   }
 
   /** Renders one explained cell (its first and only key). */
@@ -87,6 +93,7 @@ export class WhySection {
     const slice = (a: Float64Array) => a.subarray(k * C * C, (k + 1) * C * C);
     const totals = keySideTotals(slice(r.relative), C);
     const best = totals.indexOf(Math.max(...totals));
+    this.announce.textContent = `${this.title.textContent}: score ${signed(r.scores[k], 2)}, weight ${r.weights[k].toFixed(3)}`;
     const score = el(
       "p",
       { class: "why-score", "data-score": String(r.scores[k]), "data-weight": String(r.weights[k]) },
@@ -111,17 +118,19 @@ export class WhySection {
       this.part(view, best, "key"),
       ` ${signed(totals[best])}`,
     );
+    // A query that sees one key: no other key to compare with, every relative term is 0.
+    const alone = el("p", { class: "why-alone" }, `Position ${i} sees only itself: no other key to compare with, so nothing favours it.`);
     this.body.replaceChildren(
       score,
       el("h3", {}, "What favours this key"),
+      ...(i === 0 ? [alone] : []),
       el(
         "p",
         { class: "hint" },
         `Terms are ranked by what they add to this key's score relative to the other keys (the term minus its mean over keys 0…${i}): ` +
           "a term equal at every key does not move the softmax.",
       ),
-      topKey,
-      el("ol", { class: "why-terms" }, ...terms),
+      ...(i === 0 ? [] : [topKey, el("ol", { class: "why-terms" }, ...terms)]),
       el("h3", {}, "Every pair of parts"),
       el(
         "p",

@@ -5,6 +5,7 @@
  */
 import { HeadLensError, isHeadLensError } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
+import { topSources } from "../../core/whyParts";
 import { partLabel, signed, topTerms, WhyView } from "../../core/whyText";
 import { RunInfo } from "../../protocol/attention";
 import { ExplainResult } from "../../protocol/explain";
@@ -28,7 +29,7 @@ Options:
   --head L.H           the head, e.g. 1.0 (or L1H0)
   --query I            the query position
   --key J              the key to explain (≤ I; default: the query's strongest key other than BOS)
-  --terms N            terms printed (default 5; text output)
+  --terms N            terms and sources printed (default 5; text output)
   --json               {"model", "head": {"layer","head"}, "query", "tokens": [{"id","token"}],
                        "components": ["embed","pos","L0H0",…,"bias"], "keys": [{"position","score",
                        "weight","terms": [C][C] (row = query-side part), "relative": [C][C]}] (every
@@ -122,7 +123,8 @@ export function explainText(run: RunInfo, r: ExplainResult, key: number, nTerms:
     "",
     `Terms that most favour this key over the others (each term minus its mean over keys 0…${r.query}):`,
   ];
-  const terms = topTerms(block(r.terms), block(r.relative), C, nTerms);
+  const terms = r.query === 0 ? [] : topTerms(block(r.terms), block(r.relative), C, nTerms);
+  if (r.query === 0) lines.push(`  (none: position 0 sees only itself, so no other key to compare with)`);
   const left = terms.map((t) => `${signed(t.relative, 1)}  query ← ${partLabel(view, t.q, "query")}`);
   const width = Math.max(...left.map((s) => s.length));
   terms.forEach((t, i) => lines.push(`  ${left[i].padEnd(width)}   ×   key ← ${partLabel(view, t.k, "key")}`));
@@ -132,10 +134,7 @@ export function explainText(run: RunInfo, r: ExplainResult, key: number, nTerms:
     lines.push(
       `${headName(r.layer, r.head)}'s direct logit attribution at ${r.query} to the next token ${next}: ${signed(r.dla)}, by source position:`,
     );
-    const top = Array.from(r.sources, (v, j) => ({ v, j }))
-      .sort((a, b) => Math.abs(b.v) - Math.abs(a.v) || a.j - b.j)
-      .slice(0, nTerms);
-    for (const s of top) lines.push(`  ${signed(s.v).padStart(7)}  ${tok(s.j)}`);
+    for (const j of topSources(r.sources, nTerms)) lines.push(`  ${signed(r.sources[j]).padStart(7)}  ${tok(j)}`);
   } else lines.push(`No logit attribution at ${r.query}: it is the last position (no next token).`);
   return lines.join("\n") + "\n";
 }

@@ -15,10 +15,8 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
 import { OffsetRange, rangeAfterEdit } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
-import { strongestNonBosKey } from "../../core/whyParts";
 import { PatternResult } from "../../protocol/attention";
 import { AttentionSession } from "../../protocol/attentionPanel";
-import { EngineClient } from "../engineClient";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
 import { AttentionDecorations } from "./attentionDecorations";
 import { caption, docLength, keyHighlights, liveAllowed, revealToken, ShownRun, Source, sourceIn } from "./attentionText";
@@ -48,15 +46,10 @@ export class AttentionController implements vscode.Disposable {
   private readonly whys: AttentionWhy;
   private readonly listeners: vscode.Disposable[];
 
-  private readonly engine: () => EngineClient;
-  private readonly log: vscode.LogOutputChannel;
-
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly s: Pick<Services, Needs>,
   ) {
-    this.engine = s.engine;
-    this.log = s.log;
     this.whys = new AttentionWhy(s.engine, s.log, this.decorations);
     this.listeners = [
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
@@ -163,6 +156,9 @@ export class AttentionController implements vscode.Disposable {
 
   /** A head chosen in the panel or by command: enlarge it and highlight its attention in the editor. */
   async chooseHead(head: HeadRef): Promise<void> {
+    // The enlarged head chosen again: the editor's context comes back to it; its pattern and Why stay.
+    if (head.layer === this.head?.layer && head.head === this.head.head && this.pattern)
+      return void (this.model && this.s.hoverContext.set(this.model, this.head));
     this.head = head;
     // Before the context moves: its listeners redraw the highlights, which must not be the last head's.
     this.pattern = undefined;
@@ -179,14 +175,10 @@ export class AttentionController implements vscode.Disposable {
     if (at.layer !== this.head?.layer || at.head !== this.head?.head) await this.chooseHead({ layer: at.layer, head: at.head });
     const run = this.run,
       head = this.head,
-      p = this.pattern,
       panel = this.panel;
     if (!run || !head || !panel || at.query >= run.info.tokens.length) return;
-    const key = at.key ?? (p ? strongestNonBosKey(p.weights, p.T, at.query, run.info.bos !== null) : at.query);
-    panel.reveal();
-    panel.post("chosen", { position: at.query });
     const current = () => this.run === run && this.head === head;
-    await this.whys.show(panel, run, this.document(), { ...head, query: at.query, key: Math.min(key, at.query) }, current);
+    await this.whys.show(panel, run, this.document(), { ...head, query: at.query, key: at.key }, current);
   }
 
   /** Why Does the Head Attend Here?: the Why of the cursor's token, as the editor highlights it. */
@@ -209,6 +201,11 @@ export class AttentionController implements vscode.Disposable {
     this.inflight?.abort();
     clearTimeout(this.timer);
     this.source = undefined;
+    this.clearHighlights();
+  }
+
+  /** The key highlights and the Why's source underlines (and its request in flight). */
+  private clearHighlights(): void {
     this.decorations.clear();
     this.whys.clear();
   }
@@ -271,7 +268,7 @@ export class AttentionController implements vscode.Disposable {
     const source = caption(doc, this.source, attentionSettings());
     this.panel?.post("running", { source });
     try {
-      const result = await this.engine().attention(
+      const result = await this.s.engine().attention(
         { modelDir: model.dir, input: { text }, patterns: "thumbnails" },
         {
           signal: ac.signal,
@@ -297,7 +294,7 @@ export class AttentionController implements vscode.Disposable {
         timings: result.timings,
         ep: result.ep,
       });
-      this.log.info(
+      this.s.log.info(
         `attention: ${modelName(model)}, ${result.tokens.length} tokens: ` +
           `patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,
       );
@@ -305,7 +302,7 @@ export class AttentionController implements vscode.Disposable {
       if (isCancelled(e) || ac.signal.aborted) return;
       this.panel?.post("failed", { message: errorMessage(e) });
       if (explicit) this.s.reportError("show attention", e);
-      else this.log.warn(`attention re-run after an edit failed: ${errorMessage(e)}`);
+      else this.s.log.warn(`attention re-run after an edit failed: ${errorMessage(e)}`);
     }
   }
 
@@ -314,13 +311,13 @@ export class AttentionController implements vscode.Disposable {
       head = this.head;
     if (!run || !head) return;
     try {
-      const p = await this.engine().attentionPattern({ runId: run.info.runId, layer: head.layer, head: head.head });
+      const p = await this.s.engine().attentionPattern({ runId: run.info.runId, layer: head.layer, head: head.head });
       if (this.run !== run || this.head !== head) return;
       this.pattern = p;
       this.panel?.post("pattern", p);
       this.refreshHighlights();
     } catch (e) {
-      if (!isCancelled(e)) this.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
+      if (!isCancelled(e)) this.s.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
     }
   }
 
@@ -332,7 +329,7 @@ export class AttentionController implements vscode.Disposable {
       r = rangeAfterEdit(r, c.rangeOffset, c.rangeLength, c.text.length);
     this.source = { ...this.source, ...r };
     this.remember();
-    this.decorations.clear(); // stale until the re-run
+    this.clearHighlights(); // stale until the re-run
     if (!this.liveAllowed(e.document)) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.runNow(false), attentionSettings().debounceMs);
@@ -385,7 +382,7 @@ export class AttentionController implements vscode.Disposable {
     const ctx = this.s.hoverContext.current();
     if (!this.panel || !this.model || !ctx) return;
     // Another model, or this model with no head picked: the editor describes nothing of this panel's.
-    if (ctx.model.id !== this.model.id || !ctx.head) this.decorations.clear();
+    if (ctx.model.id !== this.model.id || !ctx.head) this.clearHighlights();
     else if (ctx.head && (ctx.head.layer !== this.head?.layer || ctx.head.head !== this.head?.head)) void this.chooseHead(ctx.head);
     else this.refreshHighlights();
   }

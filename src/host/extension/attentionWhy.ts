@@ -40,16 +40,22 @@ export class AttentionWhy {
     private readonly decorations: AttentionDecorations,
   ) {}
 
-  /** Explains (query, key) of `head` on `run` into `panel`; `current` says whether run and head are still the ones shown. */
+  /**
+   * Explains (query, key) of `head` on `run` into `panel` (no key: the query's strongest key other than BOS, which the
+   * engine finds); `current` says whether run and head are still the ones shown.
+   */
   async show(
     panel: AttentionPanel,
     run: ShownRun,
     doc: vscode.TextDocument | undefined,
-    at: HeadRef & { query: number; key: number },
+    at: HeadRef & { query: number; key?: number },
     current: () => boolean,
   ): Promise<void> {
-    const { query, key } = at,
+    const query = at.query,
+      key = at.key === undefined ? "strongest" : Math.min(at.key, query),
       head = { layer: at.layer, head: at.head };
+    panel.reveal();
+    panel.post("chosen", { position: query });
     this.inflight?.abort();
     const ac = (this.inflight = new AbortController());
     let r: ExplainResult;
@@ -58,7 +64,7 @@ export class AttentionWhy {
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted || !current()) return;
       this.log.warn(`why ${headName(head.layer, head.head)} ${query}→${key}: ${errorMessage(e)}`);
-      panel.post("whyFailed", { message: errorMessage(e) });
+      panel.post("whyFailed", { message: errorMessage(e), ...head, query, key });
       return;
     }
     if (ac.signal.aborted || !current()) return;

@@ -78,10 +78,10 @@ export function registerWalkthrough(s: Services, attention: AttentionController)
     void vscode.window.setStatusBarMessage(`Head Lens: ${headName(INDUCTION.layer, INDUCTION.head)} on a repeated passage`, 5000);
   });
 
-  // The Why of the repeated line's " short" (second copy) with its strongest key: the editor's own command, from the cursor.
+  // The Why of the repeated line's " wrote" (second copy) with its strongest key: the editor's own command, from the cursor.
   reg(TOUR.why, async () => {
     const editor = await attentionOnSample();
-    const at = editor.document.positionAt(editor.document.getText().lastIndexOf(" short") + 2);
+    const at = editor.document.positionAt(editor.document.getText().lastIndexOf(" wrote") + 2);
     editor.selection = new vscode.Selection(at, at);
     editor.revealRange(new vscode.Range(at, at));
     await attention.whyAtCursor();
