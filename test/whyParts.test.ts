@@ -25,7 +25,7 @@ function cells(values: Record<string, [number, number]>): { terms: Float64Array;
 }
 
 test("terms are ranked by what they add relative to the other keys, not by their size", () => {
-  // bias×bias is the largest term but equal at every key (relative 0): it explains nothing.
+  // Made-up figures: a bias×bias term that is the largest but equal at every key (relative 0) explains nothing.
   const { terms, relative } = cells({
     "bias×bias": [9, 0],
     "L0H0×L0H1": [2, 1.5],

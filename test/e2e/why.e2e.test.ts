@@ -68,7 +68,13 @@ function randomWords(): string[] {
     return ids.length === 1 && ids[0] !== unk;
   });
   assert.ok(single.length >= N, `only ${single.length} candidate words are one token of the model`);
-  return [...single].sort(() => rand() - 0.5).slice(0, N);
+  // Fisher–Yates with the seeded generator (a random comparator is not a uniform shuffle).
+  const words = [...single];
+  for (let i = words.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [words[i], words[j]] = [words[j], words[i]];
+  }
+  return words.slice(0, N);
 }
 const R = randomWords();
 const COPY = R.map((w) => ` ${w}`).join("");
@@ -139,8 +145,8 @@ async function checkWhy(layer: number, head: number, query: number, key: number)
   const terms = await why.locator(".why-terms li").evaluateAll((els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
   assert.equal(terms.length, 5);
   terms.forEach((t, n) => {
-    // Ties (a key-side bias is the same at every key: 0) may swap places: the n-th value is the
-    // reference's n-th, and the pair shown has that value in the reference.
+    // Ties (e.g. two terms that are 0 relative to the other keys) may swap places: the n-th value is
+    // the reference's n-th, and the pair shown has that value in the reference.
     near(Number(t.relative), want.terms[n].relative, `term ${n + 1}`);
     const same = want.all.find((x) => x.row === t.row && x.col === t.col)!;
     near(Number(t.relative), same.relative, `term ${n + 1} (${t.row} × ${t.col})`);
