@@ -4,6 +4,7 @@
  * was computed from. The attention panel's API is in attentionPanel.ts.
  */
 import type { TextScores } from "../core/textScores";
+import type { HeadAblation } from "./whatIf";
 
 export interface RunToken {
   id: number;
@@ -29,6 +30,8 @@ export interface AttentionParams {
   patterns: "full" | "thumbnails";
   /** Next-token predictions listed per position (default 5). */
   topK?: number;
+  /** Run with these heads ablated (whatIf.ts); none: the model as it is. */
+  ablations?: HeadAblation[];
 }
 
 export interface RunInfo {
@@ -45,6 +48,8 @@ export interface RunInfo {
   tokens: RunToken[];
   /** Text tokens dropped from the start because the text was longer than n_ctx (BOS is kept). */
   truncated: number;
+  /** The ablations this run was computed under ([] for the model as it is). */
+  ablations: HeadAblation[];
 }
 
 export type PatternPayload =

@@ -12,6 +12,7 @@ import type { HeadReport, PathRef, ReportSizes } from "../core/report";
 import type { ReportSettings } from "../core/reportSettings";
 import type { HeadDetails, TokenInHead } from "./headDetails";
 import type { ExplainParams, ExplainResult } from "./explain";
+import type { PatchParams, PatchResult } from "./whatIf";
 import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
 
 export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
@@ -174,6 +175,8 @@ export type EngineApi = {
   attention: { params: AttentionParams; result: AttentionResult; event: AttentionEvent };
   /** One head's exact pattern from a recent `attention` run. */
   attentionPattern: { params: PatternParams; result: PatternResult };
+  /** Activation patching of every head's result from a clean run into a corrupted one (whatIf.ts). */
+  patch: { params: PatchParams; result: PatchResult };
   /** Why a head attends from a query to its keys, on a recent `attention` run (explain.ts). */
   explain: { params: ExplainParams; result: ExplainResult };
   /** Cancel everything and end the thread once no native call is running (terminating a worker

@@ -167,6 +167,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
       bos,
       tokens,
       truncated,
+      ablations: req.ablations ?? [],
     };
     const patterns: PatternPayload =
       req.patterns === "full"

@@ -1,0 +1,57 @@
+/**
+ * "What if": ablations on a run (AttentionParams.ablations) and activation patching between a clean
+ * and a corrupted text (EngineApi `patch`), with TransformerLens semantics on processed weights
+ * (README, Definitions; the mathematics is worker/ablationGraph.ts and worker/patching.ts).
+ */
+import type { AttentionInput, RunToken } from "./attention";
+
+/** Which of a later head's inputs a path ablation changes (TL's use_split_qkv_input hooks). */
+export type HeadInput = "q" | "k" | "v";
+
+/**
+ * Head (layer, head)'s result z·W_O removed ("zero": TL's hook_z set to 0) or replaced by its mean over
+ * the text's positions ("mean"), at every position. With `into`: only that later head's query, key or
+ * value input sees the change (its residual input minus the result plus the replacement, LN recomputed
+ * there); everything else sees the unablated stream, and the changed head's output flows on as usual.
+ */
+export interface HeadAblation {
+  layer: number;
+  head: number;
+  kind: "zero" | "mean";
+  into?: { layer: number; head: number; input: HeadInput };
+}
+
+/** A token named by text (one token of the model's tokenizer, e.g. " the") or by id. */
+export type TokenChoice = { text: string } | { id: number };
+
+export interface PatchParams {
+  modelDir: string;
+  /** Same length once tokenized (BOS prepended to texts, as `attention` does). */
+  clean: AttentionInput;
+  corrupt: AttentionInput;
+  /** Default: the clean run's top prediction at the last position. */
+  answer?: TokenChoice;
+  /** Default: the corrupted run's top prediction there (an error asks for one when it equals the answer). */
+  wrong?: TokenChoice;
+  /** Also patch each head at each position separately. */
+  positions?: boolean;
+}
+
+export interface PatchResult {
+  model: string;
+  identity: string;
+  nLayers: number;
+  nHeads: number;
+  cleanTokens: RunToken[];
+  corruptTokens: RunToken[];
+  answer: { id: number; token: string };
+  wrong: { id: number; token: string };
+  /** The metric logit[answer] − logit[wrong] at the last position, on the clean and the corrupted run. */
+  clean: number;
+  corrupt: number;
+  /** [L × H]: the metric on the corrupted run with that head's result at every position taken from the clean run. */
+  heads: Float64Array;
+  /** [L × H × T], with `positions`: the same, patching one position at a time. */
+  positions?: Float64Array;
+  elapsedMs: number;
+}
