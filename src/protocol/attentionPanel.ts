@@ -6,6 +6,7 @@ import type { PathRef } from "../core/report";
 import type { AttentionResult, NextTokenFit, PatternPayload, PatternResult, Prediction, RunInfo } from "./attention";
 import type { ExplainResult } from "./explain";
 import type { Note, PageHostApi } from "./page";
+import type { HeadAblation } from "./whatIf";
 
 /** What the panel shows about one position: predictions and the chosen head's attention from it. */
 export interface PanelRun extends RunInfo {
@@ -24,6 +25,18 @@ export interface PanelPredictions {
   dla: Float32Array;
   timings: AttentionResult["timings"];
   ep: string;
+}
+
+/**
+ * Under an ablation the panel shows the ablated run (`run`, `predictions`, `pattern`) against this: the
+ * same text run on the model as it is. `runId` names the ablated run it is compared with.
+ */
+export interface PanelBaseline {
+  runId: string;
+  baselineRunId: string;
+  patterns: PatternPayload;
+  top: Prediction[][];
+  next: (NextTokenFit | null)[];
 }
 
 /**
@@ -57,6 +70,12 @@ export type AttentionPanelApi = {
   why: Note<ExplainResult>;
   /** The Why of this cell could not be computed (e.g. the run it names was replaced). */
   whyFailed: Note<HeadRef & { message: string; query: number; key: number | "strongest" }>;
+  /** The heads ablated now ([]: the model as it is); the runs that follow are computed under them. */
+  ablations: Note<{ ablations: HeadAblation[]; label: string }>;
+  /** The unablated run of the same text, for the comparison (only while something is ablated). */
+  baseline: Note<PanelBaseline>;
+  /** The enlarged head's exact pattern in the baseline run; `runId` is the ablated run it is compared with. */
+  baselinePattern: Note<PatternResult & { baselineRunId: string }>;
   /** Saved with the panel's state for a reload (null: nothing to run again, e.g. after Stop). */
   session: Note<AttentionSession | null>;
 };
@@ -76,4 +95,8 @@ export type AttentionPanelHostApi = PageHostApi & {
   openPath: Note<HeadRef & { via: PathRef }>;
   /** "Change model…": run the same text under another model (Choose Attention Model). */
   chooseModel: Note<Record<string, never>>;
+  /** The ablate toggles and the path menu: the heads to ablate from now on (replaces the list). */
+  ablate: Note<{ ablations: HeadAblation[] }>;
+  /** "Restore model": no ablation any more (Head Lens: Restore Model does the same). */
+  restoreModel: Note<Record<string, never>>;
 };

@@ -6,7 +6,7 @@
  * cell the arrow keys moved to, asks for its Why; the focused cell is framed and announced.
  */
 import type { RunToken } from "../../src/protocol/attention";
-import { paint, Palette } from "./canvasColors";
+import { paint, paintSigned, Palette } from "./canvasColors";
 import { cutToken, SHORT_TOKEN_CHARS } from "../../src/core/tokenDisplay";
 import { strongestNonBosKey } from "../../src/core/whyParts";
 
@@ -154,7 +154,8 @@ export class BigPattern {
   }
 
   /** Draws one head's exact pattern. */
-  draw(name: string, T: number, weights: Float32Array, tokens: RunToken[], bos: boolean, palette: Palette): void {
+  /** `signed`: the weights are a change in [−1, 1] (ablated − baseline), drawn on the signed scale. */
+  draw(name: string, T: number, weights: Float32Array, tokens: RunToken[], bos: boolean, palette: Palette, signed = false): void {
     const cell = Math.max(1, Math.min(24, Math.floor(MAX_PLOT_PX / T)));
     this.data = { T, weights, tokens, bos, cell };
     this.hoveredRow = undefined; // a new pattern: the next hover reports its row again
@@ -182,7 +183,8 @@ export class BigPattern {
     src.height = T;
     const sctx = src.getContext("2d")!;
     const img = sctx.createImageData(T, T);
-    paint(img.data, weights, 1, palette);
+    if (signed) paintSigned(img.data, weights, palette.signed);
+    else paint(img.data, weights, 1, palette);
     sctx.putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(src, MARGIN, MARGIN, plot, plot);

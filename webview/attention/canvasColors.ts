@@ -1,5 +1,5 @@
 /** Theme colours for canvas drawing (canvas cannot use CSS variables, so they are read and parsed). */
-import { Palette as ChipPalette, isDarkTheme, parse, readPalette as readChipPalette } from "../shared/colors";
+import { Palette as ChipPalette, isDarkTheme, mix, parse, readPalette as readChipPalette } from "../shared/colors";
 import { sequentialLut } from "../shared/sequential";
 
 export type Rgb = [number, number, number];
@@ -59,6 +59,18 @@ export function paint(pixels: Uint8ClampedArray, weights: ArrayLike<number>, sca
     pixels[i * 4] = lut[b];
     pixels[i * 4 + 1] = lut[b + 1];
     pixels[i * 4 + 2] = lut[b + 2];
+    pixels[i * 4 + 3] = 255;
+  }
+}
+
+/** Fills RGBA pixels from signed values in [−1, 1] (a pattern's change: ablated − baseline) on the pages' one signed scale. */
+export function paintSigned(pixels: Uint8ClampedArray, values: ArrayLike<number>, p: ChipPalette): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.max(-1, Math.min(1, values[i]));
+    const c = mix(v >= 0 ? p.pos : p.neg, p.card, (v >= 0 ? p.maxPos : p.maxNeg) * Math.abs(v));
+    pixels[i * 4] = c[0];
+    pixels[i * 4 + 1] = c[1];
+    pixels[i * 4 + 2] = c[2];
     pixels[i * 4 + 3] = 255;
   }
 }

@@ -7,19 +7,39 @@ import type { HeadMetrics } from "../../src/core/headMetrics";
 import { headName } from "../../src/core/heads";
 import type { TextScores } from "../../src/core/textScores";
 import { randomLine, randomTooltip, textLine, textTooltip } from "./scoreLabels";
-import { paint, Palette } from "./canvasColors";
+import { paint, paintSigned, Palette } from "./canvasColors";
+import type { HeadAblation } from "../../src/protocol/whatIf";
+import { ablateToggle, find, showToggle } from "./ablateControls";
 import { chipColor } from "../shared/colors";
 import { el } from "../shared/dom";
 
 export interface GridCallbacks {
   choose(layer: number, head: number): void;
+  /** An ablate toggle asks for this list of ablations. */
+  ablate(list: HeadAblation[]): void;
+  /** Right click on a head: its ablation menu (path ablations). */
+  menu(layer: number, head: number): void;
 }
+
+/** Under an ablation: what the thumbnails show (the ablated run, the baseline, or their difference). */
+export type CompareView = "ablated" | "baseline" | "difference";
 
 export class HeadGrid {
   readonly root: HTMLElement;
   private shape = "";
-  private cells: { fig: HTMLElement; canvas: HTMLCanvasElement; text: HTMLElement; metrics: HTMLElement; dla: HTMLElement }[][] = [];
+  private cells: {
+    fig: HTMLElement;
+    canvas: HTMLCanvasElement;
+    text: HTMLElement;
+    metrics: HTMLElement;
+    dla: HTMLElement;
+    toggle: HTMLButtonElement;
+  }[][] = [];
   private last?: { size: number; layers: Uint8Array[] };
+  /** The baseline's thumbnails while a comparison is shown (same size as the run's), and the view. */
+  private baseline?: Uint8Array[];
+  private view: CompareView = "ablated";
+  private ablations: readonly HeadAblation[] = [];
 
   constructor(private readonly cb: GridCallbacks) {
     this.root = el("div", { class: "grid", role: "list", "aria-label": "Attention pattern of every head" });
@@ -41,6 +61,12 @@ export class HeadGrid {
         const text = el("span", { class: "text-scores" });
         const metrics = el("span", { class: "metrics" });
         const dla = el("span", { class: "dla" });
+        const toggle = ablateToggle(
+          l,
+          h,
+          (list) => this.cb.ablate(list),
+          () => this.ablations,
+        );
         const fig = el(
           "figure",
           {
@@ -53,15 +79,18 @@ export class HeadGrid {
           },
           canvas,
           el("figcaption", {}, el("b", {}, headName(l, h)), text, metrics, dla),
+          toggle,
         );
         const choose = () => this.cb.choose(l, h);
         fig.addEventListener("click", choose);
+        fig.addEventListener("contextmenu", (e) => (e.preventDefault(), this.cb.menu(l, h)));
         fig.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), choose()));
         this.root.append(fig);
-        row.push({ fig, canvas, text, metrics, dla });
+        row.push({ fig, canvas, text, metrics, dla, toggle });
       }
       this.cells.push(row);
     }
+    this.markAblated(this.ablations);
   }
 
   /** Paints every head's thumbnail ([H, S, S] bytes per layer). */
@@ -77,7 +106,17 @@ export class HeadGrid {
         }
         const ctx = canvas.getContext("2d")!;
         const img = ctx.createImageData(size, size);
-        paint(img.data, layers[l].subarray(h * size * size, (h + 1) * size * size), 1 / 255, palette);
+        const at = (x: Uint8Array[]) => x[l].subarray(h * size * size, (h + 1) * size * size);
+        const base = this.baseline?.[l]?.length === layers[l].length ? this.baseline : undefined;
+        if (base && this.view === "difference") {
+          const a = at(layers),
+            b = at(base);
+          paintSigned(
+            img.data,
+            Float32Array.from(a, (x, i) => (x - b[i]) / 255),
+            palette.signed,
+          );
+        } else paint(img.data, at(base && this.view === "baseline" ? base : layers), 1 / 255, palette);
         ctx.putImageData(img, 0, 0);
       }
   }
@@ -86,6 +125,25 @@ export class HeadGrid {
   redraw(palette: Palette): void {
     const [L, H] = this.shape.split("x").map(Number);
     if (this.last && L) this.draw(L, H, this.last.size, this.last.layers, palette);
+  }
+
+  /** The comparison's baseline thumbnails (undefined: none) and which view the thumbnails show. */
+  compare(baseline: Uint8Array[] | undefined, view: CompareView, palette: Palette): void {
+    this.baseline = baseline;
+    this.view = view;
+    this.redraw(palette);
+  }
+
+  /** Marks the ablated heads and sets their toggles. */
+  markAblated(list: readonly HeadAblation[]): void {
+    this.ablations = list;
+    this.cells.forEach((row, l) =>
+      row.forEach((c, h) => {
+        const a = find(list, l, h);
+        c.fig.classList.toggle("ablated", a !== undefined);
+        showToggle(c.toggle, l, h, a);
+      }),
+    );
   }
 
   select(layer?: number, head?: number): void {

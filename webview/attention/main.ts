@@ -6,7 +6,18 @@
 import type { HeadMetrics } from "../../src/core/headMetrics";
 import type { HeadRef } from "../../src/core/heads";
 import type { PatternResult } from "../../src/protocol/attention";
-import type { AttentionPanelApi, AttentionPanelHostApi, AttentionSession, PanelRun } from "../../src/protocol/attentionPanel";
+import type {
+  AttentionPanelApi,
+  AttentionPanelHostApi,
+  AttentionSession,
+  PanelBaseline,
+  PanelPredictions,
+} from "../../src/protocol/attentionPanel";
+import type { PanelRun } from "../../src/protocol/attentionPanel";
+import { textPatternScores } from "../../src/core/textScores";
+import type { HeadAblation } from "../../src/protocol/whatIf";
+import { PathMenu } from "./ablateControls";
+import { ComparisonBar, deltaColors, textLoss } from "./comparison";
 import type { ExplainResult } from "../../src/protocol/explain";
 import { TOP_SOURCES, topSources } from "../../src/core/whyParts";
 import { connect, onThemeChange } from "../shared/connect";
@@ -29,6 +40,10 @@ let pattern: PatternResult | undefined;
 let position: number | undefined;
 let hovered: number | undefined;
 let dla: Float32Array | undefined;
+/** Under an ablation: the ablated run's predictions, and the baseline (run and enlarged head's pattern) it is compared with. */
+let predictions: PanelPredictions | undefined;
+let baseline: PanelBaseline | undefined;
+let basePattern: PatternResult | undefined;
 /** Head metrics by model identity: a late reply for another model (after Change model…) is kept beside, never over, this one's. */
 const metricsOf = new Map<string, { heads?: HeadMetrics[]; note?: string }>();
 
@@ -38,7 +53,22 @@ const notice = el("p", { class: "notice", hidden: "" });
 const status = el("p", { class: "status", role: "status" });
 /** Said once above the grid when the text gives no induction score. */
 const textNote = el("p", { class: "hint text-note", hidden: "" }, "Induction on this text: n/a (no repeated tokens).");
-const grid = new HeadGrid({ choose: (layer, h) => run && channel.notify("chooseHead", { layer, head: h, runId: run.runId }) });
+const ablate = (ablations: HeadAblation[]) => channel.notify("ablate", { ablations });
+const grid = new HeadGrid({
+  choose: (layer, h) => run && channel.notify("chooseHead", { layer, head: h, runId: run.runId }),
+  ablate,
+  menu: (layer, h) => {
+    if (run) channel.notify("chooseHead", { layer, head: h, runId: run.runId });
+    menuFor = { layer, head: h };
+  },
+});
+/** A head whose menu was asked for (right click): focused once it is the enlarged head. */
+let menuFor: HeadRef | undefined;
+const comparison = new ComparisonBar({
+  restore: () => channel.notify("restoreModel", {}),
+  view: () => showComparison(),
+});
+const pathMenu = new PathMenu(() => comparison.list, ablate);
 const big = new BigPattern({
   hoverRow: (q) => strip.show(q ?? hovered ?? position),
   choose: (i, j) => askWhy(i, j),
@@ -58,7 +88,7 @@ const bigHint = el(
   { class: "hint" },
   "Click a cell, or focus the pattern and use the arrow keys and Enter, to see why the head attends there.",
 );
-const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, bigHint, big.root, why.root);
+const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, pathMenu.root, bigHint, big.root, why.root);
 const strip = new TokenStrip(palette, {
   hover: (i) => {
     hovered = i;
@@ -96,7 +126,11 @@ const changeModel = el("button", { class: "link", hidden: "" }, "Change model…
 changeModel.addEventListener("click", () => channel.notify("chooseModel", {}));
 document
   .getElementById("app")!
-  .replaceChildren(el("header", { class: "top" }, el("div", { class: "title" }, title, changeModel), meta, notice, status), empty, body);
+  .replaceChildren(
+    el("header", { class: "top" }, el("div", { class: "title" }, title, changeModel), meta, notice, status, comparison.root),
+    empty,
+    body,
+  );
 
 function showDla(t: number | undefined): void {
   if (!run || !dla || t === undefined || t + 1 >= run.tokens.length) {
@@ -112,6 +146,17 @@ function showDla(t: number | undefined): void {
 
 function askWhy(query: number, key: number): void {
   if (!run || !head) return;
+  if (comparison.active) {
+    why.note(
+      "Why explains the model as it is: restore the model to ask it.",
+      run.tokens,
+      run.bos !== null,
+      headName(head.layer, head.head),
+      query,
+      key,
+    );
+    return;
+  }
   asked = { query, key, at: performance.now() };
   why.note("Explaining…", run.tokens, run.bos !== null, headName(head.layer, head.head), query, key);
   big.markExplained({ i: query, j: key });
@@ -137,17 +182,78 @@ function showWhy(r: ExplainResult): void {
   else delete why.root.dataset.ms; // opened from the editor or a link: no click to time from
 }
 
+/** The baseline's pattern of the enlarged head, when it is the one compared with the shown run. */
+function shownBase(): PatternResult | undefined {
+  const b = basePattern;
+  return b && baseline && b.runId === run?.runId && b.layer === head?.layer && b.head === head.head && b.T === pattern?.T ? b : undefined;
+}
+
+/** The induction score of a pattern on the run's tokens, for what a reader (and the e2e test) reads off the enlarged head. */
+function induction(weights: Float32Array): string {
+  if (!run) return "";
+  const s = textPatternScores(
+    weights,
+    1,
+    run.tokens.map((t) => t.id),
+    run.bos !== null ? 1 : 0,
+  )[0];
+  return s.induction === null ? "" : String(s.induction);
+}
+
 function drawBig(): void {
   if (!run || !head || !pattern || pattern.runId !== run.runId || pattern.layer !== head.layer || pattern.head !== head.head) return;
   const name = headName(head.layer, head.head);
+  pathMenu.show(head.layer, head.head, run.nLayers, run.nHeads);
+  if (menuFor?.layer === head.layer && menuFor.head === head.head) {
+    menuFor = undefined;
+    pathMenu.focus();
+  }
+  const base = shownBase();
+  bigSection.dataset.induction = induction(pattern.weights);
+  bigSection.dataset.baselineInduction = base ? induction(base.weights) : "";
+  bigSection.dataset.view = base ? comparison.view : "";
+  if (base && comparison.view !== "ablated") {
+    const w = comparison.view === "baseline" ? base.weights : pattern.weights.map((x, i) => x - base.weights[i]);
+    bigTitle.textContent = `${name} · ${comparison.view === "baseline" ? "baseline (the model as it is)" : "change: ablated − baseline"}`;
+    bigSection.hidden = false;
+    big.draw(name, pattern.T, w, run.tokens, run.bos !== null, palette, comparison.view === "difference");
+    return;
+  }
   const m = metricsOf.get(run.identity)?.heads?.find((x) => x.layer === head!.layer && x.head === head!.head);
-  bigTitle.textContent = `${name}${titleScores(run.textScores[head.layer]?.[head.head], m)}`;
+  bigTitle.textContent = `${name}${titleScores(run.textScores[head.layer]?.[head.head], m)}${base ? " · ablated run" : ""}`;
   bigSection.hidden = false;
   big.draw(name, pattern.T, pattern.weights, run.tokens, run.bos !== null, palette);
   strip.update({ pattern: { name, T: pattern.T, weights: pattern.weights } });
 }
 
+/** Draws the comparison (or nothing of it, with no baseline for this run): thumbnails, loss, token colours, enlarged head. */
+function showComparison(): void {
+  const b = baseline && baseline.runId === run?.runId ? baseline : undefined;
+  const layers = b?.patterns.kind === "thumbnails" ? b.patterns.layers : undefined;
+  grid.compare(layers, comparison.view, palette);
+  const next = predictions?.runId === run?.runId ? predictions?.next : undefined;
+  comparison.showLoss(b && next ? textLoss(b.next) : undefined, b && next ? textLoss(next) : undefined);
+  strip.update({ baseline: b && { top: b.top, next: b.next } });
+  strip.setBase(b && next ? deltaColors(next, b.next, palette.signed) : []);
+  drawBig();
+}
+
 channel
+  .serve("ablations", ({ ablations, label }) => {
+    comparison.setList(ablations, label);
+    grid.markAblated(ablations);
+    if (head && run) pathMenu.show(head.layer, head.head, run.nLayers, run.nHeads);
+    if (!ablations.length) baseline = basePattern = undefined;
+    showComparison();
+  })
+  .serve("baseline", (b) => {
+    baseline = b;
+    showComparison();
+  })
+  .serve("baselinePattern", (p) => {
+    basePattern = p;
+    drawBig();
+  })
   .serve("running", ({ source }) => {
     status.textContent = `Running on ${source}…`;
     body.classList.add("stale");
@@ -181,13 +287,16 @@ channel
     if (position !== undefined && position < T) strip.show(position);
     else position = undefined;
     grid.showDla(undefined, 1, palette);
+    showComparison(); // the last comparison is not this run's: until its baseline comes, none
   })
   .serve("predictions", (p) => {
     if (!run || p.runId !== run.runId) return;
+    predictions = p;
     dla = p.dla;
     meta.textContent += ` · all in ${p.timings.totalMs.toFixed(0)} ms (${p.ep})`;
     strip.update({ top: p.top, next: p.next, dla: p.dla });
     showDla(hovered ?? position);
+    showComparison();
   })
   .serve("pattern", (p) => {
     pattern = p;
@@ -243,7 +352,7 @@ channel
 onThemeChange(() => {
   palette = readPalette();
   grid.redraw(palette);
-  drawBig();
+  showComparison();
   strip.setPalette(palette); // the attribution colours are mixed for the theme, not by CSS
   showDla(hovered ?? position);
   if (shownWhy) showWhy(shownWhy); // the heatmap's colours are mixed for the theme

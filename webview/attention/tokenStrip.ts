@@ -29,6 +29,8 @@ export interface PositionData {
   dla?: Float32Array;
   nLayers: number;
   nHeads: number;
+  /** Under an ablation: the baseline run's predictions (this data is the ablated run's). */
+  baseline?: { top: Prediction[][]; next: (NextTokenFit | null)[] };
 }
 
 /** A token's text with its whitespace made visible but its line breaks kept. */
@@ -54,6 +56,8 @@ export class TokenStrip {
   private spans: HTMLElement[] = [];
   private data?: PositionData;
   private selected?: number;
+  /** Each token's own background while no attention row colours the strip (under an ablation: its change in log-prob). */
+  private base: { bg: string; title: string }[] = [];
 
   constructor(
     private palette: Palette,
@@ -94,6 +98,17 @@ export class TokenStrip {
     );
   }
 
+  /** Colours each token by a signed value (under an ablation: the change in log-prob of the next token; none: plain). */
+  setBase(base: { bg: string; title: string }[]): void {
+    this.base = base;
+    this.spans.forEach((s, i) => {
+      s.dataset.delta = base[i]?.title ?? "";
+      const own = s.title.split("\n")[0];
+      s.title = base[i]?.title ? `${own}\n${base[i].title}` : own;
+    });
+    this.show(this.selected);
+  }
+
   /** Underlines the positions a Why names as the top sources of the head's logit effect (none: clears). */
   markSources(positions: number[]): void {
     for (const s of this.spans) s.classList.remove("source");
@@ -116,11 +131,11 @@ export class TokenStrip {
   show(position: number | undefined): void {
     const d = this.data;
     this.selected = position;
-    for (const s of this.spans) {
-      s.style.background = "";
+    this.spans.forEach((s, i) => {
+      s.style.background = this.base[i]?.bg ?? "";
       s.style.color = "";
       s.classList.remove("query", "shaded");
-    }
+    });
     if (!d || position === undefined || position >= d.tokens.length) return;
     this.spans[position].classList.add("query");
     const p = d.pattern;
@@ -145,12 +160,22 @@ export class TokenStrip {
         ),
       );
     else if (d.next) parts.push(el("p", { class: "next" }, "Last position: no actual next token."));
-    if (d.top?.[position]) {
+    const was = d.baseline?.next[position];
+    if (next && was)
+      parts.push(el("p", { class: "next baseline-next" }, `Without the ablation: log-prob ${was.logProb.toFixed(3)}, rank ${was.rank}`));
+    const list = (top: Prediction[]) =>
+      el("ol", { class: "top" }, ...top.map((x) => el("li", {}, tokenCode(x.token), ` ${x.p.toFixed(3)}`)));
+    if (d.top?.[position] && d.baseline?.top[position])
       parts.push(
-        el("h4", {}, "Top next tokens"),
-        el("ol", { class: "top" }, ...d.top[position].map((x) => el("li", {}, tokenCode(x.token), ` ${x.p.toFixed(3)}`))),
+        el(
+          "div",
+          { class: "top-pair" },
+          el("div", {}, el("h4", {}, "Top next tokens, ablated"), list(d.top[position])),
+          el("div", {}, el("h4", {}, "Baseline (the model as it is)"), list(d.baseline.top[position])),
+        ),
       );
-    } else parts.push(el("p", { class: "hint" }, "Predictions are on their way…"));
+    else if (d.top?.[position]) parts.push(el("h4", {}, "Top next tokens"), list(d.top[position]));
+    else parts.push(el("p", { class: "hint" }, "Predictions are on their way…"));
     if (row && p) {
       const best = topKeys(row, 5);
       parts.push(

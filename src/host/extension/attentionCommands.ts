@@ -1,12 +1,13 @@
 /**
  * Commands of live attention: Show Attention (palette, editor context menu, keybinding), Choose
  * Attention Head (the head whose attention the editor highlights), Choose Attention Model (the same
- * text under another model), Stop Attention Highlights, Why Does the Head Attend Here? (palette and
+ * text under another model), Stop Attention Highlights, Restore Model (no ablation any more), Why Does the Head Attend Here? (palette and
  * editor context menu while highlights are on, and the highlights' hover with its query and key);
  * and the panel's restore after a window reload.
  */
 import * as vscode from "vscode";
 import { AttentionSession } from "../../protocol/attentionPanel";
+import { RESTORE_MODEL } from "./attentionAblation";
 import { AttentionController } from "./attentionController";
 import { CHOOSE_ATTENTION_MODEL, WHY_ATTEND } from "./commandIds";
 import { modelName } from "./modelEntry";
@@ -47,6 +48,7 @@ export function registerAttention(s: Services): AttentionController {
     else if (editor) await controller.show(editor, model);
   });
   reg("headLens.stopAttentionHighlights", () => controller.stop());
+  reg(RESTORE_MODEL, () => controller.ablate([]));
   // From the hover: that head, query and key; else the cursor's token and its strongest non-BOS key.
   reg(WHY_ATTEND, async (at?: { layer: number; head: number; query: number; key: number }) => {
     const ok = at && [at.layer, at.head, at.query, at.key].every((x) => Number.isInteger(x) && x >= 0);

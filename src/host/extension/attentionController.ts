@@ -5,10 +5,9 @@
  * superseded runs cancelled); files over `headLens.attention.maxFileSize` characters get the panel
  * but no live highlights or re-runs.
  *
- * The editor's context (hoverContext.ts: the status bar's model and head, the hover) follows what the
- * user does here — a run, Change model…, a head chosen — and this follows it back: a head of the
- * panel's model chosen elsewhere (heads panel, tree, status bar) is enlarged here, and while the
- * context is another model the editor shows no highlights of this one. One model at a time.
+ * The editor's context (hoverContext.ts) follows what the user does here, and this follows it back: a
+ * head of the panel's model chosen elsewhere is enlarged here; while the context is another model the
+ * editor shows none of this one's highlights. Ablations: attentionAblation.ts (the run is compared with its baseline).
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
@@ -18,8 +17,9 @@ import { tokenAt } from "../../core/tokenSpans";
 import { PatternResult } from "../../protocol/attention";
 import { AttentionSession } from "../../protocol/attentionPanel";
 import { CHOOSE_ATTENTION_MODEL } from "./commandIds";
+import { AttentionAblation, validAblations } from "./attentionAblation";
 import { AttentionDecorations } from "./attentionDecorations";
-import { caption, docLength, keyHighlights, liveAllowed, revealToken, ShownRun, Source, sourceIn } from "./attentionText";
+import { caption, docLength, keyHighlights, liveAllowed, revealToken, sessionOf, ShownRun, Source, sourceIn } from "./attentionText";
 import { AttentionPanel } from "./attentionPanel";
 import { AttentionWhy, cursorQuery } from "./attentionWhy";
 import { isLoadable, LoadableModel, modelName } from "./modelEntry";
@@ -43,6 +43,7 @@ export class AttentionController implements vscode.Disposable {
   /** Bumped by every user action on what runs (show, switch, stop): a restore still waiting yields to it. */
   private generation = 0;
   private readonly decorations = new AttentionDecorations();
+  readonly ablation: AttentionAblation;
   private readonly whys: AttentionWhy;
   private readonly listeners: vscode.Disposable[];
 
@@ -51,6 +52,7 @@ export class AttentionController implements vscode.Disposable {
     private readonly s: Pick<Services, Needs>,
   ) {
     this.whys = new AttentionWhy(s.engine, s.log, this.decorations);
+    this.ablation = new AttentionAblation(s);
     this.listeners = [
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
@@ -187,6 +189,13 @@ export class AttentionController implements vscode.Disposable {
     await this.why({ ...this.head, query: cursorQuery(vscode.window.activeTextEditor, this.run, this.document()) });
   }
 
+  /** The panel's toggles, or Restore Model ([]): the same text runs again under these ablations of the panel's model. */
+  async ablate(list: unknown): Promise<void> {
+    const m = this.model;
+    this.ablation.set(m?.id, m ? validAblations(list, m.config.n_layers, m.config.n_heads) : [], this.panel);
+    if (this.source) await this.runNow(true);
+  }
+
   /** Stops following the editor until the next Show Attention (a reload then has nothing to run again). */
   stop(): void {
     this.generation++;
@@ -212,14 +221,7 @@ export class AttentionController implements vscode.Disposable {
 
   /** Hands the panel what a reload needs to run it again (kept in its saved state). */
   private remember(): void {
-    const src = this.source,
-      model = this.model;
-    this.panel?.post(
-      "session",
-      src && model
-        ? { modelId: model.id, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: this.head ?? null }
-        : null,
-    );
+    this.panel?.post("session", sessionOf(this.source, this.model?.id, this.head));
   }
 
   private ensurePanel(restored?: vscode.WebviewPanel): AttentionPanel {
@@ -239,11 +241,15 @@ export class AttentionController implements vscode.Disposable {
       .serve("openPath", ({ via, ...head }) => {
         if (this.model) this.s.heads.show(this.model, [head], via).catch((e) => this.s.reportError("open path", e));
       })
-      .serve("chooseModel", () => void vscode.commands.executeCommand(CHOOSE_ATTENTION_MODEL));
+      .serve("chooseModel", () => void vscode.commands.executeCommand(CHOOSE_ATTENTION_MODEL))
+      .serve("ablate", ({ ablations }) => void this.ablate(ablations).catch((e) => this.s.reportError("ablate", e)))
+      .serve("restoreModel", () => void this.ablate([]).catch((e) => this.s.reportError("restore the model", e)));
     p.host.onDidDispose(() => {
       this.panel = undefined;
       this.stop();
+      this.ablation.set(undefined, [], undefined); // a new panel starts on the model as it is
     });
+    this.ablation.say(p);
     return (this.panel = p);
   }
 
@@ -267,23 +273,22 @@ export class AttentionController implements vscode.Disposable {
     const version = doc.version;
     const source = caption(doc, this.source, attentionSettings());
     this.panel?.post("running", { source });
+    this.ablation.say(this.panel, model.id);
+    const params = { modelDir: model.dir, input: { text }, patterns: "thumbnails" as const, ablations: this.ablation.for(model.id) };
     try {
-      const result = await this.s.engine().attention(
-        { modelDir: model.dir, input: { text }, patterns: "thumbnails" },
-        {
-          signal: ac.signal,
-          onEvent: (e) => {
-            if (ac.signal.aborted) return;
-            this.run = { info: e.run, textStart: start, textLength: text.length, version };
-            this.pattern = undefined;
-            this.whys.clear();
-            this.shownPosition = undefined; // the page keeps a position only while the new run has it
-            this.panel?.post("run", { ...e.run, patterns: e.patterns, textScores: e.textScores, source, elapsedMs: e.elapsedMs });
-            void this.fetchPattern();
-            this.panel?.showMetrics(this.s.analysis, model, e.run.identity);
-          },
+      const result = await this.s.engine().attention(params, {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (ac.signal.aborted) return;
+          this.run = { info: e.run, textStart: start, textLength: text.length, version };
+          this.pattern = undefined;
+          this.whys.clear();
+          this.shownPosition = undefined; // the page keeps a position only while the new run has it
+          this.panel?.post("run", { ...e.run, patterns: e.patterns, textScores: e.textScores, source, elapsedMs: e.elapsedMs });
+          void this.fetchPattern();
+          this.panel?.showMetrics(this.s.analysis, model, e.run.identity);
         },
-      );
+      });
       if (ac.signal.aborted || this.run?.info.runId !== result.runId) return;
       this.s.engineStatus.attentionRan(model, result.tokens.length, result.ep, result.timings.totalMs);
       this.panel?.post("predictions", {
@@ -294,6 +299,7 @@ export class AttentionController implements vscode.Disposable {
         timings: result.timings,
         ep: result.ep,
       });
+      if (this.panel) await this.ablation.compare(this.panel, params, result, ac.signal, this.head);
       this.s.log.info(
         `attention: ${modelName(model)}, ${result.tokens.length} tokens: ` +
           `patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,
@@ -316,6 +322,7 @@ export class AttentionController implements vscode.Disposable {
       this.pattern = p;
       this.panel?.post("pattern", p);
       this.refreshHighlights();
+      if (this.panel) await this.ablation.pattern(this.panel, run.info.runId, head);
     } catch (e) {
       if (!isCancelled(e)) this.s.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
     }
@@ -358,23 +365,12 @@ export class AttentionController implements vscode.Disposable {
       this.panel?.post("chosen", { position: q });
     }
     const shown = p && p.runId === run?.info.runId && p.layer === this.head?.layer && p.head === this.head?.head;
-    if (!run || !p || !shown || q < 0 || !this.liveAllowed(doc) || !this.inContext()) {
+    if (!run || !p || !shown || q < 0 || !this.liveAllowed(doc) || !this.s.hoverContext.is(this.model?.id, this.head)) {
       this.decorations.clear(editor);
       return;
     }
     const h = keyHighlights(doc, run, p, q, modelName(this.model!));
-    this.decorations.show(editor, h.query, h.label, h.keys);
-  }
-
-  /** Whether the editor's context is this panel's model and head (else its highlights would describe a second, unnamed one). */
-  private inContext(): boolean {
-    const ctx = this.s.hoverContext.current();
-    return (
-      this.model !== undefined &&
-      ctx?.model.id === this.model.id &&
-      ctx.head?.layer === this.head?.layer &&
-      ctx.head?.head === this.head?.head
-    );
+    this.decorations.show(editor, h.query, h.label + this.ablation.suffix(this.model?.id), h.keys);
   }
 
   /** The editor's context changed elsewhere: enlarge its head if it is this model's, else hide the highlights. */
@@ -391,6 +387,7 @@ export class AttentionController implements vscode.Disposable {
     // Not stop(), and the panel stays: at a window reload it keeps its saved session to be restored.
     this.halt();
     this.decorations.dispose();
+    this.ablation.dispose();
     for (const l of this.listeners) l.dispose();
   }
 }

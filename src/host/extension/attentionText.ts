@@ -4,11 +4,12 @@
  * chosen head's attention from the cursor's token is drawn.
  */
 import * as vscode from "vscode";
-import { headName } from "../../core/heads";
+import { headName, HeadRef } from "../../core/heads";
 import { markdownText } from "../../core/markdownText";
 import { cutToken } from "../../core/tokenDisplay";
 import { OffsetRange, windowAround } from "../../core/textWindow";
 import { PatternResult, RunInfo } from "../../protocol/attention";
+import { AttentionSession } from "../../protocol/attentionPanel";
 import { KeyHighlight } from "./attentionDecorations";
 import { WHY_ATTEND } from "./commandIds";
 import type { Settings } from "./settingValues";
@@ -31,6 +32,12 @@ export interface ShownRun {
 }
 
 /** The document's length without copying its text. */
+/** The panel's saved session (what a reload runs again), or null when nothing is followed. */
+export function sessionOf(src: Source | undefined, modelId: string | undefined, head: HeadRef | undefined): AttentionSession | null {
+  if (!src || modelId === undefined) return null;
+  return { modelId, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: head ?? null };
+}
+
 export function docLength(doc: vscode.TextDocument): number {
   return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
 }

@@ -59,6 +59,12 @@ export class HoverContext implements vscode.Disposable {
     return first && { model: first };
   }
 
+  /** Whether the context is model `modelId` with head `head` (the attention highlights describe only that). */
+  is(modelId: string | undefined, head: HeadRef | undefined): boolean {
+    const ctx = this.current();
+    return modelId !== undefined && ctx?.model.id === modelId && ctx.head?.layer === head?.layer && ctx.head?.head === head?.head;
+  }
+
   set(model: ModelEntry, head?: HeadRef): void {
     const next: Saved = { model: model.id, head: head && { layer: head.layer, head: head.head } };
     if (this.saved?.model === next.model && this.saved.head?.layer === next.head?.layer && this.saved.head?.head === next.head?.head)
