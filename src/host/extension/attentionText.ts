@@ -31,13 +31,13 @@ export interface ShownRun {
   version: number;
 }
 
-/** The document's length without copying its text. */
 /** The panel's saved session (what a reload runs again), or null when nothing is followed. */
 export function sessionOf(src: Source | undefined, modelId: string | undefined, head: HeadRef | undefined): AttentionSession | null {
   if (!src || modelId === undefined) return null;
   return { modelId, uri: src.uri.toString(), start: src.start, end: src.end, kind: src.kind, head: head ?? null };
 }
 
+/** The document's length without copying its text. */
 export function docLength(doc: vscode.TextDocument): number {
   return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
 }

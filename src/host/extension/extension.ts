@@ -7,6 +7,7 @@ import { notificationText } from "../../core/markdownText";
 import { EngineClient } from "../engineClient";
 import { AnalysisService, ProgressUi } from "./analysisService";
 import { registerAttention } from "./attentionCommands";
+import { registerPatching } from "./patchingCommands";
 import { registerCircuitCommands } from "./circuitCommands";
 import { registerCommands } from "./commands";
 import { HeadsPanels } from "./headsPanels";
@@ -133,7 +134,9 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   registerCommands(s);
   registerCircuitCommands(s);
-  registerWalkthrough(s, registerAttention(s));
+  const attention = registerAttention(s);
+  registerWalkthrough(s, attention);
+  registerPatching(s, attention);
 }
 
 /** VS Code's progress notification, opened when work starts (a cached answer opens none). */

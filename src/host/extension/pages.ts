@@ -17,6 +17,7 @@ export const PAGES = {
   heads: { viewType: "headLens.panel", script: "heads.js", styles: ["base.css", "heads.css"], retainContextWhenHidden: false },
   overview: { viewType: "headLens.overview", script: "overview.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
   tokens: { viewType: "headLens.tokenHeads", script: "tokens.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
+  patching: { viewType: "headLens.patching", script: "patching.js", styles: ["base.css", "patching.css"], retainContextWhenHidden: false },
   // A run's thumbnails, predictions and the enlarged head's exact pattern would have to be sent again on every tab switch.
   attention: {
     viewType: "headLens.attention",
