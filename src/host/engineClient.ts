@@ -9,6 +9,7 @@ import { HeadLensError } from "../core/errors";
 import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
 import { ExplainParams, ExplainResult } from "../protocol/explain";
+import { PatchParams, PatchResult } from "../protocol/whatIf";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
 import {
   AnalyzeEvent,
@@ -87,6 +88,11 @@ export class EngineClient {
   /** One head's exact pattern from a recent attention run. */
   attentionPattern(request: PatternParams, signal?: AbortSignal): Promise<PatternResult> {
     return this.call("attentionPattern", request, { signal });
+  }
+
+  /** Activation patching of every head from a clean text into a corrupted one. */
+  patch(request: PatchParams, signal?: AbortSignal): Promise<PatchResult> {
+    return this.call("patch", request, { signal });
   }
 
   /** Why a head attends from a query to its keys, on a recent attention run. */

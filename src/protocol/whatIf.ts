@@ -5,21 +5,7 @@
  */
 import type { AttentionInput, RunToken } from "./attention";
 
-/** Which of a later head's inputs a path ablation changes (TL's use_split_qkv_input hooks). */
-export type HeadInput = "q" | "k" | "v";
-
-/**
- * Head (layer, head)'s result z·W_O removed ("zero": TL's hook_z set to 0) or replaced by its mean over
- * the text's positions ("mean"), at every position. With `into`: only that later head's query, key or
- * value input sees the change (its residual input minus the result plus the replacement, LN recomputed
- * there); everything else sees the unablated stream, and the changed head's output flows on as usual.
- */
-export interface HeadAblation {
-  layer: number;
-  head: number;
-  kind: "zero" | "mean";
-  into?: { layer: number; head: number; input: HeadInput };
-}
+export type { HeadAblation, HeadInput } from "../core/ablations";
 
 /** A token named by text (one token of the model's tokenizer, e.g. " the") or by id. */
 export type TokenChoice = { text: string } | { id: number };

@@ -7,7 +7,9 @@
 import type * as Ort from "onnxruntime-node";
 import { unembedDirection } from "../core/scoreAttribution";
 import { ModelWeights } from "../core/weights";
+import type { HeadAblation } from "../protocol/whatIf";
 import { bodyGraph, unembedGraph } from "./attentionGraph";
+import { patchGraph } from "./patchGraph";
 import { OrtBackend } from "./ortBackend";
 
 export interface BodyOutput {
@@ -23,6 +25,8 @@ export interface BodyOutput {
   z: Float32Array[];
   lnScale: (Float32Array | null)[];
   finalScale: Float32Array | null;
+  /** Per layer [T, D]: the residual stream before it (hook_resid_pre), where a patch starts. */
+  residPre: Float32Array[];
 }
 
 export interface UnembedOutput {
@@ -39,6 +43,10 @@ export interface UnembedOutput {
 interface ModelSessions {
   key: string;
   body: Promise<Ort.InferenceSession>;
+  /** Body graphs with ablations built in, by the ablations' key (the last ABLATED_KEPT sets). */
+  ablated: Map<string, Promise<Ort.InferenceSession>>;
+  /** Patching tails, by the layer they start at (patchGraph.ts). */
+  tails: Map<number, Promise<Ort.InferenceSession>>;
   unembed?: { k: number; session: Promise<Ort.InferenceSession> };
   /** Runs using these sessions now: they are released only when none is (a run of another model
    * starting meanwhile must not dispose of a session under a run still in flight). */
@@ -49,7 +57,10 @@ interface ModelSessions {
 
 /** What one run uses: the model's sessions, held until `done`. */
 export interface SessionLease {
-  body(): Promise<Ort.InferenceSession>;
+  /** The forward pass, with these ablations built in (none: the model as it is). */
+  body(ablations?: HeadAblation[]): Promise<Ort.InferenceSession>;
+  /** The forward pass from layer `l` with a patch there (activation patching). */
+  tail(l: number): Promise<Ort.InferenceSession>;
   unembed(k: number): Promise<Ort.InferenceSession>;
   done(): void;
 }
@@ -67,14 +78,39 @@ export class AttentionSessions {
       // A → B → A while A's first run is still in flight: take A's draining sessions back, not a second copy.
       const draining = [...this.draining].find((d) => d.key === key);
       if (draining) this.draining.delete(draining);
-      this.current = draining ?? { key, body: this.backend.createSession(bodyGraph(w)), users: 0, retired: [] };
+      this.current = draining ?? {
+        key,
+        body: this.backend.createSession(bodyGraph(w)),
+        ablated: new Map(),
+        tails: new Map(),
+        users: 0,
+        retired: [],
+      };
       if (old) this.retire(old);
     }
     const s = this.current;
     s.users++;
     let held = true;
     return {
-      body: () => s.body,
+      body: (ablations = []) => {
+        if (!ablations.length) return s.body;
+        const id = ablationKey(ablations);
+        let session = s.ablated.get(id);
+        if (!session) {
+          session = this.backend.createSession(bodyGraph(w, ablations));
+          s.ablated.set(id, session);
+          const oldest = s.ablated.keys().next().value!;
+          if (s.ablated.size > ABLATED_KEPT) {
+            s.retired.push(s.ablated.get(oldest)!);
+            s.ablated.delete(oldest);
+          }
+        }
+        return session;
+      },
+      tail: (l) => {
+        if (!s.tails.has(l)) s.tails.set(l, this.backend.createSession(patchGraph(w, l)));
+        return s.tails.get(l)!;
+      },
       unembed: (k) => {
         if (s.unembed?.k !== k) {
           if (s.unembed) s.retired.push(s.unembed.session);
@@ -110,7 +146,22 @@ export class AttentionSessions {
   }
 }
 
-const sessionsOf = (s: ModelSessions) => [s.body, ...(s.unembed ? [s.unembed.session] : []), ...s.retired];
+const sessionsOf = (s: ModelSessions) => [
+  s.body,
+  ...s.ablated.values(),
+  ...s.tails.values(),
+  ...(s.unembed ? [s.unembed.session] : []),
+  ...s.retired,
+];
+
+/** Ablated graphs kept per model (a user toggles between a few). */
+const ABLATED_KEPT = 4;
+
+/** One name for a set of ablations, whatever their order. */
+export function ablationKey(ablations: HeadAblation[]): string {
+  const one = (a: HeadAblation) => `${a.layer}.${a.head}:${a.kind}` + (a.into ? `>${a.into.layer}.${a.into.head}:${a.into.input}` : "");
+  return ablations.map(one).sort().join(",");
+}
 
 async function releaseAll(sessions: Promise<Ort.InferenceSession>[]): Promise<void> {
   for (const p of sessions) await p.then((x) => x.release()).catch(() => undefined);
@@ -152,6 +203,7 @@ export async function runBody(backend: OrtBackend, session: Ort.InferenceSession
     z: w.blocks.map((_, l) => r[`z${l}`].data as Float32Array),
     lnScale: w.blocks.map((_, l) => (r[`lnScale${l}`]?.data as Float32Array) ?? null),
     finalScale: (r.finalScale?.data as Float32Array) ?? null,
+    residPre: w.blocks.map((_, l) => r[`residPre${l}`].data as Float32Array),
   };
 }
 

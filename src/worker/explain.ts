@@ -14,6 +14,12 @@ export function explain(req: ExplainParams, runs: AttentionRuns): ExplainResult 
   const { layer, head, query, key } = req;
   const run = runs.find(req.runId, layer, head);
   const T = run.hooks.ids.length;
+  // A path ablation feeds one head other inputs than the residual stream's parts: there is nothing exact to split.
+  if (run.ablations.some((a) => a.into))
+    throw new HeadLensError(
+      "this run has a path ablation; Why explains runs without one (restore the model, or ablate whole heads)",
+      "request.ablated",
+    );
   if (!(Number.isInteger(query) && query >= 0 && query < T))
     throw new HeadLensError(`query position ${query} is outside the text's ${T} tokens (positions 0–${T - 1})`, "request.position");
   if (key !== undefined && key !== "strongest" && !(Number.isInteger(key) && key >= 0 && key <= query))

@@ -15,6 +15,7 @@ import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
 import { ResultCache } from "./resultCache";
 import { explain } from "./explain";
+import { patch } from "./patching";
 import { AttentionRuns, runText } from "./runText";
 import { tokenHeads } from "./tokenHeads";
 
@@ -83,6 +84,10 @@ channel
   .serve(
     "attentionPattern",
     logged("attentionPattern", (req) => deps.runs.pattern(req)),
+  )
+  .serve(
+    "patch",
+    logged("patch", (req, ctx) => patch(req, ctx, deps)),
   )
   .serve(
     "explain",

@@ -6,6 +6,7 @@
  * tokens next to the cursor are the ones a user looks at). Patterns stream first (as an event),
  * then the unembedding's predictions and the heads' logit attributions come with the reply.
  */
+import { checkAblations, HeadAblation } from "../core/ablations";
 import { HeadLensError } from "../core/errors";
 import type { RunHooks } from "../core/scoreAttribution";
 import type { ModelWeights } from "../core/weights";
@@ -50,6 +51,8 @@ export interface KeptRun {
   hooks: RunHooks;
   /** Position 0 holds the BOS token (prepended, or given as the first id). */
   startsWithBos: boolean;
+  /** What the run was computed under. */
+  ablations: HeadAblation[];
 }
 
 /** The worker's live-attention state: the last runs' exact patterns, and the sessions built per model. */
@@ -149,7 +152,9 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const lease = deps.runs.sessionsFor(backend).lease(`${stored.model.dir}|${stored.identity}`, weights);
   try {
     ctx.throwIfCancelled();
-    const body = await runBody(backend, await lease.body(), weights, ids);
+    const ablations = req.ablations ?? [];
+    checkAblations(config, ablations);
+    const body = await runBody(backend, await lease.body(ablations), weights, ids);
     ctx.throwIfCancelled();
     const run: RunInfo = {
       runId: deps.runs.keep({
@@ -157,6 +162,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
         identity: stored.identity,
         weights,
         startsWithBos: ids[0] === vocab.bos,
+        ablations,
         hooks: { ids, patterns: body.patterns, z: body.z, v: body.v, lnScale: body.lnScale, finalScale: body.finalScale, dla: body.dla },
       }),
       model: config.model_name,
@@ -167,7 +173,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
       bos,
       tokens,
       truncated,
-      ablations: req.ablations ?? [],
+      ablations,
     };
     const patterns: PatternPayload =
       req.patterns === "full"
