@@ -7,6 +7,7 @@
  */
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
+import { describeAblation } from "../../core/ablations";
 import { headName, HeadRef } from "../../core/heads";
 import { AttentionParams, AttentionResult, PatternPayload } from "../../protocol/attention";
 import { HeadAblation, HeadInput } from "../../protocol/whatIf";
@@ -15,16 +16,11 @@ import type { Services } from "./services";
 
 export const RESTORE_MODEL = "headLens.restoreModel";
 
-const INPUT_WORDS: Record<HeadInput, string> = { q: "queries", k: "keys", v: "values" };
+const INPUTS: readonly HeadInput[] = ["q", "k", "v"];
 
-/** "L0H3 zero", "L0H3 mean only into L1H0's keys", joined with commas. */
+/** "L0H3 zero, L0H1 mean into L1H0's keys" (core/ablations.ts's words). */
 export function ablationLabel(list: readonly HeadAblation[]): string {
-  return list
-    .map((a) => {
-      const into = a.into ? ` only into ${headName(a.into.layer, a.into.head)}'s ${INPUT_WORDS[a.into.input]}` : "";
-      return `${headName(a.layer, a.head)} ${a.kind}${into}`;
-    })
-    .join(", ");
+  return list.map(describeAblation).join(", ");
 }
 
 /** A page's list checked against the model's shape: one ablation per head, paths only into later heads. */
@@ -42,7 +38,7 @@ export function validAblations(list: unknown, nLayers: number, nHeads: number): 
   for (const a of list as HeadAblation[]) {
     if (!a || !inShape(a.layer, a.head) || (a.kind !== "zero" && a.kind !== "mean") || seen.has(`${a.layer}.${a.head}`)) continue;
     const i = a.into;
-    if (i && (!inShape(i.layer, i.head) || i.layer <= a.layer || !(i.input in INPUT_WORDS))) continue;
+    if (i && (!inShape(i.layer, i.head) || i.layer <= a.layer || !INPUTS.includes(i.input))) continue;
     seen.add(`${a.layer}.${a.head}`);
     const base = { layer: a.layer, head: a.head, kind: a.kind };
     out.push(i ? { ...base, into: { layer: i.layer, head: i.head, input: i.input } } : base);

@@ -146,7 +146,9 @@ export class PatchingController implements vscode.Disposable {
       this.result = { ...r, key: String(++this.keys) };
       this.positions = undefined;
       host.post("result", this.result);
-      this.s.log.info(`patching: ${modelName(model)}, ${r.cleanTokens.length} tokens, ${r.nLayers * r.nHeads} heads in ${r.elapsedMs.toFixed(0)} ms`);
+      this.s.log.info(
+        `patching: ${modelName(model)}, ${r.cleanTokens.length} tokens, ${r.nLayers * r.nHeads} heads in ${r.elapsedMs.toFixed(0)} ms`,
+      );
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted) return;
       host.post("failed", { message: errorMessage(e) });
@@ -162,10 +164,9 @@ export class PatchingController implements vscode.Disposable {
   /** One run of a text: its tokens, and every head's pattern for the page's "both runs" view. */
   private async runText(model: LoadableModel, text: string, signal: AbortSignal): Promise<TextRun> {
     let event: AttentionEvent | undefined;
-    await this.s.engine().attention(
-      { modelDir: model.dir, input: { text }, patterns: "full", topK: 1 },
-      { signal, onEvent: (e) => (event = e) },
-    );
+    await this.s
+      .engine()
+      .attention({ modelDir: model.dir, input: { text }, patterns: "full", topK: 1 }, { signal, onEvent: (e) => (event = e) });
     if (!event) throw new Error("the engine sent no patterns");
     const p = event.patterns;
     const T = event.run.tokens.length;
