@@ -56,7 +56,7 @@ export class AttentionAblation implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
 
   constructor(private readonly s: Pick<Services, "engine" | "log">) {
-    this.item = vscode.window.createStatusBarItem("headLens.ablation", vscode.StatusBarAlignment.Left, 99);
+    this.item = vscode.window.createStatusBarItem("headLens.ablation", vscode.StatusBarAlignment.Right, 102);
     this.item.name = "Head Lens ablation";
     this.item.command = RESTORE_MODEL;
   }
