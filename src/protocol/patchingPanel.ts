@@ -42,4 +42,6 @@ export type PatchingPanelApi = {
 export type PatchingPanelHostApi = PageHostApi & {
   /** A cell of the grid: show that head's per-position row and its pattern in both runs. */
   chooseHead: Note<HeadRef & { key: string }>;
+  /** The metric's tokens, as typed (one token of the model each, e.g. " point"); "": the default (the clean / corrupted run's top prediction). */
+  metricTokens: Note<{ answer: string; wrong: string }>;
 };

@@ -277,24 +277,28 @@ describe("what if: ablations in the attention panel", () => {
 });
 
 describe("what if: patching from a corrupted copy", () => {
-  /** Each head's share of the gap from the float64 reference (the metric: logit[answer] − logit[wrong] at the last position). */
-  function referenceShares(): { shares: number[][]; answer: number; wrong: number } {
+  /**
+   * Each head's share of the gap from the float64 reference; the metric is logit[answer] − logit[wrong] at the
+   * last position, answer = the word the repeat predicts (the clean run's own top prediction is a common token,
+   * the corrupted run's too), wrong = the corrupted run's top prediction (the engine's default).
+   */
+  function referenceShares(): { shares: number[][]; answer: number; wrong: number; cleanTop: number } {
     const clean = interventionRun(model.weights, CLEAN_IDS);
     const corrupt = interventionRun(model.weights, CORRUPT_IDS);
     const last = CLEAN_IDS.length - 1;
     const argmax = (x: Float64Array) => x.reduce((b, v, i) => (v > x[b] ? i : b), 0);
-    const answer = argmax(clean.logits[last]),
+    const answer = model.vocab.encode(` ${R[N - 1]}`)[0],
       wrong = argmax(corrupt.logits[last]);
     const metric = (lg: Float64Array[]) => lg[last][answer] - lg[last][wrong];
     const c = metric(clean.logits),
       k = metric(corrupt.logits);
     const shares = [0, 1].map((l) =>
-      Array.from({ length: 8 }, (_, h) => {
+      Array.from({ length: model.weights.config.n_heads }, (_, h) => {
         const p = interventionRun(model.weights, CORRUPT_IDS, { patch: { layer: l, head: h, from: clean.results, at: () => true } });
         return (metric(p.logits) - k) / (c - k);
       }),
     );
-    return { shares, answer, wrong };
+    return { shares, answer, wrong, cleanTop: argmax(clean.logits[last]) };
   }
 
   test("the counts while editing, then the grid: L1H0 restores the largest share, every cell equals the reference", async () => {
@@ -314,11 +318,16 @@ describe("what if: patching from a corrupted copy", () => {
     await s.page.keyboard.insertText(CORRUPT);
     await page.locator(`.counts[data-corrupt='${CORRUPT_IDS.length}']`).waitFor({ timeout: 30_000 });
     await page.locator(".differ", { hasText: `${N} of ${CLEAN_IDS.length} tokens differ` }).waitFor({ timeout: 30_000 });
+    // Both runs' top prediction is the same token (the reference says so): the page asks for the metric's tokens.
+    assert.equal(want.cleanTop, want.wrong, "the clean and corrupted runs predict the same token by default");
+    await page.locator(".status", { hasText: "Could not patch" }).waitFor({ timeout: 60_000 });
+    await page.locator("#answer").fill(` ${R[N - 1]}`);
+    await page.locator("#answer").press("Enter");
     await page.locator(".patch-grid button.cell").first().waitFor({ timeout: 60_000 });
     const cells = await page
       .locator(".patch-grid button.cell")
       .evaluateAll((els) => els.map((e) => ({ head: (e as HTMLElement).dataset.head!, share: Number((e as HTMLElement).dataset.share) })));
-    assert.equal(cells.length, 16);
+    assert.equal(cells.length, 2 * model.weights.config.n_heads);
     for (const c of cells) {
       const [l, h] = [Number(c.head[1]), Number(c.head[3])];
       near(c.share, want.shares[l][h], `${c.head}'s share`, 1e-3);

@@ -48,7 +48,8 @@ export function showToggle(b: HTMLButtonElement, l: number, h: number, a: HeadAb
   const path = a?.into ? ` → ${headName(a.into.layer, a.into.head)}.${a.into.input}` : "";
   b.textContent = kind === "off" ? "ablate: off" : `ablated: ${kind}${path}`;
   b.setAttribute("aria-pressed", String(kind !== "off"));
-  b.setAttribute("aria-label", `Ablate ${headName(l, h)}: ${kind}${path}. Press to make it ${NEXT_KIND[kind]}.`);
+  // The visible words first (axe: label-content-name-mismatch), then whose toggle it is and what a press does.
+  b.setAttribute("aria-label", `${b.textContent} (${headName(l, h)}; press for ${NEXT_KIND[kind]})`);
 }
 
 /**

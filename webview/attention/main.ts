@@ -70,7 +70,7 @@ const comparison = new ComparisonBar({
 });
 const pathMenu = new PathMenu(() => comparison.list, ablate);
 const big = new BigPattern({
-  hoverRow: (q) => strip.show(q ?? hovered ?? position),
+  hoverRow: (q) => strip.show(q ?? hovered ?? position, (q ?? hovered) !== undefined),
   choose: (i, j) => askWhy(i, j),
   startRow: () => position,
 });
@@ -92,7 +92,7 @@ const bigSection = el("section", { class: "enlarged", hidden: "" }, bigTitle, pa
 const strip = new TokenStrip(palette, {
   hover: (i) => {
     hovered = i;
-    strip.show(i ?? position);
+    strip.show(i ?? position, i !== undefined);
     showDla(i ?? position);
   },
   choose: (i) => run && channel.notify("choosePosition", { runId: run.runId, position: i }),

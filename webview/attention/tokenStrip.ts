@@ -127,8 +127,11 @@ export class TokenStrip {
     if (this.selected !== undefined) this.show(this.selected);
   }
 
-  /** Colours the strip by the chosen head's attention from `position` and fills the details. */
-  show(position: number | undefined): void {
+  /**
+   * Colours the strip by the chosen head's attention from `position` and fills the details. Under an ablation
+   * the strip keeps each token's change in log-prob, except while a token or a row is `pointed` at.
+   */
+  show(position: number | undefined, pointed = false): void {
     const d = this.data;
     this.selected = position;
     this.spans.forEach((s, i) => {
@@ -140,7 +143,7 @@ export class TokenStrip {
     this.spans[position].classList.add("query");
     const p = d.pattern;
     const row = p && p.T === d.tokens.length ? p.weights.subarray(position * p.T, (position + 1) * p.T) : undefined;
-    if (row)
+    if (row && (pointed || this.base.length === 0))
       for (let j = 0; j <= position; j++) {
         // The weight on the shared sequential scale, the token's text kept readable on it.
         const c = sequentialCell(this.palette.signed, row[j]);

@@ -33,11 +33,27 @@ const detail = el("section", { class: "detail", hidden: "", "aria-live": "polite
 const intro = el(
   "p",
   { class: "hint" },
-  "Edit the corrupted copy (the editor beside) until it has as many tokens as the clean text. Each head's cell is the share of the " +
+  "Edit the corrupted copy (the editor beside) until it has as many tokens as the clean text. The metric is logit[answer] − " +
+    "logit[wrong] at the last position (type a token with its leading space, e.g. “ point”). Each head's cell is the share of the " +
     "clean − corrupted gap in the metric that patching its result from the clean run into the corrupted run restores. " +
     "Click a cell (or focus the grid, use the arrow keys and Enter) for its positions and its pattern in both runs.",
 );
-document.getElementById("app")!.replaceChildren(el("header", {}, title, counts, differ, metric, status), intro, gridHost, detail);
+const answer = el("input", { id: "answer", type: "text", placeholder: "the clean run's top prediction", spellcheck: "false" });
+const wrong = el("input", { id: "wrong", type: "text", placeholder: "the corrupted run's top prediction", spellcheck: "false" });
+const form = el(
+  "form",
+  { class: "metric-tokens" },
+  el("label", { for: "answer" }, "Answer token"),
+  answer,
+  el("label", { for: "wrong" }, "Wrong token"),
+  wrong,
+  el("button", { type: "submit" }, "Patch"),
+);
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  channel.notify("metricTokens", { answer: answer.value, wrong: wrong.value });
+});
+document.getElementById("app")!.replaceChildren(el("header", {}, title, counts, differ, metric, status), form, intro, gridHost, detail);
 installGridKeyboard();
 
 const tokenLabel = (t: { token: string } | undefined, i: number) => (i === 0 ? "⟨bos⟩" : t ? cutToken(t.token) : "");

@@ -11,7 +11,7 @@ import { errorMessage, isCancelled } from "../../core/errors";
 import { HeadRef } from "../../core/heads";
 import { AttentionEvent, RunToken } from "../../protocol/attention";
 import { PatchingPanelApi, PatchingPanelHostApi } from "../../protocol/patchingPanel";
-import { PatchResult } from "../../protocol/whatIf";
+import { PatchParams, PatchResult } from "../../protocol/whatIf";
 import { caption, sourceIn } from "./attentionText";
 import { LoadableModel, modelName } from "./modelEntry";
 import { PAGES } from "./pages";
@@ -43,6 +43,8 @@ export class PatchingController implements vscode.Disposable {
   private inflight?: AbortController;
   private timer?: NodeJS.Timeout;
   private keys = 0;
+  /** The metric's answer and wrong tokens as the user typed them ("": the engine's default). */
+  private metricTokens = { answer: "", wrong: "" };
   private readonly differing = new DifferingTokens();
   private readonly listeners: vscode.Disposable[];
 
@@ -65,9 +67,10 @@ export class PatchingController implements vscode.Disposable {
     this.clean = { text, source: caption(doc, src, readSettings().attention).split(" · ")[0] };
     const copy = await vscode.workspace.openTextDocument({ content: text, language: doc.languageId });
     this.corrupt = { uri: copy.uri };
-    this.ensurePanel();
+    // The copy first, beside the original and focused; the page beside the copy, so that both stay in view.
     await vscode.window.showTextDocument(copy, { viewColumn: vscode.ViewColumn.Beside, preview: false });
-    this.host?.reveal(true);
+    if (this.host) this.host.reveal(true);
+    else this.ensurePanel();
     await this.update();
   }
 
@@ -83,9 +86,14 @@ export class PatchingController implements vscode.Disposable {
       { column: vscode.ViewColumn.Beside, preserveFocus: true },
       options,
     );
-    host.channel.serve("chooseHead", ({ key, ...head }) => {
-      if (key === this.result?.key) void this.chooseHead(head).catch((e) => this.s.reportError("show the head's patching", e));
-    });
+    host.channel
+      .serve("chooseHead", ({ key, ...head }) => {
+        if (key === this.result?.key) void this.chooseHead(head).catch((e) => this.s.reportError("show the head's patching", e));
+      })
+      .serve("metricTokens", ({ answer, wrong }) => {
+        this.metricTokens = { answer: String(answer ?? ""), wrong: String(wrong ?? "") };
+        void this.update();
+      });
     host.onDidDispose(() => {
       this.host = undefined;
       this.inflight?.abort();
@@ -140,7 +148,7 @@ export class PatchingController implements vscode.Disposable {
       this.markDiffering(doc, cleanTokens, corrupt.tokens);
       if (cleanTokens.length !== corrupt.tokens.length) return;
       host.post("running", {});
-      const input = { modelDir: model.dir, clean: { text: clean.text }, corrupt: { text: corruptText } };
+      const input = this.patchParams(model, corruptText);
       const r = await this.s.engine().patch(input, ac.signal);
       if (ac.signal.aborted) return;
       this.result = { ...r, key: String(++this.keys) };
@@ -151,9 +159,21 @@ export class PatchingController implements vscode.Disposable {
       );
     } catch (e) {
       if (isCancelled(e) || ac.signal.aborted) return;
-      host.post("failed", { message: errorMessage(e) });
+      // The engine's words name the CLI's flags; here the page's fields say it.
+      host.post("failed", { message: errorMessage(e).replace("(--wrong TOK or --wrong-id N)", "(type it in the fields above)") });
       this.s.log.warn(`patching: ${errorMessage(e)}`);
     }
+  }
+
+  private patchParams(model: LoadableModel, corruptText: string): PatchParams {
+    const { answer, wrong } = this.metricTokens;
+    return {
+      modelDir: model.dir,
+      clean: { text: this.clean!.text },
+      corrupt: { text: corruptText },
+      ...(answer ? { answer: { text: answer } } : {}),
+      ...(wrong ? { wrong: { text: wrong } } : {}),
+    };
   }
 
   private markDiffering(doc: vscode.TextDocument, clean: RunToken[], corrupt: RunToken[]): void {
@@ -188,7 +208,7 @@ export class PatchingController implements vscode.Disposable {
       host.post("patterns", { ...head, key: r.key, size: c.size, clean: at(c), corrupt: at(k) });
     }
     if (this.positions) return;
-    const input = { modelDir: this.model!.dir, clean: { text: this.clean!.text }, corrupt: { text: this.corruptDoc()!.getText() } };
+    const input = this.patchParams(this.model!, this.corruptDoc()!.getText());
     const ac = this.inflight!;
     this.positions = this.s
       .engine()
