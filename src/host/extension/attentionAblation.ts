@@ -82,6 +82,8 @@ export class AttentionAblation implements vscode.Disposable {
 
   /** Says the current state (a new panel, another model: its runs are not ablated). */
   say(panel: AttentionPanel | undefined, modelId = this.modelId): void {
+    // Another model's run: the last model's ablations are forgotten (its heads are not this model's).
+    if (modelId !== this.modelId) this.set(modelId, [], undefined);
     const list = this.for(modelId);
     const label = ablationLabel(list);
     if (panel) {
