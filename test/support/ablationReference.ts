@@ -45,7 +45,9 @@ export function interventionRun(w: ModelWeights, tokens: number[], iv: Intervent
       return s;
     });
   const pos = (t: number) => new Float64Array(D).map((_, d) => w.W_pos.data[t * D + d]);
-  let resid = tokens.map((tok, t) => new Float64Array(D).map((_, d) => w.W_E.data[tok * D + d] + (shortformer ? 0 : w.W_pos.data[t * D + d])));
+  let resid = tokens.map((tok, t) =>
+    new Float64Array(D).map((_, d) => w.W_E.data[tok * D + d] + (shortformer ? 0 : w.W_pos.data[t * D + d])),
+  );
   /** Changes bound for one later head's input, by "layer:head:input": [T] of [D]. */
   const deltas = new Map<string, Float64Array[]>();
   const patterns: number[][][][] = [],

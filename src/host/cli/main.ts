@@ -4,10 +4,12 @@
  *   head-lens metrics …   head metrics and composition scores
  *   head-lens token …     which heads care about one token
  *   head-lens run …       the model run on a text: attention, predictions, logit attribution
+ *   head-lens patch …     activation patching of every head from a clean into a corrupted text
  *   head-lens explain …   why a head attends where it does: the score and the logit effect split exactly
  */
 import { errorMessage } from "../../core/errors";
 import { explainCommand, EXPLAIN_USAGE } from "./explain";
+import { patchCommand, PATCH_USAGE } from "./patch";
 import { analyzeCommand, ANALYZE_USAGE } from "./analyze";
 import { metricsCommand, METRICS_USAGE } from "./metrics";
 import { UsageError } from "./options";
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   token: { run: tokenCommand, usage: TOKEN_USAGE },
   run: { run: runCommand, usage: RUN_USAGE },
   explain: { run: explainCommand, usage: EXPLAIN_USAGE },
+  patch: { run: patchCommand, usage: PATCH_USAGE },
 };
 
 const USAGE = `Usage: head-lens <command> [options]
@@ -30,6 +33,7 @@ Commands:
   token     which heads care about one token
   run       the model on a text: every head's attention, next-token predictions, logit attribution
   explain   why a head attends from a query to a key: the score split into query-part × key-part terms
+  patch     activation patching: each head's result from a clean run into a corrupted one
 
 Run "head-lens <command> --help" for a command's options.
 `;
