@@ -359,4 +359,10 @@ describe("what if: patching from a corrupted copy", () => {
     await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
     assert.deepEqual(problems, []);
   });
+
+  test("the attention panel still works after patching (whose runs pushed its run out of the engine's kept runs)", async () => {
+    await tab(s.page, /^Head Lens: Attention/).click();
+    await attention.locator(".thumb[data-layer='0'][data-head='3']").click();
+    await attention.locator(".big canvas[data-head='L0H3']").waitFor({ timeout: 30_000 });
+  });
 });

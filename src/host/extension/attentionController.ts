@@ -10,7 +10,7 @@
  * editor shows none of this one's highlights. Ablations: attentionAblation.ts (the run is compared with its baseline).
  */
 import * as vscode from "vscode";
-import { errorMessage, isCancelled } from "../../core/errors";
+import { errorCode, errorMessage, isCancelled } from "../../core/errors";
 import { headName, HeadRef } from "../../core/heads";
 import { OffsetRange, rangeAfterEdit } from "../../core/textWindow";
 import { tokenAt } from "../../core/tokenSpans";
@@ -324,6 +324,8 @@ export class AttentionController implements vscode.Disposable {
       this.refreshHighlights();
       if (this.panel) await this.ablation.pattern(this.panel, run.info.runId, head);
     } catch (e) {
+      // Other runs (patching's) pushed this one out of the engine's kept runs: run the text again (a new run, a new id).
+      if (errorCode(e) === "request.staleRun" && this.run === run) return void this.runNow(false);
       if (!isCancelled(e)) this.s.log.warn(`attention pattern of ${headName(head.layer, head.head)}: ${errorMessage(e)}`);
     }
   }
