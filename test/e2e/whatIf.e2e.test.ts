@@ -282,7 +282,7 @@ describe("what if: patching from a corrupted copy", () => {
    * last position, answer = the word the repeat predicts (the clean run's own top prediction is a common token,
    * the corrupted run's too), wrong = the corrupted run's top prediction (the engine's default).
    */
-  function referenceShares(): { shares: number[][]; answer: number; wrong: number; cleanTop: number } {
+  function referenceShares(): { shares: number[][]; l1h0Positions: number[]; answer: number; wrong: number; cleanTop: number } {
     const clean = interventionRun(model.weights, CLEAN_IDS);
     const corrupt = interventionRun(model.weights, CORRUPT_IDS);
     const last = CLEAN_IDS.length - 1;
@@ -298,7 +298,12 @@ describe("what if: patching from a corrupted copy", () => {
         return (metric(p.logits) - k) / (c - k);
       }),
     );
-    return { shares, answer, wrong, cleanTop: argmax(clean.logits[last]) };
+    // L1H0 patched at one position at a time (the page's per-position row).
+    const l1h0Positions = CLEAN_IDS.map((_, t) => {
+      const p = interventionRun(model.weights, CORRUPT_IDS, { patch: { layer: 1, head: 0, from: clean.results, at: (u) => u === t } });
+      return (metric(p.logits) - k) / (c - k);
+    });
+    return { shares, l1h0Positions, answer, wrong, cleanTop: argmax(clean.logits[last]) };
   }
 
   test("the counts while editing, then the grid: L1H0 restores the largest share, every cell equals the reference", async () => {
@@ -340,7 +345,11 @@ describe("what if: patching from a corrupted copy", () => {
     await s.page.keyboard.press("Enter");
     await page.locator(".detail h2", { hasText: "L1H0" }).waitFor({ timeout: 30_000 });
     await page.locator(".detail td[data-position]").first().waitFor({ timeout: 60_000 });
-    assert.equal(await page.locator(".detail td[data-position]").count(), CLEAN_IDS.length);
+    const row = await page
+      .locator(".detail td[data-position]")
+      .evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.share)));
+    assert.equal(row.length, CLEAN_IDS.length);
+    row.forEach((x, t) => near(x, want.l1h0Positions[t], `L1H0 patched at position ${t}`, 1e-3));
     assert.equal(await page.locator(".detail .pattern-pair canvas").count(), 2);
     const problems: string[] = [];
     for (const [name, theme, cls] of [
