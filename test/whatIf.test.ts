@@ -116,6 +116,16 @@ describe("what if: ablations and patching equal a float64 computation from the r
     });
   }
 
+  test("positionsOf: one head's row, equal to the same row of the whole grid; the other rows NaN", async () => {
+    const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 40, D: 8, H: 2, E: 4, L: 2, seed: 237 }));
+    const base = { modelDir: dir, clean: { tokens: [1, 2, 3, 4] }, corrupt: { tokens: [1, 5, 3, 4] }, answer: { id: 7 }, wrong: { id: 8 } };
+    const all = await patch({ ...base, positions: true }, ctx(), deps);
+    const one = await patch({ ...base, positionsOf: { layer: 0, head: 1 } }, ctx(), deps);
+    const row = (p: typeof all, i: number) => Array.from(p.positions!.subarray(i * 4, (i + 1) * 4));
+    assert.deepEqual(row(one, 1), row(all, 1));
+    for (const i of [0, 2, 3]) assert.ok(row(one, i).every(Number.isNaN));
+  });
+
   test("bad ablations and unequal lengths get one clear error", async () => {
     const dir = writeModelDir(join(tempDir(), "m"), randomWeights({ V: 40, D: 8, H: 2, E: 4, L: 2, seed: 236 }));
     const run = (ablations: HeadAblation[]) =>

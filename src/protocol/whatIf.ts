@@ -19,8 +19,10 @@ export interface PatchParams {
   answer?: TokenChoice;
   /** Default: the corrupted run's top prediction there (an error asks for one when it equals the answer). */
   wrong?: TokenChoice;
-  /** Also patch each head at each position separately. */
+  /** Also patch each head at each position separately (L × H × T runs: meant for short texts). */
   positions?: boolean;
+  /** Patch only this head at each position separately (T runs: a panel's click); the other rows of `positions` are NaN. */
+  positionsOf?: { layer: number; head: number };
 }
 
 export interface PatchResult {
@@ -37,7 +39,7 @@ export interface PatchResult {
   corrupt: number;
   /** [L × H]: the metric on the corrupted run with that head's result at every position taken from the clean run. */
   heads: Float64Array;
-  /** [L × H × T], with `positions`: the same, patching one position at a time. */
+  /** [L × H × T], with `positions` or `positionsOf`: the same, patching one position at a time. */
   positions?: Float64Array;
   elapsedMs: number;
 }

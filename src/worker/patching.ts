@@ -100,13 +100,19 @@ export async function patch(req: PatchParams, ctx: HandlerContext<never>, deps: 
       return metric(r.lastRow.data as Float32Array);
     };
     const heads = new Float64Array(L * H);
-    const positions = req.positions ? new Float64Array(L * H * T) : undefined;
+    const one = req.positionsOf;
+    if (
+      one &&
+      !(Number.isInteger(one.layer) && Number.isInteger(one.head) && one.layer >= 0 && one.layer < L && one.head >= 0 && one.head < H)
+    )
+      throw new HeadLensError(`no head L${one.layer}H${one.head} in this model (${L} layers × ${H} heads)`, "request.head");
+    const positions = req.positions || one ? new Float64Array(L * H * T).fill(NaN) : undefined;
     for (let l = 0; l < L; l++)
       for (let h = 0; h < H; h++) {
         const mask = new Float32Array(H * T);
         mask.fill(1, h * T, (h + 1) * T);
         heads[l * H + h] = await patched(l, mask);
-        if (positions)
+        if (positions && (req.positions || (one!.layer === l && one!.head === h)))
           for (let t = 0; t < T; t++) {
             const one = new Float32Array(H * T);
             one[h * T + t] = 1;
