@@ -26,14 +26,20 @@ export interface PatchingPatterns extends HeadRef {
   corrupt: Float32Array;
 }
 
+/** Head (layer, head) patched at one position at a time: [T] metrics (PatchParams.positionsOf). */
+export interface PatchingRow extends HeadRef {
+  key: string;
+  row: Float64Array;
+}
+
 /** Served by the patching page. */
 export type PatchingPanelApi = {
   texts: Note<PatchingTexts>;
   /** A patch is being computed (the page dims the last grid). */
   running: Note<Record<string, never>>;
   result: Note<PatchResult & { key: string }>;
-  /** The per-position patching of result `key` ([L × H × T]), computed when a head is first chosen. */
-  positions: Note<{ key: string; positions: Float64Array }>;
+  /** One head's per-position patching in result `key`, computed when the head is first chosen. */
+  positions: Note<PatchingRow>;
   patterns: Note<PatchingPatterns>;
   failed: Note<{ message: string }>;
 };

@@ -19,7 +19,8 @@ const { channel } = connect<unknown, PatchingPanelApi, PatchingPanelHostApi>();
 
 let texts: PatchingTexts | undefined;
 let result: (PatchResult & { key: string }) | undefined;
-let positions: Float64Array | undefined;
+/** The chosen heads' per-position rows of this result, by "layer.head". */
+const rows = new Map<string, Float64Array>();
 let chosen: HeadRef | undefined;
 let patterns: PatchingPatterns | undefined;
 
@@ -125,9 +126,10 @@ function showDetail(): void {
   if (!r || !head || !texts) return void (detail.hidden = true);
   const name = headName(head.layer, head.head);
   const parts: HTMLElement[] = [el("h2", {}, `${name}: patched one position at a time`)];
-  if (positions) {
+  const row = rows.get(`${head.layer}.${head.head}`);
+  if (row) {
     const T = r.cleanTokens.length;
-    const at = (t: number) => shareOfGap(positions![(head.layer * r.nHeads + head.head) * T + t], r.clean, r.corrupt);
+    const at = (t: number) => shareOfGap(row[t], r.clean, r.corrupt);
     let scale = 0;
     for (let t = 0; t < T; t++) if (Number.isFinite(at(t))) scale = Math.max(scale, Math.abs(at(t)));
     const palette = readPalette(true);
@@ -179,14 +181,14 @@ channel
   })
   .serve("result", (r) => {
     result = r;
-    positions = undefined;
+    rows.clear();
     patterns = undefined;
     showResult();
     if (chosen) choose(chosen);
   })
   .serve("positions", (p) => {
     if (p.key !== result?.key) return;
-    positions = p.positions;
+    rows.set(`${p.layer}.${p.head}`, p.row);
     showDetail();
   })
   .serve("patterns", (p) => {

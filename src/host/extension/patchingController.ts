@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { HeadRef } from "../../core/heads";
 import { AttentionEvent, RunToken } from "../../protocol/attention";
-import { PatchingPanelApi, PatchingPanelHostApi } from "../../protocol/patchingPanel";
+import { PatchingPanelApi, PatchingPanelHostApi, PatchingRow } from "../../protocol/patchingPanel";
 import { PatchParams, PatchResult } from "../../protocol/whatIf";
 import { caption, sourceIn } from "./attentionText";
 import { LoadableModel, modelName } from "./modelEntry";
@@ -39,7 +39,8 @@ export class PatchingController implements vscode.Disposable {
   private corrupt?: { uri: vscode.Uri; run?: TextRun };
   private texts?: PatchingPanelApi["texts"]["params"];
   private result?: PatchResult & { key: string };
-  private positions?: { key: string; positions: Float64Array } | Promise<unknown>;
+  /** Per-position rows of the current result, by head ("1.0"); a row being computed is its promise. */
+  private rows = new Map<string, PatchingRow | Promise<void>>();
   private inflight?: AbortController;
   private timer?: NodeJS.Timeout;
   private keys = 0;
@@ -106,7 +107,7 @@ export class PatchingController implements vscode.Disposable {
   private replay(): void {
     if (this.texts) this.host?.post("texts", this.texts);
     if (this.result && this.texts?.clean.length === this.texts?.corrupt.length) this.host?.post("result", this.result);
-    if (this.positions && "key" in this.positions) this.host?.post("positions", this.positions);
+    for (const row of this.rows.values()) if (!(row instanceof Promise)) this.host?.post("positions", row);
   }
 
   private corruptDoc(): vscode.TextDocument | undefined {
@@ -152,7 +153,7 @@ export class PatchingController implements vscode.Disposable {
       const r = await this.s.engine().patch(input, ac.signal);
       if (ac.signal.aborted) return;
       this.result = { ...r, key: String(++this.keys) };
-      this.positions = undefined;
+      this.rows.clear();
       host.post("result", this.result);
       this.s.log.info(
         `patching: ${modelName(model)}, ${r.cleanTokens.length} tokens, ${r.nLayers * r.nHeads} heads in ${r.elapsedMs.toFixed(0)} ms`,
@@ -195,7 +196,7 @@ export class PatchingController implements vscode.Disposable {
     return { tokens: event.run.tokens, layers, size: p.kind === "full" ? T : p.size };
   }
 
-  /** A grid cell: the head's pattern in both runs, and its per-position row (computed once per result). */
+  /** A grid cell: the head's pattern in both runs, and its per-position row (computed once per result and head). */
   private async chooseHead(head: HeadRef): Promise<void> {
     const r = this.result,
       c = this.clean?.run,
@@ -207,22 +208,26 @@ export class PatchingController implements vscode.Disposable {
         at = (x: TextRun) => x.layers[head.layer].slice(head.head * n, (head.head + 1) * n);
       host.post("patterns", { ...head, key: r.key, size: c.size, clean: at(c), corrupt: at(k) });
     }
-    if (this.positions) return;
+    const id = `${head.layer}.${head.head}`;
+    if (this.rows.has(id)) return;
     const input = this.patchParams(this.model!, this.corruptDoc()!.getText());
-    const ac = this.inflight!;
-    this.positions = this.s
+    const T = r.cleanTokens.length;
+    const from = (head.layer * r.nHeads + head.head) * T;
+    const pending = this.s
       .engine()
-      .patch({ ...input, positions: true }, ac.signal)
+      .patch({ ...input, positionsOf: head }, this.inflight!.signal)
       .then((p) => {
         if (this.result !== r || !p.positions) return;
-        this.positions = { key: r.key, positions: p.positions };
-        host.post("positions", this.positions);
+        const row: PatchingRow = { key: r.key, ...head, row: p.positions.slice(from, from + T) };
+        this.rows.set(id, row);
+        host.post("positions", row);
       })
       .catch((e) => {
-        if (this.result === r) this.positions = undefined;
+        if (this.result === r) this.rows.delete(id);
         if (!isCancelled(e)) throw e;
       });
-    await this.positions;
+    this.rows.set(id, pending);
+    await pending;
   }
 
   dispose(): void {
