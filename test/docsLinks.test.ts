@@ -95,7 +95,7 @@ test("the walkthrough: each step's button is a contributed command, its completi
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
   const commands = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
   const [walkthrough] = pkg.contributes.walkthroughs;
-  assert.equal(walkthrough.steps.length, 5);
+  assert.equal(walkthrough.steps.length, 6);
   for (const step of walkthrough.steps) {
     const buttons = [...step.description.matchAll(/\]\(command:([\w.]+)\)/g)].map((m) => m[1]);
     assert.equal(buttons.length, 1, `${step.id}: one button`);

@@ -82,10 +82,10 @@ describe("issue #21: the first-run walkthrough", () => {
     await s.page.locator(".activitybar [aria-label^='Explorer']").first().click();
   });
 
-  test("“See an induction circuit” opens from Welcome: Open Walkthrough…; its five steps are listed, none done", async () => {
+  test("“See an induction circuit” opens from Welcome: Open Walkthrough…; its six steps are listed, none done", async () => {
     await runCommand(s.page, "Welcome: Open Walkthrough...", WALKTHROUGH.title);
     await showWalkthrough();
-    assert.equal(await s.page.locator(`.getting-started-step[data-step-id^="${EXTENSION_ID}#${WALKTHROUGH.id}#"]`).count(), 5);
+    assert.equal(await s.page.locator(`.getting-started-step[data-step-id^="${EXTENSION_ID}#${WALKTHROUGH.id}#"]`).count(), 6);
     for (const st of WALKTHROUGH.steps) {
       assert.equal(await step(st.id).count(), 1, `step ${st.id} listed`);
       assert.equal(await step(st.id).locator("[role=checkbox][aria-checked=true]").count(), 0, `step ${st.id} not done yet`);
@@ -179,6 +179,23 @@ describe("issue #21: the first-run walkthrough", () => {
       await s.page.screenshot({ path: join(SHOTS, `why-tour-${name}.png`) });
     }
     await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
+  });
+
+  test("step 6's button zero-ablates L0H3 on the sample: L1H0's induction on the text goes to 0, shown against the baseline", async () => {
+    await doStep("whatIf", "Remove L0H3");
+    const f = await frameWith(s.page, "section.enlarged[data-baseline-induction]");
+    const big = f.locator("section.enlarged:has(canvas[data-head='L1H0'])");
+    let d: DOMStringMap = {};
+    for (let i = 0; i < 300 && !(Number(d.induction) < 0.05); i++) {
+      d = await big.evaluate((e) => ({ ...(e as HTMLElement).dataset }));
+      await s.page.waitForTimeout(100);
+    }
+    assert.ok(Number(d.baselineInduction) > 0.2, `L1H0's induction on the sample without the ablation: ${d.baselineInduction}`);
+    assert.ok(Number(d.induction) < 0.05, `with L0H3 removed: ${d.induction}`);
+    await s.page.locator(".statusbar-item", { hasText: "Ablated: L0H3 zero" }).waitFor();
+    await expectDone("whatIf");
+    await s.page.locator(".statusbar-item", { hasText: "Ablated: L0H3 zero" }).click(); // one click restores the model
+    await s.page.locator(".statusbar-item", { hasText: "Ablated:" }).waitFor({ state: "detached" });
   });
 
   test("the walkthrough shows every step done, in four themes (screenshots)", async () => {

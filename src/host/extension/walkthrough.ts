@@ -19,6 +19,7 @@ export const TOUR = {
   path: "headLens.tour.path",
   attention: "headLens.tour.attention",
   why: "headLens.tour.why",
+  whatIf: "headLens.tour.whatIf",
 } as const;
 
 const DEMO_ID = "bundled:demo-attn-2l";
@@ -85,5 +86,11 @@ export function registerWalkthrough(s: Services, attention: AttentionController)
     editor.selection = new vscode.Selection(at, at);
     editor.revealRange(new vscode.Range(at, at));
     await attention.whyAtCursor();
+  });
+
+  // L0H3 zero-ablated on the sample: L1H0's stripe goes, the run shown against the model as it is.
+  reg(TOUR.whatIf, async () => {
+    await attentionOnSample();
+    await attention.ablate([{ ...PREV_TOKEN, kind: "zero" }]);
   });
 }
