@@ -8,6 +8,7 @@
  */
 import { HeadAblation } from "../../src/core/ablations";
 import { ModelWeights } from "../../src/core/weights";
+import { referenceUnembed } from "./attentionReference";
 
 export interface Intervention {
   ablations?: HeadAblation[];
@@ -26,7 +27,7 @@ export interface InterventionRun {
 }
 
 export function interventionRun(w: ModelWeights, tokens: number[], iv: Intervention = {}): InterventionRun {
-  const { d_model: D, n_heads: H, d_head: E, d_vocab: V } = w.config;
+  const { d_model: D, n_heads: H, d_head: E } = w.config;
   const T = tokens.length;
   const norm = w.config.normalization_type !== null;
   const shortformer = w.config.positional_embedding_type === "shortformer";
@@ -110,18 +111,9 @@ export function interventionRun(w: ModelWeights, tokens: number[], iv: Intervent
     results.push(layerResults);
     resid = out;
   });
-  const logits = resid.map((x) => {
-    const xn = ln(x, w.ln_final_w?.data, w.ln_final_b?.data);
-    return new Float64Array(V).map((_, t) => {
-      let s = w.b_U.data[t];
-      for (let d = 0; d < D; d++) s += xn[d] * w.W_U.data[d * V + t];
-      return s;
-    });
-  });
-  const logProbs = logits.map((lg) => {
-    const mx = Math.max(...lg);
-    const lse = mx + Math.log(lg.reduce((a, x) => a + Math.exp(x - mx), 0));
-    return lg.map((x) => x - lse);
-  });
+  const { logits, logProbs } = referenceUnembed(
+    w,
+    resid.map((x) => ln(x, w.ln_final_w?.data, w.ln_final_b?.data)),
+  );
   return { patterns, results, logProbs, logits };
 }

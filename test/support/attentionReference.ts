@@ -26,7 +26,7 @@ export interface ReferenceRun {
 }
 
 export function referenceRun(w: ModelWeights, tokens: number[]): ReferenceRun {
-  const { d_model: D, n_heads: H, d_head: E, d_vocab: V } = w.config;
+  const { d_model: D, n_heads: H, d_head: E } = w.config;
   const T = tokens.length;
   const norm = w.config.normalization_type !== null;
   const shortformer = w.config.positional_embedding_type === "shortformer";
@@ -93,19 +93,10 @@ export function referenceRun(w: ModelWeights, tokens: number[]): ReferenceRun {
     headResults.push(layerResults);
     resid = out;
   }
-  const logits = resid.map((x) => {
-    const xn = ln(x, w.ln_final_w?.data, w.ln_final_b?.data);
-    return new Float64Array(V).map((_, t) => {
-      let s = w.b_U.data[t];
-      for (let d = 0; d < D; d++) s += xn[d] * w.W_U.data[d * V + t];
-      return s;
-    });
-  });
-  const logProbs = logits.map((l) => {
-    const mx = Math.max(...l);
-    const lse = mx + Math.log(l.reduce((a, x) => a + Math.exp(x - mx), 0));
-    return l.map((x) => x - lse);
-  });
+  const { logits, logProbs } = referenceUnembed(
+    w,
+    resid.map((x) => ln(x, w.ln_final_w?.data, w.ln_final_b?.data)),
+  );
   return {
     patterns,
     logProbs,
@@ -126,4 +117,22 @@ export function componentAttribution(w: ModelWeights, run: ReferenceRun, c: Floa
   let s = 0;
   for (let d = 0; d < D; d++) s += (c[d] - mean) * w.W_U.data[d * V + target] * (w.ln_final_w ? w.ln_final_w.data[d] : 1);
   return s / run.finalScale[t];
+}
+
+/** Logits and log-probs of final normalized residual rows, in float64. */
+export function referenceUnembed(w: ModelWeights, rows: Float64Array[]): { logits: Float64Array[]; logProbs: Float64Array[] } {
+  const { d_model: D, d_vocab: V } = w.config;
+  const logits = rows.map((xn) =>
+    new Float64Array(V).map((_, t) => {
+      let s = w.b_U.data[t];
+      for (let d = 0; d < D; d++) s += xn[d] * w.W_U.data[d * V + t];
+      return s;
+    }),
+  );
+  const logProbs = logits.map((l) => {
+    const mx = Math.max(...l);
+    const lse = mx + Math.log(l.reduce((a, x) => a + Math.exp(x - mx), 0));
+    return l.map((x) => x - lse);
+  });
+  return { logits, logProbs };
 }
