@@ -135,7 +135,9 @@ describe("what if: ablations and patching equal a float64 computation from the r
       run([parseAblation("1.0>0.1:k")]),
       /cannot ablate L1H0 into L0H1: a head only reads the results of earlier layers/,
     );
-    await assert.rejects(run([parseAblation("0.0"), parseAblation("0.0:zero")]), /L0H0 zero is listed twice/);
+    await assert.rejects(run([parseAblation("0.0"), parseAblation("0.0:zero")]), /L0H0 is ablated twice/);
+    await assert.rejects(run([parseAblation("0.0"), parseAblation("0.0:mean")]), /L0H0 is ablated twice/);
+    await assert.rejects(run([parseAblation("0.1>1.0:k"), parseAblation("0.1:mean>1.0:k")]), /L0H1 into L1H0:k is ablated twice/);
     assert.throws(() => parseAblation("0.0>1.0:x"), /is not L\.H\[:zero\|mean\]\[>L2\.H2:q\|k\|v\]/);
     await assert.rejects(
       patch({ modelDir: dir, clean: { tokens: [1, 2, 3] }, corrupt: { tokens: [1, 2] } }, ctx(), deps),

@@ -133,6 +133,12 @@ describe("head-lens run --ablate and head-lens patch", () => {
       [["patch", "--clean-tokens", "0,5,6", "--corrupt-tokens", "0,5"], /the clean text is 3 tokens and the corrupted one 2/],
       [["patch", "--clean", "", "--corrupt", "a"], /the text is empty/],
       [["patch", "--clean-tokens", "0,5,6"], /say what the corrupt run is/],
+      [["run", "--tokens", "0,5,6", "--ablate", "0.3,0.3:mean"], /L0H3 is ablated twice/],
+      [["run", "--tokens", "0,5,6", "--ablate", ","], /give at least one ablation/],
+      [
+        ["patch", "--clean-tokens", "0,5,6", "--corrupt-tokens", "0,5,7", "--positions"],
+        /--positions gives \[L\]\[H\]\[T\] figures: add --json/,
+      ],
     ] as const) {
       const r = cli(...args);
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);

@@ -66,8 +66,10 @@ export function checkAblations(config: ModelConfig, ablations: HeadAblation[]): 
       if (!["q", "k", "v"].includes(t.input))
         throw new HeadLensError(`path input "${String(t.input)}" is not q, k or v`, "request.ablation");
     }
-    const key = describeAblation(a);
-    if (seen.has(key)) throw new HeadLensError(`${key} is listed twice`, "request.ablation");
+    // One ablation per head and target: two kinds for the same place would say two things.
+    const key = `${headName(a.layer, a.head)}` + (a.into ? ` into ${headName(a.into.layer, a.into.head)}:${a.into.input}` : "");
+    if (seen.has(key))
+      throw new HeadLensError(`${key} is ablated twice; give one kind (zero or mean) per head and target`, "request.ablation");
     seen.add(key);
   }
 }

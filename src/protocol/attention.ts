@@ -32,6 +32,8 @@ export interface AttentionParams {
   topK?: number;
   /** Run with these heads ablated (whatIf.ts); none: the model as it is. */
   ablations?: HeadAblation[];
+  /** false: the worker does not keep this run (runId ""), so the runs it keeps (the attention panel's) stay. */
+  keep?: boolean;
 }
 
 export interface RunInfo {

@@ -1,7 +1,7 @@
 /**
  * "What if": ablations on a run (AttentionParams.ablations) and activation patching between a clean
  * and a corrupted text (EngineApi `patch`), with TransformerLens semantics on processed weights
- * (README, Definitions; the mathematics is worker/ablationGraph.ts and worker/patching.ts).
+ * (README, Definitions; the mathematics is worker/layerGraph.ts and worker/patching.ts).
  */
 import type { AttentionInput, RunToken } from "./attention";
 

@@ -78,7 +78,7 @@ export async function patch(req: PatchParams, ctx: HandlerContext<never>, deps: 
     if (answer === wrong)
       throw new HeadLensError(
         `the answer and the wrong token are both ${vocab.display(answer)}` +
-          (req.wrong ? "" : " (the corrupted run predicts the clean run's answer too)") +
+          (req.wrong || req.answer ? "" : " (the corrupted run predicts the clean run's answer too)") +
           ": say which token is wrong (--wrong TOK or --wrong-id N)",
         "request.answer",
       );

@@ -157,14 +157,25 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
     const body = await runBody(backend, await lease.body(ablations), weights, ids);
     ctx.throwIfCancelled();
     const run: RunInfo = {
-      runId: deps.runs.keep({
-        model: config.model_name,
-        identity: stored.identity,
-        weights,
-        startsWithBos: ids[0] === vocab.bos,
-        ablations,
-        hooks: { ids, patterns: body.patterns, z: body.z, v: body.v, lnScale: body.lnScale, finalScale: body.finalScale, dla: body.dla },
-      }),
+      runId:
+        req.keep === false
+          ? ""
+          : deps.runs.keep({
+              model: config.model_name,
+              identity: stored.identity,
+              weights,
+              startsWithBos: ids[0] === vocab.bos,
+              ablations,
+              hooks: {
+                ids,
+                patterns: body.patterns,
+                z: body.z,
+                v: body.v,
+                lnScale: body.lnScale,
+                finalScale: body.finalScale,
+                dla: body.dla,
+              },
+            }),
       model: config.model_name,
       identity: stored.identity,
       nLayers: L,

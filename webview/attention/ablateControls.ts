@@ -70,7 +70,7 @@ export class PathMenu {
     for (const k of ["off", "zero", "mean"]) this.kind.append(el("option", { value: k }, k));
     this.root = el("div", { class: "ablate-menu" }, this.label, this.kind, el("label", { for: "ablate-into" }, "into"), this.into);
     this.kind.addEventListener("change", () => this.apply());
-    this.into.addEventListener("change", () => this.apply());
+    this.into.addEventListener("change", () => this.apply(true));
   }
 
   /** The menu of head (l, h) in an L × H model. */
@@ -95,13 +95,13 @@ export class PathMenu {
     this.kind.focus();
   }
 
-  private apply(): void {
+  /** `fromInto`: the change came from the "into" menu (a path chosen while off ablates with zero: choosing one says the user wants one). */
+  private apply(fromInto = false): void {
     if (!this.at) return;
     const { l, h } = this.at;
     const kind = this.kind.value as Kind;
     const [l2, h2, input] = this.into.value.split(".");
-    // A path chosen while off ablates with zero: choosing a path says the user wants one.
-    const k = kind === "off" && this.into.value ? "zero" : kind;
+    const k = fromInto && kind === "off" && this.into.value ? "zero" : kind;
     const rest = this.list().filter((a) => a.layer !== l || a.head !== h);
     if (k === "off") return this.change(rest);
     const into = this.into.value ? { layer: Number(l2), head: Number(h2), input: input as HeadInput } : undefined;

@@ -98,6 +98,9 @@ function showResult(): void {
   showDetail();
 }
 
+/** Texts up to this many tokens get the chosen head's per-position row again after every edit. */
+const AUTO_ROW_TOKENS = 256;
+
 function choose(head: HeadRef): void {
   if (!result) return;
   chosen = head;
@@ -184,7 +187,9 @@ channel
     rows.clear();
     patterns = undefined;
     showResult();
-    if (chosen) choose(chosen);
+    // A chosen head's per-position row costs one tail run per token: again by itself on short texts only.
+    if (chosen && r.cleanTokens.length <= AUTO_ROW_TOKENS) choose(chosen);
+    else chosen = undefined;
   })
   .serve("positions", (p) => {
     if (p.key !== result?.key) return;

@@ -60,10 +60,12 @@ export async function patchCommand(argv: string[]): Promise<number> {
     }
   };
   const params = { clean: chosen(clean, "clean"), corrupt: chosen(corrupt, "corrupt"), answer, wrong, positions };
+  if (positions && !o.json) throw new UsageError("--positions gives [L][H][T] figures: add --json (the text output is the heads' grid)");
   return withEngine(o, async (engine, modelDir) => {
     const r = await engine.patch({ modelDir, ...params }).catch((e) => {
       const usage =
-        isHeadLensError(e) && ["request.lengths", "request.empty", "request.noTokens", "request.answer", "request.token"].includes(e.code);
+        isHeadLensError(e) &&
+        ["request.lengths", "request.empty", "request.noTokens", "request.answer", "request.token", "request.tooLong"].includes(e.code);
       throw usage ? new UsageError(e.message) : e;
     });
     process.stdout.write(o.json ? patchJson(r) : patchText(r));
@@ -97,6 +99,7 @@ export function patchJson(r: PatchResult): string {
 export function patchText(r: PatchResult): string {
   const gap = r.clean - r.corrupt;
   const share = (x: number) => (x - r.corrupt) / gap;
+  const percent = (x: number) => (Math.abs(gap) < 1e-9 ? "n/a" : `${(share(x) * 100).toFixed(0).replace(/^-0$/, "0")}%`);
   const lines = [
     `${r.model}: ${r.cleanTokens.length} tokens; metric logit[${r.answer.token}] − logit[${r.wrong.token}] at the last position`,
     `clean ${r.clean.toFixed(3)}, corrupted ${r.corrupt.toFixed(3)}; each head's share of the gap when patched from the clean run:`,
@@ -104,16 +107,12 @@ export function patchText(r: PatchResult): string {
     "      " + Array.from({ length: r.nHeads }, (_, h) => `H${h}`.padStart(7)).join(""),
   ];
   for (let l = 0; l < r.nLayers; l++)
-    lines.push(
-      `L${l}    ` +
-        Array.from({ length: r.nHeads }, (_, h) => (share(r.heads[l * r.nHeads + h]) * 100).toFixed(0).padStart(6) + "%").join(""),
-    );
-  let best = 0;
-  for (let i = 1; i < r.heads.length; i++) if (r.heads[i] > r.heads[best]) best = i;
-  lines.push(
-    "",
-    `Largest: ${headName(Math.floor(best / r.nHeads), best % r.nHeads)} (${(share(r.heads[best]) * 100).toFixed(0)} % of the gap)`,
-  );
-  if (Math.abs(gap) < 1e-6) lines.push("(the clean and corrupted runs score the same: shares are not meaningful)");
+    lines.push(`L${l}    ` + Array.from({ length: r.nHeads }, (_, h) => percent(r.heads[l * r.nHeads + h]).padStart(7)).join(""));
+  if (Math.abs(gap) < 1e-9) lines.push("", "The clean and corrupted runs score the same: there is no gap to share.");
+  else {
+    let best = 0;
+    for (let i = 1; i < r.heads.length; i++) if (share(r.heads[i]) > share(r.heads[best])) best = i;
+    lines.push("", `Largest share: ${headName(Math.floor(best / r.nHeads), best % r.nHeads)} (${percent(r.heads[best])} of the gap)`);
+  }
   return lines.join("\n") + "\n";
 }

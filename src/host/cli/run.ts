@@ -54,9 +54,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     let patterns: PatternPayload | undefined;
     let scores: TextScores[][] = [],
       baseScores: TextScores[][] = [];
-    const baseline = ablations.length
-      ? await engine.attention({ modelDir, input: what, patterns: "thumbnails", topK: 1 }, { onEvent: (e) => (baseScores = e.textScores) })
-      : undefined;
     const r = await engine
       .attention(
         { modelDir, input: what, patterns: "full", topK: top, ablations },
@@ -66,6 +63,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         throw isHeadLensError(e) && e.code === "request.ablation" ? new UsageError(e.message) : e;
       });
     if (!patterns) throw new HeadLensError("the engine sent no attention patterns", "engine.protocol");
+    // The baseline after the ablated run, which checks the ablations first.
+    const baseline = ablations.length
+      ? await engine.attention({ modelDir, input: what, patterns: "thumbnails", topK: 1 }, { onEvent: (e) => (baseScores = e.textScores) })
+      : undefined;
+
     const against = baseline && { run: baseline, scores: baseScores, ablatedScores: scores };
     process.stdout.write(o.json ? runJson(r, patterns, baseline) : runReport(r, patterns, edges, against));
   });

@@ -103,7 +103,7 @@ export class AttentionAblation implements vscode.Disposable {
     params: AttentionParams,
     ablated: AttentionResult,
     signal: AbortSignal,
-    head?: HeadRef,
+    head: () => HeadRef | undefined,
   ): Promise<void> {
     this.compared = undefined;
     if (!params.ablations?.length) return;
@@ -113,7 +113,8 @@ export class AttentionAblation implements vscode.Disposable {
       if (signal.aborted || !patterns) return;
       this.compared = { ablatedRunId: ablated.runId, baselineRunId: base.runId };
       panel.post("baseline", { runId: ablated.runId, baselineRunId: base.runId, patterns, top: base.top, next: base.next });
-      if (head) await this.pattern(panel, ablated.runId, head);
+      const enlarged = head(); // the head enlarged now: the user may have chosen another during the baseline run
+      if (enlarged) await this.pattern(panel, ablated.runId, enlarged);
     } catch (e) {
       if (!isCancelled(e) && !signal.aborted) this.s.log.warn(`attention baseline (for the ablation's comparison): ${errorMessage(e)}`);
     }

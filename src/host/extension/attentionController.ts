@@ -174,6 +174,8 @@ export class AttentionController implements vscode.Disposable {
 
   /** The panel's Why of head `at` from its query to its key (no key: the query's strongest non-BOS key); another head is chosen first. */
   async why(at: HeadRef & { query: number; key?: number }): Promise<void> {
+    if (this.ablation.for(this.model?.id).length)
+      throw new Error("Why explains the model as it is: restore the model (the status bar's Ablated: … item) to ask it");
     if (at.layer !== this.head?.layer || at.head !== this.head?.head) await this.chooseHead({ layer: at.layer, head: at.head });
     const run = this.run,
       head = this.head,
@@ -299,7 +301,7 @@ export class AttentionController implements vscode.Disposable {
         timings: result.timings,
         ep: result.ep,
       });
-      if (this.panel) await this.ablation.compare(this.panel, params, result, ac.signal, this.head);
+      if (this.panel) await this.ablation.compare(this.panel, params, result, ac.signal, () => this.head);
       this.s.log.info(
         `attention: ${modelName(model)}, ${result.tokens.length} tokens: ` +
           `patterns ${result.timings.patternsMs.toFixed(0)} ms, all ${result.timings.totalMs.toFixed(0)} ms (${result.ep})`,

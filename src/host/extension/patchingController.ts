@@ -22,6 +22,9 @@ import { WebviewHost } from "./webviewHost";
 
 /** Patterns of texts up to this many tokens cross as exact weights; longer ones as the run's thumbnails. */
 const EXACT_PATTERNS_UP_TO = 256;
+/** Texts up to this long ask for exact patterns (about EXACT_PATTERNS_UP_TO tokens of English); longer ones for
+ * thumbnails, so a long text's L × H × T² floats never cross (the count of tokens is not known before the run). */
+const EXACT_TEXT_CHARS = 4 * EXACT_PATTERNS_UP_TO;
 
 interface TextRun {
   tokens: RunToken[];
@@ -38,7 +41,7 @@ export class PatchingController implements vscode.Disposable {
   private clean?: { text: string; source: string; run?: TextRun };
   private corrupt?: { uri: vscode.Uri; run?: TextRun };
   private texts?: PatchingPanelApi["texts"]["params"];
-  private result?: PatchResult & { key: string };
+  private result?: PatchResult & { key: string; input: PatchParams };
   /** Per-position rows of the current result, by head ("1.0"); a row being computed is its promise. */
   private rows = new Map<string, PatchingRow | Promise<void>>();
   private inflight?: AbortController;
@@ -152,7 +155,7 @@ export class PatchingController implements vscode.Disposable {
       const input = this.patchParams(model, corruptText);
       const r = await this.s.engine().patch(input, ac.signal);
       if (ac.signal.aborted) return;
-      this.result = { ...r, key: String(++this.keys) };
+      this.result = { ...r, key: String(++this.keys), input };
       this.rows.clear();
       host.post("result", this.result);
       this.s.log.info(
@@ -187,7 +190,11 @@ export class PatchingController implements vscode.Disposable {
     let event: AttentionEvent | undefined;
     await this.s
       .engine()
-      .attention({ modelDir: model.dir, input: { text }, patterns: "full", topK: 1 }, { signal, onEvent: (e) => (event = e) });
+      // keep: false — these runs must not push the attention panel's runs out of the engine's few kept ones.
+      .attention(
+        { modelDir: model.dir, input: { text }, patterns: text.length <= EXACT_TEXT_CHARS ? "full" : "thumbnails", topK: 1, keep: false },
+        { signal, onEvent: (e) => (event = e) },
+      );
     if (!event) throw new Error("the engine sent no patterns");
     const p = event.patterns;
     const T = event.run.tokens.length;
@@ -210,7 +217,7 @@ export class PatchingController implements vscode.Disposable {
     }
     const id = `${head.layer}.${head.head}`;
     if (this.rows.has(id)) return;
-    const input = this.patchParams(this.model!, this.corruptDoc()!.getText());
+    const input = r.input; // the texts and tokens the grid was computed from, not the copy as it is now
     const T = r.cleanTokens.length;
     const from = (head.layer * r.nHeads + head.head) * T;
     const pending = this.s
