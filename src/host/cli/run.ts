@@ -76,10 +76,12 @@ export async function runCommand(argv: string[]): Promise<number> {
 /** --ablate's list; a bad spec is a usage error (exit 2). */
 function parseAblations(v: string): HeadAblation[] {
   try {
-    return v
+    const list = v
       .split(",")
       .filter((x) => x.trim())
       .map(parseAblation);
+    if (!list.length) throw new Error("give at least one ablation, e.g. --ablate 0.3");
+    return list;
   } catch (e) {
     throw new UsageError(`--ablate: ${errorMessage(e)}`);
   }
