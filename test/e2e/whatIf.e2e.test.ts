@@ -12,50 +12,20 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { REPO, runCommand, Session, startVSCode } from "./harness";
 import { axeSeriousViolations, frameWith, openFile, screenshotFailures, vsix } from "./uxSupport";
-import { loadLocalModel } from "../../src/worker/loaders/localModel";
+import { model, OTHER_WORDS, shuffled, WORDS } from "./demoWords";
 import type { HeadAblation } from "../../src/core/ablations";
 import { interventionRun } from "../support/ablationReference";
 
 const OUT = join(REPO, "test-output");
-const MODEL_DIR = join(REPO, "models", "demo-attn-2l");
 const N = 20;
-// The why e2e test's words, and as many others for the corrupted copy.
-const CANDIDATES = (
-  "value system return people government country number string file data world state public power money water history family " +
-  "market table model class method object error result point house school program"
-).split(" ");
-const OTHERS = (
-  "time year way day thing man life child part case week company group problem fact hand place area book job word business side kind " +
-  "head night home room mother line name city game story"
-).split(" ");
-
-const model = loadLocalModel(MODEL_DIR);
-const unk = (JSON.parse(readFileSync(join(MODEL_DIR, "vocab.json"), "utf8")) as { unk: number }).unk;
-const oneToken = (w: string) => {
-  const ids = model.vocab.encode(` ${w}`);
-  return ids.length === 1 && ids[0] !== unk;
-};
-
-/** n of `words` that are one token of the model, in a seeded random order (Fisher–Yates). */
-function shuffled(words: string[], seed: number, n: number): string[] {
-  let x = seed;
-  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const single = words.filter(oneToken);
-  assert.ok(single.length >= n, `only ${single.length} candidate words are one token of the model`);
-  for (let i = single.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [single[i], single[j]] = [single[j], single[i]];
-  }
-  return single.slice(0, n);
-}
-const R = shuffled(CANDIDATES, 2026, N);
+const R = shuffled(WORDS, 2026, N);
 const R2 = shuffled(
-  OTHERS.filter((w) => !R.includes(w)),
+  OTHER_WORDS.filter((w) => !R.includes(w)),
   7,
   N,
 );

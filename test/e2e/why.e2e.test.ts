@@ -12,71 +12,18 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { panelFrame, REPO, runCommand, Session, startVSCode } from "./harness";
 import { axeSeriousViolations, frameWith, openFile, screenshotFailures, vsix } from "./uxSupport";
-import { loadLocalModel } from "../../src/worker/loaders/localModel";
+import { model, shuffled, WORDS } from "./demoWords";
 import { referenceRun, ReferenceRun } from "../support/attentionReference";
 import { referenceWhy } from "../support/scoreReference";
 
 const OUT = join(REPO, "test-output");
-const MODEL_DIR = join(REPO, "models", "demo-attn-2l");
-const CANDIDATES = [
-  "value",
-  "system",
-  "return",
-  "people",
-  "government",
-  "country",
-  "number",
-  "string",
-  "file",
-  "data",
-  "world",
-  "state",
-  "public",
-  "power",
-  "money",
-  "water",
-  "history",
-  "family",
-  "market",
-  "table",
-  "model",
-  "class",
-  "method",
-  "object",
-  "error",
-  "result",
-  "point",
-  "house",
-  "school",
-  "program",
-];
 const N = 20;
-
-const model = loadLocalModel(MODEL_DIR);
-/** 20 words in a seeded random order, each " word" one token of the model (not its UNK). */
-function randomWords(): string[] {
-  let x = 2026;
-  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const unk = (JSON.parse(readFileSync(join(MODEL_DIR, "vocab.json"), "utf8")) as { unk: number }).unk;
-  const single = CANDIDATES.filter((w) => {
-    const ids = model.vocab.encode(` ${w}`);
-    return ids.length === 1 && ids[0] !== unk;
-  });
-  assert.ok(single.length >= N, `only ${single.length} candidate words are one token of the model`);
-  // Fisher–Yates with the seeded generator (a random comparator is not a uniform shuffle).
-  const words = [...single];
-  for (let i = words.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [words[i], words[j]] = [words[j], words[i]];
-  }
-  return words.slice(0, N);
-}
-const R = randomWords();
+const R = shuffled(WORDS, 2026, N);
 const COPY = R.map((w) => ` ${w}`).join("");
 const TEXT = `${COPY}${COPY}`;
 const IDS = [model.vocab.bos, ...model.vocab.encode(TEXT)];
