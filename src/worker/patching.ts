@@ -10,9 +10,9 @@ import { HeadLensError } from "../core/errors";
 import { ModelWeights } from "../core/weights";
 import { HandlerContext } from "../protocol/channel";
 import { PatchParams, PatchResult, TokenChoice } from "../protocol/whatIf";
-import { runBody } from "./attentionRun";
+import { runBody, runUnembed } from "./attentionRun";
 import { Vocabulary } from "./loaders/vocabulary";
-import { RunTextDeps, tokensFor } from "./runText";
+import { DEFAULT_TOP_K, RunTextDeps, tokensFor } from "./runText";
 
 /** logit[a] − logit[b] for one final normalized row. */
 function logitDiff(w: ModelWeights, row: ArrayLike<number>, a: number, b: number): number {
@@ -20,20 +20,6 @@ function logitDiff(w: ModelWeights, row: ArrayLike<number>, a: number, b: number
   let s = w.b_U.data[a] - w.b_U.data[b];
   for (let d = 0; d < D; d++) s += row[d] * (w.W_U.data[d * V + a] - w.W_U.data[d * V + b]);
   return s;
-}
-
-/** The most likely next token after one final normalized row. */
-function topToken(w: ModelWeights, row: ArrayLike<number>): number {
-  const { d_model: D, d_vocab: V } = w.config;
-  const logits = Float64Array.from(w.b_U.data);
-  for (let d = 0; d < D; d++) {
-    const x = row[d],
-      o = d * V;
-    for (let t = 0; t < V; t++) logits[t] += x * w.W_U.data[o + t];
-  }
-  let best = 0;
-  for (let t = 1; t < V; t++) if (logits[t] > logits[best]) best = t;
-  return best;
 }
 
 function tokenOf(vocab: Vocabulary, choice: TokenChoice, what: string): number {
@@ -73,8 +59,12 @@ export async function patch(req: PatchParams, ctx: HandlerContext<never>, deps: 
     ctx.throwIfCancelled();
     const k = await runBody(backend, body, w, ids(corrupt));
     const lastRow = (final: Float32Array) => final.subarray((T - 1) * D, T * D);
-    const answer = req.answer ? tokenOf(vocab, req.answer, "answer") : topToken(w, lastRow(c.final));
-    const wrong = req.wrong ? tokenOf(vocab, req.wrong, "wrong") : topToken(w, lastRow(k.final));
+    // The defaults: each run's top prediction, from the unembedding session the attention runs use (same K: not rebuilt).
+    const K = Math.min(DEFAULT_TOP_K, config.d_vocab);
+    const topToken = async (final: Float32Array) =>
+      (await runUnembed(backend, await lease.unembed(K), w, lastRow(final), [0], K, 1, () => ctx.throwIfCancelled())).topId[0];
+    const answer = req.answer ? tokenOf(vocab, req.answer, "answer") : await topToken(c.final);
+    const wrong = req.wrong ? tokenOf(vocab, req.wrong, "wrong") : await topToken(k.final);
     if (answer === wrong)
       throw new HeadLensError(
         `the answer and the wrong token are both ${vocab.display(answer)}` +

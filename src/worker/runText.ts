@@ -32,6 +32,8 @@ import { OrtBackend } from "./ortBackend";
 
 /** Thumbnails are at most this many positions on a side (the grid draws them ≈ 120 px wide). */
 export const THUMBNAIL_SIZE = 256;
+/** Next-token predictions per position when a request names none (the unembedding session is built per K). */
+export const DEFAULT_TOP_K = 5;
 /** Recent runs whose exact patterns stay available (the panel asks about the one it shows). */
 const KEPT_RUNS = 2;
 
@@ -145,7 +147,7 @@ export async function runText(req: AttentionParams, ctx: HandlerContext<Attentio
   const T = ids.length,
     L = config.n_layers,
     H = config.n_heads;
-  const K = Math.min(Math.max(1, req.topK ?? 5), config.d_vocab);
+  const K = Math.min(Math.max(1, req.topK ?? DEFAULT_TOP_K), config.d_vocab);
   const tokenizeMs = performance.now() - t0;
   const backend = await deps.backend();
   // Held for the whole run: a run of another model meanwhile does not dispose of these sessions under it.

@@ -192,7 +192,7 @@ export class PatchingController implements vscode.Disposable {
       .engine()
       // keep: false — these runs must not push the attention panel's runs out of the engine's few kept ones.
       .attention(
-        { modelDir: model.dir, input: { text }, patterns: text.length <= EXACT_TEXT_CHARS ? "full" : "thumbnails", topK: 1, keep: false },
+        { modelDir: model.dir, input: { text }, patterns: text.length <= EXACT_TEXT_CHARS ? "full" : "thumbnails", keep: false },
         { signal, onEvent: (e) => (event = e) },
       );
     if (!event) throw new Error("the engine sent no patterns");
