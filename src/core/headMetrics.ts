@@ -103,12 +103,32 @@ export async function compositionScores(w: ModelWeights, mode: CompositionType, 
   return out;
 }
 
-/** How the attention-pattern scores are measured (documented in the README). */
-export const METRIC_SEQUENCES = { count: 16, repeat: 50, seed: 20241127 } as const;
+/**
+ * How the attention-pattern scores are measured (documented in the README): `count` sequences of
+ * `repeat` tokens drawn from `runs` runs of `runLength` consecutive ids spread evenly over the
+ * vocabulary. Runs, not single ids, so that a checkpoint's W_E rows for them are a few byte ranges
+ * (the training timeline reads only those from the hub).
+ */
+export const METRIC_SEQUENCES = { count: 16, repeat: 50, seed: 20241127, runs: 8, runLength: 64 } as const;
+
+/**
+ * The id runs [start, end) the metric tokens are drawn from: `runs` runs of `runLength` ids, the
+ * first at 0 and the last ending at the vocabulary's end, evenly spaced between; the whole
+ * vocabulary when it is not larger than they are. BPE ids are in merge order, roughly frequency
+ * rank, so the runs sample every frequency band as a uniform draw would, with 512 distinct ids.
+ */
+export function metricTokenRuns(vocab: number): [number, number][] {
+  const { runs, runLength } = METRIC_SEQUENCES;
+  if (vocab <= runs * runLength) return [[0, vocab]];
+  return Array.from({ length: runs }, (_, k) => {
+    const start = Math.round((k * (vocab - runLength)) / (runs - 1));
+    return [start, start + runLength] as [number, number];
+  });
+}
 
 /**
  * `count` sequences BOS + r + r, r = `repeat` tokens drawn uniformly (a fixed mulberry32 stream)
- * from every id but BOS; shorter when the context cannot hold 2·repeat + 1 tokens.
+ * from the ids of metricTokenRuns but BOS; shorter when the context cannot hold 2·repeat + 1 tokens.
  */
 export function metricSequences(vocab: number, bos: number, nCtx: number): { tokens: number[][]; repeat: number } {
   const repeat = Math.max(1, Math.min(METRIC_SEQUENCES.repeat, Math.floor((nCtx - 1) / 2)));
@@ -120,10 +140,8 @@ export function metricSequences(vocab: number, bos: number, nCtx: number): { tok
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const token = () => {
-    const id = Math.floor(rand() * (vocab - 1));
-    return id >= bos ? id + 1 : id; // every id but BOS, uniformly
-  };
+  const ids = metricTokenRuns(vocab).flatMap(([s, e]) => Array.from({ length: e - s }, (_, i) => s + i).filter((id) => id !== bos));
+  const token = () => ids[Math.floor(rand() * ids.length)];
   const tokens = Array.from({ length: METRIC_SEQUENCES.count }, () => {
     const r = Array.from({ length: repeat }, token);
     return [bos, ...r, ...r];

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { ResourceLimits, Worker } from "node:worker_threads";
 import { HeadLensError, oneLine } from "../core/errors";
 import { Channel, nodePort } from "../protocol/channel";
-import { ConvertApi, ConvertJob } from "../protocol/convert";
+import { ConvertApi, ConvertJob, PlanJob, PlanResult } from "../protocol/convert";
 
 export interface ConvertRunOptions {
   /** The bundled worker script; default: convertWorker.js beside this bundle. */
@@ -43,50 +43,69 @@ export function defaultConvertWorkerPath(): string {
 
 export async function runConversion(job: ConvertJob, opts: ConvertRunOptions = {}): Promise<void> {
   const deadline = opts.deadlineMs ?? conversionDeadlineMs(statSync(job.pthPath, { throwIfNoEntry: false })?.size ?? 0);
+  try {
+    await inWorker("convert", job, job.pthPath, deadline, opts);
+  } finally {
+    rmSync(job.tmp, { recursive: true, force: true });
+  }
+}
+
+/** Unpickles a checkpoint's data.pkl in a worker under the same limits: where each tensor's bytes are. */
+export function runPlan(job: PlanJob, opts: ConvertRunOptions = {}): Promise<PlanResult> {
+  return inWorker("plan", job, job.label, opts.deadlineMs ?? conversionDeadlineMs(job.pickle.byteLength), opts);
+}
+
+/** One call in a fresh conversion worker; whatever stops it ends in one HeadLensError naming `label`. */
+async function inWorker<M extends keyof ConvertApi>(
+  method: M,
+  params: ConvertApi[M]["params"],
+  label: string,
+  deadline: number,
+  opts: ConvertRunOptions,
+): Promise<ConvertApi[M]["result"]> {
   const limits = opts.resourceLimits ?? CONVERT_RESOURCE_LIMITS;
   let worker: Worker;
   try {
     worker = new Worker(resolve(opts.workerPath ?? defaultConvertWorkerPath()), { resourceLimits: limits });
   } catch (e) {
-    throw workerFailure(job, e as Error, limits);
+    throw workerFailure(label, e as Error, limits);
   }
   try {
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<ConvertApi[M]["result"]>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
           new HeadLensError(
-            `${job.pthPath}: converting it took longer than ${(deadline / 1000).toFixed(1)} s and was stopped; the file may be malformed or hostile`,
+            `${label}: reading it took longer than ${(deadline / 1000).toFixed(1)} s and was stopped; the file may be malformed or hostile`,
             "convert.timeout",
           ),
         );
       }, deadline);
-      const settle = (e?: Error) => {
+      const settle = (e?: Error, result?: ConvertApi[M]["result"]) => {
         clearTimeout(timer);
         if (e) reject(e);
-        else resolve();
+        else resolve(result as ConvertApi[M]["result"]);
       };
       const channel = new Channel<Record<string, never>, ConvertApi>(nodePort(worker), {
         makeError: (m, code) => new HeadLensError(m, code as HeadLensError["code"]),
       });
-      channel.call("convert", job).then(() => settle(), settle);
-      worker.on("error", (e: Error) => settle(workerFailure(job, e, limits)));
+      channel.call(method, params).then((r) => settle(undefined, r as ConvertApi[M]["result"]), settle);
+      worker.on("error", (e: Error) => settle(workerFailure(label, e, limits)));
       worker.on("exit", (code) =>
-        settle(new HeadLensError(`${job.pthPath}: the conversion worker stopped unexpectedly (exit code ${code})`, "convert.crashed")),
+        settle(new HeadLensError(`${label}: the conversion worker stopped unexpectedly (exit code ${code})`, "convert.crashed")),
       );
     });
   } finally {
     await worker.terminate();
-    rmSync(job.tmp, { recursive: true, force: true });
   }
 }
 
-function workerFailure(job: ConvertJob, e: Error & { code?: string }, limits: ResourceLimits): HeadLensError {
+function workerFailure(label: string, e: Error & { code?: string }, limits: ResourceLimits): HeadLensError {
   if (e.code === "ERR_WORKER_OUT_OF_MEMORY") {
     const mb = limits.maxOldGenerationSizeMb;
     return new HeadLensError(
-      `${job.pthPath}: converting it needed more than the ${mb} MB memory limit and was stopped; the file may be malformed or hostile`,
+      `${label}: reading it needed more than the ${mb} MB memory limit and was stopped; the file may be malformed or hostile`,
       "convert.memory",
     );
   }
-  return new HeadLensError(`${job.pthPath}: the conversion worker failed (${oneLine(e.message || String(e))})`, "convert.crashed");
+  return new HeadLensError(`${label}: the conversion worker failed (${oneLine(e.message || String(e))})`, "convert.crashed");
 }

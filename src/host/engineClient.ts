@@ -10,6 +10,7 @@ import { HeadReport } from "../core/report";
 import { CallOptions, Channel, nodePort } from "../protocol/channel";
 import { ExplainParams, ExplainResult } from "../protocol/explain";
 import { PatchParams, PatchResult } from "../protocol/whatIf";
+import { LightMetrics } from "../protocol/timeline";
 import { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "../protocol/attention";
 import {
   AnalyzeEvent,
@@ -108,6 +109,11 @@ export class EngineClient {
   /** Every head's metrics and the Q/K/V composition scores of a model. */
   metrics(modelDir: string): Promise<EngineApi["metrics"]["result"]> {
     return this.call("metrics", { modelDir });
+  }
+
+  /** Every metric but copying, of a checkpoint the timeline read in part (a light folder). */
+  lightMetrics(dir: string, signal?: AbortSignal): Promise<LightMetrics> {
+    return this.call("lightMetrics", { dir }, { signal });
   }
 
   /**

@@ -14,6 +14,7 @@ import type { HeadDetails, TokenInHead } from "./headDetails";
 import type { ExplainParams, ExplainResult } from "./explain";
 import type { PatchParams, PatchResult } from "./whatIf";
 import type { AttentionEvent, AttentionParams, AttentionResult, PatternParams, PatternResult } from "./attention";
+import type { LightMetrics, LightMetricsParams } from "./timeline";
 
 export type ExecutionProvider = "cuda" | "dml" | "coreml" | "webgpu" | "cpu";
 export const KNOWN_EPS: readonly ExecutionProvider[] = ["cuda", "dml", "coreml", "webgpu", "cpu"];
@@ -170,6 +171,8 @@ export type EngineApi = {
   analyze: { params: AnalyzeParams; result: AnalyzeResult; event: AnalyzeEvent };
   hover: { params: HoverParams; result: HoverResult };
   metrics: { params: { modelDir: string }; result: ModelMetrics & { identity: string } };
+  /** Every metric but copying, of a checkpoint read in part (a light folder the host wrote: timeline.ts). */
+  lightMetrics: { params: LightMetricsParams; result: LightMetrics };
   token: { params: TokenParams; result: TokenResult; event: { type: "progress"; fraction: number } | { type: "head"; head: TokenHead } };
   /** The model run forward on a text or ids (live attention); patterns stream first. */
   attention: { params: AttentionParams; result: AttentionResult; event: AttentionEvent };

@@ -10,6 +10,7 @@ import { Channel, nodePort } from "../protocol/channel";
 import { EngineApi, EngineHostApi, WorkerConfig } from "../protocol/engine";
 import { analyzeHeads } from "./analyzeHeads";
 import { hoverInfo } from "./hoverInfo";
+import { lightMetrics } from "./lightMetrics";
 import { metricsRequest } from "./modelMetrics";
 import { ModelStore } from "./modelStore";
 import { OrtBackend } from "./ortBackend";
@@ -75,6 +76,10 @@ channel
   .serve(
     "metrics",
     logged("metrics", (req) => metricsRequest(req.modelDir, deps)),
+  )
+  .serve(
+    "lightMetrics",
+    logged("lightMetrics", async (req) => exclusive(async () => lightMetrics(req, await backend()))),
   )
   // Not queued behind analyses: one forward pass is cheap and runs between their blocks.
   .serve(

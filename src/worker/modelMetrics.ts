@@ -1,5 +1,6 @@
 /** The "metrics" request: every head's traits and the composition scores, cached per model identity. */
-import { compositionScores, copyingScores, HeadMetrics, metricSequences, ModelMetrics, patternScores } from "../core/headMetrics";
+import { compositionScores, copyingScores, metricSequences, ModelMetrics, patternScores } from "../core/headMetrics";
+import type { LightMetrics } from "../protocol/timeline";
 import { ModelWeights } from "../core/weights";
 import { bodyGraph } from "./attentionGraph";
 import { runBody } from "./attentionRun";
@@ -30,23 +31,35 @@ export async function metricsRequest(modelDir: string, deps: MetricsDeps): Promi
 
 export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Promise<ModelMetrics> {
   const w = stored.model.weights; // processed: the same function as the raw weights (tested), the same circuits as the reports
-  const { n_layers: L, n_heads: H, d_vocab: V, n_ctx } = w.config;
-  const mm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => backend.matmul(a, b, m, k, n);
+  const mm = matmulOn(backend);
   const copying = await copyingScores(w, mm);
-  const { tokens, repeat } = metricSequences(V, stored.model.vocab.bos, n_ctx);
+  const sequences = metricSequences(w.config.d_vocab, stored.model.vocab.bos, w.config.n_ctx);
+  const { heads, composition } = await weightMetrics(w, sequences, backend);
+  return { model: w.config.model_name, heads: heads.map((h) => ({ ...h, copying: copying[h.layer][h.head] })), composition };
+}
+
+const matmulOn = (backend: OrtBackend) => (a: Float32Array, b: Float32Array, m: number, k: number, n: number) =>
+  backend.matmul(a, b, m, k, n);
+
+/** The metrics every checkpoint of a timeline gets (all but copying), from processed weights and the metric sequences. */
+export async function weightMetrics(
+  w: ModelWeights,
+  { tokens, repeat }: { tokens: number[][]; repeat: number },
+  backend: OrtBackend,
+): Promise<LightMetrics> {
+  const { n_layers: L, n_heads: H } = w.config;
+  const mm = matmulOn(backend);
   const patterns = await batchPatterns(backend, w, tokens);
   const T = tokens[0].length;
-  const heads: HeadMetrics[] = [];
+  const heads: LightMetrics["heads"] = [];
   for (let l = 0; l < L; l++)
-    for (let h = 0; h < H; h++) {
-      heads.push({ layer: l, head: h, copying: copying[l][h], ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
-    }
+    for (let h = 0; h < H; h++) heads.push({ layer: l, head: h, ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
   const composition = {
     q: await compositionScores(w, "q", mm),
     k: await compositionScores(w, "k", mm),
     v: await compositionScores(w, "v", mm),
   };
-  return { model: w.config.model_name, heads, composition };
+  return { heads, composition };
 }
 
 /** Each layer's attention patterns [B, H, T, T] over equal-length sequences, from the live-attention forward graph. */

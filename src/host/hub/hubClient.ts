@@ -71,7 +71,7 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
   };
 }
 
-interface FileMeta {
+export interface FileMeta {
   commit: string;
   etag: string;
   size: number;
@@ -94,7 +94,7 @@ export class HubClient {
   readonly offline: boolean;
   private readonly token?: string;
   private readonly origin: string;
-  private readonly errorContext: { endpoint: string; hasToken: boolean };
+  readonly errorContext: { endpoint: string; hasToken: boolean };
 
   constructor(opts: HubOptions = hubOptionsFromEnv()) {
     this.endpoint = (opts.endpoint ?? "https://huggingface.co").replace(/\/+$/, "");
@@ -174,6 +174,45 @@ export class HubClient {
       }
     }
     return pointer;
+  }
+
+  /**
+   * Bytes [start, end) of a file by one HTTP Range request to where its bytes are (the CDN for LFS
+   * files, without the token); a signed URL that expired is renewed once by a fresh HEAD.
+   */
+  async readRange(meta: FileMeta, s: Required<Subject>, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { "Accept-Encoding": "identity", Range: `bytes=${start}-${end - 1}` };
+      let res: Response, at: string;
+      try {
+        ({ res, url: at } = await this.send(meta.url, { headers, signal }, false));
+      } catch (e) {
+        throw networkError(s.file, e, this.endpoint);
+      }
+      const range = /^bytes (\d+)-(\d+)\//.exec(res.headers.get("content-range") ?? "");
+      if (res.status === 206 && Number(range?.[1]) === start && Number(range?.[2]) === end - 1) {
+        const body = Buffer.from(await res.arrayBuffer());
+        if (body.length === end - start) return body;
+        throw new HeadLensError(
+          `${s.repo}/${s.file}: bytes ${start}–${end} came back short (${body.length}); run it again`,
+          "hub.interrupted",
+        );
+      }
+      await res.body?.cancel();
+      if (res.status < 300 && res.status !== 206)
+        throw new HeadLensError(
+          `${s.repo}/${s.file}: the server ignored the byte range (HTTP ${res.status}); it cannot be read in part`,
+          "hub.protocol",
+        );
+      const error = await httpError(res, s, this.errorContext, new URL(at).origin !== this.origin);
+      if (error.code !== "hub.linkRefused" || attempt > 0) throw error;
+      Object.assign(meta, await this.head(s, signal)); // signed CDN URLs expire
+    }
+  }
+
+  /** A file's commit, etag, size and where its bytes are (one HEAD, no download). */
+  fileMeta(repo: string, revision: string, file: string, signal?: AbortSignal): Promise<FileMeta> {
+    return this.head({ repo, revision, file }, signal);
   }
 
   private async head(s: Required<Subject>, signal?: AbortSignal): Promise<FileMeta> {
@@ -284,7 +323,7 @@ export class HubClient {
    * only for downloads and without the token; `stopAtCdn` returns a cross-origin redirect (or one
    * carrying X-Linked-Etag) as the answer. Also reports the first X-Repo-Commit seen on the way.
    */
-  private async send(url: string, init: RequestInit, stopAtCdn: boolean): Promise<{ res: Response; url: string; commit?: string }> {
+  async send(url: string, init: RequestInit, stopAtCdn: boolean): Promise<{ res: Response; url: string; commit?: string }> {
     let commit: string | undefined;
     for (let hop = 0; ; hop++) {
       const own = new URL(url).origin === this.origin;

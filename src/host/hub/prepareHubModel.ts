@@ -51,17 +51,26 @@ export async function prepareHubModel(spec: HubModelSpec, hub: HubClient, storag
   if (["config.json", "model.safetensors", "tokenizer.json"].every((f) => existsSync(join(out, f)))) return out;
 
   opts.onStep?.(`converting ${pthName}`);
-  const conversion = job(configPath, pthPath, tokenizerPath, out, spec.name, { hub_repo: spec.repo, hub_file: pthName });
+  // A training checkpoint is named after it (attn-only-2l@<label>) wherever the model's name shows.
+  const named = pthName.startsWith("checkpoints/") ? { model_name: spec.name } : {};
+  const conversion = job(configPath, pthPath, tokenizerPath, out, spec.name, { hub_repo: spec.repo, hub_file: pthName, ...named });
   await runConversion(spec.config ? { ...conversion, config: spec.config } : conversion, opts.convert);
   return out;
 }
 
-/** A .pth on disk (config.json, and tokenizer.json if any, beside it) -> a cached converted folder. */
-export async function prepareLocalPth(pthPath: string, storageDir: string, convert?: ConvertRunOptions): Promise<string> {
-  const dir = dirname(pthPath);
+/**
+ * A .pth on disk (config.json, and tokenizer.json if any, beside it, or in `dir`: a model folder
+ * whose checkpoints/ holds it) -> a cached converted folder.
+ */
+export async function prepareLocalPth(
+  pthPath: string,
+  storageDir: string,
+  convert?: ConvertRunOptions,
+  dir = dirname(pthPath),
+): Promise<string> {
   const configPath = join(dir, "config.json");
   const configStat = statSync(configPath, { throwIfNoEntry: false });
-  if (!configStat?.isFile()) throw new HeadLensError(`${pthPath}: a .pth needs its config.json in the same folder`, "model.missing");
+  if (!configStat?.isFile()) throw new HeadLensError(`${pthPath}: a .pth needs its config.json in ${dir}`, "model.missing");
   if (configStat.size > MAX_CONFIG_BYTES) {
     throw new HeadLensError(
       `${configPath}: ${configStat.size} bytes is larger than any model config (limit ${MAX_CONFIG_BYTES}); is it the right file?`,

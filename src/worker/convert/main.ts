@@ -6,10 +6,20 @@
 import { parentPort } from "node:worker_threads";
 import { errorMessage, HeadLensError, isHeadLensError, oneLine } from "../../core/errors";
 import { Channel, nodePort } from "../../protocol/channel";
-import { ConvertApi, ConvertJob } from "../../protocol/convert";
+import { ConvertApi, ConvertJob, PlanJob } from "../../protocol/convert";
 import { convertCheckpoint } from "../loaders/convertCheckpoint";
+import { planPth } from "../loaders/pthPlan";
 
-new Channel<ConvertApi, Record<string, never>>(nodePort(parentPort!)).serve("convert", async (job: ConvertJob) => {
+const channel = new Channel<ConvertApi, Record<string, never>>(nodePort(parentPort!));
+channel.serve("plan", async (job: PlanJob) => {
+  try {
+    return planPth(job);
+  } catch (e) {
+    if (isHeadLensError(e)) throw new HeadLensError(oneLine(e.message, 2000), e.code);
+    throw new HeadLensError(`${job.label}: cannot read its tensor table (${oneLine(errorMessage(e))})`, "convert.failed");
+  }
+});
+channel.serve("convert", async (job: ConvertJob) => {
   try {
     await convertCheckpoint(job);
   } catch (e) {

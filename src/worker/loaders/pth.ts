@@ -17,7 +17,7 @@ import { describe } from "./pickleValues";
 import { readZipEntries } from "./zipArchive";
 
 /** Storage class -> safetensors-style dtype name and element size. */
-const STORAGE_DTYPES: Record<string, [dtype: string, bytes: number]> = {
+export const STORAGE_DTYPES: Record<string, [dtype: string, bytes: number]> = {
   FloatStorage: ["F32", 4],
   HalfStorage: ["F16", 2],
   BFloat16Storage: ["BF16", 2],
@@ -31,7 +31,7 @@ const STORAGE_DTYPES: Record<string, [dtype: string, bytes: number]> = {
 };
 const FLOAT_DTYPES = new Set(["F32", "F16", "BF16"]);
 /** A state dict's pickle holds ≈ 100 bytes per tensor: 64 MiB is over half a million tensors. */
-const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
+export const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
 function fail(label: string, what: string, code: ErrorCode = "pth.invalid"): never {
   throw new HeadLensError(`${label}: ${what}`, code);
@@ -171,12 +171,12 @@ function indexTensors(dict: PyDict, entries: Map<string, Uint8Array>, prefix: st
   return new PthCheckpoint(label, refs, storages, nonTensors, storageBytes, storedElements);
 }
 
-function isTensor(v: unknown): v is TensorRef {
+export function isTensor(v: unknown): v is TensorRef {
   return typeof v === "object" && v !== null && (v as TensorRef).kind === "tensor";
 }
 
 /** The view must lie inside its storage and hold no more elements than the storage does. */
-function checkView(t: TensorRef, label: string, where: string): void {
+export function checkView(t: TensorRef, label: string, where: string): void {
   const available = t.storage.numel;
   if (t.size.includes(0)) return; // an empty view reads nothing
   let numel = 1;

@@ -1,0 +1,128 @@
+/**
+ * Reads the light tensors of a torch checkpoint through byte ranges and writes them as a light
+ * folder (core/lightFolder.ts): the zip directory, data.pkl (unpickled in the conversion worker,
+ * never here), then only the entries and rows the light metrics need: the attention weights and
+ * ln1's whole, W_E's metric rows, W_pos's first rows. Ranges closer than MERGE_GAP are read in one
+ * request. The folder is written whole into a temporary one, then renamed: never half-written.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { ModelConfig } from "../../core/config";
+import { HeadLensError } from "../../core/errors";
+import { decodeBf16, decodeHalf } from "../../core/halfFloat";
+import { lightConfig, lightRowRanges, lightSpec, lightTensorNames } from "../../core/lightCheckpoint";
+import { LIGHT_JSON_FILE, LIGHT_TENSORS_FILE, LightFolderInfo } from "../../core/lightFolder";
+import { writeSafetensors } from "../../core/safetensors";
+import { expectedShapes } from "../../core/weights";
+import { PlannedTensor, PlanJob } from "../../protocol/convert";
+import { ConvertRunOptions, runPlan } from "../convertRunner";
+import type { ByteSource } from "./byteSource";
+import { dataStart, entrySpan, zipDirectory, ZipEntryInfo } from "./remoteZip";
+import { join } from "node:path";
+
+/** Reading a gap of up to 64 KiB costs less than another request. */
+const MERGE_GAP = 64 * 1024;
+const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
+
+export interface LightReadOptions {
+  config: ModelConfig;
+  tokenizer?: PlanJob["tokenizer"];
+  convert?: ConvertRunOptions;
+}
+
+export async function readLightPth(source: ByteSource, out: string, opts: LightReadOptions): Promise<void> {
+  const label = source.label;
+  const fail = (what: string): never => {
+    throw new HeadLensError(`${label}: ${what}`, "pth.invalid");
+  };
+  const entries = await zipDirectory(source);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const pickles = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (pickles.length !== 1) fail(`holds ${pickles.length} <archive>/data.pkl entries; a torch.save checkpoint has one`);
+  const pkl = pickles[0];
+  if (pkl.size > MAX_PICKLE_BYTES) fail(`has a ${pkl.size}-byte data.pkl (limit ${MAX_PICKLE_BYTES})`);
+  const [pickle] = await readEntryRanges(source, pkl, [[0, pkl.size]]);
+  const plan = await runPlan(
+    {
+      label,
+      pickle,
+      prefix: pkl.name.slice(0, -"data.pkl".length),
+      entrySizes: Object.fromEntries(entries.map((e) => [e.name, e.size])),
+      ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+    },
+    opts.convert,
+  );
+  const config = opts.config;
+  const bos =
+    config.bos_token_id ??
+    plan.bos ??
+    fail("its config has no bos_token_id and there is no tokenizer.json to find BOS in; add bos_token_id to config.json");
+  const spec = lightSpec(config, bos);
+  const refs = new Map(plan.tensors.map((t) => [t.name, t]));
+  const small = expectedShapes(lightConfig(config, spec));
+  const tensors: { name: string; dtype: "F32"; shape: number[]; data: Float32Array }[] = [];
+  for (const [name, shape] of lightTensorNames(config)) {
+    const t = refs.get(name) ?? fail(`has no tensor "${name}" [${shape.join(", ")}]`);
+    checkReadable(t, shape, label);
+    const entry = byName.get(t.entry)!;
+    if (entry.method !== 0) fail(`entry ${t.entry} is compressed; a light read needs torch.save's stored entries (use --metrics full)`);
+    const rowBytes = shape.slice(1).reduce((a, b) => a * b, 1) * t.elementBytes;
+    const base = t.offset * t.elementBytes;
+    const ranges = (lightRowRanges(name, spec, rowBytes) ?? [[0, shape[0] * rowBytes]]).map(
+      ([s, e]) => [base + s, base + e] as [number, number],
+    );
+    const parts = await readEntryRanges(source, entry, ranges);
+    tensors.push({ name, dtype: "F32", shape: small.get(name)!, data: decode(Buffer.concat(parts), t.dtype) });
+  }
+  const info: LightFolderInfo = { config, bos, spec, source: label };
+  const tmp = `${out}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  try {
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, LIGHT_TENSORS_FILE), writeSafetensors(tensors, { source: label }));
+    writeFileSync(join(tmp, LIGHT_JSON_FILE), JSON.stringify(info));
+    rmSync(out, { recursive: true, force: true });
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A light tensor must have its config's shape, a float dtype and a contiguous row-major view. */
+function checkReadable(t: PlannedTensor, shape: number[], label: string): void {
+  const where = `${label}: tensor "${t.name}"`;
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    throw new HeadLensError(`${where} is [${t.shape.join(", ")}], its config says [${shape.join(", ")}]`, "weights.shape");
+  if (!["F32", "F16", "BF16"].includes(t.dtype)) throw new HeadLensError(`${where} is ${t.dtype}, not a float tensor`, "weights.dtype");
+  const contiguous = t.stride.every((s, d) => t.shape[d] <= 1 || s === t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  if (!contiguous)
+    throw new HeadLensError(`${where} is a strided view; a light read needs contiguous tensors (use --metrics full)`, "pth.invalid");
+}
+
+/** Byte ranges [start, end) of an entry's data, each as a Buffer; nearby ranges read in one request with the local header. */
+async function readEntryRanges(source: ByteSource, entry: ZipEntryInfo, ranges: [number, number][]): Promise<Buffer[]> {
+  const [head, headEnd] = entrySpan(entry, ranges[0][1]);
+  const first = await source.read(head, Math.min(headEnd, source.size));
+  const start = entry.localHeader + dataStart(entry, first, source.label);
+  if (ranges.some(([, e]) => e > entry.size))
+    throw new HeadLensError(`${source.label}: entry ${entry.name} is shorter than its tensor`, "pth.zip");
+  const out: Buffer[] = [];
+  let held = { from: head, bytes: first };
+  for (const [s, e] of ranges) {
+    const [from, to] = [start + s, start + e];
+    if (from < held.from || to > held.from + held.bytes.length) {
+      // the next ranges close enough to this one come with it
+      let end = to;
+      for (const [s2, e2] of ranges) if (start + s2 >= to && start + s2 - end <= MERGE_GAP) end = Math.max(end, start + e2);
+      held = { from, bytes: await source.read(from, end) };
+    }
+    out.push(held.bytes.subarray(from - held.from, to - held.from));
+  }
+  return out;
+}
+
+function decode(bytes: Buffer, dtype: string): Float32Array {
+  if (dtype === "F16") return decodeHalf(bytes);
+  if (dtype === "BF16") return decodeBf16(bytes);
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
