@@ -13,8 +13,8 @@ import { gaussianFiller } from "./random";
 import { REPO_ROOT } from "./engine";
 import { writePth } from "./zipWriter";
 
-/** Large enough that the light read is a small share of the file (metric runs cover 512 of 8 000 ids). */
-export const CHECKPOINT_SPEC: RandomModelSpec = { V: 8000, D: 64, H: 4, E: 16, L: 2, bos: 1 };
+/** Large enough that the light read is a small share of the file (the metric runs cover 1 024 of 16 000 ids). */
+export const CHECKPOINT_SPEC: RandomModelSpec = { V: 16000, D: 64, H: 4, E: 16, L: 2, bos: 1 };
 export const CHECKPOINT_CTX = 128;
 
 /** Checkpoint `seed` of a random model with a 128-token context (metric sequences of 101 tokens). */
