@@ -97,9 +97,8 @@ async function main() {
     rmSync(root, { recursive: true, force: true });
   }
   console.log(`light timeline, first run (CLI, process start included): ${fmt(ours)}  — budget 30 s`);
-  console.log(
-    `  read ${(100 * readShare).toFixed(2)} % of the checkpoints' bytes (${((readShare * size) / 2 ** 20).toFixed(2)} MiB each), ${requests} HTTP requests in all`,
-  );
+  const each = ((readShare * size) / 2 ** 20).toFixed(2);
+  console.log(`  read ${(100 * readShare).toFixed(2)} % of the checkpoints' bytes (${each} MiB each), ${requests} HTTP requests in all`);
   console.log(`light timeline, second run (all from the cache): ${fmt(cached)}`);
   console.log(`peer: downloading the ${N} checkpoints whole from the same stand-in: ${fmt(peer)}`);
   console.log(`ratio first run / peer: ${(median(ours) / median(peer)).toFixed(2)}×`);

@@ -22,7 +22,11 @@ export function referenceMetrics(w: ModelWeights, bos: number): ReferenceMetrics
   const mean = (l: number, h: number, from: number, to: number, col: (i: number) => number) => {
     let s = 0,
       n = 0;
-    for (const p of runs) for (let i = from; i < to; i++) ((s += p[l][h][i][col(i)]), n++);
+    for (const p of runs)
+      for (let i = from; i < to; i++) {
+        s += p[l][h][i][col(i)];
+        n++;
+      }
     return s / n;
   };
   const heads: ReferenceMetrics["heads"] = [];
