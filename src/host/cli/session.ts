@@ -14,7 +14,12 @@ import { CommonOptions, MEDIA_DIR, UsageError } from "./options";
 export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTTY;
 
 /** Runs `work` with an engine and the model's folder; exit 0, or 1 with one line on stderr. */
-export async function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
+export function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
+  return withEngineOnly(o, async (engine) => work(engine, await resolveModel(o)));
+}
+
+/** Runs `work` with an engine (the model is the work's to resolve); exit 0, or 1 (2 for a usage error) with one line on stderr. */
+export async function withEngineOnly(o: CommonOptions, work: (engine: EngineClient) => Promise<void>): Promise<number> {
   const engine = new EngineClient({
     epPreference: o.ep,
     blockBytes: o.blockBytes,
@@ -24,10 +29,10 @@ export async function withEngine(o: CommonOptions, work: (engine: EngineClient, 
     log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
   });
   try {
-    await work(engine, await resolveModel(o));
+    await work(engine);
     return 0;
   } catch (e) {
-    if (showProgress(o)) process.stderr.write("\r\x1b[K");
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
     return e instanceof UsageError ? 2 : 1;
   } finally {

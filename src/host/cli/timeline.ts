@@ -1,14 +1,10 @@
 /** `head-lens timeline`: every head's metrics across a model's training checkpoints. */
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { errorMessage } from "../../core/errors";
 import { headName } from "../../core/heads";
 import { TIMELINE_METRICS, TimelineCheckpoint, TimelineMetrics, TimelineProgress } from "../../protocol/timeline";
 import { runTimeline } from "../checkpoints/timeline";
-import { EngineClient } from "../engineClient";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
-import { COMMON_HELP, MEDIA_DIR, parseOptions, UsageError } from "./options";
-import { cliStorageDir } from "./session";
+import { COMMON_HELP, parseOptions, UsageError } from "./options";
+import { cliStorageDir, withEngineOnly } from "./session";
 
 export const DEFAULT_TIMELINE_CHECKPOINTS = 16;
 
@@ -49,19 +45,13 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     return false;
   });
   if (o.checkpoint !== undefined) throw new UsageError("--checkpoint picks one checkpoint; a timeline takes --checkpoints N|all");
-  const engine = new EngineClient({
-    epPreference: o.ep,
-    blockBytes: o.blockBytes,
-    mediaDir: MEDIA_DIR,
-    threads: availableParallelism(),
-    workerPath: join(__dirname, "worker.js"),
-  });
   const tty = process.stderr.isTTY;
-  try {
+  return withEngineOnly(o, async (engine) => {
+    const hub = new HubClient(hubOptionsFromEnv());
     const result = await runTimeline(
       { model: o.model, checkpoints, metrics },
       engine,
-      { hub: new HubClient(hubOptionsFromEnv()), storageDir: cliStorageDir(), revision: o.revision },
+      { hub, storageDir: cliStorageDir(), revision: o.revision },
       {
         onListing: (l) => {
           for (const why of l.ignored.slice(0, 5)) process.stderr.write(`head-lens: ignored ${why}\n`);
@@ -75,17 +65,11 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     if (tty) process.stderr.write("\r\x1b[K");
     process.stderr.write(`head-lens: ${result.checkpoints.length} checkpoints, ${mib(result.bytesRead)} MiB read\n`);
     const { model, labelType } = result.listing;
-    process.stdout.write(
-      o.json ? JSON.stringify({ model, labelType, checkpoints: result.checkpoints }) + "\n" : timelineText(result.checkpoints, labelType),
-    );
-    return 0;
-  } catch (e) {
-    if (tty) process.stderr.write("\r\x1b[K");
-    process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
-    return e instanceof UsageError ? 2 : 1;
-  } finally {
-    await engine.dispose();
-  }
+    const out = o.json
+      ? JSON.stringify({ model, labelType, checkpoints: result.checkpoints }) + "\n"
+      : timelineText(result.checkpoints, labelType);
+    process.stdout.write(out);
+  });
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
