@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { writeSafetensors } from "../src/core/safetensors";
 import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
 import { checkpointWeights, torchStateDict, writeCheckpointRepo } from "./support/checkpointFixtures";
-import { runCliAsync } from "./support/cliProcess";
+import { CLI, runCliAsync } from "./support/cliProcess";
+import { spawn } from "node:child_process";
 import { tempDir } from "./support/engine";
 import { FakeHub, startFakeHub } from "./support/fakeHub";
 import { referenceMetrics } from "./support/metricsReference";
@@ -140,6 +141,40 @@ describe("timeline of a hub model's checkpoints", () => {
     const fullLast = JSON.parse(full.stdout).checkpoints.at(-1);
     assertMatchesReference(fullLast, weights.at(-1)!, BOS, true);
     metrics.heads.forEach((h: Record<string, number>, i: number) => assert.equal(fullLast.heads[i].copying, h.copying));
+  });
+
+  test("an interrupted run resumes: what was done is not read again", async () => {
+    const fresh = { ...env, XDG_CACHE_HOME: tempDir("head-lens-timeline-resume-") };
+    const first = hub.requests.length;
+    const done: string[] = [];
+    await new Promise<void>((resolve) => {
+      const p = spawn(process.execPath, [CLI, "timeline", "--model", "attn-only-2l", "--checkpoints", "all", "--json"], { env: fresh });
+      p.stderr.on("data", (d: Buffer) => {
+        for (const m of d.toString().matchAll(/(checkpoints\/\S+) done/g)) done.push(m[1]);
+        if (done.length >= 2) p.kill("SIGKILL"); // as a closed terminal or a crash would stop it
+      });
+      p.on("close", () => resolve());
+    });
+    assert.ok(done.length >= 2 && done.length < LABELS.length, `stopped after ${done.length} checkpoints`);
+    const objectOf = (file: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(root, REPO, file)))
+        .digest("hex");
+    const before = hub.requests.length;
+    const r = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", "all", "--json"], fresh);
+    assert.equal(r.status, 0, r.stderr);
+    const again = hub.requests.slice(before).filter((q) => q.host === "cdn");
+    for (const f of done) assert.ok(!again.some((q) => q.path.endsWith(objectOf(f))), `${f} was not read again`);
+    assert.ok(
+      hub.requests.slice(first, before).some((q) => q.host === "cdn"),
+      "the first run did read",
+    );
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(
+      j.checkpoints.map((c: Entry) => c.label),
+      LABELS,
+    );
+    j.checkpoints.forEach((c: Entry) => assertMatchesReference(c, weights[LABELS.indexOf(c.label)], BOS));
   });
 
   test("a listing of 10⁶ entries is refused with one line; bad flags are usage errors", async () => {
