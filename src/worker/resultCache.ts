@@ -10,13 +10,15 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelMetrics } from "../core/headMetrics";
+import { METRIC_SEQUENCES, ModelMetrics } from "../core/headMetrics";
 import { HeadRef } from "../core/heads";
 import { PathRef, ReportSizes } from "../core/report";
 import { HeadResult, Identity } from "../protocol/engine";
 
 /** Bumped when what is stored changes shape (v2: settings carry a parsed prior); it prefixes every file. */
 const FORMAT = "v2";
+/** Metrics measured on other sequences are other figures: a change of METRIC_SEQUENCES is a new key. */
+const METRICS_TAG = createHash("sha256").update(JSON.stringify(METRIC_SEQUENCES)).digest("hex").slice(0, 8);
 /** Entries kept in memory (a head's result is tens of KB; the worker also holds the model). */
 const MEMORY_ENTRIES = 500;
 
@@ -50,13 +52,16 @@ export class ResultCache {
     this.write(`${key}-${value.report.layer}-${value.report.head}`, value);
   }
 
-  /** A model's head metrics, keyed by its content identity. */
+  /** A model's head metrics, keyed by its content identity and the metric sequences they were measured on. */
   getMetrics(modelIdentity: string): ModelMetrics | undefined {
-    return this.read(`metrics-${modelIdentity.slice(0, 32)}`, (v: ModelMetrics) => Array.isArray(v?.heads) && !!v.composition);
+    return this.read(
+      `metrics-${METRICS_TAG}-${modelIdentity.slice(0, 32)}`,
+      (v: ModelMetrics) => Array.isArray(v?.heads) && !!v.composition,
+    );
   }
 
   putMetrics(modelIdentity: string, value: ModelMetrics): void {
-    this.write(`metrics-${modelIdentity.slice(0, 32)}`, value);
+    this.write(`metrics-${METRICS_TAG}-${modelIdentity.slice(0, 32)}`, value);
   }
 
   private read<T>(id: string, valid: (v: T) => boolean): T | undefined {
