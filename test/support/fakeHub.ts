@@ -70,7 +70,13 @@ const URL_LIFETIME_S = 3600;
 const TREE_PAGE = 1000;
 
 const sha1 = (s: string | Buffer) => createHash("sha1").update(s).digest("hex");
-const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const digests = new WeakMap<Buffer, string>();
+/** Memoized: the stand-in hashes each (possibly 200 MB) file once, not on every HEAD and listing. */
+const sha256 = (b: Buffer) => {
+  let d = digests.get(b);
+  if (d === undefined) digests.set(b, (d = createHash("sha256").update(b).digest("hex")));
+  return d;
+};
 const gitBlobSha1 = (b: Buffer) => createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
 const amzDate = (t: number) => new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, "");
 const fromAmzDate = (s: string) => Date.parse(s.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
