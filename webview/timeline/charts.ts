@@ -33,6 +33,8 @@ interface Figure {
   chart: LineChart;
   table: HTMLDetailsElement;
   series: LineSeries[];
+  /** The pairs chart's key (its lines are pairs, not heads: the heads legend does not name them). */
+  pairKey?: HTMLElement;
 }
 
 const traitLabel = (k: TraitKey) => TRAITS.find((t) => t.key === k)!.label;
@@ -72,6 +74,7 @@ export class TimelineCharts {
     for (const f of this.figures) {
       f.series = f.key === "kComposition" ? this.pairSeries() : this.headSeries(f.key);
       f.chart.update(xs, f.series);
+      if (f.pairKey) f.pairKey.replaceChildren(...f.series.map((p) => el("li", {}, swatch(p.color, p.dash), p.name)));
       if (f.table.open) f.table.querySelector(".table-body")!.replaceChildren(figureTable(f, xs, this.xLabel));
     }
   }
@@ -82,6 +85,7 @@ export class TimelineCharts {
       f.series = f.key === "kComposition" ? this.pairSeries() : this.headSeries(f.key);
       f.chart.update(this.labels, f.series);
       f.chart.setTheme(this.theme);
+      if (f.pairKey) f.pairKey.replaceChildren(...f.series.map((p) => el("li", {}, swatch(p.color, p.dash), p.name)));
     }
     this.buildLegend();
   }
@@ -139,15 +143,17 @@ export class TimelineCharts {
       table.addEventListener("toggle", () => {
         if (table.open) table.querySelector(".table-body")!.replaceChildren(figureTable(figure as Figure, this.labels, this.xLabel));
       });
+      const pairKey = isPair ? el("ul", { class: "pair-key", "aria-label": "The pairs' lines" }) : undefined;
       const element = el(
         "figure",
         { class: "metric", "data-metric": key },
         el("h2", {}, title),
         el("p", { class: "meta" }, meaning),
+        ...(pairKey ? [pairKey] : []),
         chart.element,
         table,
       );
-      Object.assign(figure, { element, chart, table });
+      Object.assign(figure, { element, chart, table, pairKey });
       return figure as Figure;
     });
     this.element.replaceChildren(...this.figures.map((f) => f.element));

@@ -206,9 +206,10 @@ export class LineChart {
     this.tip.hidden = false;
     const x = u.valToPos(this.xs[at.i], "x"),
       y = u.valToPos(s.values[at.i]!, "y");
-    const w = this.tip.offsetWidth;
-    this.tip.style.left = `${x + 14 + w > u.over.clientWidth ? Math.max(0, x - 14 - w) : x + 14}px`;
-    this.tip.style.top = `${Math.max(0, Math.min(u.over.clientHeight - this.tip.offsetHeight, y - 10))}px`;
+    // In the plot's corner across from the point, so that it never covers the line near the point.
+    const [W, H] = [u.over.clientWidth, u.over.clientHeight];
+    this.tip.style.left = `${x > W / 2 ? 6 : Math.max(0, W - this.tip.offsetWidth - 6)}px`;
+    this.tip.style.top = `${y > H / 2 ? 6 : Math.max(0, H - this.tip.offsetHeight - 6)}px`;
     Object.assign(this.tip.dataset, { series: s.key, label: String(this.xs[at.i]) });
     if (this.fromKeyboard) this.live.textContent = lines.join("; ");
   }

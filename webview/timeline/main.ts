@@ -195,8 +195,9 @@ channel
     progressRow.hidden = true;
     document.body.dataset.state = o;
     const n = checkpoints.length;
-    if (o === "done")
-      outcome.textContent = `${n} checkpoints in ${(elapsedMs / 1000).toFixed(1)} s, ${(bytesRead / 2 ** 20).toFixed(1)} MB read.`;
+    // No bytes: every checkpoint came from the cache, or was a local .safetensors opened whole.
+    const read = bytesRead ? `, ${(bytesRead / 2 ** 20).toFixed(1)} MB of checkpoints read` : "";
+    if (o === "done") outcome.textContent = `${n} checkpoints in ${(elapsedMs / 1000).toFixed(1)} s${read}.`;
     else if (o === "cancelled")
       outcome.textContent = `Cancelled after ${n} checkpoints${message ? ` (${message})` : ""}: what was computed is kept, Run continues from there.`;
     else failure.textContent = `The timeline failed: ${message ?? "unknown error"}`;
