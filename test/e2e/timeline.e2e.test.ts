@@ -12,13 +12,13 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Frame } from "playwright-core";
 import type { HeadMetrics, ModelMetrics } from "../../src/core/headMetrics";
 import { REPO, runCommand, Session, startVSCode } from "./harness";
-import { axeSeriousViolations, frameWith, screenshotFailures, vsix } from "./uxSupport";
+import { axeSeriousViolations, frameWith, reloadWindow, screenshotFailures, vsix } from "./uxSupport";
 import { FIXTURE_NAME, Fixture, LABELS, writeFixture } from "./timelineFixture";
 
 const OUT = join(REPO, "test-output");
@@ -47,8 +47,17 @@ const near = (got: number, exp: number, what: string, tol = 1e-6) =>
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   mkdirSync(SHOTS, { recursive: true });
-  fx = writeFixture(mkdtempSync(join(tmpdir(), "head-lens-timeline-")));
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n" }, { "headLens.modelFolders": [fx.dir] });
+  const root = mkdtempSync(join(tmpdir(), "head-lens-timeline-"));
+  fx = writeFixture(root);
+  // A model with no history: the bundled demo's files, no checkpoints/.
+  const plain = join(root, "no-history");
+  mkdirSync(plain);
+  for (const file of ["model.safetensors", "vocab.json", "priors.json"]) copyFileSync(join(fx.dir, file), join(plain, file));
+  writeFileSync(
+    join(plain, "config.json"),
+    JSON.stringify({ ...JSON.parse(readFileSync(join(fx.dir, "config.json"), "utf8")), model_name: "no-history" }),
+  );
+  s = await startVSCode(vsix(), { "notes.md": "# Notes\n" }, { "headLens.modelFolders": [fx.dir, plain] });
   await s.page.setViewportSize({ width: 1600, height: 1000 });
 });
 after(async () => {
@@ -132,6 +141,12 @@ describe("issue #24: the Training Timeline panel", () => {
         pairs.push({ name: `L0H${h1} → L1H${h2}`, peak: Math.max(...scores), scores });
       }
     pairs.sort((a, b) => b.peak - a.peak);
+    const key = await f.locator("figure[data-metric='kComposition'] ul.pair-key li").allInnerTexts();
+    assert.deepEqual(
+      key.map((t) => t.trim()),
+      pairs.slice(0, 6).map((p) => p.name),
+      "the pairs chart names its lines",
+    );
     const k = await tableOf("kComposition");
     assert.deepEqual(
       k.series,
@@ -289,5 +304,22 @@ describe("issue #24: the Training Timeline panel", () => {
       row.forEach((v, j) => near(v, headAt(c.labels[i], c.series[j]).copying, `copying of ${c.series[j]} at ${c.labels[i]}`)),
     );
     assert.match(await f.locator(".summary").innerText(), /^Full metrics \(copying included\)/);
+  });
+
+  test("a timeline left open at a window reload comes back with its settings, from the cache", async () => {
+    await reloadWindow(s.page);
+    f = await frameWith(s.page, "body[data-state='done']", 120_000);
+    assert.equal(await points(), 4);
+    assert.match(await f.locator(".summary").innerText(), new RegExp(`^Full metrics \\(copying included\\) · 4 of ${N} checkpoints`));
+    assert.equal(await f.locator("figure[data-metric='copying'] .chart").getAttribute("data-points"), "4");
+  });
+
+  test("a model without checkpoints: the panel says so in one line, naming the folder and what it lacks", async () => {
+    await runCommand(s.page, "Head Lens: Show Training Timeline", "no-history");
+    const g = await frameWith(s.page, "body[data-state='failed']", 60_000);
+    const text = await g.locator("p.error").innerText();
+    assert.match(text, /^The timeline failed: .*no-history: has no checkpoints\/ folder \(files <name>_<number>\.pth or \.safetensors\)$/);
+    assert.equal(await g.locator("figure.metric").count(), 0);
+    assert.equal(await g.locator(".progress-row").isVisible(), false, "nothing left running");
   });
 });
