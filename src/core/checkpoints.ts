@@ -77,7 +77,9 @@ export function checkpointListing(entries: ListedEntry[], where: string): Checkp
 /** Names that would leave the folder or are not one plain name: `..`, absolute, separators, control characters. */
 function unsafe(path: string): boolean {
   const rest = path.slice("checkpoints/".length);
-  return rest.includes("/") || rest.includes("\\") || rest.startsWith(".") || /[\x00-\x1f]/.test(rest) || rest.length === 0;
+  return (
+    rest.includes("/") || rest.includes("\\") || rest.startsWith(".") || [...rest].some((c) => c.charCodeAt(0) < 0x20) || rest.length === 0
+  );
 }
 
 /**

@@ -109,13 +109,13 @@ export async function compositionScores(w: ModelWeights, mode: CompositionType, 
  * vocabulary. Runs, not single ids, so that a checkpoint's W_E rows for them are a few byte ranges
  * (the training timeline reads only those from the hub).
  */
-export const METRIC_SEQUENCES = { count: 16, repeat: 50, seed: 20241127, runs: 8, runLength: 64 } as const;
+export const METRIC_SEQUENCES = { count: 16, repeat: 50, seed: 20241127, runs: 16, runLength: 64 } as const;
 
 /**
  * The id runs [start, end) the metric tokens are drawn from: `runs` runs of `runLength` ids, the
  * first at 0 and the last ending at the vocabulary's end, evenly spaced between; the whole
  * vocabulary when it is not larger than they are. BPE ids are in merge order, roughly frequency
- * rank, so the runs sample every frequency band as a uniform draw would, with 512 distinct ids.
+ * rank, so the runs sample every frequency band as a uniform draw would, with 1 024 distinct ids.
  */
 export function metricTokenRuns(vocab: number): [number, number][] {
   const { runs, runLength } = METRIC_SEQUENCES;
@@ -127,8 +127,11 @@ export function metricTokenRuns(vocab: number): [number, number][] {
 }
 
 /**
- * `count` sequences BOS + r + r, r = `repeat` tokens drawn uniformly (a fixed mulberry32 stream)
- * from the ids of metricTokenRuns but BOS; shorter when the context cannot hold 2·repeat + 1 tokens.
+ * `count` sequences BOS + r + r, r = `repeat` distinct tokens drawn uniformly (a fixed mulberry32
+ * stream) from the ids of metricTokenRuns but BOS — distinct, so that a token of the second copy
+ * has one earlier occurrence, as in a uniform draw from a large vocabulary (with 1 024 ids and
+ * replacement, 50 draws would repeat a token about once per sequence); shorter when the context
+ * cannot hold 2·repeat + 1 tokens, with replacement when the ids are fewer than `repeat`.
  */
 export function metricSequences(vocab: number, bos: number, nCtx: number): { tokens: number[][]; repeat: number } {
   const repeat = Math.max(1, Math.min(METRIC_SEQUENCES.repeat, Math.floor((nCtx - 1) / 2)));
@@ -141,9 +144,17 @@ export function metricSequences(vocab: number, bos: number, nCtx: number): { tok
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const ids = metricTokenRuns(vocab).flatMap(([s, e]) => Array.from({ length: e - s }, (_, i) => s + i).filter((id) => id !== bos));
-  const token = () => ids[Math.floor(rand() * ids.length)];
+  const draw = () => {
+    if (ids.length < repeat) return Array.from({ length: repeat }, () => ids[Math.floor(rand() * ids.length)]);
+    const pool = [...ids]; // a partial Fisher–Yates shuffle: the first `repeat` of a uniform permutation
+    for (let i = 0; i < repeat; i++) {
+      const j = i + Math.floor(rand() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return pool.slice(0, repeat);
+  };
   const tokens = Array.from({ length: METRIC_SEQUENCES.count }, () => {
-    const r = Array.from({ length: repeat }, token);
+    const r = draw();
     return [bos, ...r, ...r];
   });
   return { tokens, repeat };

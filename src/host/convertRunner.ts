@@ -52,7 +52,13 @@ export async function runConversion(job: ConvertJob, opts: ConvertRunOptions = {
 
 /** Unpickles a checkpoint's data.pkl in a worker under the same limits: where each tensor's bytes are. */
 export function runPlan(job: PlanJob, opts: ConvertRunOptions = {}): Promise<PlanResult> {
-  return inWorker("plan", job, job.label, opts.deadlineMs ?? conversionDeadlineMs(job.pickle.byteLength), opts);
+  return inWorker(
+    "plan",
+    job,
+    job.label,
+    opts.deadlineMs ?? conversionDeadlineMs(job.tail.bytes.byteLength + job.spans.reduce((n, s) => n + s.bytes.byteLength, 0)),
+    opts,
+  );
 }
 
 /** One call in a fresh conversion worker; whatever stops it ends in one HeadLensError naming `label`. */

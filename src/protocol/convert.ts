@@ -20,17 +20,36 @@ export interface ConvertJob {
   extra: Record<string, unknown>;
 }
 
-/** A checkpoint's data.pkl, read by the host with byte ranges, to be unpickled in the worker (never on the host). */
+/** Bytes of a checkpoint the host read (a byte range starting at `start`). */
+export interface ByteSpan {
+  start: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * What the light timeline needs to know of a checkpoint it reads in part, from bytes the host read
+ * with ranges: its end (`tail`: the zip's directory) and any other spans (data.pkl, asked for by a
+ * `need` answer). Zip directory and pickle are parsed in the worker, never on the host.
+ */
 export interface PlanJob {
   /** The checkpoint as the user knows it (a hub path or a file): every error names it. */
   label: string;
-  pickle: Uint8Array;
-  /** The archive's folder inside the zip (`<archive>/`), from the data.pkl entry's name. */
-  prefix: string;
-  /** Uncompressed size of every zip entry, by name (a storage must exist and be large enough). */
-  entrySizes: Record<string, number>;
+  /** The file's size in bytes. */
+  size: number;
+  tail: ByteSpan;
+  spans: ByteSpan[];
   /** The model's tokenizer.json, to find BOS as a conversion would (its config's bos_token_id wins). */
   tokenizer?: { path: string; dVocab: number; name: string; bos?: number };
+}
+
+/** A zip entry, from the directory. */
+export interface ZipEntryInfo {
+  name: string;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  size: number;
+  /** Offset of its local header. */
+  localHeader: number;
 }
 
 /** One tensor of a checkpoint: which zip entry holds it and how its elements lie there. */
@@ -47,11 +66,15 @@ export interface PlannedTensor {
   stride: number[];
 }
 
-export interface PlanResult {
-  tensors: PlannedTensor[];
-  /** BOS as the converted model would have it, when a tokenizer was given. */
-  bos?: number;
-}
+/** The plan, or the bytes [start, end) the worker needs first (the host reads them and asks again). */
+export type PlanResult =
+  | { need: [number, number] }
+  | {
+      entries: ZipEntryInfo[];
+      tensors: PlannedTensor[];
+      /** BOS as the converted model would have it, when a tokenizer was given. */
+      bos?: number;
+    };
 
 /** Served by the conversion worker; errors cross as { message, code } and name the user's file. */
 export type ConvertApi = {

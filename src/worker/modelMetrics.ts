@@ -35,7 +35,11 @@ export async function modelMetrics(stored: StoredModel, backend: OrtBackend): Pr
   const copying = await copyingScores(w, mm);
   const sequences = metricSequences(w.config.d_vocab, stored.model.vocab.bos, w.config.n_ctx);
   const { heads, composition } = await weightMetrics(w, sequences, backend);
-  return { model: w.config.model_name, heads: heads.map((h) => ({ ...h, copying: copying[h.layer][h.head] })), composition };
+  return {
+    model: w.config.model_name,
+    heads: heads.map(({ layer, head, ...scores }) => ({ layer, head, copying: copying[layer][head], ...scores })),
+    composition,
+  };
 }
 
 const matmulOn = (backend: OrtBackend) => (a: Float32Array, b: Float32Array, m: number, k: number, n: number) =>

@@ -33,6 +33,8 @@ export interface FakeHubFaults {
   metaOnRedirect: boolean;
   /** resolve-cache answers a weak ETag, W/"<sha1>", even uncompressed. */
   weakEtags: boolean;
+  /** Extra paths the tree API lists (hostile listings: `..`, non-numeric labels, 10⁶ entries); never served. */
+  extraTree: (repo: string) => Iterable<string>;
 }
 
 export interface FakeRequest {
@@ -44,6 +46,8 @@ export interface FakeRequest {
   authorization?: string;
   acceptEncoding?: string;
   status?: number;
+  /** Body bytes sent (ranges: the range's length). */
+  bytes?: number;
 }
 
 export interface FakeHub {
@@ -62,6 +66,8 @@ const LFS = /\.(pth|safetensors|bin|onnx)$/;
 const TEXT_TYPES: Record<string, string> = { ".json": "application/json", ".txt": "text/plain; charset=utf-8", ".md": "text/markdown" };
 const SIGNING_KEY = "fake-cdn-signing-key";
 const URL_LIFETIME_S = 3600;
+/** Entries per tree page (the hub's default is 1 000). */
+const TREE_PAGE = 1000;
 
 const sha1 = (s: string | Buffer) => createHash("sha1").update(s).digest("hex");
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -108,7 +114,16 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
     cdn: createServer(),
     requests: [],
     commitOf,
-    faults: { cutShort: 0, corrupt: 0, gated: new Set(), expireNext: 0, forceGzip: false, metaOnRedirect: false, weakEtags: false },
+    faults: {
+      cutShort: 0,
+      corrupt: 0,
+      gated: new Set(),
+      expireNext: 0,
+      forceGzip: false,
+      metaOnRedirect: false,
+      weakEtags: false,
+      extraTree: () => [],
+    },
     close: async () => {
       for (const s of [hub.server, hub.cdn]) {
         const closed = new Promise<void>((r) => s.close(() => r()));
@@ -193,6 +208,8 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
         false,
       );
     }
+    m = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(url.pathname);
+    if (m) return tree(req, res, url, m[1], decodeURIComponent(m[2]), decodeURIComponent(m[3] ?? ""));
     m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (m) {
       const [repo, rev, file] = [m[1], decodeURIComponent(m[2]), decodeURIComponent(m[3])];
@@ -224,6 +241,39 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       });
     }
     fail(res, 404, undefined, "Not found");
+  };
+
+  /**
+   * The tree API as the hub answers it: entries {type, oid, size, path, lfs?} under `folder`
+   * (recursive), TREE_PAGE per page, the next page in a Link header with an opaque cursor.
+   */
+  const tree = (req: IncomingMessage, res: ServerResponse, url: URL, repo: string, rev: string, folder: string) => {
+    const files = access(req, res, repo, rev, false);
+    if (!files) return;
+    const prefix = folder ? `${folder.replace(/\/+$/, "")}/` : "";
+    const cursor = Number(url.searchParams.get("cursor") ?? 0);
+    const page: object[] = [];
+    let i = 0;
+    const add = (path: string, body?: Buffer) => {
+      if (i++ < cursor || page.length > TREE_PAGE) return;
+      const lfs = body && LFS.test(path) ? { lfs: { oid: sha256(body), size: body.length, pointerSize: 134 } } : {};
+      page.push({ type: "file", oid: sha1(path), size: body?.length ?? 1, path, ...lfs });
+    };
+    for (const [path, body] of files) if (path.startsWith(prefix)) add(path, body);
+    for (const path of hub.faults.extraTree(repo)) {
+      if (page.length > TREE_PAGE) break;
+      add(path);
+    }
+    const more = page.length > TREE_PAGE;
+    if (more) page.pop();
+    const json = Buffer.from(JSON.stringify(page));
+    const next = `${url.pathname}?recursive=true&cursor=${cursor + TREE_PAGE}`;
+    res.writeHead(200, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": String(json.length),
+      ...(more ? { Link: `<${hub.url}${next}>; rel="next"` } : {}),
+    });
+    res.end(json);
   };
 
   /** Express-style redirect: a text body whose length is the redirect's Content-Length. */
@@ -319,6 +369,7 @@ export async function startFakeHub(root: string, token = "hf_test_token", aliase
       headers = { ...headers, "Content-Range": `bytes ${start}-${end}/${full.length}` };
     }
     res.writeHead(status, { ...headers, "Content-Length": String(body.length), "Accept-Ranges": "bytes" });
+    if (req.method !== "HEAD") hub.requests.at(-1)!.bytes = body.length;
     if (req.method === "HEAD" || !faults) return void res.end(req.method === "HEAD" ? undefined : body);
     send(res, faulty(body));
   };

@@ -10,6 +10,8 @@ export interface ZipEntry {
   method?: number;
   flags?: number;
   declaredSize?: number;
+  /** Pad the local header's extra field so the data starts at a multiple of this (torch.save aligns to 64 with an "FB" field). */
+  align?: number;
 }
 
 export function writeZip(entries: ZipEntry[]): Buffer {
@@ -22,6 +24,12 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     const crc = crc32(e.data);
     const method = e.method ?? (e.deflate ? 8 : 0);
     const size = e.declaredSize ?? e.data.length;
+    const pad = e.align ? (e.align - ((offset + 30 + name.length + 4) % e.align)) % e.align : -4;
+    const extra = Buffer.alloc(pad + 4);
+    if (pad >= 0) {
+      extra.write("FB", 0, "latin1");
+      extra.writeUInt16LE(pad, 2);
+    }
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
@@ -31,6 +39,7 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     local.writeUInt32LE(body.length, 18);
     local.writeUInt32LE(size, 22);
     local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(extra.length, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
@@ -42,9 +51,9 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
+    locals.push(local, name, extra, body);
     centrals.push(central, name);
-    offset += local.length + name.length + body.length;
+    offset += local.length + name.length + extra.length + body.length;
   }
   const dir = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
@@ -57,11 +66,11 @@ export function writeZip(entries: ZipEntry[]): Buffer {
 }
 
 /** A torch-style checkpoint archive: archive/data.pkl, archive/byteorder, archive/data/<key>. */
-export function writePth(pickle: Uint8Array, storages: Record<string, Uint8Array> = {}, archive = "archive"): Buffer {
+export function writePth(pickle: Uint8Array, storages: Record<string, Uint8Array> = {}, archive = "archive", align?: number): Buffer {
   return writeZip([
     { name: `${archive}/data.pkl`, data: pickle },
     { name: `${archive}/byteorder`, data: Buffer.from("little") },
-    ...Object.entries(storages).map(([k, v]) => ({ name: `${archive}/data/${k}`, data: v })),
+    ...Object.entries(storages).map(([k, v]) => ({ name: `${archive}/data/${k}`, data: v, align })),
     { name: `${archive}/version`, data: Buffer.from("3\n") },
   ]);
 }

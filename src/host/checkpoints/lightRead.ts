@@ -13,15 +13,24 @@ import { lightConfig, lightRowRanges, lightSpec, lightTensorNames } from "../../
 import { LIGHT_JSON_FILE, LIGHT_TENSORS_FILE, LightFolderInfo } from "../../core/lightFolder";
 import { writeSafetensors } from "../../core/safetensors";
 import { expectedShapes } from "../../core/weights";
-import { PlannedTensor, PlanJob } from "../../protocol/convert";
+import { ByteSpan, PlannedTensor, PlanJob, PlanResult, ZipEntryInfo } from "../../protocol/convert";
 import { ConvertRunOptions, runPlan } from "../convertRunner";
 import type { ByteSource } from "./byteSource";
-import { dataStart, entrySpan, zipDirectory, ZipEntryInfo } from "./remoteZip";
 import { join } from "node:path";
 
 /** Reading a gap of up to 64 KiB costs less than another request. */
 const MERGE_GAP = 64 * 1024;
-const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes read at once at the start (torch.save writes data.pkl first; a state dict's is a few kB)
+ * and at the end (the zip's directory, ≈ 100 bytes per tensor): 1/256 of the file within these
+ * bounds; when that is not enough the worker asks for the rest.
+ */
+const EDGE_BYTES = { min: 8 * 1024, max: 256 * 1024 };
+const edge = (size: number) => Math.min(size, Math.max(EDGE_BYTES.min, Math.min(EDGE_BYTES.max, Math.ceil(size / 256))));
+/** The most any `need` may ask for: a pickle's limit and then some. */
+const MAX_NEED = 80 * 1024 * 1024;
+/** The largest local extra field torch writes (its 64-byte alignment padding) plus a zip64 field. */
+const MAX_LOCAL_EXTRA = 64 + 4 + 20;
 
 export interface LightReadOptions {
   config: ModelConfig;
@@ -34,23 +43,8 @@ export async function readLightPth(source: ByteSource, out: string, opts: LightR
   const fail = (what: string): never => {
     throw new HeadLensError(`${label}: ${what}`, "pth.invalid");
   };
-  const entries = await zipDirectory(source);
-  const byName = new Map(entries.map((e) => [e.name, e]));
-  const pickles = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
-  if (pickles.length !== 1) fail(`holds ${pickles.length} <archive>/data.pkl entries; a torch.save checkpoint has one`);
-  const pkl = pickles[0];
-  if (pkl.size > MAX_PICKLE_BYTES) fail(`has a ${pkl.size}-byte data.pkl (limit ${MAX_PICKLE_BYTES})`);
-  const [pickle] = await readEntryRanges(source, pkl, [[0, pkl.size]]);
-  const plan = await runPlan(
-    {
-      label,
-      pickle,
-      prefix: pkl.name.slice(0, -"data.pkl".length),
-      entrySizes: Object.fromEntries(entries.map((e) => [e.name, e.size])),
-      ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
-    },
-    opts.convert,
-  );
+  const plan = await planOf(source, opts);
+  const byName = new Map(plan.entries.map((e) => [e.name, e]));
   const config = opts.config;
   const bos =
     config.bos_token_id ??
@@ -86,6 +80,27 @@ export async function readLightPth(source: ByteSource, out: string, opts: LightR
   }
 }
 
+/** The worker's plan (directory, tensors, BOS), fetching the bytes it asks for until it has them. */
+async function planOf(source: ByteSource, opts: LightReadOptions): Promise<Extract<PlanResult, { entries: unknown }>> {
+  const { size, label } = source;
+  let tail: ByteSpan = { start: size - edge(size), bytes: await source.read(size - edge(size), size) };
+  const spans: ByteSpan[] = [{ start: 0, bytes: await source.read(0, edge(size)) }];
+  for (let round = 0; round < 4; round++) {
+    const r = await runPlan({ label, size, tail, spans, ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}) }, opts.convert);
+    if (!("need" in r)) return r;
+    const [from, to] = [r.need[0], Math.min(size, r.need[1])];
+    if (to - from > MAX_NEED || from < 0 || from >= to)
+      throw new HeadLensError(
+        `${label}: its directory or data.pkl would need bytes ${from}–${to}; not a checkpoint Head Lens reads in part`,
+        "pth.zip",
+      );
+    const bytes = await source.read(from, to);
+    if (to === size) tail = { start: from, bytes };
+    else spans.push({ start: from, bytes });
+  }
+  throw new HeadLensError(`${label}: its directory could not be read in a few ranges; use --metrics full`, "pth.zip");
+}
+
 /** A light tensor must have its config's shape, a float dtype and a contiguous row-major view. */
 function checkReadable(t: PlannedTensor, shape: number[], label: string): void {
   const where = `${label}: tensor "${t.name}"`;
@@ -99,9 +114,12 @@ function checkReadable(t: PlannedTensor, shape: number[], label: string): void {
 
 /** Byte ranges [start, end) of an entry's data, each as a Buffer; nearby ranges read in one request with the local header. */
 async function readEntryRanges(source: ByteSource, entry: ZipEntryInfo, ranges: [number, number][]): Promise<Buffer[]> {
-  const [head, headEnd] = entrySpan(entry, ranges[0][1]);
-  const first = await source.read(head, Math.min(headEnd, source.size));
-  const start = entry.localHeader + dataStart(entry, first, source.label);
+  const head = entry.localHeader;
+  const first = await source.read(head, Math.min(source.size, head + 30 + Buffer.byteLength(entry.name) + MAX_LOCAL_EXTRA + ranges[0][1]));
+  // The local header's two lengths say where the data starts (the worker checked the directory).
+  if (first.length < 30 || first.readUInt32LE(0) !== 0x04034b50)
+    throw new HeadLensError(`${source.label}: entry ${JSON.stringify(entry.name)} has no local header where the directory says`, "pth.zip");
+  const start = head + 30 + first.readUInt16LE(26) + first.readUInt16LE(28);
   if (ranges.some(([, e]) => e > entry.size))
     throw new HeadLensError(`${source.label}: entry ${entry.name} is shorter than its tensor`, "pth.zip");
   const out: Buffer[] = [];

@@ -101,8 +101,9 @@ function folderCheckpoints(model: string, dir: string, deps: CheckpointDeps): Mo
     source: async (c) => fileSource(join(dir, c.file)),
     open: async (c) => {
       const file = join(dir, c.file);
-      if (file.endsWith(".pth")) return prepareLocalPth(file, deps.storageDir, deps.convert, dir);
-      return checkpointView(dir, file, `${(await config()).model_name}@${c.label}`, join(deps.storageDir, "checkpoints", await key(c)));
+      const name = `${(await config()).model_name}@${c.label}`;
+      if (file.endsWith(".pth")) return prepareLocalPth(file, deps.storageDir, deps.convert, dir, name);
+      return checkpointView(dir, file, name, join(deps.storageDir, "checkpoints", await key(c)));
     },
   };
 }

@@ -15,6 +15,7 @@ import { metricsCommand, METRICS_USAGE } from "./metrics";
 import { UsageError } from "./options";
 import { tokenCommand, TOKEN_USAGE } from "./token";
 import { runCommand, RUN_USAGE } from "./run";
+import { timelineCommand, TIMELINE_USAGE } from "./timeline";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   analyze: { run: analyzeCommand, usage: ANALYZE_USAGE },
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   run: { run: runCommand, usage: RUN_USAGE },
   explain: { run: explainCommand, usage: EXPLAIN_USAGE },
   patch: { run: patchCommand, usage: PATCH_USAGE },
+  timeline: { run: timelineCommand, usage: TIMELINE_USAGE },
 };
 
 const USAGE = `Usage: head-lens <command> [options]
@@ -34,6 +36,7 @@ Commands:
   run       the model on a text: every head's attention, next-token predictions, logit attribution
   explain   why a head attends from a query to a key: the score split into query-part × key-part terms
   patch     activation patching: each head's result from a clean run into a corrupted one
+  timeline  every head's metrics across the model's training checkpoints
 
 Run "head-lens <command> --help" for a command's options.
 `;

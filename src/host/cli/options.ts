@@ -31,6 +31,8 @@ export interface CommonOptions {
   ep: ExecutionProvider[];
   blockBytes: number;
   strategy: Strategy;
+  /** A training checkpoint of the model (its label: tokens or steps), instead of the final weights. */
+  checkpoint?: number;
 }
 
 export const COMMON_HELP = `  --model <m>          a model folder (config.json + model.safetensors), a TransformerLens .pth
@@ -38,6 +40,8 @@ export const COMMON_HELP = `  --model <m>          a model folder (config.json +
                        arena-attn-only-2l, or its repo name; downloaded once into the Hugging Face
                        cache); default: bundled demo-attn-2l
   --revision R         hub revision for a hub model (default main)
+  --checkpoint N       the model's training checkpoint labelled N (tokens or steps: see "head-lens
+                       timeline"), from the hub or the model folder's checkpoints/
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
   --block-mb N         memory for one streamed block, in MiB (default ${DEFAULT_BLOCK_MB})
@@ -65,6 +69,9 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
         break;
       case "--revision":
         out.revision = take.value();
+        break;
+      case "--checkpoint":
+        out.checkpoint = take.int(0);
         break;
       case "--priors":
         out.prior = parsePriorSpec(take.value());

@@ -2,7 +2,9 @@
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { checkpointByLabel } from "../../core/checkpoints";
 import { errorMessage, HeadLensError } from "../../core/errors";
+import { modelCheckpoints } from "../checkpoints/modelCheckpoints";
 import { EngineClient } from "../engineClient";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { hubModel, HUB_MODELS } from "../hub/knownModels";
@@ -12,7 +14,12 @@ import { CommonOptions, MEDIA_DIR, UsageError } from "./options";
 export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTTY;
 
 /** Runs `work` with an engine and the model's folder; exit 0, or 1 with one line on stderr. */
-export async function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
+export function withEngine(o: CommonOptions, work: (engine: EngineClient, modelDir: string) => Promise<void>): Promise<number> {
+  return withEngineOnly(o, async (engine) => work(engine, await resolveModel(o)));
+}
+
+/** Runs `work` with an engine (the model is the work's to resolve); exit 0, or 1 (2 for a usage error) with one line on stderr. */
+export async function withEngineOnly(o: CommonOptions, work: (engine: EngineClient) => Promise<void>): Promise<number> {
   const engine = new EngineClient({
     epPreference: o.ep,
     blockBytes: o.blockBytes,
@@ -22,10 +29,10 @@ export async function withEngine(o: CommonOptions, work: (engine: EngineClient, 
     log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
   });
   try {
-    await work(engine, await resolveModel(o));
+    await work(engine);
     return 0;
   } catch (e) {
-    if (showProgress(o)) process.stderr.write("\r\x1b[K");
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
     return e instanceof UsageError ? 2 : 1;
   } finally {
@@ -33,11 +40,24 @@ export async function withEngine(o: CommonOptions, work: (engine: EngineClient, 
   }
 }
 
-/** Folder as is; a .pth converted (cached); a hub name downloaded into the HF cache, then converted. */
+/** Head Lens's cache for the CLI: converted models, timeline results, ranges read. */
+export const cliStorageDir = () => join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "head-lens");
+
+/**
+ * Folder as is; a .pth converted (cached); a hub name downloaded into the HF cache, then converted;
+ * with --checkpoint, that training checkpoint of the folder's or hub model's, opened the same ways.
+ */
 async function resolveModel(o: CommonOptions): Promise<string> {
+  const storage = cliStorageDir();
+  if (o.checkpoint !== undefined) {
+    const deps = { hub: new HubClient(hubOptionsFromEnv()), storageDir: storage, revision: o.revision };
+    const model = await modelCheckpoints(o.model, deps);
+    return model.open(checkpointByLabel(model.listing, o.checkpoint, o.model), {
+      onStep: (step) => process.stderr.write(`head-lens: ${step}\n`),
+    });
+  }
   const path = resolve(o.model);
   if (existsSync(path) && statSync(path).isDirectory()) return path;
-  const storage = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "head-lens");
   if (existsSync(path) && path.endsWith(".pth")) return prepareLocalPth(path, storage);
   const spec = hubModel(o.model);
   if (!spec && /[\\/]|^\./.test(o.model)) {

@@ -67,6 +67,8 @@ export async function prepareLocalPth(
   storageDir: string,
   convert?: ConvertRunOptions,
   dir = dirname(pthPath),
+  /** The converted model's name (a checkpoint's `<model>@<label>`); default: its config's. */
+  name?: string,
 ): Promise<string> {
   const configPath = join(dir, "config.json");
   const configStat = statSync(configPath, { throwIfNoEntry: false });
@@ -83,11 +85,16 @@ export async function prepareLocalPth(
   const key = createHash("sha256")
     .update(`${realpathSync(pthPath)}|${st.size}|${st.mtimeMs}|`)
     .update(readFileSync(configPath))
+    .update(name ?? "")
     .digest("hex")
     .slice(0, 24);
   const out = join(storageDir, "converted", `${basename(pthPath, ".pth")}-${key}`);
   if (existsSync(join(out, "model.safetensors"))) return out;
-  await runConversion(job(configPath, pthPath, existsSync(tokenizer) ? tokenizer : undefined, out, basename(pthPath, ".pth")), convert);
+  const named = name ? { model_name: name } : {};
+  await runConversion(
+    job(configPath, pthPath, existsSync(tokenizer) ? tokenizer : undefined, out, basename(pthPath, ".pth"), named),
+    convert,
+  );
   return out;
 }
 

@@ -13,7 +13,7 @@ import { planPth } from "../loaders/pthPlan";
 const channel = new Channel<ConvertApi, Record<string, never>>(nodePort(parentPort!));
 channel.serve("plan", async (job: PlanJob) => {
   try {
-    return planPth(job);
+    return await planPth(job);
   } catch (e) {
     if (isHeadLensError(e)) throw new HeadLensError(oneLine(e.message, 2000), e.code);
     throw new HeadLensError(`${job.label}: cannot read its tensor table (${oneLine(errorMessage(e))})`, "convert.failed");

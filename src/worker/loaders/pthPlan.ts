@@ -1,7 +1,8 @@
 /**
- * Where a checkpoint's tensors lie, from its data.pkl alone (the training timeline reads the rest
- * with byte ranges): the restricted unpickler, then every tensor's storage entry, dtype and view,
- * checked against the entry sizes the zip directory declares. Runs in the conversion worker.
+ * Where a checkpoint's tensors lie, from the bytes the host read of it (the training timeline reads
+ * the rest with byte ranges): the zip directory from its tail, data.pkl through the restricted
+ * unpickler, then every tensor's storage entry, dtype and view, checked against the entries. Runs
+ * in the conversion worker; answers `need` when the host must fetch more bytes first.
  */
 import { HeadLensError } from "../../core/errors";
 import { quoteName } from "../../core/safetensors";
@@ -10,15 +11,32 @@ import { HfTokenizerVocabulary } from "./hfTokenizer";
 import { PyDict, unpickle } from "./pickle";
 import { describe } from "./pickleValues";
 import { checkView, isTensor, MAX_PICKLE_BYTES, STORAGE_DTYPES } from "./pth";
+import { entryData, NeedBytes, zipDirectory } from "./zipSpans";
 
-export function planPth(job: PlanJob): PlanResult {
-  const { label, prefix } = job;
+export async function planPth(job: PlanJob): Promise<PlanResult> {
+  try {
+    return await plan(job);
+  } catch (e) {
+    if (e instanceof NeedBytes) return { need: e.range };
+    throw e;
+  }
+}
+
+async function plan(job: PlanJob): Promise<PlanResult> {
+  const { label } = job;
   const fail = (what: string): never => {
     throw new HeadLensError(`${label}: ${what}`, "pth.invalid");
   };
-  if (job.pickle.byteLength > MAX_PICKLE_BYTES) fail(`has a ${job.pickle.byteLength}-byte data.pkl (limit ${MAX_PICKLE_BYTES})`);
-  const root = unpickle(job.pickle, label);
+  const spans = [job.tail, ...job.spans];
+  const entries = await zipDirectory(label, job.size, spans);
+  const pickles = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (pickles.length !== 1) fail(`holds ${pickles.length} <archive>/data.pkl entries; a torch.save checkpoint has one`);
+  const pkl = pickles[0];
+  if (pkl.size > MAX_PICKLE_BYTES) fail(`has a ${pkl.size}-byte data.pkl (limit ${MAX_PICKLE_BYTES})`);
+  const root = unpickle(entryData(pkl, spans, label), label);
   if (!(root instanceof PyDict)) fail(`holds ${describe(root)} at its top level, not a state dict (a dict of tensors)`);
+  const prefix = pkl.name.slice(0, -"data.pkl".length);
+  const sizes = new Map(entries.map((e) => [e.name, e.size]));
   const tensors: PlannedTensor[] = [];
   for (const [k, v] of (root as PyDict).map) {
     if (typeof k !== "string") fail(`has a state-dict key that is ${describe(k)}, not a tensor name`);
@@ -26,9 +44,7 @@ export function planPth(job: PlanJob): PlanResult {
     const name = k as string;
     const [dtype, elementBytes] = STORAGE_DTYPES[v.storage.type.name];
     const entry = `${prefix}data/${v.storage.key}`;
-    const size = Object.hasOwn(job.entrySizes, entry)
-      ? job.entrySizes[entry]
-      : fail(`tensor ${quoteName(name)} refers to ${entry}, which the archive lacks`);
+    const size = sizes.get(entry) ?? fail(`tensor ${quoteName(name)} refers to ${entry}, which the archive lacks`);
     if (size / elementBytes < v.storage.numel)
       fail(
         `storage of tensor ${quoteName(name)} holds ${Math.floor(size / elementBytes)} elements but declares ${v.storage.numel} (truncated?)`,
@@ -38,5 +54,5 @@ export function planPth(job: PlanJob): PlanResult {
   }
   const t = job.tokenizer;
   const bos = t ? HfTokenizerVocabulary.fromFile(t.path, t.dVocab, t.name, t.bos).bos : undefined;
-  return { tensors, ...(bos !== undefined ? { bos } : {}) };
+  return { entries, tensors, ...(bos !== undefined ? { bos } : {}) };
 }
