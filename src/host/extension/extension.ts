@@ -8,6 +8,7 @@ import { EngineClient } from "../engineClient";
 import { AnalysisService, ProgressUi } from "./analysisService";
 import { registerAttention } from "./attentionCommands";
 import { registerPatching } from "./patchingCommands";
+import { registerTimeline } from "./timelineCommands";
 import { registerCircuitCommands } from "./circuitCommands";
 import { registerCommands } from "./commands";
 import { HeadsPanels } from "./headsPanels";
@@ -137,6 +138,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const attention = registerAttention(s);
   registerWalkthrough(s, attention);
   registerPatching(s, attention);
+  registerTimeline(s);
 }
 
 /** VS Code's progress notification, opened when work starts (a cached answer opens none). */

@@ -13,7 +13,8 @@ import { readSettings } from "./settings";
 
 export const TOKEN_SECRET = "headLens.hfToken";
 
-async function client(s: Services): Promise<HubClient> {
+/** The hub client every download uses: the token from VS Code's secret storage, else the environment's. */
+export async function hubClient(s: Pick<Services, "context">): Promise<HubClient> {
   const env = hubOptionsFromEnv();
   const token = (await s.context.secrets.get(TOKEN_SECRET)) || env.token;
   return new HubClient({ ...env, token });
@@ -25,7 +26,7 @@ const revision = () => readSettings().hubRevision;
 export async function ensureDownloaded(s: Services, entry: ModelEntry): Promise<ModelEntry | undefined> {
   if (entry.config || !entry.hub) return entry;
   const spec = entry.hub;
-  const hub = await client(s);
+  const hub = await hubClient(s);
   let size = "";
   if (!hub.offline) {
     try {

@@ -18,6 +18,7 @@ export const PAGES = {
   overview: { viewType: "headLens.overview", script: "overview.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
   tokens: { viewType: "headLens.tokenHeads", script: "tokens.js", styles: ["base.css", "tables.css"], retainContextWhenHidden: false },
   patching: { viewType: "headLens.patching", script: "patching.js", styles: ["base.css", "patching.css"], retainContextWhenHidden: false },
+  timeline: { viewType: "headLens.timeline", script: "timeline.js", styles: ["base.css", "timeline.css"], retainContextWhenHidden: false },
   // A run's thumbnails, predictions and the enlarged head's exact pattern would have to be sent again on every tab switch.
   attention: {
     viewType: "headLens.attention",
