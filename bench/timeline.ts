@@ -27,6 +27,8 @@ const arg = (name: string, dflt: number) => {
 };
 const N = arg("--checkpoints", 16);
 const REPEATS = arg("--repeats", 3);
+/** --verbose: print the first run's steps with their times. */
+const VERBOSE = process.argv.includes("--verbose");
 const REPO = "NeelNanda/Attn_Only_2L512W_C4_Code";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[]) => `${median(xs).toFixed(2)} s [${xs.map((x) => x.toFixed(2)).join(", ")}]`;
@@ -77,8 +79,12 @@ async function main() {
       const cache = tempDir("head-lens-bench-timeline-cache-");
       const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(cache, "hub"), XDG_CACHE_HOME: cache, HF_HUB_OFFLINE: "" };
       hub.requests.length = 0;
-      const first = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", String(N), "--json"], env);
+      const first = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", String(N), "--json"], {
+        ...env,
+        ...(VERBOSE ? { HEAD_LENS_VERBOSE: "1" } : {}),
+      });
       if (first.status !== 0) throw new Error(first.stderr);
+      if (VERBOSE) console.log(first.stderr);
       ours.push(first.seconds);
       const cdn = hub.requests.filter((q) => q.host === "cdn" && q.method === "GET");
       readShare = cdn.reduce((n, q) => n + (q.bytes ?? 0), 0) / (N * size);

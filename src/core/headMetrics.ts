@@ -75,31 +75,122 @@ export async function copyingScores(w: ModelWeights, mm: MatMulFn): Promise<numb
   return out;
 }
 
-/** The right-hand circuit of each mode, for head (l, h). */
-function reader(w: ModelWeights, l: number, h: number, mode: CompositionType): FactoredMatrix {
-  if (mode === "q") return qkCircuit(w, l, h);
-  if (mode === "k") return qkCircuit(w, l, h).T;
-  return ovCircuit(w, l, h);
+export async function compositionScores(w: ModelWeights, mode: CompositionType, mm: MatMulFn): Promise<CompositionScores> {
+  return (await compositionSet(w, mm, [mode]))[mode];
 }
 
-export async function compositionScores(w: ModelWeights, mode: CompositionType, mm: MatMulFn): Promise<CompositionScores> {
+/** The Q, K and V composition scores (or those of `modes`), the circuits shared. */
+export async function compositionSet(w: ModelWeights, mm: MatMulFn, modes: CompositionType[] = ["q", "k", "v"]): Promise<CompositionSet> {
   const { n_layers: L, n_heads: H } = w.config;
   const ov = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => ovCircuit(w, l, h)));
-  const right = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => reader(w, l, h, mode)));
+  const qk = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => qkCircuit(w, l, h)));
+  // The later head's circuit each mode reads through: its queries (W_Q W_Kᵀ), keys (W_K W_Qᵀ) or values (W_V W_O).
+  const readers: Record<CompositionType, (l: number, h: number) => FactoredMatrix> = {
+    q: (l, h) => qk[l][h],
+    k: (l, h) => qk[l][h].T,
+    v: (l, h) => ov[l][h],
+  };
+  const set = {} as CompositionSet;
+  for (const mode of modes) {
+    const right = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => readers[mode](l, h)));
+    set[mode] = await layerPairScores(ov, right, mm);
+  }
+  return set;
+}
+
+/**
+ * Every pair at once, per pair of layers: with OV(l1,h1) = L1·R1ᵀ and R(l2,h2) = L2·R2ᵀ, the
+ * product's ‖L1 (R1ᵀL2) R2ᵀ‖²_F = Σ (G_L1 M) ⊙ (M G_R2) for M = R1ᵀL2 (rank × rank) and the factors'
+ * Gram matrices G (‖A‖²_F = Σ G_L ⊙ G_R alike). A layer's Gram matrices are the diagonal blocks of one
+ * product of its stacked factors, every M of two layers is one product, and each side's G·M one per
+ * head: a few products per layer pair instead of several d_model-sized ones per pair of heads.
+ */
+async function layerPairScores(ov: FactoredMatrix[][], right: FactoredMatrix[][], mm: MatMulFn): Promise<CompositionScores> {
+  const L = ov.length,
+    H = ov[0].length;
   const out: CompositionScores = Array.from({ length: L }, () =>
     Array.from({ length: H }, () => Array.from({ length: L }, () => new Array<number>(H).fill(0))),
   );
-  for (let l1 = 0; l1 < L; l1++)
-    for (let h1 = 0; h1 < H; h1++) {
-      const left = ov[l1][h1],
-        leftNorm = left.frobeniusNorm();
-      for (let l2 = l1 + 1; l2 < L; l2++)
+  const grams = async (ms: FactoredMatrix[], side: "left" | "right") => {
+    const n = side === "left" ? ms[0].rows : ms[0].cols,
+      r = ms[0].rank;
+    const f = ms.map((m) => m[side]);
+    const all = await mm(stackTransposed(f, n, r), stackColumns(f, n, r), H * r, n, H * r);
+    return ms.map((_, h) => block(all, H * r, h * r, h * r, r, r));
+  };
+  const norms = async (ms: FactoredMatrix[]) => {
+    const [gl, gr] = [await grams(ms, "left"), await grams(ms, "right")];
+    return gl.map((g, h) =>
+      Math.sqrt(
+        Math.max(
+          0,
+          g.reduce((acc, x, i) => acc + x * gr[h][i], 0),
+        ),
+      ),
+    );
+  };
+  for (let l1 = 0; l1 < L - 1; l1++) {
+    const [r1, d] = [ov[l1][0].rank, ov[l1][0].cols];
+    const gLeft = await grams(ov[l1], "left"),
+      ovNorm = await norms(ov[l1]);
+    const stackedRight = stackTransposed(
+      ov[l1].map((m) => m.right),
+      d,
+      r1,
+    ); // [H·r1, d]
+    for (let l2 = l1 + 1; l2 < L; l2++) {
+      const r2 = right[l2][0].rank,
+        c = H * r2;
+      const gRight = await grams(right[l2], "right"),
+        rNorm = await norms(right[l2]);
+      const m = await mm(
+        stackedRight,
+        stackColumns(
+          right[l2].map((x) => x.left),
+          d,
+          r2,
+        ),
+        H * r1,
+        d,
+        c,
+      ); // [H·r1, H·r2]
+      const gm = await Promise.all(gLeft.map((g, h1) => mm(g, block(m, c, h1 * r1, 0, r1, c), r1, r1, c))); // [r1, H·r2] each
+      const mg = await Promise.all(gRight.map((g, h2) => mm(block(m, c, 0, h2 * r2, H * r1, r2), g, H * r1, r2, r2))); // [H·r1, r2] each
+      for (let h1 = 0; h1 < H; h1++)
         for (let h2 = 0; h2 < H; h2++) {
-          const r = right[l2][h2];
-          const denom = leftNorm * r.frobeniusNorm();
-          out[l1][h1][l2][h2] = denom > 0 ? (await left.compose(r, mm)).frobeniusNorm() / denom : 0;
+          let sq = 0;
+          for (let i = 0; i < r1; i++) for (let j = 0; j < r2; j++) sq += gm[h1][i * c + h2 * r2 + j] * mg[h2][(h1 * r1 + i) * r2 + j];
+          const denom = ovNorm[h1] * rNorm[h2];
+          out[l1][h1][l2][h2] = denom > 0 ? Math.sqrt(Math.max(0, sq)) / denom : 0;
         }
     }
+  }
+  return out;
+}
+
+/** Rows [r0, r0 + nr) × columns [c0, c0 + nc) of a row-major matrix with `cols` columns. */
+function block(a: Float32Array, cols: number, r0: number, c0: number, nr: number, nc: number): Float32Array {
+  const out = new Float32Array(nr * nc);
+  for (let i = 0; i < nr; i++) out.set(a.subarray((r0 + i) * cols + c0, (r0 + i) * cols + c0 + nc), i * nc);
+  return out;
+}
+
+/** Factors [n, r] each, side by side transposed: [count·r, n]. */
+function stackTransposed(factors: Float32Array[], n: number, r: number): Float32Array {
+  const out = new Float32Array(factors.length * r * n);
+  factors.forEach((f, h) => {
+    for (let k = 0; k < n; k++) for (let i = 0; i < r; i++) out[(h * r + i) * n + k] = f[k * r + i];
+  });
+  return out;
+}
+
+/** Factors [n, r] each, side by side: [n, count·r]. */
+function stackColumns(factors: Float32Array[], n: number, r: number): Float32Array {
+  const c = factors.length * r,
+    out = new Float32Array(n * c);
+  factors.forEach((f, h) => {
+    for (let k = 0; k < n; k++) out.set(f.subarray(k * r, (k + 1) * r), k * c + h * r);
+  });
   return out;
 }
 

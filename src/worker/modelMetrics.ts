@@ -1,5 +1,5 @@
 /** The "metrics" request: every head's traits and the composition scores, cached per model identity. */
-import { compositionScores, copyingScores, metricSequences, ModelMetrics, patternScores } from "../core/headMetrics";
+import { compositionSet, copyingScores, metricSequences, ModelMetrics, patternScores } from "../core/headMetrics";
 import type { LightMetrics } from "../protocol/timeline";
 import { ModelWeights } from "../core/weights";
 import { bodyGraph } from "./attentionGraph";
@@ -58,11 +58,7 @@ export async function weightMetrics(
   const heads: LightMetrics["heads"] = [];
   for (let l = 0; l < L; l++)
     for (let h = 0; h < H; h++) heads.push({ layer: l, head: h, ...patternScores(patterns[l], tokens.length, H, T, h, repeat) });
-  const composition = {
-    q: await compositionScores(w, "q", mm),
-    k: await compositionScores(w, "k", mm),
-    v: await compositionScores(w, "v", mm),
-  };
+  const composition = await compositionSet(w, mm);
   return { heads, composition };
 }
 

@@ -46,6 +46,9 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   });
   if (o.checkpoint !== undefined) throw new UsageError("--checkpoint picks one checkpoint; a timeline takes --checkpoints N|all");
   const tty = process.stderr.isTTY;
+  const verbose = !!process.env.HEAD_LENS_VERBOSE; // each step's start, for profiling
+  const t0 = performance.now();
+  let lastStep = "";
   return withEngineOnly(o, async (engine) => {
     const hub = new HubClient(hubOptionsFromEnv());
     const result = await runTimeline(
@@ -58,7 +61,11 @@ export async function timelineCommand(argv: string[]): Promise<number> {
           if (l.ignored.length > 5) process.stderr.write(`head-lens: ignored ${l.ignored.length - 5} more entries of checkpoints/\n`);
           process.stderr.write(`head-lens: ${l.chosen.length} of ${l.labels.length} checkpoints (labels: ${l.labelType}s)\n`);
         },
-        onProgress: (p) => tty && process.stderr.write(`\r\x1b[K${progressLine(p)}`),
+        onProgress: (p) => {
+          if (tty) process.stderr.write(`\r\x1b[K${progressLine(p)}`);
+          else if (verbose && p.step !== lastStep)
+            process.stderr.write(`head-lens: +${((performance.now() - t0) / 1000).toFixed(2)} s ${(lastStep = p.step)}\n`);
+        },
         onCheckpoint: (c) => !tty && process.stderr.write(`head-lens: ${c.file} done\n`),
       },
     );
