@@ -12,6 +12,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { rmSync, writeFileSync } from "node:fs";
 import { HubClient } from "../src/host/hub/hubClient";
+import { OrtBackend } from "../src/worker/ortBackend";
 import { tensor } from "../src/core/tensor";
 import { ModelWeights } from "../src/core/weights";
 import { neelConfig, torchStateDict } from "../test/support/checkpointFixtures";
@@ -44,8 +45,23 @@ function scaled(base: ModelWeights, k: number): ModelWeights {
   return { ...base, W_E: s(base.W_E), W_U: s(base.W_U), blocks: base.blocks.map((b) => ({ ...b, W_Q: s(b.W_Q), W_K: s(b.W_K) })) };
 }
 
+/** This machine's float32 GEMM rate through onnxruntime (2048³), for comparing runs across machines. */
+async function sgemmRate(): Promise<number> {
+  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism(), log: () => undefined });
+  const n = 2048,
+    a = new Float32Array(n * n).fill(0.5);
+  const times: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = performance.now();
+    await backend.matmul(a, a, n, n, n);
+    if (i > 0) times.push((performance.now() - t) / 1000);
+  }
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+
 async function main() {
   console.log(`machine: ${cpus()[0].model}, ${availableParallelism()} threads; ${N} checkpoints, medians of ${REPEATS} runs`);
+  console.log(`sgemm 2048³ (onnxruntime, this machine now): ${(await sgemmRate()).toFixed(0)} GFLOP/s`);
   const root = tempDir("head-lens-bench-timeline-hub-");
   const t0 = performance.now();
   const base = randomWeights({ V: 48262, D: 512, H: 8, E: 64, L: 2, seed: 24, bos: 1 });

@@ -8,7 +8,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeSafetensors } from "../src/core/safetensors";
 import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
@@ -110,18 +110,23 @@ describe("timeline of a hub model's checkpoints", () => {
     assert.ok(!hub.requests.some((q) => q.path.includes("x_1.pth") || q.path.includes("notes.txt")));
     assert.ok(!existsSync(join(cache, "x_1.pth")) && !existsSync(join(cache, "..", "x_1.pth")));
 
-    const again = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", "4", "--json"], env);
     const before = hub.requests.length;
+    const again = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", "4", "--json"], env);
     assert.equal(again.status, 0, again.stderr);
     assert.equal(again.stdout, r.stdout, "a second run gives the same timeline");
-    assert.match(again.stderr, /0\.0 MiB read/);
+    assert.deepEqual(
+      hub.requests.slice(before).filter((q) => q.host === "cdn"),
+      [],
+      "a second run reads no checkpoint byte",
+    );
+    const afterSecond = hub.requests.length;
     const offline = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", "4", "--json"], {
       ...env,
       HF_HUB_OFFLINE: "1",
     });
     assert.equal(offline.status, 0, offline.stderr);
     assert.equal(offline.stdout, r.stdout, "offline, from the cache");
-    assert.equal(hub.requests.length, before, "offline asks the hub nothing");
+    assert.equal(hub.requests.length, afterSecond, "offline asks the hub nothing");
   });
 
   test("each entry is what metrics --json --checkpoint gives; full adds copying, from the whole file", async () => {
@@ -136,6 +141,11 @@ describe("timeline of a hub model's checkpoints", () => {
     metrics.heads.forEach((h: Record<string, number>, i: number) =>
       Object.entries(strip(h)).forEach(([k, v]) => assert.ok(Math.abs(last.heads[i][k] - v) <= 1e-6, `${k}: ${last.heads[i][k]} vs ${v}`)),
     );
+    for (const mode of ["q", "k", "v"])
+      (metrics.composition[mode] as number[][][][]).flat(3).forEach((v, i) => {
+        const got = (last.composition[mode] as number[][][][]).flat(3)[i];
+        assert.ok(Math.abs(got - v) <= 1e-6, `${mode}-composition #${i}: ${got} vs ${v}`);
+      });
     const full = await runCliAsync(["timeline", "--model", "attn-only-2l", "--checkpoints", "2", "--metrics", "full", "--json"], env);
     assert.equal(full.status, 0, full.stderr);
     const fullLast = JSON.parse(full.stdout).checkpoints.at(-1);
@@ -217,6 +227,9 @@ describe("timeline of a model folder's checkpoints/", () => {
     writeFileSync(join(dir, "checkpoints", "tiny_100.pth"), torchStateDict(weights[1]));
     writeFileSync(join(dir, "checkpoints", "tiny_1000.safetensors"), st(weights[2]));
     writeFileSync(join(dir, "checkpoints", "tiny_abc.pth"), "not a checkpoint");
+    writeFileSync(join(dir, "checkpoints", ".hidden_5.pth"), "hidden");
+    mkdirSync(join(dir, "checkpoints", "folder_7.pth"));
+    symlinkSync(join(dir, "checkpoints", "gone.pth"), join(dir, "checkpoints", "dangling_9.pth"));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -233,6 +246,19 @@ describe("timeline of a model folder's checkpoints/", () => {
       );
       j.checkpoints.forEach((c: Entry, i: number) => assertMatchesReference(c, weights[i], 0));
       assert.match(r.stderr, /ignored "checkpoints\/tiny_abc\.pth": not <name>_<number>\.pth/);
+      assert.match(r.stderr, /ignored "checkpoints\/\.hidden_5\.pth": not a plain file name/);
+      assert.match(r.stderr, /ignored "checkpoints\/folder_7\.pth": not a file/);
+      assert.match(r.stderr, /ignored "checkpoints\/dangling_9\.pth": not a file/);
+      // What the figures depend on beside the weights is part of the cache key: a new BOS, new figures.
+      const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+      writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, bos_token_id: 5 }));
+      try {
+        const moved = await runCliAsync(["timeline", "--model", dir, "--checkpoints", "all", "--json"], env);
+        assert.equal(moved.status, 0, moved.stderr);
+        JSON.parse(moved.stdout).checkpoints.forEach((c: Entry, i: number) => assertMatchesReference(c, weights[i], 5));
+      } finally {
+        writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+      }
       const run = await runCliAsync(["run", "--model", dir, "--checkpoint", "100", "--tokens", "0,5,6,7,5,6", "--json"], env);
       assert.equal(run.status, 0, run.stderr);
       assert.equal(JSON.parse(run.stdout).model, "tiny-history@100");

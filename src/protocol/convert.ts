@@ -1,4 +1,5 @@
 /** Messages between the host and the checkpoint-conversion worker (dist/convertWorker.js). */
+import type { ModelConfig } from "../core/config";
 
 /** One conversion, given to the worker as its workerData. */
 export interface ConvertJob {
@@ -38,8 +39,11 @@ export interface PlanJob {
   size: number;
   tail: ByteSpan;
   spans: ByteSpan[];
-  /** The model's tokenizer.json, to find BOS as a conversion would (its config's bos_token_id wins). */
-  tokenizer?: { path: string; dVocab: number; name: string; bos?: number };
+  /**
+   * Where BOS comes from, as loading the model would find it: a hub model's tokenizer.json (its
+   * config's bos_token_id wins), or a model folder (its tokenizer.json, vocab map or GPT-2's).
+   */
+  bos?: { tokenizer: { path: string; dVocab: number; name: string; bos?: number } } | { modelDir: string; config: ModelConfig };
 }
 
 /** A zip entry, from the directory. */

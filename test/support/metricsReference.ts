@@ -4,19 +4,43 @@
  * scores from TransformerLens's processing done by hand (fold_layer_norm with centred reading
  * weights, centre_writing_weights) and all_composition_scores: ‖OV₁·R₂‖_F / (‖OV₁‖_F ‖R₂‖_F).
  */
-import { metricSequences } from "../../src/core/headMetrics";
 import { ModelWeights } from "../../src/core/weights";
 import { referenceRun } from "./attentionReference";
 import { mm64 } from "./denseOracle";
+import { mulberry32 } from "./random";
 
 export interface ReferenceMetrics {
   heads: { layer: number; head: number; prevToken: number; induction: number; duplicateToken: number; bos: number }[];
   composition: Record<"q" | "k" | "v", number[][][][]>;
 }
 
+/**
+ * The metric sequences from their definition (docs/definitions.md, "Head metrics"): 16 × BOS + r + r,
+ * r = min(50, ⌊(n_ctx − 1)/2⌋) distinct tokens, each a uniform draw (mulberry32, seed 20241127)
+ * among the ids of 16 runs of 64 consecutive ids spread evenly (first at 0, last ending at V; the
+ * whole vocabulary when V ≤ 1 024) except BOS and those drawn before — a partial Fisher–Yates shuffle.
+ */
+export function referenceSequences(V: number, bos: number, nCtx: number): { tokens: number[][]; repeat: number } {
+  const repeat = Math.min(50, Math.floor((nCtx - 1) / 2));
+  const runs =
+    V <= 1024 ? [[0, V]] : Array.from({ length: 16 }, (_, k) => [Math.round((k * (V - 64)) / 15), Math.round((k * (V - 64)) / 15) + 64]);
+  const ids = runs.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i)).filter((id) => id !== bos);
+  const rand = mulberry32(20241127);
+  const tokens = Array.from({ length: 16 }, () => {
+    const pool = [...ids];
+    for (let i = 0; i < repeat; i++) {
+      const j = i + Math.floor(rand() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    const r = pool.slice(0, repeat);
+    return [bos, ...r, ...r];
+  });
+  return { tokens, repeat };
+}
+
 export function referenceMetrics(w: ModelWeights, bos: number): ReferenceMetrics {
   const { n_layers: L, n_heads: H, d_model: D, d_head: E } = w.config;
-  const { tokens, repeat } = metricSequences(w.config.d_vocab, bos, w.config.n_ctx);
+  const { tokens, repeat } = referenceSequences(w.config.d_vocab, bos, w.config.n_ctx);
   const runs = tokens.map((seq) => referenceRun(w, seq).patterns);
   const T = tokens[0].length;
   const mean = (l: number, h: number, from: number, to: number, col: (i: number) => number) => {

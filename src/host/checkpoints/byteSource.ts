@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { join } from "node:path";
 import { HeadLensError } from "../../core/errors";
 import type { FileMeta, HubClient } from "../hub/hubClient";
+import { readRange } from "../hub/hubRanges";
 
 export interface ByteSource {
   /** The file as the user knows it (a hub path or a file path), for messages. */
@@ -44,7 +45,7 @@ export function hubSource(hub: HubClient, repo: string, revision: string, file: 
   return {
     label: `${repo}/${file}`,
     size: meta.size,
-    read: (start, end) => hub.readRange(meta, { repo, revision, file }, start, end, signal),
+    read: (start, end) => readRange(hub, meta, { repo, revision, file }, start, end, signal),
   };
 }
 

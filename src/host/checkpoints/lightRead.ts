@@ -5,7 +5,7 @@
  * ln1's whole, W_E's metric rows, W_pos's first rows. Ranges closer than MERGE_GAP are read in one
  * request. The folder is written whole into a temporary one, then renamed: never half-written.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { ModelConfig } from "../../core/config";
 import { HeadLensError } from "../../core/errors";
 import { decodeBf16, decodeHalf } from "../../core/halfFloat";
@@ -34,7 +34,7 @@ const MAX_LOCAL_EXTRA = 64 + 4 + 20;
 
 export interface LightReadOptions {
   config: ModelConfig;
-  tokenizer?: PlanJob["tokenizer"];
+  bos?: PlanJob["bos"];
   convert?: ConvertRunOptions;
 }
 
@@ -49,7 +49,7 @@ export async function readLightPth(source: ByteSource, out: string, opts: LightR
   const bos =
     config.bos_token_id ??
     plan.bos ??
-    fail("its config has no bos_token_id and there is no tokenizer.json to find BOS in; add bos_token_id to config.json");
+    fail("its model has no BOS the light read can find (no bos_token_id, tokenizer or vocabulary); add bos_token_id to config.json");
   const spec = lightSpec(config, bos);
   const refs = new Map(plan.tensors.map((t) => [t.name, t]));
   const small = expectedShapes(lightConfig(config, spec));
@@ -73,8 +73,12 @@ export async function readLightPth(source: ByteSource, out: string, opts: LightR
     mkdirSync(tmp, { recursive: true });
     writeFileSync(join(tmp, LIGHT_TENSORS_FILE), writeSafetensors(tensors, { source: label }));
     writeFileSync(join(tmp, LIGHT_JSON_FILE), JSON.stringify(info));
-    rmSync(out, { recursive: true, force: true });
-    renameSync(tmp, out);
+    try {
+      renameSync(tmp, out);
+    } catch (e) {
+      // Another window or process read the same checkpoint first: its folder is as good as ours.
+      if (!existsSync(join(out, LIGHT_JSON_FILE))) throw e;
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -86,7 +90,7 @@ async function planOf(source: ByteSource, opts: LightReadOptions): Promise<Extra
   let tail: ByteSpan = { start: size - edge(size), bytes: await source.read(size - edge(size), size) };
   const spans: ByteSpan[] = [{ start: 0, bytes: await source.read(0, edge(size)) }];
   for (let round = 0; round < 4; round++) {
-    const r = await runPlan({ label, size, tail, spans, ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}) }, opts.convert);
+    const r = await runPlan({ label, size, tail, spans, ...(opts.bos ? { bos: opts.bos } : {}) }, opts.convert);
     if (!("need" in r)) return r;
     const [from, to] = [r.need[0], Math.min(size, r.need[1])];
     if (to - from > MAX_NEED || from < 0 || from >= to)
@@ -115,7 +119,9 @@ function checkReadable(t: PlannedTensor, shape: number[], label: string): void {
 /** Byte ranges [start, end) of an entry's data, each as a Buffer; nearby ranges read in one request with the local header. */
 async function readEntryRanges(source: ByteSource, entry: ZipEntryInfo, ranges: [number, number][]): Promise<Buffer[]> {
   const head = entry.localHeader;
-  const first = await source.read(head, Math.min(source.size, head + 30 + Buffer.byteLength(entry.name) + MAX_LOCAL_EXTRA + ranges[0][1]));
+  // The local header, with the first range when it starts near the data (a tensor at offset 0 of its storage).
+  const headerEnd = head + 30 + Buffer.byteLength(entry.name) + MAX_LOCAL_EXTRA;
+  const first = await source.read(head, Math.min(source.size, headerEnd + (ranges[0][0] <= MERGE_GAP ? ranges[0][1] : 0)));
   // The local header's two lengths say where the data starts (the worker checked the directory).
   if (first.length < 30 || first.readUInt32LE(0) !== 0x04034b50)
     throw new HeadLensError(`${source.label}: entry ${JSON.stringify(entry.name)} has no local header where the directory says`, "pth.zip");

@@ -7,7 +7,6 @@ import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -19,7 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { CheckpointFile, CheckpointListing, checkpointListing, ListedEntry } from "../../core/checkpoints";
+import { CheckpointFile, CheckpointListing, checkpointListing, ListedEntry, MAX_LISTING_ENTRIES } from "../../core/checkpoints";
 import { MAX_CONFIG_BYTES, ModelConfig } from "../../core/config";
 import { HeadLensError } from "../../core/errors";
 import { parseAnyConfig } from "../../core/neelConfig";
@@ -46,7 +45,10 @@ export interface ModelCheckpoints {
   /** A stable key of a checkpoint's content (the hub's etag; a local file's path, size and time), for every cache. */
   key(c: CheckpointFile): Promise<string>;
   config(): Promise<ModelConfig>;
-  tokenizer(): Promise<PlanJob["tokenizer"] | undefined>;
+  /** Where BOS comes from, for a partial read's plan. */
+  bosSource(): Promise<PlanJob["bos"]>;
+  /** What, beside a checkpoint's bytes, its figures depend on (config, tokenizer files): part of every cache key. */
+  identity(): Promise<string>;
   /** The checkpoint's bytes (nothing is read until asked). */
   source(c: CheckpointFile, signal?: AbortSignal): Promise<ByteSource>;
   /** The checkpoint as a whole model folder (downloaded and converted when it must be). */
@@ -61,6 +63,16 @@ export async function modelCheckpoints(model: string, deps: CheckpointDeps, sign
   return hubCheckpoints(model, spec, deps, signal);
 }
 
+/** The files' real paths, sizes and times, hashed (a file that is absent counts as absent). */
+function filesIdentity(files: string[]): string {
+  const h = createHash("sha256");
+  for (const f of files) {
+    const st = statSync(f, { throwIfNoEntry: false });
+    h.update(st ? `${realpathSync(f)}|${st.size}|${st.mtimeMs}\n` : `${f}|absent\n`);
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
 function readConfigFile(dir: string): ModelConfig {
   const p = join(dir, "config.json");
   const st = statSync(p, { throwIfNoEntry: false });
@@ -73,11 +85,18 @@ function folderCheckpoints(model: string, dir: string, deps: CheckpointDeps): Mo
   const folder = join(dir, "checkpoints");
   if (!existsSync(folder))
     throw new HeadLensError(`${dir}: has no checkpoints/ folder (files <name>_<number>.pth or .safetensors)`, "model.checkpoint");
-  const names = readdirSync(folder);
-  const entries: ListedEntry[] = names.slice(0, 20_001).map((n) => ({ path: `checkpoints/${n}` }));
+  const names = readdirSync(folder).slice(0, MAX_LISTING_ENTRIES + 1);
+  // Files, and links to files (a Hugging Face snapshot folder is links into blobs/); nothing else.
+  const notFiles = names.filter((n) => !statSync(join(folder, n), { throwIfNoEntry: false })?.isFile());
+  const entries: ListedEntry[] = names.filter((n) => !notFiles.includes(n)).map((n) => ({ path: `checkpoints/${n}` }));
   const listing = checkpointListing(entries, folder);
+  listing.ignored.push(...notFiles.map((n) => `${JSON.stringify(`checkpoints/${n}`)}: not a file (a folder, or a link to nothing)`));
   for (const c of listing.checkpoints) c.size = statSync(join(dir, c.file)).size;
   const config = () => Promise.resolve(readConfigFile(dir));
+  const identity = async () => {
+    const c = await config();
+    return filesIdentity(["config.json", "tokenizer.json", c.vocab_map].filter((f): f is string => !!f).map((f) => join(dir, f)));
+  };
   const key = async (c: CheckpointFile) => {
     const p = join(dir, c.file);
     const st = statSync(p);
@@ -91,19 +110,15 @@ function folderCheckpoints(model: string, dir: string, deps: CheckpointDeps): Mo
     listing,
     key,
     config,
-    tokenizer: async () => {
-      const t = join(dir, "tokenizer.json");
-      const c = await config();
-      return existsSync(t)
-        ? { path: t, dVocab: c.d_vocab, name: c.tokenizer_name, ...(c.bos_token_id !== undefined ? { bos: c.bos_token_id } : {}) }
-        : undefined;
-    },
+    bosSource: async () => ({ modelDir: dir, config: await config() }),
+    identity,
     source: async (c) => fileSource(join(dir, c.file)),
     open: async (c) => {
       const file = join(dir, c.file);
       const name = `${(await config()).model_name}@${c.label}`;
       if (file.endsWith(".pth")) return prepareLocalPth(file, deps.storageDir, deps.convert, dir, name);
-      return checkpointView(dir, file, name, join(deps.storageDir, "checkpoints", await key(c)));
+      // Keyed by the folder's config and tokenizer files too: the view holds a copy of its config.
+      return checkpointView(dir, file, name, join(deps.storageDir, "checkpoints", `${await key(c)}-${await identity()}`));
     },
   };
 }
@@ -127,7 +142,7 @@ function checkpointView(dir: string, weights: string, name: string, out: string)
   };
   link(weights, join(tmp, "model.safetensors"));
   for (const f of ["tokenizer.json", raw.vocab_map, raw.priors])
-    if (typeof f === "string" && /^[\w.-]+$/.test(f) && existsSync(join(dir, f)) && lstatSync(join(dir, f)).isFile())
+    if (typeof f === "string" && /^[\w.-]+$/.test(f) && statSync(join(dir, f), { throwIfNoEntry: false })?.isFile())
       link(join(dir, f), join(tmp, f));
   writeFileSync(join(tmp, "config.json"), JSON.stringify({ ...raw, model_name: name }, null, 2));
   rmSync(out, { recursive: true, force: true });
@@ -153,12 +168,29 @@ async function hubCheckpoints(model: string, spec: HubModelSpec, deps: Checkpoin
     listing,
     key: async (c) => c.etag ?? (await hub.fileMeta(spec.repo, revision, c.file, signal)).etag,
     config: loadConfig,
-    tokenizer: async () => {
+    bosSource: async () => {
       const c = await loadConfig();
       const path = await hub.download(spec.tokenizerRepo, "main", "tokenizer.json", { signal });
-      return { path, dVocab: c.d_vocab, name: c.tokenizer_name, ...(c.bos_token_id !== undefined ? { bos: c.bos_token_id } : {}) };
+      return {
+        tokenizer: { path, dVocab: c.d_vocab, name: c.tokenizer_name, ...(c.bos_token_id !== undefined ? { bos: c.bos_token_id } : {}) },
+      };
     },
-    source: async (c, sig) => hubSource(hub, spec.repo, revision, c.file, await hub.fileMeta(spec.repo, revision, c.file, sig), sig),
+    identity: async () => {
+      const c = await loadConfig();
+      const tokenizer = await hub.download(spec.tokenizerRepo, "main", "tokenizer.json", { signal });
+      return createHash("sha256")
+        .update(JSON.stringify(c))
+        .update(filesIdentity([tokenizer]))
+        .digest("hex")
+        .slice(0, 16);
+    },
+    source: async (c, sig) => {
+      const meta = await hub.fileMeta(spec.repo, revision, c.file, sig);
+      // The bytes are cached under the listing's etag: they must be that file's.
+      if (c.etag && meta.etag !== c.etag)
+        throw new HeadLensError(`${spec.repo}/${c.file} changed on the hub since it was listed; run the timeline again`, "hub.changed");
+      return hubSource(hub, spec.repo, revision, c.file, meta, sig);
+    },
     open: (c, opts = {}) =>
       prepareHubModel({ ...spec, name: `${spec.name}@${c.label}`, file: c.file }, hub, deps.storageDir, {
         ...opts,

@@ -6,7 +6,7 @@
  * it stopped and a second run reads nothing. Checkpoints are reported as they are done, in order.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointFile, spreadCheckpoints } from "../../core/checkpoints";
 import { HeadLensError } from "../../core/errors";
@@ -98,7 +98,8 @@ async function checkpointMetrics(
   onBytes: (n: number) => void,
   report: (step: string) => void,
 ): Promise<TimelineCheckpoint> {
-  const key = await model.key(c);
+  // The checkpoint's bytes, and what its figures also depend on (config, tokenizer files, the metric definition).
+  const key = `${await model.key(c)}-${await model.identity()}`;
   const resultPath = join(deps.storageDir, "timeline", "results", `${key}-${mode}-${RESULT_VERSION}.json`);
   const hit = readResult(resultPath);
   if (hit) return { label: c.label, file: c.file, ...hit };
@@ -107,7 +108,8 @@ async function checkpointMetrics(
     const dir = join(deps.storageDir, "timeline", "light", key);
     if (!existsSync(join(dir, "light.json"))) {
       report(`reading ${c.file}`);
-      const source = new CachedSource(await model.source(c, on.signal), join(deps.storageDir, "timeline", "ranges", key));
+      const ranges = join(deps.storageDir, "timeline", "ranges", key);
+      const source = new CachedSource(await model.source(c, on.signal), ranges);
       const counting = {
         label: source.label,
         size: source.size,
@@ -118,7 +120,8 @@ async function checkpointMetrics(
           return bytes;
         },
       };
-      await readLightPth(counting, dir, { config: await model.config(), tokenizer: await model.tokenizer(), convert: deps.convert });
+      await readLightPth(counting, dir, { config: await model.config(), bos: await model.bosSource(), convert: deps.convert });
+      rmSync(ranges, { recursive: true, force: true }); // the light folder holds what they did: one copy is enough
     }
     report(`measuring ${c.file}`);
     metrics = await engine.lightMetrics(dir, on.signal);

@@ -80,7 +80,7 @@ export interface FileMeta {
 }
 
 /** Which repo, revision and file a request was about, for error messages. */
-type Subject = ErrorSubject & { revision: string };
+export type Subject = ErrorSubject & { revision: string };
 
 const SHA = /^[0-9a-f]{40}$/;
 const ETAG = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -174,40 +174,6 @@ export class HubClient {
       }
     }
     return pointer;
-  }
-
-  /**
-   * Bytes [start, end) of a file by one HTTP Range request to where its bytes are (the CDN for LFS
-   * files, without the token); a signed URL that expired is renewed once by a fresh HEAD.
-   */
-  async readRange(meta: FileMeta, s: Required<Subject>, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
-    for (let attempt = 0; ; attempt++) {
-      const headers = { "Accept-Encoding": "identity", Range: `bytes=${start}-${end - 1}` };
-      let res: Response, at: string;
-      try {
-        ({ res, url: at } = await this.send(meta.url, { headers, signal }, false));
-      } catch (e) {
-        throw networkError(s.file, e, this.endpoint);
-      }
-      const range = /^bytes (\d+)-(\d+)\//.exec(res.headers.get("content-range") ?? "");
-      if (res.status === 206 && Number(range?.[1]) === start && Number(range?.[2]) === end - 1) {
-        const body = Buffer.from(await res.arrayBuffer());
-        if (body.length === end - start) return body;
-        throw new HeadLensError(
-          `${s.repo}/${s.file}: bytes ${start}–${end} came back short (${body.length}); run it again`,
-          "hub.interrupted",
-        );
-      }
-      await res.body?.cancel();
-      if (res.status < 300 && res.status !== 206)
-        throw new HeadLensError(
-          `${s.repo}/${s.file}: the server ignored the byte range (HTTP ${res.status}); it cannot be read in part`,
-          "hub.protocol",
-        );
-      const error = await httpError(res, s, this.errorContext, new URL(at).origin !== this.origin);
-      if (error.code !== "hub.linkRefused" || attempt > 0) throw error;
-      Object.assign(meta, await this.head(s, signal)); // signed CDN URLs expire
-    }
   }
 
   /** A file's commit, etag, size and where its bytes are (one HEAD, no download). */

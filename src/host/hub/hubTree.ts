@@ -5,7 +5,7 @@
  * file. Bounded: a listing is read to MAX_LISTING_ENTRIES entries and refused beyond. Kept per
  * revision in Head Lens's cache, so an offline run lists what an online one saw.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ListedEntry, MAX_LISTING_ENTRIES } from "../../core/checkpoints";
 import { HeadLensError } from "../../core/errors";
@@ -25,7 +25,14 @@ const MAX_PAGES = 100;
 
 export async function listTree(hub: HubClient, repo: string, revision: string, folder: string, cacheDir: string, signal?: AbortSignal) {
   const cachePath = join(cacheDir, "listings", repo.replace(/\//g, "--"), encodeURIComponent(revision), `${folder}.json`);
-  const cached = () => (existsSync(cachePath) ? (JSON.parse(readFileSync(cachePath, "utf8")) as ListedEntry[]) : undefined);
+  const cached = () => {
+    try {
+      const v = JSON.parse(readFileSync(cachePath, "utf8"));
+      return Array.isArray(v) ? (v as ListedEntry[]) : undefined;
+    } catch {
+      return undefined; // absent, or unreadable: not a listing
+    }
+  };
   if (hub.offline) {
     const hit = cached();
     if (hit) return hit;
@@ -50,7 +57,7 @@ export async function listTree(hub: HubClient, repo: string, revision: string, f
       if (hit && !(e instanceof HeadLensError)) return hit; // network down: the listing seen last
       throw networkError(`${repo}/${folder}`, e, hub.endpoint);
     }
-    if (!res.ok) throw await httpError(res, { repo, revision }, hub.errorContext);
+    if (!res.ok) throw await httpError(res, { repo, revision, file: `${folder}/` }, hub.errorContext);
     const body = (await res.json().catch(() => undefined)) as TreeEntry[] | undefined;
     if (!Array.isArray(body)) throw new HeadLensError(`${repo}/${folder}: the hub's tree answer is not a list of files`, "hub.protocol");
     for (const e of body) {
@@ -66,8 +73,9 @@ export async function listTree(hub: HubClient, repo: string, revision: string, f
     url = nextPage(res.headers.get("link"), url);
   }
   mkdirSync(dirname(cachePath), { recursive: true });
-  writeFileSync(`${cachePath}.tmp`, JSON.stringify(entries));
-  renameSync(`${cachePath}.tmp`, cachePath);
+  const tmp = `${cachePath}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(entries));
+  renameSync(tmp, cachePath);
   return entries;
 }
 

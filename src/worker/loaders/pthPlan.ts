@@ -8,6 +8,7 @@ import { HeadLensError } from "../../core/errors";
 import { quoteName } from "../../core/safetensors";
 import { PlanJob, PlannedTensor, PlanResult } from "../../protocol/convert";
 import { HfTokenizerVocabulary } from "./hfTokenizer";
+import { vocabularyFor } from "./vocabulary";
 import { PyDict, unpickle } from "./pickle";
 import { describe } from "./pickleValues";
 import { checkView, isTensor, MAX_PICKLE_BYTES, STORAGE_DTYPES } from "./pth";
@@ -52,7 +53,11 @@ async function plan(job: PlanJob): Promise<PlanResult> {
     checkView(v, label, `tensor ${quoteName(name)}`);
     tensors.push({ name, entry, dtype, elementBytes, offset: v.offset, shape: [...v.size], stride: [...v.stride] });
   }
-  const t = job.tokenizer;
-  const bos = t ? HfTokenizerVocabulary.fromFile(t.path, t.dVocab, t.name, t.bos).bos : undefined;
+  const from = job.bos;
+  const bos = !from
+    ? undefined
+    : "tokenizer" in from
+      ? HfTokenizerVocabulary.fromFile(from.tokenizer.path, from.tokenizer.dVocab, from.tokenizer.name, from.tokenizer.bos).bos
+      : vocabularyFor(from.config, from.modelDir).bos;
   return { entries, tensors, ...(bos !== undefined ? { bos } : {}) };
 }
