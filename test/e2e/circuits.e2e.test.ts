@@ -11,6 +11,20 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { answerPicks, REPO, runCommand, Session, startVSCode } from "./harness";
 import { axeSeriousViolations, frameWith, hoverWord, screenshotFailures, treeRowIn, vsix } from "./uxSupport";
+import { loadLocalModel } from "../../src/worker/loaders/localModel";
+import { referenceMetrics } from "../support/metricsReference";
+
+/** demo-attn-2l's L1H0 metrics from a float64 forward pass of its raw weights (the badge's figure). */
+const demoReference = (() => {
+  let ref: ReturnType<typeof referenceMetrics>["heads"][number] | undefined;
+  return () => {
+    if (!ref) {
+      const m = loadLocalModel(join(REPO, "models", "demo-attn-2l"));
+      ref = referenceMetrics(m.weights, m.vocab.bos).heads.find((h) => h.layer === 1 && h.head === 0)!;
+    }
+    return ref;
+  };
+})();
 
 const OUT = join(REPO, "test-output");
 const SHOTS = process.env.HEAD_LENS_SCREENSHOTS ? join(REPO, "docs", "screenshots") : OUT;
@@ -48,7 +62,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     await treeRow("Layer 1").click();
     const l1h0 = s.page.locator(`.monaco-list-row[aria-label^="L1H0, induction 0."]`);
     await l1h0.waitFor({ timeout: 60_000 });
-    assert.match(await l1h0.locator(".label-description").innerText(), /^induction 0\.87$/);
+    assert.equal(await l1h0.locator(".label-description").innerText(), `induction ${demoReference().induction.toFixed(2)}`);
     assert.match(await s.page.locator(`.monaco-list-row[aria-label^="L0H3,"] .label-description`).innerText(), /^prev-token 0\.5\d$/);
     assert.match(
       (await s.page.locator(`.monaco-list-row[aria-label^="L0H0,"]`).getAttribute("aria-label")) ?? "",
@@ -161,7 +175,7 @@ describe("issue #12: the circuits, visible in VS Code", () => {
     // The metrics table: every head, its badge, every metric explained with its source.
     assert.equal(await f.locator(`${OVERVIEW} tbody tr`).count(), 8);
     const l1h0 = f.locator(`${OVERVIEW} tbody tr`, { has: f.locator("th", { hasText: "L1H0" }) });
-    assert.match(await l1h0.locator("td").first().innerText(), /^induction 0\.87$/);
+    assert.equal(await l1h0.locator("td").first().innerText(), `induction ${demoReference().induction.toFixed(2)}`);
     const explain = await f.locator(".explain").innerText();
     for (const m of ["Induction", "Previous token", "Duplicate token", "Copying", "BOS", "Composition", "Badge"])
       assert.match(explain, new RegExp(`^${m}\\s`, "m"), m);
