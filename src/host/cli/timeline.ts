@@ -22,6 +22,8 @@ Each entry is exactly what "head-lens metrics --json --checkpoint <label>" gives
 full). Results are cached under each file's etag: an interrupted run resumes, a second one reads
 nothing. Progress (bytes and checkpoints) goes to stderr.
 
+The bundled demo models ship no checkpoints yet: give --model.
+
 Options:
 ${COMMON_HELP}`;
 
