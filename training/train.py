@@ -13,8 +13,9 @@ training log and a model card.
 Training history (--snapshot-dir): weights-only float32 snapshots (<dir>/<name>_<tokens>.safetensors, TL names)
 at --snapshots log-spaced token counts from --snapshot-from to --total-tokens, plus every --snapshot-every tokens
 in [--dense-from, --dense-to] (where a phase change is expected), each with an eval line in the log; the bundled
-demo's checkpoints/ were picked from such a run (scripts/quantize-checkpoints.py). --stop-tokens ends a run early
-without changing its LR schedule.
+demo's checkpoints/ are to be picked from such a run (pick_history.py, then quantize_checkpoints.py). --stop-tokens
+ends a run early without changing its LR schedule, and a resumed run (same command without --fresh) continues its
+warm-up and cosine where they were (the log of the first such run: logs/demo-attn-2l.history.train.log).
 
     LD_PRELOAD=libtcmalloc_minimal.so.4 python3 training/train.py --layers 2 --out models/demo-attn-2l
 """
@@ -348,7 +349,8 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     state = {"step": 0, "tokens": 0, "seconds": 0.0}
-    if os.path.exists(ckpt_path):
+    resumed = os.path.exists(ckpt_path)
+    if resumed:
         ck = torch.load(ckpt_path, map_location=args.device)
         model.p.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -390,6 +392,9 @@ def main():
     total_steps = int(args.total_tokens / tok_per_step)
     t_start, t_ckpt, t_last = time.time(), time.time(), time.time()
     seconds0, step0 = state["seconds"], state["step"]
+    # The LR schedule (warm-up, cosine over --total-tokens) starts where the run starts: step 0, or the exported
+    # model's step with --init-from; a resumed run continues it (resumes before this key was kept restarted it).
+    sched0 = state.setdefault("schedule_start", 0 if resumed else step0)
     ema = None
     snap_at = set(snapshot_steps(args, tok_per_step)) if args.snapshot_dir else set()
     if snap_at:
@@ -398,11 +403,11 @@ def main():
     while state["step"] < stop_steps:
         step = state["step"]
         # Schedule progress: by steps, or by wall time when a time budget ends the run sooner.
-        progress = (step - step0) / (total_steps - step0)
+        progress = (step - sched0) / (total_steps - sched0)
         if args.time_budget_minutes:
             progress = max(progress, (time.time() - t_start) / (60 * args.time_budget_minutes))
             state["planned"] = f"{args.time_budget_minutes:g} minutes of wall time"
-        lr = args.lr * min(1.0, (step - step0 + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+        lr = args.lr * min(1.0, (step - sched0 + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
         for g in opt.param_groups:
             g["lr"] = lr
         x = batch(gen, (data["train_prose"], data["train_code"]), args.batch, args.n_ctx, bos, args.repeat_rate, V - 1,
