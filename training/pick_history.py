@@ -56,7 +56,10 @@ def main():
     rise = [i for i, v in enumerate(ind) if lo <= v <= hi]
     start = (rise[0] - 1) if rise else max(range(len(ind)), key=lambda i: ind[min(i + 1, len(ind) - 1)] - ind[i])
     end = (rise[-1] + 1) if rise else start + 1
-    keep = {0, len(snaps) - 1, *range(max(0, start), min(len(snaps), end + 1))}
+    span = list(range(max(0, start), min(len(snaps), end + 1)))
+    if len(span) > a.count // 2:  # no sharp rise (or a very dense run): at most half the picks there, evenly
+        span = [span[round(i * (len(span) - 1) / (a.count // 2 - 1))] for i in range(a.count // 2)]
+    keep = {0, len(snaps) - 1, *span}
     rest = [i for i in range(len(snaps)) if i not in keep]
     need = a.count - len(keep)
     if need > 0 and rest:  # log-spaced by tokens over the remaining snapshots
