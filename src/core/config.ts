@@ -115,10 +115,16 @@ export function impliedParameterCount(c: ModelConfig): number {
 
 /**
  * Refuses a config whose tensors cannot fit in the weights file before anything is allocated for
- * them: even at 2 bytes per weight (F16/BF16, the smallest float dtype read) they need more bytes
- * than the file's tensor data holds.
+ * them: even at 2 bytes per weight (F16/BF16, the smallest float dtype read; 0.5 for a file with
+ * 4-bit quantized tensors, quantized.ts) they need more bytes than the file's tensor data holds.
  */
-export function checkConfigFitsWeights(c: ModelConfig, configLabel: string, weightsLabel: string, tensorBytes: number): void {
+export function checkConfigFitsWeights(
+  c: ModelConfig,
+  configLabel: string,
+  weightsLabel: string,
+  tensorBytes: number,
+  minBytesPerWeight = 2,
+): void {
   // No tensor data at all is the weights file's fault, whatever the config says.
   if (tensorBytes === 0)
     throw new HeadLensError(
@@ -126,10 +132,10 @@ export function checkConfigFitsWeights(c: ModelConfig, configLabel: string, weig
       "weights.empty",
     );
   const params = impliedParameterCount(c);
-  if (params * 2 > tensorBytes) {
+  if (params * minBytesPerWeight > tensorBytes) {
     const dims = POSITIVE_INTS.map((k) => `${k}=${c[k]}`).join(", ");
     throw new HeadLensError(
-      `${configLabel}: ${dims} imply ${params.toLocaleString("en-US")} weights (≥ ${(params * 2).toLocaleString("en-US")} bytes) ` +
+      `${configLabel}: ${dims} imply ${params.toLocaleString("en-US")} weights (≥ ${(params * minBytesPerWeight).toLocaleString("en-US")} bytes) ` +
         `but ${weightsLabel} holds ${tensorBytes.toLocaleString("en-US")} bytes of tensor data; config.json does not describe these weights`,
       "config.mismatch",
     );

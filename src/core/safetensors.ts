@@ -4,6 +4,7 @@
  */
 import { HeadLensError } from "./errors";
 import { decodeBf16Checked, decodeHalfChecked, floatToBf16, floatToHalf } from "./halfFloat";
+import { dequantize, quantizedTensors } from "./quantized";
 import { JsonObject, JsonValue, NonInteger, StrictJsonError, parseStrictJson } from "./strictJson";
 
 export type FloatDType = "F32" | "F16" | "BF16";
@@ -220,10 +221,15 @@ function checkContiguousCover(label: string, tensors: Map<string, TensorEntry>, 
   }
 }
 
-/** Decode a float tensor to float32; `finite` true when the decoder saw no Inf / NaN (F16, BF16), else unchecked. */
+/**
+ * Decode a float tensor to float32 (a quantized one, quantized.ts, dequantized); `finite` true when the
+ * decoder saw no Inf / NaN (F16, BF16), else unchecked.
+ */
 export function readFloatTensor(file: SafetensorsFile, name: string): { shape: number[]; data: Float32Array; finite?: boolean } {
   const entry = file.tensors.get(name);
   if (!entry) fail(file.label, `required tensor ${quoteName(name)} is missing`, "missing");
+  const quantized = quantizedTensors(file.metadata, file.tensors, file.label).get(name);
+  if (quantized) return { shape: quantized.shape, data: dequantize(quantized, file.data, file.label, name) };
   const bytes = file.data.subarray(entry.begin, entry.end);
   let data: Float32Array, finite: boolean | undefined;
   switch (entry.dtype) {

@@ -1,6 +1,7 @@
 /** Model weights under TransformerLens state-dict names, checked against the config. */
 import { ModelConfig, checkConfigFitsWeights } from "./config";
 import { HeadLensError } from "./errors";
+import { quantizedTensors } from "./quantized";
 import { SafetensorsFile, TensorEntry, readFloatTensor, unsupportedDtype } from "./safetensors";
 import { Tensor, firstNonFinite } from "./tensor";
 
@@ -64,7 +65,7 @@ const FLOAT_DTYPES = new Set(["F32", "F16", "BF16"]);
  * float dtype, so a config that claims more than the file holds costs no memory.
  */
 export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFile, configLabel = "config.json"): ModelWeights {
-  checkTensorTable(config, file.tensors, file.label, configLabel, file.data.byteLength);
+  checkTensorTable(config, file.tensors, file.label, configLabel, file.data.byteLength, file.metadata);
   const shapes = expectedShapes(config);
   const t = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
@@ -101,8 +102,9 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
 }
 
 /**
- * The config fits the file and every tensor it needs is present with its shape and a float dtype:
- * everything that can be known from a safetensors header, before any weight is decoded.
+ * The config fits the file and every tensor it needs is present with its shape and a float dtype, or
+ * quantized (quantized.ts: its logical shape, values and scales checked): everything that can be
+ * known from a safetensors header, before any weight is decoded.
  */
 export function checkTensorTable(
   config: ModelConfig,
@@ -110,9 +112,17 @@ export function checkTensorTable(
   label: string,
   configLabel: string,
   dataBytes: number,
+  metadata: Record<string, string> = {},
 ): void {
-  checkConfigFitsWeights(config, configLabel, label, dataBytes);
+  const quantized = quantizedTensors(metadata, tensors, label);
+  // 4-bit weights take half a byte each: the size check allows that much, no less.
+  checkConfigFitsWeights(config, configLabel, label, dataBytes, quantized.size > 0 ? 0.5 : 2);
   for (const [name, shape] of expectedShapes(config)) {
+    const q = quantized.get(name);
+    if (q) {
+      checkShape(label, name, q.shape, shape);
+      continue;
+    }
     const entry = tensors.get(name);
     if (!entry) {
       throw new HeadLensError(

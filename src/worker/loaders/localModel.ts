@@ -50,7 +50,7 @@ export function inspectModelFolder(dirArg: string): ModelConfig {
     const start = Buffer.alloc(8 + n);
     readSync(fd, start, 0, 8 + n, 0);
     const header = parseSafetensorsHeader(start, size, stPath);
-    checkTensorTable(config, header.tensors, stPath, join(dir, "config.json"), size - header.dataOffset);
+    checkTensorTable(config, header.tensors, stPath, join(dir, "config.json"), size - header.dataOffset, header.metadata);
   } finally {
     closeSync(fd);
   }
