@@ -25,15 +25,7 @@ export class OverviewPanel {
     const title = `Overview: ${modelName(model)}`;
     // A hidden page is not retained: the re-created one gets the latest figures.
     const options = { waiting: "discard" as const, onReady: () => this.last && this.host.post("show", this.last) };
-    this.host = restored
-      ? WebviewHost.adopt(restored, PAGES.overview, s.context.extensionUri, title, options)
-      : WebviewHost.create(
-          PAGES.overview,
-          s.context.extensionUri,
-          title,
-          { column: vscode.ViewColumn.Active, preserveFocus: false },
-          options,
-        );
+    this.host = WebviewHost.open(restored, PAGES.overview, s.context.extensionUri, title, options);
     const open = (what: string, f: () => Promise<void>) => f().catch((e) => s.reportError(what, e));
     this.host.channel
       .serve("openHead", (ref) => open("open head", () => s.heads.show(model, [ref])))

@@ -48,15 +48,7 @@ export class TimelinePanel {
     const title = `Timeline: ${state.name}`;
     // A hidden page is not retained: the re-created one gets the whole run again.
     const options = { waiting: "discard" as const, onReady: () => this.replay() };
-    this.host = restored
-      ? WebviewHost.adopt(restored, PAGES.timeline, s.context.extensionUri, title, options)
-      : WebviewHost.create(
-          PAGES.timeline,
-          s.context.extensionUri,
-          title,
-          { column: vscode.ViewColumn.Active, preserveFocus: false },
-          options,
-        );
+    this.host = WebviewHost.open(restored, PAGES.timeline, s.context.extensionUri, title, options);
     this.host.channel
       .serve("rerun", (settings) => void this.run(checkedSettings(settings)))
       .serve("cancel", ({ run }) => {

@@ -83,6 +83,19 @@ export class WebviewHost<Serves extends PageHostApi, Calls extends Api> implemen
     return new WebviewHost<S, C>(panel, spec, extensionUri, title, options);
   }
 
+  /** The restored panel adopted, or a new one in the active column, focused: how a panel opens from a command or a restore. */
+  static open<S extends PageHostApi, C extends Api>(
+    restored: vscode.WebviewPanel | undefined,
+    spec: PageSpec,
+    extensionUri: vscode.Uri,
+    title: string,
+    options: HostOptions,
+  ): WebviewHost<S, C> {
+    return restored
+      ? WebviewHost.adopt<S, C>(restored, spec, extensionUri, title, options)
+      : WebviewHost.create<S, C>(spec, extensionUri, title, { column: vscode.ViewColumn.Active, preserveFocus: false }, options);
+  }
+
   /** Tells the page something (held until it listens). */
   post(...[method, params]: Message<Calls>): void {
     this.channel.notify(method, params as never);
