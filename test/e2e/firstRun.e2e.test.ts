@@ -186,7 +186,8 @@ describe("issue #21: the first-run walkthrough", () => {
     const f = await frameWith(s.page, "section.enlarged[data-baseline-induction]");
     const big = f.locator("section.enlarged:has(canvas[data-head='L1H0'])");
     let d: DOMStringMap = {};
-    for (let i = 0; i < 300 && !(Number(d.induction) < 0.05); i++) {
+    // The ablated run's pattern can be drawn before the baseline run arrives: wait for both.
+    for (let i = 0; i < 300 && !(Number(d.induction) < 0.05 && d.baselineInduction); i++) {
       d = await big.evaluate((e) => ({ ...(e as HTMLElement).dataset }));
       await s.page.waitForTimeout(100);
     }
