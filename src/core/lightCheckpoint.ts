@@ -10,7 +10,7 @@
 import { ModelConfig } from "./config";
 import { metricSequences, metricTokenRuns } from "./headMetrics";
 import { Tensor } from "./tensor";
-import { expectedShapes, ModelWeights } from "./weights";
+import { expectedShapes, ModelWeights, weightsFromTensors } from "./weights";
 
 export interface LightSpec {
   /** W_E rows read, as sorted disjoint runs [start, end): the metric runs and BOS. */
@@ -60,32 +60,15 @@ export function lightConfig(config: ModelConfig, spec: LightSpec): ModelConfig {
 export function lightWeights(config: ModelConfig, spec: LightSpec, read: Map<string, Float32Array>): ModelWeights {
   const small = lightConfig(config, spec);
   const { d_model: D, d_vocab: R } = small;
-  const t = (name: string): Tensor => ({ shape: expectedShapes(small).get(name)!, data: read.get(name)! });
-  const opt = (name: string): Tensor | undefined => (read.has(name) ? t(name) : undefined);
-  const ln = config.normalization_type === "LN";
-  return {
-    config: small,
-    W_E: t("embed.W_E"),
-    W_pos: t("pos_embed.W_pos"),
-    blocks: Array.from({ length: config.n_layers }, (_, l) => {
-      const b = `blocks.${l}.`;
-      return {
-        ln1_w: opt(b + "ln1.w"),
-        ln1_b: opt(b + "ln1.b"),
-        W_Q: t(b + "attn.W_Q"),
-        W_K: t(b + "attn.W_K"),
-        W_V: t(b + "attn.W_V"),
-        b_Q: t(b + "attn.b_Q"),
-        b_K: t(b + "attn.b_K"),
-        b_V: t(b + "attn.b_V"),
-        W_O: t(b + "attn.W_O"),
-        b_O: t(b + "attn.b_O"),
-      };
-    }),
-    ...(ln ? { ln_final_w: { shape: [D], data: new Float32Array(D).fill(1) }, ln_final_b: { shape: [D], data: new Float32Array(D) } } : {}),
-    W_U: { shape: [D, R], data: new Float32Array(D * R) },
-    b_U: { shape: [R], data: new Float32Array(R) },
-  };
+  const shapes = expectedShapes(small);
+  const t = new Map<string, Tensor>([...read].map(([name, data]) => [name, { shape: shapes.get(name)!, data }]));
+  if (config.normalization_type === "LN") {
+    t.set("ln_final.w", { shape: [D], data: new Float32Array(D).fill(1) });
+    t.set("ln_final.b", { shape: [D], data: new Float32Array(D) });
+  }
+  t.set("unembed.W_U", { shape: [D, R], data: new Float32Array(D * R) });
+  t.set("unembed.b_U", { shape: [R], data: new Float32Array(R) });
+  return weightsFromTensors(small, t);
 }
 
 /** The metric sequences of the full model, in the small model's ids. */

@@ -73,6 +73,11 @@ export function weightsFromSafetensors(config: ModelConfig, file: SafetensorsFil
     if (finite !== true) checkFinite(file.label, name, data); // finds what the decoder saw, or checks F32
     t.set(name, { shape, data });
   }
+  return weightsFromTensors(config, t);
+}
+
+/** The structured weights of tensors by TransformerLens name (each present with its shape; LayerNorm's optional). */
+export function weightsFromTensors(config: ModelConfig, t: Map<string, Tensor>): ModelWeights {
   const get = (n: string) => t.get(n)!;
   const opt = (n: string) => t.get(n);
   return {
