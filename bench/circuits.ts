@@ -13,10 +13,10 @@ import { StoredModel } from "../src/worker/modelStore";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { analyzePath } from "../src/worker/pathStrategy";
 import { randomWeights } from "../test/support/models";
+import { median, record } from "./record";
 
 const arg = (name: string, dflt: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt);
 const REPS = arg("--reps", 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const V = 48262;
@@ -72,6 +72,17 @@ async function main(): Promise<void> {
       `  ${name.padEnd(24)} ${median(xs).toFixed(3)} s  (${(median(xs) / base).toFixed(2)}× a direct head)  [${xs.map((x) => x.toFixed(2)).join(", ")}]`,
     );
   }
+  const peer = { name: "a direct head (dense)", value: base };
+  for (const type of ["k", "q"])
+    record({
+      id: `path.${type}`,
+      what: `composition path ${type} (L0H3 → L1H0), 48k 2 × 8`,
+      value: median(rows[`path ${type}`]),
+      unit: "s",
+      peer,
+      goal: "≤ 1.0× a head",
+      met: median(rows[`path ${type}`]) <= base,
+    });
   console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   await backend.dispose();
 }

@@ -12,7 +12,6 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { rmSync, writeFileSync } from "node:fs";
 import { HubClient } from "../src/host/hub/hubClient";
-import { OrtBackend } from "../src/worker/ortBackend";
 import { tensor } from "../src/core/tensor";
 import { ModelWeights } from "../src/core/weights";
 import { neelConfig, torchStateDict } from "../test/support/checkpointFixtures";
@@ -20,6 +19,7 @@ import { runCliAsync } from "../test/support/cliProcess";
 import { REPO_ROOT, tempDir } from "../test/support/engine";
 import { startFakeHub } from "../test/support/fakeHub";
 import { randomWeights } from "../test/support/models";
+import { median, record, sgemmRate } from "./record";
 import { cpSync, mkdirSync } from "node:fs";
 
 const arg = (name: string, dflt: number) => {
@@ -31,7 +31,6 @@ const REPEATS = arg("--repeats", 3);
 /** --verbose: print the first run's steps with their times. */
 const VERBOSE = process.argv.includes("--verbose");
 const REPO = "NeelNanda/Attn_Only_2L512W_C4_Code";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[]) => `${median(xs).toFixed(2)} s [${xs.map((x) => x.toFixed(2)).join(", ")}]`;
 
 /** Checkpoint k: the base weights scaled by 1 + k/100 (distinct bytes, no regeneration). */
@@ -43,20 +42,6 @@ function scaled(base: ModelWeights, k: number): ModelWeights {
       t.data.map((x) => x * f),
     );
   return { ...base, W_E: s(base.W_E), W_U: s(base.W_U), blocks: base.blocks.map((b) => ({ ...b, W_Q: s(b.W_Q), W_K: s(b.W_K) })) };
-}
-
-/** This machine's float32 GEMM rate through onnxruntime (2048³), for comparing runs across machines. */
-async function sgemmRate(): Promise<number> {
-  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism(), log: () => undefined });
-  const n = 2048,
-    a = new Float32Array(n * n).fill(0.5);
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const t = performance.now();
-    await backend.matmul(a, a, n, n, n);
-    if (i > 0) times.push((performance.now() - t) / 1000);
-  }
-  return (2 * n ** 3) / median(times) / 1e9;
 }
 
 async function main() {
@@ -124,6 +109,23 @@ async function main() {
   console.log(`light timeline, second run (all from the cache): ${fmt(cached)}`);
   console.log(`peer: downloading the ${N} checkpoints whole from the same stand-in: ${fmt(peer)}`);
   console.log(`ratio first run / peer: ${(median(ours) / median(peer)).toFixed(2)}×`);
+  record({
+    id: "timeline.light",
+    what: `light timeline, ${N} real-size checkpoints from the hub stand-in (CLI)`,
+    value: median(ours),
+    unit: "s",
+    peer: { name: `the ${N} files downloaded whole`, value: median(peer) },
+    goal: "≤ 30 s",
+    met: median(ours) <= 30,
+  });
+  record({
+    id: "timeline.read",
+    what: "share of each checkpoint's bytes read",
+    value: 100 * readShare,
+    unit: "%",
+    goal: "≤ 10 %",
+    met: readShare <= 0.1,
+  });
 }
 
 void main();

@@ -16,13 +16,13 @@ import { patch } from "../src/worker/patching";
 import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR } from "../test/support/engine";
 import { BIG_MODEL_NAME, writeBigModel } from "./bigModel";
+import { median, record } from "./record";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const REPEATS = arg("--repeats", 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms [${xs.map((x) => x.toFixed(0)).join(", ")}]`;
 
 async function main(): Promise<void> {
@@ -64,6 +64,30 @@ async function main(): Promise<void> {
   const g: number[] = [];
   for (let i = 0; i < REPEATS; i++) g.push(await grid());
   console.log(`  patching grid, 16 heads      ${ms(g)}  (clean and corrupted runs included)`);
+  const plain = { name: "a plain run", value: median(times.plain) };
+  for (const [id, name] of [
+    ["whatif.zero", "L0H3 zero"],
+    ["whatif.path", "L0H3 zero into L1H0's keys"],
+  ]) {
+    const v = median(times[name]);
+    record({
+      id,
+      what: `ablated run (${name}), 1 024 tokens, 48k 2 × 8`,
+      value: v,
+      unit: "ms",
+      peer: plain,
+      goal: "≤ 1.5× plain",
+      met: v <= 1.5 * plain.value,
+    });
+  }
+  record({
+    id: "whatif.grid",
+    what: "activation-patching grid, 16 heads, 1 024 tokens",
+    value: median(g),
+    unit: "ms",
+    goal: "≤ 2 s",
+    met: median(g) <= 2000,
+  });
   await backend.dispose();
 }
 

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../test/support/engine";
+import { median, record } from "./record";
 import { RealSizeKind, writeRealSizeModel } from "./realSizeModel";
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
@@ -18,7 +19,6 @@ const KIND = arg("--kind", "trained-like") as RealSizeKind,
   REPS = Number(arg("--reps", "3")),
   DENSE_REPS = Number(arg("--dense-reps", "1"));
 const DIR = arg("--dir", join(tmpdir(), `head-lens-bench-${KIND}-48k-2l`));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TIME = "/usr/bin/time";
 
 interface Run {
@@ -79,6 +79,21 @@ function main(): void {
       `  auto is ${(median(dense.map((r) => r.seconds)) / median(auto.map((r) => r.seconds))).toFixed(1)}× faster (load now ${load()})`,
     );
   }
+  const a = median(auto.map((r) => r.seconds)),
+    peakRss = Math.max(...auto.map((r) => r.rssMiB ?? NaN));
+  const what = `whole ${KIND} 48k 2 × 8 model, \`analyze --all\` (CLI, load included)`;
+  const peer = dense.length ? { name: "dense", value: median(dense.map((r) => r.seconds)) } : undefined;
+  record({
+    id: `model.${KIND}`,
+    what,
+    value: a,
+    unit: "s",
+    peer,
+    goal: KIND === "trained-like" ? "≤ 4 s, ≥ 15× dense" : undefined,
+    met: KIND === "trained-like" && peer ? a <= 4 && peer.value / a >= 15 : undefined,
+  });
+  if (KIND === "trained-like" && Number.isFinite(peakRss))
+    record({ id: "model.rss", what: "its peak RSS", value: peakRss, unit: "MiB", goal: "≤ 800 MiB", met: peakRss <= 800 });
   const same = [...auto, ...dense].every((r) => r.json === auto[0].json);
   console.log(`  JSON of all ${auto.length + dense.length} runs byte-identical: ${same ? "yes" : "NO"}`);
   if (!same) process.exit(1);

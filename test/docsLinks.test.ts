@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { TABLE_BEGIN, TABLE_END } from "../bench/table";
 import { REPO_ROOT } from "./support/engine";
 
 const PAGES = [
@@ -78,7 +79,9 @@ test("every relative link and image of the README and docs/ resolves, anchors in
 
 test("the README is a front page: short, with the two commands, and it links every page of docs/", () => {
   const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  assert.ok(readme.split("\n").length <= 155, `README.md has ${readme.split("\n").length} lines`);
+  // The generated performance table (bench/table.ts) takes its rows from bench:all: the rest stays short.
+  const table = readme.slice(readme.indexOf(TABLE_BEGIN), readme.indexOf(TABLE_END)).split("\n").length;
+  assert.ok(readme.split("\n").length - table <= 155, `README.md has ${readme.split("\n").length - table} lines besides the table`);
   assert.match(readme, /```sh\nnpm ci && npm run build && node dist\/cli\.js analyze --all\n```/);
   assert.match(readme, /```sh\nnpm ci && npm test\n```/);
   for (const page of PAGES.filter((p) => p.startsWith("docs") && p !== join("docs", "README.md")))
