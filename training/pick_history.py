@@ -78,7 +78,7 @@ def main():
               f"{e['val_loss_prose']:.3f} / {e['val_loss_code']:.3f} |")
     print(f"\n/usr/bin/python3 training/quantize_checkpoints.py --snapshots {a.snapshots} --name {a.name} "
           f"--tokens {','.join(str(snaps[i]['tokens']) for i in keep)} --perm 0:{','.join(map(str, perm0))} "
-          f"--perm 1:{','.join(map(str, perm1))} --out models/{a.name}/checkpoints --f32-out /tmp/{a.name}-f32")
+          f"--perm 1:{','.join(map(str, perm1))} --tokens-per-step 2048 --out models/{a.name}/checkpoints --f32-out /tmp/{a.name}-f32")
 
 
 if __name__ == "__main__":

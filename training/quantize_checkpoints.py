@@ -11,7 +11,7 @@ run's head a at index 0, b at 1, ... of layer L. The same permutation applies to
     /usr/bin/python3 training/quantize_checkpoints.py --snapshots /tmp/hist/snaps --name demo-attn-2l \\
         --tokens 49152,... --perm 0:... --perm 1:... --out models/demo-attn-2l/checkpoints [--f32-out DIR]
 """
-import argparse, json, os, struct
+import argparse, json, os, struct, sys
 
 import numpy as np
 
@@ -117,6 +117,9 @@ def main():
     p.add_argument("--perm", action="append", default=[], help="LAYER:h0,h1,... (new index i holds old head h_i)")
     p.add_argument("--out", required=True)
     p.add_argument("--f32-out", default=None, help="also write the permuted float32 snapshots here (to measure the error)")
+    p.add_argument("--tokens-per-step", type=int, default=0,
+                   help="name files by training step (tokens / this) instead of tokens: TransformerLens reads labels "
+                        "up to 1e9 as steps, and a small run's token counts are below that")
     p.add_argument("--group4", type=int, default=32)
     p.add_argument("--group8", type=int, default=32)
     a = p.parse_args()
@@ -127,9 +130,12 @@ def main():
         t = permute(src, perms)
         if a.f32_out:
             os.makedirs(a.f32_out, exist_ok=True)
-            write(os.path.join(a.f32_out, f"{a.name}_{tok}.safetensors"), t)
+            write(os.path.join(a.f32_out, f"{a.name}_{tok // a.tokens_per_step if a.tokens_per_step else tok}.safetensors"), t)
         q, meta = quantized_file(t, a.group4, a.group8)
-        path = os.path.join(a.out, f"{a.name}_{tok}.safetensors")
+        if a.tokens_per_step and tok % a.tokens_per_step:
+            sys.exit(f"{tok} tokens is not a whole number of {a.tokens_per_step}-token steps")
+        label = tok // a.tokens_per_step if a.tokens_per_step else tok
+        path = os.path.join(a.out, f"{a.name}_{label}.safetensors")
         write(path, q, meta)
         rel = {n: float(np.sqrt(((dequantize(q[n], q[n + ".scales"], s["bits"], s["group"]) - t[n]) ** 2).mean() / (t[n] ** 2).mean()))
                for n, s in json.loads(meta["head_lens.quantized"]).items()}

@@ -12,7 +12,8 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Frame } from "playwright-core";
@@ -312,6 +313,57 @@ describe("issue #24: the Training Timeline panel", () => {
     assert.equal(await points(), 4);
     assert.match(await f.locator(".summary").innerText(), new RegExp(`^Full metrics \\(copying included\\) · 4 of ${N} checkpoints`));
     assert.equal(await f.locator("figure[data-metric='copying'] .chart").getAttribute("data-points"), "4");
+  });
+
+  test("the bundled demo's own history, without flags: L1H0 becomes an induction head with L0H3 (screenshots)", async () => {
+    await runCommand(s.page, "Head Lens: Show Training Timeline", "demo-attn-2l");
+    const g = await frameWith(s.page, "body[data-state='done'] figure[data-metric='induction']", 180_000);
+    const shipped = readdirSync(join(REPO, "models", "demo-attn-2l", "checkpoints"))
+      .map((file) => Number(/_(\d+)\.safetensors$/.exec(file)?.[1]))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const rows = async (metric: string) => {
+      if (!(await g.locator(`figure[data-metric='${metric}'] details.figure-table`).evaluate((d) => (d as HTMLDetailsElement).open)))
+        await g.locator(`figure[data-metric='${metric}'] summary`).click();
+      return g.locator(`figure[data-metric='${metric}'] table.figures-table`).evaluate((t) => ({
+        labels: [...t.querySelectorAll("tbody tr")].map((r) => Number((r as HTMLElement).dataset.label)),
+        series: [...t.querySelectorAll("thead th")].slice(1).map((h) => h.textContent ?? ""),
+        values: [...t.querySelectorAll("tbody tr")].map((r) =>
+          [...r.querySelectorAll("td")].map((c) => Number((c as HTMLElement).dataset.value)),
+        ),
+      }));
+    };
+    const ind = await rows("induction"),
+      prev = await rows("prevToken");
+    assert.deepEqual(ind.labels, shipped, "every shipped checkpoint, by training step, with no flag given");
+    assert.match(await g.locator(".summary").innerText(), /labels: training steps/);
+    const col = (t: typeof ind, head: string) => t.values.map((r) => r[t.series.indexOf(head)]);
+    const [l1h0, l0h3] = [col(ind, "L1H0"), col(prev, "L0H3")];
+    assert.ok(l1h0[0] < 0.1 && l1h0[l1h0.length - 1] >= 0.8, `L1H0 induction ${l1h0.map((v) => v.toFixed(2))}`);
+    assert.ok(l0h3[l0h3.length - 1] > l0h3[0] + 0.2, `L0H3 previous-token ${l0h3.map((v) => v.toFixed(2))}`);
+    // The figures are the CLI's for the same checkpoint (its first and last), opened by label.
+    for (const i of [0, shipped.length - 1]) {
+      const out = execFileSync(process.execPath, [join(REPO, "dist", "cli.js"), "metrics", "--json", "--checkpoint", String(shipped[i])], {
+        encoding: "utf8",
+        env: { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "head-lens-cli-")) },
+      });
+      const cli = JSON.parse(out) as ModelMetrics;
+      near(l1h0[i], cli.heads.find((h) => name(h) === "L1H0")!.induction, `L1H0 induction at ${shipped[i]}`);
+    }
+    for (const open of await g.locator("details.figure-table[open] summary").all()) await open.click();
+    for (const [theme, label, cls] of [
+      ["light", "Light Modern", "vs"],
+      ["dark", "Dark Modern", "vs-dark"],
+      ["hc-dark", "Dark High Contrast", "hc-black"],
+    ]) {
+      await runCommand(s.page, "Preferences: Color Theme", label);
+      await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
+      await s.page.waitForTimeout(1200);
+      assert.deepEqual(await axeSeriousViolations(g), [], `${theme}: axe`);
+      await g.locator("body").evaluate(() => window.scrollTo(0, 0));
+      await s.page.screenshot({ path: join(SHOTS, `timeline-demo-${theme}.png`) });
+    }
+    await runCommand(s.page, "Preferences: Color Theme", "Light Modern");
   });
 
   test("a model without checkpoints: the panel says so in one line, naming the folder and what it lacks", async () => {
