@@ -60,7 +60,10 @@ export function loadOrt(root: string | undefined): LoadedOrt {
  */
 export function diagnoseCuda(ortMessage: string, root: string | undefined): string {
   const first = ortMessage.split("\n")[0];
-  const dir = loadedOrtDir() ?? (root ? ortBinDir(root) : undefined);
+  const loaded = loadedOrtDir();
+  if (root && loaded && loaded !== ortBinDir(root))
+    return `onnxruntime was loaded from ${loaded} before the CUDA provider was installed; restart (VS Code: "Developer: Reload Window")`;
+  const dir = loaded ?? (root ? ortBinDir(root) : undefined);
   const shared = dir && join(dir, "libonnxruntime_providers_shared.so");
   if (!dir || !existsSync(shared!) || !existsSync(join(dir, "libonnxruntime_providers_cuda.so")))
     return 'the CUDA provider is not installed (VS Code: run "Head Lens: Install CUDA Provider"; CLI: add --install-cuda)';
