@@ -8,7 +8,7 @@ import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { notificationText } from "../../core/markdownText";
 import { ExecutionProvider } from "../../protocol/engine";
-import { CudaProvider } from "../gpu/cudaProvider";
+import { CudaProvider, readManifest } from "../gpu/cudaProvider";
 import { chooseProviders, ProviderChoice } from "../gpu/providerChoice";
 
 export const INSTALL_CUDA = "headLens.installCudaProvider";
@@ -26,7 +26,9 @@ export class CudaSetup {
   ) {}
 
   private get cuda(): CudaProvider {
-    return (this.provider ??= new CudaProvider({ storageDir: this.storageDir }));
+    // HEAD_LENS_CUDA_MANIFEST: as for the CLI, a package served from elsewhere (an offline mirror, tests).
+    const manifest = process.env.HEAD_LENS_CUDA_MANIFEST ? readManifest(process.env.HEAD_LENS_CUDA_MANIFEST) : undefined;
+    return (this.provider ??= new CudaProvider({ storageDir: this.storageDir, manifest }));
   }
 
   /** What the next engine worker starts with; offers the download when cuda is asked for and missing. */

@@ -146,6 +146,11 @@ export class CudaProvider {
       const sizes = Object.fromEntries(Object.keys(pkg.files).map((name) => [name, statSync(join(bin, name)).size]));
       const marker: InstalledMarker = { ortVersion: this.manifest.ortVersion, url: pkg.url, sha256: pkg.sha256, sizes };
       writeFileSync(join(temp, "installed.json"), JSON.stringify(marker, null, 2));
+      const meanwhile = this.installed(); // another window finished first: keep its install, it may be loaded already
+      if (meanwhile) {
+        rmSync(temp, { recursive: true, force: true });
+        return meanwhile;
+      }
       rmSync(this.root, { recursive: true, force: true }); // an older, incomplete or foreign one
       renameSync(temp, this.root);
       return this.root;
