@@ -35,6 +35,10 @@ test(
       HEAD_LENS_CUDA_MANIFEST: nuget.writeManifest(join(cache, "manifest.json"), ORT_VERSION),
     };
     try {
+      const misused = await runCliAsync([...ANALYZE, "--ep", "cpu", "--install-cuda"], env);
+      assert.equal(misused.status, 2);
+      assert.match(misused.stderr, /--install-cuda needs "cuda" in --ep/);
+
       const cpu = await runCliAsync([...ANALYZE, "--ep", "cpu"], env);
       assert.equal(cpu.status, 0, cpu.stderr);
       assert.equal(nuget.requests.length, 0, "cpu only: no request at all");

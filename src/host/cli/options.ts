@@ -118,6 +118,7 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
         throw new UsageError(`unknown option "${flag}" (see --help)`);
     }
   }
+  if (out.installCuda && !out.ep.includes("cuda")) throw new UsageError('--install-cuda needs "cuda" in --ep (e.g. --ep cuda,cpu)');
   return out;
 }
 

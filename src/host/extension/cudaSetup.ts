@@ -33,7 +33,15 @@ export class CudaSetup {
 
   /** What the next engine worker starts with; offers the download when cuda is asked for and missing. */
   providers(prefs: ExecutionProvider[]): ProviderChoice {
-    const choice = chooseProviders(prefs, () => this.cuda);
+    let choice: ProviderChoice;
+    try {
+      choice = chooseProviders(prefs, () => this.cuda);
+    } catch (e) {
+      // A manifest named by HEAD_LENS_CUDA_MANIFEST that cannot be read: the engine still starts.
+      const rest = prefs.filter((p) => p !== "cuda");
+      this.warn(`cuda: ${errorMessage(e)}; Head Lens runs on ${rest.length ? rest.join(", ") : "cpu"}`);
+      return { epPreference: rest.length ? rest : ["cpu"] };
+    }
     if (choice.missing) {
       this.log.warn(`cuda: ${choice.missing}; running on ${choice.epPreference.join(", ")}`);
       if (!this.asked) {
