@@ -129,7 +129,7 @@ test("the import graph reads what the sources import (the checker itself works)"
     "a type import is seen as one",
   );
   assert.ok(
-    GRAPH.get("src/worker/ortBackend.ts")!.some((i) => i.from === "onnxruntime-node" && !i.typeOnly),
+    GRAPH.get("src/worker/ortModule.ts")!.some((i) => i.from === "onnxruntime-node" && !i.typeOnly),
     "require() is seen",
   );
   assert.ok(

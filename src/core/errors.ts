@@ -2,7 +2,19 @@
 
 /** Where an error comes from; the part after the dot names the rule or failure. */
 export type ErrorArea =
-  "engine" | "request" | "model" | "config" | "weights" | "safetensors" | "pth" | "tokenizer" | "vocab" | "priors" | "hub" | "convert";
+  | "engine"
+  | "request"
+  | "model"
+  | "config"
+  | "weights"
+  | "safetensors"
+  | "pth"
+  | "tokenizer"
+  | "vocab"
+  | "priors"
+  | "hub"
+  | "convert"
+  | "gpu";
 
 /** Stable machine-readable codes, e.g. "safetensors.bounds"; "cancelled" and "internal" stand alone. */
 export type ErrorCode = "cancelled" | "internal" | `${ErrorArea}.${string}`;

@@ -30,7 +30,8 @@ import {
 export interface EngineClientOptions extends WorkerConfig {
   /** Path of the bundled worker script (dist/worker.js). */
   workerPath?: string;
-  log?: (message: string) => void;
+  /** `warning`: the user should see it (a provider they asked for is not used, and why). */
+  log?: (message: string, warning?: boolean) => void;
   /** Starts the worker thread (tests pass one that lets them end it as a crash would). */
   createWorker?: (path: string, config: WorkerConfig) => Worker;
 }
@@ -159,7 +160,7 @@ export class EngineClient {
     const path = workerPath ?? join(__dirname, "worker.js");
     const w = createWorker ? createWorker(path, config) : new Worker(path, { workerData: config });
     const channel = new Channel<EngineHostApi, EngineApi>(nodePort(w), { makeError });
-    channel.serve("log", ({ message }) => log?.(message));
+    channel.serve("log", ({ message, warning }) => log?.(message, warning));
     w.on("error", (e) => this.onCrash(w, `it threw: ${e.message}`));
     w.on("exit", (code) => this.onCrash(w, `it exited with code ${code}`));
     w.unref(); // an idle engine must not keep a CLI process alive

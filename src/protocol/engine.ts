@@ -45,6 +45,8 @@ export interface WorkerConfig {
   threads?: number;
   /** Where results are kept across requests and sessions (the extension's global storage); none: no result cache. */
   cacheDir?: string;
+  /** An onnxruntime-node installed with the CUDA provider (src/host/gpu/cudaProvider.ts); none: the bundled one. */
+  ortRoot?: string;
 }
 
 /**
@@ -189,5 +191,6 @@ export type EngineApi = {
 
 /** Served by the host for the worker. */
 export type EngineHostApi = {
-  log: { params: { message: string }; result: void };
+  /** `warning`: the user should see it (a provider they asked for is not used, and why). */
+  log: { params: { message: string; warning?: boolean }; result: void };
 };

@@ -23,9 +23,10 @@ import { tokenHeads } from "./tokenHeads";
 const config = workerData as WorkerConfig;
 const port = parentPort!;
 const channel = new Channel<EngineApi, EngineHostApi>(nodePort(port));
-const log = (message: string) => channel.notify("log", { message });
+const log = (message: string, warning?: boolean) => channel.notify("log", warning ? { message, warning } : { message });
 let backendPromise: Promise<OrtBackend> | undefined;
-const backend = () => (backendPromise ??= OrtBackend.create({ epPreference: config.epPreference, threads: config.threads, log }));
+const backend = () =>
+  (backendPromise ??= OrtBackend.create({ epPreference: config.epPreference, threads: config.threads, ortRoot: config.ortRoot, log }));
 
 /** Heavy requests run one at a time: the next starts when the previous settles. */
 let queue: Promise<unknown> = Promise.resolve();

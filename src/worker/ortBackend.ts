@@ -8,10 +8,11 @@ import type * as Ort from "onnxruntime-node";
 import { Graph, buildModel, ElemType } from "./onnxModel";
 import { HeadLensError } from "../core/errors";
 import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../protocol/engine";
+import { diagnoseCuda, loadOrt } from "./ortModule";
 
-// Loaded on first use: describing models and tokenizing for hovers need no native runtime.
+// Loaded when the first backend is created: describing models and tokenizing for hovers need no native runtime.
 let ortModule: typeof Ort | undefined;
-const ort = (): typeof Ort => (ortModule ??= require("onnxruntime-node") as typeof Ort);
+const ort = (): typeof Ort => (ortModule ??= loadOrt(undefined).ort);
 
 export type TensorType = "float32" | "uint8" | "int8" | "int32" | "int64" | "bool";
 type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
@@ -19,7 +20,10 @@ type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64A
 export interface BackendOptions {
   epPreference: ExecutionProvider[];
   threads?: number;
-  log?: (message: string) => void;
+  /** An onnxruntime-node installed with the CUDA provider beside it (the host's CudaProvider.root). */
+  ortRoot?: string;
+  /** `warning`: something the user asked for is not used (shown, not only logged). */
+  log?: (message: string, warning?: boolean) => void;
 }
 
 /** Throws a CancelledError when the caller's cancel flag is set; checked between blocks. */
@@ -42,6 +46,11 @@ export class OrtBackend {
   static async create(options: BackendOptions): Promise<OrtBackend> {
     const log = options.log ?? (() => {});
     const prefs = options.epPreference.length ? options.epPreference : [...DEFAULT_EP_PREFERENCE];
+    if (!ortModule) {
+      const loaded = loadOrt(options.ortRoot);
+      ortModule = loaded.ort;
+      if (loaded.warning) log(loaded.warning, true);
+    }
     const reasons: string[] = [];
     for (const ep of prefs) {
       if (!KNOWN_EPS.includes(ep)) {
@@ -59,12 +68,15 @@ export class OrtBackend {
       try {
         const backend = new OrtBackend(ep, opts);
         await backend.probe();
-        if (reasons.length) log(`execution provider ${ep} selected after: ${reasons.join("; ")}`);
+        // A provider the user put first and did not get is news; one tried after it is not.
+        if (reasons.length) log(`execution provider ${ep} is used instead of ${reasons.join("; ")}`, true);
         else log(`execution provider ${ep} selected`);
         return backend;
       } catch (e) {
-        reasons.push(`${ep}: ${(e as Error).message.split("\n")[0]}`);
-        log(`execution provider ${ep} failed to initialize: ${(e as Error).message.split("\n")[0]}`);
+        const first = (e as Error).message.split("\n")[0];
+        const why = ep === "cuda" ? diagnoseCuda(first, options.ortRoot) : first;
+        reasons.push(`${ep}: ${why}`);
+        log(`execution provider ${ep} failed to initialize: ${first}`);
       }
     }
     throw new HeadLensError(

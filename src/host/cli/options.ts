@@ -33,6 +33,8 @@ export interface CommonOptions {
   strategy: Strategy;
   /** A training checkpoint of the model (its label: tokens or steps), instead of the final weights. */
   checkpoint?: number;
+  /** With "cuda" in `ep`: download onnxruntime's CUDA provider if it is not installed. */
+  installCuda: boolean;
 }
 
 export const COMMON_HELP = `  --model <m>          a model folder (config.json + model.safetensors), a TransformerLens .pth
@@ -44,6 +46,9 @@ export const COMMON_HELP = `  --model <m>          a model folder (config.json +
                        timeline"), from the hub or the model folder's checkpoints/
   --json               machine-readable output
   --ep LIST            execution-provider preference, comma-separated from ${KNOWN_EPS.join(",")} (default cpu)
+  --install-cuda       with --ep cuda: download onnxruntime's CUDA provider (Linux x64, a few hundred MB,
+                       checksummed) into Head Lens's cache if it is not there; needs an NVIDIA driver,
+                       CUDA 12 and cuDNN 9 (docs/gpu.md)
   --block-mb N         memory for one streamed block, in MiB (default ${DEFAULT_BLOCK_MB})
   -h, --help           this help
 `;
@@ -58,6 +63,7 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
     ep: [...DEFAULT_EP_PREFERENCE],
     blockBytes: DEFAULT_BLOCK_BYTES,
     strategy: DEFAULT_STRATEGY,
+    installCuda: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -78,6 +84,9 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
         break;
       case "--json":
         out.json = true;
+        break;
+      case "--install-cuda":
+        out.installCuda = true;
         break;
       case "--block-mb":
         out.blockBytes = take.int(BLOCK_MB_LIMITS.min) * MIB;
@@ -109,6 +118,7 @@ export function parseOptions(argv: string[], own: (flag: string, take: Taker) =>
         throw new UsageError(`unknown option "${flag}" (see --help)`);
     }
   }
+  if (out.installCuda && !out.ep.includes("cuda")) throw new UsageError('--install-cuda needs "cuda" in --ep (e.g. --ep cuda,cpu)');
   return out;
 }
 

@@ -9,6 +9,7 @@ import { EngineClient } from "../engineClient";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { hubModel, HUB_MODELS } from "../hub/knownModels";
 import { prepareHubModel, prepareLocalPth } from "../hub/prepareHubModel";
+import { cliProviders } from "./cudaSetup";
 import { CommonOptions, MEDIA_DIR, UsageError } from "./options";
 
 export const showProgress = (o: CommonOptions) => !o.json && process.stderr.isTTY;
@@ -20,13 +21,23 @@ export function withEngine(o: CommonOptions, work: (engine: EngineClient, modelD
 
 /** Runs `work` with an engine (the model is the work's to resolve); exit 0, or 1 (2 for a usage error) with one line on stderr. */
 export async function withEngineOnly(o: CommonOptions, work: (engine: EngineClient) => Promise<void>): Promise<number> {
+  let providers: Awaited<ReturnType<typeof cliProviders>>;
+  try {
+    providers = await cliProviders(o, cliStorageDir());
+  } catch (e) {
+    process.stderr.write(`head-lens: ${errorMessage(e).split("\n")[0]}\n`);
+    return 1;
+  }
+  const { epPreference, ortRoot } = providers;
   const engine = new EngineClient({
-    epPreference: o.ep,
+    epPreference,
+    ortRoot,
     blockBytes: o.blockBytes,
     mediaDir: MEDIA_DIR,
     threads: availableParallelism(),
     workerPath: join(__dirname, "worker.js"),
-    log: (m) => process.env.HEAD_LENS_VERBOSE && process.stderr.write(`head-lens: ${m}\n`),
+    log: (m, warning) =>
+      (warning || process.env.HEAD_LENS_VERBOSE) && process.stderr.write(`head-lens: ${warning ? "warning: " : ""}${m}\n`),
   });
   try {
     await work(engine);

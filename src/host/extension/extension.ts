@@ -15,6 +15,8 @@ import { HeadsPanels } from "./headsPanels";
 import { HeadTreeProvider } from "./headTree";
 import { hoverSelector, TokenHoverProvider } from "./hover";
 import { EngineStatus } from "./engineStatus";
+import { CudaSetup, INSTALL_CUDA } from "./cudaSetup";
+import { commandRegistrar } from "./register";
 import { HoverContext } from "./hoverContext";
 import { ModelRegistry } from "./modelRegistry";
 import { PAGES } from "./pages";
@@ -39,15 +41,31 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   let client: EngineClient | undefined;
-  const engine = () =>
-    (client ??= new EngineClient({
-      ...readSettings().engine,
+  const restartEngine = () => {
+    const old = client;
+    client = undefined;
+    void old?.dispose();
+  };
+  const cuda = new CudaSetup(context.globalStorageUri.fsPath, log, restartEngine);
+  const engine = () => {
+    if (client) return client;
+    const { epPreference, blockBytes } = readSettings().engine;
+    const { epPreference: eps, ortRoot } = cuda.providers(epPreference);
+    return (client = new EngineClient({
+      epPreference: eps,
+      ortRoot,
+      blockBytes,
       mediaDir: vscode.Uri.joinPath(context.extensionUri, "media").fsPath,
       workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
       cacheDir: vscode.Uri.joinPath(context.globalStorageUri, "results").fsPath,
       threads: availableParallelism(),
-      log: (m) => log.info(m),
+      log: (m, warning) => {
+        if (!warning) return log.info(m);
+        log.warn(m);
+        cuda.engineWarning(m);
+      },
     }));
+  };
 
   const registry = new ModelRegistry(
     vscode.Uri.joinPath(context.extensionUri, "models").fsPath,
@@ -118,11 +136,7 @@ export function activate(context: vscode.ExtensionContext): void {
       (e) => reportError("restore the heads panel", e),
     ),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (affects(e, ...ENGINE_KEYS)) {
-        const old = client;
-        client = undefined;
-        void old?.dispose();
-      }
+      if (affects(e, ...ENGINE_KEYS)) restartEngine();
       if (affects(e, "modelFolders")) void registry.refresh();
       if (affects(e)) tree.refresh();
       if (affects(e, ...RESULT_KEYS)) {
@@ -134,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => void client?.dispose() },
   );
   registerCommands(s);
+  commandRegistrar(s)(INSTALL_CUDA, () => cuda.offer(true));
   registerCircuitCommands(s);
   const attention = registerAttention(s);
   registerWalkthrough(s, attention);

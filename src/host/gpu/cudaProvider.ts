@@ -1,0 +1,202 @@
+/**
+ * onnxruntime's CUDA provider, installed at first use into Head Lens's storage (a .vsix never runs
+ * onnxruntime-node's install script, which is what fetches it for an npm install).
+ *
+ * onnxruntime loads `libonnxruntime_providers_{shared,cuda}.so` only from the folder of the
+ * `libonnxruntime.so.1` it runs from (Env::GetRuntimePath: dladdr on itself), and the extension's
+ * own folder is replaced on every update and may be read-only. So the install is a private copy of
+ * the bundled onnxruntime-node (JavaScript, binding, libonnxruntime) with the two provider libraries
+ * from the pinned NuGet package beside it:
+ *   <storage>/onnxruntime-cuda/<version>-<platform>/
+ *     node_modules/onnxruntime-node/{package.json,dist,bin/napi-v6/<os>/<arch>/…}
+ *     node_modules/onnxruntime-common/{package.json,dist/cjs}
+ *     installed.json    written last: what was verified, and each library's size
+ * It is built in a temporary folder and renamed into place, so a folder with installed.json is
+ * always whole; the engine worker loads onnxruntime-node from it (WorkerConfig.ortRoot).
+ */
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { errorMessage, HeadLensError } from "../../core/errors";
+import pinned from "./cudaProvider.json";
+import { downloadVerified, DownloadProgress } from "./verifiedDownload";
+import { extractFiles } from "./zipFiles";
+
+export interface ProviderPackage {
+  url: string;
+  sha256: string;
+  size: number;
+  /** Library name → its path inside the package. */
+  files: Record<string, string>;
+}
+
+export interface ProviderManifest {
+  ortVersion: string;
+  requirements: string;
+  platforms: Record<string, ProviderPackage | undefined>;
+}
+
+export const PINNED_MANIFEST: ProviderManifest = pinned;
+
+interface InstalledMarker {
+  ortVersion: string;
+  url: string;
+  sha256: string;
+  sizes: Record<string, number>;
+}
+
+export interface CudaProviderOptions {
+  /** Head Lens's storage: the extension's global storage, or the CLI's cache folder. */
+  storageDir: string;
+  manifest?: ProviderManifest;
+  /** The bundled onnxruntime-node's folder (default: the one `require` finds). */
+  ortPackageDir?: string;
+  platform?: string;
+}
+
+const MIB = 1024 * 1024;
+
+export class CudaProvider {
+  readonly manifest: ProviderManifest;
+  readonly platform: string;
+  private readonly ortDir: string;
+
+  constructor(private readonly opts: CudaProviderOptions) {
+    this.manifest = opts.manifest ?? PINNED_MANIFEST;
+    this.platform = opts.platform ?? `${process.platform}-${process.arch}`;
+    this.ortDir = opts.ortPackageDir ?? dirname(require.resolve("onnxruntime-node/package.json"));
+  }
+
+  /** Where this version's provider is (or would be) installed. */
+  get root(): string {
+    return join(this.opts.storageDir, "onnxruntime-cuda", `${this.manifest.ortVersion}-${this.platform}`);
+  }
+
+  /** The package for this platform, if onnxruntime publishes one. */
+  get package(): ProviderPackage | undefined {
+    return this.manifest.platforms[this.platform];
+  }
+
+  /** Why the provider cannot be installed here, or undefined. */
+  unavailable(): string | undefined {
+    const bundled = (JSON.parse(readFileSync(join(this.ortDir, "package.json"), "utf8")) as { version: string }).version;
+    if (bundled !== this.manifest.ortVersion)
+      return `the CUDA provider manifest is for onnxruntime ${this.manifest.ortVersion} but Head Lens bundles ${bundled}`;
+    if (!this.package)
+      return `onnxruntime-node ${bundled} has a CUDA provider for ${Object.keys(this.manifest.platforms).join(", ")} only, not ${this.platform}`;
+    if (!/^[0-9a-f]{64}$/.test(this.package.sha256) || !(this.package.size > 0))
+      return (
+        `this build of Head Lens has no pinned checksum for the CUDA provider package (${this.package.url}); ` +
+        "its release step (scripts/pinCudaProvider.mjs) was not run — install the provider by hand as docs/gpu.md says"
+      );
+    return undefined;
+  }
+
+  /** Download size in MiB, for the question asked before it. */
+  get downloadMiB(): number {
+    return Math.round(((this.package?.size ?? 0) / MIB) * 10) / 10;
+  }
+
+  /** The installed root if a whole, verified install of this version is there (no network). */
+  installed(): string | undefined {
+    try {
+      const marker = JSON.parse(readFileSync(join(this.root, "installed.json"), "utf8")) as InstalledMarker;
+      if (marker.ortVersion !== this.manifest.ortVersion || marker.sha256 !== this.package?.sha256) return undefined;
+      const bin = this.binDir(this.root);
+      for (const [name, size] of Object.entries(marker.sizes)) if (statSync(join(bin, name)).size !== size) return undefined;
+      return this.root;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Downloads, verifies and installs the provider; returns its root. Nothing half-made is left on failure. */
+  async install(opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {}): Promise<string> {
+    const done = this.installed();
+    if (done) return done;
+    const why = this.unavailable();
+    if (why) throw new HeadLensError(why, "gpu.unavailable");
+    const pkg = this.package!;
+    const base = dirname(this.root);
+    mkdirSync(base, { recursive: true });
+    this.removeStaleTemps(base);
+    const temp = mkdtempSync(join(base, ".install-"));
+    try {
+      const nupkg = join(temp, "package.nupkg");
+      await downloadVerified(pkg.url, nupkg, pkg, opts);
+      const node = join(temp, "node_modules", "onnxruntime-node");
+      for (const part of ["package.json", "dist", join("bin", "napi-v6", ...this.platform.split("-"))])
+        cpSync(join(this.ortDir, part), join(node, part), { recursive: true });
+      const common = packageDir(require.resolve("onnxruntime-common", { paths: [this.ortDir] }));
+      for (const part of ["package.json", join("dist", "cjs")])
+        cpSync(join(common, part), join(temp, "node_modules", "onnxruntime-common", part), { recursive: true });
+      const bin = this.binDir(temp);
+      await extractFiles(nupkg, pkg.files, bin);
+      rmSync(nupkg);
+      const sizes = Object.fromEntries(Object.keys(pkg.files).map((name) => [name, statSync(join(bin, name)).size]));
+      const marker: InstalledMarker = { ortVersion: this.manifest.ortVersion, url: pkg.url, sha256: pkg.sha256, sizes };
+      writeFileSync(join(temp, "installed.json"), JSON.stringify(marker, null, 2));
+      const meanwhile = this.installed(); // another window finished first: keep its install, it may be loaded already
+      if (meanwhile) {
+        rmSync(temp, { recursive: true, force: true });
+        return meanwhile;
+      }
+      rmSync(this.root, { recursive: true, force: true }); // an older, incomplete or foreign one
+      renameSync(temp, this.root);
+      return this.root;
+    } catch (e) {
+      rmSync(temp, { recursive: true, force: true });
+      const concurrent = this.installed(); // another window installed it meanwhile
+      if (concurrent) return concurrent;
+      if (e instanceof HeadLensError) throw e;
+      throw new HeadLensError(`installing the CUDA provider into ${base} failed: ${errorMessage(e)}`, "gpu.install");
+    }
+  }
+
+  private binDir(root: string): string {
+    return join(root, "node_modules", "onnxruntime-node", "bin", "napi-v6", ...this.platform.split("-"));
+  }
+
+  /** Temporary folders of an install that was killed (the process died; a live one would be seconds old). */
+  private removeStaleTemps(base: string): void {
+    for (const name of readdirSync(base)) {
+      const p = join(base, name);
+      if (name.startsWith(".install-") && existsSync(p) && Date.now() - statSync(p).mtimeMs > 24 * 3600_000)
+        rmSync(p, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The package folder of a module's resolved main file (onnxruntime-common's exports hide its package.json; dist/cjs has one of its own). */
+function packageDir(main: string): string {
+  for (let d = dirname(main); d !== dirname(d); d = dirname(d))
+    if (existsSync(join(d, "package.json")) && (JSON.parse(readFileSync(join(d, "package.json"), "utf8")) as { name?: string }).name)
+      return d;
+  throw new HeadLensError(`no package.json above ${main}`, "gpu.install");
+}
+
+/** A manifest read from a file (tests, and serving the package from a local folder on an offline machine). */
+export function readManifest(path: string): ProviderManifest {
+  let m: ProviderManifest;
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as ProviderManifest;
+  } catch (e) {
+    throw new HeadLensError(`CUDA provider manifest ${path}: not readable JSON (${errorMessage(e)})`, "gpu.manifest");
+  }
+  if (typeof m?.ortVersion !== "string" || typeof m.platforms !== "object" || m.platforms === null)
+    throw new HeadLensError(
+      `CUDA provider manifest ${path}: needs "ortVersion" and "platforms" (see src/host/gpu/cudaProvider.json)`,
+      "gpu.manifest",
+    );
+  return { ...m, requirements: typeof m.requirements === "string" ? m.requirements : PINNED_MANIFEST.requirements };
+}
