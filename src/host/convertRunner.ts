@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { ResourceLimits, Worker } from "node:worker_threads";
 import { HeadLensError, oneLine } from "../core/errors";
 import { Channel, nodePort } from "../protocol/channel";
-import { ConvertApi, ConvertJob, PlanJob, PlanResult } from "../protocol/convert";
+import { ConvertApi, ConvertJob, ExtractJob, PlanJob, PlanResult } from "../protocol/convert";
 
 export interface ConvertRunOptions {
   /** The bundled worker script; default: convertWorker.js beside this bundle. */
@@ -59,6 +59,13 @@ export function runPlan(job: PlanJob, opts: ConvertRunOptions = {}): Promise<Pla
     opts.deadlineMs ?? conversionDeadlineMs(job.tail.bytes.byteLength + job.spans.reduce((n, s) => n + s.bytes.byteLength, 0)),
     opts,
   );
+}
+
+/** Writes named entries of an archive to files, in a worker (no zip parser runs on the host). */
+export function runExtract(job: ExtractJob, opts: ConvertRunOptions = {}): Promise<void> {
+  // Inflating writes about twice the archive's bytes: twice a conversion's allowance.
+  const deadline = opts.deadlineMs ?? 2 * conversionDeadlineMs(statSync(job.archive, { throwIfNoEntry: false })?.size ?? 0);
+  return inWorker("extract", job, job.archive, deadline, opts);
 }
 
 /** One call in a fresh conversion worker; whatever stops it ends in one HeadLensError naming `label`. */

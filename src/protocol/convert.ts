@@ -80,8 +80,17 @@ export type PlanResult =
       bos?: number;
     };
 
+/** Named entries of a downloaded archive (the CUDA provider's .nupkg) written to files. */
+export interface ExtractJob {
+  archive: string;
+  /** Output file name → entry name in the archive. */
+  files: Record<string, string>;
+  dir: string;
+}
+
 /** Served by the conversion worker; errors cross as { message, code } and name the user's file. */
 export type ConvertApi = {
   convert: { params: ConvertJob; result: void };
   plan: { params: PlanJob; result: PlanResult };
+  extract: { params: ExtractJob; result: void };
 };

@@ -30,7 +30,7 @@ import { dirname, join } from "node:path";
 import { errorMessage, HeadLensError } from "../../core/errors";
 import pinned from "./cudaProvider.json";
 import { downloadVerified, DownloadProgress } from "./verifiedDownload";
-import { extractFiles } from "./zipFiles";
+import { runExtract } from "../convertRunner";
 
 export interface ProviderPackage {
   url: string;
@@ -141,7 +141,7 @@ export class CudaProvider {
       for (const part of ["package.json", join("dist", "cjs")])
         cpSync(join(common, part), join(temp, "node_modules", "onnxruntime-common", part), { recursive: true });
       const bin = this.binDir(temp);
-      await extractFiles(nupkg, pkg.files, bin);
+      await runExtract({ archive: nupkg, files: pkg.files, dir: bin });
       rmSync(nupkg);
       const sizes = Object.fromEntries(Object.keys(pkg.files).map((name) => [name, statSync(join(bin, name)).size]));
       const marker: InstalledMarker = { ortVersion: this.manifest.ortVersion, url: pkg.url, sha256: pkg.sha256, sizes };

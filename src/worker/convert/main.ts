@@ -6,9 +6,10 @@
 import { parentPort } from "node:worker_threads";
 import { errorMessage, HeadLensError, isHeadLensError, oneLine } from "../../core/errors";
 import { Channel, nodePort } from "../../protocol/channel";
-import { ConvertApi, ConvertJob, PlanJob } from "../../protocol/convert";
+import { ConvertApi, ConvertJob, ExtractJob, PlanJob } from "../../protocol/convert";
 import { convertCheckpoint } from "../loaders/convertCheckpoint";
 import { planPth } from "../loaders/pthPlan";
+import { extractFiles } from "./zipFiles";
 
 const channel = new Channel<ConvertApi, Record<string, never>>(nodePort(parentPort!));
 channel.serve("plan", async (job: PlanJob) => {
@@ -28,3 +29,4 @@ channel.serve("convert", async (job: ConvertJob) => {
     throw new HeadLensError(`${job.pthPath}: cannot convert it (${oneLine(errorMessage(e))})`, "convert.failed");
   }
 });
+channel.serve("extract", (job: ExtractJob) => extractFiles(job.archive, job.files, job.dir));
