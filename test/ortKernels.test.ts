@@ -78,3 +78,24 @@ test("the norm cut (h-th largest) and the longest norm below it, by quickselect,
     }
   }
 });
+
+test("the Gram kernel (one Gemm with transA) is AᵀA, within float32 rounding of the float64 product", async () => {
+  const fill = gaussianFiller(93),
+    n = 5000,
+    r = 24,
+    a = fill(new Float32Array(n * r), 1);
+  for (let i = 0; i < n; i++) for (let e = 0; e < r; e++) a[i * r + e] *= 1 + e; // columns of different scales
+  const g = await ortKernels(backend).gram!(a, n, r);
+  assert.equal(g.length, r * r);
+  for (let p = 0; p < r; p++)
+    for (let q = 0; q < r; q++) {
+      let s = 0,
+        abs = 0;
+      for (let i = 0; i < n; i++) {
+        s += a[i * r + p] * a[i * r + q];
+        abs += Math.abs(a[i * r + p] * a[i * r + q]);
+      }
+      // Any float32 summation order: |error| ≤ γ_n·Σ|products| (γ_n ≈ n·2⁻²⁴).
+      assert.ok(Math.abs(g[p * r + q] - s) <= ((n * 2 ** -24) / (1 - n * 2 ** -24)) * abs, `G[${p}, ${q}] = ${g[p * r + q]}, float64 ${s}`);
+    }
+});
