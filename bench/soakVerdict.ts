@@ -114,7 +114,8 @@ export const summary = {
       lines.push(
         `${s.pass ? "PASS" : "FAIL"} ${s.name}: run ${REFERENCE_RUN} ${mib(s.level20)} MiB, final ${mib(s.final)} MiB ` +
           `(${(s.final / s.level20).toFixed(3)}×), max ${mib(s.max)} MiB (${(s.max / s.level20).toFixed(3)}×), ` +
-          `slope ${(s.slopePer100 / 1024).toFixed(0)} KiB / 100 runs — ${s.criterion}`,
+          (s.name.includes("heap") ? `slope ${(s.slopePer100 / 1024).toFixed(0)} KiB / 100 runs ` : "") +
+          `— ${s.criterion}`,
       );
     }
     lines.push(v.pass ? "PASS: memory stays flat" : "FAIL: memory grows");
