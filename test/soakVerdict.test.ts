@@ -55,6 +55,12 @@ test("an RSS that climbs 15 % and comes back fails; one that stays 8 % up passes
   assert.equal(up.pass, true);
 });
 
+test("the warm-up before run 20 is not part of the slope: a 60-run soak that settles by run 20 passes", () => {
+  const short = soak({ host: (run) => (run < 20 ? 40 : 32) }).filter((s) => s.run <= 60);
+  const s = verdictOf(short, "extension host JS heap");
+  assert.ok(Math.abs(s.slopePer100) < 0.01 * MiB && s.pass, JSON.stringify(s));
+});
+
 test("a soak of fewer than 20 runs has no reference level: refused", () => {
   assert.throws(() => judge(soak({}).filter((s) => s.run < 20)), /no sample at run 20/);
 });
