@@ -9,17 +9,23 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { processWeights } from "../src/core/processing";
 import { writeSafetensors } from "../src/core/safetensors";
-import { weightsToNamedTensors } from "../src/core/weights";
+import { ModelWeights, weightsToNamedTensors } from "../src/core/weights";
 import { randomWeights, trainedLikeWeights, writeModelDir } from "../test/support/models";
 
 export type RealSizeKind = "isotropic" | "trained-like";
 
-/** Writes OUT/model (F16, for the CLI) and OUT/processed.safetensors (F32, for the peers). */
-export function writeRealSizeModel(out: string, layers: number, kind: RealSizeKind): void {
+/** The raw (unprocessed) weights of the real-size model, named `${kind}-48k-${layers}l`. */
+export function realSizeWeights(layers: number, kind: RealSizeKind): ModelWeights {
   const spec = { V: 48262, D: 512, H: 8, E: 64, L: layers, seed: 48262, name: `${kind}-48k-${layers}l` };
   const raw = kind === "isotropic" ? randomWeights(spec) : trainedLikeWeights(spec);
   raw.config.n_ctx = 1024;
   raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => 0.05 * Math.sin(i * 0.37)) };
+  return raw;
+}
+
+/** Writes OUT/model (F16, for the CLI) and OUT/processed.safetensors (F32, for the peers). */
+export function writeRealSizeModel(out: string, layers: number, kind: RealSizeKind): void {
+  const raw = realSizeWeights(layers, kind);
   mkdirSync(out, { recursive: true });
   writeModelDir(join(out, "model"), raw, "F16");
   const w = processWeights(raw);

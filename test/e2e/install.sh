@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, offline-safe: Debian's chromium, ripgrep and Kerberos
-# headers, then code-server 4.100.3 (VS Code 1.100, Node 20) and playwright-core from the npm
-# registry. code-server's nested install fetches ripgrep from GitHub; we hand it Debian's rg through
-# @vscode/ripgrep's own download cache instead. Idempotent: a finished install is kept.
+# headers, then code-server 4.100.3 (VS Code 1.100, Node 20), playwright-core and ws (the soak
+# benchmark's DevTools client) from the npm registry. code-server's nested install fetches ripgrep
+# from GitHub; we hand it Debian's rg through @vscode/ripgrep's own download cache instead. Idempotent: a finished install is kept.
 set -euo pipefail
 cd "$(dirname "$0")"
 
