@@ -1,16 +1,18 @@
 /**
  * Every headline benchmark in one run, each beside its peer: prints every figure with its peer and
  * ratio, writes bench/results/all.json and regenerates README's performance table from it.
- *   npm run bench:all [-- --quick] [--only model,circuits,…] [--no-readme]
+ *   npm run bench:all [-- --quick] [--only model,circuits,…] [--soak] [--no-readme]
+ * (--soak reruns the 500-run memory soak in VS Code: needs `npm run bench:soak`'s set-up first.)
  * Each bench is its own process (as a user runs the CLI; no state shared between them); they report
  * their figures through HEAD_LENS_BENCH_RECORD (bench/record.ts).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../test/support/engine";
 import { Figure, sgemmRate } from "./record";
+import { soakFigures, Verdict } from "./soakVerdict";
 import { AllResults, performanceTable, withTable } from "./table";
 
 const QUICK = process.argv.includes("--quick");
@@ -25,6 +27,9 @@ const BENCHES: [string, string, string[]][] = [
   ["whatif", "whatIf.js", ["--repeats", QUICK ? "2" : "5"]],
   ["timeline", "timeline.js", ["--checkpoints", "16", "--repeats", QUICK ? "1" : "3"]],
 ];
+/** 500 runs in real VS Code take ≈ 15–35 min here: run with --soak, else the last bench:soak's figures are shown, so labelled. */
+const SOAK = process.argv.includes("--soak");
+const SOAK_RESULT = join(REPO_ROOT, "bench", "results", "soak-cpu2.json");
 
 function runBench(script: string, args: string[], recordFile: string): void {
   console.log(`\n$ node out/bench/${script} ${args.join(" ")}`);
@@ -42,6 +47,13 @@ async function main(): Promise<void> {
   const before = await sgemmRate();
   console.log(`machine: ${cpus()[0].model}, ${availableParallelism()} threads; sgemm ${before.toFixed(0)} GFLOP/s`);
   for (const [name, script, args] of BENCHES) if (!ONLY || ONLY.includes(name)) runBench(script, args, recordFile);
+  if (SOAK && (!ONLY || ONLY.includes("soak"))) runBench("soak.js", ["--runs", "500", "--json", SOAK_RESULT], recordFile);
+  else if (!ONLY || ONLY.includes("soak")) {
+    const last = JSON.parse(readFileSync(SOAK_RESULT, "utf8")) as { date: string; runs: number; verdict: Verdict };
+    const when = last.date.slice(0, 10);
+    for (const f of soakFigures(last.verdict, last.runs, `bench:soak of ${when}, not rerun`))
+      appendFileSync(recordFile, JSON.stringify(f) + "\n");
+  }
   const after = await sgemmRate();
   const figures: Figure[] = readFileSync(recordFile, "utf8")
     .split("\n")

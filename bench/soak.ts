@@ -20,6 +20,7 @@
  * MiB higher for good (malloc keeps what it used): RSS after one taken before the end says nothing.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { record } from "./record";
 import { join } from "node:path";
 import { Gpt2Tokenizer } from "../src/worker/loaders/vocabulary";
 import { tempDir } from "../test/support/engine";
@@ -28,7 +29,7 @@ import { REPO, runCommand, Session, startVSCode } from "../test/e2e/harness";
 import { innerPanelFrame, openFile, vsix } from "../test/e2e/uxSupport";
 import { realSizeWeights } from "./realSizeModel";
 import { extensionHostPid, Inspector, rssBytes } from "./soakProbe";
-import { judge, Sample, summary } from "./soakVerdict";
+import { judge, Sample, soakFigures, summary } from "./soakVerdict";
 
 // playwright-core sits in test/e2e/node_modules: its types come through the harness.
 type Page = Session["page"];
@@ -196,7 +197,9 @@ async function main(): Promise<void> {
     const verdict = judge(samples);
     console.log(summary.report(verdict, { runs: RUNS, tokens, latencies, model: `${modelName} (V 48 262, d_model 512, 2 × 8 heads)` }));
     const out = arg("--json", "");
-    if (out) writeFileSync(out, JSON.stringify({ runs: RUNS, tokens, latencies, samples, verdict }, null, 1));
+    if (out)
+      writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, tokens, latencies, samples, verdict }, null, 1));
+    soakFigures(verdict, RUNS, "this run").forEach(record);
     process.exitCode = verdict.pass ? 0 : 1;
   } catch (e) {
     await s.page.screenshot({ path: join(REPO, "test-output", "soak-failure.png") }).catch(() => undefined);

@@ -8,6 +8,8 @@
  *   (a leak of 1 % of the heap per 50 runs would fail it). Judged for the extension host's isolate
  *   and the engine worker's.
  */
+import type { Figure } from "./record";
+
 /** One isolate's memory in bytes: its used JS heap and what it holds outside it. */
 export interface IsolateMemory {
   heap: number;
@@ -123,3 +125,15 @@ export const summary = {
     return lines.join("\n");
   },
 };
+
+/** The verdict as bench:all's figures: each series' largest level from run 20 on, against run 20's. */
+export function soakFigures(v: Verdict, runs: number, source: string): Figure[] {
+  return v.series.map((s, i) => ({
+    id: `soak.${i}`,
+    what: `${s.name}, ${runs} live-attention runs in VS Code (${source}): largest / run 20`,
+    value: s.max / s.level20,
+    unit: "×" as const,
+    goal: s.criterion,
+    met: s.pass,
+  }));
+}
