@@ -130,6 +130,7 @@ async function checkpointMetrics(
     let seen = 0;
     const onProgress = (p: { received: number }) => (onBytes(p.received - seen), (seen = p.received));
     const folder = await model.open(c, { signal: on.signal, onProgress, onStep: report });
+    if (seen === 0 && c.size) onBytes(c.size); // not downloaded now: the engine reads the whole file from disk
     const { heads, composition } = await engine.metrics(folder);
     metrics = { heads: heads.map(({ copying, ...h }) => (mode === "full" ? { ...h, copying } : h)), composition };
   }
