@@ -10,6 +10,7 @@ import { topKeys } from "../../core/patternThumbnail";
 import type { TextScores } from "../../core/textScores";
 import { AttentionResult, PatternPayload } from "../../protocol/attention";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
+import { LazyArray, writeJson, writeOut } from "./output";
 import { InputChoice } from "./textInput";
 import { withEngine } from "./session";
 
@@ -69,7 +70,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       : undefined;
 
     const against = baseline && { run: baseline, scores: baseScores, ablatedScores: scores };
-    process.stdout.write(o.json ? runJson(r, patterns, baseline) : runReport(r, patterns, edges, against));
+    await (o.json ? writeJson(runDocument(r, patterns, baseline)) : writeOut([runReport(r, patterns, edges, against)]));
   });
 }
 
@@ -89,15 +90,17 @@ function parseAblations(v: string): HeadAblation[] {
 
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
-/** The --json document (attention rows exactly as float32 gives them, other figures to 6 digits). */
-export function runJson(r: AttentionResult, patterns: PatternPayload, baseline?: AttentionResult): string {
+/**
+ * The --json document (attention rows exactly as float32 gives them, other figures to 6 digits). The
+ * attention is made row by row as it is written (LazyArray): [L][H][T][T] is 16 M numbers at 1 024 tokens.
+ */
+export function runDocument(r: AttentionResult, patterns: PatternPayload, baseline?: AttentionResult): object {
   const T = r.tokens.length,
     L = r.nLayers,
     H = r.nHeads;
   const layers = patterns.kind === "full" ? patterns.layers : [];
-  const attention = layers.map((p) =>
-    Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T)))),
-  );
+  const row = (p: Float32Array, h: number, i: number) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T));
+  const attention = new LazyArray(layers.length, (l) => new LazyArray(H, (h) => new LazyArray(T, (i) => row(layers[l], h, i))));
   const body = {
     model: r.model,
     bos: r.bos,
@@ -120,7 +123,7 @@ export function runJson(r: AttentionResult, patterns: PatternPayload, baseline?:
         baseline: { next: nextJson(baseline) },
       }
     : {};
-  return JSON.stringify({ ...body, ...ablated }) + "\n";
+  return { ...body, ...ablated };
 }
 
 const nextJson = (r: AttentionResult) =>
