@@ -6,7 +6,7 @@
 import { describeAblation, HeadAblation, parseAblation } from "../../core/ablations";
 import { headName } from "../../core/heads";
 import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
-import { topKeys } from "../../core/patternThumbnail";
+import { strongestEdges } from "../../core/patternThumbnail";
 import type { TextScores } from "../../core/textScores";
 import { AttentionResult, PatternPayload } from "../../protocol/attention";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
@@ -185,18 +185,8 @@ export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: 
     lines.push(`Strongest attention edges per head (query → key: weight${skip === 0 ? "; edges to BOS left out" : ""})`);
     for (let l = 0; l < L; l++)
       for (let h = 0; h < H; h++) {
-        const p = patterns.layers[l];
-        const edges: { q: number; k: number; w: number }[] = [];
-        for (let q = 1; q < T; q++)
-          for (const e of topKeys(p.subarray((h * T + q) * T, (h * T + q + 1) * T), nEdges + 1))
-            if (e.key !== skip) edges.push({ q, k: e.key, w: e.weight });
-        edges.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
-        lines.push(
-          `${headName(l, h)}  ${edges
-            .slice(0, nEdges)
-            .map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`)
-            .join(", ")}`,
-        );
+        const edges = strongestEdges(patterns.layers[l], h, T, nEdges, 1, skip);
+        lines.push(`${headName(l, h)}  ${edges.map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`).join(", ")}`);
       }
     lines.push("");
   }
