@@ -89,10 +89,13 @@ class Writer {
   }
 }
 
-// Large raw tensors would make the byte-array writer slow: assemble those with Buffer.concat.
-function lengthDelimited(field: number, body: Uint8Array): Buffer {
-  const head = new Writer().tag(field, 2).varint(body.length).finish();
-  return Buffer.concat([head, body]);
+// Large raw tensors would make the byte-array writer slow, and each nesting level would copy them
+// again (a 100 MB W_U six times): messages with tensors are lists of parts, joined once in buildModel.
+type Parts = Uint8Array[];
+const partsLength = (parts: Parts) => parts.reduce((n, p) => n + p.length, 0);
+
+function lengthDelimited(field: number, body: Parts): Parts {
+  return [new Writer().tag(field, 2).varint(partsLength(body)).finish(), ...body];
 }
 
 function valueInfo(v: ValueInfo): Writer {
@@ -122,11 +125,11 @@ function node(n: Node, index: number): Writer {
   return w;
 }
 
-function initializer(t: Initializer): Buffer {
+function initializer(t: Initializer): Parts {
   const head = new Writer();
   for (const d of t.dims) head.int(1, d);
   head.int(2, t.type).string(8, t.name);
-  return Buffer.concat([head.finish(), lengthDelimited(9, t.raw)]);
+  return [head.finish(), ...lengthDelimited(9, [t.raw])];
 }
 
 export function buildModel(g: Graph, opset = 17): Uint8Array {
@@ -136,11 +139,7 @@ export function buildModel(g: Graph, opset = 17): Uint8Array {
   const tail = new Writer();
   for (const v of g.inputs) tail.message(11, valueInfo(v));
   for (const v of g.outputs) tail.message(12, valueInfo(v));
-  const graphBytes = Buffer.concat([
-    graph.finish(),
-    ...(g.initializers ?? []).map((t) => lengthDelimited(5, initializer(t))),
-    tail.finish(),
-  ]);
+  const graphParts = [graph.finish(), ...(g.initializers ?? []).flatMap((t) => lengthDelimited(5, initializer(t))), tail.finish()];
   const model = new Writer().int(1, 8).string(2, "head-lens").message(8, new Writer().string(1, "").int(2, opset));
-  return Buffer.concat([model.finish(), lengthDelimited(7, graphBytes)]);
+  return Buffer.concat([model.finish(), ...lengthDelimited(7, graphParts)]); // the one copy of the tensors
 }
