@@ -12,13 +12,13 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { rmSync, writeFileSync } from "node:fs";
 import { HubClient } from "../src/host/hub/hubClient";
-import { OrtBackend } from "../src/worker/ortBackend";
 import { tensor } from "../src/core/tensor";
 import { ModelWeights } from "../src/core/weights";
 import { neelConfig, torchStateDict } from "../test/support/checkpointFixtures";
 import { runCliAsync } from "../test/support/cliProcess";
 import { REPO_ROOT, tempDir } from "../test/support/engine";
 import { startFakeHub } from "../test/support/fakeHub";
+import { sgemmRate } from "./sgemm";
 import { randomWeights } from "../test/support/models";
 import { cpSync, mkdirSync } from "node:fs";
 
@@ -43,20 +43,6 @@ function scaled(base: ModelWeights, k: number): ModelWeights {
       t.data.map((x) => x * f),
     );
   return { ...base, W_E: s(base.W_E), W_U: s(base.W_U), blocks: base.blocks.map((b) => ({ ...b, W_Q: s(b.W_Q), W_K: s(b.W_K) })) };
-}
-
-/** This machine's float32 GEMM rate through onnxruntime (2048³), for comparing runs across machines. */
-async function sgemmRate(): Promise<number> {
-  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism(), log: () => undefined });
-  const n = 2048,
-    a = new Float32Array(n * n).fill(0.5);
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const t = performance.now();
-    await backend.matmul(a, a, n, n, n);
-    if (i > 0) times.push((performance.now() - t) / 1000);
-  }
-  return (2 * n ** 3) / median(times) / 1e9;
 }
 
 async function main() {
