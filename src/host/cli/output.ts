@@ -41,18 +41,26 @@ export function* jsonChunks(value: unknown): Generator<string> {
     }
     yield "]";
   } else if (isPlainObject(value)) {
-    let first = true;
     yield "{";
-    for (const key of Object.keys(value)) {
-      const v = value[key];
-      if (isOmitted(v)) continue;
-      yield (first ? "" : ",") + JSON.stringify(key) + ":";
-      first = false;
-      yield* jsonChunks(v);
-    }
+    yield* jsonMembers(value, true);
     yield "}";
   } else {
     yield JSON.stringify(value) ?? "null";
+  }
+}
+
+/**
+ * An object's members (`"key":value`, JSON.stringify's way), after a comma unless `first`: an object
+ * can be written in parts, its first fields while the rest is still being computed —
+ * "{" + members(a, true) + members(b, false) + "}" is JSON.stringify({ ...a, ...b }) when a has a member.
+ */
+export function* jsonMembers(fields: Record<string, unknown>, first: boolean): Generator<string> {
+  for (const key of Object.keys(fields)) {
+    const v = fields[key];
+    if (isOmitted(v)) continue;
+    yield (first ? "" : ",") + JSON.stringify(key) + ":";
+    first = false;
+    yield* jsonChunks(v);
   }
 }
 

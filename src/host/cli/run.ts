@@ -8,9 +8,9 @@ import { headName } from "../../core/heads";
 import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
 import { strongestEdges } from "../../core/patternThumbnail";
 import type { TextScores } from "../../core/textScores";
-import { AttentionResult, PatternPayload } from "../../protocol/attention";
+import { AttentionResult, PatternPayload, RunInfo } from "../../protocol/attention";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
-import { LazyArray, writeJson, writeOut } from "./output";
+import { jsonMembers, LazyArray, writeOut } from "./output";
 import { InputChoice } from "./textInput";
 import { withEngine } from "./session";
 
@@ -55,10 +55,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     let patterns: PatternPayload | undefined;
     let scores: TextScores[][] = [],
       baseScores: TextScores[][] = [];
+    // --json: the attention (nearly all of the document) is written while the engine computes the predictions.
+    let head: Promise<boolean> | undefined;
     const r = await engine
       .attention(
         { modelDir, input: what, patterns: "full", topK: top, ablations },
-        { onEvent: (e) => ((patterns = e.patterns), (scores = e.textScores)) },
+        {
+          onEvent: (e) => {
+            patterns = e.patterns;
+            scores = e.textScores;
+            if (o.json && !head)
+              void (head = writeOut(chain(["{"], jsonMembers(runJsonHead(e.run, e.patterns), true)))).catch(() => undefined);
+          },
+        },
       )
       .catch((e) => {
         throw isHeadLensError(e) && e.code === "request.ablation" ? new UsageError(e.message) : e;
@@ -70,8 +79,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       : undefined;
 
     const against = baseline && { run: baseline, scores: baseScores, ablatedScores: scores };
-    await (o.json ? writeJson(runDocument(r, patterns, baseline)) : writeOut([runReport(r, patterns, edges, against)]));
+    if (!o.json) await writeOut([runReport(r, patterns, edges, against)]);
+    else if (await head) await writeOut(chain(jsonMembers(runJsonRest(r, baseline), false), ["}\n"]));
   });
+}
+
+function* chain(...parts: Iterable<string>[]): Generator<string> {
+  for (const p of parts) yield* p;
 }
 
 /** --ablate's list; a bad spec is a usage error (exit 2). */
@@ -91,21 +105,27 @@ function parseAblations(v: string): HeadAblation[] {
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
 /**
- * The --json document (attention rows exactly as float32 gives them, other figures to 6 digits). The
- * attention is made row by row as it is written (LazyArray): [L][H][T][T] is 16 M numbers at 1 024 tokens.
+ * The --json document's first fields, known when the patterns arrive (attention rows exactly as float32
+ * gives them); each row is made as it is written (LazyArray): [L][H][T][T] is 16 M numbers at 1 024 tokens.
  */
-export function runDocument(r: AttentionResult, patterns: PatternPayload, baseline?: AttentionResult): object {
+export function runJsonHead(run: RunInfo, patterns: PatternPayload): Record<string, unknown> {
+  const T = run.tokens.length;
+  const layers = patterns.kind === "full" ? patterns.layers : [];
+  const row = (p: Float32Array, h: number, i: number) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T));
+  return {
+    model: run.model,
+    bos: run.bos,
+    tokens: run.tokens.map((t) => ({ id: t.id, token: t.token })),
+    attention: new LazyArray(layers.length, (l) => new LazyArray(run.nHeads, (h) => new LazyArray(T, (i) => row(layers[l], h, i)))),
+  };
+}
+
+/** The rest of the --json document (figures to 6 digits), with --ablate the ablation and the baseline's "next". */
+export function runJsonRest(r: AttentionResult, baseline?: AttentionResult): Record<string, unknown> {
   const T = r.tokens.length,
     L = r.nLayers,
     H = r.nHeads;
-  const layers = patterns.kind === "full" ? patterns.layers : [];
-  const row = (p: Float32Array, h: number, i: number) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T));
-  const attention = new LazyArray(layers.length, (l) => new LazyArray(H, (h) => new LazyArray(T, (i) => row(layers[l], h, i))));
   const body = {
-    model: r.model,
-    bos: r.bos,
-    tokens: r.tokens.map((t) => ({ id: t.id, token: t.token })),
-    attention,
     top: r.top.map((row) => row.map((p) => ({ id: p.id, token: p.token, p: round(p.p) }))),
     next: nextJson(r),
     dla: Array.from({ length: T }, (_, t) =>
