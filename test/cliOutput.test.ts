@@ -7,7 +7,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import fc from "fast-check";
-import { jsonChunks, LazyArray, writeJson, writeOut } from "../src/host/cli/output";
+import { jsonChunks, jsonMembers, LazyArray, writeJson, writeOut } from "../src/host/cli/output";
 
 /** `v` with some of its arrays (chosen by `pick`) made LazyArrays, at any depth. */
 function lazify(v: unknown, pick: () => boolean): unknown {
@@ -45,6 +45,21 @@ describe("streamed CLI output", () => {
     const rows = Array.from({ length: 50 }, (_, r) => Array.from(new Float32Array(40).map((_, j) => Math.sin(r * 40 + j) / (j + 1))));
     const doc = { attention: new LazyArray(rows.length, (r) => rows[r]), next: [null, { p: 1e-7 }], skip: undefined };
     assert.equal([...jsonChunks(doc)].join(""), JSON.stringify({ attention: rows, next: [null, { p: 1e-7 }] }));
+  });
+
+  test("an object written in two parts (its first fields early) is JSON.stringify's bytes of the whole object", () => {
+    // Names, not array indices: JavaScript orders index-like keys first in any object, whatever the parts.
+    const name = fc.string().filter((k) => !/^(0|[1-9]\d*)$/.test(k));
+    const fields = fc.dictionary(name, fc.jsonValue(), { maxKeys: 6 });
+    fc.assert(
+      fc.property(name, fc.jsonValue(), fields, fields, (k, v, a, b) => {
+        const first = { [k]: v, ...a }; // at least one member, as run --json's head has
+        const rest = Object.fromEntries(Object.entries(b).filter(([key]) => !(key in first)));
+        const parts = ["{", ...jsonMembers(first, true), ...jsonMembers(rest, false), "}"].join("");
+        assert.equal(parts, JSON.stringify({ ...first, ...rest }));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test("a slow reader is waited for: never more than about one piece queued, every byte delivered in order", async () => {

@@ -52,7 +52,8 @@ export function* jsonChunks(value: unknown): Generator<string> {
 /**
  * An object's members (`"key":value`, JSON.stringify's way), after a comma unless `first`: an object
  * can be written in parts, its first fields while the rest is still being computed —
- * "{" + members(a, true) + members(b, false) + "}" is JSON.stringify({ ...a, ...b }) when a has a member.
+ * "{" + members(a, true) + members(b, false) + "}" is JSON.stringify({ ...a, ...b }) when a has a member
+ * and the keys are names (JavaScript puts array-index keys first in any object).
  */
 export function* jsonMembers(fields: Record<string, unknown>, first: boolean): Generator<string> {
   for (const key of Object.keys(fields)) {
