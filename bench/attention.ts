@@ -9,7 +9,7 @@
  * the compute in process and through the worker, and `head-lens run` end to end against the torch
  * script end to end, separate processes alternating.
  *
- *   npm run bench:attention [-- --repeats 7 --e2e-reps 5]
+ *   npm run bench:attention [-- --repeats 7 --e2e-reps 5 --torch-rounds 3]
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,7 +24,7 @@ import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "../test/support/engine";
 import { BIG_MODEL_NAME, writeBigModel } from "./bigModel";
 import { sgemmRate } from "./sgemm";
-import { differencesFromTorch, endToEnd, PeerFiles, torchMissing, torchPeer } from "./torchAttention";
+import { differencesFromTorch, endToEnd, PeerFiles, torchMissing, torchPeer, TorchTimes } from "./torchAttention";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -32,6 +32,7 @@ const arg = (name: string, dflt: number) => {
 };
 const REPEATS = arg("--repeats", 7);
 const E2E_REPS = arg("--e2e-reps", 5);
+const ROUNDS = arg("--torch-rounds", 3);
 const BLOCK = 12 * 1024 * 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (xs: number[]) => `${median(xs).toFixed(1)} ms [${xs.map((x) => x.toFixed(0)).join(", ")}]`;
@@ -239,26 +240,39 @@ async function main(): Promise<void> {
         `next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ` +
         `ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`,
     );
-    if (c === cases[1] && !noTorch) torchLines(c, ip, wk, files).forEach((line) => console.log(line));
+    if (c === cases[1] && !noTorch) (await torchLines(c, wk, files)).forEach((line) => console.log(line));
   }
 }
 
-/** Torch's compute beside the engine's (in process, through the worker), its differences, then both end to end. */
-function torchLines(
-  c: Case,
-  ip: { first: number[]; total: number[]; result: AttentionResult; patterns: Float32Array[] },
-  wk: { total: number[] },
-  f: PeerFiles,
-): string[] {
+/**
+ * Torch's compute against the engine's in process, alternating (ROUNDS rounds of REPEATS runs each, after
+ * each side's cold run; the CPU is shared), through the worker (measured above), its differences, then
+ * both end to end.
+ */
+async function torchLines(c: Case, wk: { total: number[] }, f: PeerFiles): Promise<string[]> {
   const dump = tempDir("head-lens-torch-");
-  const t = torchPeer(f, REPEATS, dump);
-  const tp = median(t.patterns_s) * 1000,
-    tt = median(t.total_s) * 1000;
+  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism() });
+  const store = new ModelStore(MEDIA_DIR);
+  const e = { first: [] as number[], total: [] as number[] },
+    t = { patterns: [] as number[], total: [] as number[] };
+  let ip!: Awaited<ReturnType<typeof inProcess>>, peer!: TorchTimes;
+  for (let round = 0; round < ROUNDS; round++) {
+    ip = await inProcess(c, backend, store);
+    e.first.push(...ip.first);
+    e.total.push(...ip.total);
+    peer = torchPeer(f, REPEATS, round === ROUNDS - 1 ? dump : undefined);
+    t.patterns.push(...peer.patterns_s.map((x) => x * 1000));
+    t.total.push(...peer.total_s.map((x) => x * 1000));
+  }
+  await backend.dispose();
+  const tp = median(t.patterns),
+    tt = median(t.total);
   return [
-    `  torch ${t.torch} float32 (${t.threads} threads): import ${t.import_s.toFixed(2)} s, load ${t.load_s.toFixed(2)} s; ` +
-      `patterns ${ms(t.patterns_s.map((s) => s * 1000))}; all ${ms(t.total_s.map((s) => s * 1000))}; cold all ${(t.cold_total_s * 1000).toFixed(0)} ms`,
-    `  engine / torch      patterns ${(median(ip.first) / tp).toFixed(2)}× in process; all ${(median(ip.total) / tt).toFixed(2)}× in process, ` +
-      `${(median(wk.total) / tt).toFixed(2)}× via worker (≤ 1.00× is the goal)`,
+    `  engine vs torch, alternating (${ROUNDS} rounds × ${REPEATS} runs): engine in process patterns ${ms(e.first)}; all ${ms(e.total)}`,
+    `  torch ${peer.torch} float32 (${peer.threads} threads): import ${peer.import_s.toFixed(2)} s, load ${peer.load_s.toFixed(2)} s; ` +
+      `patterns ${ms(t.patterns)}; all ${ms(t.total)}; cold all ${(peer.cold_total_s * 1000).toFixed(0)} ms`,
+    `  engine / torch      patterns ${(median(e.first) / tp).toFixed(2)}× in process; all ${(median(e.total) / tt).toFixed(2)}× in process, ` +
+      `${(median(wk.total) / tt).toFixed(2)}× via worker (not alternated) (≤ 1.00× is the goal)`,
     `  ${differencesFromTorch(dump, ip.result, ip.patterns)}`,
     ...endToEnd(c.dir, (c.input as { tokens: number[] }).tokens, f, E2E_REPS),
   ];
