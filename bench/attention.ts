@@ -5,7 +5,11 @@
  * panel, then one head's exact pattern), and against a float32 numpy forward pass run in the same
  * script on the same processed weights. Prints medians and the largest differences from numpy.
  *
- *   npm run bench:attention [-- --repeats 7]
+ * On the 48k model also against PyTorch (bench/torch_attention.py, TransformerLens's maths, 2 threads):
+ * the compute in process and through the worker, and `head-lens run` end to end against the torch
+ * script end to end, separate processes alternating.
+ *
+ *   npm run bench:attention [-- --repeats 7 --e2e-reps 5 --torch-rounds 3]
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,12 +23,17 @@ import { OrtBackend } from "../src/worker/ortBackend";
 import { AttentionRuns, runText } from "../src/worker/runText";
 import { MEDIA_DIR, REPO_ROOT, tempDir, testEngine } from "../test/support/engine";
 import { BIG_MODEL_NAME, writeBigModel } from "./bigModel";
+import { record } from "./record";
+import { sgemmRate } from "./sgemm";
+import { differencesFromTorch, endToEnd, PeerFiles, torchMissing, torchPeer, TorchTimes } from "./torchAttention";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const REPEATS = arg("--repeats", 7);
+const E2E_REPS = arg("--e2e-reps", 5);
+const ROUNDS = arg("--torch-rounds", 3);
 const BLOCK = 12 * 1024 * 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (xs: number[]) => `${median(xs).toFixed(1)} ms [${xs.map((x) => x.toFixed(0)).join(", ")}]`;
@@ -147,11 +156,21 @@ async function duringAnalysis(c: Case, bigDir: string): Promise<{ idle: number; 
   }
 }
 
-function numpy(
-  c: Case,
-  ids: number[],
-  store: ModelStore,
-): {
+/** The processed weights (as the engine runs them), their config and the ids, for the peers. */
+function peerFiles(c: Case, ids: number[], store: ModelStore): PeerFiles {
+  const w = store.load(c.dir).model.weights;
+  const dir = tempDir("head-lens-bench-");
+  const f = { weights: join(dir, "processed.safetensors"), config: join(dir, "config.json"), ids: join(dir, "ids.json") };
+  writeFileSync(
+    f.weights,
+    writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))),
+  );
+  writeFileSync(f.config, JSON.stringify(w.config));
+  writeFileSync(f.ids, JSON.stringify(ids));
+  return f;
+}
+
+function numpy(f: PeerFiles): {
   patterns_s: number[];
   total_s: number[];
   pattern_l1h0_row_last: number[];
@@ -159,26 +178,19 @@ function numpy(
   rank: number[];
   dla_last_layer_h0: number[];
 } {
-  const w = store.load(c.dir).model.weights; // processed, as the engine runs them
-  const dir = tempDir("head-lens-bench-");
-  const file = join(dir, "processed.safetensors");
-  writeFileSync(
-    file,
-    writeSafetensors(weightsToNamedTensors(w).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))),
-  );
-  writeFileSync(join(dir, "config.json"), JSON.stringify(w.config));
-  writeFileSync(join(dir, "ids.json"), JSON.stringify(ids));
-  const r = spawnSync(
-    "python3",
-    [join(REPO_ROOT, "bench", "numpy_attention.py"), file, join(dir, "config.json"), join(dir, "ids.json"), String(REPEATS)],
-    { encoding: "utf8", maxBuffer: 64 << 20 },
-  );
+  const r = spawnSync("python3", [join(REPO_ROOT, "bench", "numpy_attention.py"), f.weights, f.config, f.ids, String(REPEATS)], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`numpy peer failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus()[0].model}, ${availableParallelism()} threads; ${REPEATS} repeats after one cold run`);
+  console.log(`sgemm 2048³ (onnxruntime, this machine now): ${(await sgemmRate()).toFixed(0)} GFLOP/s`);
+  const noTorch = torchMissing();
+  if (noTorch) console.log(`torch peer skipped: ${noTorch}`);
   const code = readdirSync(join(REPO_ROOT, "test", "fixtures", "natural-code"))
     .sort()
     .map((f) => readFileSync(join(REPO_ROOT, "test", "fixtures", "natural-code", f), "utf8"))
@@ -197,11 +209,9 @@ async function main(): Promise<void> {
       H = ip.result.nHeads;
     await backend.dispose();
     const wk = await viaWorker(c);
-    const np = numpy(
-      c,
-      ip.result.tokens.map((t) => t.id),
-      store,
-    );
+    const ids = ip.result.tokens.map((t) => t.id);
+    const files = peerFiles(c, ids, store);
+    const np = numpy(files);
     console.log(`\n${c.name} (T = ${T}):`);
     console.log(
       `  engine in process   first patterns ${ms(ip.first)}; all (top-5, next-token fit, DLA) ${ms(ip.total)}; cold first run ${ip.cold.toFixed(0)} ms`,
@@ -231,7 +241,61 @@ async function main(): Promise<void> {
         `next log-prob ${maxDiff(lp, np.next_logprob).toExponential(1)}, DLA ${maxDiff(dla, np.dla_last_layer_h0).toExponential(1)}; ` +
         `ranks equal at ${ranks.filter((r, i) => r === np.rank[i]).length}/${T - 1} positions`,
     );
+    if (c === cases[1] && !noTorch) (await torchLines(c, wk, files)).forEach((line) => console.log(line));
   }
+}
+
+/**
+ * Torch's compute against the engine's in process, alternating (ROUNDS rounds of REPEATS runs each, after
+ * each side's cold run; the CPU is shared), through the worker (measured above), its differences, then
+ * both end to end.
+ */
+async function torchLines(c: Case, wk: { total: number[] }, f: PeerFiles): Promise<string[]> {
+  const dump = tempDir("head-lens-torch-");
+  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism() });
+  const store = new ModelStore(MEDIA_DIR);
+  const e = { first: [] as number[], total: [] as number[] },
+    t = { patterns: [] as number[], total: [] as number[] };
+  let ip!: Awaited<ReturnType<typeof inProcess>>, peer!: TorchTimes;
+  for (let round = 0; round < ROUNDS; round++) {
+    ip = await inProcess(c, backend, store);
+    e.first.push(...ip.first);
+    e.total.push(...ip.total);
+    peer = torchPeer(f, REPEATS, round === ROUNDS - 1 ? dump : undefined);
+    t.patterns.push(...peer.patterns_s.map((x) => x * 1000));
+    t.total.push(...peer.total_s.map((x) => x * 1000));
+  }
+  await backend.dispose();
+  const tp = median(t.patterns),
+    tt = median(t.total);
+  const what = `live attention, 1 024 tokens, 48k 2 × 8`;
+  record({
+    id: "attention.patterns",
+    what: `${what}: patterns, in process`,
+    value: median(e.first),
+    unit: "ms",
+    peer: { name: "PyTorch (TL's maths, 2 threads)", value: tp },
+    goal: "≤ 1.0× torch",
+    met: median(e.first) <= tp,
+  });
+  record({
+    id: "attention.all",
+    what: `${what}: patterns, top-5, ranks, attributions, in process`,
+    value: median(e.total),
+    unit: "ms",
+    peer: { name: "PyTorch", value: tt },
+    goal: "≤ 1.0× torch",
+    met: median(e.total) <= tt,
+  });
+  return [
+    `  engine vs torch, alternating (${ROUNDS} rounds × ${REPEATS} runs): engine in process patterns ${ms(e.first)}; all ${ms(e.total)}`,
+    `  torch ${peer.torch} float32 (${peer.threads} threads): import ${peer.import_s.toFixed(2)} s, load ${peer.load_s.toFixed(2)} s; ` +
+      `patterns ${ms(t.patterns)}; all ${ms(t.total)}; cold all ${(peer.cold_total_s * 1000).toFixed(0)} ms`,
+    `  engine / torch      patterns ${(median(e.first) / tp).toFixed(2)}× in process; all ${(median(e.total) / tt).toFixed(2)}× in process, ` +
+      `${(median(wk.total) / tt).toFixed(2)}× via worker (not alternated) (≤ 1.00× is the goal)`,
+    `  ${differencesFromTorch(dump, ip.result, ip.patterns)}`,
+    ...endToEnd(c.dir, (c.input as { tokens: number[] }).tokens, f, E2E_REPS),
+  ];
 }
 
 main().catch((e) => {

@@ -4,8 +4,6 @@
  * (one JSON object per line), so the summary table is made from what was measured, never typed.
  */
 import { appendFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { OrtBackend } from "../src/worker/ortBackend";
 
 export interface Figure {
   /** Stable key, e.g. "model.auto"; the table's row order comes from bench/all.ts. */
@@ -28,17 +26,4 @@ export function record(f: Figure): void {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** This machine's float32 GEMM rate through onnxruntime (2048³), for comparing runs across machines. */
-export async function sgemmRate(): Promise<number> {
-  const backend = await OrtBackend.create({ epPreference: ["cpu"], threads: availableParallelism(), log: () => undefined });
-  const n = 2048,
-    a = new Float32Array(n * n).fill(0.5);
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const t = performance.now();
-    await backend.matmul(a, a, n, n, n);
-    if (i > 0) times.push((performance.now() - t) / 1000);
-  }
-  await backend.dispose();
-  return (2 * n ** 3) / median(times) / 1e9;
-}
+export { sgemmRate } from "./sgemm";

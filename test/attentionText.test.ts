@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rangeAfterEdit, windowAround } from "../src/core/textWindow";
 import { spansFromTokenBytes, tokenAt } from "../src/core/tokenSpans";
-import { thumbnails, topKeys } from "../src/core/patternThumbnail";
+import { strongestEdges, thumbnails, topKeys } from "../src/core/patternThumbnail";
 import { HfTokenizerVocabulary } from "../src/worker/loaders/hfTokenizer";
 import { Gpt2Vocabulary } from "../src/worker/loaders/vocabulary";
 import { REPO_ROOT } from "./support/engine";
+import { mulberry32 } from "./support/random";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -107,5 +108,31 @@ describe("pattern thumbnails", () => {
       { key: 2, weight: 0.5 },
       { key: 4, weight: 0.2 },
     ]);
+  });
+
+  test("a head's strongest edges (run's text report) are those of sorting every row's and then all of them", () => {
+    const rand = mulberry32(25);
+    for (const [T, H, n] of [
+      [1, 1, 3],
+      [2, 2, 5],
+      [7, 3, 4],
+      [40, 2, 5],
+      [64, 2, 30],
+      [3, 1, 10],
+    ]) {
+      // Weights on a coarse grid (ties everywhere), zeros above the diagonal and some on it.
+      const layer = new Float32Array(H * T * T).map((_, i) =>
+        i % T <= Math.floor(i / T) % T && rand() > 0.2 ? Math.ceil(rand() * 8) / 8 : 0,
+      );
+      for (let h = 0; h < H; h++)
+        for (const skip of [-1, 0]) {
+          const all: { q: number; k: number; w: number }[] = [];
+          for (let q = 1; q < T; q++)
+            for (const e of topKeys(layer.subarray((h * T + q) * T, (h * T + q + 1) * T), n + 1))
+              if (e.key !== skip) all.push({ q, k: e.key, w: e.weight });
+          all.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
+          assert.deepEqual(strongestEdges(layer, h, T, n, 1, skip), all.slice(0, n), `T ${T} head ${h} skip ${skip}`);
+        }
+    }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import type * as Ort from "onnxruntime-node";
-import { Graph, buildModel, ElemType } from "./onnxModel";
+import { Graph, buildModelWithData, ElemType } from "./onnxModel";
 import { HeadLensError } from "../core/errors";
 import { DEFAULT_EP_PREFERENCE, ExecutionProvider, KNOWN_EPS } from "../protocol/engine";
 import { diagnoseCuda, loadOrt } from "./ortModule";
@@ -100,7 +100,7 @@ export class OrtBackend {
   cachedSession(key: string, graph: () => Graph): Promise<Ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = ort().InferenceSession.create(buildModel(graph()), this.opts);
+      s = this.createSession(graph());
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
@@ -295,8 +295,11 @@ export class OrtBackend {
   }
 
   /** A session for a graph of the caller's, with this backend's provider and options. */
-  createSession(graph: Graph): Promise<Ort.InferenceSession> {
-    return ort().InferenceSession.create(buildModel(graph), this.opts);
+  async createSession(graph: Graph): Promise<Ort.InferenceSession> {
+    const { model, externalData } = buildModelWithData(graph);
+    const session = await ort().InferenceSession.create(model, externalData.length ? { ...this.opts, externalData } : this.opts);
+    sessionData.set(session, externalData); // onnxruntime may read large initializers in place: they live as long as the session
+    return session;
   }
 
   async dispose(): Promise<void> {
@@ -304,6 +307,8 @@ export class OrtBackend {
     this.sessions.clear();
   }
 }
+
+const sessionData = new WeakMap<Ort.InferenceSession, unknown>();
 
 /** Rows per block so one block's [rows, cols] float32 slab fits the budget. */
 export function blockRowsFor(cols: number, budgetBytes: number): number {

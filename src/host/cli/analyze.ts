@@ -4,6 +4,7 @@ import { formatHeadReport } from "../../core/reportText";
 import { headName, HeadRef } from "../../core/heads";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { showProgress, withEngine } from "./session";
+import { writeOut } from "./output";
 
 export const ANALYZE_USAGE = `Usage: head-lens analyze [--model <m>] (--layer L --head H | --all) [options]
 
@@ -94,7 +95,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       process.stderr.write(`head-lens: analyzed ${reports.length} head(s) in ${((performance.now() - t0) / 1000).toFixed(3)} s on ${ep}\n`);
     if (o.json) {
       const out: HeadReport | ModelReport = heads === "all" ? { model, ep, heads: reports } : reports[0];
-      process.stdout.write(JSON.stringify(out) + "\n");
+      await writeOut([JSON.stringify(out) + "\n"]);
     }
   });
 }

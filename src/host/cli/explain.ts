@@ -12,6 +12,7 @@ import { ExplainResult } from "../../protocol/explain";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { withEngine } from "./session";
 import { InputChoice } from "./textInput";
+import { writeOut } from "./output";
 
 export const EXPLAIN_USAGE = `Usage: head-lens explain (--text "…" | --tokens ID,ID,…) --head L.H --query I [--key J] [--model <m>] [--json]
 
@@ -71,7 +72,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
       // A head or position this run does not have is the caller's mistake: one line, exit 2.
       throw isHeadLensError(e) && (e.code === "request.head" || e.code === "request.position") ? new UsageError(e.message) : e;
     });
-    process.stdout.write(o.json ? explainJson(run, r, key) : explainText(run, r, key ?? r.strongestKey, nTerms));
+    await writeOut([o.json ? explainJson(run, r, key) : explainText(run, r, key ?? r.strongestKey, nTerms)]);
   });
 }
 

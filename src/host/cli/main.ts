@@ -13,6 +13,7 @@ import { patchCommand, PATCH_USAGE } from "./patch";
 import { analyzeCommand, ANALYZE_USAGE } from "./analyze";
 import { metricsCommand, METRICS_USAGE } from "./metrics";
 import { UsageError } from "./options";
+import { watchOutput } from "./output";
 import { tokenCommand, TOKEN_USAGE } from "./token";
 import { runCommand, RUN_USAGE } from "./run";
 import { timelineCommand, TIMELINE_USAGE } from "./timeline";
@@ -44,6 +45,7 @@ Run "head-lens <command> --help" for a command's options.
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const command = cmd === undefined ? undefined : COMMANDS[cmd];
+  watchOutput(); // a reader that closes the pipe (| head) must not crash any command with EPIPE
   try {
     if (!cmd || cmd === "-h" || cmd === "--help") {
       process.stdout.write(USAGE);

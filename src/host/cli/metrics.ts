@@ -4,6 +4,7 @@ import { TraitKey } from "../../core/headTraits";
 import { headName } from "../../core/heads";
 import { COMMON_HELP, parseOptions } from "./options";
 import { withEngine } from "./session";
+import { writeOut } from "./output";
 
 export const METRICS_USAGE = `Usage: head-lens metrics [--model <m>] [--json]
 
@@ -32,7 +33,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   const o = parseOptions(argv, () => false);
   return withEngine(o, async (engine, modelDir) => {
     const { identity: _identity, ...m } = await engine.metrics(modelDir);
-    process.stdout.write(o.json ? JSON.stringify(m) + "\n" : metricsText(m));
+    await writeOut([o.json ? JSON.stringify(m) + "\n" : metricsText(m)]);
   });
 }
 

@@ -11,6 +11,7 @@ import { PatchResult, TokenChoice } from "../../protocol/whatIf";
 import { COMMON_HELP, parseOptions, Taker, UsageError } from "./options";
 import { withEngine } from "./session";
 import { InputChoice } from "./textInput";
+import { writeOut } from "./output";
 
 export const PATCH_USAGE = `Usage: head-lens patch (--clean "…" --corrupt "…" | --clean-tokens IDS --corrupt-tokens IDS) [options]
 
@@ -68,7 +69,7 @@ export async function patchCommand(argv: string[]): Promise<number> {
         ["request.lengths", "request.empty", "request.noTokens", "request.answer", "request.token", "request.tooLong"].includes(e.code);
       throw usage ? new UsageError(e.message) : e;
     });
-    process.stdout.write(o.json ? patchJson(r) : patchText(r));
+    await writeOut([o.json ? patchJson(r) : patchText(r)]);
   });
 }
 

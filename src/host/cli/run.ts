@@ -6,10 +6,11 @@
 import { describeAblation, HeadAblation, parseAblation } from "../../core/ablations";
 import { headName } from "../../core/heads";
 import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
-import { topKeys } from "../../core/patternThumbnail";
+import { strongestEdges } from "../../core/patternThumbnail";
 import type { TextScores } from "../../core/textScores";
-import { AttentionResult, PatternPayload } from "../../protocol/attention";
+import { AttentionResult, PatternPayload, RunInfo } from "../../protocol/attention";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
+import { jsonMembers, LazyArray, writeOut } from "./output";
 import { InputChoice } from "./textInput";
 import { withEngine } from "./session";
 
@@ -54,10 +55,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     let patterns: PatternPayload | undefined;
     let scores: TextScores[][] = [],
       baseScores: TextScores[][] = [];
+    // --json: the attention (nearly all of the document) is written while the engine computes the predictions.
+    let head: Promise<boolean> | undefined;
     const r = await engine
       .attention(
         { modelDir, input: what, patterns: "full", topK: top, ablations },
-        { onEvent: (e) => ((patterns = e.patterns), (scores = e.textScores)) },
+        {
+          onEvent: (e) => {
+            patterns = e.patterns;
+            scores = e.textScores;
+            if (o.json && !head)
+              void (head = writeOut(chain(["{"], jsonMembers(runJsonHead(e.run, e.patterns), true)))).catch(() => undefined);
+          },
+        },
       )
       .catch((e) => {
         throw isHeadLensError(e) && e.code === "request.ablation" ? new UsageError(e.message) : e;
@@ -69,8 +79,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       : undefined;
 
     const against = baseline && { run: baseline, scores: baseScores, ablatedScores: scores };
-    process.stdout.write(o.json ? runJson(r, patterns, baseline) : runReport(r, patterns, edges, against));
+    if (!o.json) await writeOut([runReport(r, patterns, edges, against)]);
+    else if (await head) await writeOut(chain(jsonMembers(runJsonRest(r, baseline), false), ["}\n"]));
   });
+}
+
+function* chain(...parts: Iterable<string>[]): Generator<string> {
+  for (const p of parts) yield* p;
 }
 
 /** --ablate's list; a bad spec is a usage error (exit 2). */
@@ -89,20 +104,28 @@ function parseAblations(v: string): HeadAblation[] {
 
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
-/** The --json document (attention rows exactly as float32 gives them, other figures to 6 digits). */
-export function runJson(r: AttentionResult, patterns: PatternPayload, baseline?: AttentionResult): string {
+/**
+ * The --json document's first fields, known when the patterns arrive (attention rows exactly as float32
+ * gives them); each row is made as it is written (LazyArray): [L][H][T][T] is 16 M numbers at 1 024 tokens.
+ */
+export function runJsonHead(run: RunInfo, patterns: PatternPayload): Record<string, unknown> {
+  const T = run.tokens.length;
+  const layers = patterns.kind === "full" ? patterns.layers : [];
+  const row = (p: Float32Array, h: number, i: number) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T));
+  return {
+    model: run.model,
+    bos: run.bos,
+    tokens: run.tokens.map((t) => ({ id: t.id, token: t.token })),
+    attention: new LazyArray(layers.length, (l) => new LazyArray(run.nHeads, (h) => new LazyArray(T, (i) => row(layers[l], h, i)))),
+  };
+}
+
+/** The rest of the --json document (figures to 6 digits), with --ablate the ablation and the baseline's "next". */
+export function runJsonRest(r: AttentionResult, baseline?: AttentionResult): Record<string, unknown> {
   const T = r.tokens.length,
     L = r.nLayers,
     H = r.nHeads;
-  const layers = patterns.kind === "full" ? patterns.layers : [];
-  const attention = layers.map((p) =>
-    Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(p.subarray((h * T + i) * T, (h * T + i + 1) * T)))),
-  );
   const body = {
-    model: r.model,
-    bos: r.bos,
-    tokens: r.tokens.map((t) => ({ id: t.id, token: t.token })),
-    attention,
     top: r.top.map((row) => row.map((p) => ({ id: p.id, token: p.token, p: round(p.p) }))),
     next: nextJson(r),
     dla: Array.from({ length: T }, (_, t) =>
@@ -120,7 +143,7 @@ export function runJson(r: AttentionResult, patterns: PatternPayload, baseline?:
         baseline: { next: nextJson(baseline) },
       }
     : {};
-  return JSON.stringify({ ...body, ...ablated }) + "\n";
+  return { ...body, ...ablated };
 }
 
 const nextJson = (r: AttentionResult) =>
@@ -182,18 +205,8 @@ export function runReport(r: AttentionResult, patterns: PatternPayload, nEdges: 
     lines.push(`Strongest attention edges per head (query → key: weight${skip === 0 ? "; edges to BOS left out" : ""})`);
     for (let l = 0; l < L; l++)
       for (let h = 0; h < H; h++) {
-        const p = patterns.layers[l];
-        const edges: { q: number; k: number; w: number }[] = [];
-        for (let q = 1; q < T; q++)
-          for (const e of topKeys(p.subarray((h * T + q) * T, (h * T + q + 1) * T), nEdges + 1))
-            if (e.key !== skip) edges.push({ q, k: e.key, w: e.weight });
-        edges.sort((a, b) => b.w - a.w || a.q - b.q || a.k - b.k);
-        lines.push(
-          `${headName(l, h)}  ${edges
-            .slice(0, nEdges)
-            .map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`)
-            .join(", ")}`,
-        );
+        const edges = strongestEdges(patterns.layers[l], h, T, nEdges, 1, skip);
+        lines.push(`${headName(l, h)}  ${edges.map((e) => `${tok(e.q)} → ${tok(e.k)}: ${e.w.toFixed(3)}`).join(", ")}`);
       }
     lines.push("");
   }

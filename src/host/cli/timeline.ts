@@ -5,6 +5,7 @@ import { runTimeline } from "../checkpoints/timeline";
 import { HubClient, hubOptionsFromEnv } from "../hub/hubClient";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { cliStorageDir, withEngineOnly } from "./session";
+import { writeOut } from "./output";
 
 export const DEFAULT_TIMELINE_CHECKPOINTS = 16;
 
@@ -77,7 +78,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     const out = o.json
       ? JSON.stringify({ model, labelType, checkpoints: result.checkpoints }) + "\n"
       : timelineText(result.checkpoints, labelType);
-    process.stdout.write(out);
+    await writeOut([out]);
   });
 }
 

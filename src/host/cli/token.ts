@@ -4,6 +4,7 @@ import { fmt2 } from "../../core/reportText";
 import { TokenResult } from "../../protocol/engine";
 import { COMMON_HELP, parseOptions, UsageError } from "./options";
 import { showProgress, withEngine } from "./session";
+import { writeOut } from "./output";
 
 export const TOKEN_USAGE = `Usage: head-lens token (TEXT | --id N) [--model <m>] [options]
 
@@ -36,7 +37,7 @@ export async function tokenCommand(argv: string[]): Promise<number> {
       { onEvent: (e) => progress && e.type === "progress" && process.stderr.write(`\r${(100 * e.fraction).toFixed(0).padStart(3)}%`) },
     );
     if (progress) process.stderr.write("\r\x1b[K");
-    process.stdout.write(o.json ? JSON.stringify(r) + "\n" : tokenText(r));
+    await writeOut([o.json ? JSON.stringify(r) + "\n" : tokenText(r)]);
   });
 }
 
