@@ -23,7 +23,8 @@ Each entry is exactly what "head-lens metrics --json --checkpoint <label>" gives
 full). Results are cached under each file's etag: an interrupted run resumes, a second one reads
 nothing. Progress (bytes and checkpoints) goes to stderr.
 
-The bundled demo models ship no checkpoints yet: give --model.
+Without --model: the bundled demo-attn-2l, whose checkpoints/ holds 13 checkpoints of a re-run of
+its training recipe (steps 24 … 9 570), in which its induction circuit L0H3 → L1H0 forms.
 
 Options:
 ${COMMON_HELP}`;
