@@ -103,6 +103,13 @@ export class Inspector {
 
   private constructor(private readonly socket: WebSocketLike) {
     socket.on("message", (data) => this.onMessage(JSON.parse(data.toString())));
+    // The extension host dying mid-sample (what a soak may cause) fails the soak instead of hanging it.
+    socket.on("close", () => {
+      const gone = new Error("the inspected process closed its DevTools connection (did the extension host exit?)");
+      for (const p of [...this.pending.values(), ...this.workerPending.values()]) p.reject(gone);
+      this.pending.clear();
+      this.workerPending.clear();
+    });
   }
 
   /** Opens the inspector of a running Node process (SIGUSR1) and connects to it. */
@@ -162,7 +169,9 @@ export class Inspector {
   send<T>(method: string, params: object = {}): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => (this.pending.delete(id), reject(new Error(`${method}: no answer in 600 s`))), 600_000);
+      const done = (f: (v: never) => void) => (v: unknown) => (clearTimeout(timer), f(v as never));
+      this.pending.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
       this.socket.send(JSON.stringify({ id, method, params }));
     });
   }

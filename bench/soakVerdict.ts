@@ -126,12 +126,15 @@ export const summary = {
   },
 };
 
-/** The verdict as bench:all's figures: each series' largest level from run 20 on, against run 20's. */
+/**
+ * The verdict as bench:all's figures, each the ratio its criterion judges: RSS's largest level from
+ * run 20 on, a heap's final level (its slope is judged too, and named in the goal), against run 20's.
+ */
 export function soakFigures(v: Verdict, runs: number, source: string): Figure[] {
   return v.series.map((s, i) => ({
     id: `soak.${i}`,
-    what: `${s.name}, ${runs} live-attention runs in VS Code (${source}): largest / run 20`,
-    value: s.max / s.level20,
+    what: `${s.name}, ${runs} live-attention runs in VS Code (${source}): ${s.criterion.startsWith("max") ? "largest" : "final"} / run 20`,
+    value: (s.criterion.startsWith("max") ? s.max : s.final) / s.level20,
     unit: "×" as const,
     goal: s.criterion,
     met: s.pass,

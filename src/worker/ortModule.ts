@@ -7,7 +7,7 @@
  * loaded. So a worker started after another one loaded the bundled copy (the extension host after a
  * settings change) cannot switch to the CUDA copy; it says so instead of failing obscurely.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type * as Ort from "onnxruntime-node";
@@ -31,6 +31,15 @@ export function loadedOrtDir(): string | undefined {
   }
 }
 
+/** /proc/self/maps names the real path; storage paths may go through a symlink (e.g. /home → /var/home). */
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
+}
+
 export function ortBinDir(root: string): string {
   return join(root, "node_modules", "onnxruntime-node", "bin", "napi-v6", process.platform, process.arch);
 }
@@ -39,7 +48,7 @@ export function loadOrt(root: string | undefined): LoadedOrt {
   const bundled = () => require("onnxruntime-node") as typeof Ort;
   if (!root) return { ort: bundled() };
   const loaded = loadedOrtDir();
-  if (loaded && loaded !== ortBinDir(root)) {
+  if (loaded && !samePath(loaded, ortBinDir(root))) {
     return {
       ort: bundled(),
       warning:
@@ -61,7 +70,7 @@ export function loadOrt(root: string | undefined): LoadedOrt {
 export function diagnoseCuda(ortMessage: string, root: string | undefined): string {
   const first = ortMessage.split("\n")[0];
   const loaded = loadedOrtDir();
-  if (root && loaded && loaded !== ortBinDir(root))
+  if (root && loaded && !samePath(loaded, ortBinDir(root)))
     return `onnxruntime was loaded from ${loaded} before the CUDA provider was installed; restart (VS Code: "Developer: Reload Window")`;
   const dir = loaded ?? (root ? ortBinDir(root) : undefined);
   const shared = dir && join(dir, "libonnxruntime_providers_shared.so");

@@ -4,7 +4,7 @@
  * to do. HEAD_LENS_CUDA_MANIFEST names another manifest (a stand-in server, a local folder served
  * on an offline machine: bench/gpu.sh).
  */
-import { errorMessage } from "../../core/errors";
+import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
 import { CudaProvider, readManifest } from "../gpu/cudaProvider";
 import { chooseProviders, ProviderChoice } from "../gpu/providerChoice";
 import { CommonOptions } from "./options";
@@ -16,7 +16,6 @@ export async function cliProviders(o: CommonOptions, storageDir: string): Promis
       storageDir,
       manifest: process.env.HEAD_LENS_CUDA_MANIFEST ? readManifest(process.env.HEAD_LENS_CUDA_MANIFEST) : undefined,
     }));
-  let failed: string | undefined;
   if (o.ep.includes("cuda") && o.installCuda && !get().installed() && !get().unavailable()) {
     const p = get();
     const from = new URL(p.package!.url).host;
@@ -34,17 +33,18 @@ export async function cliProviders(o: CommonOptions, storageDir: string): Promis
       process.stderr.write(`${tty ? "\r\x1b[K" : ""}head-lens: CUDA provider installed and verified\n`);
     } catch (e) {
       if (tty) process.stderr.write("\r\x1b[K");
-      failed = errorMessage(e);
+      // Asked for explicitly: a failed install (a checksum mismatch above all) must not pass as a CPU run.
+      throw new HeadLensError(`--install-cuda: ${errorMessage(e)}`, isHeadLensError(e) ? e.code : "gpu.install");
     }
   }
   const choice = chooseProviders(o.ep, get);
   if (choice.missing) {
     const p = get();
     const hint =
-      failed || o.installCuda || p.unavailable()
+      o.installCuda || p.unavailable()
         ? ""
         : `; add --install-cuda to download it (${p.downloadMiB} MiB from ${new URL(p.package!.url).host})`;
-    process.stderr.write(`head-lens: warning: cuda: ${failed ?? choice.missing}${hint}; running on ${choice.epPreference.join(", ")}\n`);
+    process.stderr.write(`head-lens: warning: cuda: ${choice.missing}${hint}; running on ${choice.epPreference.join(", ")}\n`);
   }
   return choice;
 }

@@ -57,6 +57,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       baseScores: TextScores[][] = [];
     // --json: the attention (nearly all of the document) is written while the engine computes the predictions.
     let head: Promise<boolean> | undefined;
+    let failed = false; // the rest of the run failed: stop writing the attention (exit 1; stdout is cut short)
     const r = await engine
       .attention(
         { modelDir, input: what, patterns: "full", topK: top, ablations },
@@ -65,17 +66,27 @@ export async function runCommand(argv: string[]): Promise<number> {
             patterns = e.patterns;
             scores = e.textScores;
             if (o.json && !head)
-              void (head = writeOut(chain(["{"], jsonMembers(runJsonHead(e.run, e.patterns), true)))).catch(() => undefined);
+              void (head = writeOut(until(() => failed, chain(["{"], jsonMembers(runJsonHead(e.run, e.patterns), true))))).catch(
+                () => undefined,
+              );
           },
         },
       )
-      .catch((e) => {
+      .catch(async (e) => {
+        failed = true;
+        await head;
         throw isHeadLensError(e) && e.code === "request.ablation" ? new UsageError(e.message) : e;
       });
     if (!patterns) throw new HeadLensError("the engine sent no attention patterns", "engine.protocol");
     // The baseline after the ablated run, which checks the ablations first.
     const baseline = ablations.length
-      ? await engine.attention({ modelDir, input: what, patterns: "thumbnails", topK: 1 }, { onEvent: (e) => (baseScores = e.textScores) })
+      ? await engine
+          .attention({ modelDir, input: what, patterns: "thumbnails", topK: 1 }, { onEvent: (e) => (baseScores = e.textScores) })
+          .catch(async (e) => {
+            failed = true;
+            await head;
+            throw e;
+          })
       : undefined;
 
     const against = baseline && { run: baseline, scores: baseScores, ablatedScores: scores };
@@ -86,6 +97,13 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 function* chain(...parts: Iterable<string>[]): Generator<string> {
   for (const p of parts) yield* p;
+}
+
+function* until(stop: () => boolean, parts: Iterable<string>): Generator<string> {
+  for (const p of parts) {
+    if (stop()) return;
+    yield p;
+  }
 }
 
 /** --ablate's list; a bad spec is a usage error (exit 2). */

@@ -4,6 +4,7 @@
  * asked, once per session, whether to download it (its size and host shown), with progress and
  * cancel. A failure is one warning that says what is missing; the engine keeps running on the CPU.
  */
+import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import { errorMessage, isCancelled } from "../../core/errors";
 import { notificationText } from "../../core/markdownText";
@@ -106,6 +107,16 @@ export class CudaSetup {
       return this.warn(`cuda: ${errorMessage(e)}; Head Lens runs on the CPU`);
     }
     this.log.info(`CUDA provider installed in ${p.root}`);
+    if (onnxruntimeLoadedHere()) {
+      // The engine is a thread of this process, which holds the bundled onnxruntime already: a restart
+      // could not switch it (and would cancel what runs); a window reload does.
+      const pick = await vscode.window.showInformationMessage(
+        "Head Lens: the CUDA provider is installed. This window has loaded onnxruntime already: reload it to run on CUDA.",
+        "Reload Window",
+      );
+      if (pick === "Reload Window") await vscode.commands.executeCommand("workbench.action.reloadWindow");
+      return;
+    }
     void vscode.window.showInformationMessage("Head Lens: the CUDA provider is installed; the next analysis runs on it.");
     this.restartEngine();
   }
@@ -113,5 +124,14 @@ export class CudaSetup {
   private warn(message: string): void {
     this.log.warn(message);
     this.engineWarning(message);
+  }
+}
+
+/** Whether a libonnxruntime is mapped into this process (Linux; the engine worker's, as the worker's ortModule.ts reads it). */
+function onnxruntimeLoadedHere(): boolean {
+  try {
+    return readFileSync("/proc/self/maps", "utf8").includes("/libonnxruntime.so.1");
+  } catch {
+    return false;
   }
 }

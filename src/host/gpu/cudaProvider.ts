@@ -141,7 +141,13 @@ export class CudaProvider {
       for (const part of ["package.json", join("dist", "cjs")])
         cpSync(join(common, part), join(temp, "node_modules", "onnxruntime-common", part), { recursive: true });
       const bin = this.binDir(temp);
-      await runExtract({ archive: nupkg, files: pkg.files, dir: bin });
+      await runExtract({ archive: nupkg, files: pkg.files, dir: bin }).catch((e: unknown) => {
+        // The conversion worker's words are about checkpoints: say what failed here, and what to do.
+        throw new HeadLensError(
+          `unpacking the CUDA provider into ${base} failed (${errorMessage(e)}); check the free disk space there and try again`,
+          "gpu.install",
+        );
+      });
       rmSync(nupkg);
       const sizes = Object.fromEntries(Object.keys(pkg.files).map((name) => [name, statSync(join(bin, name)).size]));
       const marker: InstalledMarker = { ortVersion: this.manifest.ortVersion, url: pkg.url, sha256: pkg.sha256, sizes };
@@ -198,5 +204,16 @@ export function readManifest(path: string): ProviderManifest {
       `CUDA provider manifest ${path}: needs "ortVersion" and "platforms" (see src/host/gpu/cudaProvider.json)`,
       "gpu.manifest",
     );
+  for (const [platform, pkg] of Object.entries(m.platforms)) {
+    const bad = (what: string) => new HeadLensError(`CUDA provider manifest ${path}: platforms.${platform}.${what}`, "gpu.manifest");
+    if (typeof pkg?.url !== "string" || !/^https?:\/\//.test(pkg.url)) throw bad("url must be an http(s) URL");
+    if (typeof pkg.sha256 !== "string") throw bad("sha256 must be a string");
+    if (!Number.isSafeInteger(pkg.size) || pkg.size <= 0) throw bad("size must be a byte count");
+    if (typeof pkg.files !== "object" || pkg.files === null) throw bad("files must map file names to archive entries");
+    // Names become paths in the install folder: plain file names only.
+    for (const [name, entry] of Object.entries(pkg.files))
+      if (!/^[\w.+-]+$/.test(name) || name.startsWith(".") || typeof entry !== "string")
+        throw bad(`files: "${name}" must be a plain file name mapped to an entry name`);
+  }
   return { ...m, requirements: typeof m.requirements === "string" ? m.requirements : PINNED_MANIFEST.requirements };
 }

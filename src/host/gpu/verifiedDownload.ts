@@ -68,8 +68,12 @@ export async function downloadVerified(url: string, dest: string, expected: Expe
       );
     }
     const hash = createHash("sha256");
-    const fh = await open(temp, "w");
+    const fh = await open(temp, "w").catch(async (e: unknown) => {
+      await res.body?.cancel().catch(() => undefined); // no connection left open behind a failure
+      throw e;
+    });
     const reader = res.body!.getReader();
+    let finished = false;
     // A read pending when the signal aborts can stay pending (seen with undici): cancel it ourselves.
     const onAbort = () => void reader.cancel().catch(() => undefined);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -77,7 +81,10 @@ export async function downloadVerified(url: string, dest: string, expected: Expe
       for (;;) {
         const { done, value } = await reader.read();
         if (signal.aborted) throw signal.reason;
-        if (done) break;
+        if (done) {
+          finished = true;
+          break;
+        }
         armStall();
         received += value.length;
         if (received > expected.size)
@@ -88,6 +95,7 @@ export async function downloadVerified(url: string, dest: string, expected: Expe
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
+      if (!finished) await reader.cancel().catch(() => undefined); // too many bytes, a failed write: close the connection
       await fh.close();
     }
     if (received !== expected.size)

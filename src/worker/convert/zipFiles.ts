@@ -1,7 +1,7 @@
 /**
  * Named entries of a zip archive (a .nupkg) streamed to files: yauzl reads the directory and
- * inflates each entry (checking its declared size and CRC), so a 300 MB library never sits in
- * memory whole. Runs in the conversion worker like every other zip reader (the host bundles hold
+ * inflates each entry (checking its declared size; yauzl checks no CRC-32, the archive's sha256
+ * covers that), so a 300 MB library never sits in memory whole. Runs in the conversion worker like every other zip reader (the host bundles hold
  * no zip parser), although the archive's sha256 was checked against the pinned manifest first.
  */
 import { createWriteStream } from "node:fs";
