@@ -27,7 +27,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { errorMessage, HeadLensError } from "../../core/errors";
+import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
 import pinned from "./cudaProvider.json";
 import { downloadVerified, DownloadProgress } from "./verifiedDownload";
 import { runExtract } from "../convertRunner";
@@ -142,7 +142,8 @@ export class CudaProvider {
         cpSync(join(common, part), join(temp, "node_modules", "onnxruntime-common", part), { recursive: true });
       const bin = this.binDir(temp);
       await runExtract({ archive: nupkg, files: pkg.files, dir: bin }).catch((e: unknown) => {
-        // The conversion worker's words are about checkpoints: say what failed here, and what to do.
+        if (isHeadLensError(e) && e.code.startsWith("gpu.")) throw e; // the package's own fault, said by zipFiles.ts
+        // The conversion worker's words (timeout, crash) are about checkpoints: say what failed here, and what to do.
         throw new HeadLensError(
           `unpacking the CUDA provider into ${base} failed (${errorMessage(e)}); check the free disk space there and try again`,
           "gpu.install",
