@@ -79,8 +79,8 @@ async function plotBox(metric: string): Promise<{ x: number; y: number; width: n
   return (await over.boundingBox())!;
 }
 /** The exact values of a figure's table: rows (labels) × series keys. */
-async function tableOf(metric: string): Promise<{ labels: number[]; series: string[]; values: number[][] }> {
-  const fig = f.locator(`figure[data-metric='${metric}']`);
+async function tableOf(metric: string, frame: Frame = f): Promise<{ labels: number[]; series: string[]; values: number[][] }> {
+  const fig = frame.locator(`figure[data-metric='${metric}']`);
   if (!(await fig.locator("details.figure-table").evaluate((d) => (d as HTMLDetailsElement).open))) await fig.locator("summary").click();
   return fig.locator("table.figures-table").evaluate((t) => {
     const rows = [...t.querySelectorAll("tbody tr")];
@@ -335,19 +335,8 @@ describe("issue #24: the Training Timeline panel", () => {
       .map((file) => Number(/_(\d+)\.safetensors$/.exec(file)?.[1]))
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
-    const rows = async (metric: string) => {
-      if (!(await g.locator(`figure[data-metric='${metric}'] details.figure-table`).evaluate((d) => (d as HTMLDetailsElement).open)))
-        await g.locator(`figure[data-metric='${metric}'] summary`).click();
-      return g.locator(`figure[data-metric='${metric}'] table.figures-table`).evaluate((t) => ({
-        labels: [...t.querySelectorAll("tbody tr")].map((r) => Number((r as HTMLElement).dataset.label)),
-        series: [...t.querySelectorAll("thead th")].slice(1).map((h) => h.textContent ?? ""),
-        values: [...t.querySelectorAll("tbody tr")].map((r) =>
-          [...r.querySelectorAll("td")].map((c) => Number((c as HTMLElement).dataset.value)),
-        ),
-      }));
-    };
-    const ind = await rows("induction"),
-      prev = await rows("prevToken");
+    const ind = await tableOf("induction", g),
+      prev = await tableOf("prevToken", g);
     assert.deepEqual(ind.labels, shipped, "every shipped checkpoint, by training step, with no flag given");
     assert.match(await g.locator(".summary").innerText(), /labels: training steps/);
     const col = (t: typeof ind, head: string) => t.values.map((r) => r[t.series.indexOf(head)]);
