@@ -22,6 +22,8 @@ const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf
 const BENCHES: [string, string, string[]][] = [
   ["model", "wholeModel.js", ["--kind", "trained-like", "--reps", QUICK ? "1" : "3", "--dense-reps", "1"]],
   ["circuits", "circuits.js", ["--reps", QUICK ? "1" : "3"]],
+  ["circuits", "circuits.js", ["--reps", QUICK ? "1" : "3", "--kind", "trained-like"]],
+  ["isotropic", "prunedHead.js", ["--kinds", "isotropic", "--heads", QUICK ? "1" : "3", "--no-demo", "--no-numpy"]],
   ["attention", "attention.js", ["--repeats", QUICK ? "2" : "5"]],
   ["explain", "explain.js", ["--repeats", QUICK ? "3" : "15"]],
   ["whatif", "whatIf.js", ["--repeats", QUICK ? "2" : "5"]],

@@ -12,7 +12,8 @@
  *   spectrum      the decaying spectra only (σ 0, no outliers): the hardest structured case
  *   heavy         σ 1 and the outliers
  *
- *   npm run bench:pruned [-- --heads 3] [--kinds isotropic,trained-like] [--points 256] [--sweep]
+ *   npm run bench:pruned [-- --heads 3] [--kinds isotropic,trained-like] [--points 256] [--sweep] [--no-demo] [--no-numpy]
+ * The isotropic kind also states its floor (bench/int8Floor.ts) and records it for bench:all.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -30,12 +31,13 @@ import { loadLocalModel } from "../src/worker/loaders/localModel";
 import { loadPrior, uniformPrior } from "../src/worker/loaders/priors";
 import { randomWeights, RandomModelSpec, trainedLikeWeights } from "../test/support/models";
 import { REPO_ROOT, tempDir } from "../test/support/engine";
+import { int8KernelOps } from "./int8Floor";
+import { median, record } from "./record";
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const HEADS = Number(arg("--heads", "3")),
   POINTS = Number(arg("--points", "256"));
 const KINDS = arg("--kinds", "isotropic,trained-like,spectrum,heavy").split(",").filter(Boolean);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const load = () =>
   loadavg()
@@ -111,6 +113,22 @@ async function compare(
     }
   }
   const int8 = (s: PruneStats, c: "qk" | "ov") => s.int8Rows.find((r) => r.circuit === c)?.rows ?? 0;
+  if (name.startsWith("isotropic")) {
+    // The floor: the median head's int8 rows, each a V × d_head pass, at the bare kernel's rate.
+    const ops = await int8KernelOps(backend, w.config.d_head),
+      rows = median(stats.map((s) => int8(s, "qk") + int8(s, "ov"))),
+      floor = (2 * rows * V * w.config.d_head) / ops;
+    console.log(`  int8 floor: ${rows} rows at the bare MatMulInteger rate ${(ops / 1e9).toFixed(0)} GOPS = ${floor.toFixed(3)} s`);
+    record({
+      id: "isotropic.head",
+      what: `isotropic 48k head (no cheap bound prunes), pruned, ${heads.length} heads`,
+      value: median(pruned),
+      unit: "s",
+      peer: { name: "its int8 passes at the bare int8 kernel's rate", value: floor },
+      goal: "≤ 1.5× the int8 floor",
+      met: median(pruned) <= 1.5 * floor,
+    });
+  }
   const ms = (f: (s: PruneStats) => number) => `${median(stats.map(f)).toFixed(0)} ms`;
   console.log(`${name} (V=${V}, d_head=${w.config.d_head}), ${heads.length} heads, load ${loadBefore} → ${load()}:`);
   console.log(`  dense  (ours): median ${median(dense).toFixed(3)} s/head  [${dense.map((x) => x.toFixed(2)).join(", ")}]`);
@@ -130,7 +148,7 @@ async function compare(
       `dense fallback on ${stats.filter((s) => s.fellBack).length}`,
   );
   console.log(`    "auto" runs ${resolveStrategy("auto", backend.ep, V)} here`);
-  if (numpy) {
+  if (numpy && !process.argv.includes("--no-numpy")) {
     const file = join(tempDir("head-lens-bench-"), "processed.safetensors");
     writeFileSync(
       file,
@@ -167,7 +185,8 @@ async function main(): Promise<void> {
     layer: Math.floor(i / demo.config.n_heads),
     head: i % demo.config.n_heads,
   }));
-  await compare("demo-attn-2l", processWeights(demo.weights), demoPrior, demo.vocab.bos, demoHeads, false);
+  if (!process.argv.includes("--no-demo"))
+    await compare("demo-attn-2l", processWeights(demo.weights), demoPrior, demo.vocab.bos, demoHeads, false);
   const V = 48262;
   for (const kind of KINDS) {
     const w = processWeights(KIND_WEIGHTS[kind]({ V, D: 512, H: Math.max(HEADS, 1), E: 64, L: 1, seed: 48262, name: `${kind}-48k` }));

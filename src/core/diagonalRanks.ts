@@ -15,7 +15,6 @@
 import type { FactoredMatrix, ReductionKernels, StreamControl } from "./factored";
 import { exactRows } from "./exactRows";
 import type { DiagonalStats } from "./report";
-import { transpose2d } from "./tensor";
 
 export interface DiagonalRanks {
   /** lower[i] ≤ rank_i ≤ upper[i]; equal once row i is exact. */
@@ -44,7 +43,7 @@ export async function diagonalRanks(m: FactoredMatrix, k: ReductionKernels, ctl:
     lo[i] = Math.fround(d - eps) - Math.abs(Math.fround(d - eps)) * 2 ** -23;
     hi[i] = Math.fround(d + eps) + Math.abs(Math.fround(d + eps)) * 2 ** -23;
   }
-  const { above, atLeast, colMax } = await k.rowCountsAndColMax(m.left, transpose2d(m.right, n, r), n, r, n, lo, hi, ctl);
+  const { above, atLeast, colMax } = await k.rowCountsAndColMax(m.left, n, m.right, n, r, lo, hi, ctl);
   // atLeast counts the diagonal itself.
   const lower = above,
     upper = Int32Array.from(atLeast, (x) => x - 1);

@@ -72,15 +72,15 @@ export interface ReductionKernels extends Products {
   /** Rigorous intervals on max_j x_i·y_j (x: rows × dim, y: cols × dim), e.g. from an int8 pass. */
   rowMaxBounds?(x: Float32Array, rows: number, y: Float32Array, cols: number, dim: number, ctl: StreamControl): Promise<RowMaxBounds>;
   /**
-   * For X·Y (X rows × inner, Y inner × cols) streamed in row blocks: per row i, how many entries
-   * are > hi[i] and how many are ≥ lo[i]; and per column, the max over all rows.
+   * For X·Yᵀ (x rows × inner, y cols × inner, both as they are), streamed in blocks: per row i, how
+   * many entries are > hi[i] and how many are ≥ lo[i]; and per column, the max over all rows.
    */
   rowCountsAndColMax?(
     x: Float32Array,
-    y: Float32Array,
     rows: number,
-    inner: number,
+    y: Float32Array,
     cols: number,
+    inner: number,
     lo: Float32Array,
     hi: Float32Array,
     ctl: StreamControl,

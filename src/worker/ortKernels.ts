@@ -1,5 +1,5 @@
 /** The factored-matrix reductions (core/factored.ts ReductionKernels) on the onnxruntime backend. */
-import { blockedRowMax, rowCountSession, rowMaxOfRows, rowMaxSession } from "./streamedReductions";
+import { blockedRowMax, columnBlockCountSession, rowMaxOfRows, rowMaxSession } from "./streamedReductions";
 import { ReductionKernels } from "../core/factored";
 import { CHUNK_COLS, INT8_BLOCK_ROWS, int8RowMaxBounds } from "./int8Bounds";
 import { blockRowsFor, OrtBackend } from "./ortBackend";
@@ -29,25 +29,22 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
     rowMaxSession: (y, inner, cols) => rowMaxSession(backend, y, inner, cols),
     rowMaxOfRows: (x, rows, y, cols, inner, ctl) =>
       rowMaxOfRows(backend, x, rows, y, cols, inner, blockRowsFor(cols, ctl.blockBytes), ctl.check),
-    rowCountsAndColMax: async (x, y, rows, inner, cols, lo, hi, ctl) => {
-      const session = await rowCountSession(backend, y, inner, cols);
+    rowCountsAndColMax: async (x, rows, y, cols, inner, lo, hi, ctl) => {
+      const session = await columnBlockCountSession(backend, x, rows, inner, lo, hi);
       const above = new Int32Array(rows),
         atLeast = new Int32Array(rows),
-        colMax = new Float32Array(cols).fill(-Infinity);
-      const block = blockRowsFor(cols, ctl.blockBytes);
+        colMax = new Float32Array(cols);
+      const block = blockRowsFor(rows, ctl.blockBytes);
       try {
-        for (let start = 0; start < rows; start += block) {
+        for (let start = 0; start < cols; start += block) {
           ctl.check();
-          const end = Math.min(rows, start + block);
-          const r = await session.run(
-            x.subarray(start * inner, end * inner),
-            end - start,
-            lo.subarray(start, end),
-            hi.subarray(start, end),
-          );
-          above.set(r.above, start);
-          atLeast.set(r.atLeast, start);
-          for (let j = 0; j < cols; j++) if (r.colMax[j] > colMax[j]) colMax[j] = r.colMax[j];
+          const end = Math.min(cols, start + block);
+          const r = await session.run(y.subarray(start * inner, end * inner), end - start);
+          for (let i = 0; i < rows; i++) {
+            above[i] += r.above[i];
+            atLeast[i] += r.atLeast[i];
+          }
+          colMax.set(r.colMax, start);
           ctl.progress?.(end);
         }
       } finally {

@@ -1,7 +1,8 @@
 /**
- * A composition path of one head (core/pathCircuits.ts), analyzed with the dense strategy's
- * machinery: one fused pass over QK gives every key's max over queries and every row's diagonal
- * rank, one pass over OV every source's max; so a path costs about what a direct head does.
+ * A composition path of one head (core/pathCircuits.ts): one fused pass over QK gives every key's
+ * max over queries and every row's diagonal rank bracket; the OV side's maxima come from its cheap
+ * bounds and exact rows for the keys that could enter the report (pathKeys.ts), or one streamed pass
+ * where the bounds cannot prune. The candidates are the dense computation's.
  */
 import { importance, pathKeyReports, topK } from "../core/selection";
 import { pathCircuits } from "../core/pathCircuits";
@@ -11,6 +12,7 @@ import { HeadDetails } from "../protocol/headDetails";
 import { CANDIDATE_MARGIN, HeadJob, headDetails, RunControl, streamPart } from "./headJob";
 import { OrtBackend } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
+import { pathCandidates } from "./pathKeys";
 
 export async function analyzePath(
   backend: OrtBackend,
@@ -22,19 +24,16 @@ export async function analyzePath(
   const kernels = ortKernels(backend);
   ctl.check();
   const c = await pathCircuits(job.weights, job.layer, job.head, via, job.bos, ortKernels(backend));
-  const ones = new Float64Array(V).fill(1);
-  let diagonal: DiagonalStats | undefined, imp: Float64Array;
+  const want = job.sizes.nKeys + CANDIDATE_MARGIN;
+  let diagonal: DiagonalStats | undefined, maxQK: Float32Array | undefined;
   if (c.qk) {
-    const twoPasses = !!c.ov;
-    const ranks = await c.qk.diagonalRanks(kernels, streamPart(ctl, V, 0, twoPasses ? 0.5 : 1));
+    const ranks = await c.qk.diagonalRanks(kernels, streamPart(ctl, V, 0, c.ov ? 0.5 : 1));
     diagonal = await diagonalStats(ranks);
-    const maxQK = ranks.colMax;
-    const maxOV = c.ov ? await c.ov.rowMax(kernels, streamPart(ctl, V, 0.5, 1)) : ones;
-    imp = importance(maxQK, maxOV, job.priorW);
-  } else {
-    imp = importance(ones, await c.ov!.rowMax(kernels, streamPart(ctl, V, 0, 1)), job.priorW);
+    maxQK = ranks.colMax;
   }
-  const candidates = topK(imp, job.sizes.nKeys + CANDIDATE_MARGIN);
+  const candidates = c.ov
+    ? (await pathCandidates(backend, c.ov, maxQK, job.priorW, want, streamPart(ctl, V, c.qk ? 0.5 : 0, 1))).candidates
+    : topK(importance(maxQK!, new Float64Array(V).fill(1), job.priorW), want);
   const keys = pathKeyReports(via.type, c, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
   const report: HeadReport = {
     model: job.modelName,

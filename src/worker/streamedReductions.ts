@@ -123,73 +123,71 @@ export async function blockedRowMax(
 }
 
 /**
- * Per block of rows X (b × inner) against a fixed Y (inner × cols, packed once): per row, the count
- * of entries > HI[row] and ≥ LO[row]; and the block's max of every column (accumulated by the caller).
+ * Row counts against per-row thresholds and column maxima of X·Yᵀ (X rows × inner, baked in once;
+ * Y cols × inner, streamed in blocks of its rows). Each block is the slab (Y_block · Xᵀ), a column
+ * block of X·Yᵀ laid out with X's rows contiguous, so both reductions are cheap ones: a column's
+ * max is a contiguous ReduceMax, and a row's counts are a column sum of the block's comparisons,
+ * done as a uint8 MatMulInteger with a row of ones (measured ≈ 1.7 plain passes against ≈ 2.3 for
+ * ReduceSum over float casts in the other orientation, whose column max runs over the strided axis).
+ * Counts are int32 sums the caller adds up over blocks: exact for any size.
  */
-export async function rowCountSession(
+export async function columnBlockCountSession(
   be: OrtBackend,
-  y: Float32Array,
+  x: Float32Array,
+  rows: number,
   inner: number,
-  cols: number,
+  lo: Float32Array,
+  hi: Float32Array,
 ): Promise<{
-  run(
-    x: Float32Array,
-    rows: number,
-    lo: Float32Array,
-    hi: Float32Array,
-  ): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
+  run(y: Float32Array, cols: number): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   release(): Promise<void>;
 }> {
-  if (cols >= 2 ** 24) throw new Error(`row counts over ${cols} columns would not be exact in float32`);
+  const xt = new Float32Array(inner * rows);
+  for (let i = 0; i < rows; i++) for (let k = 0; k < inner; k++) xt[k * rows + i] = x[i * inner + k];
+  const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const countOf = (compare: string, threshold: string, out: string) => [
+    { op: compare, inputs: ["P", threshold], outputs: [`${out}_b`] },
+    { op: "Cast", inputs: [`${out}_b`], outputs: [`${out}_u8`], attributes: [{ name: "to", int: ElemType.UINT8 }] },
+    { op: "MatMulInteger", inputs: ["ONES", `${out}_u8`], outputs: [out] },
+  ];
   const graph: Graph = {
-    name: "rowcounts",
+    name: "columncounts",
     inputs: [
-      { name: "X", type: ElemType.FLOAT, dims: ["b", inner] },
-      { name: "LO", type: ElemType.FLOAT, dims: ["b", 1] },
-      { name: "HI", type: ElemType.FLOAT, dims: ["b", 1] },
+      { name: "Y", type: ElemType.FLOAT, dims: ["b", inner] },
+      { name: "ONES", type: ElemType.UINT8, dims: [1, "b"] },
     ],
     outputs: [
-      // Counts as float32 (exact below 2²⁴): ReduceSum over a float cast is ≈ 30 % faster than over int32.
-      { name: "ABOVE", type: ElemType.FLOAT, dims: ["b"] },
-      { name: "ATLEAST", type: ElemType.FLOAT, dims: ["b"] },
-      { name: "COLMAX", type: ElemType.FLOAT, dims: [cols] },
+      { name: "ABOVE", type: ElemType.INT32, dims: [1, rows] },
+      { name: "ATLEAST", type: ElemType.INT32, dims: [1, rows] },
+      { name: "COLMAX", type: ElemType.FLOAT, dims: ["b"] },
     ],
     nodes: [
-      { op: "MatMul", inputs: ["X", "Y"], outputs: ["P"] },
-      { op: "Greater", inputs: ["P", "HI"], outputs: ["G"] },
-      { op: "Cast", inputs: ["G"], outputs: ["GI"], attributes: [{ name: "to", int: ElemType.FLOAT }] },
-      { op: "ReduceSum", inputs: ["GI", "AXIS1"], outputs: ["ABOVE"], attributes: [{ name: "keepdims", int: 0 }] },
-      { op: "GreaterOrEqual", inputs: ["P", "LO"], outputs: ["E"] },
-      { op: "Cast", inputs: ["E"], outputs: ["EI"], attributes: [{ name: "to", int: ElemType.FLOAT }] },
-      { op: "ReduceSum", inputs: ["EI", "AXIS1"], outputs: ["ATLEAST"], attributes: [{ name: "keepdims", int: 0 }] },
+      { op: "MatMul", inputs: ["Y", "XT"], outputs: ["P"] },
       {
         op: "ReduceMax",
         inputs: ["P"],
         outputs: ["COLMAX"],
         attributes: [
-          { name: "axes", ints: [0] },
+          { name: "axes", ints: [1] },
           { name: "keepdims", int: 0 },
         ],
       },
+      ...countOf("Greater", "HI", "ABOVE"),
+      ...countOf("GreaterOrEqual", "LO", "ATLEAST"),
     ],
     initializers: [
-      { name: "Y", type: ElemType.FLOAT, dims: [inner, cols], raw: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
-      { name: "AXIS1", type: ElemType.INT64, dims: [1], raw: new Uint8Array(BigInt64Array.from([1n]).buffer) },
+      { name: "XT", type: ElemType.FLOAT, dims: [inner, rows], raw: bytes(xt) },
+      { name: "LO", type: ElemType.FLOAT, dims: [1, rows], raw: bytes(lo) },
+      { name: "HI", type: ElemType.FLOAT, dims: [1, rows], raw: bytes(hi) },
     ],
   };
   const s = await be.createSession(graph);
+  let ones = new Uint8Array(0);
   return {
-    run: async (x, rows, lo, hi) => {
-      const r = await s.run({
-        X: be.tensor("float32", x, [rows, inner]),
-        LO: be.tensor("float32", lo, [rows, 1]),
-        HI: be.tensor("float32", hi, [rows, 1]),
-      });
-      return {
-        above: Int32Array.from(r.ABOVE.data as Float32Array),
-        atLeast: Int32Array.from(r.ATLEAST.data as Float32Array),
-        colMax: r.COLMAX.data as Float32Array,
-      };
+    run: async (y, cols) => {
+      if (ones.length !== cols) ones = new Uint8Array(cols).fill(1);
+      const r = await s.run({ Y: be.tensor("float32", y, [cols, inner]), ONES: be.tensor("uint8", ones, [1, cols]) });
+      return { above: r.ABOVE.data as Int32Array, atLeast: r.ATLEAST.data as Int32Array, colMax: r.COLMAX.data as Float32Array };
     },
     release: () => s.release(),
   };

@@ -1,0 +1,123 @@
+/**
+ * A composition path's keys where cheap bounds prune its OV side (worker/pathKeys.ts): on weights
+ * shaped like trained ones (log-normal token norms, outliers, decaying spectra) a q or v path
+ * evaluates only a few keys' OV maxima exactly; on isotropic weights an int8 pass over the keys the
+ * cheap bounds leave decides; either way its keys equal the float64 top keys of the dense path
+ * matrices (test/support/pathOracle.ts).
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { pathCircuits } from "../src/core/pathCircuits";
+import { processWeights } from "../src/core/processing";
+import { PathRef } from "../src/core/report";
+import { priorWeights } from "../src/core/selection";
+import { HeadJob } from "../src/worker/headJob";
+import { OrtBackend } from "../src/worker/ortBackend";
+import { ortKernels } from "../src/worker/ortKernels";
+import { pathCandidates } from "../src/worker/pathKeys";
+import { analyzePath } from "../src/worker/pathStrategy";
+import { randomWeights, trainedLikeWeights } from "./support/models";
+import { pathMatrices64 } from "./support/pathOracle";
+import { gaussianFiller } from "./support/random";
+
+let backend: OrtBackend;
+before(async () => (backend = await OrtBackend.create({ epPreference: ["cpu"], threads: 2 })));
+after(() => backend.dispose());
+
+const V = 3000;
+const trainedLike = processWeights(trainedLikeWeights({ V, D: 48, H: 2, E: 12, L: 2, seed: 25, name: "trained-like-3k" }));
+const isotropic = processWeights(randomWeights({ V, D: 64, H: 2, E: 32, L: 2, seed: 26, name: "isotropic-3k" }));
+let w = trainedLike;
+const prior = new Float64Array(V).fill(1 / V);
+const sizes = { nKeys: 5, nQueries: 4, nOutputs: 4 };
+const job = (): HeadJob => ({
+  modelName: "t",
+  weights: w,
+  bos: 0,
+  layer: 1,
+  head: 0,
+  prior,
+  priorW: priorWeights(prior),
+  priorSource: "uniform",
+  sizes,
+  label: String,
+  byteLength: () => 1,
+});
+const ctl = { check: () => {}, blockBytes: 1 << 20 };
+
+function topKeys64(via: PathRef): number[] {
+  const { qk, ov } = pathMatrices64(w, 1, 0, via, 0);
+  const pw = priorWeights(prior)[0];
+  const imp = Array.from({ length: V }, (_, k) => {
+    let q = 1,
+      o = 1;
+    if (qk) {
+      q = -Infinity;
+      for (let i = 0; i < V; i++) q = Math.max(q, qk[i * V + k]);
+    }
+    if (ov) {
+      o = -Infinity;
+      for (let j = 0; j < V; j++) o = Math.max(o, ov[k * V + j]);
+    }
+    return q * o * pw;
+  });
+  return imp
+    .map((x, k) => [x, k])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, sizes.nKeys)
+    .map((x) => x[1]);
+}
+
+for (const type of ["q", "v"] as const) {
+  test(`${type} path on trained-like weights: a few exact OV rows, the float64 top keys`, async () => {
+    const via: PathRef = { layer: 0, head: 1, type };
+    const c = await pathCircuits(w, 1, 0, via, 0, ortKernels(backend));
+    const maxQK = c.qk ? (await c.qk.diagonalRanks(ortKernels(backend), ctl)).colMax : undefined;
+    const { evaluated, stage } = await pathCandidates(backend, c.ov!, maxQK, priorWeights(prior), sizes.nKeys + 5, ctl);
+    assert.ok(stage === "cheap" && evaluated < V / 10, `the cheap bounds pruned the OV side: ${evaluated} of ${V} rows evaluated`);
+    const { report } = await analyzePath(backend, job(), via, ctl);
+    assert.deepEqual(
+      report.keys.map((k) => k.id),
+      topKeys64(via),
+    );
+  });
+}
+
+test("q path on isotropic weights: the int8 pass over what the cheap bounds leave, the float64 top keys", async () => {
+  w = isotropic;
+  try {
+    const via: PathRef = { layer: 0, head: 1, type: "q" };
+    const c = await pathCircuits(w, 1, 0, via, 0, ortKernels(backend));
+    const maxQK = (await c.qk!.diagonalRanks(ortKernels(backend), ctl)).colMax;
+    const { stage, evaluated } = await pathCandidates(backend, c.ov!, maxQK, priorWeights(prior), sizes.nKeys + 5, ctl);
+    assert.ok(stage === "int8" && evaluated < V / 4, `${stage}: ${evaluated} of ${V} rows evaluated`);
+    const { report } = await analyzePath(backend, job(), via, ctl);
+    assert.deepEqual(
+      report.keys.map((k) => k.id),
+      topKeys64(via),
+    );
+  } finally {
+    w = trainedLike;
+  }
+});
+
+test("path candidates follow the QK factor too: mixed-sign QK maxima, the float64 top of maxQK·maxOV·p", async () => {
+  const via: PathRef = { layer: 0, head: 1, type: "v" };
+  const c = await pathCircuits(w, 1, 0, via, 0, ortKernels(backend));
+  const { ov } = pathMatrices64(w, 1, 0, via, 0);
+  const maxQK = gaussianFiller(3)(new Float32Array(V), 1); // some keys' best query score is negative
+  const want = 12;
+  const { candidates, evaluated } = await pathCandidates(backend, c.ov!, maxQK, priorWeights(prior), want, ctl);
+  assert.ok(evaluated < V / 4, `pruned: ${evaluated} of ${V}`);
+  const imp = Array.from({ length: V }, (_, k) => {
+    let o = -Infinity;
+    for (let j = 0; j < V; j++) o = Math.max(o, ov![k * V + j]);
+    return maxQK[k] * o * priorWeights(prior)[k];
+  });
+  const top = imp
+    .map((x, k) => [x, k])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, want)
+    .map((x) => x[1]);
+  assert.deepEqual(candidates, top);
+});
