@@ -239,7 +239,7 @@ export async function runUnembed(
     const topId = r.topId.data as BigInt64Array;
     for (let i = 0; i < topId.length; i++) out.topId[start * K + i] = Number(topId[i]);
     out.nextLogProb.set(r.nextLogProb.data as Float32Array, start);
-    const above = r.above.data as Float32Array;
+    const above = r.above.data as Int32Array;
     for (let i = 0; i < n; i++) out.nextRank[start + i] = above[i] + 1;
   }
   return out;
