@@ -321,7 +321,7 @@ test("an install from an offline mirror is used later without its manifest, and 
   });
 });
 
-test("an install whose files changed after it was made is refused, named, and replaced by the next install", async () => {
+test("an install whose files (or record) changed after it was made is refused, named, and replaced by the next install", async () => {
   await withNuget(async (nuget, storage) => {
     const p = provider(storage, nuget.manifest(ORT_VERSION));
     const bin = (...parts: string[]) => join(p.root, ...BIN, ...parts);
@@ -348,6 +348,15 @@ test("an install whose files changed after it was made is refused, named, and re
       ],
       ["a library removed", () => rmSync(bin("libonnxruntime_providers_shared.so")), /providers_shared\.so is missing/],
       ["the record removed", () => rmSync(join(p.root, "installed.json")), /no readable installed\.json/],
+      [
+        "the record naming a file outside the install",
+        () => {
+          const record = JSON.parse(readFileSync(join(p.root, "installed.json"), "utf8")) as { files: Record<string, unknown> };
+          record.files["../../outside"] = { size: 1, sha256: "0".repeat(64), stamp: "" };
+          writeFileSync(join(p.root, "installed.json"), JSON.stringify(record));
+        },
+        /names "\.\.\/\.\.\/outside", not a path inside the install/,
+      ],
     ];
     for (const [what, act, problem] of damage) {
       const root = await p.install();

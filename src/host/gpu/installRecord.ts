@@ -73,6 +73,9 @@ export function checkRecord(dir: string, required: readonly string[]): RecordChe
   }
   if (record?.format !== FORMAT || typeof record.files !== "object" || record.files === null || typeof record.source?.sha256 !== "string")
     return { problem: `its ${RECORD_FILE} is from another version of Head Lens` };
+  // Paths come from a file anyone with access to the folder can edit: never let one lead outside it.
+  const outside = Object.keys(record.files).find((path) => path.split("/").some((part) => part === "" || part === "." || part === ".."));
+  if (outside) return { problem: `its ${RECORD_FILE} names ${JSON.stringify(outside)}, not a path inside the install` };
   const missing = required.find((path) => !(path in record.files));
   if (missing) return { problem: `${missing} is not part of it` };
   let restamped = false;
