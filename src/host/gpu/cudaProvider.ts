@@ -191,12 +191,21 @@ export class CudaProvider {
     return ["node_modules", "onnxruntime-node", "bin", "napi-v6", ...this.platform.split("-")];
   }
 
-  /** Temporary folders of an install that was killed (the process died; a live one would be seconds old). */
+  /**
+   * Folders of an install that was killed (the process died; a live one's are seconds old). ctime too: a replaced install renamed
+   * aside keeps its old mtime. Best effort: another process may be deleting the same folder.
+   */
   private removeStaleTemps(base: string): void {
     for (const name of readdirSync(base)) {
       const p = join(base, name);
-      if (name.startsWith(WORK_PREFIX) && existsSync(p) && Date.now() - statSync(p).mtimeMs > 24 * 3600_000)
-        rmSync(p, { recursive: true, force: true });
+      const s = name.startsWith(WORK_PREFIX) ? statSync(p, { throwIfNoEntry: false }) : undefined;
+      if (s && Date.now() - Math.max(s.mtimeMs, s.ctimeMs) > 24 * 3600_000) {
+        try {
+          rmSync(p, { recursive: true, force: true });
+        } catch {
+          // left for the next install
+        }
+      }
     }
   }
 }

@@ -46,7 +46,11 @@ export async function putInPlace(temp: string, root: string, valid: () => boolea
     return true;
   } finally {
     rmSync(lock, { recursive: true, force: true });
-    if (aside) rmSync(aside, { recursive: true, force: true });
+    try {
+      if (aside) rmSync(aside, { recursive: true, force: true });
+    } catch {
+      // the install is in place; what is left of the old one goes with the next install's clean-up
+    }
   }
 }
 
