@@ -2,14 +2,16 @@
  * Benchmark: what the CUDA provider's install costs beyond the download itself. A stand-in package
  * of the real provider's size (incompressible bytes under the NuGet paths, deflated as NuGet's are)
  * is served from this process; the install (download + sha256 + copy of onnxruntime-node + extract
- * + rename) runs side by side with curl downloading the same URL to disk, alternating. Medians.
+ * + record + rename) runs side by side with curl downloading the same URL to disk, alternating.
+ * Medians. Also what checking an install against its record costs at each engine start (a stat per
+ * file), and once after the folder was copied (every file hashed again).
  *
  *   npm run bench:cudaInstall [-- --mb 300 --repeats 3]
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
     },
   };
   const ours: number[] = [],
-    curl: number[] = [];
+    curl: number[] = [],
+    check: number[] = [],
+    copied: number[] = [];
   try {
     for (let i = 0; i < REPEATS; i++) {
       let t = performance.now();
@@ -63,8 +67,17 @@ async function main(): Promise<void> {
       rmSync(join(dir, "curl.out"));
       const storage = mkdtempSync(join(dir, "storage-"));
       t = performance.now();
-      await new CudaProvider({ storageDir: storage, manifest, platform: "linux-x64" }).install();
+      const provider = new CudaProvider({ storageDir: storage, manifest, platform: "linux-x64" });
+      await provider.install();
       ours.push((performance.now() - t) / 1000);
+      t = performance.now();
+      if (!provider.installed()) throw new Error("the install does not verify");
+      check.push((performance.now() - t) / 1000);
+      const copy = new CudaProvider({ storageDir: join(storage, "copy"), manifest, platform: "linux-x64" });
+      cpSync(provider.root, copy.root, { recursive: true });
+      t = performance.now();
+      if (!copy.installed()) throw new Error("the copied install does not verify");
+      copied.push((performance.now() - t) / 1000);
       rmSync(storage, { recursive: true });
     }
   } finally {
@@ -75,7 +88,12 @@ async function main(): Promise<void> {
   const fmt = (a: number[]) => `${median(a).toFixed(2)} s (${a.map((x) => x.toFixed(2)).join(", ")})`;
   console.log(`stand-in package ${(size / 2 ** 20).toFixed(0)} MiB, served locally; load average ${loadavg()[0].toFixed(1)}`);
   console.log(`curl, download to disk:             ${fmt(curl)}`);
-  console.log(`install (download, sha256, copy, extract, rename): ${fmt(ours)}  = ${(median(ours) / median(curl)).toFixed(2)}× curl`);
+  console.log(
+    `install (download, sha256, copy, extract, record, rename): ${fmt(ours)}  = ${(median(ours) / median(curl)).toFixed(2)}× curl`,
+  );
+  const ms = (a: number[]) => `${(median(a) * 1000).toFixed(1)} ms (${a.map((x) => (x * 1000).toFixed(1)).join(", ")})`;
+  console.log(`check before use (a stat per file):  ${ms(check)}`);
+  console.log(`check of a copied install (hashed):  ${ms(copied)}`);
 }
 
 void main();

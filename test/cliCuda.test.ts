@@ -3,8 +3,9 @@
  * no request at all without "cuda"; a warning and the CPU without --install-cuda; with it, the
  * provider downloaded into the CLI's cache and onnxruntime-node loaded from there — on this machine
  * (no GPU, and the stand-in's libraries are not real ones) the CUDA provider then fails to load, and
- * the analysis runs on the CPU with a warning that names the install. The reports are compared with
- * a plain `--ep cpu` run's.
+ * the analysis runs on the CPU with a warning that names the install. Later runs without the variable
+ * still use that install (it records where it came from). The reports are compared with a plain
+ * `--ep cpu` run's.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -78,6 +79,18 @@ test(
       assert.equal(again.status, 0, again.stderr);
       assert.equal(nuget.requests.length, 2, "installed: no second download");
       assert.doesNotMatch(again.stderr, /not installed/);
+
+      // Installed from the stand-in (a mirror, as on an offline machine): used later without HEAD_LENS_CUDA_MANIFEST, saying so.
+      const { HEAD_LENS_CUDA_MANIFEST: _mirror, ...plain } = env;
+      const later = await runCliAsync([...ANALYZE, "--ep", "cuda,cpu"], plain);
+      assert.equal(later.status, 0, later.stderr);
+      assert.equal(nuget.requests.length, 2, "no request: the install is used as it is");
+      assert.match(
+        later.stderr,
+        new RegExp(`cuda: the CUDA provider in ${root} was installed from http://127\\.0\\.0\\.1:\\d+/.*, not from the package this build`),
+      );
+      assert.match(later.stderr, new RegExp(`the CUDA provider installed in ${root} could not be loaded`), "loaded from the install");
+      assert.deepEqual(reportOf(later.stdout), expected);
     } finally {
       await nuget.close();
       rmSync(cache, { recursive: true, force: true });

@@ -7,9 +7,22 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { CudaProvider, PINNED_MANIFEST, ProviderManifest } from "../src/host/gpu/cudaProvider";
 import { downloadVerified } from "../src/host/gpu/verifiedDownload";
 import { chooseProviders } from "../src/host/gpu/providerChoice";
@@ -236,3 +249,138 @@ test(
     assert.match(warning ?? "", /onnxruntime was already loaded in this process from .*onnxruntime-node[/\\]bin.*Reload Window/);
   },
 );
+
+/** One install in a child process (test/support/cudaInstallProcess.ts): another window, or the CLI. */
+function installInProcess(storage: string, manifestPath: string): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(__dirname, "support", "cudaInstallProcess.js"), storage, manifestPath], {
+      env: { ...process.env, HEAD_LENS_TEST_SLOW_FS_MS: "40" }, // a slow disk: the two installs' last steps overlap
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (status) => resolve({ status, out }));
+  });
+}
+
+test("two installs at once, in two processes, both end with one whole, verified install and nothing half-made", async () => {
+  await withNuget(async (nuget, storage) => {
+    const manifestPath = nuget.writeManifest(join(storage, "manifest.json"), ORT_VERSION);
+    const p = provider(storage, nuget.manifest(ORT_VERSION));
+    // Five rounds: nothing installed yet, then a damaged install both processes find and replace.
+    for (let round = 0; round < 5; round++) {
+      if (round > 0) truncateSync(join(p.root, ...BIN, "libonnxruntime_providers_cuda.so"), 1000);
+      assert.equal(p.installed(), undefined);
+      nuget.faults.gate = 2; // both downloads finish together, so both installs reach the end together
+      const runs = await Promise.all([installInProcess(storage, manifestPath), installInProcess(storage, manifestPath)]);
+      // Both used the same install: the one that finished first. The other did not replace it under it (a window that has
+      // loaded onnxruntime from it loads the CUDA library from it later, when a session starts).
+      const library = statSync(join(p.root, ...BIN, "libonnxruntime_providers_cuda.so")).ino;
+      for (const r of runs) {
+        assert.equal(r.status, 0, `round ${round}: ${r.out}`);
+        assert.deepEqual(JSON.parse(r.out), { root: p.root, verified: true, library }, `round ${round}`);
+      }
+      assert.equal(p.installed(), p.root, `round ${round}`);
+      for (const [name, bytes] of Object.entries(nuget.libraries))
+        assert.ok(readFileSync(join(p.root, ...BIN, name)).equals(bytes), `round ${round}: ${name}`);
+      assert.deepEqual(leftovers(storage), [basename(p.root)], `round ${round}: no temporary folder, lock or old copy left`);
+    }
+  });
+});
+
+test("a lock left by an install that died is broken, and the install goes on", async () => {
+  await withNuget(async (nuget, storage) => {
+    const p = provider(storage, nuget.manifest(ORT_VERSION));
+    // A pid that is not running (above Linux's pid_max), on this host: its owner died between taking the lock and releasing it.
+    mkdirSync(`${p.root}.lock`, { recursive: true });
+    writeFileSync(join(`${p.root}.lock`, "owner.json"), JSON.stringify({ pid: 2 ** 30, host: hostname() }));
+    const root = await p.install();
+    assert.equal(p.installed(), root);
+    assert.deepEqual(leftovers(storage), [basename(root)]);
+  });
+});
+
+test("an install from an offline mirror is used later without its manifest, and says where it came from", async () => {
+  await withNuget(async (nuget, storage) => {
+    const root = await provider(storage, nuget.manifest(ORT_VERSION)).install();
+    // Later, without HEAD_LENS_CUDA_MANIFEST: the build's own manifest, unpinned or pinning another package.
+    for (const sha256 of ["TO-BE-PINNED-BY-RELEASE-STEP", "ab".repeat(32)]) {
+      const later = provider(storage, nuget.manifest(ORT_VERSION, { sha256, size: sha256.length, url: "https://api.nuget.org/x.nupkg" }));
+      const choice = chooseProviders(["cuda"], () => later);
+      assert.equal(choice.ortRoot, root, sha256);
+      assert.deepEqual(choice.epPreference, ["cuda", "cpu"]);
+      assert.match(
+        choice.note ?? "",
+        new RegExp(`installed from ${nuget.url.replace(/[.]/g, "\\.")} \\(sha256 [0-9a-f]{16}…\\), not from`),
+      );
+    }
+    // With the manifest it came from: no note.
+    assert.equal(chooseProviders(["cuda"], () => provider(storage, nuget.manifest(ORT_VERSION))).note, undefined);
+    // Another onnxruntime version's install is never taken for this one's.
+    assert.equal(provider(storage, nuget.manifest("0.0.1")).installed(), undefined);
+  });
+});
+
+test("an install whose files (or record) changed after it was made is refused, named, and replaced by the next install", async () => {
+  await withNuget(async (nuget, storage) => {
+    const p = provider(storage, nuget.manifest(ORT_VERSION));
+    const bin = (...parts: string[]) => join(p.root, ...BIN, ...parts);
+    const damage: [string, () => void, RegExp][] = [
+      // Same size, one byte changed: the sizes alone would not see it.
+      [
+        "a library rewritten",
+        () => {
+          const bytes = readFileSync(bin("libonnxruntime_providers_cuda.so"));
+          bytes[1234] ^= 0xff;
+          writeFileSync(bin("libonnxruntime_providers_cuda.so"), bytes);
+        },
+        /node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so was changed after the install/,
+      ],
+      [
+        "a file added",
+        () => writeFileSync(bin("libonnxruntime_providers_tensorrt.so"), "x"),
+        /providers_tensorrt\.so was not installed by Head Lens/,
+      ],
+      [
+        "a file grown",
+        () => appendFileSync(join(p.root, "node_modules", "onnxruntime-node", "package.json"), " "),
+        /package\.json is \d+ bytes, not the/,
+      ],
+      ["a library removed", () => rmSync(bin("libonnxruntime_providers_shared.so")), /providers_shared\.so is missing/],
+      ["the record removed", () => rmSync(join(p.root, "installed.json")), /no readable installed\.json/],
+      [
+        "the record naming a file outside the install",
+        () => {
+          const record = JSON.parse(readFileSync(join(p.root, "installed.json"), "utf8")) as { files: Record<string, unknown> };
+          record.files["../../outside"] = { size: 1, sha256: "0".repeat(64), stamp: "" };
+          writeFileSync(join(p.root, "installed.json"), JSON.stringify(record));
+        },
+        /names "\.\.\/\.\.\/outside", not a path inside the install/,
+      ],
+    ];
+    for (const [what, act, problem] of damage) {
+      const root = await p.install();
+      act();
+      assert.equal(p.installed(), undefined, what);
+      assert.match(p.state().problem ?? "", problem, what);
+      assert.match(chooseProviders(["cuda"], () => p).missing ?? "", /is not used: .*; install it again/, what);
+      assert.equal(await p.install(), root, what);
+      for (const [name, bytes] of Object.entries(nuget.libraries)) assert.ok(readFileSync(bin(name)).equals(bytes), `${what}: ${name}`);
+      assert.deepEqual(leftovers(storage), [basename(root)], what);
+    }
+  });
+});
+
+test("an install copied to another storage folder (new files, same bytes) is used there", async () => {
+  await withNuget(async (nuget, storage) => {
+    const root = await provider(storage, nuget.manifest(ORT_VERSION)).install();
+    const elsewhere = join(storage, "copy");
+    const copy = provider(elsewhere, nuget.manifest(ORT_VERSION));
+    cpSync(root, copy.root, { recursive: true });
+    const before = readFileSync(join(copy.root, "installed.json"), "utf8");
+    assert.equal(copy.installed(), copy.root);
+    // Hashed once, then its new stamps recorded: the record changed, the files did not.
+    assert.notEqual(readFileSync(join(copy.root, "installed.json"), "utf8"), before);
+    assert.equal(copy.installed(), copy.root);
+  });
+});

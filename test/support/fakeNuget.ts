@@ -2,12 +2,20 @@
  * A local stand-in for NuGet's package feed and the CDN it hands packages out from: two servers
  * (two origins), the feed answering a 302 to the CDN as nuget.org's flat container does through
  * its CDN, the CDN serving the bytes. Faults: a body cut off half way, one byte flipped, a body
- * that stalls, a wrong Content-Length. Every request is recorded.
+ * that stalls, a wrong Content-Length, downloads held until several are waiting (to race two
+ * installs). Every request is recorded.
+ *
+ * The feed also speaks the part of NuGet's v3 API the release step (scripts/pinCudaProvider.mjs)
+ * reads, at nuget.org's paths: the service index (/v3/index.json), the package's registration leaf
+ * in the gzipped SemVer 2 hive (RegistrationsBaseUrl/3.6.0: /v3/registration5-gz-semver2/<id>/<version>.json,
+ * with `catalogEntry` and `packageContent`), and its catalog leaf (/v3/catalog0/data/…, with
+ * `packageHash`: the package's SHA-512 in base64, `packageHashAlgorithm` "SHA512", `packageSize`).
  */
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { createServer, Server } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import type { ProviderManifest } from "../../src/host/gpu/cudaProvider";
 import { writeZip } from "./zipWriter";
 
@@ -15,11 +23,17 @@ export interface FakeNugetFaults {
   cutShort: number;
   corrupt: number;
   stall: number;
+  /** Package downloads are held until this many are waiting, then all are served at once (0: none held). */
+  gate: number;
+  /** A packageHash the catalog publishes instead of the package's own (a feed and a CDN that disagree). */
+  publishedHash?: string;
 }
 
 export interface FakeNuget {
   /** The package's URL on the feed (redirected to the CDN). */
   url: string;
+  /** The feed's service index (NuGet v3). */
+  index: string;
   requests: { host: "feed" | "cdn"; path: string }[];
   faults: FakeNugetFaults;
   /** The package bytes, and the libraries inside it as the install must write them. */
@@ -32,7 +46,11 @@ export interface FakeNuget {
 }
 
 const NATIVE = "runtimes/linux-x64/native";
-export const PACKAGE_PATH = "/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/1.30.0/microsoft.ml.onnxruntime.gpu.linux.1.30.0.nupkg";
+const ID = "microsoft.ml.onnxruntime.gpu.linux";
+export const PACKAGE_PATH = `/v3-flatcontainer/${ID}/1.30.0/${ID}.1.30.0.nupkg`;
+export const INDEX_PATH = "/v3/index.json";
+const REGISTRATION_LEAF = `/v3/registration5-gz-semver2/${ID}/1.30.0.json`;
+const CATALOG_LEAF = `/v3/catalog0/data/2026.01.01.00.00.00/${ID}.1.30.0.json`;
 
 /** Distinct, incompressible-enough bytes for a fake library (its contents are never loaded as code by these tests' expectations). */
 function library(name: string, size: number): Buffer {
@@ -56,10 +74,22 @@ export async function startFakeNuget(): Promise<FakeNuget> {
     { name: `${NATIVE}/libonnxruntime_providers_tensorrt.so`, data: library("tensorrt", 5_000), deflate: true },
   ]);
   const requests: FakeNuget["requests"] = [];
-  const faults: FakeNugetFaults = { cutShort: 0, corrupt: 0, stall: 0 };
+  const faults: FakeNugetFaults = { cutShort: 0, corrupt: 0, stall: 0, gate: 0 };
+  const held: (() => void)[] = [];
   const cdn: Server = createServer((req, res) => {
     requests.push({ host: "cdn", path: req.url ?? "" });
     if (req.url !== `/packages${PACKAGE_PATH}`) return void res.writeHead(404).end("not found");
+    if (faults.gate > 0) {
+      held.push(() => servePackage(res));
+      if (held.length >= faults.gate) {
+        faults.gate = 0;
+        for (const serve of held.splice(0)) serve();
+      }
+      return;
+    }
+    servePackage(res);
+  });
+  const servePackage = (res: ServerResponse) => {
     res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": nupkg.length });
     if (faults.cutShort > 0) {
       faults.cutShort--;
@@ -73,12 +103,57 @@ export async function startFakeNuget(): Promise<FakeNuget> {
       bad[bad.length >> 1] ^= 0xff;
       res.end(bad);
     } else res.end(nupkg);
-  });
+  };
   const feed: Server = createServer((req, res) => {
     requests.push({ host: "feed", path: req.url ?? "" });
-    if (req.url !== PACKAGE_PATH) return void res.writeHead(404).end("not found");
-    res.writeHead(302, { Location: `${cdnUrl}/packages${PACKAGE_PATH}` }).end();
+    if (req.url === PACKAGE_PATH) return void res.writeHead(302, { Location: `${cdnUrl}/packages${PACKAGE_PATH}` }).end();
+    const api = apiDocument(req);
+    if (!api) return void res.writeHead(404).end("not found");
+    const body = Buffer.from(JSON.stringify(api.doc));
+    // nuget.org serves the registration hives gzipped (Content-Encoding), the rest plain.
+    res.writeHead(200, { "Content-Type": "application/json", ...(api.gzip ? { "Content-Encoding": "gzip" } : {}) });
+    res.end(api.gzip ? gzipSync(body) : body);
   });
+  const apiDocument = (req: IncomingMessage): { doc: unknown; gzip: boolean } | undefined => {
+    if (req.url === INDEX_PATH)
+      return {
+        gzip: false,
+        doc: {
+          version: "3.0.0",
+          resources: [
+            { "@id": `${feedUrl}/v3-flatcontainer/`, "@type": "PackageBaseAddress/3.0.0" },
+            { "@id": `${feedUrl}/v3/registration5-semver1/`, "@type": "RegistrationsBaseUrl" },
+            { "@id": `${feedUrl}/v3/registration5-gz-semver2/`, "@type": "RegistrationsBaseUrl/3.6.0" },
+          ],
+        },
+      };
+    if (req.url === REGISTRATION_LEAF)
+      return {
+        gzip: true,
+        doc: {
+          "@id": `${feedUrl}${REGISTRATION_LEAF}`,
+          "@type": ["Package", "http://schema.nuget.org/catalog#Permalink"],
+          catalogEntry: `${feedUrl}${CATALOG_LEAF}`,
+          listed: true,
+          packageContent: `${feedUrl}${PACKAGE_PATH}`,
+          registration: `${feedUrl}/v3/registration5-gz-semver2/${ID}/index.json`,
+        },
+      };
+    if (req.url === CATALOG_LEAF)
+      return {
+        gzip: false,
+        doc: {
+          "@id": `${feedUrl}${CATALOG_LEAF}`,
+          "@type": ["PackageDetails", "catalog:Permalink"],
+          id: "Microsoft.ML.OnnxRuntime.Gpu.Linux",
+          version: "1.30.0",
+          packageHash: faults.publishedHash ?? createHash("sha512").update(nupkg).digest("base64"),
+          packageHashAlgorithm: "SHA512",
+          packageSize: nupkg.length,
+        },
+      };
+    return undefined;
+  };
   const listen = (s: Server) =>
     new Promise<string>((r) => s.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
   const cdnUrl = await listen(cdn);
@@ -98,6 +173,7 @@ export async function startFakeNuget(): Promise<FakeNuget> {
   });
   return {
     url: `${feedUrl}${PACKAGE_PATH}`,
+    index: `${feedUrl}${INDEX_PATH}`,
     requests,
     faults,
     nupkg,

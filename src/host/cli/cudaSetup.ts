@@ -38,6 +38,7 @@ export async function cliProviders(o: CommonOptions, storageDir: string): Promis
     }
   }
   const choice = chooseProviders(o.ep, get);
+  if (choice.note) process.stderr.write(`head-lens: cuda: ${choice.note}\n`);
   if (choice.missing) {
     const p = get();
     const hint =

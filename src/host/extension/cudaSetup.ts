@@ -43,6 +43,11 @@ export class CudaSetup {
       this.warn(`cuda: ${errorMessage(e)}; Head Lens runs on ${rest.length ? rest.join(", ") : "cpu"}`);
       return { epPreference: rest.length ? rest : ["cpu"] };
     }
+    if (choice.note && !this.shown.has(choice.note)) {
+      // An install from an offline mirror, used without HEAD_LENS_CUDA_MANIFEST: said once, in the log (not a prompt each session).
+      this.shown.add(choice.note);
+      this.log.info(`cuda: ${choice.note}`);
+    }
     if (choice.missing) {
       this.log.warn(`cuda: ${choice.missing}; running on ${choice.epPreference.join(", ")}`);
       if (!this.asked) {

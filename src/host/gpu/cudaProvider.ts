@@ -10,27 +10,20 @@
  *   <storage>/onnxruntime-cuda/<version>-<platform>/
  *     node_modules/onnxruntime-node/{package.json,dist,bin/napi-v6/<os>/<arch>/…}
  *     node_modules/onnxruntime-common/{package.json,dist/cjs}
- *     installed.json    written last: what was verified, and each library's size
- * It is built in a temporary folder and renamed into place, so a folder with installed.json is
- * always whole; the engine worker loads onnxruntime-node from it (WorkerConfig.ortRoot).
+ *     installed.json    written last: the package it came from, every file's size and sha256 (installRecord.ts)
+ * It is built in a temporary folder and renamed into place (installSwap.ts: under a lock, as two
+ * windows may install at once), so a folder with installed.json is always whole; the engine worker
+ * loads onnxruntime-node from it (WorkerConfig.ortRoot). The record makes an install self-describing:
+ * one made from an offline mirror (HEAD_LENS_CUDA_MANIFEST) is used later without that variable.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { errorMessage, HeadLensError, isHeadLensError } from "../../core/errors";
 import pinned from "./cudaProvider.json";
 import { downloadVerified, DownloadProgress } from "./verifiedDownload";
 import { runExtract } from "../convertRunner";
+import { checkRecord, writeRecord } from "./installRecord";
+import { putInPlace, WORK_PREFIX } from "./installSwap";
 
 export interface ProviderPackage {
   url: string;
@@ -48,11 +41,13 @@ export interface ProviderManifest {
 
 export const PINNED_MANIFEST: ProviderManifest = pinned;
 
-interface InstalledMarker {
-  ortVersion: string;
-  url: string;
-  sha256: string;
-  sizes: Record<string, number>;
+/** What is at the install's place: a whole install (and where its package came from), or why there is none. */
+export interface InstallState {
+  root?: string;
+  /** Set when the install came from another package than this manifest's (an offline mirror's): say so, it is not silent. */
+  otherSource?: string;
+  /** Why the folder there is not used (damaged, interrupted, another version); undefined when there is no folder. */
+  problem?: string;
 }
 
 export interface CudaProviderOptions {
@@ -109,15 +104,35 @@ export class CudaProvider {
 
   /** The installed root if a whole, verified install of this version is there (no network). */
   installed(): string | undefined {
-    try {
-      const marker = JSON.parse(readFileSync(join(this.root, "installed.json"), "utf8")) as InstalledMarker;
-      if (marker.ortVersion !== this.manifest.ortVersion || marker.sha256 !== this.package?.sha256) return undefined;
-      const bin = this.binDir(this.root);
-      for (const [name, size] of Object.entries(marker.sizes)) if (statSync(join(bin, name)).size !== size) return undefined;
-      return this.root;
-    } catch {
-      return undefined;
-    }
+    return this.state().root;
+  }
+
+  /**
+   * The install at this version's place, checked against its own record (installRecord.ts): every file as installed, for this
+   * onnxruntime version and platform, holding the manifest's libraries. It is used whichever package it came from: this
+   * manifest's (the pinned one, or the mirror's HEAD_LENS_CUDA_MANIFEST names now), or another one the record names — an
+   * install from an offline mirror, made when that variable was set — which `otherSource` then says.
+   */
+  state(): InstallState {
+    if (!existsSync(this.root)) return {};
+    const pkg = this.package;
+    if (!pkg) return { problem: `there is no CUDA provider for ${this.platform}` };
+    const bin = this.binParts().join("/");
+    const check = checkRecord(
+      this.root,
+      Object.keys(pkg.files).map((name) => `${bin}/${name}`),
+    );
+    if (!check.record) return { problem: check.problem };
+    const { record } = check;
+    if (record.ortVersion !== this.manifest.ortVersion || record.platform !== this.platform)
+      return { problem: `it is for onnxruntime ${record.ortVersion} on ${record.platform}` };
+    if (record.source.sha256 === pkg.sha256 && record.source.size === pkg.size) return { root: this.root };
+    return {
+      root: this.root,
+      otherSource:
+        `the CUDA provider in ${this.root} was installed from ${record.source.url} (sha256 ${record.source.sha256.slice(0, 16)}…), ` +
+        "not from the package this build's manifest names; its files are as they were installed",
+    };
   }
 
   /** Downloads, verifies and installs the provider; returns its root. Nothing half-made is left on failure. */
@@ -130,7 +145,7 @@ export class CudaProvider {
     const base = dirname(this.root);
     mkdirSync(base, { recursive: true });
     this.removeStaleTemps(base);
-    const temp = mkdtempSync(join(base, ".install-"));
+    const temp = mkdtempSync(join(base, WORK_PREFIX));
     try {
       const nupkg = join(temp, "package.nupkg");
       await downloadVerified(pkg.url, nupkg, pkg, opts);
@@ -150,17 +165,14 @@ export class CudaProvider {
         );
       });
       rmSync(nupkg);
-      const sizes = Object.fromEntries(Object.keys(pkg.files).map((name) => [name, statSync(join(bin, name)).size]));
-      const marker: InstalledMarker = { ortVersion: this.manifest.ortVersion, url: pkg.url, sha256: pkg.sha256, sizes };
-      writeFileSync(join(temp, "installed.json"), JSON.stringify(marker, null, 2));
-      const meanwhile = this.installed(); // another window finished first: keep its install, it may be loaded already
-      if (meanwhile) {
-        rmSync(temp, { recursive: true, force: true });
-        return meanwhile;
-      }
-      rmSync(this.root, { recursive: true, force: true }); // an older, incomplete or foreign one
-      renameSync(temp, this.root);
-      return this.root;
+      const source = { url: pkg.url, sha256: pkg.sha256, size: pkg.size };
+      await writeRecord(temp, { ortVersion: this.manifest.ortVersion, platform: this.platform, source });
+      // Another window or the CLI may have finished first: then its install stays (it may be loaded already) and ours goes.
+      await putInPlace(temp, this.root, () => this.installed() !== undefined);
+      const root = this.installed();
+      if (!root)
+        throw new HeadLensError(`the CUDA provider installed into ${this.root} does not verify: ${this.state().problem}`, "gpu.install");
+      return root;
     } catch (e) {
       rmSync(temp, { recursive: true, force: true });
       const concurrent = this.installed(); // another window installed it meanwhile
@@ -171,15 +183,29 @@ export class CudaProvider {
   }
 
   private binDir(root: string): string {
-    return join(root, "node_modules", "onnxruntime-node", "bin", "napi-v6", ...this.platform.split("-"));
+    return join(root, ...this.binParts());
   }
 
-  /** Temporary folders of an install that was killed (the process died; a live one would be seconds old). */
+  /** Where the binding and the libraries are inside an install. */
+  private binParts(): string[] {
+    return ["node_modules", "onnxruntime-node", "bin", "napi-v6", ...this.platform.split("-")];
+  }
+
+  /**
+   * Folders of an install that was killed (the process died; a live one's are seconds old). ctime too: a replaced install renamed
+   * aside keeps its old mtime. Best effort: another process may be deleting the same folder.
+   */
   private removeStaleTemps(base: string): void {
     for (const name of readdirSync(base)) {
       const p = join(base, name);
-      if (name.startsWith(".install-") && existsSync(p) && Date.now() - statSync(p).mtimeMs > 24 * 3600_000)
-        rmSync(p, { recursive: true, force: true });
+      const s = name.startsWith(WORK_PREFIX) ? statSync(p, { throwIfNoEntry: false }) : undefined;
+      if (s && Date.now() - Math.max(s.mtimeMs, s.ctimeMs) > 24 * 3600_000) {
+        try {
+          rmSync(p, { recursive: true, force: true });
+        } catch {
+          // left for the next install
+        }
+      }
     }
   }
 }

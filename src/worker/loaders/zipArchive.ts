@@ -7,6 +7,7 @@
 import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { HeadLensError } from "../../core/errors";
+import { walkZip } from "../zipWalk";
 
 /** Floats barely compress (≈ 0.9×); 4× admits any honest re-zipped checkpoint. */
 const INFLATE_FACTOR = 4;
@@ -17,66 +18,59 @@ function zipError(label: string, what: string): HeadLensError {
   return new HeadLensError(`${label}: ${what}`, "pth.zip");
 }
 
-export function readZipEntries(bytes: Buffer, label: string): Promise<Map<string, Uint8Array>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (err, zip) => {
-      if (err || !zip)
-        return reject(zipError(label, `not a readable zip archive (${err?.message ?? "unknown error"}); the file may be truncated`));
-      const out = new Map<string, Uint8Array>();
-      let inflateBudget = INFLATE_FACTOR * bytes.length;
-      let failed = false;
-      const stop = (e: HeadLensError) => {
-        if (failed) return;
-        failed = true;
-        zip.close();
-        reject(e);
-      };
-      zip.on("error", (e: Error) => stop(zipError(label, `corrupt zip archive (${e.message})`)));
-      zip.on("end", () => failed || resolve(out));
-      zip.on("entry", (entry: yauzl.Entry) => {
-        const name = entry.fileName;
-        if (out.has(name)) return stop(zipError(label, `holds two entries named ${JSON.stringify(name)}`));
-        if (entry.isEncrypted()) return stop(zipError(label, `entry ${JSON.stringify(name)} is encrypted`));
-        if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
-          return stop(
+export async function readZipEntries(bytes: Buffer, label: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  let inflateBudget = INFLATE_FACTOR * bytes.length;
+  await walkZip(
+    (options, done) => yauzl.fromBuffer(bytes, options, done),
+    {
+      strictFileNames: true,
+      unreadable: (why) => zipError(label, `not a readable zip archive (${why}); the file may be truncated`),
+      corrupt: (why) => zipError(label, `corrupt zip archive (${why})`),
+    },
+    (entry, walk) => {
+      const name = entry.fileName;
+      if (out.has(name)) return walk.fail(zipError(label, `holds two entries named ${JSON.stringify(name)}`));
+      if (entry.isEncrypted()) return walk.fail(zipError(label, `entry ${JSON.stringify(name)} is encrypted`));
+      if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
+        return walk.fail(
+          zipError(
+            label,
+            `entry ${JSON.stringify(name)} uses compression method ${entry.compressionMethod}; torch.save writes uncompressed archives`,
+          ),
+        );
+      }
+      if (entry.compressionMethod === DEFLATED) {
+        inflateBudget -= entry.uncompressedSize;
+        if (inflateBudget < 0) {
+          return walk.fail(
             zipError(
               label,
-              `entry ${JSON.stringify(name)} uses compression method ${entry.compressionMethod}; torch.save writes uncompressed archives`,
+              `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); ` +
+                "torch.save writes uncompressed archives",
             ),
           );
         }
-        if (entry.compressionMethod === DEFLATED) {
-          inflateBudget -= entry.uncompressedSize;
-          if (inflateBudget < 0) {
-            return stop(
-              zipError(
-                label,
-                `compressed entries would inflate to more than ${INFLATE_FACTOR}× the archive's ${bytes.length} bytes (a zip bomb?); ` +
-                  "torch.save writes uncompressed archives",
-              ),
-            );
-          }
+      }
+      walk.zip.readLocalFileHeader(entry, { minimal: true }, (e, header) => {
+        if (walk.failed) return;
+        if (e || !header)
+          return walk.fail(
+            zipError(label, `cannot read entry ${JSON.stringify(name)} (${e?.message ?? "no header"}); the file may be truncated`),
+          );
+        const raw = bytes.subarray(header.fileDataStart, header.fileDataStart + entry.compressedSize);
+        try {
+          out.set(name, entry.compressionMethod === STORED ? raw : inflate(raw, entry.uncompressedSize, name, label));
+        } catch (ie) {
+          return walk.fail(
+            ie instanceof HeadLensError ? ie : zipError(label, `cannot inflate entry ${JSON.stringify(name)} (${(ie as Error).message})`),
+          );
         }
-        zip.readLocalFileHeader(entry, { minimal: true }, (e, header) => {
-          if (failed) return;
-          if (e || !header)
-            return stop(
-              zipError(label, `cannot read entry ${JSON.stringify(name)} (${e?.message ?? "no header"}); the file may be truncated`),
-            );
-          const raw = bytes.subarray(header.fileDataStart, header.fileDataStart + entry.compressedSize);
-          try {
-            out.set(name, entry.compressionMethod === STORED ? raw : inflate(raw, entry.uncompressedSize, name, label));
-          } catch (ie) {
-            return stop(
-              ie instanceof HeadLensError ? ie : zipError(label, `cannot inflate entry ${JSON.stringify(name)} (${(ie as Error).message})`),
-            );
-          }
-          zip.readEntry();
-        });
+        walk.next();
       });
-      zip.readEntry();
-    });
-  });
+    },
+  );
+  return out;
 }
 
 function inflate(raw: Uint8Array, declared: number, name: string, label: string): Uint8Array {

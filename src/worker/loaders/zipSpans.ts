@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import yauzl from "yauzl";
 import { HeadLensError } from "../../core/errors";
 import type { ByteSpan, ZipEntryInfo } from "../../protocol/convert";
+import { walkZip } from "../zipWalk";
 
 /** Entries read at most: a torch checkpoint holds one per tensor plus a few. */
 const MAX_ENTRIES = 100_000;
@@ -44,28 +45,26 @@ class SpanReader extends yauzl.RandomAccessReader {
   }
 }
 
-export function zipDirectory(label: string, size: number, spans: ByteSpan[]): Promise<ZipEntryInfo[]> {
+export async function zipDirectory(label: string, size: number, spans: ByteSpan[]): Promise<ZipEntryInfo[]> {
   const reader = new SpanReader(spans, size);
   const fail = (what: string) => reader.missing ?? new HeadLensError(`${label}: ${what}`, "pth.zip");
-  return new Promise((resolve, reject) => {
-    yauzl.fromRandomAccessReader(
-      reader,
-      size,
-      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true },
-      (err, zip) => {
-        if (err || !zip) return reject(fail(`not a readable zip archive (${err?.message ?? "unknown error"}); not a torch checkpoint?`));
-        if (zip.entryCount > MAX_ENTRIES) return reject(fail(`holds ${zip.entryCount} entries, more than any checkpoint (${MAX_ENTRIES})`));
-        const out: ZipEntryInfo[] = [];
-        zip.on("error", (e: Error) => reject(fail(`corrupt zip directory (${e.message})`)));
-        zip.on("end", () => resolve(out));
-        zip.on("entry", (e: yauzl.Entry) => {
-          out.push({ name: e.fileName, method: e.compressionMethod, size: e.uncompressedSize, localHeader: e.relativeOffsetOfLocalHeader });
-          zip.readEntry();
-        });
-        zip.readEntry();
-      },
-    );
-  });
+  const out: ZipEntryInfo[] = [];
+  await walkZip(
+    (options, done) => yauzl.fromRandomAccessReader(reader, size, options, done),
+    {
+      autoClose: false,
+      strictFileNames: true,
+      unreadable: (why) => fail(`not a readable zip archive (${why}); not a torch checkpoint?`),
+      corrupt: (why) => fail(`corrupt zip directory (${why})`),
+      opened: (zip) =>
+        zip.entryCount > MAX_ENTRIES ? fail(`holds ${zip.entryCount} entries, more than any checkpoint (${MAX_ENTRIES})`) : undefined,
+    },
+    (e, walk) => {
+      out.push({ name: e.fileName, method: e.compressionMethod, size: e.uncompressedSize, localHeader: e.relativeOffsetOfLocalHeader });
+      walk.next();
+    },
+  );
+  return out;
 }
 
 /** A stored entry's data from the spans, through its local header; NeedBytes when they lack it. */
