@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     console.log(`  loading + processing the weights in process: median ${loading.toFixed(2)} s`);
     record({
       id: "model.floor",
-      what: "its floor: loading + processing the weights (measured here) + the factor products at the sgemm rate",
+      what: "its floor: loading + processing the weights (warm, in process) + the factor products at the sgemm rate; no process start",
       value: loading + floorFlop / 1e9 / Math.max(rateBefore, rateAfter),
       unit: "s",
     });

@@ -11,6 +11,7 @@ import { diagonalStats } from "../src/core/diagonalRanks";
 import { FactoredMatrix } from "../src/core/factored";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { ortKernels } from "../src/worker/ortKernels";
+import { columnBlockCountSession } from "../src/worker/streamedReductions";
 import { gaussianFiller } from "./support/random";
 
 let backend: OrtBackend;
@@ -85,4 +86,45 @@ test("on isotropic random factors, whose diagonals sit in the bulk of their rows
   const m = new FactoredMatrix(fill(new Float32Array(n * r), 1), fill(new Float32Array(n * r), 1), n, n, r);
   const share = await check(m, 12 << 20);
   assert.ok(share < 0.1, `resolved ${(100 * share).toFixed(1)} % of the unsure rows`);
+});
+
+test("the count graph of other providers (float sums) counts what the CPU's (uint8 GEMVs) does, in blocks of any size", async () => {
+  const fill = gaussianFiller(11),
+    rows = 301,
+    cols = 257,
+    r = 8;
+  const x = fill(new Float32Array(rows * r), 1),
+    y = fill(new Float32Array(cols * r), 1),
+    lo = fill(new Float32Array(rows), 0.5),
+    hi = lo.map((v, i) => v + (i % 3) * 0.1);
+  const want = { above: new Int32Array(rows), atLeast: new Int32Array(rows) },
+    near = new Uint8Array(rows); // rows with an entry within float32 reach of a threshold: left out of the comparison
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let d = 0;
+      for (let k = 0; k < r; k++) d += x[i * r + k] * y[j * r + k];
+      if (d > hi[i]) want.above[i]++;
+      if (d >= lo[i]) want.atLeast[i]++;
+      if (Math.min(Math.abs(d - hi[i]), Math.abs(d - lo[i])) < 1e-4) near[i] = 1;
+    }
+  assert.ok(near.reduce((a, b) => a + b, 0) < rows / 4, "most rows are compared");
+  for (const uint8 of [true, false]) {
+    const s = await columnBlockCountSession(backend, x, rows, r, lo, hi, uint8);
+    try {
+      const got = { above: new Int32Array(rows), atLeast: new Int32Array(rows) };
+      for (let start = 0; start < cols; start += 100) {
+        const n = Math.min(100, cols - start),
+          b = await s.run(y.subarray(start * r, (start + n) * r), n);
+        b.above.forEach((v, i) => (got.above[i] += v));
+        b.atLeast.forEach((v, i) => (got.atLeast[i] += v));
+      }
+      for (let i = 0; i < rows; i++)
+        if (!near[i]) {
+          assert.equal(got.above[i], want.above[i], `uint8 ${uint8}, row ${i}: above`);
+          assert.equal(got.atLeast[i], want.atLeast[i], `uint8 ${uint8}, row ${i}: at least`);
+        }
+    } finally {
+      await s.release();
+    }
+  }
 });

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { pathCircuits } from "../src/core/pathCircuits";
 import { processWeights } from "../src/core/processing";
 import { PathRef } from "../src/core/report";
-import { priorWeights } from "../src/core/selection";
+import { importance, priorWeights, topK } from "../src/core/selection";
 import { HeadJob } from "../src/worker/headJob";
 import { OrtBackend } from "../src/worker/ortBackend";
 import { ortKernels } from "../src/worker/ortKernels";
@@ -120,4 +120,30 @@ test("path candidates follow the QK factor too: mixed-sign QK maxima, the float6
     .slice(0, want)
     .map((x) => x[1]);
   assert.deepEqual(candidates, top);
+});
+
+test("the candidates are the dense pass's, at every stage: a Zipf prior, tied tokens, 1 to 2 000 keys", async () => {
+  const zipf = new Float64Array(V).map((_, k) => 1 / (k + 1));
+  const pw = priorWeights(zipf.map((x) => x / zipf.reduce((a, b) => a + b, 0)));
+  const stages = new Set<string>();
+  for (const [name, base] of [
+    ["trained-like", trainedLike],
+    ["isotropic", isotropic],
+  ] as const) {
+    // 100 tokens share the embedding of token 7: exact ties in every circuit.
+    const tied = { ...base, W_E: { ...base.W_E, data: Float32Array.from(base.W_E.data) } };
+    const D = base.config.d_model;
+    for (let k = 2000; k < 2100; k++) tied.W_E.data.set(tied.W_E.data.subarray(7 * D, 8 * D), k * D);
+    for (const type of ["q", "v"] as const) {
+      const c = await pathCircuits(tied, 1, 0, { layer: 0, head: 1, type }, 0, ortKernels(backend));
+      const maxQK = c.qk ? (await c.qk.diagonalRanks(ortKernels(backend), ctl)).colMax : undefined;
+      const dense = importance(maxQK ?? new Float64Array(V).fill(1), await c.ov!.rowMax(ortKernels(backend), ctl), pw);
+      for (const want of [1, 12, 300, 2000]) {
+        const got = await pathCandidates(backend, c.ov!, maxQK, pw, want, ctl);
+        stages.add(got.stage);
+        assert.deepEqual(got.candidates, topK(dense, want), `${name} ${type} path, ${want} keys (${got.stage})`);
+      }
+    }
+  }
+  assert.deepEqual([...stages].sort(), ["cheap", "full", "int8"], "every stage ran");
 });

@@ -66,7 +66,7 @@ export class HeadAnalyzer {
 
   /** A head's path through an earlier head. */
   path(h: HeadRef, via: PathRef, sizes: ReportSizes, ctl: RunControl): ReturnType<typeof analyzePath> {
-    return analyzePath(this.backend, this.job(h, sizes), via, ctl);
+    return analyzePath(this.backend, this.job(h, sizes), via, ctl, this.strategy);
   }
 
   /** Every key's importance of a head and its circuits: kept from an earlier analysis, or computed once. */

@@ -1,5 +1,5 @@
 /** The factored-matrix reductions (core/factored.ts ReductionKernels) on the onnxruntime backend. */
-import { blockedRowMax, columnBlockCountSession, rowMaxOfRows, rowMaxSession } from "./streamedReductions";
+import { blockEnd, blockedRowMax, columnBlockCountSession, rowMaxOfRows, rowMaxSession } from "./streamedReductions";
 import { ReductionKernels } from "../core/factored";
 import { CHUNK_COLS, INT8_BLOCK_ROWS, int8RowMaxBounds } from "./int8Bounds";
 import { blockRowsFor, OrtBackend } from "./ortBackend";
@@ -36,9 +36,9 @@ export function ortKernels(backend: OrtBackend): ReductionKernels {
         colMax = new Float32Array(cols);
       const block = blockRowsFor(rows, ctl.blockBytes);
       try {
-        for (let start = 0; start < cols; start += block) {
+        for (let start = 0, end = 0; start < cols; start = end) {
           ctl.check();
-          const end = Math.min(cols, start + block);
+          end = blockEnd(start, cols, block);
           const r = await session.run(y.subarray(start * inner, end * inner), end - start);
           for (let i = 0; i < rows; i++) {
             above[i] += r.above[i];

@@ -44,6 +44,11 @@ export async function pathCandidates(
     V = ov.rows,
     qk = Float64Array.from(maxQK ?? new Float32Array(V).fill(1));
   const whole = { check: ctl.check, blockBytes: ctl.blockBytes };
+  if (!qk.every(Number.isFinite)) {
+    // No interval arithmetic on a non-finite QK max: rank as the dense pass does.
+    const maxOV = await ov.rowMax(kernels, ctl);
+    return { candidates: topK(importance(qk, maxOV, priorW), want), evaluated: V, stage: "full" };
+  }
   const keys = new KeyIntervals({ lo: qk, hi: qk }, await ov.rowMaxNormSplitBounds(kernels, whole, CHEAP_POINTS), priorW);
   const best: number[] = []; // exact importances of the current top `want`, ascending
   let floor = keys.nthBestLowerBound(want),
@@ -69,8 +74,9 @@ export async function pathCandidates(
       await evaluate(byBound(alive).slice(0, BATCH));
       alive = keys.alive(threshold());
       ctl.check();
-      keys.tighten("ov", alive, await ov.rowMaxBounds(kernels, whole, alive));
+      keys.tighten("ov", alive, await ov.rowMaxBounds(kernels, whole, alive)); // the bulk of the work, when it runs
       stage = "int8";
+      ctl.progress?.(0.8 * V);
       floor = Math.max(floor, keys.nthBestLowerBound(want));
       alive = keys.alive(threshold());
     }
@@ -84,7 +90,7 @@ export async function pathCandidates(
       const batch: number[] = [];
       for (; i < alive.length && batch.length < BATCH; i++) if (Number.isNaN(keys.exact[alive[i]])) batch.push(alive[i]);
       await evaluate(batch);
-      ctl.progress?.(Math.min(V, i));
+      ctl.progress?.(V * (stage === "int8" ? 0.8 + (0.2 * i) / alive.length : i / alive.length));
     }
   } finally {
     await session.release();

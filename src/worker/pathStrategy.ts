@@ -1,8 +1,8 @@
 /**
  * A composition path of one head (core/pathCircuits.ts): one fused pass over QK gives every key's
- * max over queries and every row's diagonal rank bracket; the OV side's maxima come from its cheap
- * bounds and exact rows for the keys that could enter the report (pathKeys.ts), or one streamed pass
- * where the bounds cannot prune. The candidates are the dense computation's.
+ * max over queries and every row's diagonal rank bracket; under the pruned strategy the OV side's
+ * maxima come from its bounds and exact rows for the keys that could enter the report (pathKeys.ts),
+ * under the dense one from one streamed pass. Either way the candidates are the dense computation's.
  */
 import { importance, pathKeyReports, topK } from "../core/selection";
 import { pathCircuits } from "../core/pathCircuits";
@@ -19,6 +19,7 @@ export async function analyzePath(
   job: HeadJob,
   via: PathRef,
   ctl: RunControl,
+  strategy: "dense" | "pruned" = "pruned",
 ): Promise<{ report: HeadReport; details: HeadDetails }> {
   const V = job.weights.config.d_vocab;
   const kernels = ortKernels(backend);
@@ -31,9 +32,14 @@ export async function analyzePath(
     diagonal = await diagonalStats(ranks);
     maxQK = ranks.colMax;
   }
-  const candidates = c.ov
-    ? (await pathCandidates(backend, c.ov, maxQK, job.priorW, want, streamPart(ctl, V, c.qk ? 0.5 : 0, 1))).candidates
-    : topK(importance(maxQK!, new Float64Array(V).fill(1), job.priorW), want);
+  const ones = new Float64Array(V).fill(1),
+    ovPart = streamPart(ctl, V, c.qk ? 0.5 : 0, 1);
+  // The dense strategy (asked for, or what "auto" means off the CPU: the int8 bounds are CPU kernels) passes over OV whole.
+  const candidates = !c.ov
+    ? topK(importance(maxQK!, ones, job.priorW), want)
+    : strategy === "pruned"
+      ? (await pathCandidates(backend, c.ov, maxQK, job.priorW, want, ovPart)).candidates
+      : topK(importance(maxQK ?? ones, await c.ov.rowMax(kernels, ovPart), job.priorW), want);
   const keys = pathKeyReports(via.type, c, candidates, job.priorW, job.sizes, job.label).slice(0, job.sizes.nKeys);
   const report: HeadReport = {
     model: job.modelName,

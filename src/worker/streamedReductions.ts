@@ -4,8 +4,19 @@
  * reduced along its contiguous axis inside the graph. The kernels core code calls (ortKernels.ts)
  * are built on these.
  */
+import type * as Ort from "onnxruntime-node";
 import { ElemType, Graph } from "./onnxModel";
 import { CancelCheck, OrtBackend } from "./ortBackend";
+
+/**
+ * Where the block of rows from `start` ends: a remainder of one row joins the block before it is cut
+ * short, so no block is a single row (a 1-row product takes onnxruntime's GEMV kernel, whose float32
+ * sums round differently from the blocked GEMM's: a row's max must not depend on where it fell).
+ */
+export function blockEnd(start: number, rows: number, blockRows: number): number {
+  const end = Math.min(rows, start + blockRows);
+  return rows - end === 1 && end - start > 1 ? end - 1 : end;
+}
 
 export interface RowMaxSession {
   run(x: Float32Array, rows: number): Promise<Float32Array>;
@@ -48,9 +59,9 @@ export async function rowMaxOfRows(
   }));
   const out = new Float32Array(rows),
     yt = be.tensor("float32", y, [cols, inner]);
-  for (let start = 0; start < rows; start += blockRows) {
+  for (let start = 0, end = 0; start < rows; start = end) {
     check();
-    const end = Math.min(rows, start + blockRows);
+    end = blockEnd(start, rows, blockRows);
     out.set(
       (await s.run({ X: be.tensor("float32", x.subarray(start * inner, end * inner), [end - start, inner]), Y: yt })).M
         .data as Float32Array,
@@ -110,9 +121,9 @@ export async function blockedRowMax(
   const s = await rowMaxSession(be, m, inner, cols);
   try {
     const out = new Float32Array(rows);
-    for (let start = 0; start < rows; start += blockRows) {
+    for (let start = 0, end = 0; start < rows; start = end) {
       check();
-      const end = Math.min(rows, start + blockRows);
+      end = blockEnd(start, rows, blockRows);
       out.set(await s.run(x.subarray(start * inner, end * inner), end - start), start);
       onBlock?.(end);
     }
@@ -138,6 +149,8 @@ export async function columnBlockCountSession(
   inner: number,
   lo: Float32Array,
   hi: Float32Array,
+  // On the CPU the counts are uint8 GEMVs; other providers get float sums (onnxruntime's CUDA MatMulInteger is int8 × int8 only).
+  uint8 = be.ep === "cpu",
 ): Promise<{
   run(y: Float32Array, cols: number): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   release(): Promise<void>;
@@ -147,18 +160,21 @@ export async function columnBlockCountSession(
   const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const countOf = (compare: string, threshold: string, out: string) => [
     { op: compare, inputs: ["P", threshold], outputs: [`${out}_b`] },
-    { op: "Cast", inputs: [`${out}_b`], outputs: [`${out}_u8`], attributes: [{ name: "to", int: ElemType.UINT8 }] },
-    { op: "MatMulInteger", inputs: ["ONES", `${out}_u8`], outputs: [out] },
+    { op: "Cast", inputs: [`${out}_b`], outputs: [`${out}_c`], attributes: [{ name: "to", int: uint8 ? ElemType.UINT8 : ElemType.FLOAT }] },
+    uint8
+      ? { op: "MatMulInteger", inputs: ["ONES", `${out}_c`], outputs: [out] }
+      : { op: "ReduceSum", inputs: [`${out}_c`, "AXIS0"], outputs: [out], attributes: [{ name: "keepdims", int: 1 }] },
   ];
+  const countType = uint8 ? ElemType.INT32 : ElemType.FLOAT;
   const graph: Graph = {
     name: "columncounts",
     inputs: [
       { name: "Y", type: ElemType.FLOAT, dims: ["b", inner] },
-      { name: "ONES", type: ElemType.UINT8, dims: [1, "b"] },
+      ...(uint8 ? [{ name: "ONES", type: ElemType.UINT8, dims: [1, "b"] }] : []),
     ],
     outputs: [
-      { name: "ABOVE", type: ElemType.INT32, dims: [1, rows] },
-      { name: "ATLEAST", type: ElemType.INT32, dims: [1, rows] },
+      { name: "ABOVE", type: countType, dims: [1, rows] },
+      { name: "ATLEAST", type: countType, dims: [1, rows] },
       { name: "COLMAX", type: ElemType.FLOAT, dims: ["b"] },
     ],
     nodes: [
@@ -179,15 +195,18 @@ export async function columnBlockCountSession(
       { name: "XT", type: ElemType.FLOAT, dims: [inner, rows], raw: bytes(xt) },
       { name: "LO", type: ElemType.FLOAT, dims: [1, rows], raw: bytes(lo) },
       { name: "HI", type: ElemType.FLOAT, dims: [1, rows], raw: bytes(hi) },
+      ...(uint8 ? [] : [{ name: "AXIS0", type: ElemType.INT64, dims: [1], raw: new Uint8Array(BigInt64Array.from([0n]).buffer) }]),
     ],
   };
   const s = await be.createSession(graph);
   let ones = new Uint8Array(0);
   return {
     run: async (y, cols) => {
-      if (ones.length !== cols) ones = new Uint8Array(cols).fill(1);
-      const r = await s.run({ Y: be.tensor("float32", y, [cols, inner]), ONES: be.tensor("uint8", ones, [1, cols]) });
-      return { above: r.ABOVE.data as Int32Array, atLeast: r.ATLEAST.data as Int32Array, colMax: r.COLMAX.data as Float32Array };
+      if (uint8 && ones.length !== cols) ones = new Uint8Array(cols).fill(1);
+      const feeds = { Y: be.tensor("float32", y, [cols, inner]), ...(uint8 ? { ONES: be.tensor("uint8", ones, [1, cols]) } : {}) };
+      const r = await s.run(feeds);
+      const count = (t: Ort.Tensor) => (uint8 ? (t.data as Int32Array) : Int32Array.from(t.data as Float32Array)); // float sums of ≤ b ones: exact
+      return { above: count(r.ABOVE), atLeast: count(r.ATLEAST), colMax: r.COLMAX.data as Float32Array };
     },
     release: () => s.release(),
   };

@@ -7,8 +7,9 @@
  * a point opens that checkpoint's overview and heads panel; two checkpoints compare (badges gained,
  * heads moved most, against the badge rule applied here); the settings row re-runs (4 checkpoints:
  * first and last kept; full metrics add copying). axe-core is clean in four themes; screenshots go
- * to test-output/ (docs/screenshots/ with HEAD_LENS_SCREENSHOTS=1). The time from the first
- * checkpoint's metrics to its chart on screen is printed.
+ * to test-output/ (docs/screenshots/ with HEAD_LENS_SCREENSHOTS=1). A model name and a stray file name
+ * that are markup are shown as text. The time from the first checkpoint's metrics to its chart on
+ * screen is printed.
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -37,6 +38,9 @@ const SAID: Record<string, string> = {
 
 let s: Session;
 let fx: Fixture;
+let hostile: string;
+const HOSTILE_NAME = `<img src=x onerror="document.body.dataset.pwned='name'"> <b>bold</b> *md*`;
+const HOSTILE_FILE = `<img src=x onerror="document.body.dataset.pwned='file'">.pth`;
 let f: Frame;
 
 const name = (h: { layer: number; head: number }) => `L${h.layer}H${h.head}`;
@@ -58,7 +62,18 @@ before(async () => {
     join(plain, "config.json"),
     JSON.stringify({ ...JSON.parse(readFileSync(join(fx.dir, "config.json"), "utf8")), model_name: "no-history" }),
   );
-  s = await startVSCode(vsix(), { "notes.md": "# Notes\n" }, { "headLens.modelFolders": [fx.dir, plain] });
+  // A model whose name and a stray file in checkpoints/ are markup: the page must show them as text.
+  hostile = join(root, "hostile-history");
+  mkdirSync(join(hostile, "checkpoints"), { recursive: true });
+  for (const file of ["model.safetensors", "vocab.json", "priors.json"]) copyFileSync(join(fx.dir, file), join(hostile, file));
+  writeFileSync(
+    join(hostile, "config.json"),
+    JSON.stringify({ ...JSON.parse(readFileSync(join(fx.dir, "config.json"), "utf8")), model_name: HOSTILE_NAME }),
+  );
+  for (const label of LABELS.slice(0, 2))
+    copyFileSync(join(fx.dir, "checkpoints", `demo_${label}.safetensors`), join(hostile, "checkpoints", `demo_${label}.safetensors`));
+  writeFileSync(join(hostile, "checkpoints", HOSTILE_FILE), "not a checkpoint");
+  s = await startVSCode(vsix(), { "notes.md": "# Notes\n" }, { "headLens.modelFolders": [fx.dir, plain, hostile] });
   await s.page.setViewportSize({ width: 1600, height: 1000 });
 });
 after(async () => {
@@ -358,6 +373,7 @@ describe("issue #24: the Training Timeline panel", () => {
       ["light", "Light Modern", "vs"],
       ["dark", "Dark Modern", "vs-dark"],
       ["hc-dark", "Dark High Contrast", "hc-black"],
+      ["hc-light", "Light High Contrast", "hc-light"],
     ]) {
       await runCommand(s.page, "Preferences: Color Theme", label);
       await s.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
@@ -376,5 +392,17 @@ describe("issue #24: the Training Timeline panel", () => {
     assert.match(text, /^The timeline failed: .*no-history: has no checkpoints\/ folder \(files <name>_<number>\.pth or \.safetensors\)$/);
     assert.equal(await g.locator("figure.metric").count(), 0);
     assert.equal(await g.locator(".progress-row").isVisible(), false, "nothing left running");
+  });
+
+  test("a model's name and a stray file's name that are markup are shown as text, never run", async () => {
+    await runCommand(s.page, "Head Lens: Show Training Timeline", HOSTILE_NAME); // the picker lists models by name
+    // Only this panel lists files it ignored (the others' panels stay open in their tabs).
+    const g = await frameWith(s.page, "body[data-state='done']:has(p.ignored:not([hidden]))", 120_000);
+    assert.equal(await g.locator("h1").first().innerText(), `Training timeline · ${HOSTILE_NAME}`);
+    const ignored = await g.locator("p.ignored").innerText();
+    assert.ok(ignored.includes(JSON.stringify(`checkpoints/${HOSTILE_FILE}`)), `the stray file is named as it is: ${ignored}`);
+    assert.equal(await g.locator("img, b").count(), 0, "no element made from a name");
+    assert.equal(await g.locator("body").getAttribute("data-pwned"), null, "no handler ran");
+    assert.equal(Number(await g.locator("body").getAttribute("data-points")), 2, "its two checkpoints are drawn");
   });
 });
