@@ -14,8 +14,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { processWeights } from "../src/core/processing";
-import { loadLocalModel } from "../src/worker/loaders/localModel";
+import { withHugePages } from "../src/host/cli/hugePages";
 import { REPO_ROOT } from "../test/support/engine";
 import { median, record, sgemmRate } from "./record";
 import { RealSizeKind, writeRealSizeModel } from "./realSizeModel";
@@ -125,7 +124,7 @@ async function main(): Promise<void> {
     console.log(`  loading + processing the weights in process: median ${loading.toFixed(2)} s`);
     record({
       id: "model.floor",
-      what: "its floor: loading + processing the weights (warm, in process) + the factor products at the sgemm rate; no process start",
+      what: "its floor: loading + processing the weights (warm, one process, as the CLI's) + the factor products at the sgemm rate; no process start",
       value: loading + floorFlop / 1e9 / Math.max(rateBefore, rateAfter),
       unit: "s",
     });
@@ -138,11 +137,19 @@ async function main(): Promise<void> {
   if (!same) process.exit(1);
 }
 
-/** What every analysis pays before its first product: reading, decoding and processing the weights. */
+/**
+ * What every analysis pays before its first product: reading, decoding and processing the weights
+ * (in place, as the engine does), in a fresh process with the CLI's allocator setting.
+ */
 function loadSeconds(): number {
-  const t = performance.now();
-  processWeights(loadLocalModel(join(DIR, "model")).weights);
-  return (performance.now() - t) / 1000;
+  const mod = (p: string) => JSON.stringify(join(__dirname, "..", "src", p));
+  const code =
+    `const { processWeights } = require(${mod("core/processing")}), { loadLocalModel } = require(${mod("worker/loaders/localModel")});` +
+    `const t = performance.now(); processWeights(loadLocalModel(${JSON.stringify(join(DIR, "model"))}).weights, undefined, true);` +
+    `console.log((performance.now() - t) / 1000);`;
+  const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", env: withHugePages(process.env) });
+  if (r.status !== 0) throw new Error(`loading ${DIR} failed: ${r.stderr}`);
+  return Number(r.stdout.trim());
 }
 
 void main();

@@ -17,6 +17,7 @@ import { watchOutput } from "./output";
 import { tokenCommand, TOKEN_USAGE } from "./token";
 import { runCommand, RUN_USAGE } from "./run";
 import { timelineCommand, TIMELINE_USAGE } from "./timeline";
+import { exitWithParent, relaunchWithHugePages } from "./hugePages";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   analyze: { run: analyzeCommand, usage: ANALYZE_USAGE },
@@ -64,5 +65,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => (process.exitCode = code)); // main reports its own failures
+  const argv = process.argv.slice(2);
+  // Only commands that load a model are worth a second start; usage and --help answer at once.
+  const heavy = argv[0] in COMMANDS && !argv.includes("-h") && !argv.includes("--help");
+  const relaunched = heavy ? relaunchWithHugePages(argv) : undefined;
+  exitWithParent();
+  void (relaunched ?? main(argv)).then((code) => (process.exitCode = code)); // main reports its own failures
 }
