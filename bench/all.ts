@@ -3,7 +3,7 @@
  * ratio, writes bench/results/all.json and regenerates README's performance table from it.
  *   npm run bench:all [-- --quick] [--only model,circuits,…] [--soak] [--no-readme]
  * (--soak reruns the 500-run memory soak in VS Code: needs `npm run bench:soak`'s set-up first.)
- * Each bench is its own process (as a user runs the CLI; no state shared between them); they report
+ * Each bench is its own process (as a user runs the CLI, with its glibc malloc tunables; no state shared between them); they report
  * their figures through HEAD_LENS_BENCH_RECORD (bench/record.ts).
  */
 import { spawnSync } from "node:child_process";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../test/support/engine";
 import { Figure, sgemmRate } from "./record";
 import { soakFigures, Verdict } from "./soakVerdict";
+import { withMallocTunables } from "../src/host/cli/mallocTunables";
 import { AllResults, performanceTable, withTable } from "./table";
 
 const QUICK = process.argv.includes("--quick");
@@ -37,7 +38,8 @@ function runBench(script: string, args: string[], recordFile: string): void {
   console.log(`\n$ node out/bench/${script} ${args.join(" ")}`);
   const r = spawnSync(process.execPath, [join(REPO_ROOT, "out", "bench", script), ...args], {
     stdio: "inherit",
-    env: { ...process.env, HEAD_LENS_BENCH_RECORD: recordFile },
+    // The allocator the CLI gives itself (cli/mallocTunables.ts) for every bench and its peers (torch runs with tcmalloc).
+    env: { ...withMallocTunables(process.env), HEAD_LENS_BENCH_RECORD: recordFile },
   });
   if (r.status !== 0) throw new Error(`bench ${script} failed (exit ${r.status})`);
 }

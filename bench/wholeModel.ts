@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { withHugePages } from "../src/host/cli/hugePages";
+import { withMallocTunables } from "../src/host/cli/mallocTunables";
 import { REPO_ROOT } from "../test/support/engine";
 import { median, record, sgemmRate } from "./record";
 import { RealSizeKind, writeRealSizeModel } from "./realSizeModel";
@@ -147,7 +147,7 @@ function loadSeconds(): number {
     `const { processWeights } = require(${mod("core/processing")}), { loadLocalModel } = require(${mod("worker/loaders/localModel")});` +
     `const t = performance.now(); processWeights(loadLocalModel(${JSON.stringify(join(DIR, "model"))}).weights, undefined, true);` +
     `console.log((performance.now() - t) / 1000);`;
-  const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", env: withHugePages(process.env) });
+  const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", env: withMallocTunables(process.env) });
   if (r.status !== 0) throw new Error(`loading ${DIR} failed: ${r.stderr}`);
   return Number(r.stdout.trim());
 }

@@ -17,7 +17,7 @@ import { watchOutput } from "./output";
 import { tokenCommand, TOKEN_USAGE } from "./token";
 import { runCommand, RUN_USAGE } from "./run";
 import { timelineCommand, TIMELINE_USAGE } from "./timeline";
-import { exitWithParent, relaunchWithHugePages } from "./hugePages";
+import { exitWithParent, relaunchWithMallocTunables } from "./mallocTunables";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   analyze: { run: analyzeCommand, usage: ANALYZE_USAGE },
@@ -68,7 +68,7 @@ if (require.main === module) {
   const argv = process.argv.slice(2);
   // Only commands that load a model are worth a second start; usage and --help answer at once.
   const heavy = argv[0] in COMMANDS && !argv.includes("-h") && !argv.includes("--help");
-  const relaunched = heavy ? relaunchWithHugePages(argv) : undefined;
+  const relaunched = heavy ? relaunchWithMallocTunables(argv) : undefined;
   exitWithParent();
   void (relaunched ?? main(argv)).then((code) => (process.exitCode = code)); // main reports its own failures
 }

@@ -1,7 +1,7 @@
 /**
- * The CLI's second start with glibc's huge-page tunable (src/host/cli/hugePages.ts): the command
- * runs in a child that has the tunable, answers exactly as without it, and never outlives the
- * process the user started (SIGKILL, SIGTERM).
+ * The CLI's second start with glibc malloc tunables (src/host/cli/mallocTunables.ts): the command
+ * runs in a child that has them (a tunable the user set wins), answers exactly as without them, and
+ * never outlives the process the user started (SIGKILL, SIGTERM).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { AddressInfo } from "node:net";
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { CLI, runCliAsync } from "./support/cliProcess";
+import { withMallocTunables } from "../src/host/cli/mallocTunables";
 import { tempDir } from "./support/engine";
 
 const glibc =
@@ -30,7 +31,18 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
 }
 
-describe("the CLI's relaunch with huge pages", { skip: !glibc && "Linux with glibc only" }, () => {
+test("the tunables: the user's own win, ours are added", () => {
+  const ours =
+    "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647";
+  assert.equal(withMallocTunables({}).GLIBC_TUNABLES, ours);
+  assert.equal(
+    withMallocTunables({ GLIBC_TUNABLES: "glibc.malloc.arena_max=4:glibc.malloc.tcache_count=0", HOME: "/h" }).GLIBC_TUNABLES,
+    "glibc.malloc.arena_max=4:glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647",
+  );
+  assert.equal(withMallocTunables({ HOME: "/h" }).HOME, "/h");
+});
+
+describe("the CLI's relaunch with malloc tunables", { skip: !glibc && "Linux with glibc only" }, () => {
   // A hub that accepts and never answers: the command stays busy until it is stopped.
   let hub: Server, env: NodeJS.ProcessEnv;
   before(async () => {
@@ -43,7 +55,7 @@ describe("the CLI's relaunch with huge pages", { skip: !glibc && "Linux with gli
       XDG_CACHE_HOME: cache,
       HF_HUB_CACHE: cache,
     };
-    delete env.HEAD_LENS_HUGE_PAGES;
+    delete env.HEAD_LENS_MALLOC_TUNABLES;
     delete env.GLIBC_TUNABLES;
   });
   after(() => {
@@ -52,18 +64,30 @@ describe("the CLI's relaunch with huge pages", { skip: !glibc && "Linux with gli
   });
 
   /** Starts a busy command; resolves once its relaunched child is running, with both pids. */
-  async function busy(): Promise<{ parent: ReturnType<typeof spawn>; child: number; closed: Promise<[number | null, string | null]> }> {
-    const parent = spawn(process.execPath, [CLI, "timeline", "--model", "attn-only-2l", "--checkpoints", "2"], { env, stdio: "ignore" });
+  async function busy(
+    extra: NodeJS.ProcessEnv = {},
+  ): Promise<{ parent: ReturnType<typeof spawn>; child: number; closed: Promise<[number | null, string | null]> }> {
+    const parent = spawn(process.execPath, [CLI, "timeline", "--model", "attn-only-2l", "--checkpoints", "2"], {
+      env: { ...env, ...extra },
+      stdio: "ignore",
+    });
     const closed = new Promise<[number | null, string | null]>((r) => parent.on("close", (c, s) => r([c, s])));
     let child = 0;
     await until("the relaunched CLI", () => ((child = childrenOf(parent.pid!)[0] ?? 0), child > 0));
     return { parent, child, closed };
   }
 
-  test("the command runs in a child with the tunable, and the child stops when the CLI is killed", async () => {
+  const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+
+  test("the command runs in a child with the tunables, and the child stops when the CLI is killed", async () => {
     const { parent, child, closed } = await busy();
-    const environ = readFileSync(`/proc/${child}/environ`, "utf8").split("\0");
-    assert.ok(environ.includes("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"), environ.filter((e) => e.startsWith("GLIBC")).join());
+    // glibc's tunable parser writes NULs into the variable in place: /proc shows only its first tunable.
+    const environ = environOf(child);
+    assert.ok(environ.includes("HEAD_LENS_CLI_RELAUNCHED=1"), "the child is the relaunched CLI");
+    assert.ok(
+      environ.some((e) => e.startsWith("GLIBC_TUNABLES=glibc.malloc.")),
+      environ.filter((e) => e.startsWith("GLIBC")).join(),
+    );
     parent.kill("SIGKILL"); // as a crash or `kill -9` would stop it
     await closed;
     await until("the child to stop after its parent's SIGKILL", () => !alive(child));
@@ -77,7 +101,7 @@ describe("the CLI's relaunch with huge pages", { skip: !glibc && "Linux with gli
   });
 
   test("answers, exit codes and stderr are the same with and without it", async () => {
-    const off = { ...env, HEAD_LENS_HUGE_PAGES: "0" };
+    const off = { ...env, HEAD_LENS_MALLOC_TUNABLES: "0" };
     for (const args of [
       ["run", "--model", "demo-attn-2l", "--text", "the cat sat on the mat", "--top", "3"],
       ["analyze", "--model", "demo-attn-2l", "--layer", "9"],
