@@ -8,7 +8,6 @@
  *   npm run bench:circuits [-- --reps 3] [--kind isotropic|trained-like]
  */
 import { processWeights } from "../src/core/processing";
-import { priorWeights } from "../src/core/selection";
 import { analyzeHeadDense } from "../src/worker/denseStrategy";
 import { analyzeHeadPruned } from "../src/worker/prunedStrategy";
 import { HeadJob } from "../src/worker/headJob";
@@ -19,6 +18,7 @@ import { analyzePath } from "../src/worker/pathStrategy";
 import { ortKernels } from "../src/worker/ortKernels";
 import { pathCircuits } from "../src/core/pathCircuits";
 import { randomWeights, trainedLikeWeights } from "../test/support/models";
+import { uniformHeadJob } from "../test/support/headJobs";
 import { median, record } from "./record";
 
 const arg = (name: string, dflt: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt);
@@ -34,20 +34,7 @@ async function main(): Promise<void> {
   raw.W_pos = { shape: [1024, 512], data: new Float32Array(1024 * 512).map((_, i) => Math.sin(i) * 0.05) };
   const w = processWeights(raw);
   const backend = await OrtBackend.create({ epPreference: ["cpu"] });
-  const prior = new Float64Array(V).fill(1 / V);
-  const job: HeadJob = {
-    modelName: "bench",
-    weights: w,
-    bos: 0,
-    layer: 1,
-    head: 0,
-    prior,
-    priorW: priorWeights(prior),
-    priorSource: "uniform",
-    sizes: { nKeys: 5, nQueries: 20, nOutputs: 20 },
-    label: String,
-    byteLength: () => 1,
-  };
+  const job = uniformHeadJob(w, 1, 0, { nKeys: 5, nQueries: 20, nOutputs: 20 }, "bench");
   const ctl = { check: () => {}, blockBytes: 12 << 20 };
   const time = async (f: () => Promise<unknown>) => {
     const t = performance.now();

@@ -18,6 +18,7 @@ import { pathCandidates } from "../src/worker/pathKeys";
 import { analyzePath } from "../src/worker/pathStrategy";
 import { randomWeights, trainedLikeWeights } from "./support/models";
 import { pathMatrices64 } from "./support/pathOracle";
+import { uniformHeadJob } from "./support/headJobs";
 import { gaussianFiller } from "./support/random";
 
 let backend: OrtBackend;
@@ -30,19 +31,7 @@ const isotropic = processWeights(randomWeights({ V, D: 64, H: 2, E: 32, L: 2, se
 let w = trainedLike;
 const prior = new Float64Array(V).fill(1 / V);
 const sizes = { nKeys: 5, nQueries: 4, nOutputs: 4 };
-const job = (): HeadJob => ({
-  modelName: "t",
-  weights: w,
-  bos: 0,
-  layer: 1,
-  head: 0,
-  prior,
-  priorW: priorWeights(prior),
-  priorSource: "uniform",
-  sizes,
-  label: String,
-  byteLength: () => 1,
-});
+const job = (): HeadJob => uniformHeadJob(w, 1, 0, sizes, "t");
 const ctl = { check: () => {}, blockBytes: 1 << 20 };
 
 function topKeys64(via: PathRef): number[] {
