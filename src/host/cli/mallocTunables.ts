@@ -5,7 +5,7 @@
  * first touch again: ≈ 11 µs a page in a virtual machine (WSL2, cloud boxes; measured here), ≈ 35 ms
  * per 12 MB factor. The tunables keep freed memory for reuse (one arena for every thread, blocks up
  * to 32 MiB from the heap, no trimming) and ask for transparent huge pages (`madvise`, most
- * distributions' default THP mode): `analyze --all` of a 48k model faults 10× less and runs ≈ 1.5 s
+ * distributions' default THP mode): `analyze --all` of a 48k model faults 10× less and runs ≈ 1 s
  * faster, at the same peak RSS (docs/benchmarks.md). Tunables are read only at process start, and
  * neither Node nor V8 can tune an ArrayBuffer's memory, so a second start (≈ 50 ms) is the only way.
  * `HEAD_LENS_MALLOC_TUNABLES=0` turns it off; a tunable the user set in GLIBC_TUNABLES wins; musl and
