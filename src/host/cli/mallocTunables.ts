@@ -35,6 +35,7 @@ export function withMallocTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 function wanted(env: NodeJS.ProcessEnv): boolean {
   if (process.platform !== "linux" || env[RELAUNCHED] || env.HEAD_LENS_MALLOC_TUNABLES === "0") return false;
+  if (process.report) (process.report as { excludeNetwork?: boolean }).excludeNetwork = true; // the header is all we read: ≈ 6 ms instead of ≈ 11
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return !!report?.header?.glibcVersionRuntime;
 }
@@ -47,7 +48,9 @@ function wanted(env: NodeJS.ProcessEnv): boolean {
 export function relaunchWithMallocTunables(argv: string[]): Promise<number> | undefined {
   const env = process.env;
   if (!wanted(env)) return undefined;
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
+  // Node's own flags go along (--cpu-prof, --max-old-space-size…), but not an inspector: its port is the parent's.
+  const flags = process.execArgv.filter((a) => !/^--inspect/.test(a));
+  const child = spawn(process.execPath, [...flags, process.argv[1], ...argv], {
     stdio: ["inherit", "inherit", "inherit", "ipc"], // the channel closes when this process dies, however it dies
     env: { ...withMallocTunables(env), [RELAUNCHED]: "1" },
   });
