@@ -14,15 +14,8 @@ import { keepLargest } from "../core/topK";
 import { KeyIntervals } from "./keyIntervals";
 import { OrtBackend } from "./ortBackend";
 import { ortKernels } from "./ortKernels";
-
-/** Exact points of the cheap bound (as the pruned head's first stage). */
-const CHEAP_POINTS = 256;
-/** Above this many keys alive after the cheap bounds, an int8 pass over them first (the pruned head's EXACT_SHARE/MIN). */
-const EXACT_SHARE = 0.02,
-  EXACT_MIN = 256;
-/** Above this share of keys still alive after the bounds, one streamed float32 pass is cheaper. */
-const FULL_PASS_SHARE = 0.4;
-const BATCH = 128;
+// The pruned head's stages and thresholds, applied to the OV side alone (FALLBACK_SHARE: one float32 pass is cheaper).
+import { BATCH, CHEAP_POINTS, EXACT_MIN, EXACT_SHARE, FALLBACK_SHARE } from "./prunedStrategy";
 
 export interface PathKeys {
   candidates: number[];
@@ -44,11 +37,11 @@ export async function pathCandidates(
     V = ov.rows,
     qk = Float64Array.from(maxQK ?? new Float32Array(V).fill(1));
   const whole = { check: ctl.check, blockBytes: ctl.blockBytes };
-  if (!qk.every(Number.isFinite)) {
-    // No interval arithmetic on a non-finite QK max: rank as the dense pass does.
+  const fullPass = async (): Promise<PathKeys> => {
     const maxOV = await ov.rowMax(kernels, ctl);
     return { candidates: topK(importance(qk, maxOV, priorW), want), evaluated: V, stage: "full" };
-  }
+  };
+  if (!qk.every(Number.isFinite)) return fullPass(); // no interval arithmetic on a non-finite QK max: rank as the dense pass does
   const keys = new KeyIntervals({ lo: qk, hi: qk }, await ov.rowMaxNormSplitBounds(kernels, whole, CHEAP_POINTS), priorW);
   const best: number[] = []; // exact importances of the current top `want`, ascending
   let floor = keys.nthBestLowerBound(want),
@@ -80,10 +73,7 @@ export async function pathCandidates(
       floor = Math.max(floor, keys.nthBestLowerBound(want));
       alive = keys.alive(threshold());
     }
-    if (alive.length > FULL_PASS_SHARE * V) {
-      const maxOV = await ov.rowMax(kernels, ctl);
-      return { candidates: topK(importance(qk, maxOV, priorW), want), evaluated: V, stage: "full" };
-    }
+    if (alive.length > FALLBACK_SHARE * V) return await fullPass();
     byBound(alive);
     for (let i = 0; i < alive.length && keys.hi[alive[i]] >= threshold();) {
       ctl.check();

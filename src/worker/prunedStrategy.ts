@@ -57,17 +57,17 @@ export interface PruneStats {
   fellBack: boolean;
 }
 
-const BATCH = 128;
+export const BATCH = 128;
 /** Fall back to the dense pass when more than this share of keys could still enter the report. */
-const FALLBACK_SHARE = 0.4;
+export const FALLBACK_SHARE = 0.4;
 /** Longest points each cheap bound evaluates exactly (bench/prunedHead.ts --points to compare). */
-const CHEAP_POINTS = 256;
+export const CHEAP_POINTS = 256;
 /**
  * Share of the vocabulary (and fewest keys) up to which exact evaluation of the alive keys (2·V·d_head
  * float32 MACs each) is cheaper than an int8 pass over them (≈ 1/2.3 of that) plus its fixed cost
  * (quantizing V points, one session): about break-even at 2 % of 48k keys on this machine.
  */
-const EXACT_SHARE = 0.02,
+export const EXACT_SHARE = 0.02,
   EXACT_MIN = 256;
 
 /** Exact points of the refined cheap bound, the sample it is tried on, the share of the sample it must prune. */

@@ -5,6 +5,7 @@
  * are built on these.
  */
 import type * as Ort from "onnxruntime-node";
+import { transpose2d } from "../core/tensor";
 import { ElemType, Graph } from "./onnxModel";
 import { CancelCheck, OrtBackend } from "./ortBackend";
 
@@ -155,8 +156,7 @@ export async function columnBlockCountSession(
   run(y: Float32Array, cols: number): Promise<{ above: Int32Array; atLeast: Int32Array; colMax: Float32Array }>;
   release(): Promise<void>;
 }> {
-  const xt = new Float32Array(inner * rows);
-  for (let i = 0; i < rows; i++) for (let k = 0; k < inner; k++) xt[k * rows + i] = x[i * inner + k];
+  const xt = transpose2d(x, rows, inner);
   const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const countOf = (compare: string, threshold: string, out: string) => [
     { op: compare, inputs: ["P", threshold], outputs: [`${out}_b`] },
