@@ -35,6 +35,7 @@ describe("bad arguments: exit 2 and one line saying what to fix", () => {
     expectOneLineError(run("analyze", "--model", model, "--all", "--keys", "x"), 2, /--keys must be an integer ≥ 1/));
   test("unknown option", () => expectOneLineError(run("analyze", "--all", "--bogus"), 2, /unknown option "--bogus"/));
   test("unknown command", () => expectOneLineError(run("analyse"), 2, /unknown command "analyse"/));
+  test("a name every object has is no command", () => expectOneLineError(run("toString"), 2, /unknown command "toString"/));
   test("unknown execution provider", () =>
     expectOneLineError(run("analyze", "--all", "--ep", "tpu"), 2, /unknown execution provider "tpu"/));
   test("unknown strategy", () =>

@@ -43,9 +43,14 @@ Commands:
 Run "head-lens <command> --help" for a command's options.
 `;
 
+/** A command by name: only COMMANDS' own keys ("toString" is not a command). */
+function commandNamed(name: string | undefined): (typeof COMMANDS)[string] | undefined {
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  const command = cmd === undefined ? undefined : COMMANDS[cmd];
+  const command = commandNamed(cmd);
   watchOutput(); // a reader that closes the pipe (| head) must not crash any command with EPIPE
   try {
     if (!cmd || cmd === "-h" || cmd === "--help") {
@@ -67,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   const argv = process.argv.slice(2);
   // Only commands that load a model are worth a second start; usage and --help answer at once.
-  const heavy = argv[0] in COMMANDS && !argv.includes("-h") && !argv.includes("--help");
+  const heavy = commandNamed(argv[0]) !== undefined && !argv.includes("-h") && !argv.includes("--help");
   const relaunched = heavy ? relaunchWithMallocTunables(argv) : undefined;
   exitWithParent();
   void (relaunched ?? main(argv)).then((code) => (process.exitCode = code)); // main reports its own failures
