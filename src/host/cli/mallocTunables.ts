@@ -43,7 +43,7 @@ function wanted(env: NodeJS.ProcessEnv): boolean {
 /**
  * Runs this CLI again with the tunables and resolves to its exit code (the child's signal is raised
  * here again), or returns undefined where this process should run the command itself. stdio is
- * shared, so pipes, `--text -` and EPIPE behave as without the relaunch.
+ * shared, so pipes, the terminal and a reader that closes early (EPIPE) behave as without the relaunch.
  */
 export function relaunchWithMallocTunables(argv: string[]): Promise<number> | undefined {
   const env = process.env;
@@ -75,5 +75,5 @@ export function relaunchWithMallocTunables(argv: string[]): Promise<number> | un
 export function exitWithParent(): void {
   if (!process.env[RELAUNCHED] || !process.channel) return;
   process.channel.unref(); // the channel must not keep a finished command alive
-  process.on("disconnect", () => process.exit(129));
+  process.on("disconnect", () => process.exit(129)); // 128 + SIGHUP: as a shell reports a hung-up command
 }
